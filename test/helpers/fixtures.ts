@@ -1,0 +1,18 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Real Keras/tfjs files from public repositories (see its MANIFEST.md). Read in place, never copied. */
+export const fixturesDir = resolve(repoRoot, '../shared/fixtures/keras');
+export const haveFixtures = existsSync(resolve(fixturesDir, 'manifest.json'));
+export const fixturesSkipReason = `shared fixtures not found at ${fixturesDir} (a clone outside the workplace has none): skipping real-file tests`;
+if (!haveFixtures) console.warn(fixturesSkipReason);
+
+export function fixture(...parts: string[]): string {
+  return resolve(fixturesDir, ...parts);
+}
+
+export function fixtureManifest(): any {
+  return JSON.parse(readFileSync(resolve(fixturesDir, 'manifest.json'), 'utf8'));
+}

@@ -1,0 +1,61 @@
+/**
+ * Errors that reach the user. Every user-facing failure is one of these: the CLI prints
+ * `message` on one line (no stack) and exits with `exitCode`.
+ *
+ * Exit codes (stable, documented in README):
+ *   0  success
+ *   1  internal error (a bug: printed with a stack trace and a request to report it)
+ *   2  usage error (bad command-line option or missing argument)
+ *   3  bad input file (unreadable, corrupt, truncated, not a model, missing weights, bad .npy)
+ *   4  unsupported model (layers/options/values outside what the converter supports; linter output)
+ *   5  verification failed (verify: integrity, compatibility, shapes, budget, accuracy)
+ */
+export const EXIT = {
+  OK: 0,
+  INTERNAL: 1,
+  USAGE: 2,
+  BAD_INPUT: 3,
+  UNSUPPORTED: 4,
+  VERIFY_FAILED: 5,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class UserError extends Error {
+  readonly exitCode: ExitCode;
+  /** Extra lines (e.g. the full list of lint problems); `message` stays a one-line summary. */
+  readonly details: string[];
+  constructor(message: string, exitCode: ExitCode = EXIT.BAD_INPUT, details: string[] = []) {
+    super(message);
+    this.name = 'UserError';
+    this.exitCode = exitCode;
+    this.details = details;
+  }
+}
+
+/** A bad or unreadable input file: `file: what is wrong`. */
+export function badFile(file: string, what: string): UserError {
+  return new UserError(`${file}: ${what}`, EXIT.BAD_INPUT);
+}
+
+/** One problem found by the model linter. */
+export interface LintProblem {
+  layer: string; // layer name
+  className: string; // Keras class name
+  option?: string; // config key, when the problem is an option
+  value?: unknown; // the offending value
+  supported: string; // what is supported, in words
+}
+
+export function formatLint(p: LintProblem): string {
+  const opt = p.option !== undefined ? ` option ${p.option}=${JSON.stringify(p.value)}` : '';
+  return `layer '${p.layer}' (${p.className})${opt}: not supported; supported: ${p.supported}`;
+}
+
+export function unsupported(file: string, problems: LintProblem[]): UserError {
+  const n = problems.length;
+  return new UserError(
+    `${file}: ${n} unsupported layer/option${n === 1 ? '' : 's'} (listed below); nothing was written`,
+    EXIT.UNSUPPORTED,
+    problems.map(formatLint),
+  );
+}
