@@ -1,0 +1,269 @@
+/**
+ * THE CONTRACT between the Node tools and the runtime .wasm (and the C glue).
+ *
+ * Everything the two sides must agree on lives here: format version, header layout, tensor
+ * and I/O descriptor layouts, op codes with their parameter layouts, error codes and the ABI
+ * version. `npm run gen:abi` (tools/blob/gen-abi.ts) writes assembly/abi.gen.ts and
+ * firmware-host/include/kw_abi.h from this file; a test fails when they are stale.
+ *
+ * All multi-byte values are little-endian. Params are 32-bit signed words.
+ */
+
+export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
+export const FORMAT_VERSION = 1;
+export const ABI_VERSION = 1;
+
+/** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
+export const HEADER = {
+  magic: 0, // u32 MAGIC
+  version: 4, // u16 FORMAT_VERSION
+  headerSize: 6, // u16 HEADER_SIZE
+  totalSize: 8, // u32 bytes of the whole blob
+  crc32: 12, // u32 CRC-32 (IEEE 802.3, zlib's) over bytes [16, totalSize)
+  flags: 16, // u32 FLAG_*
+  nTensors: 20, // u16
+  nOps: 22, // u16
+  nInputs: 24, // u16
+  nOutputs: 26, // u16
+  arenaSize: 28, // u32 bytes of activation arena (planned offsets live inside it)
+  stateSize: 32, // u32 bytes of persistent state (RNN state), kept between invokes
+  scratchSize: 36, // u32 bytes of per-op scratch (not persistent), placed after the arena
+  tensorsOff: 40, // u32 offset of the tensor table (nTensors * TENSOR_SIZE)
+  opsOff: 44, // u32 offset of the op list
+  opsSize: 48, // u32 bytes of the op list
+  ioOff: 52, // u32 offset of I/O descriptors ((nInputs + nOutputs) * IO_SIZE; inputs first)
+  constsOff: 56, // u32 offset of the constants section (16-aligned)
+  constsSize: 60, // u32
+  selfTestOff: 64, // u32 offset of the self-test section, 0 if none
+  selfTestSize: 68, // u32
+  opMask0: 72, // u32 bit i set = op code i used (codes 0..31)
+  opMask1: 76, // u32 codes 32..63
+  batch: 80, // u32 static batch the blob was built with
+  reserved: 84, // u32[3] zero
+} as const;
+export const HEADER_SIZE = 96;
+
+export const FLAG = {
+  HAS_SELFTEST: 1,
+  STATEFUL: 2, // has persistent state (RNN stateful or streaming)
+} as const;
+
+export const DTYPE = { INT8: 1, INT16: 2, INT32: 3 } as const;
+export const DTYPE_BYTES: Record<number, number> = { 1: 1, 2: 2, 3: 4 };
+
+export const STORAGE = { ARENA: 0, STATE: 1 } as const;
+
+/** Tensor table entry, TENSOR_SIZE bytes. */
+export const TENSOR = {
+  dtype: 0, // u8 DTYPE
+  storage: 1, // u8 STORAGE
+  reserved: 2, // u16
+  offset: 4, // u32 byte offset inside its region (arena or state)
+  bytes: 8, // u32 size in bytes
+  elements: 12, // u32 element count (bytes / dtype size)
+} as const;
+export const TENSOR_SIZE = 16;
+
+/** I/O descriptor, IO_SIZE bytes. Inputs first, then outputs. */
+export const IO = {
+  tensor: 0, // u16 tensor index
+  dtype: 2, // u8 DTYPE
+  rank: 3, // u8 1..5 (includes the batch)
+  dims: 4, // u32[5]
+  scale: 24, // f32 quantization scale (real = (q - zeroPoint) * scale); 1.0 for INT32 ids
+  zeroPoint: 28, // i32
+  name: 32, // 16 bytes, NUL-padded UTF-8 (truncated Keras layer name)
+} as const;
+export const IO_SIZE = 48;
+export const IO_MAX_RANK = 5;
+
+/**
+ * Op list: records of [u16 code][u16 nParams][i32 params[nParams]], back to back.
+ * Tensor params are tensor-table indices. Const params are byte offsets into the constants
+ * section (16-aligned for weights), or -1 for "none" where allowed. Every kernel reads its
+ * inputs and writes its outputs only through tensors, so the runtime can check every access
+ * against the tensor sizes at init.
+ *
+ * Requantisation everywhere is TFLite's MultiplyByQuantizedMultiplier with double rounding:
+ *   mult in [2^30, 2^31) (or 0), shift in [-31, 30] (positive = left).
+ */
+export interface OpSpec {
+  code: number;
+  name: string;
+  /** Fixed params, in order. */
+  params: string[];
+  /** Repeated group appended after the fixed params (count given by param `countParam`). */
+  repeat?: { countParam: string; fields: string[] };
+  doc: string;
+}
+
+export const OPS: OpSpec[] = [
+  {
+    code: 1,
+    name: 'DENSE',
+    params: ['in', 'out', 'rows', 'inDim', 'outDim', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'layout'],
+    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult/shift int32[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
+  },
+  {
+    code: 2,
+    name: 'CONV2D',
+    params: ['in', 'out', 'batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW', 'strideH', 'strideW', 'dilH', 'dilW', 'padTop', 'padLeft', 'zpIn', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'groups'],
+    doc: 'NHWC int8 conv (Conv1D is H=1). weights int8 [outC][kH][kW][inC/groups]; bias int32[outC] with -zpIn*sum(w) folded in over ALL taps; taps outside the input read as zpIn (so they contribute nothing, as TFLite skips them).',
+  },
+  {
+    code: 3,
+    name: 'DEPTHWISE_CONV2D',
+    params: ['in', 'out', 'batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'depthMult', 'kH', 'kW', 'strideH', 'strideW', 'dilH', 'dilW', 'padTop', 'padLeft', 'zpIn', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut'],
+    doc: 'NHWC depthwise conv; out channel = c*depthMult + m. weights int8 [kH][kW][inC*depthMult]; bias/mult/shift per out channel; borders as CONV2D. Also used for standalone BatchNormalization (k=1).',
+  },
+  {
+    code: 4,
+    name: 'MAX_POOL2D',
+    params: ['in', 'out', 'batch', 'inH', 'inW', 'channels', 'outH', 'outW', 'kH', 'kW', 'strideH', 'strideW', 'padTop', 'padLeft', 'actMin', 'actMax'],
+    doc: 'int8 max over in-bounds taps; input and output share scale and zero point.',
+  },
+  {
+    code: 5,
+    name: 'AVG_POOL2D',
+    params: ['in', 'out', 'batch', 'inH', 'inW', 'channels', 'outH', 'outW', 'kH', 'kW', 'strideH', 'strideW', 'padTop', 'padLeft', 'actMin', 'actMax'],
+    doc: 'int8 average over in-bounds taps (count = in-bounds taps, as Keras/TFLite): acc>0 ? (acc+n/2)/n : (acc-n/2)/n with truncating division; same qparams in and out.',
+  },
+  {
+    code: 6,
+    name: 'ADD_N',
+    params: ['out', 'count', 'zpOut', 'actMin', 'actMax', 'leftShift', 'outMult', 'outShift', 'n'],
+    repeat: { countParam: 'n', fields: ['tensor', 'zp', 'mult', 'shift'] },
+    doc: 'TFLite ADD generalised to n inputs (Add, Subtract (negative mult), Average): s = sum_i MBQM((x_i - zp_i) << leftShift, mult_i, shift_i); y = clamp(MBQM(s, outMult, outShift) + zpOut). All tensors have `count` int8 elements.',
+  },
+  {
+    code: 7,
+    name: 'MUL',
+    params: ['a', 'b', 'out', 'count', 'zpA', 'zpB', 'zpOut', 'mult', 'shift', 'actMin', 'actMax'],
+    doc: 'y = clamp(zpOut + MBQM((a - zpA) * (b - zpB), mult, shift)). Multiply of n inputs is a chain.',
+  },
+  {
+    code: 8,
+    name: 'MAXMIN',
+    params: ['out', 'count', 'isMin', 'zpOut', 'actMin', 'actMax', 'n'],
+    repeat: { countParam: 'n', fields: ['tensor', 'zp', 'mult', 'shift'] },
+    doc: 'each input rescaled to the output qparams: r_i = zpOut + MBQM(x_i - zp_i, mult_i, shift_i); y = clamp(max_i r_i) (or min).',
+  },
+  {
+    code: 9,
+    name: 'CONCAT',
+    params: ['out', 'outer', 'zpOut', 'n'],
+    repeat: { countParam: 'n', fields: ['tensor', 'inner', 'zp', 'mult', 'shift', 'identity'] },
+    doc: 'for each of `outer` blocks, copy `inner` int8 elements of each input in turn; identity=1 copies bytes, else y = clamp(zpOut + MBQM(x - zp, mult, shift), -128, 127).',
+  },
+  {
+    code: 10,
+    name: 'SOFTMAX',
+    params: ['in', 'out', 'rows', 'depth', 'table'],
+    doc: 'per row: d = max - x (0..255); e = table[d] (u32, round(2^20 * exp(-beta*scaleIn*d))); y = clamp(((e << 8) + sum/2) / sum - 128, -128, 127) in 64-bit integers. Output qparams are fixed (1/256, -128).',
+  },
+  {
+    code: 11,
+    name: 'LUT',
+    params: ['in', 'out', 'count', 'table'],
+    doc: 'int8 -> int8 elementwise through a 256-byte table indexed by x + 128 (sigmoid, tanh, elu, leaky_relu, swish, softplus, ...; built in Node).',
+  },
+  {
+    code: 12,
+    name: 'PRELU',
+    params: ['in', 'out', 'count', 'channels', 'zpIn', 'zpOut', 'posMult', 'posShift', 'alpha', 'negMult', 'negShift'],
+    doc: 'x >= zpIn ? zpOut + MBQM(x - zpIn, posMult, posShift) : zpOut + MBQM((x - zpIn) * alpha[c], negMult, negShift); alpha int8 per channel (c = index % channels); clamp to int8.',
+  },
+  {
+    code: 13,
+    name: 'LAYOUT',
+    params: ['in', 'out', 'elemSize', 'rank', 'fill'],
+    repeat: { countParam: 'rank', fields: ['outDim', 'inDim', 'inStride', 'padBefore', 'div'] },
+    doc: 'generic copy: for every output index (row-major over outDim), per axis i = floor((o - padBefore) / div); if any i is outside [0, inDim) the element is `fill`, else in[sum(i * inStride)]. Covers ZeroPadding, Cropping (negative padBefore), UpSampling (div), RepeatVector (div = n), Permute and channels_first transposes (inStride).',
+  },
+  {
+    code: 14,
+    name: 'GATHER',
+    params: ['ids', 'out', 'count', 'vocab', 'dim', 'table'],
+    doc: 'Embedding: int32 ids[count] -> int8 out[count][dim] = table[id] (int8 [vocab][dim]); an id outside [0, vocab) makes invoke fail with E_BAD_INPUT_VALUE.',
+  },
+  {
+    code: 15,
+    name: 'REQUANT',
+    params: ['in', 'out', 'count', 'zpIn', 'zpOut', 'mult', 'shift', 'outMin', 'outMax'],
+    doc: 'y = clamp(zpOut + MBQM(x - zpIn, mult, shift), outMin, outMax); dtypes of in/out from the tensor table (int8 or int16).',
+  },
+  // 16..18: recurrent ops; layouts added with the recurrent issue.
+];
+
+export const OP_BY_NAME: Record<string, OpSpec> = Object.fromEntries(OPS.map((o) => [o.name, o]));
+
+/** Error codes returned by the runtime exports (0 = OK). */
+export const ERR = {
+  OK: 0,
+  NO_BLOB: 1, // kw_init before a blob buffer was reserved/filled
+  BAD_MAGIC: 2,
+  BAD_VERSION: 3,
+  BAD_SIZE: 4, // truncated, or header sizes disagree with the buffer
+  BAD_CRC: 5,
+  BAD_HEADER: 6, // section offsets/sizes/counts out of bounds or misaligned
+  BAD_TENSOR: 7, // a tensor outside its region, bad dtype/storage
+  BAD_OP: 8, // unknown op code or truncated op record
+  BAD_PARAMS: 9, // op params inconsistent with its tensors
+  BAD_CONST: 10, // const reference outside the constants section
+  OUT_OF_MEMORY: 11, // linear memory cannot hold blob + arena + state (limit or grow failure)
+  NOT_READY: 12, // invoke/reset/self-test without a successful init
+  BAD_INPUT_VALUE: 13, // e.g. embedding id out of range
+  BAD_INDEX: 14, // input/output index out of range
+  SELFTEST_MISMATCH: 15,
+  NO_SELFTEST: 16,
+  UNSUPPORTED_OP: 17, // op known to the format but not compiled into this runtime
+  BAD_IO: 18, // I/O descriptor inconsistent with its tensor
+} as const;
+
+export const ERR_TEXT: Record<number, string> = {
+  0: 'ok',
+  1: 'no blob: reserve a buffer with kw_blob_buffer and copy the blob in before kw_init',
+  2: 'bad magic: not a model blob',
+  3: 'unsupported blob format version',
+  4: 'blob size mismatch (truncated or extended)',
+  5: 'CRC mismatch: blob corrupted',
+  6: 'bad header: section out of bounds',
+  7: 'bad tensor descriptor',
+  8: 'bad or unknown op',
+  9: 'op parameters inconsistent with tensors',
+  10: 'constant out of bounds',
+  11: 'out of memory: blob, arena and state do not fit the memory limit',
+  12: 'not ready: kw_init has not succeeded',
+  13: 'input value out of range',
+  14: 'input/output index out of range',
+  15: 'self-test output mismatch',
+  16: 'blob has no self-test vector',
+  17: 'op not supported by this runtime build',
+  18: 'bad input/output descriptor',
+};
+
+/**
+ * Runtime exports (all i32 in, i32 out). Firmware and the Node host call exactly these.
+ * Call order: kw_set_memory_limit? -> kw_blob_buffer(size) -> copy blob -> kw_init ->
+ *   (write inputs at kw_input_ptr(i) -> kw_invoke -> read outputs at kw_output_ptr(i))*
+ */
+export const EXPORTS: { name: string; args: string[]; doc: string }[] = [
+  { name: 'kw_abi_version', args: [], doc: 'ABI_VERSION' },
+  { name: 'kw_format_version', args: [], doc: 'FORMAT_VERSION this runtime reads' },
+  { name: 'kw_op_mask', args: ['word'], doc: 'bitmask of op codes implemented (word 0: codes 0..31, 1: 32..63)' },
+  { name: 'kw_set_memory_limit', args: ['bytes'], doc: 'cap on linear memory the runtime may grow to (0 = no cap); call before kw_blob_buffer' },
+  { name: 'kw_blob_buffer', args: ['size'], doc: 'reserve room for a blob of `size` bytes (16-aligned); returns its address, 0 when it does not fit' },
+  { name: 'kw_init', args: [], doc: 'validate the blob in the buffer, lay out arena/state, zero state; returns an error code' },
+  { name: 'kw_num_inputs', args: [], doc: '' },
+  { name: 'kw_num_outputs', args: [], doc: '' },
+  { name: 'kw_input_ptr', args: ['index'], doc: 'address of input tensor bytes (0 if bad index/not ready)' },
+  { name: 'kw_input_size', args: ['index'], doc: 'bytes' },
+  { name: 'kw_output_ptr', args: ['index'], doc: '' },
+  { name: 'kw_output_size', args: ['index'], doc: '' },
+  { name: 'kw_invoke', args: [], doc: 'run all ops once; returns an error code' },
+  { name: 'kw_reset_state', args: [], doc: 'zero the persistent state (RNN hidden/cell state)' },
+  { name: 'kw_self_test', args: [], doc: 'run the embedded self-test vector; returns OK, SELFTEST_MISMATCH or NO_SELFTEST; state is reset before and after' },
+  { name: 'kw_last_error', args: [], doc: 'last error code' },
+  { name: 'kw_error_op', args: [], doc: 'index of the op (or tensor) the last error refers to, -1 if none' },
+  { name: 'kw_memory_used', args: [], doc: 'bytes of linear memory in use after init (static data + blob + arena + state + scratch)' },
+];
