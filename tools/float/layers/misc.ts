@@ -1,0 +1,55 @@
+/** Embedding (mask_zero), Masking and TimeDistributed. */
+import type { IRNode } from '../../graph/ir.ts';
+import { UserError, EXIT } from '../../errors.ts';
+import type { LayerFn, TimeMask } from '../types.ts';
+import { weight } from './core.ts';
+import { getLayerFn } from './index.ts';
+
+export const embedding: LayerFn = (node, [x], ctx) => {
+  const E = weight(node, 'embeddings')!;
+  const [V, D] = E.shape;
+  const n = x.data.length;
+  const out = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) {
+    const id = Math.trunc(x.data[i]);
+    if (!(id >= 0 && id < V)) {
+      throw new UserError(`layer '${node.name}' (Embedding): token id ${x.data[i]} outside [0, ${V - 1}]`, EXIT.BAD_INPUT);
+    }
+    out.set(E.data.subarray(id * D, (id + 1) * D), i * D);
+  }
+  let mask: TimeMask | null = null;
+  if (node.config.mask_zero && x.shape.length === 2) {
+    const [B, T] = x.shape;
+    mask = { batch: B, steps: T, data: Uint8Array.from(x.data, (v) => (Math.trunc(v) !== 0 ? 1 : 0)) };
+  }
+  ctx.outMasks = [mask];
+  return [{ shape: [...x.shape, D], data: out }];
+};
+
+/** Masking: steps whose features all equal mask_value are zeroed and masked. */
+export const masking: LayerFn = (node, [x], ctx) => {
+  const mv = node.config.mask_value ?? 0;
+  const [B, T] = x.shape;
+  const F = x.data.length / (B * T);
+  const m = new Uint8Array(B * T);
+  const out = new Float32Array(x.data.length);
+  for (let i = 0; i < B * T; i++) {
+    let any = 0;
+    for (let f = 0; f < F; f++) if (x.data[i * F + f] !== mv) any = 1;
+    m[i] = any;
+    if (any) out.set(x.data.subarray(i * F, (i + 1) * F), i * F);
+  }
+  ctx.outMasks = [{ batch: B, steps: T, data: m }];
+  return [{ shape: [...x.shape], data: out }];
+};
+
+/** TimeDistributed(inner): the inner layer on [B*T, ...] then reshaped back to [B, T, ...]. */
+export const timeDistributed: LayerFn = (node, [x], ctx) => {
+  const inner = node.config.layer;
+  const fn = getLayerFn(inner.class_name, `${node.name} (TimeDistributed)`);
+  const [B, T] = x.shape;
+  const innerNode: IRNode = { ...node, className: inner.class_name, config: inner.config };
+  const [y] = fn(innerNode, [{ shape: [B * T, ...x.shape.slice(2)], data: x.data }], { inMasks: [null], state: ctx.state });
+  ctx.outMasks = [ctx.inMasks[0] ?? null];
+  return [{ shape: [B, T, ...y.shape.slice(1)], data: y.data }];
+};
