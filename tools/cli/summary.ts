@@ -1,5 +1,40 @@
+/**
+ * `npx ./tools/summary MODEL [--config CONFIG.json] [--json]`: what Keras's model.summary()
+ * prints (plus MACs), from any supported model file.
+ */
+import { Command } from 'commander';
 import { runMain } from './run-main.ts';
-import { UserError, EXIT } from '../errors.ts';
+import { buildGraph } from '../graph/build.ts';
+import { summaryText, summaryJson } from '../graph/summary-format.ts';
+import type { RawModel } from '../readers/types.ts';
+
+export type ReadModel = (file: string, opts: { config?: string }) => Promise<RawModel> | RawModel;
+
+async function defaultReader(): Promise<ReadModel> {
+  const mod: any = await import('../readers/index.ts');
+  return mod.readModel as ReadModel;
+}
+
+/** Runs the command and returns the text it prints (for tests); throws UserError. */
+export async function summaryCommand(argv: string[], reader?: ReadModel): Promise<string> {
+  const program = new Command('summary')
+    .description("Print a Keras model's layers, output shapes, parameter counts and MACs (like model.summary())")
+    .argument('<model>', 'model file: .keras, .h5 (full model or weights-only with --config), tfjs model.json')
+    .option('--config <file>', 'architecture JSON (model.to_json()) for a weights-only .h5')
+    .option('--json', 'print JSON instead of the table')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.parse(argv, { from: 'user' });
+  const file = program.args[0];
+  const opts = program.opts<{ config?: string; json?: boolean }>();
+  const read = reader ?? (await defaultReader());
+  const raw = await read(file, { config: opts.config });
+  const g = buildGraph(raw);
+  return opts.json ? JSON.stringify(summaryJson(g), null, 2) + '\n' : summaryText(g);
+}
+
 export async function main(argv: string[]) {
-  await runMain(async () => { throw new UserError('summary: not implemented yet ' + argv.join(' '), EXIT.INTERNAL); });
+  await runMain(async () => {
+    process.stdout.write(await summaryCommand(argv));
+  });
 }
