@@ -1,0 +1,145 @@
+/*
+ * kw_runtime.h - C API for running a model blob on the kerawasm runtime (.wasm) inside an
+ * embedded WebAssembly interpreter. One API, two glues: link EITHER src/kw_wasm3.c (wasm3,
+ * public wasm3.h API) OR src/kw_wamr.c (WAMR, public wasm_export.h API), plus src/kw_common.c.
+ *
+ * The ABI between this glue and the runtime .wasm (export names, error codes and texts, blob
+ * header layout) comes from kw_abi.h, which is generated from tools/blob/spec.ts, the same file
+ * the Node host simulation (firmware-host/node/host.ts) uses.
+ *
+ * Typical use (no dynamic allocation in kw_common.c; the interpreters allocate):
+ *
+ *   static kw_model m;
+ *   kw_config cfg = KW_CONFIG_DEFAULT;
+ *   if (kw_load(&m, runtime_wasm, runtime_wasm_len, &cfg) != KW_OK ||
+ *       kw_init(&m, model_blob, model_blob_len) != KW_OK) { puts(kw_message(&m)); ... }
+ *   (WAMR: wasm_runtime_load may write into the .wasm buffer, so pass a RAM copy, not flash.)
+ *   if (kw_self_test(&m) != KW_OK) ...               // once at boot
+ *   kw_set_input_float(&m, 0, features, n);           // quantises with the blob's scale/zp
+ *   kw_invoke(&m);
+ *   kw_get_output_float(&m, 0, scores, n_out);
+ *
+ * All functions return KW_OK (0) or an error code: the runtime's codes (KW_ERR_* in kw_abi.h,
+ * 1..99) or the glue's own (KW_E_* below, >= 100). kw_error_text(code) gives a one-line text;
+ * kw_message(m) adds details (interpreter message, failing op index).
+ */
+#ifndef KW_RUNTIME_H
+#define KW_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kw_abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KW_OK 0
+
+/* Glue errors (the runtime's own codes are below 100). */
+#define KW_E_ARG 100           /* bad argument (NULL pointer, size mismatch) */
+#define KW_E_WASM_LOAD 101     /* the interpreter could not parse/load/instantiate the runtime .wasm */
+#define KW_E_MISSING_EXPORT 102 /* the runtime .wasm lacks an export the ABI needs */
+#define KW_E_ABI 103           /* runtime ABI version differs from kw_abi.h */
+#define KW_E_TRAP 104          /* the interpreter trapped while calling the runtime */
+#define KW_E_NO_MEMORY 105     /* the interpreter (not the wasm heap) ran out of memory */
+#define KW_E_BLOB 106          /* the blob cannot be read (too short, bad magic/version) */
+#define KW_E_FORMAT 107        /* blob format version differs from what the runtime reads */
+#define KW_E_OPS 108           /* the blob uses ops this runtime build does not implement */
+#define KW_E_NOT_LOADED 109    /* kw_load has not succeeded */
+
+#ifndef KW_MAX_IO
+#define KW_MAX_IO 8
+#endif
+#ifndef KW_MESSAGE_SIZE
+#define KW_MESSAGE_SIZE 160
+#endif
+
+/* Interpreter settings. Stack sizes are the wasm value/operand stack, not the C stack. */
+typedef struct kw_config {
+  uint32_t stack_size;        /* wasm3: m3_NewRuntime stack; WAMR: exec env stack (bytes) */
+  uint32_t memory_limit;      /* cap on linear memory (bytes, 0 = none): kw_set_memory_limit */
+  void *heap_pool;            /* WAMR only: Alloc_With_Pool buffer (NULL = system allocator) */
+  uint32_t heap_pool_size;
+} kw_config;
+
+#define KW_CONFIG_DEFAULT {8192u, 0u, NULL, 0u}
+
+/* One input or output, read from the blob's I/O descriptor. */
+typedef struct kw_io_info {
+  uint16_t tensor;
+  uint8_t dtype;              /* KW_DTYPE_INT8 / INT16 / INT32 */
+  uint8_t rank;               /* includes the batch */
+  uint32_t dims[KW_IO_MAX_RANK];
+  uint32_t elements;
+  uint32_t bytes;
+  float scale;                /* real = (q - zero_point) * scale */
+  int32_t zero_point;
+  char name[17];              /* Keras layer name (truncated to 16 bytes) */
+} kw_io_info;
+
+struct kw_backend;            /* interpreter state, defined by the glue */
+
+typedef struct kw_model {
+  struct kw_backend *backend;
+  const uint8_t *blob;
+  uint32_t blob_size;
+  uint32_t num_inputs, num_outputs;
+  kw_io_info inputs[KW_MAX_IO];
+  kw_io_info outputs[KW_MAX_IO];
+  int32_t ready;              /* kw_init succeeded */
+  int32_t last_error;
+  int32_t error_op;           /* op/tensor index the runtime blamed, -1 if none */
+  uint32_t memory_used;       /* kw_memory_used() after init */
+  uint32_t memory_limit;      /* from kw_config */
+  char message[KW_MESSAGE_SIZE];
+} kw_model;
+
+/* --- lifecycle --- */
+/* Loads and instantiates the runtime .wasm (bytes must stay valid and, for WAMR, writable). */
+int kw_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const kw_config *cfg);
+/* Checks the blob header against the runtime (format version, op mask), copies the blob into
+ * linear memory and validates it there (kw_init export). The blob may live in flash. */
+int kw_init(kw_model *m, const uint8_t *blob, uint32_t blob_size);
+int kw_invoke(kw_model *m);
+int kw_reset_state(kw_model *m);
+/* Runs the self-test vector embedded by the converter (call once at boot). */
+int kw_self_test(kw_model *m);
+void kw_unload(kw_model *m);
+
+/* --- I/O --- */
+uint32_t kw_num_inputs(const kw_model *m);
+uint32_t kw_num_outputs(const kw_model *m);
+const kw_io_info *kw_input_info(const kw_model *m, uint32_t index);
+const kw_io_info *kw_output_info(const kw_model *m, uint32_t index);
+/* Raw tensor bytes inside linear memory (valid until the next kw_init/kw_unload). */
+void *kw_input_buffer(kw_model *m, uint32_t index, uint32_t *bytes);
+const void *kw_output_buffer(kw_model *m, uint32_t index, uint32_t *bytes);
+/* Copy raw int8/int16/int32 values (n = element count, must equal the tensor's). */
+int kw_set_input_raw(kw_model *m, uint32_t index, const void *data, uint32_t bytes);
+int kw_get_output_raw(kw_model *m, uint32_t index, void *data, uint32_t bytes);
+/* Float helpers: q = clamp(round_half_away(x / scale) + zero_point) and back. For INT32 inputs
+ * (embedding ids) the value is rounded to the nearest integer. */
+int kw_set_input_float(kw_model *m, uint32_t index, const float *x, uint32_t n);
+int kw_get_output_float(kw_model *m, uint32_t index, float *y, uint32_t n);
+
+/* --- errors --- */
+const char *kw_strerror(int code);
+const char *kw_message(const kw_model *m);
+const char *kw_dtype_name(uint8_t dtype);
+/* "wasm3" or "wamr": the glue linked in. */
+const char *kw_interpreter(void);
+
+/* --- pure helpers (no interpreter; used by the glue and tested on the desktop) --- */
+int32_t kw_quantize_value(float x, float scale, int32_t zero_point, uint8_t dtype);
+float kw_dequantize_value(int32_t q, float scale, int32_t zero_point);
+/* Reads the header and I/O descriptors of a blob into m (no interpreter needed). */
+int kw_read_blob_info(kw_model *m, const uint8_t *blob, uint32_t blob_size);
+/* CRC-32 (IEEE, zlib's) as used for the blob's crc32 field. */
+uint32_t kw_crc32(const uint8_t *data, uint32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KW_RUNTIME_H */

@@ -1,0 +1,108 @@
+/*
+ * kw_wasm3.c - kw_runtime.h on wasm3 (public wasm3.h API only: m3_NewEnvironment,
+ * m3_NewRuntime, m3_ParseModule, m3_LoadModule, m3_LinkRawFunction, m3_FindFunction,
+ * m3_CallV, m3_GetResultsV, m3_GetMemory, m3_GetErrorInfo). Build with wasm3's source/ on the
+ * include path; see docs/FIRMWARE.md.
+ *
+ * wasm3 keeps a pointer to the .wasm bytes for the module's lifetime: they may stay in
+ * memory-mapped flash. Linear memory is allocated by wasm3 (m3_Malloc/m3_Realloc) in 64 KiB
+ * pages as the runtime grows it.
+ */
+#include <string.h>
+
+#include "wasm3.h"
+#include "kw_backend.h"
+
+#ifndef KW_MAX_MODELS
+#define KW_MAX_MODELS 1
+#endif
+
+struct kw_backend {
+  int in_use;
+  IM3Environment env;
+  IM3Runtime runtime;
+  IM3Module module;
+  IM3Function fn[KW_FN_COUNT];
+};
+
+static struct kw_backend kw_wasm3_pool[KW_MAX_MODELS];
+
+const char *kw_backend_name(void) { return "wasm3"; }
+
+/* AssemblyScript's env.abort(msg, file, line, col): trap. Linked only if the module imports it. */
+static const void *kw_wasm3_abort(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp, void *mem) {
+  (void)runtime; (void)ctx; (void)sp; (void)mem;
+  return m3Err_trapAbort;
+}
+
+static int wasm3_fail(kw_model *m, int code, const char *what, M3Result r) {
+  kw_set_message(m, what, r);
+  if (m->backend && m->backend->runtime) {
+    M3ErrorInfo info;
+    memset(&info, 0, sizeof info);
+    m3_GetErrorInfo(m->backend->runtime, &info);
+    if (info.message && *info.message) kw_set_message(m, m->message, info.message);
+  }
+  return code;
+}
+
+void kw_backend_unload(kw_model *m) {
+  struct kw_backend *b = m->backend;
+  if (!b) return;
+  if (b->runtime) m3_FreeRuntime(b->runtime); /* frees the loaded module too */
+  else if (b->module) m3_FreeModule(b->module);
+  if (b->env) m3_FreeEnvironment(b->env);
+  memset(b, 0, sizeof *b);
+  m->backend = NULL;
+}
+
+int kw_backend_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const kw_config *cfg) {
+  struct kw_backend *b = NULL;
+  M3Result r;
+  int i;
+  for (i = 0; i < KW_MAX_MODELS; i++)
+    if (!kw_wasm3_pool[i].in_use) { b = &kw_wasm3_pool[i]; break; }
+  if (!b) { kw_set_message(m, kw_strerror(KW_E_NO_MEMORY), "all KW_MAX_MODELS slots in use"); return KW_E_NO_MEMORY; }
+  memset(b, 0, sizeof *b);
+  b->in_use = 1;
+  m->backend = b;
+
+  b->env = m3_NewEnvironment();
+  if (!b->env) { kw_backend_unload(m); kw_set_message(m, kw_strerror(KW_E_NO_MEMORY), "m3_NewEnvironment"); return KW_E_NO_MEMORY; }
+  b->runtime = m3_NewRuntime(b->env, cfg->stack_size ? cfg->stack_size : 8192u, NULL);
+  if (!b->runtime) { kw_backend_unload(m); kw_set_message(m, kw_strerror(KW_E_NO_MEMORY), "m3_NewRuntime"); return KW_E_NO_MEMORY; }
+  r = m3_ParseModule(b->env, &b->module, wasm, wasm_size);
+  if (r) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_ParseModule", r); kw_backend_unload(m); return rc; }
+  r = m3_LoadModule(b->runtime, b->module);
+  if (r) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_LoadModule", r); kw_backend_unload(m); return rc; }
+  /* after a successful load the runtime owns the module */
+  r = m3_LinkRawFunction(b->module, "env", "abort", "v(iiii)", kw_wasm3_abort);
+  if (r && r != m3Err_functionLookupFailed) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_LinkRawFunction env.abort", r); kw_backend_unload(m); return rc; }
+  for (i = 0; i < KW_FN_COUNT; i++) {
+    r = m3_FindFunction(&b->fn[i], b->runtime, kw_fn_names[i]);
+    if (r) { kw_set_message(m, kw_strerror(KW_E_MISSING_EXPORT), kw_fn_names[i]); kw_backend_unload(m); return KW_E_MISSING_EXPORT; }
+  }
+  return KW_OK;
+}
+
+int kw_backend_call(kw_model *m, int fn, int32_t arg, int32_t *result) {
+  struct kw_backend *b = m->backend;
+  M3Result r;
+  int32_t out = 0;
+  if (!b || fn < 0 || fn >= KW_FN_COUNT) return KW_E_ARG;
+  r = kw_fn_nargs(fn) ? m3_CallV(b->fn[fn], arg) : m3_CallV(b->fn[fn]);
+  if (r) return wasm3_fail(m, r == m3Err_mallocFailed ? KW_E_NO_MEMORY : KW_E_TRAP, kw_fn_names[fn], r);
+  r = m3_GetResultsV(b->fn[fn], &out);
+  if (r) return wasm3_fail(m, KW_E_TRAP, kw_fn_names[fn], r);
+  if (result) *result = out;
+  return KW_OK;
+}
+
+uint8_t *kw_backend_memory(kw_model *m, uint32_t addr, uint32_t size) {
+  uint32_t mem_size = 0;
+  uint8_t *base;
+  if (!m->backend) return NULL;
+  base = m3_GetMemory(m->backend->runtime, &mem_size, 0);
+  if (!base || addr > mem_size || size > mem_size - addr) return NULL;
+  return base + addr;
+}

@@ -1,0 +1,68 @@
+/* TEST DOUBLE of the wasm3 API (see README.md): routes calls to toy_runtime.c. */
+#include <stdarg.h>
+#include <string.h>
+#include "wasm3.h"
+#include "toy_runtime.h"
+#include "kw_abi.h"
+
+const M3Result m3Err_none = NULL;
+const M3Result m3Err_mallocFailed = "memory allocation failed";
+const M3Result m3Err_functionLookupFailed = "function lookup failed";
+const M3Result m3Err_trapAbort = "[trap] program called abort";
+const M3Result m3Err_trapOutOfBoundsMemoryAccess = "[trap] out of bounds memory access";
+static const M3Result fake_malformed = "malformed Wasm binary";
+
+struct M3Environment { int x; };
+struct M3Runtime { int loaded; };
+struct M3Module { int x; };
+struct M3Function { int id; int32_t result; };
+
+static struct M3Environment env1;
+static struct M3Runtime rt1;
+static struct M3Module mod1;
+static struct M3Function fns[64];
+
+IM3Environment m3_NewEnvironment(void) { return &env1; }
+void m3_FreeEnvironment(IM3Environment e) { (void)e; }
+IM3Runtime m3_NewRuntime(IM3Environment e, uint32_t stack, void *ud) { (void)e; (void)ud; if (stack < 64) return NULL; rt1.loaded = 0; return &rt1; }
+void m3_FreeRuntime(IM3Runtime r) { r->loaded = 0; }
+uint8_t *m3_GetMemory(IM3Runtime r, uint32_t *size, uint32_t idx) { (void)r; (void)idx; if (size) *size = TOY_MEMORY; return toy_memory; }
+M3Result m3_ParseModule(IM3Environment e, IM3Module *m, const uint8_t *const bytes, uint32_t n) {
+  (void)e;
+  if (n < 8 || memcmp(bytes, "\0asm", 4) != 0) return fake_malformed;
+  *m = &mod1;
+  return m3Err_none;
+}
+void m3_FreeModule(IM3Module m) { (void)m; }
+M3Result m3_LoadModule(IM3Runtime r, IM3Module m) { (void)m; r->loaded = 1; return m3Err_none; }
+M3Result m3_LinkRawFunction(IM3Module m, const char *const mod, const char *const fn, const char *const sig, M3RawCall f) {
+  (void)m; (void)mod; (void)fn; (void)sig; (void)f;
+  return m3Err_functionLookupFailed; /* like wasm3 when the module does not import it */
+}
+M3Result m3_FindFunction(IM3Function *o, IM3Runtime r, const char *const name) {
+  int id;
+  (void)r;
+  if (!toy_find(name, &id)) return m3Err_functionLookupFailed;
+  fns[id].id = id;
+  *o = &fns[id];
+  return m3Err_none;
+}
+M3Result m3_CallV(IM3Function f, ...) {
+  va_list ap;
+  int32_t arg = 0;
+  va_start(ap, f);
+  if (kw_export_nargs[f->id]) arg = va_arg(ap, int32_t); /* like wasm3: as many as the signature has */
+  va_end(ap);
+  if (toy_call(f->id, arg, &f->result) != 0) return m3Err_trapAbort;
+  return m3Err_none;
+}
+M3Result m3_GetResultsV(IM3Function f, ...) {
+  va_list ap;
+  int32_t *out;
+  va_start(ap, f);
+  out = va_arg(ap, int32_t *);
+  va_end(ap);
+  *out = f->result;
+  return m3Err_none;
+}
+void m3_GetErrorInfo(IM3Runtime r, M3ErrorInfo *info) { (void)r; memset(info, 0, sizeof *info); info->message = "fake wasm3"; }

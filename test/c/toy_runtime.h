@@ -1,0 +1,17 @@
+/* TEST DOUBLE: C stand-in for the runtime .wasm's exports (see README.md). */
+#ifndef TOY_RUNTIME_H
+#define TOY_RUNTIME_H
+#include <stdint.h>
+#define TOY_MEMORY (2u * 65536u)
+extern uint8_t toy_memory[TOY_MEMORY];
+/* knobs for tests */
+extern int32_t toy_abi_version;        /* reported by kw_abi_version */
+extern uint32_t toy_op_mask0;          /* reported by kw_op_mask(0) */
+extern const char *toy_hidden_export;  /* lookup of this name fails */
+extern int toy_trap_on_invoke;         /* kw_invoke traps */
+void toy_reset(void);
+/* returns 1 and sets *id when `name` is an export of the toy runtime */
+int toy_find(const char *name, int *id);
+/* calls export id; returns 0 on success, -1 on trap */
+int toy_call(int id, int32_t arg, int32_t *result);
+#endif

@@ -1,0 +1,110 @@
+/**
+ * What a runtime .wasm build states about itself, read by instantiating it (no blob needed):
+ * ABI version, blob format version, op mask, declared memory, and whether it exports every
+ * function of the ABI (spec.ts EXPORTS) and imports only what the C glue provides (env.abort).
+ */
+import { UserError, EXIT } from '../errors.ts';
+import { EXPORTS } from './spec.ts';
+import type { RuntimeWasmInfo } from './c-header.ts';
+
+export interface RuntimeInfo extends RuntimeWasmInfo {
+  bytes: number;
+  missingExports: string[];
+  /** imports other than env.abort (the glue provides only that) */
+  unexpectedImports: string[];
+  /** linear memory bytes right after instantiation (static data lives below) */
+  initialBytes: number;
+}
+
+/** Imports the C glue and the Node host provide: AssemblyScript's env.abort traps. */
+export function runtimeImports(): WebAssembly.Imports {
+  return {
+    env: {
+      abort: (_msg: number, _file: number, line: number, col: number) => {
+        throw new Error(`runtime aborted (line ${line}, column ${col})`);
+      },
+    },
+  };
+}
+
+export async function readRuntimeInfo(bytes: Uint8Array, file = 'runtime.wasm'): Promise<RuntimeInfo> {
+  let mod: WebAssembly.Module;
+  try {
+    mod = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    throw new UserError(`${file}: not a valid WebAssembly module (${(e as Error).message})`, EXIT.BAD_INPUT);
+  }
+  const exported = new Set(WebAssembly.Module.exports(mod).map((e) => e.name));
+  const missingExports = EXPORTS.map((e) => e.name).filter((n) => !exported.has(n));
+  const unexpectedImports = WebAssembly.Module.imports(mod)
+    .filter((i) => !(i.module === 'env' && i.name === 'abort'))
+    .map((i) => `${i.module}.${i.name}`);
+  if (unexpectedImports.length) {
+    return { bytes: bytes.length, missingExports, unexpectedImports, abiVersion: -1, formatVersion: -1, opMask: [0, 0], initialPages: 0, initialBytes: 0 };
+  }
+  const inst = await WebAssembly.instantiate(mod, runtimeImports());
+  const ex = inst.exports as Record<string, any>;
+  const mem = ex.memory as WebAssembly.Memory | undefined;
+  const call = (n: string, ...a: number[]) => (typeof ex[n] === 'function' ? (ex[n](...a) as number) : -1);
+  const initialBytes = mem ? mem.buffer.byteLength : 0;
+  return {
+    bytes: bytes.length,
+    missingExports,
+    unexpectedImports,
+    abiVersion: call('kw_abi_version'),
+    formatVersion: call('kw_format_version'),
+    opMask: [call('kw_op_mask', 0) >>> 0, call('kw_op_mask', 1) >>> 0],
+    initialPages: initialBytes / 65536,
+    initialBytes,
+  };
+}
+
+export interface MemoryMeasure {
+  /** kw_init's return code (0 = the runtime accepted the blob) */
+  initCode: number;
+  errorOp: number;
+  /** kw_memory_used after init */
+  memoryUsed: number;
+  /** linear memory pages after instantiation, after kw_blob_buffer, after kw_init */
+  pagesAtStart: number;
+  pagesAfterBuffer: number;
+  pagesAfterInit: number;
+  /** pages before the last memory.grow (WAMR reallocates: old + new block at once) */
+  pagesBeforeLastGrow: number;
+  /** address of the blob copy = static data + heap start of the runtime */
+  blobAddress: number;
+}
+
+/**
+ * Runs the ABI's load sequence (kw_set_memory_limit? -> kw_blob_buffer -> copy -> kw_init) on a
+ * fresh instance only to measure linear memory as the interpreters will allocate it: whole
+ * 64 KiB pages, grown by the runtime. The numbers and the self-test run in DeviceSim.
+ */
+export async function measureLinearMemory(runtime: Uint8Array, blob: Uint8Array, memoryLimit = 0): Promise<MemoryMeasure> {
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(runtime as Uint8Array<ArrayBuffer>), runtimeImports());
+  const ex = instance.exports as Record<string, any>;
+  const mem = ex.memory as WebAssembly.Memory;
+  const pages = () => mem.buffer.byteLength / 65536;
+  const pagesAtStart = pages();
+  if (memoryLimit) ex.kw_set_memory_limit(memoryLimit);
+  const addr = ex.kw_blob_buffer(blob.length) >>> 0;
+  const pagesAfterBuffer = pages();
+  if (addr === 0) {
+    return { initCode: 11, errorOp: -1, memoryUsed: 0, pagesAtStart, pagesAfterBuffer, pagesAfterInit: pagesAfterBuffer, pagesBeforeLastGrow: 0, blobAddress: 0 };
+  }
+  new Uint8Array(mem.buffer, addr, blob.length).set(blob);
+  const initCode = ex.kw_init() | 0;
+  const pagesAfterInit = pages();
+  // 0 when the runtime never grew its memory (no realloc peak)
+  const pagesBeforeLastGrow = pagesAfterInit > pagesAfterBuffer ? pagesAfterBuffer : pagesAfterBuffer > pagesAtStart ? pagesAtStart : 0;
+  return {
+    initCode,
+    errorOp: ex.kw_error_op() | 0,
+    memoryUsed: ex.kw_memory_used() >>> 0,
+    pagesAtStart,
+    pagesAfterBuffer,
+    pagesAfterInit,
+    pagesBeforeLastGrow,
+    blobAddress: addr,
+  };
+}

@@ -1,0 +1,330 @@
+/**
+ * Board profiles and interpreter footprints used by `verify --board`.
+ *
+ * Every figure has a `source` (see docs/BOARDS.md): chip/board datasheets for RAM and flash,
+ * /work/shared/research/kernels-and-runtimes.md §5 (wasm3 README / WAMR README) for the
+ * interpreter footprints. "usable" figures are conservative estimates of what an application
+ * can still allocate after the SDK/RTOS has started (no radio stack), not datasheet numbers;
+ * use --ram/--flash for your own measured budget.
+ *
+ * Linear memory is counted in 64 KiB wasm pages because both interpreters allocate it that
+ * way for a module that declares a memory and grows it with memory.grow (ours does):
+ *   - WASM3 reallocates its memory block to `pages * 65536` bytes (plus a small header) on every
+ *     memory.grow; only `runtime->memoryLimit` can truncate it below a page.
+ *   - WAMR allocates `pages * 65536` for the memory instance; on memory.grow it reallocates
+ *     the block, which in pool mode can need the old and the new block at once (peak).
+ * A 64 KiB page must be ONE contiguous heap block: boards whose internal RAM is split into
+ * regions (ESP32, STM32F4 with CCM) carry `maxBlock`, the largest block malloc can return.
+ */
+import { UserError, EXIT } from './errors.ts';
+
+export const WASM_PAGE = 65536;
+
+export interface Board {
+  name: string;
+  aliases?: string[];
+  chip: string;
+  core: string;
+  mhz: number;
+  /** SRAM on the chip (datasheet). */
+  ramTotal: number;
+  /** What an application can expect to allocate (estimate, see note). */
+  ramUsable: number;
+  /** Largest single heap block (linear memory is one block); undefined = ramUsable. */
+  maxBlock?: number;
+  /** Optional external RAM (PSRAM) when the common module has it. */
+  psram?: number;
+  /** Flash on the common module/board. */
+  flashTotal: number;
+  /** Flash available for the application image (partition / minus bootloader). */
+  flashUsable: number;
+  /** Native stack the interpreter needs on this core (no tail-call optimisation on Xtensa/M0). */
+  nativeStack: number;
+  note: string;
+  source: string;
+}
+
+export interface InterpreterProfile {
+  name: 'wasm3' | 'wamr';
+  /** Interpreter code in flash (bytes). */
+  codeFlash: number;
+  /** Interpreter's own RAM (environment, runtime structs, allocator overhead) before any module. */
+  baseRam: number;
+  /** Wasm value/operand stack we configure in the C glue (KW_WASM3_STACK / KW_WAMR_STACK). */
+  valueStack: number;
+  /** RAM for the loaded module besides linear memory, as a multiple of the .wasm size
+   *  (wasm3: compiled meta-machine code pages; WAMR: writable copy of the .wasm + fast-interp
+   *  pre-compiled code). */
+  moduleRamFactor: number;
+  /** Extra RAM during memory.grow, as a fraction of the linear memory before the grow. */
+  growPeakFactor: number;
+  note: string;
+  source: string;
+}
+
+const KiB = 1024;
+const MiB = 1024 * 1024;
+
+export const INTERPRETERS: Record<'wasm3' | 'wamr', InterpreterProfile> = {
+  wasm3: {
+    name: 'wasm3',
+    codeFlash: 64 * KiB,
+    baseRam: 10 * KiB,
+    valueStack: 4 * KiB,
+    moduleRamFactor: 2,
+    growPeakFactor: 0,
+    note:
+      'wasm3 README: "~64 KB code and ~10 KB RAM minimum". Module code is compiled to meta-machine code pages in RAM (d_m3CodePageAlignSize 1024); factor 2x of the .wasm is an estimate, not measured. The .wasm bytes must stay readable (may stay in memory-mapped flash). Value stack measured for an int8 Dense kernel: 256 B; we configure 4 KiB.',
+    source: 'research/kernels-and-runtimes.md §5.1 (wasm3 README, m3_config_platforms.h); shared/README.md measured stacks',
+  },
+  wamr: {
+    name: 'wamr',
+    codeFlash: 59 * KiB + 4 * KiB,
+    baseRam: 16 * KiB,
+    valueStack: 8 * KiB,
+    moduleRamFactor: 3,
+    growPeakFactor: 1,
+    note:
+      'WAMR README (Cortex-M4F text): fast-interp ~58.9 K, classic ~56.3 K, libc-builtin 3.7 K. wasm_runtime_load needs a WRITABLE buffer (the .wasm in RAM) and fast-interp pre-compiled code takes ~2x (doc/build_wamr.md) -> 3x the .wasm; base RAM 16 KiB (runtime structs + exec env) is an estimate. memory.grow reallocates (old + new at once in pool mode).',
+    source: 'research/kernels-and-runtimes.md §5.2 (WAMR README, doc/build_wamr.md, doc/memory_tune.md); wasm_export.h wasm_runtime_load doc',
+  },
+};
+
+export const BOARDS: Board[] = [
+  {
+    name: 'esp32',
+    aliases: ['esp32-wroom-32', 'esp32-devkitc'],
+    chip: 'ESP32-D0WD (ESP32-WROOM-32 module)',
+    core: 'Xtensa LX6 dual-core',
+    mhz: 240,
+    ramTotal: 520 * KiB,
+    ramUsable: 280 * KiB,
+    maxBlock: 110 * KiB,
+    flashTotal: 4 * MiB,
+    flashUsable: 1 * MiB,
+    nativeStack: 12 * KiB,
+    note:
+      'DRAM is split into regions; the largest malloc block is ~110 KiB, so at most ONE 64 KiB page of linear memory fits internally. Use a WROVER module (4 MiB PSRAM, CONFIG_SPIRAM_USE_MALLOC) for more. Default "factory app" partition is 1 MiB. Xtensa lacks TCO: wasm3 needed 10.6 KB native stack for fib(24).',
+    source: 'ESP32 datasheet (520 KB SRAM); ESP-IDF partition table default; research §5.1 (fib on ESP32)',
+  },
+  {
+    name: 'esp32-wrover',
+    chip: 'ESP32-D0WD + 4 MiB PSRAM (ESP32-WROVER-E)',
+    core: 'Xtensa LX6 dual-core',
+    mhz: 240,
+    ramTotal: 520 * KiB,
+    ramUsable: 280 * KiB + 4 * MiB - 64 * KiB,
+    psram: 4 * MiB,
+    flashTotal: 4 * MiB,
+    flashUsable: 1 * MiB,
+    nativeStack: 12 * KiB,
+    note: 'linear memory allocated in PSRAM (slower than internal RAM); 8 MiB parts map only 4 MiB without himem.',
+    source: 'ESP32-WROVER-E datasheet; ESP-IDF external RAM docs',
+  },
+  {
+    name: 'esp32-s3',
+    aliases: ['esp32s3'],
+    chip: 'ESP32-S3 (ESP32-S3-WROOM-1-N8, no PSRAM)',
+    core: 'Xtensa LX7 dual-core',
+    mhz: 240,
+    ramTotal: 512 * KiB,
+    ramUsable: 300 * KiB,
+    maxBlock: 256 * KiB,
+    flashTotal: 8 * MiB,
+    flashUsable: 3 * MiB,
+    nativeStack: 12 * KiB,
+    note: 'N8R2/N8R8/N16R8 variants add 2-8 MiB octal PSRAM: use esp32-s3-psram. App partition assumed 3 MiB of the 8 MiB flash.',
+    source: 'ESP32-S3 datasheet (512 KB SRAM); ESP32-S3-WROOM-1 datasheet',
+  },
+  {
+    name: 'esp32-s3-psram',
+    aliases: ['esp32-s3-n8r8'],
+    chip: 'ESP32-S3 + 8 MiB octal PSRAM (ESP32-S3-WROOM-1-N8R8)',
+    core: 'Xtensa LX7 dual-core',
+    mhz: 240,
+    ramTotal: 512 * KiB,
+    ramUsable: 300 * KiB + 8 * MiB - 64 * KiB,
+    psram: 8 * MiB,
+    flashTotal: 8 * MiB,
+    flashUsable: 3 * MiB,
+    nativeStack: 12 * KiB,
+    note: 'linear memory in PSRAM (CONFIG_SPIRAM_USE_MALLOC); keep the interpreter and its stacks in internal RAM.',
+    source: 'ESP32-S3-WROOM-1 datasheet',
+  },
+  {
+    name: 'esp32-c3',
+    aliases: ['esp32c3'],
+    chip: 'ESP32-C3 (ESP32-C3-MINI-1, 4 MiB flash)',
+    core: 'RISC-V RV32IMC single-core',
+    mhz: 160,
+    ramTotal: 400 * KiB,
+    ramUsable: 250 * KiB,
+    maxBlock: 200 * KiB,
+    flashTotal: 4 * MiB,
+    flashUsable: 1 * MiB,
+    nativeStack: 8 * KiB,
+    note: '16 KB of the 400 KB SRAM is cache. No PSRAM support.',
+    source: 'ESP32-C3 datasheet (400 KB SRAM); ESP32-C3-MINI-1 datasheet',
+  },
+  {
+    name: 'nrf52840',
+    aliases: ['nrf52840-dk', 'arduino-nano-33-ble'],
+    chip: 'nRF52840',
+    core: 'Cortex-M4F',
+    mhz: 64,
+    ramTotal: 256 * KiB,
+    ramUsable: 200 * KiB,
+    flashTotal: 1 * MiB,
+    flashUsable: 1 * MiB - 64 * KiB,
+    nativeStack: 4 * KiB,
+    note: 'Zephyr/nRF Connect SDK without BLE; a SoftDevice/BLE stack takes ~20-40 KiB RAM and ~150 KiB flash more.',
+    source: 'nRF52840 product specification (256 KB RAM, 1 MB flash)',
+  },
+  {
+    name: 'stm32f411',
+    aliases: ['stm32f4', 'nucleo-f411re', 'blackpill-f411'],
+    chip: 'STM32F411RE / STM32F411CE',
+    core: 'Cortex-M4F',
+    mhz: 100,
+    ramTotal: 128 * KiB,
+    ramUsable: 112 * KiB,
+    flashTotal: 512 * KiB,
+    flashUsable: 496 * KiB,
+    nativeStack: 4 * KiB,
+    note: '`stm32f4` means this (the smallest common F4). One 64 KiB page plus the interpreter is about the limit.',
+    source: 'STM32F411xC/E datasheet (128 KB SRAM, 512 KB flash)',
+  },
+  {
+    name: 'stm32f446',
+    aliases: ['nucleo-f446re'],
+    chip: 'STM32F446RE',
+    core: 'Cortex-M4F',
+    mhz: 180,
+    ramTotal: 128 * KiB,
+    ramUsable: 112 * KiB,
+    flashTotal: 512 * KiB,
+    flashUsable: 496 * KiB,
+    nativeStack: 4 * KiB,
+    note: 'SRAM1 112 KB + SRAM2 16 KB (contiguous).',
+    source: 'STM32F446xC/E datasheet (128 KB SRAM, 512 KB flash)',
+  },
+  {
+    name: 'stm32f407',
+    aliases: ['stm32f4-discovery'],
+    chip: 'STM32F407VG',
+    core: 'Cortex-M4F',
+    mhz: 168,
+    ramTotal: 192 * KiB,
+    ramUsable: 112 * KiB + 16 * KiB,
+    maxBlock: 128 * KiB - 8 * KiB,
+    flashTotal: 1 * MiB,
+    flashUsable: 1 * MiB - 16 * KiB,
+    nativeStack: 4 * KiB,
+    note: '64 KB of the 192 KB is CCM (not DMA-able, separate region): usable heap counted as the 128 KB main SRAM; CCM suits stacks.',
+    source: 'STM32F405/407 datasheet (192 KB SRAM incl. 64 KB CCM, 1 MB flash)',
+  },
+  {
+    name: 'stm32h743',
+    aliases: ['nucleo-h743zi'],
+    chip: 'STM32H743ZI',
+    core: 'Cortex-M7',
+    mhz: 480,
+    ramTotal: 1024 * KiB,
+    ramUsable: 512 * KiB,
+    maxBlock: 512 * KiB,
+    flashTotal: 2 * MiB,
+    flashUsable: 2 * MiB - 128 * KiB,
+    nativeStack: 4 * KiB,
+    note: 'RAM split into AXI SRAM 512 KB, SRAM1-3, DTCM 128 KB; the largest block is AXI SRAM.',
+    source: 'STM32H743xI datasheet (1 MB RAM, 2 MB flash)',
+  },
+  {
+    name: 'rp2040',
+    aliases: ['pico', 'raspberry-pi-pico'],
+    chip: 'RP2040 (Raspberry Pi Pico, 2 MiB QSPI flash)',
+    core: 'Cortex-M0+ dual-core',
+    mhz: 133,
+    ramTotal: 264 * KiB,
+    ramUsable: 240 * KiB,
+    flashTotal: 2 * MiB,
+    flashUsable: 2 * MiB - 256 * KiB,
+    nativeStack: 8 * KiB,
+    note: 'M0+ has no TCO-friendly ABI for wasm3 (larger native stack). Flash is external XIP.',
+    source: 'RP2040 datasheet (264 KB SRAM); Raspberry Pi Pico datasheet (2 MB flash)',
+  },
+  {
+    name: 'rp2350',
+    aliases: ['pico2', 'raspberry-pi-pico-2'],
+    chip: 'RP2350 (Raspberry Pi Pico 2, 4 MiB flash)',
+    core: 'Cortex-M33 dual-core',
+    mhz: 150,
+    ramTotal: 520 * KiB,
+    ramUsable: 480 * KiB,
+    flashTotal: 4 * MiB,
+    flashUsable: 4 * MiB - 256 * KiB,
+    nativeStack: 4 * KiB,
+    note: '',
+    source: 'RP2350 datasheet (520 KB SRAM); Raspberry Pi Pico 2 datasheet (4 MB flash)',
+  },
+];
+
+export function boardNames(): string[] {
+  return BOARDS.map((b) => b.name);
+}
+
+/** Looks a board up by name or alias (case-insensitive, '_' = '-'). */
+export function findBoard(name: string): Board {
+  const key = name.toLowerCase().replace(/_/g, '-');
+  const b = BOARDS.find((x) => x.name === key || (x.aliases ?? []).includes(key));
+  if (!b) throw new UserError(`--board ${name}: unknown board; known: ${boardNames().join(', ')} (or give --ram and --flash)`, EXIT.USAGE);
+  return b;
+}
+
+export function getInterpreter(name: string): InterpreterProfile {
+  const key = name.toLowerCase();
+  if (key !== 'wasm3' && key !== 'wamr') throw new UserError(`--interpreter ${name}: must be wasm3 or wamr`, EXIT.USAGE);
+  return INTERPRETERS[key];
+}
+
+export function pagesFor(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / WASM_PAGE));
+}
+
+export interface MemoryInputs {
+  blobBytes: number;
+  runtimeWasmBytes: number;
+  /** Linear memory pages the runtime holds after init (measured, or estimated). */
+  linearPages: number;
+  /** Pages before the last grow (for WAMR's realloc peak); defaults to linearPages - 1. */
+  pagesBeforeLastGrow?: number;
+}
+
+export interface MemoryBudget {
+  flash: { total: number; parts: Record<string, number> };
+  ram: { total: number; parts: Record<string, number>; largestBlock: number };
+}
+
+/** Flash and RAM the firmware needs for a blob under one interpreter on one board. */
+export function memoryBudget(m: MemoryInputs, interp: InterpreterProfile, board?: Board): MemoryBudget {
+  const flashParts = {
+    blob: m.blobBytes,
+    'runtime .wasm': m.runtimeWasmBytes,
+    [`${interp.name} code`]: interp.codeFlash,
+  };
+  const linear = m.linearPages * WASM_PAGE;
+  const before = m.pagesBeforeLastGrow ?? Math.max(0, m.linearPages - 1);
+  const ramParts: Record<string, number> = {
+    [`linear memory (${m.linearPages} x 64 KiB pages)`]: linear,
+    [`${interp.name} base`]: interp.baseRam,
+    [`${interp.name} module code`]: Math.ceil(m.runtimeWasmBytes * interp.moduleRamFactor),
+    'wasm value stack': interp.valueStack,
+    'native stack': board?.nativeStack ?? 4096,
+  };
+  const peak = Math.ceil(before * WASM_PAGE * interp.growPeakFactor);
+  if (peak > 0) ramParts['memory.grow realloc peak'] = peak;
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  return {
+    flash: { total: sum(flashParts), parts: flashParts },
+    ram: { total: sum(ramParts), parts: ramParts, largestBlock: linear },
+  };
+}

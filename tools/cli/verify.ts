@@ -1,0 +1,580 @@
+/**
+ * `npx ./tools/verify BLOB [options]`: checks a blob before flashing.
+ *
+ *   integrity   magic, format version, CRC, every section and op in bounds (parseBlob)
+ *   runtime     the runtime .wasm's ABI/format version and op mask vs the blob's (instantiated)
+ *   shapes      --input-shape/--output-shape or --manifest vs the blob's I/O, in Keras terms
+ *   memory      flash and RAM vs --board or --ram/--flash, linear memory in 64 KiB pages
+ *   numbers     --model + --data: float model (Node) vs the blob in DeviceSim, with thresholds
+ *   self-test   the embedded self-test vector run in DeviceSim
+ *
+ * Exit codes: 0 all checks passed; 5 a check failed; 2 usage error; 3 blob (or another input
+ * file) unreadable or not a blob; 1 internal error. --json prints one JSON object on stdout.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command } from 'commander';
+import { runMain } from './run-main.ts';
+import { UserError, EXIT } from '../errors.ts';
+import { parseBlob, BlobError, type ParsedBlob } from '../blob/parse.ts';
+import { ABI_VERSION, DTYPE, ERR, ERR_TEXT, FLAG, OPS, STORAGE } from '../blob/spec.ts';
+import { readRuntimeInfo, measureLinearMemory, type RuntimeInfo, type MemoryMeasure } from '../blob/runtime-info.ts';
+import { BOARDS, findBoard, getInterpreter, memoryBudget, WASM_PAGE, type Board, type InterpreterProfile } from '../boards.ts';
+
+export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
+
+export type Status = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
+export interface Check {
+  name: 'integrity' | 'runtime' | 'shapes' | 'memory' | 'numbers' | 'self-test';
+  status: Status;
+  summary: string;
+  details: string[];
+  figures: Record<string, unknown>;
+}
+
+export interface Thresholds {
+  maxAbsErr?: number;
+  minSqnr: number;
+  minTop1: number;
+  minCosine: number;
+}
+export const DEFAULT_THRESHOLDS: Thresholds = { minSqnr: 15, minTop1: 0.9, minCosine: 0.98 };
+
+export interface VerifyOptions {
+  blobFile: string;
+  runtimeFile?: string;
+  inputShapes?: number[][];
+  outputShapes?: number[][];
+  manifestFile?: string;
+  board?: string;
+  ram?: number;
+  flash?: number;
+  interpreter?: string;
+  model?: string;
+  config?: string;
+  data?: string[];
+  thresholds?: Partial<Thresholds>;
+  /** at most this many samples from --data (default 256) */
+  maxSamples?: number;
+}
+
+export interface VerifyResult {
+  blob: string;
+  ok: boolean;
+  exitCode: number;
+  checks: Check[];
+}
+
+const KiB = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`);
+const shapeText = (d: readonly (number | null)[]) => `[${d.map((x) => (x === null ? 'None' : x)).join(', ')}]`;
+
+function readFileOrThrow(file: string, what: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`${file}: cannot read ${what} (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message})`, EXIT.BAD_INPUT);
+  }
+}
+
+/** "1,50,3" -> [1, 50, 3] */
+export function parseShape(text: string, opt: string): number[] {
+  const parts = text.split(/[,\s]+/).filter((s) => s.length);
+  const dims = parts.map((s) => Number(s));
+  if (!dims.length || dims.length > 5 || dims.some((d) => !Number.isInteger(d) || d < 1))
+    throw new UserError(`${opt} ${text}: expected 1 to 5 positive integers separated by commas, e.g. 1,50,3`, EXIT.USAGE);
+  return dims;
+}
+
+function parseBytes(text: string, opt: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmM]i?[bB]?|[bB])?$/.exec(text.trim());
+  if (!m) throw new UserError(`${opt} ${text}: expected a byte count such as 262144, 256K or 1M`, EXIT.USAGE);
+  const unit = (m[2] ?? '').toLowerCase();
+  const mul = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  return Math.floor(Number(m[1]) * mul);
+}
+
+// ---------------------------------------------------------------- manifest
+
+export interface Manifest {
+  inputs?: { shape: number[]; dtype?: string; name?: string }[];
+  outputs?: { shape: number[]; dtype?: string; name?: string }[];
+  board?: string;
+  interpreter?: string;
+  ram?: number;
+  flash?: number;
+}
+
+export function readManifest(file: string): Manifest {
+  let j: any;
+  try {
+    j = JSON.parse(new TextDecoder().decode(readFileOrThrow(file, 'manifest')));
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`, EXIT.BAD_INPUT);
+  }
+  const bad = (what: string) => new UserError(`${file}: ${what}; expected {"inputs": [{"shape": [1,50,3]}], "outputs": [{"shape": [1,4]}], "board"?: "esp32", "interpreter"?: "wasm3", "ram"?: bytes, "flash"?: bytes}`, EXIT.BAD_INPUT);
+  if (!j || typeof j !== 'object' || Array.isArray(j)) throw bad('not a JSON object');
+  const list = (k: 'inputs' | 'outputs') => {
+    if (j[k] === undefined) return undefined;
+    if (!Array.isArray(j[k])) throw bad(`"${k}" is not an array`);
+    return j[k].map((e: any, i: number) => {
+      const shape = Array.isArray(e) ? e : e?.shape;
+      if (!Array.isArray(shape) || !shape.length || shape.some((d: any) => !Number.isInteger(d) || d < 1)) throw bad(`${k}[${i}].shape is not a list of positive integers`);
+      if (e?.dtype !== undefined && !['int8', 'int16', 'int32'].includes(e.dtype)) throw bad(`${k}[${i}].dtype must be int8, int16 or int32`);
+      return { shape, dtype: e?.dtype, name: e?.name };
+    });
+  };
+  for (const k of ['ram', 'flash']) if (j[k] !== undefined && !(Number.isInteger(j[k]) && j[k] > 0)) throw bad(`"${k}" must be a positive byte count`);
+  return { inputs: list('inputs'), outputs: list('outputs'), board: j.board, interpreter: j.interpreter, ram: j.ram, flash: j.flash };
+}
+
+// ---------------------------------------------------------------- checks
+
+function opNamesOf(mask0: number, mask1: number): string[] {
+  return OPS.filter((o) => ((o.code < 32 ? mask0 >>> o.code : mask1 >>> (o.code - 32)) & 1) === 1).map((o) => o.name);
+}
+
+function checkIntegrity(bytes: Uint8Array, file: string): { check: Check; parsed: ParsedBlob | null } {
+  try {
+    const parsed = parseBlob(bytes, { file });
+    const h = parsed.header;
+    return {
+      parsed,
+      check: {
+        name: 'integrity',
+        status: 'PASS',
+        summary: `format ${h.version}, ${bytes.length} bytes, CRC 0x${h.crc32.toString(16).padStart(8, '0')} ok, ${h.nTensors} tensors, ${h.nOps} ops, constants ${KiB(h.constsSize)}${h.flags & FLAG.HAS_SELFTEST ? ', self-test vector' : ''}`,
+        details: [],
+        figures: { bytes: bytes.length, version: h.version, crc32: h.crc32, tensors: h.nTensors, ops: h.nOps, constsBytes: h.constsSize, batch: h.batch },
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof BlobError)) throw e;
+    // not a blob at all -> unreadable (exit 3); a blob that fails its checks -> verification failure
+    if (e.code === ERR.BAD_MAGIC || (e.code === ERR.BAD_SIZE && bytes.length < 96)) throw new UserError(e.message, EXIT.BAD_INPUT);
+    return {
+      parsed: null,
+      check: { name: 'integrity', status: 'FAIL', summary: e.message, details: e.index >= 0 ? [`refers to index ${e.index}`] : [], figures: { errorCode: e.code, error: ERR_TEXT[e.code], index: e.index } },
+    };
+  }
+}
+
+function checkRuntime(p: ParsedBlob, info: RuntimeInfo, mem: MemoryMeasure | null, file: string): Check {
+  const h = p.header;
+  const problems: string[] = [];
+  if (info.unexpectedImports.length) problems.push(`${file} imports ${info.unexpectedImports.join(', ')}, which the firmware glue does not provide (only env.abort)`);
+  if (info.missingExports.length) problems.push(`${file} lacks ABI exports: ${info.missingExports.join(', ')}`);
+  if (!info.unexpectedImports.length && info.abiVersion !== ABI_VERSION) problems.push(`runtime ABI version ${info.abiVersion}, these tools and kw_abi.h use ${ABI_VERSION}`);
+  if (!info.unexpectedImports.length && info.formatVersion !== h.version) problems.push(`blob format version ${h.version}, runtime reads ${info.formatVersion}`);
+  const miss0 = (h.opMask0 & ~info.opMask[0]) >>> 0;
+  const miss1 = (h.opMask1 & ~info.opMask[1]) >>> 0;
+  const missing = opNamesOf(miss0, miss1);
+  if (missing.length) {
+    const uses = missing.map((n) => `${n} (${p.ops.filter((o) => o.name === n).length} op${p.ops.filter((o) => o.name === n).length === 1 ? '' : 's'}, first #${p.ops.find((o) => o.name === n)?.index ?? '?'})`);
+    problems.push(`ops used by the blob but not in this runtime build: ${uses.join(', ')}`);
+  }
+  if (!problems.length && mem && mem.initCode !== 0) problems.push(`the runtime's kw_init rejected the blob: ${ERR_TEXT[mem.initCode] ?? `error ${mem.initCode}`}${mem.errorOp >= 0 ? ` (index ${mem.errorOp})` : ''}`);
+  const figures = {
+    runtime: file,
+    runtimeBytes: info.bytes,
+    abiVersion: info.abiVersion,
+    formatVersion: info.formatVersion,
+    runtimeOps: opNamesOf(info.opMask[0], info.opMask[1]),
+    blobOps: opNamesOf(h.opMask0, h.opMask1),
+    missingOps: missing,
+  };
+  if (problems.length) return { name: 'runtime', status: 'FAIL', summary: problems[0], details: problems.slice(1), figures };
+  return {
+    name: 'runtime',
+    status: 'PASS',
+    summary: `ABI ${info.abiVersion}, format ${info.formatVersion}; blob uses ${figures.blobOps.join(', ')}: all in this runtime (${figures.runtimeOps.length} ops)`,
+    details: [],
+    figures,
+  };
+}
+
+function dtypeName(dt: number): string {
+  return dt === DTYPE.INT8 ? 'int8' : dt === DTYPE.INT16 ? 'int16' : dt === DTYPE.INT32 ? 'int32' : `dtype ${dt}`;
+}
+
+export function checkShapes(p: ParsedBlob, want: { inputs?: Manifest['inputs']; outputs?: Manifest['outputs'] }): Check {
+  const batch = p.header.batch;
+  const kerasShape = (dims: number[]) => shapeText([null, ...dims.slice(1)]);
+  const problems: string[] = [];
+  const rows: string[] = [];
+  const side = (kind: 'input' | 'output', have: ParsedBlob['io']['inputs'], exp?: Manifest['inputs']) => {
+    if (!exp) return;
+    if (exp.length !== have.length) problems.push(`firmware expects ${exp.length} ${kind}(s), the blob has ${have.length}: ${have.map((t) => `'${t.name}' ${shapeText(t.dims)}`).join(', ')}`);
+    exp.forEach((e, i) => {
+      const t = have[i];
+      if (!t) return;
+      const same = e.shape.length === t.dims.length && e.shape.every((d, k) => d === t.dims[k]);
+      if (!same) {
+        problems.push(
+          `${kind} ${i} '${t.name}': firmware expects ${shapeText(e.shape)}, blob has ${shapeText(t.dims)} (${dtypeName(t.dtype)}); the blob was built with batch ${batch} from Keras batch_input_shape ${kerasShape(t.dims)}` +
+            (e.shape.length === t.dims.length && e.shape.slice(1).every((d, k) => d === t.dims[k + 1]) ? ` -- only the batch differs: reconvert with --batch ${e.shape[0]}` : ''),
+        );
+      } else rows.push(`${kind} ${i} '${t.name}' ${shapeText(t.dims)} ${dtypeName(t.dtype)} ok`);
+      if (e.dtype && e.dtype !== dtypeName(t.dtype)) problems.push(`${kind} ${i} '${t.name}': firmware expects ${e.dtype}, blob has ${dtypeName(t.dtype)}`);
+      if (e.name && e.name !== t.name) rows.push(`${kind} ${i}: manifest names it '${e.name}', blob '${t.name}' (names are informational)`);
+    });
+  };
+  side('input', p.io.inputs, want.inputs);
+  side('output', p.io.outputs, want.outputs);
+  const figures = {
+    batch,
+    inputs: p.io.inputs.map((t) => ({ name: t.name, dims: t.dims, dtype: dtypeName(t.dtype), scale: t.scale, zeroPoint: t.zeroPoint })),
+    outputs: p.io.outputs.map((t) => ({ name: t.name, dims: t.dims, dtype: dtypeName(t.dtype), scale: t.scale, zeroPoint: t.zeroPoint })),
+  };
+  const all = `inputs ${p.io.inputs.map((t) => `'${t.name}' ${shapeText(t.dims)}`).join(', ')}; outputs ${p.io.outputs.map((t) => `'${t.name}' ${shapeText(t.dims)}`).join(', ')}`;
+  if (!want.inputs && !want.outputs) return { name: 'shapes', status: 'SKIP', summary: `no --input-shape/--output-shape/--manifest given; blob (batch ${batch}): ${all}`, details: [], figures };
+  if (problems.length) return { name: 'shapes', status: 'FAIL', summary: problems[0], details: problems.slice(1), figures };
+  return { name: 'shapes', status: 'PASS', summary: `${all} (batch ${batch}) as expected`, details: rows, figures };
+}
+
+/** Arena tensors by size, named by the op that writes them or their I/O name. */
+export function dominantTensors(p: ParsedBlob, n = 3): { index: number; bytes: number; what: string; storage: string }[] {
+  const producer = new Map<number, string>();
+  for (const op of p.ops) {
+    const outs = ['out'].filter((k) => typeof op.params[k] === 'number').map((k) => op.params[k] as number);
+    for (const t of outs) producer.set(t, `output of op #${op.index} ${op.name}`);
+  }
+  p.io.inputs.forEach((t, i) => producer.set(t.tensor, `input ${i} '${t.name}'`));
+  p.io.outputs.forEach((t, i) => producer.set(t.tensor, `output ${i} '${t.name}'${producer.has(t.tensor) ? `, ${producer.get(t.tensor)}` : ''}`));
+  return p.tensors
+    .map((t, index) => ({ index, bytes: t.bytes, what: producer.get(index) ?? 'intermediate', storage: t.storage === STORAGE.STATE ? 'state' : 'arena' }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, n);
+}
+
+function checkMemory(
+  p: ParsedBlob,
+  blobBytes: number,
+  info: RuntimeInfo,
+  mem: MemoryMeasure | null,
+  interp: InterpreterProfile,
+  budget: { board?: Board; ram?: number; flash?: number },
+): Check {
+  const h = p.header;
+  const staticBytes = mem?.blobAddress ?? info.initialBytes;
+  const modelBytes = Math.ceil(blobBytes / 16) * 16 + h.arenaSize + h.stateSize + h.scratchSize;
+  const linearBytes = mem && mem.initCode === 0 ? mem.memoryUsed : staticBytes + modelBytes;
+  const pages = mem && mem.initCode === 0 ? mem.pagesAfterInit : Math.max(1, Math.ceil(linearBytes / WASM_PAGE));
+  const b = memoryBudget({ blobBytes, runtimeWasmBytes: info.bytes, linearPages: pages, pagesBeforeLastGrow: mem?.pagesBeforeLastGrow }, interp, budget.board);
+  const ramLimit = budget.ram ?? budget.board?.ramUsable;
+  const flashLimit = budget.flash ?? budget.board?.flashUsable;
+  const maxBlock = budget.ram === undefined ? budget.board?.maxBlock : undefined;
+  const where = budget.board ? budget.board.name : 'the given budget';
+  const dom = dominantTensors(p);
+  const linearParts = `linear memory ${pages} page(s) = ${KiB(pages * WASM_PAGE)} for ${KiB(linearBytes)} used: runtime static data ${KiB(staticBytes)} + blob copy ${KiB(blobBytes)} + arena ${KiB(h.arenaSize)} + state ${KiB(h.stateSize)} + scratch ${KiB(h.scratchSize)}`;
+  const details = [
+    linearParts,
+    `RAM ${KiB(b.ram.total)} = ${Object.entries(b.ram.parts).map(([k, v]) => `${k} ${KiB(v)}`).join(' + ')}`,
+    `flash ${KiB(b.flash.total)} = ${Object.entries(b.flash.parts).map(([k, v]) => `${k} ${KiB(v)}`).join(' + ')} (blob constants/weights ${KiB(h.constsSize)})`,
+    `largest tensors: ${dom.map((t) => `tensor ${t.index} ${KiB(t.bytes)} (${t.what}, ${t.storage})`).join('; ')}`,
+  ];
+  const figures = {
+    interpreter: interp.name,
+    board: budget.board?.name ?? null,
+    ramLimit: ramLimit ?? null,
+    flashLimit: flashLimit ?? null,
+    maxBlock: maxBlock ?? null,
+    linearMemoryBytes: linearBytes,
+    pages,
+    pageBytes: pages * WASM_PAGE,
+    staticBytes,
+    arenaBytes: h.arenaSize,
+    stateBytes: h.stateSize,
+    scratchBytes: h.scratchSize,
+    ram: b.ram,
+    flash: b.flash,
+    dominantTensors: dom,
+    measured: !!(mem && mem.initCode === 0),
+  };
+  const fails: string[] = [];
+  const arenaHint = () => {
+    const biggest = [
+      ['blob copy (weights)', blobBytes],
+      ['arena', h.arenaSize],
+      ['state', h.stateSize],
+      ['scratch', h.scratchSize],
+    ].sort((x, y) => (y[1] as number) - (x[1] as number))[0];
+    const hint = biggest[0] === 'arena' ? `; the arena is dominated by ${dom.filter((t) => t.storage === 'arena').map((t) => `tensor ${t.index} ${KiB(t.bytes)} (${t.what})`).join(', ')}` : biggest[0] === 'blob copy (weights)' ? `; weights (constants) are ${KiB(h.constsSize)} of the blob` : '';
+    return `largest part of linear memory: ${biggest[0]} ${KiB(biggest[1] as number)}${hint}`;
+  };
+  const topRam = Object.entries(b.ram.parts).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([k, v]) => `${k} ${KiB(v)}`).join(', ');
+  if (ramLimit !== undefined && b.ram.total > ramLimit) fails.push(`RAM over by ${KiB(b.ram.total - ramLimit)}: needs ${KiB(b.ram.total)} under ${interp.name}, ${where} has ${KiB(ramLimit)} usable (largest: ${topRam}); ${arenaHint()}`);
+  if (maxBlock !== undefined && pages * WASM_PAGE > maxBlock)
+    fails.push(`linear memory of ${pages} page(s) needs ONE block of ${KiB(pages * WASM_PAGE)}, the largest block on ${where} is about ${KiB(maxBlock)} (over by ${KiB(pages * WASM_PAGE - maxBlock)}); ${arenaHint()}`);
+  if (flashLimit !== undefined && b.flash.total > flashLimit) fails.push(`flash over by ${KiB(b.flash.total - flashLimit)}: needs ${KiB(b.flash.total)} (blob ${KiB(blobBytes)} + runtime ${KiB(info.bytes)} + ${interp.name} ${KiB(interp.codeFlash)}), ${where} has ${KiB(flashLimit)} for the application`);
+  if (fails.length) return { name: 'memory', status: 'FAIL', summary: fails[0], details: [...fails.slice(1), ...details], figures };
+  if (ramLimit === undefined && flashLimit === undefined)
+    return { name: 'memory', status: 'SKIP', summary: `no --board or --ram/--flash given; needs RAM ${KiB(b.ram.total)} (${pages} x 64 KiB pages) and flash ${KiB(b.flash.total)} under ${interp.name}`, details, figures };
+  const ramText = ramLimit !== undefined ? `RAM ${KiB(b.ram.total)} of ${KiB(ramLimit)} (${((100 * b.ram.total) / ramLimit).toFixed(0)}%)` : 'RAM not budgeted';
+  const flashText = flashLimit !== undefined ? `flash ${KiB(b.flash.total)} of ${KiB(flashLimit)} (${((100 * b.flash.total) / flashLimit).toFixed(0)}%)` : 'flash not budgeted';
+  return { name: 'memory', status: 'PASS', summary: `${where} under ${interp.name}: ${ramText}, ${flashText}; ${pages} x 64 KiB pages`, details, figures };
+}
+
+// ---------------------------------------------------------------- device (DeviceSim)
+
+export interface Device {
+  setInputFloat(i: number, data: Float32Array): void;
+  invoke(): number;
+  getOutputFloat(i: number): Float32Array;
+  selfTest(): number;
+  resetState(): number;
+}
+
+/** Opens the blob in the Node host simulation (firmware-host/node/host.ts) on this runtime build. */
+export async function openDevice(runtimeFile: string, blob: Uint8Array): Promise<Device> {
+  const { DeviceSim } = await import('../../firmware-host/node/host.ts');
+  const sim = await DeviceSim.load(runtimeFile);
+  const rc = sim.init(blob);
+  if (rc !== 0) throw new UserError(`DeviceSim: kw_init failed: ${ERR_TEXT[rc] ?? rc}`, EXIT.VERIFY_FAILED);
+  return sim;
+}
+
+async function checkSelfTest(p: ParsedBlob, dev: Device | null, why: string): Promise<Check> {
+  if (!(p.header.flags & FLAG.HAS_SELFTEST)) return { name: 'self-test', status: 'WARN', summary: 'the blob has no self-test vector (convert embeds one): firmware cannot check itself at boot', details: [], figures: {} };
+  if (!dev) return { name: 'self-test', status: 'SKIP', summary: `not run: ${why}`, details: [], figures: {} };
+  const rc = dev.selfTest();
+  const bytes = p.selfTest ? p.selfTest.inputs.reduce((a, b) => a + b.length, 0) + p.selfTest.outputs.reduce((a, b) => a + b.length, 0) : 0;
+  if (rc === ERR.OK) return { name: 'self-test', status: 'PASS', summary: `embedded vector (${bytes} bytes) reproduced bit-exactly in DeviceSim`, details: [], figures: { code: rc } };
+  return { name: 'self-test', status: 'FAIL', summary: `kw_self_test returned ${rc}: ${ERR_TEXT[rc] ?? 'unknown error'}`, details: [], figures: { code: rc } };
+}
+
+// ---------------------------------------------------------------- numbers
+
+export interface Metrics {
+  maxAbsErr: number;
+  rmse: number;
+  sqnrDb: number;
+  cosine: number;
+  top1: number | null;
+  samples: number;
+}
+
+/** Error metrics of `got` against the float reference `ref` (rows of `classes` for top-1). */
+export function compareOutputs(ref: Float32Array, got: Float32Array, classes: number): Metrics {
+  let maxAbs = 0;
+  let se = 0;
+  let sr = 0;
+  let dot = 0;
+  let ng = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const e = got[i] - ref[i];
+    maxAbs = Math.max(maxAbs, Math.abs(e));
+    se += e * e;
+    sr += ref[i] * ref[i];
+    dot += ref[i] * got[i];
+    ng += got[i] * got[i];
+  }
+  const rows = classes > 1 ? Math.floor(ref.length / classes) : 0;
+  let agree = 0;
+  for (let r = 0; r < rows; r++) {
+    let a = 0;
+    let b = 0;
+    for (let k = 1; k < classes; k++) {
+      if (ref[r * classes + k] > ref[r * classes + a]) a = k;
+      if (got[r * classes + k] > got[r * classes + b]) b = k;
+    }
+    if (a === b) agree++;
+  }
+  const sqnr = se === 0 ? Infinity : sr === 0 ? -Infinity : 10 * Math.log10(sr / se);
+  const cos = sr === 0 && ng === 0 ? 1 : sr === 0 || ng === 0 ? 0 : dot / Math.sqrt(sr * ng);
+  return { maxAbsErr: maxAbs, rmse: Math.sqrt(se / Math.max(1, ref.length)), sqnrDb: sqnr, cosine: cos, top1: rows ? agree / rows : null, samples: rows };
+}
+
+async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, o: VerifyOptions): Promise<Check> {
+  const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(o.thresholds ?? {}).filter(([, v]) => v !== undefined)) };
+  const { readModel } = await import('../readers/index.ts');
+  const { readArray } = await import('../readers/npy.ts');
+  const { buildGraph } = await import('../graph/build.ts');
+  const { runFloat } = await import('../float/forward.ts');
+  const B = p.header.batch;
+  const raw = await readModel(o.model!, o.config ? { config: o.config } : {});
+  const graph = buildGraph(raw, { batch: B });
+  const ins = p.io.inputs;
+  if (o.data!.length !== ins.length) throw new UserError(`--data: the blob has ${ins.length} input(s), ${o.data!.length} file(s) given (one .npy per input, in input order)`, EXIT.USAGE);
+  const arrays = o.data!.map((f, i) => {
+    const a = readArray(f);
+    const per = ins[i].dims.slice(1);
+    const perN = per.reduce((x, y) => x * y, 1);
+    const okShape = a.shape.length === per.length + 1 && per.every((d, k) => d === a.shape[k + 1]);
+    const okSingle = a.shape.length === per.length && per.every((d, k) => d === a.shape[k]);
+    if (!okShape && !okSingle) throw new UserError(`${f}: shape ${shapeText(a.shape)} does not match input ${i} '${ins[i].name}' ${shapeText([null, ...per])}`, EXIT.BAD_INPUT);
+    const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
+    return { data, n: data.length / perN, perN };
+  });
+  const n0 = arrays[0].n;
+  if (arrays.some((a) => a.n !== n0)) throw new UserError(`--data: the files hold different sample counts (${arrays.map((a) => a.n).join(', ')})`, EXIT.BAD_INPUT);
+  const maxS = o.maxSamples ?? 256;
+  const batches = Math.floor(Math.min(n0, maxS) / B);
+  if (batches < 1) throw new UserError(`--data: ${n0} sample(s), but the blob was built with batch ${B}: give at least ${B}`, EXIT.BAD_INPUT);
+  const dev = await openDevice(runtimeFile, blob);
+  const outs = p.io.outputs;
+  const refs: number[][] = outs.map(() => []);
+  const gots: number[][] = outs.map(() => []);
+  for (let bi = 0; bi < batches; bi++) {
+    const floatIn = arrays.map((a, i) => ({ shape: [B, ...ins[i].dims.slice(1)], data: a.data.subarray(bi * B * a.perN, (bi + 1) * B * a.perN) }));
+    const ref = runFloat(graph, floatIn);
+    dev.resetState();
+    floatIn.forEach((t, i) => dev.setInputFloat(i, t.data));
+    const rc = dev.invoke();
+    if (rc !== 0) return { name: 'numbers', status: 'FAIL', summary: `kw_invoke failed on batch ${bi}: ${ERR_TEXT[rc] ?? rc}`, details: [], figures: { code: rc } };
+    outs.forEach((_, k) => {
+      for (const v of ref[k].data) refs[k].push(v);
+      for (const v of dev.getOutputFloat(k)) gots[k].push(v);
+    });
+  }
+  const per = outs.map((t, k) => ({ output: t.name, ...compareOutputs(Float32Array.from(refs[k]), Float32Array.from(gots[k]), t.dims[t.dims.length - 1]) }));
+  const fails: string[] = [];
+  const fmt = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
+  for (const m of per) {
+    if (th.maxAbsErr !== undefined && m.maxAbsErr > th.maxAbsErr) fails.push(`output '${m.output}': max abs error ${fmt(m.maxAbsErr, 5)} > --max-abs-err ${th.maxAbsErr}`);
+    if (m.sqnrDb < th.minSqnr) fails.push(`output '${m.output}': SQNR ${fmt(m.sqnrDb, 1)} dB < --min-sqnr ${th.minSqnr}`);
+    if (m.cosine < th.minCosine) fails.push(`output '${m.output}': cosine ${fmt(m.cosine, 5)} < --min-cosine ${th.minCosine}`);
+    if (m.top1 !== null && m.top1 < th.minTop1) fails.push(`output '${m.output}': top-1 agreement ${(100 * m.top1).toFixed(1)}% < --min-top1 ${th.minTop1}`);
+  }
+  const rows = per.map((m) => `output '${m.output}': max abs err ${fmt(m.maxAbsErr, 5)}, RMSE ${fmt(m.rmse, 5)}, SQNR ${fmt(m.sqnrDb, 1)} dB, cosine ${fmt(m.cosine, 5)}${m.top1 !== null ? `, top-1 ${(100 * m.top1).toFixed(1)}% of ${m.samples}` : ''}`);
+  const figures = { samples: batches * B, batch: B, thresholds: th, outputs: per.map((m) => ({ ...m, sqnrDb: Number.isFinite(m.sqnrDb) ? m.sqnrDb : m.sqnrDb > 0 ? 'inf' : '-inf' })) };
+  if (fails.length) return { name: 'numbers', status: 'FAIL', summary: fails[0], details: [...fails.slice(1), ...rows], figures };
+  return { name: 'numbers', status: 'PASS', summary: `${batches * B} sample(s) vs the float model: ${rows.join('; ')}`, details: [], figures };
+}
+
+// ---------------------------------------------------------------- driver
+
+export async function verify(o: VerifyOptions): Promise<VerifyResult> {
+  const bytes = readFileOrThrow(o.blobFile, 'blob');
+  const checks: Check[] = [];
+  const { check: integ, parsed } = checkIntegrity(bytes, o.blobFile);
+  checks.push(integ);
+  const finish = (): VerifyResult => {
+    const ok = checks.every((c) => c.status !== 'FAIL');
+    return { blob: o.blobFile, ok, exitCode: ok ? EXIT.OK : EXIT.VERIFY_FAILED, checks };
+  };
+  if (!parsed) return finish();
+
+  const manifest = o.manifestFile ? readManifest(o.manifestFile) : undefined;
+  const runtimeFile = o.runtimeFile ?? DEFAULT_RUNTIME;
+  const runtime = readFileOrThrow(runtimeFile, 'runtime .wasm (build it with `npm run build:wasm` or pass --runtime)');
+  const info = await readRuntimeInfo(runtime, runtimeFile);
+  const usable = !info.unexpectedImports.length && !info.missingExports.length;
+  const mem = usable ? await measureLinearMemory(runtime, bytes) : null;
+  const rt = checkRuntime(parsed, info, mem, runtimeFile);
+  checks.push(rt);
+
+  checks.push(
+    checkShapes(parsed, {
+      inputs: o.inputShapes?.length ? o.inputShapes.map((shape) => ({ shape })) : manifest?.inputs,
+      outputs: o.outputShapes?.length ? o.outputShapes.map((shape) => ({ shape })) : manifest?.outputs,
+    }),
+  );
+
+  const boardName = o.board ?? (o.ram === undefined && o.flash === undefined ? manifest?.board : undefined);
+  const board = boardName ? findBoard(boardName) : undefined;
+  const interp = getInterpreter(o.interpreter ?? manifest?.interpreter ?? 'wasm3');
+  checks.push(checkMemory(parsed, bytes.length, info, mem, interp, { board, ram: o.ram ?? (boardName ? undefined : manifest?.ram), flash: o.flash ?? (boardName ? undefined : manifest?.flash) }));
+
+  const deviceOk = rt.status === 'PASS';
+  if (o.model || o.data?.length) {
+    if (!o.model || !o.data?.length) throw new UserError('--model and --data go together (the float model and one .npy per input)', EXIT.USAGE);
+    if (!deviceOk) checks.push({ name: 'numbers', status: 'SKIP', summary: 'not run: the runtime cannot load this blob', details: [], figures: {} });
+    else checks.push(await checkNumbers(parsed, runtimeFile, bytes, o));
+  }
+  let dev: Device | null = null;
+  if (deviceOk && parsed.header.flags & FLAG.HAS_SELFTEST) dev = await openDevice(runtimeFile, bytes);
+  checks.push(await checkSelfTest(parsed, dev, 'the runtime cannot load this blob'));
+  return finish();
+}
+
+export function formatText(r: VerifyResult): string {
+  const lines = [`verify ${r.blob}`];
+  for (const c of r.checks) {
+    lines.push(`${c.status.padEnd(4)} ${c.name}: ${c.summary}`);
+    for (const d of c.details) lines.push(`       ${d}`);
+  }
+  const failed = r.checks.filter((c) => c.status === 'FAIL').map((c) => c.name);
+  lines.push(r.ok ? 'result: PASS (exit 0)' : `result: FAIL (${failed.join(', ')}) (exit ${r.exitCode})`);
+  return lines.join('\n') + '\n';
+}
+
+export function listBoards(): string {
+  const rows = BOARDS.map((b) => `${b.name.padEnd(16)} RAM ${KiB(b.ramUsable).padStart(10)} usable${b.maxBlock ? ` (largest block ${KiB(b.maxBlock)})` : ''}, flash ${KiB(b.flashUsable)} for the app  ${b.chip}`);
+  return rows.join('\n') + '\n';
+}
+
+function collect(v: string, prev: string[] = []) {
+  return [...prev, v];
+}
+
+export async function main(argv: string[]) {
+  await runMain(async () => {
+    const cmd = new Command('verify')
+      .description('check a model blob before flashing (exit 0 pass, 5 failed, 2 usage, 3 unreadable blob)')
+      .argument('[blob]', 'model blob written by convert')
+      .option('--runtime <file>', 'runtime .wasm to check against (default build/runtime.wasm)')
+      .option('--input-shape <dims>', 'shape the firmware feeds, e.g. 1,50,3 (repeat per input)', collect)
+      .option('--output-shape <dims>', 'shape the firmware reads, e.g. 1,4 (repeat per output)', collect)
+      .option('--manifest <file>', 'firmware manifest JSON {"inputs":[{"shape":[..]}],"outputs":[..],"board"?,"interpreter"?,"ram"?,"flash"?}')
+      .option('--board <name>', 'board profile (see --list-boards)')
+      .option('--ram <bytes>', 'custom RAM budget (e.g. 200K)')
+      .option('--flash <bytes>', 'custom flash budget (e.g. 1M)')
+      .option('--interpreter <name>', 'wasm3 or wamr (default wasm3)')
+      .option('--model <file>', 'Keras/tfjs model for the numbers check')
+      .option('--config <file>', 'model config JSON (for weights-only files)')
+      .option('--data <file>', '.npy inputs for the numbers check (repeat per input)', collect)
+      .option('--max-samples <n>', 'samples of --data to use', '256')
+      .option('--max-abs-err <x>', 'fail when any output differs more than this')
+      .option('--min-sqnr <db>', `fail below this SQNR (default ${DEFAULT_THRESHOLDS.minSqnr})`)
+      .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1})`)
+      .option('--min-cosine <c>', `fail below this cosine similarity (default ${DEFAULT_THRESHOLDS.minCosine})`)
+      .option('--list-boards', 'print the board profiles and exit')
+      .option('--json', 'print the result as JSON')
+      .exitOverride()
+      .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    cmd.parse(argv, { from: 'user' });
+    const o = cmd.opts();
+    if (o.listBoards) {
+      process.stdout.write(o.json ? JSON.stringify(BOARDS, null, 2) + '\n' : listBoards());
+      return EXIT.OK;
+    }
+    const blobFile = cmd.args[0];
+    if (!blobFile) throw new UserError('verify: missing BLOB argument (usage: npx ./tools/verify BLOB [options]; --help for all)', EXIT.USAGE);
+    if (o.board && (o.ram || o.flash)) throw new UserError('--board and --ram/--flash exclude each other: give a board profile or a custom budget', EXIT.USAGE);
+    const num = (v: string | undefined, opt: string, lo = -Infinity, hi = Infinity) => {
+      if (v === undefined) return undefined;
+      const x = Number(v);
+      if (!Number.isFinite(x) || x < lo || x > hi) throw new UserError(`${opt} ${v}: expected a number${hi < Infinity ? ` in [${lo}, ${hi}]` : ''}`, EXIT.USAGE);
+      return x;
+    };
+    if (o.board) findBoard(o.board);
+    if (o.interpreter) getInterpreter(o.interpreter);
+    const opts: VerifyOptions = {
+      blobFile,
+      runtimeFile: o.runtime,
+      inputShapes: (o.inputShape ?? []).map((s: string) => parseShape(s, '--input-shape')),
+      outputShapes: (o.outputShape ?? []).map((s: string) => parseShape(s, '--output-shape')),
+      manifestFile: o.manifest,
+      board: o.board,
+      ram: o.ram !== undefined ? parseBytes(o.ram, '--ram') : undefined,
+      flash: o.flash !== undefined ? parseBytes(o.flash, '--flash') : undefined,
+      interpreter: o.interpreter,
+      model: o.model,
+      config: o.config,
+      data: o.data,
+      maxSamples: num(o.maxSamples, '--max-samples', 1),
+      thresholds: {
+        maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),
+        minSqnr: num(o.minSqnr, '--min-sqnr') as number,
+        minTop1: num(o.minTop1, '--min-top1', 0, 1) as number,
+        minCosine: num(o.minCosine, '--min-cosine', -1, 1) as number,
+      },
+    };
+    const r = await verify(opts);
+    process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
+    return r.exitCode;
+  });
+}

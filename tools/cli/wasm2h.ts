@@ -1,0 +1,61 @@
+/**
+ * npx ./tools/wasm2h RUNTIME.wasm -o runtime_wasm.h [--name kw_runtime_wasm] [--alignment 16]
+ * npx ./tools/wasm2h MODEL.blob  -o model.h        (a blob is detected by its magic)
+ *
+ * Writes a C header with the bytes as an aligned static const array plus named constants
+ * (runtime: ABI/format version, op mask, initial pages; blob: shapes, scales, sizes, pages).
+ */
+import { readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { dirname, basename, join } from 'node:path';
+import { Command } from 'commander';
+import { runMain } from './run-main.ts';
+import { UserError, EXIT } from '../errors.ts';
+import { toCHeader, wasmToCHeader, checkCName, cNameFromFile } from '../blob/c-header.ts';
+import { readRuntimeInfo } from '../blob/runtime-info.ts';
+import { MAGIC } from '../blob/spec.ts';
+
+/** Writes through a temp file in the same folder, then renames (never a partial output). */
+export function writeAtomic(file: string, text: string | Uint8Array) {
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`${file}: cannot write (${(e as Error).message})`, EXIT.BAD_INPUT);
+  }
+}
+
+export async function main(argv: string[]) {
+  await runMain(async () => {
+    const cmd = new Command('wasm2h')
+      .argument('<input>', 'runtime .wasm (or a model blob)')
+      .requiredOption('-o, --output <file>', 'C header to write')
+      .option('--name <ident>', 'C array name (default: from the file name)')
+      .option('--alignment <bytes>', 'array alignment', '16')
+      .option('--no-constants', 'only the array and its length')
+      .exitOverride()
+      .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    cmd.parse(argv, { from: 'user' });
+    const o = cmd.opts();
+    const input = cmd.args[0];
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(input));
+    } catch (e) {
+      throw new UserError(`${input}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, EXIT.BAD_INPUT);
+    }
+    const name = checkCName(o.name ?? cNameFromFile(input));
+    const alignment = Number(o.alignment);
+    const isBlob = bytes.length >= 4 && new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true) === MAGIC;
+    let text: string;
+    if (isBlob) {
+      text = toCHeader(bytes, { name, alignment, constants: o.constants, source: basename(input) });
+    } else {
+      const info = await readRuntimeInfo(bytes, input);
+      text = wasmToCHeader(bytes, { name, alignment, constants: o.constants, source: basename(input), info: info.unexpectedImports.length ? undefined : info });
+    }
+    writeAtomic(o.output, text);
+    process.stdout.write(`wrote ${o.output} (${bytes.length} bytes as ${name}[])\n`);
+  });
+}
