@@ -1,0 +1,199 @@
+/**
+ * `npx ./tools/convert MODEL [--config CONFIG.json] [--calibration CAL.npy]... [--batch N]
+ *    -o OUT.blob [--report REPORT.json]`
+ *
+ * Reads a Keras/tfjs model, calibrates (real samples, or loudly-announced synthetic ones),
+ * quantises to int8, plans memory, writes the blob (atomically: temp file + rename) with an
+ * embedded self-test vector computed by the runtime itself, and prints a summary.
+ */
+import { Command, CommanderError } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runMain } from './run-main.ts';
+import { UserError, EXIT } from '../errors.ts';
+import type { FloatTensor, Graph } from '../graph/ir.ts';
+import { readModel } from '../readers/index.ts';
+import { readArray } from '../readers/npy.ts';
+import { buildGraph } from '../graph/build.ts';
+import { convertGraph, type ConvertResult } from '../quantize/pipeline.ts';
+import { openSim } from './sim.ts';
+import { runBlobReference } from '../quantize/reference.ts';
+import { ERR_TEXT } from '../blob/spec.ts';
+import { writeFileAtomic } from './fsutil.ts';
+
+export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
+
+/** Calibration arrays -> one FloatTensor per model input, [N, ...input dims]. */
+export function calibrationTensors(graph: Graph, files: string[]): FloatTensor[] {
+  if (files.length !== graph.inputs.length) {
+    throw new UserError(
+      `--calibration: the model has ${graph.inputs.length} input(s) but ${files.length} calibration file(s) were given (one .npy per input, in input order)`,
+      EXIT.USAGE,
+    );
+  }
+  return files.map((f, i) => {
+    const t = graph.tensors[graph.inputs[i]];
+    const arr = readArray(f);
+    const dims = t.shape.slice(1) as number[];
+    let shape = [...arr.shape];
+    if (shape.length === dims.length && dims.every((d, k) => d === null || d === shape[k])) shape = [1, ...shape];
+    const ok = shape.length === dims.length + 1 && dims.every((d, k) => d === null || d === shape[k + 1]) && shape[0] >= 1;
+    if (!ok) {
+      throw new UserError(
+        `${f}: calibration array has shape [${arr.shape}] but model input '${t.name}' needs [N, ${dims.map((d) => (d === null ? '?' : d)).join(', ')}]`,
+        EXIT.BAD_INPUT,
+      );
+    }
+    const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as ArrayLike<number>);
+    for (let k = 0; k < data.length; k++) {
+      if (!Number.isFinite(data[k])) throw new UserError(`${f}: calibration data contains a non-finite value at index ${k}`, EXIT.BAD_INPUT);
+    }
+    return { shape, data };
+  });
+}
+
+export interface Report {
+  model: { file: string; format: string; dialect: string; kerasVersion: string | null; name: string };
+  output: string;
+  batch: number;
+  flash: { blobBytes: number; runtimeWasmBytes: number; totalBytes: number };
+  ram: {
+    arenaBytes: number;
+    arenaLowerBound: number;
+    stateBytes: number;
+    scratchBytes: number;
+    ioBytes: { inputs: number; outputs: number };
+    blobCopyBytes: number;
+    linearMemoryBytes: number | null;
+    pages64k: number | null;
+  };
+  weightsBytes: number;
+  calibration: { source: 'file' | 'synthetic'; files: string[]; samples: number };
+  assumptions: string[];
+  notes: string[];
+  ops: { index: number; op: string; layer: string; inputs: number[]; outputs: number[] }[];
+  tensors: ConvertResult['tensors'];
+  quantization: Record<string, { scale: number; zeroPoint: number; min: number | null; max: number | null }>;
+  selfTest: boolean;
+}
+
+export function buildReport(r: ConvertResult, extra: { file: string; output: string; raw: any; calFiles: string[]; runtimeBytes: number; linearMemory: number | null }): Report {
+  const low = r.lowered;
+  const q: Report['quantization'] = {};
+  for (const t of low.tensors) {
+    if (t.aliasOf !== undefined) continue;
+    const range = t.ir >= 0 ? r.calibration.ranges.get(t.ir) : undefined;
+    q[t.name] = { scale: t.q.scale, zeroPoint: t.q.zeroPoint, min: range?.min ?? null, max: range?.max ?? null };
+  }
+  return {
+    model: { file: extra.file, format: extra.raw.format, dialect: extra.raw.dialect, kerasVersion: extra.raw.kerasVersion, name: r.graph.name },
+    output: extra.output,
+    batch: r.batch,
+    flash: { blobBytes: r.blob.length, runtimeWasmBytes: extra.runtimeBytes, totalBytes: r.blob.length + extra.runtimeBytes },
+    ram: {
+      arenaBytes: r.plan.arenaSize,
+      arenaLowerBound: r.plan.lowerBound,
+      stateBytes: 0,
+      scratchBytes: 0,
+      ioBytes: {
+        inputs: low.inputs.reduce((a, i) => a + low.tensors[i].bytes, 0),
+        outputs: low.outputs.reduce((a, i) => a + low.tensors[i].bytes, 0),
+      },
+      blobCopyBytes: r.blob.length,
+      linearMemoryBytes: extra.linearMemory,
+      pages64k: extra.linearMemory === null ? null : Math.ceil(extra.linearMemory / 65536),
+    },
+    weightsBytes: r.constBytes,
+    calibration: { source: extra.calFiles.length ? 'file' : 'synthetic', files: extra.calFiles, samples: r.calibration.samples },
+    assumptions: r.assumptions,
+    notes: r.notes,
+    ops: low.ops.map((o, index) => ({ index, op: o.name, layer: o.layer, inputs: o.inputs, outputs: o.outputs })),
+    tensors: r.tensors,
+    quantization: q,
+    selfTest: r.selfTest !== null,
+  };
+}
+
+function kb(n: number): string {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`;
+}
+
+export function summaryText(rep: Report): string {
+  const L: string[] = [];
+  L.push(`converted ${rep.model.file} (${rep.model.format}, ${rep.model.dialect}) -> ${rep.output}`);
+  L.push(`  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source} (${rep.calibration.samples} samples)`);
+  L.push(`  flash: blob ${kb(rep.flash.blobBytes)} (weights/tables ${kb(rep.weightsBytes)}) + runtime ${kb(rep.flash.runtimeWasmBytes)} = ${kb(rep.flash.totalBytes)}`);
+  L.push(
+    `  RAM:   arena ${kb(rep.ram.arenaBytes)} (lower bound ${kb(rep.ram.arenaLowerBound)}; inputs ${kb(rep.ram.ioBytes.inputs)}, outputs ${kb(rep.ram.ioBytes.outputs)} inside it), ` +
+      `state ${kb(rep.ram.stateBytes)}, blob copy ${kb(rep.ram.blobCopyBytes)}` +
+      (rep.ram.linearMemoryBytes !== null ? `; linear memory ${kb(rep.ram.linearMemoryBytes)} = ${rep.ram.pages64k} x 64 KiB pages` : ''),
+  );
+  L.push('  ops:');
+  for (const o of rep.ops) L.push(`    ${String(o.index).padStart(3)} ${o.op.padEnd(17)} ${o.layer}`);
+  for (const a of rep.assumptions) L.push(`  ASSUMED: ${a}`);
+  for (const n of rep.notes) L.push(`  note: ${n}`);
+  L.push(`  self-test vector: ${rep.selfTest ? 'embedded' : 'none'}`);
+  return L.join('\n') + '\n';
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export async function main(argv: string[]) {
+  await runMain(async () => {
+    const program = new Command('convert')
+      .description('Convert a Keras/tfjs model to a fixed-point blob for the wasm runtime')
+      .argument('<model>', 'model file (.h5, .keras, tfjs model.json, or weights .h5 with --config)')
+      .option('--config <file>', 'architecture JSON (for weights-only .h5)')
+      .option('--calibration <file>', 'calibration samples .npy [N, ...input dims] (repeat once per model input)', collect, [] as string[])
+      .option('--batch <n>', 'static batch size (default: the model\'s fixed batch, else 1)')
+      .requiredOption('-o, --output <file>', 'output blob file')
+      .option('--report <file>', 'write a JSON report')
+      .exitOverride()
+      .configureOutput({
+        writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n'),
+      });
+    try {
+      program.parse(argv, { from: 'user' });
+    } catch (e) {
+      if (e instanceof CommanderError) {
+        if (e.exitCode === 0) return EXIT.OK;
+        return EXIT.USAGE;
+      }
+      throw e;
+    }
+    const o = program.opts();
+    const file: string = program.args[0];
+    let batch: number | undefined;
+    if (o.batch !== undefined) {
+      batch = Number(o.batch);
+      if (!Number.isInteger(batch) || batch < 1) throw new UserError(`--batch must be a positive integer, got '${o.batch}'`, EXIT.USAGE);
+    }
+    const raw = await readModel(file, { config: o.config });
+    const graph = await buildGraph(raw, { batch });
+    const calFiles: string[] = o.calibration;
+    const cal = calFiles.length ? calibrationTensors(graph, calFiles) : null;
+    let linearMemory: number | null = null;
+    const result = await convertGraph(graph, {
+      batch,
+      calibration: cal,
+      warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
+      // expected self-test outputs come from the integer reference (independent of the runtime)
+      runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
+    });
+    // check the final blob in the simulator: the runtime must reproduce the reference self-test
+    const sim = await openSim(result.blob, o.output);
+    const st = sim.selfTest();
+    if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
+    linearMemory = sim.memoryUsed;
+    const runtimeBytes = existsSync(RUNTIME_WASM) ? statSync(RUNTIME_WASM).size : 0;
+    const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory });
+    writeFileAtomic(o.output, result.blob);
+    if (o.report) writeFileAtomic(o.report, JSON.stringify(rep, null, 2) + '\n');
+    process.stdout.write(summaryText(rep));
+    return EXIT.OK;
+  });
+}
+

@@ -1,0 +1,126 @@
+/**
+ * Calibration: run the float reference over calibration samples, record each tensor's
+ * min/max (widened to include 0) and derive int8 scale/zero point as TFLite's legacy
+ * quantizer does (qparams.ts).
+ */
+import type { FloatTensor, Graph } from '../graph/ir.ts';
+import { runFloat } from '../float/forward.ts';
+import { asymmetricQParams, type QParams } from './qparams.ts';
+
+export interface Range {
+  min: number;
+  max: number;
+}
+
+export interface Calibration {
+  ranges: Map<number, Range>;
+  qparams: Map<number, QParams>;
+  samples: number;
+  /** Loud remarks about what was assumed (synthetic data, ...): printed and reported. */
+  assumptions: string[];
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Vocabulary size of the Embedding that reads model input `tensorId` (null if none). */
+export function vocabOf(graph: Graph, tensorId: number): number | null {
+  for (const n of graph.nodes) {
+    if (n.className === 'Embedding' && n.inputs.includes(tensorId)) return Number(n.config.input_dim);
+  }
+  return null;
+}
+
+/**
+ * N synthetic samples per model input: uniform in [-1, 1] (token ids uniform in
+ * [0, vocab) for int32 inputs). Shapes use the graph's input shapes with batch N.
+ */
+export function syntheticSamples(graph: Graph, n = 64, seed = 1234): FloatTensor[] {
+  const r = rng(seed);
+  return graph.inputs.map((tid) => {
+    const t = graph.tensors[tid];
+    const dims = t.shape.slice(1).map((d) => {
+      if (d === null) throw new Error(`input ${t.name} has a free non-batch dimension`);
+      return d;
+    });
+    const shape = [n, ...dims];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(size);
+    if (t.dtype === 'int32') {
+      const vocab = vocabOf(graph, tid) ?? 2;
+      for (let i = 0; i < size; i++) data[i] = Math.min(vocab - 1, Math.floor(r() * vocab));
+    } else {
+      for (let i = 0; i < size; i++) data[i] = r() * 2 - 1;
+    }
+    return { shape, data };
+  });
+}
+
+function sliceBatch(t: FloatTensor, start: number, count: number): FloatTensor {
+  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return { shape: [count, ...t.shape.slice(1)], data: t.data.slice(start * per, (start + count) * per) };
+}
+
+/**
+ * Run `samples` (one FloatTensor per model input, batch-major, all with the same N) through
+ * the float graph in chunks of `batchSize`, recording min/max of every tensor.
+ */
+export async function calibrate(
+  graph: Graph,
+  samples: FloatTensor[],
+  opts: { batchSize?: number; assumptions?: string[] } = {},
+): Promise<Calibration> {
+  if (samples.length !== graph.inputs.length) {
+    throw new Error(`calibrate: ${samples.length} sample arrays for ${graph.inputs.length} inputs`);
+  }
+  const n = samples[0].shape[0];
+  for (const s of samples) if (s.shape[0] !== n) throw new Error('calibrate: inputs disagree on the sample count');
+  const bs = Math.max(1, opts.batchSize ?? 32);
+  const ranges = new Map<number, Range>();
+  const record = (id: number, t: FloatTensor) => {
+    let mn = Infinity;
+    let mx = -Infinity;
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (v < mn) mn = v;
+      if (v > mx) mx = v;
+    }
+    const r = ranges.get(id);
+    if (!r) ranges.set(id, { min: mn, max: mx });
+    else {
+      if (mn < r.min) r.min = mn;
+      if (mx > r.max) r.max = mx;
+    }
+  };
+  for (let s = 0; s < n; s += bs) {
+    const c = Math.min(bs, n - s);
+    const batch = samples.map((t) => sliceBatch(t, s, c));
+    batch.forEach((t, i) => record(graph.inputs[i], t));
+    const outs = await runFloat(graph, batch, { onTensor: (id: number, t: FloatTensor) => record(id, t) });
+    (outs as FloatTensor[]).forEach((t, i) => record(graph.outputs[i], t));
+  }
+  const qparams = new Map<number, QParams>();
+  for (const [id, r] of ranges) {
+    if (!Number.isFinite(r.min) || !Number.isFinite(r.max)) {
+      throw new Error(`calibration produced a non-finite value in tensor '${graph.tensors[id]?.name}'`);
+    }
+    r.min = Math.min(r.min, 0);
+    r.max = Math.max(r.max, 0);
+    qparams.set(id, graph.tensors[id]?.dtype === 'int32' ? { scale: 1, zeroPoint: 0 } : asymmetricQParams(r.min, r.max));
+  }
+  return { ranges, qparams, samples: n, assumptions: [...(opts.assumptions ?? [])] };
+}
+
+export const SYNTHETIC_NOTE = (n: number) =>
+  `no calibration data given: calibrated on ${n} synthetic samples uniform in [-1, 1] (token ids uniform over the vocabulary); ` +
+  `quantisation ranges will be wrong if real inputs differ: pass --calibration with real samples`;
