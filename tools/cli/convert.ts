@@ -8,7 +8,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
-import { resolve, dirname } from 'node:path';
+import { resolve, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runMain } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
@@ -21,6 +21,7 @@ import { openSim } from './sim.ts';
 import { runBlobReference } from '../quantize/reference.ts';
 import { ERR_TEXT } from '../blob/spec.ts';
 import { writeFileAtomic } from './fsutil.ts';
+import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 
@@ -151,6 +152,7 @@ export async function main(argv: string[]) {
       .option('--batch <n>', 'static batch size (default: the model\'s fixed batch, else 1)')
       .requiredOption('-o, --output <file>', 'output blob file')
       .option('--report <file>', 'write a JSON report')
+      .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
       .exitOverride()
       .configureOutput({
         writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n'),
@@ -192,6 +194,7 @@ export async function main(argv: string[]) {
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory });
     writeFileAtomic(o.output, result.blob);
     if (o.report) writeFileAtomic(o.report, JSON.stringify(rep, null, 2) + '\n');
+    if (o.cHeader) writeFileAtomic(o.cHeader, toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }));
     process.stdout.write(summaryText(rep));
     return EXIT.OK;
   });

@@ -55,6 +55,11 @@ export interface IRTensor {
   dtype: 'float32' | 'int32';
   /** Node id that produces it, or -1 for a model input. */
   producer: number;
+  /**
+   * Axis 0 holds batch x batchMultiple rows (set only on the converter's internal
+   * TimeDistributed views, where [B, T, ...] is seen as [B*T, ...]); absent means 1.
+   */
+  batchMultiple?: number;
 }
 
 export interface IRNode {

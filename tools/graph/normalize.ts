@@ -322,6 +322,20 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       if (k1 && 'length' in src) { c.size = src.length; delete c.length; }
       c.size = tuple(c.size, 1, [2]);
       break;
+    case 'ZeroPadding2D':
+    case 'Cropping2D': {
+      const key = className === 'ZeroPadding2D' ? 'padding' : 'cropping';
+      const v = c[key] ?? 1;
+      const two = (p: any): [number, number] => (Array.isArray(p) ? (p.length === 1 ? [Number(p[0]), Number(p[0])] : [Number(p[0]), Number(p[1])]) : [Number(p), Number(p)]);
+      c[key] = typeof v === 'number' ? [[v, v], [v, v]] : Array.isArray(v) && v.length === 2 ? [two(v[0]), two(v[1])] : v;
+      c.data_format = dataFormat(c);
+      break;
+    }
+    case 'UpSampling2D':
+      c.size = tuple(c.size, 2, [2, 2]);
+      c.interpolation = c.interpolation ?? 'nearest';
+      c.data_format = dataFormat(c);
+      break;
     case 'Dropout': case 'SpatialDropout1D': case 'GaussianDropout': case 'AlphaDropout':
       c.rate = Number(c.rate ?? 0);
       break;

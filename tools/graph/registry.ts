@@ -101,6 +101,27 @@ function joinCL(batch: Dim, spatial: Dim[], ch: Dim, df: string): Shape {
   return df === 'channels_first' ? [batch, ch, ...spatial] : [batch, ...spatial, ch];
 }
 
+/** ZeroPadding2D (sign 1) / Cropping2D (sign -1): config [[top, bottom], [left, right]], channels_last. */
+function padCrop2d(key: 'padding' | 'cropping', sign: 1 | -1): LayerRule {
+  return {
+    lint(cfg, add) {
+      if (cfg.data_format !== 'channels_last') add('data_format', cfg.data_format, 'channels_last');
+      const v = cfg[key];
+      const ok = Array.isArray(v) && v.length === 2 && v.every((p: any) => Array.isArray(p) && p.length === 2 && p.every((n: any) => Number.isInteger(n) && n >= 0));
+      if (!ok) add(key, v, 'non-negative integers ((top, bottom), (left, right))');
+    },
+    outputShapes(cfg, ins, ctx) {
+      needRank(ctx, ins[0], 4, 'a 4-D');
+      const x = ins[0];
+      const p: number[][] = cfg[key];
+      const h = x[1] === null ? null : x[1] + sign * (p[0][0] + p[0][1]);
+      const w = x[2] === null ? null : x[2] + sign * (p[1][0] + p[1][1]);
+      if ((h !== null && h <= 0) || (w !== null && w <= 0)) ctx.fail(`${key} ${JSON.stringify(p)} leaves nothing of ${fmt(x)}`);
+      return [[x[0], h, w, x[3]]];
+    },
+  };
+}
+
 function needRank(ctx: RuleCtx, s: Shape, rank: number | number[], what: string) {
   const ok = Array.isArray(rank) ? rank.includes(s.length) : s.length === rank;
   if (!ok) ctx.fail(`expects ${what} input (rank ${Array.isArray(rank) ? rank.join(' or ') : rank} incl. batch), got shape ${fmt(s)}`);
@@ -518,6 +539,19 @@ export const REGISTRY: Record<string, LayerRule> = {
       needRank(ctx, ins[0], 3, 'a 3-D');
       const x = ins[0];
       return [[x[0], x[1] === null ? null : x[1] * cfg.size[0], x[2]]];
+    },
+  },
+  ZeroPadding2D: padCrop2d('padding', 1),
+  Cropping2D: padCrop2d('cropping', -1),
+  UpSampling2D: {
+    lint(cfg, add) {
+      if (cfg.data_format !== 'channels_last') add('data_format', cfg.data_format, 'channels_last');
+      if (cfg.interpolation !== 'nearest') add('interpolation', cfg.interpolation, 'nearest');
+    },
+    outputShapes(cfg, ins, ctx) {
+      needRank(ctx, ins[0], 4, 'a 4-D');
+      const x = ins[0];
+      return [[x[0], x[1] === null ? null : x[1] * cfg.size[0], x[2] === null ? null : x[2] * cfg.size[1], x[3]]];
     },
   },
   Dropout: identity,

@@ -73,7 +73,7 @@ export interface Lowered {
 const RECURRENT = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional', 'ConvLSTM1D', 'ConvLSTM2D', 'RNN', 'StackedRNNCells']);
 const IDENTITY = new Set([
   'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
-  'ActivityRegularization', 'Masking', 'Reshape', 'Identity',
+  'ActivityRegularization', 'Masking', 'Reshape', 'Identity', '_MergeTime', '_SplitTime',
 ]);
 const ELEMENTWISE = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU']);
 
@@ -156,8 +156,10 @@ export function assertLowerable(g: Graph): void {
         EXIT.UNSUPPORTED,
       );
     }
-    if (!LOWERABLE.has(n.className)) {
-      throw new UserError(`layer '${n.name}' (${n.className}): not supported by the converter; supported: ${SUPPORTED_TEXT}`, EXIT.UNSUPPORTED);
+    const cls = n.className === 'TimeDistributed' ? n.config.layer?.class_name : n.className;
+    if (!LOWERABLE.has(cls)) {
+      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${cls})` : n.className;
+      throw new UserError(`layer '${n.name}' (${what}): not supported by the converter; supported: ${SUPPORTED_TEXT}`, EXIT.UNSUPPORTED);
     }
   }
 }
@@ -178,7 +180,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
   const staticShape = (irId: number): number[] => {
     const t = g.tensors[irId];
     return t.shape.map((d, i) => {
-      if (i === 0) return B;
+      if (i === 0) return B * (t.batchMultiple ?? 1);
       if (d === null) throw new UserError(`tensor '${t.name}' has a free dimension at axis ${i}: only the batch may be free`, EXIT.UNSUPPORTED);
       return d;
     });
@@ -384,7 +386,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const outIrL = lt(f.outIr, f.outQ);
         const outL = cf ? newT(`${n.name}/nhwc`, outShapeNHWC, f.outQ) : outIrL;
         const common = {
-          in: inL, out: outL, batch: B, inH, inW, inC, outH, outW,
+          in: inL, out: outL, batch: inT.shape[0], inH, inW, inC, outH, outW,
           kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW, padTop: ph.before, padLeft: pw.before, zpIn: inT.q.zeroPoint,
         };
         let wq, bias;
@@ -447,7 +449,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
         const W = prod(inT.shape.slice(1, -1));
         emit('DEPTHWISE_CONV2D', {
-          in: inL, out: outL, batch: B, inH: 1, inW: W, inC: C, outH: 1, outW: W, depthMult: 1, kH: 1, kW: 1,
+          in: inL, out: outL, batch: inT.shape[0], inH: 1, inW: W, inC: C, outH: 1, outW: W, depthMult: 1, kH: 1, kW: 1,
           strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0, zpIn: inT.q.zeroPoint,
           weights: constI8(wq.q, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
           mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constI32(ms.map((m) => m.shift), `${n.name} shift`),
@@ -490,10 +492,10 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         // pooling keeps the input's qparams
         qOverride.set(outIr, inT.q);
         const outIrL = lt(outIr, inT.q);
-        const nhwc = [B, ...(rank === 2 ? [ph.out] : []), pw.out, C];
+        const nhwc = [inT.shape[0], ...(rank === 2 ? [ph.out] : []), pw.out, C];
         const outL = cf && !global ? newT(`${n.name}/nhwc`, nhwc, inT.q) : outIrL;
         emit(isMax ? 'MAX_POOL2D' : 'AVG_POOL2D', {
-          in: inL, out: outL, batch: B, inH, inW, channels: C, outH: ph.out, outW: pw.out, kH, kW,
+          in: inL, out: outL, batch: inT.shape[0], inH, inW, channels: C, outH: ph.out, outW: pw.out, kH, kW,
           strideH: sH, strideW: sW, padTop: ph.before, padLeft: pw.before, actMin: -128, actMax: 127,
         }, [inL], [outL], n.name);
         if (cf && !global) transposeL(outL, toFirst(rank + 2), n.name, outIrL);
@@ -693,9 +695,6 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         void r;
         layout(inL, tensors[outL].shape, axes, n.name, outL);
         break;
-      }
-      case 'TimeDistributed': {
-        throw unsupportedLayer(n, `wrapping ${c.layer?.class_name}`, 'Dense applied to N-D inputs (Dense works on the last axis directly)');
       }
       default:
         throw new UserError(

@@ -5,10 +5,13 @@
  *     clamp ranges; the lowering fuses it back into the op);
  *  2. SeparableConv1D/2D becomes DepthwiseConv (no bias) + 1x1 Conv, so the intermediate
  *     tensor is calibrated too;
+ *  0. TimeDistributed(inner) becomes _MergeTime ([B,T,...] -> [B*T,...], a view) + inner +
+ *     _SplitTime (a view back), so every layer the converter lowers works inside it;
  *  3. BatchNormalization whose input comes only from a linear Dense/Conv/DepthwiseConv is
  *     folded into that layer's kernel and bias (using the BN layer's own epsilon).
  */
 import type { FloatTensor, Graph, IRNode, IRTensor } from '../graph/ir.ts';
+import { UserError, EXIT } from '../errors.ts';
 
 const WEIGHTED = new Set(['Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv1D', 'DepthwiseConv2D', 'SeparableConv1D', 'SeparableConv2D']);
 
@@ -183,10 +186,39 @@ export function foldBatchNorm(g: Graph, notes: string[] = []): void {
   renumber(g);
 }
 
+/** TimeDistributed(inner) -> _MergeTime + inner + _SplitTime (views; needs a static batch). */
+export function unwrapTimeDistributed(g: Graph): void {
+  const out: IRNode[] = [];
+  for (const n of g.nodes) {
+    if (n.className !== 'TimeDistributed') {
+      out.push(n);
+      continue;
+    }
+    const x = g.tensors[n.inputs[0]];
+    const y = g.tensors[n.outputs[0]];
+    const [B, T] = x.shape;
+    if (T === null) throw new UserError(`layer '${n.name}' (TimeDistributed): the time dimension must be fixed for the converter (input ${JSON.stringify(x.shape)})`, EXIT.UNSUPPORTED);
+    const mult = (x.batchMultiple ?? 1) * (T as number);
+    const merged = newTensor(g, `${n.name}/merged`, [B === null ? null : (B as number) * (T as number), ...x.shape.slice(2)], -1);
+    const innerOut = newTensor(g, `${n.name}/inner`, [merged.shape[0], ...y.shape.slice(2)], -1);
+    merged.batchMultiple = mult;
+    innerOut.batchMultiple = mult;
+    const mk = (name: string, className: string, config: Record<string, any>, inputs: number[], outputs: number[], weights = {}): IRNode => ({
+      id: -1, name: uniqueName(g, name), className, config, inputs, outputs, weights, trainableParams: 0, nonTrainableParams: 0, macs: 0,
+    });
+    out.push(mk(`${n.name}/merge_time`, '_MergeTime', {}, [x.id], [merged.id]));
+    out.push({ ...mk(n.name, n.config.layer.class_name, { ...n.config.layer.config, name: n.name }, [merged.id], [innerOut.id], n.weights), name: n.name, macs: n.macs });
+    out.push(mk(`${n.name}/split_time`, '_SplitTime', { steps: T }, [innerOut.id], [y.id]));
+  }
+  g.nodes = out;
+  renumber(g);
+}
+
 /** All rewrites, on a copy. */
 export function prepareGraph(graph: Graph): { graph: Graph; notes: string[] } {
   const g = cloneGraph(graph);
   const notes: string[] = [];
+  unwrapTimeDistributed(g);
   splitSeparable(g);
   splitActivations(g);
   foldBatchNorm(g, notes);

@@ -65,6 +65,8 @@ export const LAYERS: Record<string, LayerFn> = {
   Embedding: misc.embedding,
   Masking: misc.masking,
   TimeDistributed: misc.timeDistributed,
+  _MergeTime: misc.mergeTime,
+  _SplitTime: misc.splitTime,
 };
 
 /**

@@ -53,3 +53,14 @@ export const timeDistributed: LayerFn = (node, [x], ctx) => {
   ctx.outMasks = [ctx.inMasks[0] ?? null];
   return [{ shape: [B, T, ...y.shape.slice(1)], data: y.data }];
 };
+
+/**
+ * Internal nodes of the converter's TimeDistributed rewrite (tools/quantize/prepare.ts):
+ * `_MergeTime` views [B, T, ...] as [B*T, ...] and `_SplitTime` views [B*T, ...] as
+ * [B, T, ...] (config.steps = T). Both are pure views: same data, new shape.
+ */
+export const mergeTime: LayerFn = (_node, [x]) => [{ shape: [x.shape[0] * x.shape[1], ...x.shape.slice(2)], data: x.data }];
+export const splitTime: LayerFn = (node, [x]) => {
+  const T = Number(node.config.steps);
+  return [{ shape: [x.shape[0] / T, T, ...x.shape.slice(1)], data: x.data }];
+};
