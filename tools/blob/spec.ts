@@ -78,6 +78,39 @@ export const IO_SIZE = 48;
 export const IO_MAX_RANK = 5;
 
 /**
+ * Section alignment (byte offsets from the blob start). The blob buffer itself is 16-aligned in
+ * linear memory, so these are also address alignments.
+ *   tensor table, I/O descriptors, op list: 4;  constants section: 16;  self-test: any.
+ * Sections start at or after HEADER_SIZE and end at or before totalSize (overlap is not checked).
+ * A tensor's offset must be a multiple of its dtype size. 32-bit const arrays (bias, mult, shift,
+ * softmax table) must be 4-aligned inside the constants section; int8 consts may be anywhere
+ * (the writer aligns weights to 16).
+ */
+export const ALIGN = { TABLE: 4, CONSTS: 16 } as const;
+
+/**
+ * Self-test section (present iff FLAG.HAS_SELFTEST, selfTestOff != 0, selfTestSize != 0):
+ * the raw bytes of every input tensor in input order, then the expected raw bytes of every
+ * output tensor in output order, back to back, no padding. selfTestSize must equal
+ * sum(input tensor bytes) + sum(output tensor bytes).
+ */
+export const SELFTEST_DOC = 'inputs then expected outputs, raw tensor bytes back to back';
+
+/** Validation limits checked by the runtime (BAD_PARAMS when exceeded). */
+export const LIMITS = {
+  /** max |padding| / padBefore, max stride, dilation, kernel size, LAYOUT div */
+  MAX_GEOM: 65535,
+  /** max repeat-group count (ADD_N / MAXMIN / CONCAT inputs, LAYOUT rank) */
+  MAX_GROUP: 16,
+  /** max LAYOUT rank */
+  MAX_RANK: 8,
+  /** max ADD_N leftShift */
+  MAX_LEFT_SHIFT: 30,
+  /** arena, state and scratch sizes are each below this many bytes */
+  MAX_REGION: 0x40000000,
+} as const;
+
+/**
  * Op list: records of [u16 code][u16 nParams][i32 params[nParams]], back to back.
  * Tensor params are tensor-table indices. Const params are byte offsets into the constants
  * section (16-aligned for weights), or -1 for "none" where allowed. Every kernel reads its
@@ -102,7 +135,7 @@ export const OPS: OpSpec[] = [
     code: 1,
     name: 'DENSE',
     params: ['in', 'out', 'rows', 'inDim', 'outDim', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'layout'],
-    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult/shift int32[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
+    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult/shift int32[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
   },
   {
     code: 2,
@@ -193,6 +226,37 @@ export const OPS: OpSpec[] = [
     doc: 'y = clamp(zpOut + MBQM(x - zpIn, mult, shift), outMin, outMax); dtypes of in/out from the tensor table (int8 or int16).',
   },
   // 16..18: recurrent ops; layouts added with the recurrent issue.
+  // Recurrent ops (docs/RECURRENT.md has the full integer scheme). Common conventions:
+  //  x int8 [batch][steps][inDim] (zp folded into bx); h state int16 [batch][units] at 2^hExp
+  //  (zp 0); c state (LSTM) int16 at 2^cExp; scratch int32 (SIMPLE_RNN units, LSTM/GRU 4*units
+  //  words); out int8 [batch][steps or 1][units] = clamp(outZp + MBQM(h, outMult, outShift)).
+  //  Weights int8, DENSE layout 1 (blocks of 4 rows interleaved, remainder rows row-major):
+  //  wx [G*units][inDim], wh [G*units][units] (GRU: whZR [2u][u], whH [u][u]); bx/mx/sx and
+  //  bh/mh/sh int32 per row (G*units). pre = sat16(sat16(MBQM(bx+Wx.x, mx, sx)) +
+  //  sat16(MBQM(bh+Wh.h, mh, sh))). Activation kinds: 0 linear, 1 relu (output at the input
+  //  scale), 2 table (input int16 Q3.12 -> Q0.15 via 257 int16 entries at -8 + i/16, linear
+  //  interpolation on the low 8 bits). flags: 1 return_sequences, 2 go_backwards, 4 write outputs
+  //  at input time index (Bidirectional backward), 8 keep state between invokes (else zeroed at
+  //  the start of every invoke), 16 GRU reset_after. maskIds: int32 ids [batch][steps] (step is
+  //  skipped, state kept, when id == 0: Embedding mask_zero) or -1.
+  {
+    code: 16,
+    name: 'SIMPLE_RNN',
+    params: ['in', 'out', 'hState', 'scratch', 'maskIds', 'batch', 'steps', 'inDim', 'units', 'flags', 'wx', 'bx', 'mx', 'sx', 'wh', 'bh', 'mh', 'sh', 'actKind', 'actTable', 'outMult', 'outShift', 'outZp'],
+    doc: 'h = act(pre) (table kind: h Q0.15; linear/relu: pre is produced at the h scale).',
+  },
+  {
+    code: 17,
+    name: 'GRU',
+    params: ['in', 'out', 'hState', 'scratch', 'maskIds', 'batch', 'steps', 'inDim', 'units', 'flags', 'wx', 'bx', 'mx', 'sx', 'whZR', 'whH', 'bh', 'mh', 'sh', 'recKind', 'recTable', 'actKind', 'actTable', 'gateShift', 'outMult', 'outShift', 'outZp'],
+    doc: 'gates z,r = rec(pre) at 2^-gateShift; reset_after: n = act(sat16(px_h + rsr(r*sat16(MBQM(bh_h+Uh.h)), gateShift))); else rh = sat16(rsr(r*h, gateShift)), n = act(sat16(px_h + sat16(MBQM(bh_h+Uh.rh)))); n is at the h scale; h = sat16(rsr(z*h + (2^gateShift - z)*n, gateShift)) (64-bit). rsr = rounding (half up) arithmetic shift right.',
+  },
+  {
+    code: 18,
+    name: 'LSTM',
+    params: ['in', 'out', 'hState', 'cState', 'scratch', 'maskIds', 'batch', 'steps', 'inDim', 'units', 'flags', 'wx', 'bx', 'mx', 'sx', 'wh', 'bh', 'mh', 'sh', 'recKind', 'recTable', 'actKind', 'actTable', 'cellShift', 'fcShift', 'igShift', 'ohShift', 'outMult', 'outShift', 'outZp'],
+    doc: 'gates i,f,c,o (Keras order). i,f,o = rec(pre); g = act(pre); c = sat16(rsr(f*c, fcShift) + rsr(i*g, igShift)); a = act(c) (table kind: c shifted to Q3.12 by cellShift, positive = saturating left shift, negative = rounding right); h = sat16(rsr(o*a, ohShift)).',
+  },
 ];
 
 export const OP_BY_NAME: Record<string, OpSpec> = Object.fromEntries(OPS.map((o) => [o.name, o]));

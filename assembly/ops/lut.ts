@@ -1,0 +1,27 @@
+// LUT: y = table[x + 128]
+import { prm, tP, cP, cTensor, cDim, cProd, cConst, M_I8 } from '../check';
+
+export function prepare(): void {
+  let count = cDim(2);
+  cProd(cTensor(0, M_I8), count);
+  cProd(cTensor(1, M_I8), count);
+  cConst(3, 256, 1);
+}
+
+export function evalOp(p: usize): i32 {
+  let x = tP(p, 0), y = tP(p, 1);
+  let count = prm(p, 2);
+  let t = cP(p, 3) + 128;
+  let end4 = x + <usize>(count & ~3);
+  let end = x + <usize>count;
+  while (x < end4) {
+    let a = <i32>load<i8>(x), b = <i32>load<i8>(x, 1), c = <i32>load<i8>(x, 2), d = <i32>load<i8>(x, 3);
+    store<u8>(y, load<u8>(t + <usize>a));
+    store<u8>(y, load<u8>(t + <usize>b), 1);
+    store<u8>(y, load<u8>(t + <usize>c), 2);
+    store<u8>(y, load<u8>(t + <usize>d), 3);
+    x += 4; y += 4;
+  }
+  while (x < end) { store<u8>(y, load<u8>(t + <usize>(<i32>load<i8>(x)))); x++; y++; }
+  return 0;
+}

@@ -1,0 +1,39 @@
+// SOFTMAX per row: d = max - x; e = table[d] (u32); y = clamp(((e << 8) + sum/2) / sum - 128, -128, 127), u64 math.
+import { prm, tP, cP, cTensor, cDim, cProd, cConst, cFail, gConsts, gErr, M_I8 } from '../check';
+
+export function prepare(): void {
+  let eIn = cTensor(0, M_I8);
+  let eOut = cTensor(1, M_I8);
+  let rows = cDim(2);
+  let depth = cDim(3);
+  cProd(eIn, rows, depth);
+  cProd(eOut, rows, depth);
+  let t = cConst(4, 1024, 4);
+  if (gErr == 0 && load<u32>(gConsts + <usize>t) == 0) cFail();
+}
+
+export function evalOp(p: usize): i32 {
+  let x = tP(p, 0);
+  let y = tP(p, 1);
+  let rows = prm(p, 2), depth = prm(p, 3);
+  let table = cP(p, 4);
+  let d = <usize>depth;
+  for (let r = 0; r < rows; r++) {
+    let end = x + d;
+    let mx: i32 = -128;
+    for (let q = x; q < end; q++) { let v = <i32>load<i8>(q); if (v > mx) mx = v; }
+    let sum: u64 = 0;
+    for (let q = x; q < end; q++) sum += <u64>load<u32>(table + (<usize>(mx - <i32>load<i8>(q)) << 2));
+    let half = sum >> 1;
+    let yp = y;
+    for (let q = x; q < end; q++) {
+      let e = <u64>load<u32>(table + (<usize>(mx - <i32>load<i8>(q)) << 2));
+      let v = <i32>(((e << 8) + half) / sum) - 128;
+      store<i8>(yp, v > 127 ? 127 : (v < -128 ? -128 : v));
+      yp++;
+    }
+    x = end;
+    y += d;
+  }
+  return 0;
+}

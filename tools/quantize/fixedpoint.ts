@@ -1,0 +1,143 @@
+/**
+ * Offline fixed-point math, bit-identical to the runtime (assembly/fixedpoint.ts) and to
+ * TFLite/TFLM (quantization_util.cc QuantizeMultiplier; common.h MultiplyByQuantizedMultiplier
+ * with double rounding: SaturatingRoundingDoublingHighMul + RoundingDivideByPOT).
+ *
+ * All integer helpers take and return JS numbers holding int32 values and are exact (no BigInt
+ * on the hot path; `mbqmBig` is the BigInt oracle used by the tests).
+ */
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const TWO31 = 2147483648;
+
+/** std::round / TfLiteRound: round half away from zero. */
+export function roundHalfAwayFromZero(v: number): number {
+  if (!Number.isFinite(v)) return v;
+  return v < 0 ? -Math.floor(-v + 0.5) : Math.floor(v + 0.5);
+}
+
+/** C frexp: d = q * 2^e with |q| in [0.5, 1) (q = 0, e = 0 for d = 0). Exact. */
+export function frexp(d: number): { q: number; e: number } {
+  if (d === 0 || !Number.isFinite(d)) return { q: d, e: 0 };
+  const a = Math.abs(d);
+  let e = Math.max(-1073, Math.floor(Math.log2(a)) + 1);
+  let q = a * Math.pow(2, -e);
+  // correct the estimate (log2 can be off by one near powers of two); scaling by 2 is exact
+  while (q < 0.5) {
+    q *= 2;
+    e -= 1;
+  }
+  while (q >= 1) {
+    q /= 2;
+    e += 1;
+  }
+  return { q: d < 0 ? -q : q, e };
+}
+
+/**
+ * TFLite QuantizeMultiplier(double) -> { mult, shift }: mult in [2^30, 2^31) (or 0 for d = 0 or
+ * tiny d), shift positive = left. Handles the q_fixed == 2^31 and shift < -31 cases like TFLite.
+ */
+export function quantizeMultiplier(d: number): { mult: number; shift: number } {
+  if (d === 0) return { mult: 0, shift: 0 };
+  if (!Number.isFinite(d)) throw new RangeError(`quantizeMultiplier: ${d} is not finite`);
+  const { q, e } = frexp(d);
+  let shift = e;
+  let qFixed = roundHalfAwayFromZero(q * TWO31);
+  if (qFixed === TWO31) {
+    qFixed /= 2;
+    shift += 1;
+  }
+  if (qFixed === -TWO31) {
+    // cannot happen for |q| < 1 after rounding except q = -1 exactly; TFLite asserts <= INT32_MAX
+    qFixed /= 2;
+    shift += 1;
+  }
+  if (shift < -31) {
+    shift = 0;
+    qFixed = 0;
+  }
+  if (shift > 30) {
+    // TFLite leaves shift > 30 to the kernels' checks (left shifts above 30 overflow int32)
+    throw new RangeError(`quantizeMultiplier: ${d} is too large (shift ${shift} > 30)`);
+  }
+  return { mult: qFixed, shift };
+}
+
+/** Per-tensor effective scale as TFLite computes it: the product in float32, then double. */
+export function perTensorScale(sIn: number, sW: number, sOut: number): number {
+  return Math.fround(sIn * sW) / sOut;
+}
+/** Per-channel effective scale: all in double. */
+export function perChannelScale(sIn: number, sW: number, sOut: number): number {
+  return (sIn * sW) / sOut;
+}
+
+/** gemmlowp SaturatingRoundingDoublingHighMul(a, b) on int32 values. */
+export function srdhm(a: number, b: number): number {
+  if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
+  // (a*b + 2^30) >> 31 (arithmetic), equal to gemmlowp's nudge + truncating division.
+  // Split a = ah*2^16 + al (al in [0, 2^16)) so every partial product is exact in doubles.
+  const al = a & 0xffff;
+  const ah = a >> 16;
+  const p = ah * b; // |p| < 2^46, exact
+  const ph = Math.floor(p / 32768); // p = ph*2^15 + pl
+  const pl = p - ph * 32768; // [0, 2^15)
+  const low = pl * 65536 + al * b + 1073741824; // |low| < 2^48, exact
+  return ph + Math.floor(low / TWO31);
+}
+
+/** gemmlowp RoundingDivideByPOT(x, e), e in [0, 31]: round half away from zero. */
+export function rdpot(x: number, e: number): number {
+  if (e === 0) return x;
+  const mask = e === 31 ? 0x7fffffff : (1 << e) - 1;
+  const rem = x & mask;
+  const thr = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> e) + (rem > thr ? 1 : 0);
+}
+
+/**
+ * MultiplyByQuantizedMultiplier(x, mult, shift), TFLite double rounding; x, mult int32,
+ * shift in [-31, 30]. x << leftShift wraps to int32 (as the runtime does).
+ */
+export function mbqm(x: number, mult: number, shift: number): number {
+  const ls = shift > 0 ? shift : 0;
+  const rs = shift > 0 ? 0 : -shift;
+  return rdpot(srdhm((x << ls) | 0, mult), rs);
+}
+
+/** BigInt oracle for mbqm (slow; tests only). Follows gemmlowp literally (nudge + C division). */
+export function mbqmBig(x: number, mult: number, shift: number): number {
+  const ls = shift > 0 ? shift : 0;
+  const rs = shift > 0 ? 0 : -shift;
+  const a = (x << ls) | 0;
+  let r: number;
+  if (a === INT32_MIN && mult === INT32_MIN) r = INT32_MAX;
+  else {
+    const ab = BigInt(a) * BigInt(mult);
+    const nudge = ab >= 0n ? 1n << 30n : 1n - (1n << 30n);
+    r = Number((ab + nudge) / (1n << 31n)); // BigInt division truncates toward zero, like C
+  }
+  if (rs === 0) return r;
+  const mask = (1n << BigInt(rs)) - 1n;
+  const big = BigInt(r);
+  const rem = big & mask;
+  const thr = (mask >> 1n) + (big < 0n ? 1n : 0n);
+  return Number((big >> BigInt(rs)) + (rem > thr ? 1n : 0n));
+}
+
+export function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** Quantize a real value: clamp(roundHalfAwayFromZero(x / scale) + zp, lo, hi). */
+export function quantize(x: number, scale: number, zp: number, lo = -128, hi = 127): number {
+  const q = roundHalfAwayFromZero(x / scale) + zp;
+  if (Number.isNaN(q)) return clamp(zp, lo, hi);
+  return clamp(q, lo, hi);
+}
+
+export function dequantize(q: number, scale: number, zp: number): number {
+  return (q - zp) * scale;
+}

@@ -1,0 +1,401 @@
+/**
+ * Integer reference of every op (TFLite integer semantics as pinned in tools/blob/spec.ts),
+ * written plainly, independent of the runtime's loop structure. Each ref takes the op's params
+ * (spec names; repeat groups in `groups`, as parseBlob returns them), its input tensors and the
+ * constants section, and returns the output tensor. The runtime must be bit-identical.
+ *
+ * `runBlobReference(blob, inputs)` runs a whole blob through these refs on a simulated arena.
+ */
+import { parseBlob, type OpParams, type ParsedBlob } from '../blob/parse.ts';
+import { DTYPE, DTYPE_BYTES, STORAGE } from '../blob/spec.ts';
+import { clamp, mbqm } from './fixedpoint.ts';
+
+type P = OpParams | Record<string, any>;
+type Int = Int8Array | Int16Array | Int32Array;
+
+const i32s = (c: Uint8Array, off: number, n: number): Int32Array => {
+  const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  const a = new Int32Array(n);
+  for (let k = 0; k < n; k++) a[k] = dv.getInt32(off + 4 * k, true);
+  return a;
+};
+const u32s = (c: Uint8Array, off: number, n: number): Uint32Array => {
+  const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  const a = new Uint32Array(n);
+  for (let k = 0; k < n; k++) a[k] = dv.getUint32(off + 4 * k, true);
+  return a;
+};
+const i8s = (c: Uint8Array, off: number, n: number): Int8Array => new Int8Array(c.buffer, c.byteOffset + off, n);
+
+function groupsOf(p: P): Record<string, number>[] {
+  if (Array.isArray(p.groups)) return p.groups;
+  if (Array.isArray(p.n)) return p.n;
+  if (Array.isArray(p.rank)) return p.rank;
+  throw new Error('reference: op params have no repeat groups');
+}
+
+function applyLut(y: number, consts: Uint8Array, lut: number): number {
+  return lut === -1 ? y : (consts[lut + y + 128] << 24) >> 24;
+}
+
+/** DENSE int32 accumulators (bias included), [rows][outDim]. */
+export function refDenseAcc(p: P, x: Int8Array, consts: Uint8Array): Int32Array {
+  const { rows, inDim, outDim, weights, bias, layout } = p as Record<string, number>;
+  const w = i8s(consts, weights, outDim * inDim);
+  const b = bias === -1 ? new Int32Array(outDim) : i32s(consts, bias, outDim);
+  const blocks = layout === 1 ? Math.floor(outDim / 4) : 0;
+  // weight of output o, input k under either layout
+  const wAt = (o: number, k: number): number => {
+    if (o < blocks * 4) return w[Math.floor(o / 4) * inDim * 4 + k * 4 + (o % 4)];
+    return w[o * inDim + k];
+  };
+  const acc = new Int32Array(rows * outDim);
+  for (let r = 0; r < rows; r++)
+    for (let o = 0; o < outDim; o++) {
+      let a = b[o];
+      for (let k = 0; k < inDim; k++) a = (a + x[r * inDim + k] * wAt(o, k)) | 0;
+      acc[r * outDim + o] = a;
+    }
+  return acc;
+}
+
+export function refDense(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+  const { rows, outDim, mult, shift, zpOut, actMin, actMax, lut } = p as Record<string, number>;
+  const acc = refDenseAcc(p, x, consts);
+  const m = i32s(consts, mult, outDim);
+  const s = i32s(consts, shift, outDim);
+  const y = new Int8Array(rows * outDim);
+  for (let i = 0; i < acc.length; i++) {
+    const o = i % outDim;
+    y[i] = applyLut(clamp(mbqm(acc[i], m[o], s[o]) + zpOut, actMin, actMax), consts, lut);
+  }
+  return y;
+}
+
+/** CONV2D / DEPTHWISE int32 accumulators (bias included), NHWC. */
+export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = false): Int32Array {
+  const q = p as Record<string, number>;
+  const { batch, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft, zpIn } = q;
+  const outC = depthwise ? inC * q.depthMult : q.outC;
+  const groups = depthwise ? inC : q.groups;
+  const icg = inC / groups;
+  const ocg = outC / groups;
+  const w = i8s(consts, q.weights, depthwise ? kH * kW * outC : outC * kH * kW * icg);
+  const b = q.bias === -1 ? new Int32Array(outC) : i32s(consts, q.bias, outC);
+  const acc = new Int32Array(batch * outH * outW * outC);
+  let idx = 0;
+  for (let n = 0; n < batch; n++)
+    for (let oh = 0; oh < outH; oh++)
+      for (let ow = 0; ow < outW; ow++)
+        for (let oc = 0; oc < outC; oc++) {
+          const g = Math.floor(oc / ocg);
+          let a = b[oc];
+          for (let kh = 0; kh < kH; kh++)
+            for (let kw = 0; kw < kW; kw++) {
+              const ih = oh * strideH - padTop + kh * dilH;
+              const iw = ow * strideW - padLeft + kw * dilW;
+              const inside = ih >= 0 && ih < inH && iw >= 0 && iw < inW;
+              for (let ic = 0; ic < icg; ic++) {
+                const c = g * icg + ic;
+                const xv = inside ? x[((n * inH + ih) * inW + iw) * inC + c] : zpIn;
+                const wv = depthwise ? w[(kh * kW + kw) * outC + oc] : w[((oc * kH + kh) * kW + kw) * icg + ic];
+                a = (a + xv * wv) | 0;
+              }
+            }
+          acc[idx++] = a;
+        }
+  return acc;
+}
+
+function requantPerChannel(p: P, acc: Int32Array, outC: number, consts: Uint8Array): Int8Array {
+  const q = p as Record<string, number>;
+  const m = i32s(consts, q.mult, outC);
+  const s = i32s(consts, q.shift, outC);
+  const y = new Int8Array(acc.length);
+  for (let i = 0; i < acc.length; i++) {
+    const o = i % outC;
+    y[i] = applyLut(clamp(mbqm(acc[i], m[o], s[o]) + q.zpOut, q.actMin, q.actMax), consts, q.lut);
+  }
+  return y;
+}
+
+export function refConv2d(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+  return requantPerChannel(p, refConvAcc(p, x, consts, false), (p as any).outC, consts);
+}
+
+export function refDepthwise(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+  return requantPerChannel(p, refConvAcc(p, x, consts, true), (p as any).inC * (p as any).depthMult, consts);
+}
+
+function refPool(p: P, x: Int8Array, avg: boolean): Int8Array {
+  const { batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, actMin, actMax } = p as Record<string, number>;
+  const y = new Int8Array(batch * outH * outW * channels);
+  let idx = 0;
+  for (let n = 0; n < batch; n++)
+    for (let oh = 0; oh < outH; oh++)
+      for (let ow = 0; ow < outW; ow++)
+        for (let c = 0; c < channels; c++) {
+          let acc = avg ? 0 : -128;
+          let cnt = 0;
+          for (let kh = 0; kh < kH; kh++)
+            for (let kw = 0; kw < kW; kw++) {
+              const ih = oh * strideH - padTop + kh;
+              const iw = ow * strideW - padLeft + kw;
+              if (ih < 0 || ih >= inH || iw < 0 || iw >= inW) continue;
+              const v = x[((n * inH + ih) * inW + iw) * channels + c];
+              if (avg) acc += v;
+              else acc = Math.max(acc, v);
+              cnt++;
+            }
+          if (avg) acc = acc > 0 ? Math.trunc((acc + Math.trunc(cnt / 2)) / cnt) : Math.trunc((acc - Math.trunc(cnt / 2)) / cnt);
+          y[idx++] = clamp(acc, actMin, actMax);
+        }
+  return y;
+}
+export const refMaxPool2d = (p: P, x: Int8Array): Int8Array => refPool(p, x, false);
+export const refAvgPool2d = (p: P, x: Int8Array): Int8Array => refPool(p, x, true);
+
+/** ADD_N: inputs in group order. */
+export function refAddN(p: P, inputs: Int8Array[]): Int8Array {
+  const { count, zpOut, actMin, actMax, leftShift, outMult, outShift } = p as Record<string, number>;
+  const gs = groupsOf(p);
+  const y = new Int8Array(count);
+  for (let i = 0; i < count; i++) {
+    let s = 0;
+    gs.forEach((g, k) => (s = (s + mbqm(((inputs[k][i] - g.zp) << leftShift) | 0, g.mult, g.shift)) | 0));
+    y[i] = clamp(mbqm(s, outMult, outShift) + zpOut, actMin, actMax);
+  }
+  return y;
+}
+
+export function refMul(p: P, a: Int8Array, b: Int8Array): Int8Array {
+  const { count, zpA, zpB, zpOut, mult, shift, actMin, actMax } = p as Record<string, number>;
+  const y = new Int8Array(count);
+  for (let i = 0; i < count; i++) y[i] = clamp(zpOut + mbqm((a[i] - zpA) * (b[i] - zpB), mult, shift), actMin, actMax);
+  return y;
+}
+
+export function refMaxMin(p: P, inputs: Int8Array[]): Int8Array {
+  const { count, isMin, zpOut, actMin, actMax } = p as Record<string, number>;
+  const gs = groupsOf(p);
+  const y = new Int8Array(count);
+  for (let i = 0; i < count; i++) {
+    const r = gs.map((g, k) => zpOut + mbqm(inputs[k][i] - g.zp, g.mult, g.shift));
+    y[i] = clamp(isMin ? Math.min(...r) : Math.max(...r), actMin, actMax);
+  }
+  return y;
+}
+
+export function refConcat(p: P, inputs: Int8Array[]): Int8Array {
+  const { outer, zpOut } = p as Record<string, number>;
+  const gs = groupsOf(p);
+  const out: number[] = [];
+  for (let o = 0; o < outer; o++)
+    gs.forEach((g, k) => {
+      for (let j = 0; j < g.inner; j++) {
+        const x = inputs[k][o * g.inner + j];
+        out.push(g.identity ? x : clamp(zpOut + mbqm(x - g.zp, g.mult, g.shift), -128, 127));
+      }
+    });
+  return Int8Array.from(out);
+}
+
+export function refSoftmax(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+  const { rows, depth, table } = p as Record<string, number>;
+  const t = u32s(consts, table, 256);
+  const y = new Int8Array(rows * depth);
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * depth, (r + 1) * depth);
+    const mx = Math.max(...row);
+    let sum = 0n;
+    for (const v of row) sum += BigInt(t[mx - v]);
+    for (let k = 0; k < depth; k++) {
+      const e = BigInt(t[mx - row[k]]);
+      const v = Number(((e << 8n) + sum / 2n) / sum) - 128;
+      y[r * depth + k] = clamp(v, -128, 127);
+    }
+  }
+  return y;
+}
+
+export function refLut(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+  const { count, table } = p as Record<string, number>;
+  const y = new Int8Array(count);
+  for (let i = 0; i < count; i++) y[i] = (consts[table + x[i] + 128] << 24) >> 24;
+  return y;
+}
+
+export function refPrelu(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+  const { count, channels, zpIn, zpOut, posMult, posShift, alpha, negMult, negShift } = p as Record<string, number>;
+  const a = i8s(consts, alpha, channels);
+  const y = new Int8Array(count);
+  for (let i = 0; i < count; i++) {
+    const v = x[i] - zpIn;
+    const r = v >= 0 ? mbqm(v, posMult, posShift) : mbqm(v * a[i % channels], negMult, negShift);
+    y[i] = clamp(zpOut + r, -128, 127);
+  }
+  return y;
+}
+
+/** LAYOUT on element arrays of any int type (output has the input's type). */
+export function refLayout<T extends Int>(p: P, x: T): T {
+  const { fill } = p as Record<string, number>;
+  const gs = groupsOf(p);
+  const outDims = gs.map((g) => g.outDim);
+  const total = outDims.reduce((a, b) => a * b, 1);
+  const y = new (x.constructor as any)(total) as T;
+  const idx = new Array(gs.length).fill(0);
+  for (let o = 0; o < total; o++) {
+    let src = 0;
+    let ok = true;
+    gs.forEach((g, a) => {
+      const v = idx[a] - g.padBefore;
+      const i = Math.floor(v / g.div);
+      if (i < 0 || i >= g.inDim) ok = false;
+      else src += i * g.inStride;
+    });
+    y[o] = ok ? x[src] : fill;
+    for (let a = gs.length - 1; a >= 0; a--) {
+      if (++idx[a] < outDims[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return y;
+}
+
+/** GATHER; returns null when an id is out of range (the runtime returns BAD_INPUT_VALUE). */
+export function refGather(p: P, ids: Int32Array, consts: Uint8Array): Int8Array | null {
+  const { count, vocab, dim, table } = p as Record<string, number>;
+  const t = i8s(consts, table, vocab * dim);
+  const y = new Int8Array(count * dim);
+  for (let i = 0; i < count; i++) {
+    const id = ids[i];
+    if (id < 0 || id >= vocab) return null;
+    y.set(t.subarray(id * dim, (id + 1) * dim), i * dim);
+  }
+  return y;
+}
+
+export function refRequant<T extends Int8Array | Int16Array>(p: P, x: Int8Array | Int16Array, outType: 'int8' | 'int16'): T {
+  const { count, zpIn, zpOut, mult, shift, outMin, outMax } = p as Record<string, number>;
+  const y = outType === 'int8' ? new Int8Array(count) : new Int16Array(count);
+  for (let i = 0; i < count; i++) y[i] = clamp(zpOut + mbqm(x[i] - zpIn, mult, shift), outMin, outMax);
+  return y as T;
+}
+
+// ---------- whole-blob reference ----------
+
+function typed(dtype: number, buf: ArrayBuffer, off: number, elements: number): Int {
+  if (dtype === DTYPE.INT8) return new Int8Array(buf, off, elements);
+  if (dtype === DTYPE.INT16) return new Int16Array(buf, off, elements);
+  return new Int32Array(buf, off, elements);
+}
+
+export class ReferenceError2 extends Error {
+  constructor(
+    readonly code: number,
+    readonly op: number,
+  ) {
+    super(`reference: op ${op} failed with error ${code}`);
+  }
+}
+
+/**
+ * Run every op of a blob on a simulated arena/state (state persists in `state` between calls
+ * when given). Returns the raw outputs. Throws ReferenceError2(BAD_INPUT_VALUE) like the runtime.
+ */
+export function runBlobReference(
+  blob: Uint8Array | ParsedBlob,
+  inputs: ArrayBufferView[],
+  state?: ArrayBuffer,
+): Int[] {
+  const m = blob instanceof Uint8Array ? parseBlob(blob) : blob;
+  const arena = new ArrayBuffer(Math.max(16, Math.ceil(m.header.arenaSize / 4) * 4));
+  const st = state ?? new ArrayBuffer(Math.max(16, Math.ceil(m.header.stateSize / 4) * 4));
+  const T = (i: number): Int => {
+    const t = m.tensors[i];
+    return typed(t.dtype, t.storage === STORAGE.ARENA ? arena : st, t.offset, t.elements);
+  };
+  m.io.inputs.forEach((io, i) => {
+    const src = inputs[i];
+    new Uint8Array(T(io.tensor).buffer, T(io.tensor).byteOffset, io.bytes).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+  });
+  const c = m.consts;
+  for (const op of m.ops) {
+    const p = op.params;
+    const g = p.groups ?? [];
+    let out: Int | null;
+    let outT: number;
+    switch (op.name) {
+      case 'DENSE':
+        out = refDense(p, T(p.in) as Int8Array, c);
+        outT = p.out;
+        break;
+      case 'CONV2D':
+        out = refConv2d(p, T(p.in) as Int8Array, c);
+        outT = p.out;
+        break;
+      case 'DEPTHWISE_CONV2D':
+        out = refDepthwise(p, T(p.in) as Int8Array, c);
+        outT = p.out;
+        break;
+      case 'MAX_POOL2D':
+        out = refMaxPool2d(p, T(p.in) as Int8Array);
+        outT = p.out;
+        break;
+      case 'AVG_POOL2D':
+        out = refAvgPool2d(p, T(p.in) as Int8Array);
+        outT = p.out;
+        break;
+      case 'ADD_N':
+        out = refAddN(p, g.map((x) => T(x.tensor) as Int8Array));
+        outT = p.out;
+        break;
+      case 'MUL':
+        out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array);
+        outT = p.out;
+        break;
+      case 'MAXMIN':
+        out = refMaxMin(p, g.map((x) => T(x.tensor) as Int8Array));
+        outT = p.out;
+        break;
+      case 'CONCAT':
+        out = refConcat(p, g.map((x) => T(x.tensor) as Int8Array));
+        outT = p.out;
+        break;
+      case 'SOFTMAX':
+        out = refSoftmax(p, T(p.in) as Int8Array, c);
+        outT = p.out;
+        break;
+      case 'LUT':
+        out = refLut(p, T(p.in) as Int8Array, c);
+        outT = p.out;
+        break;
+      case 'PRELU':
+        out = refPrelu(p, T(p.in) as Int8Array, c);
+        outT = p.out;
+        break;
+      case 'LAYOUT':
+        out = refLayout(p, T(p.in).slice());
+        outT = p.out;
+        break;
+      case 'GATHER':
+        out = refGather(p, T(p.ids) as Int32Array, c);
+        if (!out) throw new ReferenceError2(13, op.index);
+        outT = p.out;
+        break;
+      case 'REQUANT': {
+        const dt = m.tensors[p.out].dtype;
+        out = refRequant(p, T(p.in) as Int8Array | Int16Array, dt === DTYPE.INT8 ? 'int8' : 'int16');
+        outT = p.out;
+        break;
+      }
+      default:
+        throw new Error(`reference: op ${op.name} not implemented`);
+    }
+    T(outT).set(out as any);
+  }
+  return m.io.outputs.map((io) => T(io.tensor).slice());
+}
+
+export { DTYPE_BYTES };
