@@ -1,0 +1,117 @@
+// LSTM (op 18), gates i,f,c,o (Keras order), TFLM-style integer cell. Reference:
+// tools/quantize/reference-rnn.ts.
+import {
+  P_LSTM_IN, P_LSTM_OUT, P_LSTM_H_STATE, P_LSTM_C_STATE, P_LSTM_SCRATCH, P_LSTM_MASK_IDS, P_LSTM_BATCH,
+  P_LSTM_STEPS, P_LSTM_IN_DIM, P_LSTM_UNITS, P_LSTM_FLAGS, P_LSTM_WX, P_LSTM_BX, P_LSTM_MX, P_LSTM_SX,
+  P_LSTM_WH, P_LSTM_BH, P_LSTM_MH, P_LSTM_SH, P_LSTM_REC_KIND, P_LSTM_REC_TABLE, P_LSTM_ACT_KIND,
+  P_LSTM_ACT_TABLE, P_LSTM_CELL_SHIFT, P_LSTM_FC_SHIFT, P_LSTM_IG_SHIFT, P_LSTM_OH_SHIFT, P_LSTM_OUT_MULT,
+  P_LSTM_OUT_SHIFT, P_LSTM_OUT_ZP, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
+} from '../abi.gen';
+import {
+  prm, tOk, tIsState, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, matRowsI8,
+  matRowsI16, applyAct, tableLookup, sat16, rsr, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
+} from './rnn-common';
+import { gConsts, gP, gErr, setErr, tAddr } from '../check';
+
+/** Validate the op record at gP against tensors and consts (sticky error via setErr). */
+export function prepare(): void {
+  if (gErr) return;
+  const e = checkLstm(gP);
+  if (e != ERR_OK) setErr(e);
+}
+
+
+function checkLstm(P: usize): i32 {
+  const u = prm(P, P_LSTM_UNITS);
+  let e = checkCommon(P, P_LSTM_SCRATCH, 4, 4 * u);
+  if (e != ERR_OK) return e;
+  const flags = prm(P, P_LSTM_FLAGS);
+  if ((flags & RF_RESET_AFTER) != 0) return ERR_BAD_PARAMS;
+  const c = prm(P, P_LSTM_C_STATE);
+  if (!tOk(c, 2, <i64>prm(P, P_LSTM_BATCH) * <i64>u)) return ERR_BAD_PARAMS;
+  if ((flags & RF_KEEP) != 0 && !tIsState(c)) return ERR_BAD_PARAMS;
+  if (c == prm(P, P_LSTM_H_STATE)) return ERR_BAD_PARAMS;
+  if (!cOk(prm(P, P_LSTM_WH), <i64>(4 * u) * <i64>u, 1)) return ERR_BAD_CONST;
+  e = checkRowArrays(P, P_LSTM_BH, 4 * u);
+  if (e != ERR_OK) return e;
+  if (!actOk(prm(P, P_LSTM_REC_KIND), prm(P, P_LSTM_REC_TABLE))) return ERR_BAD_PARAMS;
+  if (!actOk(prm(P, P_LSTM_ACT_KIND), prm(P, P_LSTM_ACT_TABLE))) return ERR_BAD_PARAMS;
+  const cs = prm(P, P_LSTM_CELL_SHIFT);
+  if (cs < -15 || cs > 15) return ERR_BAD_PARAMS;
+  for (let i = P_LSTM_FC_SHIFT; i <= P_LSTM_OH_SHIFT; i++) {
+    const s = prm(P, i);
+    if (s < 0 || s > 30) return ERR_BAD_PARAMS;
+  }
+  return checkOutQ(P, P_LSTM_OUT_MULT);
+}
+
+export function evalOp(P: usize): i32 {
+  const consts = gConsts;
+  const x = tAddr(prm(P, P_LSTM_IN));
+  const y = tAddr(prm(P, P_LSTM_OUT));
+  const h = tAddr(prm(P, P_LSTM_H_STATE));
+  const c = tAddr(prm(P, P_LSTM_C_STATE));
+  const S = tAddr(prm(P, P_LSTM_SCRATCH));
+  const mi = prm(P, P_LSTM_MASK_IDS);
+  const mask: usize = mi == -1 ? 0 : tAddr(mi);
+  const batch = prm(P, P_LSTM_BATCH);
+  const steps = prm(P, P_LSTM_STEPS);
+  const D = prm(P, P_LSTM_IN_DIM);
+  const u = prm(P, P_LSTM_UNITS);
+  const flags = prm(P, P_LSTM_FLAGS);
+  const rows = 4 * u;
+  const wx = consts + <usize>prm(P, P_LSTM_WX);
+  const bx = consts + <usize>prm(P, P_LSTM_BX);
+  const mx = consts + <usize>prm(P, P_LSTM_MX);
+  const sx = consts + <usize>prm(P, P_LSTM_SX);
+  const wh = consts + <usize>prm(P, P_LSTM_WH);
+  const bh = consts + <usize>prm(P, P_LSTM_BH);
+  const mh = consts + <usize>prm(P, P_LSTM_MH);
+  const sh = consts + <usize>prm(P, P_LSTM_SH);
+  const rk = prm(P, P_LSTM_REC_KIND);
+  const rt: usize = rk == 2 ? consts + <usize>prm(P, P_LSTM_REC_TABLE) : 0;
+  const ak = prm(P, P_LSTM_ACT_KIND);
+  const at: usize = ak == 2 ? consts + <usize>prm(P, P_LSTM_ACT_TABLE) : 0;
+  const cellShift = prm(P, P_LSTM_CELL_SHIFT);
+  const fcS = prm(P, P_LSTM_FC_SHIFT);
+  const igS = prm(P, P_LSTM_IG_SHIFT);
+  const ohS = prm(P, P_LSTM_OH_SHIFT);
+  const om = prm(P, P_LSTM_OUT_MULT);
+  const os = prm(P, P_LSTM_OUT_SHIFT);
+  const oz = prm(P, P_LSTM_OUT_ZP);
+  const outSteps = (flags & 1) != 0 ? steps : 1;
+  maybeZero(flags, h, batch * u * 2);
+  maybeZero(flags, c, batch * u * 2);
+  const uw = <usize>u << 2;
+  for (let b = 0; b < batch; b++) {
+    const hb = h + (<usize>(b * u) << 1);
+    const cb = c + (<usize>(b * u) << 1);
+    for (let s = 0; s < steps; s++) {
+      const t = timeIndex(flags, steps, s);
+      const bt = b * steps + t;
+      if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
+        matRowsI8(x + <usize>bt * <usize>D, D, wx, rows, bx, mx, sx, S, false);
+        matRowsI16(hb, u, wh, rows, bh, mh, sh, S, true);
+        for (let k = 0; k < u; k++) {
+          const pk = S + (<usize>k << 2);
+          const i = applyAct(rk, rt, load<i32>(pk));
+          const f = applyAct(rk, rt, load<i32>(pk + uw));
+          const g = applyAct(ak, at, load<i32>(pk + 2 * uw));
+          const o = applyAct(rk, rt, load<i32>(pk + 3 * uw));
+          const ck = cb + (<usize>k << 1);
+          const cv = sat16(rsr(f * <i32>load<i16>(ck), fcS) + rsr(i * g, igS));
+          store<i16>(ck, <i16>cv);
+          let a: i32;
+          if (ak == 2) {
+            const cin = cellShift >= 0 ? sat16(cv << cellShift) : sat16(rsr(cv, -cellShift));
+            a = tableLookup(at, cin);
+          } else a = ak == 1 ? (cv < 0 ? 0 : cv) : cv;
+          store<i16>(hb + (<usize>k << 1), <i16>sat16(rsr(o * a, ohS)));
+        }
+      }
+      const pos = outPos(flags, steps, s, t);
+      if (pos >= 0) writeOut(hb, u, y + <usize>((b * outSteps + pos) * u), om, os, oz);
+    }
+  }
+  return ERR_OK;
+}
