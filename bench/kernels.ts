@@ -1,0 +1,90 @@
+/**
+ * Measures candidate Dense inner-loop shapes (bench/kernels/dense-candidates.ts, compiled with
+ * the runtime's asc flags into build/bench/dense-candidates.wasm) with the same exact counter,
+ * after checking each against a JS reference. `tsx bench/kernels.ts` prints a table; run.ts
+ * includes it when the compiled module exists (it compiles it when asc is available).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CountingRuntime, instrument } from './count.ts';
+import { rng } from '../test/helpers/tfjs-train.ts';
+import { ROOT } from './models.ts';
+
+const SRC = join(ROOT, 'bench/kernels/dense-candidates.ts');
+const WASM = join(ROOT, 'build/bench/dense-candidates.wasm');
+
+export interface KernelRow { kernel: string; shape: string; K: number; N: number; executed: number; perMac: number; dispatchedPerMac: number; exact: boolean }
+
+const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: number) => Int8Array; kStep: number; nStep: number }[] = [
+  { fn: 'rowX4', shape: 'runtime layout 0: 1 output, k x4 (current DENSE path)', layout: (w) => w, kStep: 4, nStep: 1 },
+  { fn: 'blk4', shape: 'runtime layout 1: 4 outputs, k x1', layout: (w, K, N) => interleave(w, K, N, 4, 1), kStep: 1, nStep: 4 },
+  { fn: 'blk4k4', shape: '4 outputs, k x4, products summed per output', layout: (w, K, N) => interleave(w, K, N, 4, 4), kStep: 4, nStep: 4 },
+  { fn: 'blk4k8', shape: '4 outputs, k x8, products summed per output', layout: (w, K, N) => interleave(w, K, N, 4, 8), kStep: 8, nStep: 4 },
+  { fn: 'blk8k2', shape: '8 outputs, k x2', layout: (w, K, N) => interleave(w, K, N, 8, 2), kStep: 2, nStep: 8 },
+];
+
+/** w[N][K] -> blocks [N/no][K/nk][no][nk] */
+function interleave(w: Int8Array, K: number, N: number, no: number, nk: number): Int8Array {
+  const out = new Int8Array(N * K);
+  let p = 0;
+  for (let b = 0; b < N / no; b++) for (let k0 = 0; k0 < K; k0 += nk) for (let j = 0; j < no; j++) for (let t = 0; t < nk; t++) out[p++] = w[(b * no + j) * K + k0 + t];
+  return out;
+}
+
+export function compileCandidates(): boolean {
+  if (existsSync(WASM) && statSync(WASM).mtimeMs >= statSync(SRC).mtimeMs) return true;
+  mkdirSync(join(ROOT, 'build/bench'), { recursive: true });
+  try {
+    execFileSync('npx', ['asc', SRC, '-O3', '--noAssert', '--runtime', 'stub', '--converge', '--disable', 'mutable-globals,sign-extension,nontrapping-f2i,bulk-memory', '--initialMemory', '2', '-o', WASM], { cwd: ROOT, stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function measureKernels(sizes: [number, number][] = [[128, 128], [640, 128], [64, 64]]): Promise<KernelRow[]> {
+  if (!compileCandidates()) return [];
+  const inst = instrument(new Uint8Array(readFileSync(WASM)));
+  const rt = await CountingRuntime.fromInstrumented(inst);
+  const mem = () => new Uint8Array(rt.memory.buffer);
+  const rows: KernelRow[] = [];
+  const r = rng(3);
+  for (const [K, N] of sizes) {
+    const x = Int8Array.from({ length: K }, () => Math.floor(r() * 256) - 128);
+    const w = Int8Array.from({ length: N * K }, () => Math.floor(r() * 256) - 128);
+    const bias = Int32Array.from({ length: N }, () => Math.floor(r() * 20000) - 10000);
+    const ref = new Int32Array(N);
+    for (let o = 0; o < N; o++) {
+      let a = bias[o];
+      for (let k = 0; k < K; k++) a += x[k] * w[o * K + k];
+      ref[o] = a;
+    }
+    const X = 4096, B = X + K, A = B + 4 * N, W = A + 4 * N + 64;
+    for (const s of SHAPES) {
+      if (K % s.kStep || N % s.nStep) continue;
+      const m = mem();
+      m.set(new Uint8Array(x.buffer), X);
+      m.set(new Uint8Array(bias.buffer), B);
+      m.set(new Uint8Array(s.layout(w, K, N).buffer), W);
+      rt.reset();
+      rt.exports[s.fn](X, W, K, N, B, A);
+      const c = rt.summarise(null);
+      const got = new Int32Array(rt.memory.buffer.slice(A, A + 4 * N));
+      const exact = got.every((v, i) => v === ref[i]);
+      rows.push({ kernel: s.fn, shape: s.shape, K, N, executed: c.executed, perMac: c.executed / (K * N), dispatchedPerMac: c.dispatched / (K * N), exact });
+    }
+  }
+  return rows;
+}
+
+export function kernelTable(rows: KernelRow[]): string {
+  const L = ['| loop shape | K x N | exact | instr / MAC | dispatched / MAC |', '|---|---|---|---:|---:|'];
+  for (const r of rows) L.push(`| ${r.kernel}: ${r.shape} | ${r.K} x ${r.N} | ${r.exact ? 'yes' : '**NO**'} | ${r.perMac.toFixed(2)} | ${r.dispatchedPerMac.toFixed(2)} |`);
+  return L.join('\n') + '\n';
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.stdout.write(kernelTable(await measureKernels()));
+}
