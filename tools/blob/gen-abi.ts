@@ -2,7 +2,7 @@
  * `npm run gen:abi`: writes assembly/abi.gen.ts and firmware-host/include/kw_abi.h from
  * tools/blob/spec.ts. `generateAbi()` returns both texts so a test can check they are current.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as S from './spec.ts';
@@ -155,6 +155,15 @@ function writeAtomic(path: string, text: string): void {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { ts, h } = generateAbi();
+  if (process.argv.includes('--check')) {
+    const stale = [[ABI_TS_PATH, ts], [ABI_H_PATH, h]].filter(([p, t]) => !existsSync(p) || readFileSync(p, 'utf8') !== t).map(([p]) => p);
+    if (stale.length) {
+      console.error(`stale generated ABI file(s): ${stale.join(', ')}: run npm run gen:abi and commit them`);
+      process.exit(1);
+    }
+    console.log('generated ABI files are current');
+    process.exit(0);
+  }
   writeAtomic(ABI_TS_PATH, ts);
   writeAtomic(ABI_H_PATH, h);
   console.log(`wrote ${ABI_TS_PATH} and ${ABI_H_PATH}`);
