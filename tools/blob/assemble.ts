@@ -5,7 +5,7 @@
 import { BlobBuilder } from './writer.ts';
 import { DTYPE, STORAGE } from './spec.ts';
 import type { Lowered, ConstRef, ParamValue } from '../quantize/lower.ts';
-import { planMemory, type MemoryPlan } from './plan.ts';
+import { alignUp, planMemory, type MemoryPlan } from './plan.ts';
 
 export interface SelfTest {
   /** Raw bytes of every input tensor, in input order. */
@@ -14,14 +14,34 @@ export interface SelfTest {
   outputs: Uint8Array[];
 }
 
-export function planLowered(low: Lowered): MemoryPlan {
-  return planMemory({
-    tensors: low.tensors.map((t) => ({ id: t.index, bytes: t.bytes, ...(t.aliasOf !== undefined ? { aliasOf: t.aliasOf } : {}) })),
-    ops: low.ops.map((o) => ({ inputs: o.inputs, outputs: o.outputs })),
+/** The arena plan plus the STATE region (persistent recurrent state, outside the arena). */
+export interface LoweredPlan extends MemoryPlan {
+  /** Offset inside the STATE region of every 'state' tensor (16-aligned, back to back). */
+  stateOffsets: Map<number, number>;
+  /** Bytes of the STATE region (header stateSize); 0 = the blob keeps no state. */
+  stateSize: number;
+}
+
+export function planLowered(low: Lowered): LoweredPlan {
+  const isState = (i: number) => low.tensors[i].storage === 'state';
+  const plan = planMemory({
+    tensors: low.tensors.filter((t) => !isState(t.index)).map((t) => ({ id: t.index, bytes: t.bytes, ...(t.aliasOf !== undefined ? { aliasOf: t.aliasOf } : {}) })),
+    ops: low.ops.map((o) => ({ inputs: o.inputs.filter((i) => !isState(i)), outputs: o.outputs.filter((i) => !isState(i)) })),
     inputs: low.inputs,
     outputs: low.outputs,
   });
+  const stateOffsets = new Map<number, number>();
+  let stateSize = 0;
+  for (const t of low.tensors) {
+    if (t.storage !== 'state') continue;
+    if (t.aliasOf !== undefined) throw new Error(`state tensor '${t.name}' cannot be an alias`);
+    stateOffsets.set(t.index, stateSize);
+    stateSize = alignUp(stateSize + t.bytes);
+  }
+  return { ...plan, stateOffsets, stateSize };
 }
+
+const DTYPE_OF = { int8: DTYPE.INT8, int16: DTYPE.INT16, int32: DTYPE.INT32 } as const;
 
 function isConst(v: ParamValue): v is ConstRef {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && (v as ConstRef).kind === 'const';
@@ -34,18 +54,21 @@ function key(b: Uint8Array): string {
 
 export interface AssembleResult {
   blob: Uint8Array;
-  plan: MemoryPlan;
+  plan: LoweredPlan;
   constBytes: number;
 }
 
-export function assemble(low: Lowered, plan: MemoryPlan, selfTest?: SelfTest): AssembleResult {
+export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest): AssembleResult {
   const b = new BlobBuilder();
   const tIndex: number[] = [];
   for (const t of low.tensors) {
+    const state = t.storage === 'state';
+    const offset = state ? plan.stateOffsets.get(t.index) : plan.offsets.get(t.index);
+    if (offset === undefined) throw new Error(`tensor '${t.name}' has no planned offset`);
     const idx = b.addTensor({
-      dtype: t.dtype === 'int32' ? DTYPE.INT32 : DTYPE.INT8,
-      storage: STORAGE.ARENA,
-      offset: plan.offsets.get(t.index)!,
+      dtype: DTYPE_OF[t.dtype],
+      storage: state ? STORAGE.STATE : STORAGE.ARENA,
+      offset,
       bytes: t.bytes,
     });
     tIndex.push(typeof idx === 'number' ? idx : t.index);
@@ -65,12 +88,13 @@ export function assemble(low: Lowered, plan: MemoryPlan, selfTest?: SelfTest): A
     }
     return v;
   };
-  const TENSOR_PARAMS = new Set(['in', 'out', 'a', 'b', 'ids', 'tensor']);
+  // tensor-index params (recurrent ops: hState, cState, scratch and the optional maskIds = -1)
+  const TENSOR_PARAMS = new Set(['in', 'out', 'a', 'b', 'ids', 'tensor', 'hState', 'cState', 'scratch', 'maskIds']);
   for (const op of low.ops) {
     const params: Record<string, any> = {};
     for (const [name, v] of Object.entries(op.params)) {
       if (name === 'rep') continue;
-      params[name] = TENSOR_PARAMS.has(name) ? tIndex[v as number] : resolve(v);
+      params[name] = TENSOR_PARAMS.has(name) ? (v === -1 ? -1 : tIndex[v as number]) : resolve(v);
     }
     const groups = op.params.rep as Record<string, number>[] | undefined;
     if (groups) params.groups = groups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, k === 'tensor' ? tIndex[v] : v])));
@@ -78,10 +102,11 @@ export function assemble(low: Lowered, plan: MemoryPlan, selfTest?: SelfTest): A
   }
   const io = (i: number) => {
     const t = low.tensors[i];
-    return { tensor: tIndex[i], dtype: t.dtype === 'int32' ? DTYPE.INT32 : DTYPE.INT8, dims: t.shape, scale: t.q.scale, zeroPoint: t.q.zeroPoint, name: t.name };
+    return { tensor: tIndex[i], dtype: DTYPE_OF[t.dtype], dims: t.shape, scale: t.q.scale, zeroPoint: t.q.zeroPoint, name: t.name };
   };
   b.setIO(low.inputs.map(io), low.outputs.map(io));
   if (selfTest) b.setSelfTest(selfTest.inputs, selfTest.outputs);
-  b.setPlan({ arenaSize: plan.arenaSize, stateSize: 0, scratchSize: 0, batch: low.batch });
+  // recurrent scratch is an ordinary arena tensor of the op (planned above): no header scratch
+  b.setPlan({ arenaSize: plan.arenaSize, stateSize: plan.stateSize, scratchSize: 0, batch: low.batch });
   return { blob: b.build(), plan, constBytes };
 }

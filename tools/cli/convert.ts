@@ -1,10 +1,17 @@
 /**
  * `npx ./tools/convert MODEL [--config CONFIG.json] [--calibration CAL.npy]... [--batch N]
- *    -o OUT.blob [--report REPORT.json]`
+ *    [--stream --stream-steps K] -o OUT.blob [--report REPORT.json]`
  *
  * Reads a Keras/tfjs model, calibrates (real samples, or loudly-announced synthetic ones),
  * quantises to int8, plans memory, writes the blob (atomically: temp file + rename) with an
  * embedded self-test vector computed by the runtime itself, and prints a summary.
+ *
+ * Recurrent models: stateful=True layers keep their state between invokes (the blob gets
+ * FLAG.STATEFUL and a STATE region; kw_reset_state zeroes it). `--stream --stream-steps K`
+ * makes every recurrent layer keep its state and sets the model input's time dimension to K,
+ * so a long sequence is fed K steps per invoke (bit-identical to feeding it whole). Calibration
+ * then runs on the model with its original time dimension (whole sequences); calibration files
+ * are [N, T, ...] sequences of that length (any length when the model's time dimension is free).
  */
 import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
@@ -69,6 +76,10 @@ export interface Report {
     linearMemoryBytes: number | null;
     pages64k: number | null;
   };
+  /** The blob keeps recurrent state between invokes (stateful=True layers or --stream). */
+  stateful: boolean;
+  /** --stream: time steps per invoke; null when not streaming. */
+  streamSteps: number | null;
   weightsBytes: number;
   calibration: { source: 'file' | 'synthetic'; files: string[]; samples: number };
   assumptions: string[];
@@ -79,7 +90,10 @@ export interface Report {
   selfTest: boolean;
 }
 
-export function buildReport(r: ConvertResult, extra: { file: string; output: string; raw: any; calFiles: string[]; runtimeBytes: number; linearMemory: number | null }): Report {
+export function buildReport(
+  r: ConvertResult,
+  extra: { file: string; output: string; raw: any; calFiles: string[]; runtimeBytes: number; linearMemory: number | null; streamSteps?: number | null },
+): Report {
   const low = r.lowered;
   const q: Report['quantization'] = {};
   for (const t of low.tensors) {
@@ -95,7 +109,7 @@ export function buildReport(r: ConvertResult, extra: { file: string; output: str
     ram: {
       arenaBytes: r.plan.arenaSize,
       arenaLowerBound: r.plan.lowerBound,
-      stateBytes: 0,
+      stateBytes: r.plan.stateSize,
       scratchBytes: 0,
       ioBytes: {
         inputs: low.inputs.reduce((a, i) => a + low.tensors[i].bytes, 0),
@@ -105,6 +119,8 @@ export function buildReport(r: ConvertResult, extra: { file: string; output: str
       linearMemoryBytes: extra.linearMemory,
       pages64k: extra.linearMemory === null ? null : Math.ceil(extra.linearMemory / 65536),
     },
+    stateful: r.plan.stateSize > 0,
+    streamSteps: extra.streamSteps ?? null,
     weightsBytes: r.constBytes,
     calibration: { source: extra.calFiles.length ? 'file' : 'synthetic', files: extra.calFiles, samples: r.calibration.samples },
     assumptions: r.assumptions,
@@ -130,6 +146,13 @@ export function summaryText(rep: Report): string {
       `state ${kb(rep.ram.stateBytes)}, blob copy ${kb(rep.ram.blobCopyBytes)}` +
       (rep.ram.linearMemoryBytes !== null ? `; linear memory ${kb(rep.ram.linearMemoryBytes)} = ${rep.ram.pages64k} x 64 KiB pages` : ''),
   );
+  if (rep.stateful) {
+    L.push(
+      `  state: ${kb(rep.ram.stateBytes)} kept between invokes` +
+        (rep.streamSteps !== null ? ` (streaming: ${rep.streamSteps} time step(s) per invoke)` : ' (stateful layers)') +
+        '; reset it with kw_reset_state() before an unrelated sequence',
+    );
+  }
   L.push('  ops:');
   for (const o of rep.ops) L.push(`    ${String(o.index).padStart(3)} ${o.op.padEnd(17)} ${o.layer}`);
   for (const a of rep.assumptions) L.push(`  ASSUMED: ${a}`);
@@ -153,6 +176,8 @@ export async function main(argv: string[]) {
       .requiredOption('-o, --output <file>', 'output blob file')
       .option('--report <file>', 'write a JSON report')
       .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
+      .option('--stream', 'streaming recurrent model: every recurrent layer keeps its state between invokes (needs --stream-steps)')
+      .option('--stream-steps <k>', 'time steps per invoke with --stream (the model input\'s time dimension becomes K)')
       .exitOverride()
       .configureOutput({
         writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n'),
@@ -173,14 +198,34 @@ export async function main(argv: string[]) {
       batch = Number(o.batch);
       if (!Number.isInteger(batch) || batch < 1) throw new UserError(`--batch must be a positive integer, got '${o.batch}'`, EXIT.USAGE);
     }
+    let streamSteps: number | null = null;
+    if (o.stream) {
+      if (o.streamSteps === undefined) throw new UserError('--stream needs --stream-steps K (time steps per invoke)', EXIT.USAGE);
+      streamSteps = Number(o.streamSteps);
+      if (!Number.isInteger(streamSteps) || streamSteps < 1) throw new UserError(`--stream-steps must be a positive integer, got '${o.streamSteps}'`, EXIT.USAGE);
+    } else if (o.streamSteps !== undefined) {
+      throw new UserError('--stream-steps is only valid with --stream', EXIT.USAGE);
+    }
     const raw = await readModel(file, { config: o.config });
-    const graph = await buildGraph(raw, { batch });
+    // the model as saved (calibration) and, for --stream, the same model with K time steps (the blob)
+    let calGraph = await buildGraph(raw, { batch });
+    const graph = streamSteps !== null ? await buildGraph(await readModel(file, { config: o.config }), { batch, steps: streamSteps }) : calGraph;
+    if (streamSteps !== null && !graph.nodes.some((n) => ['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional'].includes(n.className))) {
+      throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
+    }
     const calFiles: string[] = o.calibration;
-    const cal = calFiles.length ? calibrationTensors(graph, calFiles) : null;
+    const cal = calFiles.length ? calibrationTensors(calGraph, calFiles) : null;
+    if (streamSteps !== null && calGraph.inputs.some((t) => calGraph.tensors[t].shape[1] === null)) {
+      // free time dimension: calibrate on the given sequences' length, else on 10 chunks
+      const T = cal ? cal[0].shape[1] : 10 * streamSteps;
+      calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
+    }
     let linearMemory: number | null = null;
     const result = await convertGraph(graph, {
       batch,
       calibration: cal,
+      stream: streamSteps !== null,
+      calibrationGraph: calGraph,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
@@ -191,7 +236,7 @@ export async function main(argv: string[]) {
     if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
     linearMemory = sim.memoryUsed;
     const runtimeBytes = existsSync(RUNTIME_WASM) ? statSync(RUNTIME_WASM).size : 0;
-    const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory });
+    const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
     writeFileAtomic(o.output, result.blob);
     if (o.report) writeFileAtomic(o.report, JSON.stringify(rep, null, 2) + '\n');
     if (o.cHeader) writeFileAtomic(o.cHeader, toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }));

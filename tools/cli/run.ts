@@ -1,9 +1,17 @@
 /**
- * `npx ./tools/run BLOB --input IN.npy [--input IN2.npy] -o OUT.npy`
+ * `npx ./tools/run BLOB --input IN.npy [--input IN2.npy] [--reset-each] -o OUT.npy`
  *
  * Runs N samples (a multiple of the blob's static batch) through the runtime .wasm in the Node
  * device simulation, N/batch invocations, and writes the dequantised float32 outputs
  * (OUT.npy for one output; OUT.0.npy, OUT.1.npy, ... for several).
+ *
+ * Stateful blobs (FLAG.STATEFUL: stateful=True recurrent layers, or converted with --stream):
+ * the state starts at zero and the invocations run in sample order, each continuing from the
+ * state the previous one left (as on the device, and as Keras stateful predict over consecutive
+ * calls): with batch B, sample i of invocation k+1 continues sample i of invocation k; with
+ * --stream --stream-steps K and batch 1, consecutive samples are consecutive K-step chunks of one
+ * stream. `--reset-each` zeroes the state before every invocation instead (independent
+ * sequences). For blobs without state the option changes nothing.
  */
 import { Command, CommanderError } from 'commander';
 import { readFileSync, existsSync } from 'node:fs';
@@ -11,7 +19,7 @@ import { runMain } from './run-main.ts';
 import { UserError, EXIT, badFile } from '../errors.ts';
 import { readArray, npyBytes } from '../readers/npy.ts';
 import { parseBlob } from '../blob/parse.ts';
-import { DTYPE, ERR_TEXT } from '../blob/spec.ts';
+import { DTYPE, ERR_TEXT, FLAG } from '../blob/spec.ts';
 import { openSim } from './sim.ts';
 import { writeFileAtomic } from './fsutil.ts';
 
@@ -29,10 +37,22 @@ export function outputNames(out: string, n: number): string[] {
 export interface RunResult {
   outputs: { data: Float32Array; shape: number[] }[];
   invocations: number;
+  /** The blob keeps state between invocations (FLAG.STATEFUL). */
+  stateful: boolean;
+}
+
+export interface RunOptions {
+  /** Stateful blobs: zero the state before every invocation (default: keep it, in sample order). */
+  resetEach?: boolean;
 }
 
 /** Runs float inputs [N, ...dims] through a blob; N must be a multiple of the static batch. */
-export async function runBlob(blob: Uint8Array, inputs: { data: Float32Array | Int32Array; shape: number[]; file?: string }[], file = 'blob'): Promise<RunResult> {
+export async function runBlob(
+  blob: Uint8Array,
+  inputs: { data: Float32Array | Int32Array; shape: number[]; file?: string }[],
+  file = 'blob',
+  opts: RunOptions = {},
+): Promise<RunResult> {
   const pb = parseBlob(blob, { file });
   const ins = pb.io.inputs;
   const outs = pb.io.outputs;
@@ -56,7 +76,12 @@ export async function runBlob(blob: Uint8Array, inputs: { data: Float32Array | I
   const invocations = n / batch;
   const outPer = outs.map((o) => o.dims.slice(1).reduce((x, y) => x * y, 1));
   const result = outs.map((o, i) => ({ data: new Float32Array(n * outPer[i]), shape: [n, ...o.dims.slice(1)] }));
+  const stateful = (pb.header.flags & FLAG.STATEFUL) !== 0;
   for (let k = 0; k < invocations; k++) {
+    if (stateful && opts.resetEach) {
+      const rc = sim.resetState();
+      if (rc !== 0) throw new UserError(`${file}: kw_reset_state failed: ${ERR_TEXT[rc] ?? rc}`, EXIT.BAD_INPUT);
+    }
     inputs.forEach((a, i) => {
       const per = ins[i].dims.slice(1).reduce((x, y) => x * y, 1) * batch;
       const chunk = a.data.subarray(k * per, (k + 1) * per);
@@ -76,7 +101,7 @@ export async function runBlob(blob: Uint8Array, inputs: { data: Float32Array | I
       result[i].data.set(y.subarray(0, outPer[i] * batch), k * outPer[i] * batch);
     });
   }
-  return { outputs: result, invocations };
+  return { outputs: result, invocations, stateful };
 }
 
 export async function main(argv: string[]) {
@@ -86,6 +111,7 @@ export async function main(argv: string[]) {
       .argument('<blob>', 'blob written by convert')
       .requiredOption('--input <file>', 'input samples .npy [N, ...] (repeat once per model input, in order)', collect)
       .requiredOption('-o, --output <file>', 'output .npy (OUT.0.npy, OUT.1.npy, ... for several outputs)')
+      .option('--reset-each', 'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)')
       .exitOverride()
       .configureOutput({
         writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n'),
@@ -101,11 +127,12 @@ export async function main(argv: string[]) {
     if (!existsSync(file)) throw badFile(file, 'no such file');
     const blob = new Uint8Array(readFileSync(file));
     const inputs = (o.input as string[]).map((f) => ({ ...readArray(f), file: f }));
-    const r = await runBlob(blob, inputs, file);
+    const r = await runBlob(blob, inputs, file, { resetEach: !!o.resetEach });
     const names = outputNames(o.output, r.outputs.length);
     r.outputs.forEach((t, i) => writeFileAtomic(names[i], npyBytes(t.data, t.shape)));
+    const stateText = !r.stateful ? '' : o.resetEach ? ' (stateful blob: state reset before each invocation)' : ' (stateful blob: state kept across invocations, in sample order)';
     process.stdout.write(
-      `ran ${r.outputs[0].shape[0]} samples in ${r.invocations} invocation(s); wrote ${names.map((nm, i) => `${nm} [${r.outputs[i].shape}]`).join(', ')}\n`,
+      `ran ${r.outputs[0].shape[0]} samples in ${r.invocations} invocation(s)${stateText}; wrote ${names.map((nm, i) => `${nm} [${r.outputs[i].shape}]`).join(', ')}\n`,
     );
     return EXIT.OK;
   });

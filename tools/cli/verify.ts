@@ -395,8 +395,14 @@ async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array
   const { runFloat } = await import('../float/forward.ts');
   const B = p.header.batch;
   const raw = await readModel(o.model!, o.config ? { config: o.config } : {});
-  const graph = buildGraph(raw, { batch: B });
+  let graph = buildGraph(raw, { batch: B });
   const ins = p.io.inputs;
+  // a --stream blob processes K steps per invoke: compare against the model with K time steps
+  // (both start from a zero state: the device state is reset before every batch below)
+  const K = ins[0]?.dims[1];
+  if (p.header.flags & FLAG.STATEFUL && ins[0]?.dims.length >= 2 && graph.inputs.some((t) => graph.tensors[t].shape[1] !== K)) {
+    graph = buildGraph(await readModel(o.model!, o.config ? { config: o.config } : {}), { batch: B, steps: K });
+  }
   if (o.data!.length !== ins.length) throw new UserError(`--data: the blob has ${ins.length} input(s), ${o.data!.length} file(s) given (one .npy per input, in input order)`, EXIT.USAGE);
   const arrays = o.data!.map((f, i) => {
     const a = readArray(f);

@@ -12,6 +12,11 @@ import { REGISTRY, lintLayer, isRecurrent, countParams, fmt, type WeightSpec, ty
 export interface BuildOptions {
   /** Fix a free batch dimension (a later stage needs a static batch). */
   batch?: number;
+  /**
+   * Replace the time dimension (axis 1) of every top-level model input (convert --stream
+   * --stream-steps K: the blob processes K steps per invoke). Inputs must have rank >= 2.
+   */
+  steps?: number;
 }
 
 interface Leaf {
@@ -246,6 +251,18 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
       notes.push(`batch size ${fixedInFile} from the file replaced by ${opts.batch}`);
     }
     for (const l of topInputs) if (Array.isArray(l.config.batch_input_shape)) l.config.batch_input_shape = [b, ...l.config.batch_input_shape.slice(1)];
+  }
+
+  if (opts.steps !== undefined) {
+    if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`time steps must be a positive integer, got ${opts.steps}`, EXIT.USAGE);
+    for (const l of topInputs) {
+      const bis = l.config.batch_input_shape;
+      if (!Array.isArray(bis) || bis.length < 2) {
+        throw new UserError(`${file}: input '${l.name}' has shape ${JSON.stringify(bis)}: a time-step count can only be set on sequence inputs [batch, steps, ...]`, EXIT.UNSUPPORTED);
+      }
+      if (bis[1] !== opts.steps) notes.push(`input '${l.name}': time dimension ${bis[1] ?? 'None'} set to ${opts.steps}`);
+      l.config.batch_input_shape = [bis[0], opts.steps, ...bis.slice(2)];
+    }
   }
 
   const outputIds = expand(model, '', '', null, [], null, model.trainable);

@@ -4,8 +4,10 @@
  * quantizer does (qparams.ts).
  */
 import type { FloatTensor, Graph } from '../graph/ir.ts';
-import { runFloat } from '../float/forward.ts';
+import { UserError, EXIT } from '../errors.ts';
+import { FloatState, runFloat, type RecurrentInfo } from '../float/forward.ts';
 import { asymmetricQParams, type QParams } from './qparams.ts';
+import { mergeRecurrentInfo } from './lower-rnn.ts';
 
 export interface Range {
   min: number;
@@ -16,6 +18,11 @@ export interface Calibration {
   ranges: Map<number, Range>;
   qparams: Map<number, QParams>;
   samples: number;
+  /**
+   * Internal ranges of every recurrent node (SimpleRNN/GRU/LSTM/Bidirectional) by node id,
+   * merged over all calibration batches (the float forward's onRecurrent hook).
+   */
+  recurrent: Map<number, RecurrentInfo>;
   /** Loud remarks about what was assumed (synthetic data, ...): printed and reported. */
   assumptions: string[];
 }
@@ -77,7 +84,17 @@ function sliceBatch(t: FloatTensor, start: number, count: number): FloatTensor {
 export async function calibrate(
   graph: Graph,
   samples: FloatTensor[],
-  opts: { batchSize?: number; assumptions?: string[] } = {},
+  opts: {
+    batchSize?: number;
+    assumptions?: string[];
+    /**
+     * Keras stateful=True semantics during calibration: recurrent states carry over from one
+     * calibration batch to the next (sample i of batch k+1 continues sample i of batch k), so
+     * the state ranges cover long streams as the device will see them. batchSize must then be
+     * the model's fixed batch.
+     */
+    stateful?: boolean;
+  } = {},
 ): Promise<Calibration> {
   if (samples.length !== graph.inputs.length) {
     throw new Error(`calibrate: ${samples.length} sample arrays for ${graph.inputs.length} inputs`);
@@ -102,11 +119,21 @@ export async function calibrate(
       if (mx > r.max) r.max = mx;
     }
   };
+  if (opts.stateful && n < bs) {
+    throw new UserError(`calibration: the model has stateful layers built for batch ${bs} but only ${n} calibration sample(s) were given: give at least ${bs}`, EXIT.BAD_INPUT);
+  }
+  const recurrent = new Map<number, RecurrentInfo>();
+  const state = opts.stateful ? new FloatState() : undefined;
   for (let s = 0; s < n; s += bs) {
     const c = Math.min(bs, n - s);
+    if (state && c !== bs) break; // a stateful model only runs whole batches
     const batch = samples.map((t) => sliceBatch(t, s, c));
     batch.forEach((t, i) => record(graph.inputs[i], t));
-    const outs = await runFloat(graph, batch, { onTensor: (id: number, t: FloatTensor) => record(id, t) });
+    const outs = await runFloat(graph, batch, {
+      onTensor: (id: number, t: FloatTensor) => record(id, t),
+      onRecurrent: (id, info) => mergeRecurrentInfo(recurrent, id, info),
+      state,
+    });
     (outs as FloatTensor[]).forEach((t, i) => record(graph.outputs[i], t));
   }
   const qparams = new Map<number, QParams>();
@@ -118,7 +145,7 @@ export async function calibrate(
     r.max = Math.max(r.max, 0);
     qparams.set(id, graph.tensors[id]?.dtype === 'int32' ? { scale: 1, zeroPoint: 0 } : asymmetricQParams(r.min, r.max));
   }
-  return { ranges, qparams, samples: n, assumptions: [...(opts.assumptions ?? [])] };
+  return { ranges, qparams, samples: n, recurrent, assumptions: [...(opts.assumptions ?? [])] };
 }
 
 export const SYNTHETIC_NOTE = (n: number) =>

@@ -427,7 +427,7 @@ function qmOrThrow(d: number, layer: string, what: string): { mult: number; shif
 function checkCellOptions(name: string, cls: string, c: Record<string, any>): void {
   if (!RNN_CELLS.has(cls)) throw new UserError(`layer '${name}' (${cls}): not supported; supported recurrent layers: SimpleRNN, GRU, LSTM (and Bidirectional of them)`, EXIT.UNSUPPORTED);
   if (c.time_major) throw new UserError(`layer '${name}' (${cls}) option time_major=true: not supported; supported: time_major=false`, EXIT.UNSUPPORTED);
-  if (cls === 'LSTM' && c.implementation !== undefined && ![1, 2].includes(Number(c.implementation))) {
+  if (cls === 'LSTM' && c.implementation !== undefined && c.implementation !== null && ![1, 2].includes(Number(c.implementation))) {
     throw new UserError(`layer '${name}' (LSTM) option implementation=${c.implementation}: not supported; supported: 1, 2`, EXIT.UNSUPPORTED);
   }
 }

@@ -29,6 +29,7 @@ import { consumers } from './prepare.ts';
 import { padInfo } from '../float/layers/conv.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
 import { pairs } from '../float/layers/reshape.ts';
+import { lowerRecurrent, maskSourceIds, type RecurrentLowerCtx } from './lower-rnn.ts';
 
 export interface ConstRef {
   kind: 'const';
@@ -41,7 +42,12 @@ export type ParamValue = number | ConstRef | Record<string, number>[];
 export interface LTensor {
   index: number;
   name: string;
-  dtype: 'int8' | 'int32';
+  dtype: 'int8' | 'int16' | 'int32';
+  /**
+   * 'arena' (planned, reused between ops) or 'state' (the STATE region: recurrent h/c kept
+   * between invokes, zeroed by kw_reset_state; never part of the arena plan).
+   */
+  storage: 'arena' | 'state';
   shape: number[];
   bytes: number;
   q: QParams;
@@ -70,7 +76,11 @@ export interface Lowered {
   notes: string[];
 }
 
-const RECURRENT = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional', 'ConvLSTM1D', 'ConvLSTM2D', 'RNN', 'StackedRNNCells']);
+/** Recurrent layers lowered by lower-rnn.ts. */
+const RNN_CLASSES = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional']);
+/** Recurrent layers the converter cannot lower. */
+const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
+const RECURRENT = new Set([...RNN_CLASSES, ...RECURRENT_UNSUPPORTED]);
 const IDENTITY = new Set([
   'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
   'ActivityRegularization', 'Masking', 'Reshape', 'Identity', '_MergeTime', '_SplitTime',
@@ -139,20 +149,22 @@ function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min: number
 }
 
 const SUPPORTED_TEXT =
-  'Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
+  'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
 const LOWERABLE = new Set([
   ...IDENTITY, ...ELEMENTWISE, 'Flatten', 'Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv1D', 'DepthwiseConv2D', 'SeparableConv1D', 'SeparableConv2D',
   'BatchNormalization', 'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
   'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'Softmax', 'PReLU', 'Add', 'Subtract', 'Average', 'Multiply', 'Maximum', 'Minimum',
   'Concatenate', 'Embedding', 'Permute', 'RepeatVector', 'ZeroPadding1D', 'ZeroPadding2D', 'Cropping1D', 'Cropping2D', 'UpSampling1D', 'UpSampling2D',
+  ...RNN_CLASSES,
 ]);
 
 /** Fails fast (before calibration) on layers the converter cannot lower. */
 export function assertLowerable(g: Graph): void {
   for (const n of g.nodes) {
-    if (RECURRENT.has(n.className) || (n.className === 'TimeDistributed' && RECURRENT.has(n.config.layer?.class_name))) {
+    if (RECURRENT_UNSUPPORTED.has(n.className) || (n.className === 'TimeDistributed' && RECURRENT.has(n.config.layer?.class_name))) {
+      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${n.config.layer?.class_name})` : n.className;
       throw new UserError(
-        `layer '${n.name}' (${n.className}): recurrent layers are not supported by the converter yet (planned); supported: ${SUPPORTED_TEXT}`,
+        `layer '${n.name}' (${what}): not supported by the converter; supported recurrent layers: SimpleRNN, GRU, LSTM and Bidirectional of them; supported: ${SUPPORTED_TEXT}`,
         EXIT.UNSUPPORTED,
       );
     }
@@ -164,8 +176,36 @@ export function assertLowerable(g: Graph): void {
   }
 }
 
+/**
+ * Keras Masking (skip steps whose features all equal mask_value) is not implemented by the
+ * recurrent ops (only Embedding mask_zero=True is): refuse a Masking layer whose mask reaches a
+ * recurrent layer instead of silently ignoring it.
+ */
+function assertNoMaskingLayer(g: Graph, rnn: IRNode): void {
+  const PASS = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'Activation', 'Dense', 'TimeDistributed', 'BatchNormalization', 'LayerNormalization', 'ReLU', 'LeakyReLU', '_MergeTime', '_SplitTime']);
+  let t = rnn.inputs[0];
+  for (let guard = 0; guard < 1000; guard++) {
+    const p = g.tensors[t]?.producer ?? -1;
+    if (p < 0) return;
+    const n = g.nodes[p];
+    if (n.className === 'Masking') {
+      throw new UserError(
+        `layer '${n.name}' (Masking) masks the input of recurrent layer '${rnn.name}': not supported by the converter; supported: Embedding(mask_zero=True) masks, or no masking`,
+        EXIT.UNSUPPORTED,
+      );
+    }
+    if (!PASS.has(n.className)) return;
+    t = n.inputs[0];
+  }
+}
+
 export interface LowerOptions {
   batch: number;
+  /**
+   * convert --stream: every recurrent layer keeps its state between invokes (the graph's
+   * time dimension is then the chunk length).
+   */
+  stream?: boolean;
 }
 
 export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowered {
@@ -193,10 +233,19 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     if (!q) throw new Error(`no calibration range for tensor '${g.tensors[irId].name}'`);
     return q;
   };
-  const newT = (name: string, shape: number[], q: QParams, ir = -1, dtype: 'int8' | 'int32' = 'int8', aliasOf?: number): number => {
+  const newT = (
+    name: string,
+    shape: number[],
+    q: QParams,
+    ir = -1,
+    dtype: 'int8' | 'int16' | 'int32' = 'int8',
+    aliasOf?: number,
+    storage: 'arena' | 'state' = 'arena',
+  ): number => {
     const index = tensors.length;
     const count = prod(shape);
-    tensors.push({ index, name, dtype, shape, bytes: count * (dtype === 'int32' ? 4 : 1), q, ir, ...(aliasOf !== undefined ? { aliasOf } : {}) });
+    const size = dtype === 'int32' ? 4 : dtype === 'int16' ? 2 : 1;
+    tensors.push({ index, name, dtype, storage, shape, bytes: count * size, q, ir, ...(aliasOf !== undefined ? { aliasOf } : {}) });
     return index;
   };
   /** The LTensor of an IR tensor (created on first request as its own buffer). */
@@ -302,6 +351,29 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     return null;
   }
 
+  // recurrent layers (lower-rnn.ts) through the same helpers
+  const nodeByName = new Map(g.nodes.map((n) => [n.name, n]));
+  const rctx: RecurrentLowerCtx = {
+    batch: B,
+    stream: !!opts.stream,
+    tensorOf: (ir, q) => lt(ir, q),
+    qOf: irQ,
+    tensorShape: staticShape,
+    newTensor: (name, shape, dtype, q, storage = 'arena') => newT(name, shape, q, -1, dtype, undefined, storage),
+    emit: (op, params, inputs, outputs, layer) => emit(op, params as Record<string, ParamValue>, inputs, outputs, layer),
+    konst: (bytes, align, what): ConstRef => ({ kind: 'const', bytes, align, what }),
+    recurrentInfo: (nodeName) => {
+      const n = nodeByName.get(nodeName);
+      const info = n ? cal.recurrent?.get(n.id) : undefined;
+      if (!info) throw new Error(`no recurrent calibration ranges for layer '${nodeName}'`);
+      return info;
+    },
+    maskIds: (ir) => {
+      const src = maskSourceIds(g, ir);
+      return src < 0 ? -1 : lt(src);
+    },
+  };
+
   // model inputs
   for (const id of g.inputs) lt(id);
 
@@ -309,11 +381,13 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     if (absorbed.has(n)) continue;
     const cls = n.className;
     const c = n.config;
+    if (RNN_CLASSES.has(cls)) {
+      assertNoMaskingLayer(g, n);
+      lowerRecurrent(n, rctx); // SimpleRNN, GRU, LSTM, Bidirectional (tools/quantize/lower-rnn.ts)
+      continue;
+    }
     if (RECURRENT.has(cls) || (cls === 'TimeDistributed' && RECURRENT.has(c.layer?.class_name))) {
-      throw new UserError(
-        `layer '${n.name}' (${cls}): recurrent layers are not supported by the converter yet (planned); supported: Dense, Conv1D/2D, DepthwiseConv, SeparableConv, pooling, BatchNormalization, activations, merges, Embedding, reshaping layers`,
-        EXIT.UNSUPPORTED,
-      );
+      throw new UserError(`layer '${n.name}' (${cls}): not supported by the converter; supported: ${SUPPORTED_TEXT}`, EXIT.UNSUPPORTED);
     }
     const inIr = n.inputs[0];
     const outIr = n.outputs[0];

@@ -8,8 +8,7 @@ import { UserError, EXIT } from '../errors.ts';
 import { prepareGraph } from './prepare.ts';
 import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type Calibration } from './calibrate.ts';
 import { assertLowerable, lowerGraph, type Lowered } from './lower.ts';
-import { assemble, planLowered, type SelfTest } from '../blob/assemble.ts';
-import type { MemoryPlan } from '../blob/plan.ts';
+import { assemble, planLowered, type LoweredPlan, type SelfTest } from '../blob/assemble.ts';
 import { quantizeValue } from './qparams.ts';
 
 export interface ConvertOptions {
@@ -26,6 +25,17 @@ export interface ConvertOptions {
   runRaw?: (blob: Uint8Array, inputs: Uint8Array[]) => Promise<Uint8Array[]> | Uint8Array[];
   /** Called with loud warnings (synthetic calibration, ...). */
   warn?: (msg: string) => void;
+  /**
+   * convert --stream: every recurrent layer keeps its state between invokes (FLAG.STATEFUL);
+   * `graph` then has the chunk length as its time dimension (buildGraph `steps`).
+   */
+  stream?: boolean;
+  /**
+   * The same model with its original time dimension (stream mode): calibration runs on it, on
+   * whole sequences, so the recurrent state ranges cover long streams rather than one chunk.
+   * Its tensors and nodes must correspond one to one with `graph`'s (same model file).
+   */
+  calibrationGraph?: Graph;
 }
 
 export interface TensorReport {
@@ -34,6 +44,8 @@ export interface TensorReport {
   dtype: string;
   shape: number[];
   bytes: number;
+  /** 'arena' (offset in the arena) or 'state' (offset in the STATE region). */
+  storage: 'arena' | 'state';
   offset: number;
   aliasOf: number | null;
   scale: number;
@@ -43,7 +55,7 @@ export interface TensorReport {
 export interface ConvertResult {
   blob: Uint8Array;
   lowered: Lowered;
-  plan: MemoryPlan;
+  plan: LoweredPlan;
   calibration: Calibration;
   graph: Graph;
   batch: number;
@@ -82,6 +94,38 @@ export function rawInputs(low: Lowered, samples: FloatTensor[], batch: number): 
   });
 }
 
+/** True when a recurrent layer (or the inner layer of a Bidirectional) has stateful=True. */
+export function hasStatefulLayer(g: Graph): boolean {
+  return g.nodes.some((n) => (n.className === 'Bidirectional' ? !!n.config.layer?.config?.stateful : !!n.config.stateful));
+}
+
+/** The calibration graph must be the same model (only shapes may differ). */
+function checkSameModel(g: Graph, c: Graph): void {
+  const same =
+    g.tensors.length === c.tensors.length &&
+    g.nodes.length === c.nodes.length &&
+    g.tensors.every((t, i) => t.name === c.tensors[i].name) &&
+    g.nodes.every((n, i) => n.name === c.nodes[i].name && n.className === c.nodes[i].className);
+  if (!same) throw new Error('convertGraph: calibrationGraph is not the same model as graph');
+}
+
+/**
+ * Stream mode: calibration samples are whole sequences [N, T, ...]; the self-test uses their
+ * first K steps (the blob's time dimension), from a zero state as kw_self_test runs it.
+ */
+function firstSteps(low: Lowered, samples: FloatTensor[]): FloatTensor[] {
+  return samples.map((s, i) => {
+    const want = low.tensors[low.inputs[i]].shape;
+    if (s.shape.length < 2 || s.shape.length !== want.length || s.shape[1] === want[1]) return s;
+    const [N, T] = s.shape;
+    const K = want[1];
+    const inner = s.shape.slice(2).reduce((a, b) => a * b, 1);
+    const data = new Float32Array(N * K * inner);
+    for (let n = 0; n < N; n++) data.set(s.data.subarray(n * T * inner, (n * T + K) * inner), n * K * inner);
+    return { shape: [N, K, ...s.shape.slice(2)], data };
+  });
+}
+
 export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Promise<ConvertResult> {
   const batch = resolveBatch(graph0, opts.batch);
   const assumptions: string[] = [];
@@ -89,23 +133,28 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   if (freeBatch && opts.batch === undefined) assumptions.push(`the model's batch is free: built with a static batch of ${batch} (use --batch to change it)`);
   assertLowerable(graph0);
   const { graph, notes } = prepareGraph(graph0);
+  const calGraph = opts.calibrationGraph && opts.calibrationGraph !== graph0 ? prepareGraph(opts.calibrationGraph).graph : graph;
+  if (calGraph !== graph) checkSameModel(graph, calGraph);
   let samples = opts.calibration ?? null;
   if (!samples) {
     const n = opts.syntheticCount ?? 64;
-    samples = syntheticSamples(graph, n);
+    samples = syntheticSamples(calGraph, n);
     const msg = SYNTHETIC_NOTE(n);
     assumptions.push(msg);
     opts.warn?.(msg);
   }
-  const cal = await calibrate(graph, samples, { batchSize: 32, assumptions });
-  const lowered = lowerGraph(graph, cal, { batch });
+  // stateful=True layers: calibrate as the device runs (states carried across batches of the fixed batch)
+  const stateful = hasStatefulLayer(graph);
+  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions });
+  if (stateful) notes.push(`stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`);
+  const lowered = lowerGraph(graph, cal, { batch, stream: !!opts.stream });
   notes.push(...lowered.notes);
   const plan = planLowered(lowered);
   let { blob, constBytes } = assemble(lowered, plan);
   let selfTest: SelfTest | null = null;
   if (opts.runRaw) {
     // the self-test uses the first `batch` calibration samples (repeated if there are fewer)
-    const inputs = rawInputs(lowered, samples, batch);
+    const inputs = rawInputs(lowered, opts.stream ? firstSteps(lowered, samples) : samples, batch);
     const outputs = await opts.runRaw(blob, inputs);
     selfTest = { inputs, outputs };
     ({ blob, constBytes } = assemble(lowered, plan, selfTest));
@@ -116,7 +165,8 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
     dtype: t.dtype,
     shape: t.shape,
     bytes: t.bytes,
-    offset: plan.offsets.get(t.index)!,
+    storage: t.storage,
+    offset: t.storage === 'state' ? plan.stateOffsets.get(t.index)! : plan.offsets.get(t.index)!,
     aliasOf: t.aliasOf ?? null,
     scale: t.q.scale,
     zeroPoint: t.q.zeroPoint,

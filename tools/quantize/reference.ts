@@ -9,6 +9,7 @@
 import { parseBlob, type OpParams, type ParsedBlob } from '../blob/parse.ts';
 import { DTYPE, DTYPE_BYTES, STORAGE } from '../blob/spec.ts';
 import { clamp, mbqm } from './fixedpoint.ts';
+import { TABLE_ENTRIES, gateCount, runRnnRef, type CellKind, type RnnQuant } from './reference-rnn.ts';
 
 type P = OpParams | Record<string, any>;
 type Int = Int8Array | Int16Array | Int32Array;
@@ -283,6 +284,71 @@ export function refRequant<T extends Int8Array | Int16Array>(p: P, x: Int8Array 
   return y as T;
 }
 
+// ---------- recurrent ops (the per-op definition is reference-rnn.ts runRnnRef) ----------
+
+/** Inverse of blockRows4 (DENSE layout 1 -> row-major [rows][K]). */
+function unblockRows4(w: Int8Array, rows: number, K: number): Int8Array {
+  const out = new Int8Array(rows * K);
+  const full = rows - (rows % 4);
+  let p = 0;
+  for (let r = 0; r < full; r += 4) for (let k = 0; k < K; k++) for (let j = 0; j < 4; j++) out[(r + j) * K + k] = w[p++];
+  for (let r = full; r < rows; r++) for (let k = 0; k < K; k++) out[r * K + k] = w[p++];
+  return out;
+}
+
+const i16s = (c: Uint8Array, off: number, n: number): Int16Array => {
+  const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  const a = new Int16Array(n);
+  for (let k = 0; k < n; k++) a[k] = dv.getInt16(off + 2 * k, true);
+  return a;
+};
+
+/** The RnnQuant of a SIMPLE_RNN / GRU / LSTM op record (params by spec name + constants). */
+export function rnnQuantFromParams(name: string, p: P, consts: Uint8Array): RnnQuant {
+  const q = p as Record<string, number>;
+  const cell: CellKind = name === 'SIMPLE_RNN' ? 'SimpleRNN' : name === 'GRU' ? 'GRU' : 'LSTM';
+  const u = q.units;
+  const D = q.inDim;
+  const rows = gateCount(cell) * u;
+  const table = (kind: number, off: number) => (kind === 2 ? i16s(consts, off, TABLE_ENTRIES) : null);
+  let wh: Int8Array;
+  if (cell === 'GRU') {
+    wh = new Int8Array(rows * u);
+    wh.set(unblockRows4(i8s(consts, q.whZR, 2 * u * u), 2 * u, u), 0);
+    wh.set(unblockRows4(i8s(consts, q.whH, u * u), u, u), 2 * u * u);
+  } else {
+    wh = unblockRows4(i8s(consts, q.wh, rows * u), rows, u);
+  }
+  return {
+    cell,
+    inDim: D,
+    units: u,
+    flags: q.flags,
+    wx: unblockRows4(i8s(consts, q.wx, rows * D), rows, D),
+    bx: i32s(consts, q.bx, rows),
+    mx: i32s(consts, q.mx, rows),
+    sx: i32s(consts, q.sx, rows),
+    wh,
+    bh: i32s(consts, q.bh, rows),
+    mh: i32s(consts, q.mh, rows),
+    sh: i32s(consts, q.sh, rows),
+    recKind: cell === 'SimpleRNN' ? 0 : q.recKind,
+    recTable: cell === 'SimpleRNN' ? null : table(q.recKind, q.recTable),
+    actKind: q.actKind,
+    actTable: table(q.actKind, q.actTable),
+    gateShift: cell === 'GRU' ? q.gateShift : 15,
+    cellShift: q.cellShift ?? 0,
+    fcShift: q.fcShift ?? 0,
+    igShift: q.igShift ?? 0,
+    ohShift: q.ohShift ?? 0,
+    outMult: q.outMult,
+    outShift: q.outShift,
+    outZp: q.outZp,
+    hExp: 0,
+    cExp: 0,
+  };
+}
+
 // ---------- whole-blob reference ----------
 
 function typed(dtype: number, buf: ArrayBuffer, off: number, elements: number): Int {
@@ -387,6 +453,18 @@ export function runBlobReference(
       case 'REQUANT': {
         const dt = m.tensors[p.out].dtype;
         out = refRequant(p, T(p.in) as Int8Array | Int16Array, dt === DTYPE.INT8 ? 'int8' : 'int16');
+        outT = p.out;
+        break;
+      }
+      case 'SIMPLE_RNN':
+      case 'GRU':
+      case 'LSTM': {
+        const q = rnnQuantFromParams(op.name, p, c);
+        // h/c are views of their tensors (STATE region or arena): runRnnRef updates them in place
+        // and zeroes them first unless KEEP_STATE
+        const state = { h: T(p.hState) as Int16Array, c: op.name === 'LSTM' ? (T(p.cState) as Int16Array) : null };
+        const ids = p.maskIds === -1 ? null : (T(p.maskIds) as Int32Array);
+        out = runRnnRef(q, T(p.in) as Int8Array, p.batch, p.steps, state, ids);
         outT = p.out;
         break;
       }
