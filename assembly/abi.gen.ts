@@ -2,7 +2,7 @@
 
 // versions
 export const MAGIC: i32 = 1313757003;
-export const FORMAT_VERSION: i32 = 1;
+export const FORMAT_VERSION: i32 = 2;
 export const ABI_VERSION: i32 = 1;
 export const HEADER_SIZE: i32 = 96;
 export const TENSOR_SIZE: i32 = 16;
@@ -142,7 +142,8 @@ export const P_CONV2D_ACT_MIN: i32 = 23;
 export const P_CONV2D_ACT_MAX: i32 = 24;
 export const P_CONV2D_LUT: i32 = 25;
 export const P_CONV2D_GROUPS: i32 = 26;
-export const NP_CONV2D: i32 = 27;
+export const P_CONV2D_LAYOUT: i32 = 27;
+export const NP_CONV2D: i32 = 28;
 
 // params of DEPTHWISE_CONV2D (word index)
 export const P_DEPTHWISE_CONV2D_IN: i32 = 0;

@@ -107,12 +107,12 @@ export function cConst(i: i32, bytes: i64, align: i32, optional: bool = false): 
   if (off < 0 || (off & (align - 1)) != 0 || <i64>off + bytes > <i64>gConstsSize) { setErr(ERR_BAD_CONST); return -1; }
   return off;
 }
-/** every int32 of const array [off, off + 4n) in [-31, 30] */
+/** every int8 of const array [off, off + n) in [-31, 30] */
 export function cShiftArray(off: i32, n: i32): void {
   if (gErr) return;
   let p = gConsts + <usize>off;
   for (let k = 0; k < n; k++) {
-    let s = load<i32>(p + (<usize>k << 2));
+    let s = <i32>load<i8>(p + <usize>k);
     if (s < -31 || s > 30) { setErr(ERR_BAD_PARAMS); return; }
   }
 }

@@ -15,7 +15,7 @@ function denseBlob(selfTest = false): Uint8Array {
   b.addOp('DENSE', {
     in: tin, out: tout, rows: 1, inDim: 4, outDim: 2,
     weights: b.addConst(Int8Array.from([1, 2, 3, 4, -1, -2, -3, -4])),
-    bias: b.addConstI32([10, -10]), mult: b.addConstI32([1 << 30, 1 << 30]), shift: b.addConstI32([1, 0]),
+    bias: b.addConstI32([10, -10]), mult: b.addConstI32([1 << 30, 1 << 30]), shift: b.addConstI8([1, 0]),
     zpOut: 3, actMin: -128, actMax: 127, lut: -1, layout: 0,
   });
   b.setIO([{ tensor: tin, dims: [1, 4], scale: 0.5, zeroPoint: 0, name: 'input_layer_with_a_long_name' }], [{ tensor: tout, dims: [1, 2], scale: 0.25, zeroPoint: 3, name: 'dense' }]);
@@ -109,7 +109,7 @@ describe('BlobBuilder / parseBlob', () => {
     expect(p.io.outputs[0].zeroPoint).toBe(3);
     expect(p.ops[0].name).toBe('DENSE');
     expect(p.ops[0].params.inDim).toBe(4);
-    expect(p.ops[0].params.shift).toBe(48);
+    expect(p.ops[0].params.shift).toBe(40); // int8 shifts (format 2), byte-aligned after the mult array
     expect(Array.from(p.selfTest!.outputs[0])).toEqual([20, 249]);
     expect(p.header.flags & 1).toBe(1);
   });

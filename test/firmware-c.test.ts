@@ -117,7 +117,7 @@ describe.skipIf(!haveGcc)('C glue compiled with gcc -Wall -Werror -std=c99 again
     b.addOp('DENSE', {
       in: tin, out: tout, rows: 1, inDim: 6, outDim: 2,
       weights: b.addConst(Int8Array.from([1, 2, 3, 4, 5, 6, -1, -2, -3, -4, -5, -6])),
-      bias: b.addConstI32([0, 0]), mult: b.addConstI32([1 << 30, 1 << 30]), shift: b.addConstI32([0, 0]),
+      bias: b.addConstI32([0, 0]), mult: b.addConstI32([1 << 30, 1 << 30]), shift: b.addConstI8([0, 0]),
       zpOut: 0, actMin: -128, actMax: 127, lut: -1, layout: 0,
     });
     b.setIO([{ tensor: tin, dims: [1, 2, 3], scale: 0.0078125, zeroPoint: -1, name: 'imu' }], [{ tensor: tout, dims: [1, 2], scale: 0.1, zeroPoint: 5, name: 'out' }]);

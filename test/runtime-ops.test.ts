@@ -9,7 +9,10 @@ import { DeviceSim } from '../firmware-host/node/host.ts';
 import { parseBlob } from '../tools/blob/parse.ts';
 import { ERR } from '../tools/blob/spec.ts';
 import { refConvAcc, refDenseAcc, runBlobReference, refDense, refLut } from '../tools/quantize/reference.ts';
-import { GENERATORS, rng } from './helpers/opgen.ts';
+import { GENERATORS, rng, rint, pick, randI8, randMS } from './helpers/opgen.ts';
+import { BlobBuilder } from '../tools/blob/writer.ts';
+import { DTYPE } from '../tools/blob/spec.ts';
+import { blockRows4 } from '../tools/quantize/reference-rnn.ts';
 
 let sim: DeviceSim;
 beforeAll(async () => {
@@ -58,6 +61,66 @@ describe('runtime ops are bit-identical to the integer reference', () => {
     });
   }
 
+  // The blocked kernels (issue 6): DENSE layout 1 runs 4 outputs x k16/k8 passes plus per-k and
+  // per-row remainders; CONV2D layout 1 with kH = 1, dilW = 1 runs every output position as one
+  // DENSE vector with padding taps at zpIn (borders) or none (interior). Cover every remainder.
+  it('blocked DENSE (outDim % 4, inDim % 16 / % 8 remainders) and CONV2D layout 1 interior/border outputs', () => {
+    const r = rng(0x1e6);
+    let cases = 0;
+    const check = (blob: Uint8Array, inputs: Int8Array[], what: string) => {
+      expect(sim.init(blob), `${what}: ${sim.lastError}`).toBe(ERR.OK);
+      inputs.forEach((x, k) => sim.setInputRaw(k, x));
+      expect(sim.invoke()).toBe(ERR.OK);
+      const ref = runBlobReference(blob, inputs)[0];
+      expect(Array.from(sim.getOutputRaw(0)), what).toEqual(Array.from(ref));
+      cases++;
+    };
+    for (const inDim of [1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 64, 80]) {
+      for (const outDim of [1, 3, 4, 5, 6, 7, 8, 13]) {
+        const b = new BlobBuilder();
+        const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 2 * inDim });
+        const tout = b.addTensor({ dtype: DTYPE.INT8, offset: 2 * inDim + 16, bytes: 2 * outDim });
+        const w = Array.from({ length: outDim * inDim }, () => rint(r, -127, 127));
+        const ms = Array.from({ length: outDim }, () => randMS(r));
+        b.addOp('DENSE', {
+          in: tin, out: tout, rows: 2, inDim, outDim, weights: b.addConst(blockRows4(Int8Array.from(w), outDim, inDim)),
+          bias: r() < 0.8 ? b.addConstI32(Array.from({ length: outDim }, () => rint(r, -5000, 5000))) : -1,
+          mult: b.addConstI32(ms.map((m) => m.mult)), shift: b.addConstI8(ms.map((m) => Math.max(-12, Math.min(2, m.shift)))),
+          zpOut: rint(r, -20, 20), actMin: -128, actMax: 127, lut: -1, layout: 1,
+        });
+        b.setIO([{ tensor: tin, dims: [2, inDim], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [2, outDim], scale: 1, zeroPoint: 0 }]);
+        b.setPlan({ arenaSize: 2 * inDim + 16 + 2 * outDim, stateSize: 0, scratchSize: 0, batch: 1 });
+        check(b.build(), [randI8(r, 2 * inDim)], `DENSE ${inDim}->${outDim}`);
+      }
+    }
+    // Conv1D-like: H 1 (or 2 with kH 1), stride 1..2, 'same'/'causal'/valid padding, inC 1..17, outC 1..9
+    for (let i = 0; i < 60; i++) {
+      const inH = rint(r, 1, 2), inW = rint(r, 3, 20), inC = pick(r, [1, 2, 3, 5, 8, 16, 17]);
+      const outC = rint(r, 1, 9), kW = rint(r, 1, 5), sW = rint(r, 1, 2);
+      const padL = rint(r, 0, kW - 1), padR = rint(r, 0, kW - 1);
+      const outW = Math.floor((inW + padL + padR - kW) / sW) + 1;
+      if (outW < 1) continue;
+      const b = new BlobBuilder();
+      const nIn = inH * inW * inC, nOut = inH * outW * outC;
+      const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
+      const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
+      const K = kW * inC;
+      const w = Int8Array.from({ length: outC * K }, () => rint(r, -127, 127));
+      const ms = Array.from({ length: outC }, () => randMS(r));
+      b.addOp('CONV2D', {
+        in: tin, out: tout, batch: 1, inH, inW, inC, outH: inH, outW, outC, kH: 1, kW, strideH: 1, strideW: sW, dilH: 1, dilW: 1,
+        padTop: 0, padLeft: padL, zpIn: rint(r, -128, 127), weights: b.addConst(blockRows4(w, outC, K)),
+        bias: r() < 0.8 ? b.addConstI32(Array.from({ length: outC }, () => rint(r, -50000, 50000))) : -1,
+        mult: b.addConstI32(ms.map((m) => m.mult)), shift: b.addConstI8(ms.map((m) => Math.max(-14, Math.min(1, m.shift)))),
+        zpOut: rint(r, -20, 20), actMin: -128, actMax: 127, lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1, groups: 1, layout: 1,
+      });
+      b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
+      b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
+      check(b.build(), [randI8(r, nIn)], `CONV2D layout 1 case ${i}`);
+    }
+    expect(cases).toBeGreaterThan(120);
+  });
+
   it('DENSE layout 0 and layout 1 give the same result for the same weights', async () => {
     const { BlobBuilder } = await import('../tools/blob/writer.ts');
     const r = rng(99);
@@ -76,7 +139,7 @@ describe('runtime ops are bit-identical to the integer reference', () => {
         const tout = b.addTensor({ dtype: 1, offset: Math.ceil(inDim / 16) * 16, bytes: outDim });
         b.addOp('DENSE', {
           in: tin, out: tout, rows: 1, inDim, outDim, weights: b.addConst(layout ? wi : w), bias: b.addConstI32(new Array(outDim).fill(77)),
-          mult: b.addConstI32(new Array(outDim).fill(1 << 30)), shift: b.addConstI32(new Array(outDim).fill(-6)), zpOut: -3, actMin: -128, actMax: 127, lut: -1, layout,
+          mult: b.addConstI32(new Array(outDim).fill(1 << 30)), shift: b.addConstI8(new Array(outDim).fill(-6)), zpOut: -3, actMin: -128, actMax: 127, lut: -1, layout,
         });
         b.setIO([{ tensor: tin, dims: [1, inDim], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, outDim], scale: 1, zeroPoint: -3 }]);
         const blob = b.build();
@@ -173,7 +236,11 @@ describe('int32 accumulators against onnxruntime-web (MatMulInteger / ConvIntege
           for (let ic = 0; ic < icg; ic++)
             for (let a = 0; a < kH; a++)
               for (let b2 = 0; b2 < kW; b2++) {
-                const v = depthwise ? wsrc[(a * kW + b2) * outC + o] : wsrc[((o * kH + a) * kW + b2) * icg + ic];
+                const K = kH * kW * icg;
+                const k = (a * kW + b2) * icg + ic;
+                // CONV2D layout 1: the [outC][K] matrix in 4-row blocks interleaved [outC/4][K][4]
+                const blk = !depthwise && p.layout === 1 && o < outC - (outC % 4);
+                const v = depthwise ? wsrc[(a * kW + b2) * outC + o] : blk ? wsrc[(o >> 2) * K * 4 + k * 4 + (o & 3)] : wsrc[o * K + k];
                 w[((o * icg + ic) * kH + a) * kW + b2] = v;
                 wsum[o] += v;
               }

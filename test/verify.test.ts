@@ -25,7 +25,7 @@ async function denseBlob(arenaExtra = 0): Promise<Uint8Array> {
     b.addOp('DENSE', {
       in: tin, out: tout, rows: 1, inDim: 4, outDim: 3,
       weights: b.addConst(Int8Array.from([1, 2, 3, 4, -1, -2, -3, -4, 5, 0, -5, 0])),
-      bias: b.addConstI32([10, -10, 0]), mult: b.addConstI32([1 << 30, 1 << 30, 1 << 30]), shift: b.addConstI32([1, 0, 0]),
+      bias: b.addConstI32([10, -10, 0]), mult: b.addConstI32([1 << 30, 1 << 30, 1 << 30]), shift: b.addConstI8([1, 0, 0]),
       zpOut: 3, actMin: -128, actMax: 127, lut: -1, layout: 0,
     });
     b.setIO([{ tensor: tin, dims: [1, 4], scale: 0.5, zeroPoint: 0, name: 'sensor_in' }], [{ tensor: tout, dims: [1, 3], scale: 0.25, zeroPoint: 3, name: 'scores' }]);

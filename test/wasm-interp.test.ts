@@ -43,7 +43,7 @@ function testBlob(): { blob: Uint8Array; input: Int8Array } {
     weights: b.addConst(w),
     bias: b.addConstI32(Array.from({ length: outDim }, () => Math.floor(r() * 20000) - 10000)),
     mult: b.addConstI32(Array.from({ length: outDim }, () => (1 << 30) + Math.floor(r() * (1 << 30)))),
-    shift: b.addConstI32(Array.from({ length: outDim }, () => -7 - Math.floor(r() * 3))),
+    shift: b.addConstI8(Array.from({ length: outDim }, () => -7 - Math.floor(r() * 3))),
     zpOut: -5, actMin: -128, actMax: 127, lut: -1, layout: 0,
   });
   const table = Int8Array.from({ length: 256 }, (_, i) => Math.max(-128, Math.min(127, Math.round(127 * Math.tanh((i - 128) / 40)))));

@@ -1,8 +1,10 @@
 // DENSE: int8 x[rows][inDim] -> int8 y[rows][outDim], zero point folded into the bias.
 // layout 0: w[outDim][inDim]; layout 1: blocks of 4 output rows interleaved [outDim/4][inDim][4]
-// (4 accumulators per pass over x), remainder rows row-major after the blocks.
-import { prm, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cmul, M_I8, gConsts } from '../check';
-import { mbqm, clampI } from '../fixedpoint';
+// (4 accumulators per pass over x, k unrolled x16 (then x8) with the 8 products of an output summed before
+// the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
+// mult int32[outDim], shift int8[outDim] (format 2).
+import { prm, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cmul, M_I8 } from '../check';
+import { mbqmI, clampI } from '../fixedpoint';
 
 export function prepare(): void {
   let eIn = cTensor(0, M_I8);
@@ -18,7 +20,7 @@ export function prepare(): void {
   cConst(5, cmul(outDim, inDim), 1);
   cConst(6, cmul(outDim, 4), 4, true);
   cConst(7, cmul(outDim, 4), 4);
-  let sh = cConst(8, cmul(outDim, 4), 4);
+  let sh = cConst(8, outDim, 1);
   cConst(12, 256, 1, true);
   cShiftArray(sh, outDim);
 }
@@ -43,11 +45,133 @@ export function prepare(): void {
   return acc;
 }
 
+/** requantised int8 output of channel o: clamp(MBQM(acc) + zp), then the optional LUT */
 // @ts-ignore: decorator
-@inline function outVal(acc: i32, m: i32, s: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
-  let y = clampI(mbqm(acc, m, s) + zp, lo, hi);
+@inline export function outQ(acc: i32, mult: usize, shift: usize, o: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+  return outQv(acc, load<i32>(mult + (<usize>o << 2)), <i32>load<i8>(shift + <usize>o), zp, lo, hi, lut);
+}
+// @ts-ignore: decorator
+@inline export function outQv(acc: i32, m: i32, s: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+  let y = clampI(mbqmI(acc, m, s) + zp, lo, hi);
   if (lut) y = <i32>load<i8>(lut + <usize>(y + 128));
   return y;
+}
+
+/** acc += zpIn * sum of n weights at w (stride ws): padding taps of a border conv output */
+// @ts-ignore: decorator
+@inline function padSum(w: usize, n: i32, ws: usize, zpIn: i32): i32 {
+  let s: i32 = 0;
+  let we = w + <usize>n * ws;
+  while (w < we) { s += <i32>load<i8>(w); w += ws; }
+  return s * zpIn;
+}
+
+/**
+ * y[o] = outQ(bias[o] + sum_k v[k] * W[o][k]) for o < N, with W [N][K] in `layout` (0 or 1) at w
+ * and v[k] = x[k] for k in [kLo, kHi), zpIn elsewhere (conv padding taps; DENSE: 0, K).
+ * Only x + k for k in [kLo, kHi) is read. Shared by DENSE (one call per row) and CONV2D with
+ * layout 1 (one call per output position).
+ */
+export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usize, N: i32, layout: i32, bias: usize,
+  mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
+  let full = layout == 1 ? N & ~3 : 0;
+  let xs = x + <usize>kLo;
+  let xe8 = xs + <usize>((kHi - kLo) & ~7);
+  let xe16 = xs + <usize>((kHi - kLo) & ~15);
+  let xe = x + <usize>kHi;
+  let tail = K - kHi;
+  let o = 0;
+  while (o < full) {
+    let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
+    if (bias) {
+      let bp = bias + (<usize>o << 2);
+      a0 = load<i32>(bp); a1 = load<i32>(bp, 4); a2 = load<i32>(bp, 8); a3 = load<i32>(bp, 12);
+    }
+    // padding taps before kLo
+    for (let k = 0; k < kLo; k++) {
+      a0 += zpIn * <i32>load<i8>(w);
+      a1 += zpIn * <i32>load<i8>(w, 1);
+      a2 += zpIn * <i32>load<i8>(w, 2);
+      a3 += zpIn * <i32>load<i8>(w, 3);
+      w += 4;
+    }
+    let xp = xs;
+    // k x16 passes, then at most one k x8 pass
+    if (xp < xe16) {
+      do {
+        {
+          let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
+          let x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
+          a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12)
+            + x4 * <i32>load<i8>(w, 16) + x5 * <i32>load<i8>(w, 20) + x6 * <i32>load<i8>(w, 24) + x7 * <i32>load<i8>(w, 28);
+          a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13)
+            + x4 * <i32>load<i8>(w, 17) + x5 * <i32>load<i8>(w, 21) + x6 * <i32>load<i8>(w, 25) + x7 * <i32>load<i8>(w, 29);
+          a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14)
+            + x4 * <i32>load<i8>(w, 18) + x5 * <i32>load<i8>(w, 22) + x6 * <i32>load<i8>(w, 26) + x7 * <i32>load<i8>(w, 30);
+          a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15)
+            + x4 * <i32>load<i8>(w, 19) + x5 * <i32>load<i8>(w, 23) + x6 * <i32>load<i8>(w, 27) + x7 * <i32>load<i8>(w, 31);
+        }
+        {
+          let x0 = <i32>load<i8>(xp, 8), x1 = <i32>load<i8>(xp, 9), x2 = <i32>load<i8>(xp, 10), x3 = <i32>load<i8>(xp, 11);
+          let x4 = <i32>load<i8>(xp, 12), x5 = <i32>load<i8>(xp, 13), x6 = <i32>load<i8>(xp, 14), x7 = <i32>load<i8>(xp, 15);
+          a0 += x0 * <i32>load<i8>(w, 32) + x1 * <i32>load<i8>(w, 36) + x2 * <i32>load<i8>(w, 40) + x3 * <i32>load<i8>(w, 44)
+            + x4 * <i32>load<i8>(w, 48) + x5 * <i32>load<i8>(w, 52) + x6 * <i32>load<i8>(w, 56) + x7 * <i32>load<i8>(w, 60);
+          a1 += x0 * <i32>load<i8>(w, 33) + x1 * <i32>load<i8>(w, 37) + x2 * <i32>load<i8>(w, 41) + x3 * <i32>load<i8>(w, 45)
+            + x4 * <i32>load<i8>(w, 49) + x5 * <i32>load<i8>(w, 53) + x6 * <i32>load<i8>(w, 57) + x7 * <i32>load<i8>(w, 61);
+          a2 += x0 * <i32>load<i8>(w, 34) + x1 * <i32>load<i8>(w, 38) + x2 * <i32>load<i8>(w, 42) + x3 * <i32>load<i8>(w, 46)
+            + x4 * <i32>load<i8>(w, 50) + x5 * <i32>load<i8>(w, 54) + x6 * <i32>load<i8>(w, 58) + x7 * <i32>load<i8>(w, 62);
+          a3 += x0 * <i32>load<i8>(w, 35) + x1 * <i32>load<i8>(w, 39) + x2 * <i32>load<i8>(w, 43) + x3 * <i32>load<i8>(w, 47)
+            + x4 * <i32>load<i8>(w, 51) + x5 * <i32>load<i8>(w, 55) + x6 * <i32>load<i8>(w, 59) + x7 * <i32>load<i8>(w, 63);
+        }
+        xp += 16; w += 64;
+      } while (xp < xe16);
+    }
+    if (xp < xe8) {
+        let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
+        let x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
+        a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12)
+          + x4 * <i32>load<i8>(w, 16) + x5 * <i32>load<i8>(w, 20) + x6 * <i32>load<i8>(w, 24) + x7 * <i32>load<i8>(w, 28);
+        a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13)
+          + x4 * <i32>load<i8>(w, 17) + x5 * <i32>load<i8>(w, 21) + x6 * <i32>load<i8>(w, 25) + x7 * <i32>load<i8>(w, 29);
+        a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14)
+          + x4 * <i32>load<i8>(w, 18) + x5 * <i32>load<i8>(w, 22) + x6 * <i32>load<i8>(w, 26) + x7 * <i32>load<i8>(w, 30);
+        a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15)
+          + x4 * <i32>load<i8>(w, 19) + x5 * <i32>load<i8>(w, 23) + x6 * <i32>load<i8>(w, 27) + x7 * <i32>load<i8>(w, 31);
+        xp += 8; w += 32;
+    }
+    while (xp < xe) {
+      let xv = <i32>load<i8>(xp);
+      a0 += xv * <i32>load<i8>(w);
+      a1 += xv * <i32>load<i8>(w, 1);
+      a2 += xv * <i32>load<i8>(w, 2);
+      a3 += xv * <i32>load<i8>(w, 3);
+      xp++; w += 4;
+    }
+    // padding taps after kHi
+    for (let k = 0; k < tail; k++) {
+      a0 += zpIn * <i32>load<i8>(w);
+      a1 += zpIn * <i32>load<i8>(w, 1);
+      a2 += zpIn * <i32>load<i8>(w, 2);
+      a3 += zpIn * <i32>load<i8>(w, 3);
+      w += 4;
+    }
+    let yp = y + <usize>o;
+    let mp = mult + (<usize>o << 2);
+    let sp = shift + <usize>o;
+    store<i8>(yp, outQv(a0, load<i32>(mp), <i32>load<i8>(sp), zp, lo, hi, lut));
+    store<i8>(yp, outQv(a1, load<i32>(mp, 4), <i32>load<i8>(sp, 1), zp, lo, hi, lut), 1);
+    store<i8>(yp, outQv(a2, load<i32>(mp, 8), <i32>load<i8>(sp, 2), zp, lo, hi, lut), 2);
+    store<i8>(yp, outQv(a3, load<i32>(mp, 12), <i32>load<i8>(sp, 3), zp, lo, hi, lut), 3);
+    o += 4;
+  }
+  // remaining rows, row-major
+  while (o < N) {
+    let acc = dot8(xs, w + <usize>kLo, kHi - kLo) + padSum(w, kLo, 1, zpIn) + padSum(w + <usize>kHi, tail, 1, zpIn);
+    if (bias) acc += load<i32>(bias + (<usize>o << 2));
+    store<i8>(y + <usize>o, outQ(acc, mult, shift, o, zp, lo, hi, lut));
+    w += <usize>K;
+    o++;
+  }
 }
 
 export function evalOp(p: usize): i32 {
@@ -56,7 +180,7 @@ export function evalOp(p: usize): i32 {
   let rows = prm(p, 2);
   let inDim = prm(p, 3);
   let outDim = prm(p, 4);
-  let w0 = cP(p, 5);
+  let w = cP(p, 5);
   let bias: usize = prm(p, 6) == -1 ? 0 : cP(p, 6);
   let mult = cP(p, 7);
   let shift = cP(p, 8);
@@ -65,45 +189,9 @@ export function evalOp(p: usize): i32 {
   let hi = prm(p, 11);
   let lut: usize = prm(p, 12) == -1 ? 0 : cP(p, 12);
   let layout = prm(p, 13);
-  let blocks = layout == 1 ? outDim >> 2 : 0;
-  let step = <usize>inDim;
   for (let r = 0; r < rows; r++) {
-    let o = 0;
-    let w = w0;
-    // 4 outputs per pass over x
-    for (let b = 0; b < blocks; b++) {
-      let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
-      if (bias) {
-        let bp = bias + (<usize>o << 2);
-        a0 = load<i32>(bp); a1 = load<i32>(bp, 4); a2 = load<i32>(bp, 8); a3 = load<i32>(bp, 12);
-      }
-      let xp = x;
-      let xe = x + step;
-      do {
-        let xv = <i32>load<i8>(xp);
-        a0 += xv * <i32>load<i8>(w);
-        a1 += xv * <i32>load<i8>(w, 1);
-        a2 += xv * <i32>load<i8>(w, 2);
-        a3 += xv * <i32>load<i8>(w, 3);
-        xp++; w += 4;
-      } while (xp < xe);
-      let mp = mult + (<usize>o << 2);
-      let sp = shift + (<usize>o << 2);
-      let yp = y + <usize>o;
-      store<i8>(yp, outVal(a0, load<i32>(mp), load<i32>(sp), zp, lo, hi, lut));
-      store<i8>(yp, outVal(a1, load<i32>(mp, 4), load<i32>(sp, 4), zp, lo, hi, lut), 1);
-      store<i8>(yp, outVal(a2, load<i32>(mp, 8), load<i32>(sp, 8), zp, lo, hi, lut), 2);
-      store<i8>(yp, outVal(a3, load<i32>(mp, 12), load<i32>(sp, 12), zp, lo, hi, lut), 3);
-      o += 4;
-    }
-    // remaining rows, row-major
-    for (; o < outDim; o++) {
-      let acc = dot8(x, w, inDim);
-      if (bias) acc += load<i32>(bias + (<usize>o << 2));
-      store<i8>(y + <usize>o, outVal(acc, load<i32>(mult + (<usize>o << 2)), load<i32>(shift + (<usize>o << 2)), zp, lo, hi, lut));
-      w += step;
-    }
-    x += step;
+    denseVec(x, inDim, 0, inDim, 0, w, outDim, layout, bias, mult, shift, zp, lo, hi, lut, y);
+    x += <usize>inDim;
     y += <usize>outDim;
   }
   return 0;

@@ -1,7 +1,7 @@
 // DEPTHWISE_CONV2D: out channel oc = c*depthMult + m; weights [kH][kW][inC*depthMult].
 import { prm, tP, cP } from '../check';
-import { mbqm, clampI } from '../fixedpoint';
 import { prepareConvLike } from './conv2d';
+import { outQ } from './dense';
 
 export function prepare(): void { prepareConvLike(true); }
 
@@ -41,9 +41,7 @@ export function evalOp(p: usize): i32 {
               w += <usize>outC;
             }
           }
-          let v = clampI(mbqm(acc, load<i32>(mult + (<usize>oc << 2)), load<i32>(shift + (<usize>oc << 2))) + zpOut, lo, hi);
-          if (lut) v = <i32>load<i8>(lut + <usize>(v + 128));
-          store<i8>(y, v);
+          store<i8>(y, outQ(acc, mult, shift, oc, zpOut, lo, hi, lut));
           y++;
         }
       }

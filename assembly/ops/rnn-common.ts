@@ -2,21 +2,13 @@
 // Bit-identical to tools/quantize/reference-rnn.ts. No allocation, no floats, no traps:
 // every address was validated by the op's prepare.
 
-// TFLite MultiplyByQuantizedMultiplier, double rounding (same formula as assembly/fixedpoint.ts).
+import { mbqmI } from '../fixedpoint';
+
+// TFLite MultiplyByQuantizedMultiplier, double rounding: the one definition in ../fixedpoint.
 // @ts-ignore: decorator
 @inline
 export function rnnMbqm(x: i32, mult: i32, shift: i32): i32 {
-  const ls = shift > 0 ? shift : 0;
-  const rs = shift > 0 ? 0 : -shift;
-  const a = x << ls;
-  let r: i32;
-  if (a == i32.MIN_VALUE && mult == i32.MIN_VALUE) r = i32.MAX_VALUE;
-  else r = <i32>((<i64>a * <i64>mult + (<i64>1 << 30)) >> 31);
-  if (rs == 0) return r;
-  const mask = (1 << rs) - 1;
-  const rem = r & mask;
-  const thr = (mask >> 1) + (r < 0 ? 1 : 0);
-  return (r >> rs) + (rem > thr ? 1 : 0);
+  return mbqmI(x, mult, shift);
 }
 
 // @ts-ignore: decorator
@@ -68,14 +60,23 @@ function put(p: usize, v: i32, acc: bool): void {
 /**
  * (acc: out[j] = sat16(out[j] + ...))
  * out[j] = sat16(MBQM(b[r] + sum_k W[r][k] * x[k], m[r], s[r])) for rows r in [0, rows);
- * x int8; W int8 DENSE layout 1 (4-row blocks interleaved, remainder rows row-major);
- * b/m/s int32 arrays already offset to row 0; out int32 words.
+ * x int8 (T = i8) or int16 (T = i16, the hidden state); W int8 DENSE layout 1 (4-row blocks
+ * interleaved [rows/4][K][4], remainder rows row-major); b/m/s int32 arrays already offset to
+ * row 0; out int32 words. 4 rows per pass, k unrolled x8 with the 8 products of a row summed
+ * before the accumulator update (the DENSE loop shape).
  */
-export function matRowsI8(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
+// @ts-ignore: decorator
+@inline
+function rowOut(out: usize, a: i32, m: usize, s: usize, acc: bool): void {
+  put(out, sat16(mbqmI(a, load<i32>(m), load<i32>(s))), acc);
+}
+
+function matRows<T>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
   const full = rows & ~3;
+  const SZ = <usize>sizeof<T>();
   let p = W;
-  const xe = x + <usize>K;
-  const xe2 = x + <usize>(K & ~1);
+  const xe = x + <usize>K * SZ;
+  const xe8 = x + <usize>(K & ~7) * SZ;
   let r = 0;
   while (r < full) {
     const ro = <usize>r << 2;
@@ -84,28 +85,35 @@ export function matRowsI8(x: usize, K: i32, W: usize, rows: i32, b: usize, m: us
     let a2 = load<i32>(b + ro, 8);
     let a3 = load<i32>(b + ro, 12);
     let q = x;
-    while (q < xe2) {
-      const v0 = <i32>load<i8>(q);
-      const v1 = <i32>load<i8>(q, 1);
-      a0 += <i32>load<i8>(p) * v0 + <i32>load<i8>(p, 4) * v1;
-      a1 += <i32>load<i8>(p, 1) * v0 + <i32>load<i8>(p, 5) * v1;
-      a2 += <i32>load<i8>(p, 2) * v0 + <i32>load<i8>(p, 6) * v1;
-      a3 += <i32>load<i8>(p, 3) * v0 + <i32>load<i8>(p, 7) * v1;
-      p += 8;
-      q += 2;
+    if (q < xe8) {
+      do {
+        const v0 = <i32>load<T>(q), v1 = <i32>load<T>(q, SZ), v2 = <i32>load<T>(q, 2 * SZ), v3 = <i32>load<T>(q, 3 * SZ);
+        const v4 = <i32>load<T>(q, 4 * SZ), v5 = <i32>load<T>(q, 5 * SZ), v6 = <i32>load<T>(q, 6 * SZ), v7 = <i32>load<T>(q, 7 * SZ);
+        a0 += v0 * <i32>load<i8>(p) + v1 * <i32>load<i8>(p, 4) + v2 * <i32>load<i8>(p, 8) + v3 * <i32>load<i8>(p, 12)
+          + v4 * <i32>load<i8>(p, 16) + v5 * <i32>load<i8>(p, 20) + v6 * <i32>load<i8>(p, 24) + v7 * <i32>load<i8>(p, 28);
+        a1 += v0 * <i32>load<i8>(p, 1) + v1 * <i32>load<i8>(p, 5) + v2 * <i32>load<i8>(p, 9) + v3 * <i32>load<i8>(p, 13)
+          + v4 * <i32>load<i8>(p, 17) + v5 * <i32>load<i8>(p, 21) + v6 * <i32>load<i8>(p, 25) + v7 * <i32>load<i8>(p, 29);
+        a2 += v0 * <i32>load<i8>(p, 2) + v1 * <i32>load<i8>(p, 6) + v2 * <i32>load<i8>(p, 10) + v3 * <i32>load<i8>(p, 14)
+          + v4 * <i32>load<i8>(p, 18) + v5 * <i32>load<i8>(p, 22) + v6 * <i32>load<i8>(p, 26) + v7 * <i32>load<i8>(p, 30);
+        a3 += v0 * <i32>load<i8>(p, 3) + v1 * <i32>load<i8>(p, 7) + v2 * <i32>load<i8>(p, 11) + v3 * <i32>load<i8>(p, 15)
+          + v4 * <i32>load<i8>(p, 19) + v5 * <i32>load<i8>(p, 23) + v6 * <i32>load<i8>(p, 27) + v7 * <i32>load<i8>(p, 31);
+        p += 32;
+        q += 8 * SZ;
+      } while (q < xe8);
     }
-    if (q < xe) {
-      const v0 = <i32>load<i8>(q);
+    while (q < xe) {
+      const v0 = <i32>load<T>(q);
       a0 += <i32>load<i8>(p) * v0;
       a1 += <i32>load<i8>(p, 1) * v0;
       a2 += <i32>load<i8>(p, 2) * v0;
       a3 += <i32>load<i8>(p, 3) * v0;
       p += 4;
+      q += SZ;
     }
-    put(out + ro, sat16(rnnMbqm(a0, load<i32>(m + ro), load<i32>(s + ro))), acc);
-    put(out + ro + 4, sat16(rnnMbqm(a1, load<i32>(m + ro, 4), load<i32>(s + ro, 4))), acc);
-    put(out + ro + 8, sat16(rnnMbqm(a2, load<i32>(m + ro, 8), load<i32>(s + ro, 8))), acc);
-    put(out + ro + 12, sat16(rnnMbqm(a3, load<i32>(m + ro, 12), load<i32>(s + ro, 12))), acc);
+    rowOut(out + ro, a0, m + ro, s + ro, acc);
+    rowOut(out + ro + 4, a1, m + ro + 4, s + ro + 4, acc);
+    rowOut(out + ro + 8, a2, m + ro + 8, s + ro + 8, acc);
+    rowOut(out + ro + 12, a3, m + ro + 12, s + ro + 12, acc);
     r += 4;
   }
   while (r < rows) {
@@ -113,65 +121,22 @@ export function matRowsI8(x: usize, K: i32, W: usize, rows: i32, b: usize, m: us
     let a0 = load<i32>(b + ro);
     let q = x;
     while (q < xe) {
-      a0 += <i32>load<i8>(p) * <i32>load<i8>(q);
+      a0 += <i32>load<i8>(p) * <i32>load<T>(q);
       p++;
-      q++;
+      q += SZ;
     }
-    put(out + ro, sat16(rnnMbqm(a0, load<i32>(m + ro), load<i32>(s + ro))), acc);
+    rowOut(out + ro, a0, m + ro, s + ro, acc);
     r++;
   }
 }
 
+export function matRowsI8(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
+  matRows<i8>(x, K, W, rows, b, m, s, out, acc);
+}
+
 /** As matRowsI8 with an int16 input vector (hidden state), zero point 0. */
 export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
-  const full = rows & ~3;
-  let p = W;
-  const xe = x + (<usize>K << 1);
-  const xe2 = x + (<usize>(K & ~1) << 1);
-  let r = 0;
-  while (r < full) {
-    const ro = <usize>r << 2;
-    let a0 = load<i32>(b + ro);
-    let a1 = load<i32>(b + ro, 4);
-    let a2 = load<i32>(b + ro, 8);
-    let a3 = load<i32>(b + ro, 12);
-    let q = x;
-    while (q < xe2) {
-      const v0 = <i32>load<i16>(q);
-      const v1 = <i32>load<i16>(q, 2);
-      a0 += <i32>load<i8>(p) * v0 + <i32>load<i8>(p, 4) * v1;
-      a1 += <i32>load<i8>(p, 1) * v0 + <i32>load<i8>(p, 5) * v1;
-      a2 += <i32>load<i8>(p, 2) * v0 + <i32>load<i8>(p, 6) * v1;
-      a3 += <i32>load<i8>(p, 3) * v0 + <i32>load<i8>(p, 7) * v1;
-      p += 8;
-      q += 4;
-    }
-    if (q < xe) {
-      const v0 = <i32>load<i16>(q);
-      a0 += <i32>load<i8>(p) * v0;
-      a1 += <i32>load<i8>(p, 1) * v0;
-      a2 += <i32>load<i8>(p, 2) * v0;
-      a3 += <i32>load<i8>(p, 3) * v0;
-      p += 4;
-    }
-    put(out + ro, sat16(rnnMbqm(a0, load<i32>(m + ro), load<i32>(s + ro))), acc);
-    put(out + ro + 4, sat16(rnnMbqm(a1, load<i32>(m + ro, 4), load<i32>(s + ro, 4))), acc);
-    put(out + ro + 8, sat16(rnnMbqm(a2, load<i32>(m + ro, 8), load<i32>(s + ro, 8))), acc);
-    put(out + ro + 12, sat16(rnnMbqm(a3, load<i32>(m + ro, 12), load<i32>(s + ro, 12))), acc);
-    r += 4;
-  }
-  while (r < rows) {
-    const ro = <usize>r << 2;
-    let a0 = load<i32>(b + ro);
-    let q = x;
-    while (q < xe) {
-      a0 += <i32>load<i8>(p) * <i32>load<i16>(q);
-      p++;
-      q += 2;
-    }
-    put(out + ro, sat16(rnnMbqm(a0, load<i32>(m + ro), load<i32>(s + ro))), acc);
-    r++;
-  }
+  matRows<i16>(x, K, W, rows, b, m, s, out, acc);
 }
 
 /** int8 output row from int16 state: y = clamp(zp + MBQM(h, mult, shift)) */

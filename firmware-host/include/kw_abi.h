@@ -7,7 +7,7 @@
 
 /* versions */
 #define KW_MAGIC 0x4E4E574Bu
-#define KW_FORMAT_VERSION 1
+#define KW_FORMAT_VERSION 2
 #define KW_ABI_VERSION 1
 #define KW_HEADER_SIZE 96
 #define KW_TENSOR_SIZE 16
@@ -147,7 +147,8 @@
 #define KW_P_CONV2D_ACT_MAX 24
 #define KW_P_CONV2D_LUT 25
 #define KW_P_CONV2D_GROUPS 26
-#define KW_NP_CONV2D 27
+#define KW_P_CONV2D_LAYOUT 27
+#define KW_NP_CONV2D 28
 
 /* params of DEPTHWISE_CONV2D (word index) */
 #define KW_P_DEPTHWISE_CONV2D_IN 0

@@ -96,7 +96,7 @@ function perChannel(b: BlobBuilder, r: Rng, outC: number, weights: Int8Array): R
     weights: b.addConst(weights),
     bias: useBias ? b.addConstI32(Array.from({ length: outC }, () => rint(r, -(1 << 20), 1 << 20))) : -1,
     mult: b.addConstI32(ms.map((m) => m.mult)),
-    shift: b.addConstI32(ms.map((m) => m.shift)),
+    shift: b.addConstI8(ms.map((m) => m.shift)),
     lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
   };
 }
@@ -129,13 +129,16 @@ function conv2dLike(r: Rng, depthwise: boolean): OneOp {
     const tin = ar.t(DTYPE.INT8, batch * inH * inW * inC);
     const tout = ar.t(DTYPE.INT8, batch * outH * outW * outC);
     const wN = depthwise ? kH * kW * outC : outC * kH * kW * icg;
+    // CONV2D layout 1 (DENSE-style 4-row blocks; groups 1): interior outputs take the contiguous
+    // DENSE path when kH = 1 and dilW = 1, so bias those geometries in
+    const layout = !depthwise && groups === 1 && r() < 0.6 ? 1 : 0;
     const c = perChannel(b, r, outC, randI8(r, wN, -127, 127));
     const common = {
       in: tin, out: tout, batch, inH, inW, inC, outH, outW, kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW,
       padTop, padLeft, zpIn: rint(r, -128, 127), zpOut: rint(r, -128, 127), ...randAct(r), ...c,
     };
     if (depthwise) b.addOp('DEPTHWISE_CONV2D', { ...common, depthMult: dm });
-    else b.addOp('CONV2D', { ...common, outC, groups });
+    else b.addOp('CONV2D', { ...common, outC, groups, layout });
     const blob = finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes, r);
     return { name: depthwise ? 'DEPTHWISE_CONV2D' : 'CONV2D', blob, inputs: [randI8(r, batch * inH * inW * inC)] };
   }

@@ -246,10 +246,10 @@ class OpCheck {
     }
     return off;
   }
-  /** every int32 shift value of a const array in [-31, 30] */
+  /** every int8 shift value of a const array in [-31, 30] (format 2: per-channel shifts are int8) */
   shiftArray(i: number, off: number, n: number): void {
     for (let k = 0; k < n; k++) {
-      const s = this.consts.getInt32(off + 4 * k, true);
+      const s = this.consts.getInt8(off + k);
       if (s < -31 || s > 30) this.fail(i, `shift[${k}]=${s} outside [-31, 30]`);
     }
   }
@@ -292,12 +292,13 @@ function checkConvLike(c: OpCheck, depthwise: boolean): void {
     const groups = c.dim(26);
     if (inC % groups !== 0 || outC % groups !== 0) c.fail(26, `groups must divide inC=${inC} and outC=${outC}`);
     icg = inC / groups;
+    if (c.range(27, 0, 1) === 1 && groups !== 1) c.fail(27, `layout 1 needs groups=1, got ${groups}`);
   }
   const wBytes = depthwise ? cmul(cmul(kH, kW), outC) : cmul(cmul(cmul(outC, kH), kW), icg);
   c.cnst(18, wBytes, 1);
   c.cnst(19, cmul(outC, 4), 4, true);
   c.cnst(20, cmul(outC, 4), 4);
-  const sh = c.cnst(21, cmul(outC, 4), 4);
+  const sh = c.cnst(21, outC, 1);
   c.cnst(25, 256, 1, true);
   c.shiftArray(21, sh, outC);
   void P;
@@ -350,7 +351,7 @@ function checkOp(c: OpCheck): void {
       c.cnst(5, cmul(outDim, inDim), 1);
       c.cnst(6, cmul(outDim, 4), 4, true);
       c.cnst(7, cmul(outDim, 4), 4);
-      const sh = c.cnst(8, cmul(outDim, 4), 4);
+      const sh = c.cnst(8, outDim, 1);
       c.cnst(12, 256, 1, true);
       c.shiftArray(8, sh, outDim);
       return;

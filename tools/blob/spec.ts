@@ -10,7 +10,7 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2; // 2: per-channel shift arrays int8; CONV2D layout param
 export const ABI_VERSION = 1;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
@@ -82,7 +82,7 @@ export const IO_MAX_RANK = 5;
  * linear memory, so these are also address alignments.
  *   tensor table, I/O descriptors, op list: 4;  constants section: 16;  self-test: any.
  * Sections start at or after HEADER_SIZE and end at or before totalSize (overlap is not checked).
- * A tensor's offset must be a multiple of its dtype size. 32-bit const arrays (bias, mult, shift,
+ * A tensor's offset must be a multiple of its dtype size. 32-bit const arrays (bias, mult, RNN shift,
  * softmax table) must be 4-aligned inside the constants section; int8 consts may be anywhere
  * (the writer aligns weights to 16).
  */
@@ -135,19 +135,19 @@ export const OPS: OpSpec[] = [
     code: 1,
     name: 'DENSE',
     params: ['in', 'out', 'rows', 'inDim', 'outDim', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'layout'],
-    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult/shift int32[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
+    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult int32[outDim] and shift int8[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
   },
   {
     code: 2,
     name: 'CONV2D',
-    params: ['in', 'out', 'batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW', 'strideH', 'strideW', 'dilH', 'dilW', 'padTop', 'padLeft', 'zpIn', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'groups'],
-    doc: 'NHWC int8 conv (Conv1D is H=1). weights int8 [outC][kH][kW][inC/groups]; bias int32[outC] with -zpIn*sum(w) folded in over ALL taps; taps outside the input read as zpIn (so they contribute nothing, as TFLite skips them).',
+    params: ['in', 'out', 'batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW', 'strideH', 'strideW', 'dilH', 'dilW', 'padTop', 'padLeft', 'zpIn', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'groups', 'layout'],
+    doc: 'NHWC int8 conv (Conv1D is H=1). weights int8, layout 0: [outC][kH][kW][inC/groups]; layout 1 (groups must be 1): the [outC][kH*kW*inC] matrix in DENSE layout 1. bias int32[outC] with -zpIn*sum(w) folded in over ALL taps; mult int32[outC], shift int8[outC]; taps outside the input read as zpIn (so they contribute nothing, as TFLite skips them).',
   },
   {
     code: 3,
     name: 'DEPTHWISE_CONV2D',
     params: ['in', 'out', 'batch', 'inH', 'inW', 'inC', 'outH', 'outW', 'depthMult', 'kH', 'kW', 'strideH', 'strideW', 'dilH', 'dilW', 'padTop', 'padLeft', 'zpIn', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut'],
-    doc: 'NHWC depthwise conv; out channel = c*depthMult + m. weights int8 [kH][kW][inC*depthMult]; bias/mult/shift per out channel; borders as CONV2D. Also used for standalone BatchNormalization (k=1).',
+    doc: 'NHWC depthwise conv; out channel = c*depthMult + m. weights int8 [kH][kW][inC*depthMult]; bias int32, mult int32, shift int8 per out channel; borders as CONV2D. Also used for standalone BatchNormalization (k=1).',
   },
   {
     code: 4,

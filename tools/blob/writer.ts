@@ -92,6 +92,11 @@ export class BlobBuilder {
     return this.addConst(Int32Array.from(values), align);
   }
 
+  /** int8 array constant (e.g. per-channel shifts, format 2); byte-aligned by default. */
+  addConstI8(values: ArrayLike<number>, align = 1): number {
+    return this.addConst(Int8Array.from(values), align);
+  }
+
   /** Adds an op; returns its index. Throws on an unknown op, unknown/missing params or a wrong group shape. */
   addOp(name: string, params: OpParamsIn): number {
     const spec = OP_BY_NAME[name];

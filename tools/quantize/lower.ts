@@ -30,6 +30,7 @@ import { padInfo } from '../float/layers/conv.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
 import { pairs } from '../float/layers/reshape.ts';
 import { lowerRecurrent, maskSourceIds, type RecurrentLowerCtx } from './lower-rnn.ts';
+import { blockRows4 } from './reference-rnn.ts';
 
 export interface ConstRef {
   kind: 'const';
@@ -103,6 +104,10 @@ function constI32(a: Int32Array | number[], what: string): ConstRef {
   const dv = new DataView(b.buffer);
   arr.forEach((v, i) => dv.setInt32(i * 4, v, true));
   return { kind: 'const', bytes: b, align: 16, what };
+}
+/** per-channel shifts, int8 (format 2; validated in [-31, 30]) */
+function constShift(ms: { shift: number }[], what: string): ConstRef {
+  return { kind: 'const', bytes: new Uint8Array(Int8Array.from(ms.map((m) => m.shift)).buffer), align: 1, what };
 }
 function constU32(a: Uint32Array, what: string): ConstRef {
   const b = new Uint8Array(a.length * 4);
@@ -421,9 +426,10 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
         emit('DENSE', {
           in: inL, out: outL, rows: prod(inT.shape) / inDim, inDim, outDim: units,
-          weights: constI8(wq.q, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-          mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constI32(ms.map((m) => m.shift), `${n.name} shift`),
-          zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut, layout: 0,
+          // layout 1: 4-row blocks for the runtime's 4-outputs-per-pass loop (same bytes, reordered)
+          weights: constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
+          mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
+          zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut, layout: 1,
         }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
         break;
       }
@@ -474,10 +480,13 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           wq = quantizeWeightsPerChannel(wt, F);
           bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint);
           const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
+          // layout 1 (runtime: interior outputs as one contiguous DENSE vector) where the taps of
+          // an output are contiguous in NHWC: one kernel row, no width dilation, one group
+          const layout = groups === 1 && kH === 1 && dW === 1 ? 1 : 0;
           emit('CONV2D', {
-            ...common, outC, weights: constI8(wq.q, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-            mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constI32(ms.map((m) => m.shift), `${n.name} shift`),
-            zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut, groups,
+            ...common, outC, weights: constI8(layout ? blockRows4(wq.q, F, per) : wq.q, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
+            mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
+            zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut, groups, layout,
           }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
         } else {
           const k = n.weights.depthwise_kernel; // [kh?, kw, C, dm]
@@ -493,7 +502,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
           emit('DEPTHWISE_CONV2D', {
             ...common, depthMult: dm, weights: constI8(back, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-            mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constI32(ms.map((m) => m.shift), `${n.name} shift`),
+            mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
             zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut,
           }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
         }
@@ -526,7 +535,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           in: inL, out: outL, batch: inT.shape[0], inH: 1, inW: W, inC: C, outH: 1, outW: W, depthMult: 1, kH: 1, kW: 1,
           strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0, zpIn: inT.q.zeroPoint,
           weights: constI8(wq.q, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-          mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constI32(ms.map((m) => m.shift), `${n.name} shift`),
+          mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
           zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut,
         }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
         notes.push(`BatchNormalization '${n.name}' kept standalone (as a 1x1 depthwise op): its input is not a linear Dense/Conv used only by it`);

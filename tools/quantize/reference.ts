@@ -64,7 +64,7 @@ export function refDense(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
   const { rows, outDim, mult, shift, zpOut, actMin, actMax, lut } = p as Record<string, number>;
   const acc = refDenseAcc(p, x, consts);
   const m = i32s(consts, mult, outDim);
-  const s = i32s(consts, shift, outDim);
+  const s = i8s(consts, shift, outDim);
   const y = new Int8Array(rows * outDim);
   for (let i = 0; i < acc.length; i++) {
     const o = i % outDim;
@@ -83,6 +83,11 @@ export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = f
   const ocg = outC / groups;
   const w = i8s(consts, q.weights, depthwise ? kH * kW * outC : outC * kH * kW * icg);
   const b = q.bias === -1 ? new Int32Array(outC) : i32s(consts, q.bias, outC);
+  // CONV2D layout 1 (groups 1): the [outC][K] matrix in DENSE layout 1 (4-row blocks interleaved)
+  const K = kH * kW * icg;
+  const blocks = !depthwise && q.layout === 1 ? Math.floor(outC / 4) : 0;
+  const convW = (oc: number, i: number): number =>
+    oc < blocks * 4 ? w[Math.floor(oc / 4) * K * 4 + i * 4 + (oc % 4)] : w[oc * K + i];
   const acc = new Int32Array(batch * outH * outW * outC);
   let idx = 0;
   for (let n = 0; n < batch; n++)
@@ -99,7 +104,7 @@ export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = f
               for (let ic = 0; ic < icg; ic++) {
                 const c = g * icg + ic;
                 const xv = inside ? x[((n * inH + ih) * inW + iw) * inC + c] : zpIn;
-                const wv = depthwise ? w[(kh * kW + kw) * outC + oc] : w[((oc * kH + kh) * kW + kw) * icg + ic];
+                const wv = depthwise ? w[(kh * kW + kw) * outC + oc] : convW(oc, (kh * kW + kw) * icg + ic);
                 a = (a + xv * wv) | 0;
               }
             }
@@ -111,7 +116,7 @@ export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = f
 function requantPerChannel(p: P, acc: Int32Array, outC: number, consts: Uint8Array): Int8Array {
   const q = p as Record<string, number>;
   const m = i32s(consts, q.mult, outC);
-  const s = i32s(consts, q.shift, outC);
+  const s = i8s(consts, q.shift, outC);
   const y = new Int8Array(acc.length);
   for (let i = 0; i < acc.length; i++) {
     const o = i % outC;
