@@ -22,6 +22,22 @@ export function mbqm(x: i32, mult: i32, shift: i32): i32 {
   return mbqmI(x, mult, shift);
 }
 
+// Fast exact form of mbqmI for mult >= 0 and shift <= 0 (every DENSE/CONV/RNN row the converter
+// emits with a multiplier < 1), one 64-bit expression instead of SRDHM + RDPOT:
+//   with r = floor((x*m + 2^30) / 2^31) and rs = -shift, RDPOT(r, rs) = floor((r + c) / 2^rs),
+//   c = half - [r < 0 and rs > 0] (half = 2^(rs-1), 0 for rs = 0). Nested floors merge:
+//   = floor((x*m + 2^30 + c*2^31) / 2^(31+rs)).
+// For m >= 0, r < 0 implies x < 0, and x < 0 with r = 0 gives floor((half - 1) / 2^rs) = 0 = RDPOT(0)
+// for rs > 0, so [r < 0] may be replaced by [x < 0]: the term -2^31*[x < 0 and shift < 0] is
+// sign-extend(x & shift & INT32_MIN). No saturation case exists (m != INT32_MIN). Other
+// mult/shift values take the general path (the call keeps code small).
+// @ts-ignore: decorator
+@inline export function mbqmF(x: i32, mult: i32, shift: i32): i32 {
+  if ((mult | -shift) < 0) return mbqm(x, mult, shift);
+  let S = <i64>(31 - shift);
+  return <i32>((<i64>x * <i64>mult + ((<i64>1 << (S - 1)) | 0x40000000) + <i64>(x & shift & i32.MIN_VALUE)) >> S);
+}
+
 // @ts-ignore: decorator
 @inline export function clampI(v: i32, lo: i32, hi: i32): i32 {
   return v < lo ? lo : (v > hi ? hi : v);

@@ -2,13 +2,13 @@
 // Bit-identical to tools/quantize/reference-rnn.ts. No allocation, no floats, no traps:
 // every address was validated by the op's prepare.
 
-import { mbqmI } from '../fixedpoint';
+import { mbqmF } from '../fixedpoint';
 
 // TFLite MultiplyByQuantizedMultiplier, double rounding: the one definition in ../fixedpoint.
 // @ts-ignore: decorator
 @inline
 export function rnnMbqm(x: i32, mult: i32, shift: i32): i32 {
-  return mbqmI(x, mult, shift);
+  return mbqmF(x, mult, shift);
 }
 
 // @ts-ignore: decorator
@@ -68,7 +68,7 @@ function put(p: usize, v: i32, acc: bool): void {
 // @ts-ignore: decorator
 @inline
 function rowOut(out: usize, a: i32, m: usize, s: usize, acc: bool): void {
-  put(out, sat16(mbqmI(a, load<i32>(m), load<i32>(s))), acc);
+  put(out, sat16(mbqmF(a, load<i32>(m), load<i32>(s))), acc);
 }
 
 function matRows<T>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
