@@ -95,6 +95,24 @@ export function cAct(iMin: i32, iMax: i32): void {
   cRange(iMax, lo, 127);
 }
 export function cFail(): void { setErr(ERR_BAD_PARAMS); }
+/**
+ * Multiplier param: 0 or in [2^30, 2^31) (what TFLite QuantizeMultiplier produces); `neg` also
+ * allows (-2^31, -2^30] (ADD_N inputs: Subtract). -2^31 is never valid (MBQM would saturate).
+ */
+export function cMult(i: i32, neg: bool = false): void {
+  if (gErr) return;
+  let m = prm(gP, i);
+  if (m != 0 && m < 0x40000000 && !(neg && m <= -0x40000000 && m != i32.MIN_VALUE)) setErr(ERR_BAD_PARAMS);
+}
+/** every int32 multiplier of const array [off, off + 4n) is 0 or in [2^30, 2^31) */
+export function cMultArray(off: i32, n: i32): void {
+  if (gErr) return;
+  let p = gConsts + <usize>off;
+  for (let k = 0; k < n; k++) {
+    let m = load<i32>(p + (<usize>k << 2));
+    if (m != 0 && m < 0x40000000) { setErr(ERR_BAD_PARAMS); return; }
+  }
+}
 
 export function dtMin(dt: i32): i32 { return dt == DTYPE_INT8 ? -128 : (dt == DTYPE_INT16 ? -32768 : i32.MIN_VALUE); }
 export function dtMax(dt: i32): i32 { return dt == DTYPE_INT8 ? 127 : (dt == DTYPE_INT16 ? 32767 : i32.MAX_VALUE); }

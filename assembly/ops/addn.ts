@@ -1,5 +1,5 @@
 // ADD_N: s = sum_i MBQM((x_i - zp_i) << leftShift, mult_i, shift_i); y = clamp(MBQM(s, outMult, outShift) + zpOut)
-import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cAct, cRange, cShift, M_I8 } from '../check';
+import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cAct, cRange, cShift, cMult, M_I8 } from '../check';
 import { NP_ADD_N, RN_ADD_N, LIMIT_MAX_LEFT_SHIFT } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
@@ -10,12 +10,14 @@ export function prepare(): void {
   cZp8(2);
   cAct(3, 4);
   cRange(5, 0, LIMIT_MAX_LEFT_SHIFT);
+  cMult(6);
   cShift(7);
   let n = prm(gP, 8);
   for (let g = 0; g < n; g++) {
     let b = NP_ADD_N + g * RN_ADD_N;
     cProd(cTensor(b, M_I8), count);
     cZp8(b + 1);
+    cMult(b + 2, true);
     cShift(b + 3);
   }
 }

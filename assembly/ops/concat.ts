@@ -1,6 +1,6 @@
 // CONCAT: for each of `outer` blocks, `inner_i` elements of each input in turn; identity copies
 // bytes, else y = clamp(zpOut + MBQM(x - zp, mult, shift), -128, 127).
-import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cRange, cShift, M_I8 } from '../check';
+import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cRange, cShift, cMult, M_I8 } from '../check';
 import { NP_CONCAT, RN_CONCAT } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
@@ -16,6 +16,7 @@ export function prepare(): void {
     let inner = cDim(b + 1);
     cProd(e, outer, inner);
     cZp8(b + 2);
+    cMult(b + 3);
     cShift(b + 4);
     cRange(b + 5, 0, 1);
     sumInner += <i64>inner;

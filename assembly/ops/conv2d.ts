@@ -4,7 +4,7 @@
 // remainder rows row-major). With layout 1, kH = 1 and dilW = 1, the in-bounds taps of an output
 // are contiguous input bytes: every output position runs as one DENSE vector (denseVec) with the
 // padding taps at zpIn; other geometries take the per-element path. mult int32[outC], shift int8[outC].
-import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cZp8, cAct, cConst, cShiftArray, cExtent, cmul, cFail, cRange, M_I8 } from '../check';
+import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cZp8, cAct, cConst, cShiftArray, cMultArray, cExtent, cmul, cFail, cRange, M_I8 } from '../check';
 import { dot8, denseVec, outQ } from './dense';
 
 export function prepareConvLike(depthwise: bool): void {
@@ -44,10 +44,11 @@ export function prepareConvLike(depthwise: bool): void {
   let wBytes = depthwise ? cmul(cmul(kH, kW), outC) : cmul(cmul(cmul(outC, kH), kW), icg);
   cConst(18, wBytes, 1);
   cConst(19, cmul(outC, 4), 4, true);
-  cConst(20, cmul(outC, 4), 4);
+  let mo = cConst(20, cmul(outC, 4), 4);
   let sh = cConst(21, outC, 1);
   cConst(25, 256, 1, true);
   cShiftArray(sh, <i32>outC);
+  cMultArray(mo, <i32>outC);
 }
 
 export function prepare(): void { prepareConvLike(false); }

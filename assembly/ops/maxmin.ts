@@ -1,5 +1,5 @@
 // MAXMIN: r_i = zpOut + MBQM(x_i - zp_i, mult_i, shift_i); y = clamp(max_i r_i) (or min)
-import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cAct, cRange, cShift, M_I8 } from '../check';
+import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cAct, cRange, cShift, cMult, M_I8 } from '../check';
 import { NP_MAXMIN, RN_MAXMIN } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
@@ -15,6 +15,7 @@ export function prepare(): void {
     let b = NP_MAXMIN + g * RN_MAXMIN;
     cProd(cTensor(b, M_I8), count);
     cZp8(b + 1);
+    cMult(b + 2);
     cShift(b + 3);
   }
 }

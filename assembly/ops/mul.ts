@@ -1,5 +1,5 @@
 // MUL: y = clamp(zpOut + MBQM((a - zpA) * (b - zpB), mult, shift), actMin, actMax)
-import { prm, tP, cTensor, cDim, cProd, cZp8, cAct, cShift, M_I8 } from '../check';
+import { prm, tP, cTensor, cDim, cProd, cZp8, cAct, cShift, cMult, M_I8 } from '../check';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
@@ -10,6 +10,7 @@ export function prepare(): void {
   cZp8(4);
   cZp8(5);
   cZp8(6);
+  cMult(7);
   cShift(8);
   cAct(9, 10);
 }

@@ -1,6 +1,6 @@
 // PRELU: x >= zpIn ? zpOut + MBQM(x - zpIn, posMult, posShift)
 //                  : zpOut + MBQM((x - zpIn) * alpha[c], negMult, negShift); clamp int8
-import { prm, tP, cP, cTensor, cDim, cProd, cZp8, cShift, cConst, cFail, M_I8 } from '../check';
+import { prm, tP, cP, cTensor, cDim, cProd, cZp8, cShift, cMult, cConst, cFail, M_I8 } from '../check';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
@@ -11,7 +11,9 @@ export function prepare(): void {
   if (count % ch != 0) cFail();
   cZp8(4);
   cZp8(5);
+  cMult(6);
   cShift(7);
+  cMult(9);
   cShift(10);
   cConst(8, <i64>ch, 1);
 }

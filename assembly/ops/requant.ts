@@ -1,5 +1,5 @@
 // REQUANT: y = clamp(zpOut + MBQM(x - zpIn, mult, shift), outMin, outMax); int8/int16 in and out
-import { prm, tP, cTensor, cDim, cProd, cDtype, cRange, cShift, dtMin, dtMax, M_I8, M_I16 } from '../check';
+import { prm, tP, cTensor, cDim, cProd, cDtype, cRange, cShift, cMult, dtMin, dtMax, M_I8, M_I16 } from '../check';
 import { DTYPE_INT8 } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 import { tDtype } from '../check';
@@ -12,6 +12,7 @@ export function prepare(): void {
   let dout = cDtype(1);
   cRange(3, dtMin(di), dtMax(di));
   cRange(4, dtMin(dout), dtMax(dout));
+  cMult(5);
   cShift(6);
   let lo = cRange(7, dtMin(dout), dtMax(dout));
   cRange(8, lo, dtMax(dout));

@@ -107,7 +107,7 @@ int kw_ex_main(int argc, char **argv) {
   }
   if (!(wasm = kw_ex_read_file(argv[1], &wasm_size)) || !(blob = kw_ex_read_file(argv[2], &blob_size))) goto done;
   if (kw_load(&m, wasm, wasm_size, &cfg) != KW_OK) { fprintf(stderr, "error: kw_load (%s): %s\n", kw_interpreter(), kw_message(&m)); goto done; }
-  if (kw_init(&m, blob, blob_size) != KW_OK) { fprintf(stderr, "error: kw_init: %s\n", kw_message(&m)); goto done; }
+  if (kw_init(&m, blob, blob_size) != KW_OK) { fprintf(stderr, "error: %s\n", kw_message(&m)); /* runtime/trap messages already name kw_init */ goto done; }
   printf("interpreter %s, linear memory used %u bytes\n", kw_interpreter(), (unsigned)m.memory_used);
   for (i = 0; i < kw_num_inputs(&m); i++) {
     const kw_io_info *io = kw_input_info(&m, i);
@@ -143,7 +143,7 @@ int kw_ex_main(int argc, char **argv) {
       uint32_t per = kw_input_info(&m, i)->elements;
       if (kw_set_input_float(&m, i, inputs[i] + s * per, per) != KW_OK) { fprintf(stderr, "error: input %u: %s\n", (unsigned)i, kw_message(&m)); goto done; }
     }
-    if (kw_invoke(&m) != KW_OK) { fprintf(stderr, "error: kw_invoke: %s\n", kw_message(&m)); goto done; }
+    if (kw_invoke(&m) != KW_OK) { fprintf(stderr, "error: %s\n", kw_message(&m)); goto done; }
     for (i = 0; i < kw_num_outputs(&m); i++) {
       const kw_io_info *io = kw_output_info(&m, i);
       float *y = (float *)malloc(io->elements * sizeof(float));

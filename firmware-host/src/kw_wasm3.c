@@ -41,7 +41,8 @@ static int wasm3_fail(kw_model *m, int code, const char *what, M3Result r) {
     M3ErrorInfo info;
     memset(&info, 0, sizeof info);
     m3_GetErrorInfo(m->backend->runtime, &info);
-    if (info.message && *info.message) kw_set_message(m, m->message, info.message);
+    /* wasm3 often repeats the result text (or the whole message) in info.message: add it only if new */
+    if (info.message && *info.message && !strstr(m->message, info.message)) kw_set_message(m, m->message, info.message);
   }
   return code;
 }

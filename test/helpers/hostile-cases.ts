@@ -116,7 +116,7 @@ export const HOSTILE: HostileCase[] = [
       return { 'm.keras': keras3Zip(kerasDenseConfig(4), w) };
     },
     model: 'm.keras',
-    expect: { exit: B, message: /weight 'vars\/0' has 4294967296 elements \(shape \[1073741824,4\]\); refusing more than 268435456/ },
+    expect: { exit: B, message: /weight 'vars\/0' has 4294967296 elements \(shape \[1073741824,4\]\); refusing more than 16777216 \(MAX_DATASET_ELEMENTS\) per weight/ },
   },
   {
     name: 'HDF5 dataspace dims patched to disagree with the stored data',

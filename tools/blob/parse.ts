@@ -253,6 +253,23 @@ class OpCheck {
       if (s < -31 || s > 30) this.fail(i, `shift[${k}]=${s} outside [-31, 30]`);
     }
   }
+  /**
+   * multiplier param: 0 or in [2^30, 2^31) (TFLite QuantizeMultiplier); `neg` (ADD_N inputs) also
+   * allows (-2^31, -2^30]. Mirrors cMult in assembly/check.ts.
+   */
+  mult(i: number, neg = false): void {
+    const m = this.P[i];
+    if (m !== 0 && m < 0x40000000 && !(neg && m <= -0x40000000 && m !== -0x80000000)) {
+      this.fail(i, neg ? 'multiplier must be 0 or |m| in [2^30, 2^31)' : 'multiplier must be 0 or in [2^30, 2^31)');
+    }
+  }
+  /** every int32 multiplier of a const array is 0 or in [2^30, 2^31) (cMultArray) */
+  multArray(i: number, off: number, n: number): void {
+    for (let k = 0; k < n; k++) {
+      const m = this.consts.getInt32(off + 4 * k, true);
+      if (m !== 0 && m < 0x40000000) this.fail(i, `mult[${k}]=${m} must be 0 or in [2^30, 2^31)`);
+    }
+  }
   /** (out-1)*stride + (k-1)*dil + MAX_GEOM < MAX_REGION */
   extent(i: number, out: number, stride: number, k: number, dil: number): void {
     if (cmul(out - 1, stride) + cmul(k - 1, dil) + LIMITS.MAX_GEOM >= LIMITS.MAX_REGION) this.fail(i, 'geometry too large');
@@ -297,10 +314,11 @@ function checkConvLike(c: OpCheck, depthwise: boolean): void {
   const wBytes = depthwise ? cmul(cmul(kH, kW), outC) : cmul(cmul(cmul(outC, kH), kW), icg);
   c.cnst(18, wBytes, 1);
   c.cnst(19, cmul(outC, 4), 4, true);
-  c.cnst(20, cmul(outC, 4), 4);
+  const mo = c.cnst(20, cmul(outC, 4), 4);
   const sh = c.cnst(21, outC, 1);
   c.cnst(25, 256, 1, true);
   c.shiftArray(21, sh, outC);
+  c.multArray(20, mo, outC);
   void P;
 }
 
@@ -350,10 +368,11 @@ function checkOp(c: OpCheck): void {
       c.range(13, 0, 1);
       c.cnst(5, cmul(outDim, inDim), 1);
       c.cnst(6, cmul(outDim, 4), 4, true);
-      c.cnst(7, cmul(outDim, 4), 4);
+      const mo = c.cnst(7, cmul(outDim, 4), 4);
       const sh = c.cnst(8, outDim, 1);
       c.cnst(12, 256, 1, true);
       c.shiftArray(8, sh, outDim);
+      c.multArray(7, mo, outDim);
       return;
     }
     case 'CONV2D':
@@ -370,11 +389,13 @@ function checkOp(c: OpCheck): void {
       c.zp8(2);
       c.act(3, 4);
       c.range(5, 0, LIMITS.MAX_LEFT_SHIFT);
+      c.mult(6);
       c.shiftP(7);
       for (let g = 0; g < n; g++) {
         const b = nf + g * rn;
         c.prod(b, c.tensor(b, I8), [count], 'input');
         c.zp8(b + 1);
+        c.mult(b + 2, true);
         c.shiftP(b + 3);
       }
       return;
@@ -387,6 +408,7 @@ function checkOp(c: OpCheck): void {
       c.zp8(4);
       c.zp8(5);
       c.zp8(6);
+      c.mult(7);
       c.shiftP(8);
       c.act(9, 10);
       return;
@@ -402,6 +424,7 @@ function checkOp(c: OpCheck): void {
         const b = nf + g * rn;
         c.prod(b, c.tensor(b, I8), [count], 'input');
         c.zp8(b + 1);
+        c.mult(b + 2);
         c.shiftP(b + 3);
       }
       return;
@@ -417,6 +440,7 @@ function checkOp(c: OpCheck): void {
         const inner = c.dim(b + 1);
         c.prod(b, e, [outer, inner], 'input');
         c.zp8(b + 2);
+        c.mult(b + 3);
         c.shiftP(b + 4);
         c.range(b + 5, 0, 1);
         sumInner += inner;
@@ -450,7 +474,9 @@ function checkOp(c: OpCheck): void {
       if (count % ch !== 0) c.fail(3, `channels must divide count=${count}`);
       c.zp8(4);
       c.zp8(5);
+      c.mult(6);
       c.shiftP(7);
+      c.mult(9);
       c.shiftP(10);
       c.cnst(8, ch, 1);
       return;
@@ -495,6 +521,7 @@ function checkOp(c: OpCheck): void {
       const dout = c.dtypeOf(1);
       c.range(3, dtypeMin(di), dtypeMax(di));
       c.range(4, dtypeMin(dout), dtypeMax(dout));
+      c.mult(5);
       c.shiftP(6);
       c.range(7, dtypeMin(dout), dtypeMax(dout));
       c.range(8, P[7], dtypeMax(dout));

@@ -118,7 +118,11 @@ export const LIMITS = {
  * against the tensor sizes at init.
  *
  * Requantisation everywhere is TFLite's MultiplyByQuantizedMultiplier with double rounding:
- *   mult in [2^30, 2^31) (or 0), shift in [-31, 30] (positive = left).
+ *   mult in [2^30, 2^31) (or 0), shift in [-31, 30] (positive = left). Every scalar and per-channel
+ *   multiplier is VALIDATED at init (BAD_PARAMS, runtime and parseBlob alike): 0 or in [2^30, 2^31)
+ *   (what TFLite QuantizeMultiplier produces); only ADD_N's per-input mult may also be negative,
+ *   in (-2^31, -2^30] (Subtract). -2^31 is never valid. The zero point is then added in int32
+ *   (wrap-around, as TFLite's int32 add) before the clamp.
  */
 export interface OpSpec {
   code: number;

@@ -40,6 +40,11 @@ interface PendingNode {
   macs: number;
 }
 
+/** null (free) or a positive integer: the only dimensions a shape may hold. */
+function goodDim(d: unknown): boolean {
+  return d === null || (Number.isInteger(d) && (d as number) >= 1);
+}
+
 const HARD_SIGMOID_NOTE = 'hard_sigmoid uses the Keras 3 definition clip(x/6 + 0.5, 0, 1)';
 
 export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
@@ -102,7 +107,11 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
 
   const expand = (m: NormModel, prefix: string, weightPrefix: string, topName: string | null, innerPrefix: string[], givenInputs: number[] | null, trainable: boolean): number[] => {
     const byName = new Map<string, NormLayer>();
-    for (const l of m.layers) byName.set(l.name, l);
+    for (const l of m.layers) {
+      // Keras requires unique names; two layers of one name would both get that name's weights
+      if (byName.has(l.name)) throw new UserError(`${file}: two layers are named '${prefix}${l.name}' (in model '${m.name}'); layer names must be unique`, EXIT.BAD_INPUT);
+      byName.set(l.name, l);
+    }
     const produced = new Map<string, number[]>(); // `${layer}#${callPos}` -> tensor ids
     // inputs
     const inputLayers = m.inputs.map((r) => byName.get(r[0]));
@@ -115,7 +124,10 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
         tid = givenInputs[k];
       } else {
         const bis = l.config.batch_input_shape;
-        if (!Array.isArray(bis)) throw new UserError(`${file}: input layer '${l.name}' has no input shape (build the model with an Input(shape=...) or input_shape before saving)`, EXIT.BAD_INPUT);
+        if (bis === null || bis === undefined) throw new UserError(`${file}: input layer '${l.name}' has no input shape (build the model with an Input(shape=...) or input_shape before saving)`, EXIT.BAD_INPUT);
+        if (!Array.isArray(bis) || bis.length < 1 || !bis.every((d: unknown) => d === undefined || goodDim(d))) {
+          throw new UserError(`${file}: input layer '${l.name}' option batch_input_shape=${JSON.stringify(bis)}: not a valid shape; expected a list of positive integers or None (batch first)`, EXIT.BAD_INPUT);
+        }
         fileBatches.add(bis[0] ?? null);
         tid = newTensor(l.name, bis.map((d: any) => (d === null || d === undefined ? null : Number(d))), -1);
         if (/^u?int/.test(l.config.dtype ?? '')) tensors[tid].dtype = 'int32';
@@ -199,6 +211,9 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
               throw null;
             }
             outShapes = rule.outputShapes(l.config, inShapes, ctx);
+            for (const s of outShapes) {
+              if (!Array.isArray(s) || !s.every(goodDim)) ctx.fail(`output shape ${Array.isArray(s) ? fmt(s) : String(s)} has a dimension that is not a positive integer (input ${inShapes.map(fmt).join(', ')})`);
+            }
             specs = rule.weights ? rule.weights(l.config, inShapes, ctx) : [];
             macs = rule.macs ? rule.macs(l.config, inShapes, outShapes) : 0;
             if (isRecurrent(l.className) || isRecurrent(l.config.layer?.class_name ?? '')) {
@@ -207,7 +222,9 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
             }
           } catch (e) {
             if (e instanceof UserError) fatal.push(e);
-            else if (e !== null) throw e;
+            // a layer the lint already refused may hold values its shape rule cannot use
+            // (e.g. kernel_size null): its problems are reported, its shapes stay unknown
+            else if (e !== null && !problems.some((p) => p.layer === fullName)) throw e;
             outShapes = null;
           }
         }

@@ -118,7 +118,7 @@ function tuple(v: unknown, rank: number, dflt: number[] | null): number[] | null
   if (typeof v === 'number') return new Array(rank).fill(v);
   if (Array.isArray(v)) {
     if (v.length === 1 && rank > 1) return new Array(rank).fill(Number(v[0]));
-    return v.map((x) => Number(x));
+    return v.map((x) => (x === null ? null : Number(x))) as number[]; // null kept: linted as not a positive integer
   }
   return dflt;
 }
@@ -219,12 +219,13 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
     }
     if (className !== 'Embedding') { delete c.input_dim; delete c.input_length; }
   }
-  if (c.batch_input_shape !== undefined && c.batch_input_shape !== null) c.batch_input_shape = [...c.batch_input_shape];
+  // a non-list shape (e.g. 5) is kept as is: buildGraph refuses it naming the layer and option
+  if (Array.isArray(c.batch_input_shape)) c.batch_input_shape = [...c.batch_input_shape];
 
   switch (className) {
     case 'InputLayer': {
-      let bis = c.batch_input_shape ?? (src.input_shape ? [null, ...src.input_shape] : null);
-      if (src.batch_size !== undefined && src.batch_size !== null && bis && !src.batch_input_shape && !src.batch_shape) bis = [src.batch_size, ...bis.slice(1)];
+      let bis = c.batch_input_shape ?? (Array.isArray(src.input_shape) ? [null, ...src.input_shape] : src.input_shape ?? null);
+      if (src.batch_size !== undefined && src.batch_size !== null && Array.isArray(bis) && !src.batch_input_shape && !src.batch_shape) bis = [src.batch_size, ...bis.slice(1)];
       c.batch_input_shape = bis;
       c.sparse = !!src.sparse;
       c.ragged = !!src.ragged;
@@ -304,10 +305,10 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.data_format = dataFormat(c);
       break;
     case 'Reshape':
-      c.target_shape = (c.target_shape ?? []).map((d: any) => (d === null || d === undefined ? -1 : Number(d))); // tfjs writes -1 as null
+      if (Array.isArray(c.target_shape ?? [])) c.target_shape = (c.target_shape ?? []).map((d: any) => (d === null || d === undefined ? -1 : Number(d))); // tfjs writes -1 as null
       break;
     case 'Permute':
-      c.dims = (c.dims ?? []).map(Number);
+      if (Array.isArray(c.dims ?? [])) c.dims = (c.dims ?? []).map(Number);
       break;
     case 'RepeatVector':
       c.n = Number(c.n);

@@ -61,6 +61,30 @@ function lintDtype(cfg: Record<string, any>, add: (o: string, v: unknown, s: str
   if (d !== undefined && d !== null && !['float32', 'float16', 'bfloat16', 'float64', 'mixed_float16', 'mixed_bfloat16'].includes(d)) add('dtype', d, 'float dtypes (float32, float16, mixed_float16)');
 }
 
+type Add = (o: string | undefined, v: unknown, s: string) => void;
+
+function isPosInt(v: unknown): boolean {
+  return Number.isInteger(v) && (v as number) >= 1;
+}
+
+/**
+ * THE size lint used by every rule: `cfg[key]` must be a positive integer (no `rank`) or a list
+ * of exactly `rank` positive integers. null, 0, negatives, fractions, NaN and strings are refused
+ * here, so no rule's shape function ever sees them.
+ */
+function lintPos(cfg: Record<string, any>, key: string, add: Add, rank?: number): boolean {
+  const v = cfg[key];
+  const ok = rank === undefined ? isPosInt(v) : Array.isArray(v) && v.length === rank && v.every(isPosInt);
+  if (!ok) add(key, v, rank === undefined ? 'a positive integer' : `${rank} positive integers`);
+  return ok;
+}
+
+/** A pair of non-negative integers (1-D paddings / croppings). */
+function lintPair(cfg: Record<string, any>, key: string, add: Add): void {
+  const v = cfg[key];
+  if (!(Array.isArray(v) && v.length === 2 && v.every((n) => Number.isInteger(n) && n >= 0))) add(key, v, 'non-negative integers (before, after)');
+}
+
 export function prod(a: Dim[]): number {
   let p = 1;
   for (const d of a) p *= d ?? 1;
@@ -148,13 +172,15 @@ function convLint(rank: number, kind: 'conv' | 'depthwise' | 'separable' | 'pool
     if (cfg.data_format !== 'channels_last' && cfg.data_format !== 'channels_first') add('data_format', cfg.data_format, 'channels_last, channels_first');
     if (kind !== 'pool') {
       lintAct(cfg, 'activation', add);
-      if (!Array.isArray(cfg.kernel_size) || cfg.kernel_size.length !== rank) add('kernel_size', cfg.kernel_size, `${rank} positive integers`);
-      if (!Array.isArray(cfg.dilation_rate) || cfg.dilation_rate.length !== rank || cfg.dilation_rate.some((d: number) => !(d >= 1))) add('dilation_rate', cfg.dilation_rate, `${rank} positive integers`);
-      if (cfg.strides?.some((s: number) => s > 1) && cfg.dilation_rate?.some((d: number) => d > 1)) add('strides', cfg.strides, 'strides 1 when dilation_rate > 1 (as Keras)');
+      lintPos(cfg, 'kernel_size', add, rank);
+      const dil = lintPos(cfg, 'dilation_rate', add, rank);
+      if (dil && Array.isArray(cfg.strides) && cfg.strides.some((s: number) => s > 1) && cfg.dilation_rate.some((d: number) => d > 1)) add('strides', cfg.strides, 'strides 1 when dilation_rate > 1 (as Keras)');
+      if (kind === 'conv' || kind === 'separable') lintPos(cfg, 'filters', add);
+      if (kind === 'depthwise' || kind === 'separable') lintPos(cfg, 'depth_multiplier', add);
     } else {
-      if (!Array.isArray(cfg.pool_size) || cfg.pool_size.length !== rank) add('pool_size', cfg.pool_size, `${rank} positive integers`);
+      lintPos(cfg, 'pool_size', add, rank);
     }
-    if (!Array.isArray(cfg.strides) || cfg.strides.length !== rank || cfg.strides.some((s: number) => !(s >= 1))) add('strides', cfg.strides, `${rank} positive integers`);
+    lintPos(cfg, 'strides', add, rank);
     if (kind === 'conv' && !(Number.isInteger(cfg.groups) && cfg.groups >= 1)) add('groups', cfg.groups, 'a positive integer dividing the input channels and filters');
     if (kind === 'conv' && cfg.groups > 1 && cfg.filters % cfg.groups !== 0) add('groups', cfg.groups, 'a divisor of filters');
     lintDtype(cfg, add);
@@ -258,7 +284,7 @@ function rnnLint(cls: string) {
   return (cfg: Record<string, any>, add: (o: string | undefined, v: unknown, s: string) => void) => {
     lintAct(cfg, 'activation', add);
     if (cls !== 'SimpleRNN') lintAct(cfg, 'recurrent_activation', add);
-    if (!(Number.isInteger(cfg.units) && cfg.units > 0)) add('units', cfg.units, 'a positive integer');
+    lintPos(cfg, 'units', add);
     if (cfg.time_major) add('time_major', cfg.time_major, 'false');
     if (cfg.implementation !== undefined && cfg.implementation !== null && ![0, 1, 2].includes(cfg.implementation)) add('implementation', cfg.implementation, '0, 1, 2');
     lintDtype(cfg, add);
@@ -445,7 +471,7 @@ export const REGISTRY: Record<string, LayerRule> = {
   Dense: {
     lint(cfg, add) {
       lintAct(cfg, 'activation', add);
-      if (!(Number.isInteger(cfg.units) && cfg.units > 0)) add('units', cfg.units, 'a positive integer');
+      lintPos(cfg, 'units', add);
       lintDtype(cfg, add);
     },
     outputShapes(cfg, ins, ctx) {
@@ -484,7 +510,7 @@ export const REGISTRY: Record<string, LayerRule> = {
   Reshape: {
     lint(cfg, add) {
       const ts = cfg.target_shape;
-      if (!Array.isArray(ts) || ts.filter((d: number) => d === -1).length > 1 || ts.some((d: number) => !(d === -1 || d >= 1))) add('target_shape', ts, 'positive integers with at most one -1');
+      if (!Array.isArray(ts) || ts.filter((d: number) => d === -1).length > 1 || ts.some((d: number) => !(d === -1 || isPosInt(d)))) add('target_shape', ts, 'positive integers with at most one -1');
     },
     outputShapes(cfg, ins, ctx) {
       const x = ins[0];
@@ -503,8 +529,8 @@ export const REGISTRY: Record<string, LayerRule> = {
   Permute: {
     lint(cfg, add) {
       const d: number[] = cfg.dims;
-      const sorted = [...d].sort((a, b) => a - b);
-      if (!sorted.every((v, i) => v === i + 1)) add('dims', d, 'a permutation of 1..rank-1');
+      const sorted = Array.isArray(d) ? [...d].sort((a, b) => a - b) : null;
+      if (!sorted || !sorted.every((v, i) => v === i + 1)) add('dims', d, 'a permutation of 1..rank-1');
     },
     outputShapes(cfg, ins, ctx) {
       const x = ins[0];
@@ -513,12 +539,14 @@ export const REGISTRY: Record<string, LayerRule> = {
     },
   },
   RepeatVector: {
+    lint: (cfg, add) => void lintPos(cfg, 'n', add),
     outputShapes(cfg, ins, ctx) {
       needRank(ctx, ins[0], 2, 'a 2-D (batch, features)');
       return [[ins[0][0], cfg.n, ins[0][1]]];
     },
   },
   ZeroPadding1D: {
+    lint: (cfg, add) => lintPair(cfg, 'padding', add),
     outputShapes(cfg, ins, ctx) {
       needRank(ctx, ins[0], 3, 'a 3-D');
       const x = ins[0];
@@ -526,6 +554,7 @@ export const REGISTRY: Record<string, LayerRule> = {
     },
   },
   Cropping1D: {
+    lint: (cfg, add) => lintPair(cfg, 'cropping', add),
     outputShapes(cfg, ins, ctx) {
       needRank(ctx, ins[0], 3, 'a 3-D');
       const x = ins[0];
@@ -535,6 +564,7 @@ export const REGISTRY: Record<string, LayerRule> = {
     },
   },
   UpSampling1D: {
+    lint: (cfg, add) => void lintPos(cfg, 'size', add, 1),
     outputShapes(cfg, ins, ctx) {
       needRank(ctx, ins[0], 3, 'a 3-D');
       const x = ins[0];
@@ -547,6 +577,7 @@ export const REGISTRY: Record<string, LayerRule> = {
     lint(cfg, add) {
       if (cfg.data_format !== 'channels_last') add('data_format', cfg.data_format, 'channels_last');
       if (cfg.interpolation !== 'nearest') add('interpolation', cfg.interpolation, 'nearest');
+      lintPos(cfg, 'size', add, 2);
     },
     outputShapes(cfg, ins, ctx) {
       needRank(ctx, ins[0], 4, 'a 4-D');
@@ -632,8 +663,8 @@ export const REGISTRY: Record<string, LayerRule> = {
   Embedding: {
     inputDtype: 'int32',
     lint(cfg, add) {
-      if (!(Number.isInteger(cfg.input_dim) && cfg.input_dim > 0)) add('input_dim', cfg.input_dim, 'a positive integer');
-      if (!(Number.isInteger(cfg.output_dim) && cfg.output_dim > 0)) add('output_dim', cfg.output_dim, 'a positive integer');
+      lintPos(cfg, 'input_dim', add);
+      lintPos(cfg, 'output_dim', add);
       if (cfg.sparse) add('sparse', cfg.sparse, 'false');
     },
     outputShapes: (cfg, ins) => [[...ins[0], cfg.output_dim]],

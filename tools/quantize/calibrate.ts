@@ -139,7 +139,8 @@ export async function calibrate(
   const qparams = new Map<number, QParams>();
   for (const [id, r] of ranges) {
     if (!Number.isFinite(r.min) || !Number.isFinite(r.max)) {
-      throw new Error(`calibration produced a non-finite value in tensor '${graph.tensors[id]?.name}'`);
+      // float32 overflow in the float forward (absurd weights or inputs): a property of the input files
+      throw new UserError(`${graph.source.file}: calibration produced a non-finite value in tensor '${graph.tensors[id]?.name}' (weights or calibration inputs overflow float32)`, EXIT.BAD_INPUT);
     }
     r.min = Math.min(r.min, 0);
     r.max = Math.max(r.max, 0);

@@ -119,8 +119,9 @@ function quantRows(w: ArrayLike<number>, K: number, rows: number, sIn: number, m
   return { q, scales };
 }
 
-function qm(d: number): [number, number] {
-  const { mult, shift } = quantizeMultiplier(d);
+/** Offline multiplier of layer `layer`; a ratio no int32 multiplier can hold is a bad input file. */
+function qm(d: number, layer: string, what: string): [number, number] {
+  const { mult, shift } = qmOrThrow(d, layer, what);
   return [mult, shift];
 }
 
@@ -213,11 +214,11 @@ export function quantizeRnn(L: RnnFloatLayer, info: RecurrentInfo, inQ: QParams,
     for (let k = 0; k < D; k++) sum += wx.q[j * D + k];
     const b = L.inBias ? Math.round(L.inBias[j] / (sX * wx.scales[j])) : 0;
     bx[j] = (b - inQ.zeroPoint * sum) | 0;
-    [mx[j], sx[j]] = qm((sX * wx.scales[j]) / 2 ** preExp[j]);
+    [mx[j], sx[j]] = qm((sX * wx.scales[j]) / 2 ** preExp[j], L.name, 'input kernel');
     bh[j] = L.recBias ? Math.round(L.recBias[j] / (sH * wh.scales[j])) : 0;
-    [mh[j], sh[j]] = qm((sH * wh.scales[j]) / 2 ** preExp[j]);
+    [mh[j], sh[j]] = qm((sH * wh.scales[j]) / 2 ** preExp[j], L.name, 'recurrent kernel');
   }
-  const [outMult, outShift] = qm(sH / outQ.scale);
+  const [outMult, outShift] = qm(sH / outQ.scale, L.name, 'output');
   let flags = 0;
   if (L.returnSequences) flags |= RNN_FLAG.RETURN_SEQUENCES;
   if (L.goBackwards) flags |= RNN_FLAG.GO_BACKWARDS;
@@ -416,11 +417,16 @@ export interface RecurrentLowerCtx {
 
 const RNN_CELLS = new Set(['SimpleRNN', 'GRU', 'LSTM']);
 
+/** The one message for a requantisation ratio outside what an int32 multiplier with shift in [-31, 30] holds. */
+export function outOfRange(layer: string, what: string, d: number): string {
+  return `${layer}: weights out of the representable range: ${what} scale ratio ${d.toPrecision(4)} needs a multiplier shift outside [-31, 30] (check for absurd weights, e.g. |w| > 1e20, or a degenerate calibration)`;
+}
+
 function qmOrThrow(d: number, layer: string, what: string): { mult: number; shift: number } {
   try {
     return quantizeMultiplier(d);
   } catch {
-    throw new UserError(`layer '${layer}': ${what} scale ratio ${d} is out of the representable range; check the calibration data`, EXIT.UNSUPPORTED);
+    throw new UserError(outOfRange(`layer '${layer}'`, what, d), EXIT.BAD_INPUT);
   }
 }
 

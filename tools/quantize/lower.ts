@@ -29,7 +29,7 @@ import { consumers } from './prepare.ts';
 import { padInfo } from '../float/layers/conv.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
 import { pairs } from '../float/layers/reshape.ts';
-import { lowerRecurrent, maskSourceIds, type RecurrentLowerCtx } from './lower-rnn.ts';
+import { lowerRecurrent, maskSourceIds, outOfRange, type RecurrentLowerCtx } from './lower-rnn.ts';
 import { blockRows4 } from './reference-rnn.ts';
 
 export interface ConstRef {
@@ -278,7 +278,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
       const r = quantizeMultiplier(Math.abs(d));
       return neg ? { mult: -r.mult, shift: r.shift } : r;
     } catch {
-      throw new UserError(`layer '${n.name}' (${n.className}): ${what} scale ratio ${d} is out of the representable range; check the calibration data`, EXIT.UNSUPPORTED);
+      throw new UserError(outOfRange(`layer '${n.name}' (${n.className})`, what, d), EXIT.BAD_INPUT);
     }
   };
   const emit = (name: string, params: Record<string, ParamValue>, inputs: number[], outputs: number[], layer: string) => {

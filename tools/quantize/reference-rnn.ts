@@ -255,7 +255,7 @@ export function runRnnRef(
         const pos = seq ? (inOrder ? t : s) : 0;
         const o = (b * (seq ? steps : 1) + pos) * u;
         for (let k = 0; k < u; k++) {
-          const y = q.outZp + mbqm(H[k], q.outMult, q.outShift);
+          const y = (q.outZp + mbqm(H[k], q.outMult, q.outShift)) | 0; // int32 add, as the runtime
           out[o + k] = y > 127 ? 127 : y < -128 ? -128 : y;
         }
       }

@@ -68,7 +68,7 @@ export function refDense(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
   const y = new Int8Array(rows * outDim);
   for (let i = 0; i < acc.length; i++) {
     const o = i % outDim;
-    y[i] = applyLut(clamp(mbqm(acc[i], m[o], s[o]) + zpOut, actMin, actMax), consts, lut);
+    y[i] = applyLut(clamp((mbqm(acc[i], m[o], s[o]) + zpOut) | 0, actMin, actMax), consts, lut);
   }
   return y;
 }
@@ -120,7 +120,7 @@ function requantPerChannel(p: P, acc: Int32Array, outC: number, consts: Uint8Arr
   const y = new Int8Array(acc.length);
   for (let i = 0; i < acc.length; i++) {
     const o = i % outC;
-    y[i] = applyLut(clamp(mbqm(acc[i], m[o], s[o]) + q.zpOut, q.actMin, q.actMax), consts, q.lut);
+    y[i] = applyLut(clamp((mbqm(acc[i], m[o], s[o]) + q.zpOut) | 0, q.actMin, q.actMax), consts, q.lut);
   }
   return y;
 }
@@ -169,7 +169,7 @@ export function refAddN(p: P, inputs: Int8Array[]): Int8Array {
   for (let i = 0; i < count; i++) {
     let s = 0;
     gs.forEach((g, k) => (s = (s + mbqm(((inputs[k][i] - g.zp) << leftShift) | 0, g.mult, g.shift)) | 0));
-    y[i] = clamp(mbqm(s, outMult, outShift) + zpOut, actMin, actMax);
+    y[i] = clamp((mbqm(s, outMult, outShift) + zpOut) | 0, actMin, actMax);
   }
   return y;
 }
@@ -177,7 +177,7 @@ export function refAddN(p: P, inputs: Int8Array[]): Int8Array {
 export function refMul(p: P, a: Int8Array, b: Int8Array): Int8Array {
   const { count, zpA, zpB, zpOut, mult, shift, actMin, actMax } = p as Record<string, number>;
   const y = new Int8Array(count);
-  for (let i = 0; i < count; i++) y[i] = clamp(zpOut + mbqm((a[i] - zpA) * (b[i] - zpB), mult, shift), actMin, actMax);
+  for (let i = 0; i < count; i++) y[i] = clamp((zpOut + mbqm((a[i] - zpA) * (b[i] - zpB), mult, shift)) | 0, actMin, actMax);
   return y;
 }
 
@@ -186,7 +186,7 @@ export function refMaxMin(p: P, inputs: Int8Array[]): Int8Array {
   const gs = groupsOf(p);
   const y = new Int8Array(count);
   for (let i = 0; i < count; i++) {
-    const r = gs.map((g, k) => zpOut + mbqm(inputs[k][i] - g.zp, g.mult, g.shift));
+    const r = gs.map((g, k) => (zpOut + mbqm(inputs[k][i] - g.zp, g.mult, g.shift)) | 0);
     y[i] = clamp(isMin ? Math.min(...r) : Math.max(...r), actMin, actMax);
   }
   return y;
@@ -200,7 +200,7 @@ export function refConcat(p: P, inputs: Int8Array[]): Int8Array {
     gs.forEach((g, k) => {
       for (let j = 0; j < g.inner; j++) {
         const x = inputs[k][o * g.inner + j];
-        out.push(g.identity ? x : clamp(zpOut + mbqm(x - g.zp, g.mult, g.shift), -128, 127));
+        out.push(g.identity ? x : clamp((zpOut + mbqm(x - g.zp, g.mult, g.shift)) | 0, -128, 127));
       }
     });
   return Int8Array.from(out);
@@ -238,7 +238,7 @@ export function refPrelu(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
   for (let i = 0; i < count; i++) {
     const v = x[i] - zpIn;
     const r = v >= 0 ? mbqm(v, posMult, posShift) : mbqm(v * a[i % channels], negMult, negShift);
-    y[i] = clamp(zpOut + r, -128, 127);
+    y[i] = clamp((zpOut + r) | 0, -128, 127); // int32 add (wraps), as the runtime and TFLite
   }
   return y;
 }
@@ -285,7 +285,7 @@ export function refGather(p: P, ids: Int32Array, consts: Uint8Array): Int8Array 
 export function refRequant<T extends Int8Array | Int16Array>(p: P, x: Int8Array | Int16Array, outType: 'int8' | 'int16'): T {
   const { count, zpIn, zpOut, mult, shift, outMin, outMax } = p as Record<string, number>;
   const y = outType === 'int8' ? new Int8Array(count) : new Int16Array(count);
-  for (let i = 0; i < count; i++) y[i] = clamp(zpOut + mbqm(x[i] - zpIn, mult, shift), outMin, outMax);
+  for (let i = 0; i < count; i++) y[i] = clamp((zpOut + mbqm(x[i] - zpIn, mult, shift)) | 0, outMin, outMax);
   return y as T;
 }
 

@@ -14,21 +14,52 @@ import { badFile, UserError } from '../errors.ts';
 const require = createRequire(import.meta.url);
 const nodeFs = require('fs') as typeof import('fs');
 
-/** Refuse any single dataset with more elements than this (2^28 = 1 GiB of float32). */
-export const MAX_DATASET_ELEMENTS = 2 ** 28;
-/** Refuse models whose weights together exceed this many elements. */
-export const MAX_TOTAL_ELEMENTS = 2 ** 28;
+/**
+ * Refuse any single weight array with more elements than this (2^24 = 64 MiB of float32).
+ * Microcontroller models are KiBs to a few MiB; the cap is checked from metadata, before reading.
+ */
+export const MAX_DATASET_ELEMENTS = 2 ** 24;
+/** Refuse models whose weights together exceed this many elements (2^26 = 256 MiB of float32), also before reading. */
+export const MAX_TOTAL_ELEMENTS = 2 ** 26;
 /** Guard for recursive group walks (HDF5 hard links can form cycles). */
 export const MAX_GROUP_DEPTH = 32;
 
 let h5mod: any = null;
+let h5ns: any = null; // the module namespace: `Module` (the emscripten instance) is a named export
 async function h5(): Promise<any> {
   if (!h5mod) {
     const m = await import('h5wasm/node');
     await m.default.ready;
+    h5ns = m;
     h5mod = m.default;
   }
   return h5mod;
+}
+
+/**
+ * Cap on h5wasm's linear memory while a file is read (its build allows 2 GiB and the memory is
+ * internal, so there is no option for it). A corrupt variable-length attribute can make libhdf5
+ * allocate 1.5-2.5 GiB before it notices; with the cap its malloc fails instead and libhdf5
+ * reports an error. Weights are at most MAX_TOTAL_ELEMENTS float32 (256 MiB), read one dataset
+ * at a time (a float64 dataset of MAX_DATASET_ELEMENTS: 128 MiB), so 512 MiB leaves ample room.
+ */
+export const MAX_H5_HEAP_BYTES = 512 * 2 ** 20;
+
+/** Run `fn` with growth of h5wasm's memory beyond MAX_H5_HEAP_BYTES refused (other wasm memories untouched). */
+function withHeapCap<T>(fn: () => T): T {
+  const proto = WebAssembly.Memory.prototype;
+  const orig = proto.grow;
+  const h5buffer = () => h5ns?.Module?.HEAPU8?.buffer;
+  proto.grow = function (this: WebAssembly.Memory, delta: number): number {
+    // emscripten's growMemory catches this and makes malloc return NULL
+    if (this.buffer === h5buffer() && this.buffer.byteLength + delta * 65536 > MAX_H5_HEAP_BYTES) throw new RangeError('h5wasm heap cap reached');
+    return orig.call(this, delta);
+  };
+  try {
+    return fn();
+  } finally {
+    proto.grow = orig;
+  }
 }
 
 /** Preload h5wasm (first load takes ~200 ms). */
@@ -139,7 +170,7 @@ export async function withH5<T>(path: string, displayName: string, fn: (h: H5Han
   const lib = await h5();
   const abs = resolve(path);
   if (!existsSync(abs)) throw badFile(displayName, 'no such file');
-  return captureStderr(() => {
+  return withHeapCap(() => captureStderr(() => {
     let f: any = null;
     try {
       try {
@@ -167,7 +198,7 @@ export async function withH5<T>(path: string, displayName: string, fn: (h: H5Han
         }
       }
     }
-  });
+  }));
 }
 
 export function isGroup(e: any): boolean {
@@ -245,6 +276,8 @@ export interface ReadFloatOptions {
   /** For messages: "layer 'dense' weight 'kernel'". */
   what: string;
   file: string;
+  /** Running element count of the model's weights: checked against MAX_TOTAL_ELEMENTS and updated before reading. */
+  budget?: { total: number };
 }
 
 /**
@@ -267,7 +300,13 @@ export function readFloatDataset(ds: any, o: ReadFloatOptions): { shape: number[
     n *= d;
   }
   if (n > MAX_DATASET_ELEMENTS) {
-    throw badFile(o.file, `${o.what} has ${n} elements (shape [${shape.join(',')}]); refusing more than ${MAX_DATASET_ELEMENTS}`);
+    throw badFile(o.file, `${o.what} has ${n} elements (shape [${shape.join(',')}]); refusing more than ${MAX_DATASET_ELEMENTS} (MAX_DATASET_ELEMENTS) per weight`);
+  }
+  if (o.budget) {
+    if (o.budget.total + n > MAX_TOTAL_ELEMENTS) {
+      throw badFile(o.file, `${o.what} (${n} elements) brings the weights to ${o.budget.total + n} elements; refusing more than ${MAX_TOTAL_ELEMENTS} (MAX_TOTAL_ELEMENTS) in total`);
+    }
+    o.budget.total += n;
   }
   const v = ds.value;
   let data: Float32Array;

@@ -5,7 +5,7 @@
  */
 import { badFile, EXIT, UserError } from '../errors.ts';
 import { checkHasLayerGraph, dialectFromVersion, parseJson } from './config.ts';
-import { child, isDataset, isGroup, readFloatDataset, strAttr, strListAttr, withH5, MAX_TOTAL_ELEMENTS } from './h5.ts';
+import { child, isDataset, isGroup, readFloatDataset, strAttr, strListAttr, withH5 } from './h5.ts';
 import { readKeras3Layers } from './keras3.ts';
 import type { RawModel, RawWeight } from './types.ts';
 
@@ -29,7 +29,7 @@ function readLayerNamesGroup(file: string, g: any, where: string): Map<string, R
   }
   if (!layerNames) throw badFile(file, `${where} has no layer_names attribute`);
   const out = new Map<string, RawWeight[]>();
-  let total = 0;
+  const budget = { total: 0 };
   for (const ln of layerNames) {
     const lg = child(g, ln);
     if (!isGroup(lg)) throw badFile(file, `layer '${ln}' is listed in layer_names but has no weight group`);
@@ -46,9 +46,7 @@ function readLayerNamesGroup(file: string, g: any, where: string): Map<string, R
       const what = `layer '${ln}' weight '${name}'`;
       const ds = child(lg, wn);
       if (!isDataset(ds)) throw badFile(file, `${what} is listed in weight_names but its dataset '${wn}' is missing`);
-      const { shape, data } = readFloatDataset(ds, { file, what });
-      total += data.length;
-      if (total > MAX_TOTAL_ELEMENTS) throw badFile(file, `weights total more than ${MAX_TOTAL_ELEMENTS} elements; refusing`);
+      const { shape, data } = readFloatDataset(ds, { file, what, budget }); // checks budget.total + n before reading
       ws.push({ name, shape, data });
     }
     if (ws.length) out.set(ln, ws);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { badFile } from '../errors.ts';
 import { checkHasLayerGraph, layerList, layerName, parseJson, toSnakeCase } from './config.ts';
-import { child, isDataset, isGroup, readFloatDataset, strAttr, withH5, MAX_GROUP_DEPTH, MAX_TOTAL_ELEMENTS } from './h5.ts';
+import { child, isDataset, isGroup, readFloatDataset, strAttr, withH5, MAX_GROUP_DEPTH } from './h5.ts';
 import { unzipSafe } from './zip.ts';
 import type { RawModel, RawWeight } from './types.ts';
 
@@ -69,9 +69,7 @@ function collectGroup(file: string, g: any, prefix: string, layer: string, cfg: 
         const ds = child(vg, String(i));
         const what = `layer '${layer}' weight '${name}'`;
         if (!isDataset(ds)) throw badFile(file, `${what} is not a dataset`);
-        const { shape, data } = readFloatDataset(ds, { file, what });
-        budget.total += data.length;
-        if (budget.total > MAX_TOTAL_ELEMENTS) throw badFile(file, `weights total more than ${MAX_TOTAL_ELEMENTS} elements; refusing`);
+        const { shape, data } = readFloatDataset(ds, { file, what, budget }); // checks budget.total + n before reading
         out.push({ name, shape, data });
       }
     }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { badFile, EXIT, UserError } from '../errors.ts';
 import { checkHasLayerGraph, dialectFromVersion, nestedNameMap } from './config.ts';
-import { MAX_TOTAL_ELEMENTS } from './h5.ts';
+import { MAX_DATASET_ELEMENTS, MAX_TOTAL_ELEMENTS } from './h5.ts';
 import type { RawModel, RawWeight } from './types.ts';
 
 const MAX_SHARD_TOTAL = 1024 * 1024 * 1024;
@@ -84,7 +84,8 @@ export function readTfjs(file: string, path: string, j: any): RawModel {
       if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw badFile(file, `weight '${wname}' has an invalid shape ${JSON.stringify(spec?.shape)}`);
       const n = shape.reduce((a, b) => a * b, 1);
       totalElems += n;
-      if (n > MAX_TOTAL_ELEMENTS || totalElems > MAX_TOTAL_ELEMENTS) throw badFile(file, `weight '${wname}' has ${n} elements; refusing more than ${MAX_TOTAL_ELEMENTS} in total`);
+      if (n > MAX_DATASET_ELEMENTS) throw badFile(file, `weight '${wname}' has ${n} elements; refusing more than ${MAX_DATASET_ELEMENTS} (MAX_DATASET_ELEMENTS) per weight`);
+      if (totalElems > MAX_TOTAL_ELEMENTS) throw badFile(file, `weight '${wname}' brings the weights to ${totalElems} elements; refusing more than ${MAX_TOTAL_ELEMENTS} (MAX_TOTAL_ELEMENTS) in total`);
       const q = spec.quantization;
       const data = new Float32Array(n);
       const need = (bytes: number) => {
