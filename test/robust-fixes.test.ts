@@ -11,7 +11,7 @@ import type { RawModel, RawWeight } from '../tools/readers/types.ts';
 import { convertGraph } from '../tools/quantize/pipeline.ts';
 import { MAX_DATASET_ELEMENTS, MAX_H5_HEAP_BYTES, MAX_TOTAL_ELEMENTS } from '../tools/readers/h5.ts';
 import { parseBlob, BlobError } from '../tools/blob/parse.ts';
-import { BlobBuilder } from '../tools/blob/writer.ts';
+import { BlobBuilder, type OpParamsIn } from '../tools/blob/writer.ts';
 import { DTYPE, ERR, STORAGE } from '../tools/blob/spec.ts';
 import { runBlobReference } from '../tools/quantize/reference.ts';
 import { DeviceSim } from '../firmware-host/node/host.ts';
@@ -288,7 +288,7 @@ describe('R8: multipliers outside {0} U [2^30, 2^31) are refused by kw_init and 
   });
 
   /** A one-op blob built WITHOUT the builder's own parseBlob check (so invalid params get through). */
-  function blobOf(op: string, params: (b: BlobBuilder, tin: number, tout: number) => Record<string, unknown>): Uint8Array {
+  function blobOf(op: string, params: (b: BlobBuilder, tin: number, tout: number) => OpParamsIn): Uint8Array {
     const b = new BlobBuilder();
     const tin = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 0, bytes: 4 });
     const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 4 });

@@ -7,17 +7,9 @@ import { DTYPE, STORAGE } from '../../tools/blob/spec.ts';
 
 export type Rng = () => number;
 
-/** mulberry32 */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the converter's own deterministic PRNG. */
+import { rng } from '../../tools/quantize/calibrate.ts';
+export { rng };
 
 export const rint = (r: Rng, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 export const pick = <T>(r: Rng, xs: T[]): T => xs[Math.floor(r() * xs.length)];

@@ -25,17 +25,9 @@ export async function saveTfjsFiles(model: tf.LayersModel, dir: string): Promise
   return join(dir, 'model.json');
 }
 
-/** mulberry32 */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the converter's own deterministic PRNG. */
+import { rng } from '../../tools/quantize/calibrate.ts';
+export { rng };
 
 export function gauss(r: () => number): number {
   const u = Math.max(r(), 1e-12);

@@ -13,11 +13,10 @@
  * then runs on the model with its original time dimension (whole sequences); calibration files
  * are [N, T, ...] sequences of that length (any length when the model's time dimension is free).
  */
-import { Command, CommanderError } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { resolve, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runMain } from './run-main.ts';
+import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import type { FloatTensor, Graph } from '../graph/ir.ts';
 import { readModel } from '../readers/index.ts';
@@ -167,7 +166,7 @@ function collect(v: string, prev: string[]): string[] {
 
 export async function main(argv: string[]) {
   await runMain(async () => {
-    const program = new Command('convert')
+    const program = cliCommand('convert')
       .description('Convert a Keras/tfjs model to a fixed-point blob for the wasm runtime')
       .argument('<model>', 'model file (.h5, .keras, tfjs model.json, or weights .h5 with --config)')
       .option('--config <file>', 'architecture JSON (for weights-only .h5)')
@@ -177,20 +176,8 @@ export async function main(argv: string[]) {
       .option('--report <file>', 'write a JSON report')
       .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
       .option('--stream', 'streaming recurrent model: every recurrent layer keeps its state between invokes (needs --stream-steps)')
-      .option('--stream-steps <k>', 'time steps per invoke with --stream (the model input\'s time dimension becomes K)')
-      .exitOverride()
-      .configureOutput({
-        writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n'),
-      });
-    try {
-      program.parse(argv, { from: 'user' });
-    } catch (e) {
-      if (e instanceof CommanderError) {
-        if (e.exitCode === 0) return EXIT.OK;
-        return EXIT.USAGE;
-      }
-      throw e;
-    }
+      .option('--stream-steps <k>', 'time steps per invoke with --stream (the model input\'s time dimension becomes K)');
+    program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
     let batch: number | undefined;

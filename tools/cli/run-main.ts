@@ -1,4 +1,15 @@
+import { Command } from 'commander';
 import { UserError, EXIT } from '../errors.ts';
+
+/**
+ * A commander program set up the project's way: parse errors throw (runMain turns them into
+ * exit code 2, or 0 for --help/--version) and commander's own message is printed as one line.
+ */
+export function cliCommand(name: string): Command {
+  return new Command(name)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n') });
+}
 
 /**
  * Runs a CLI body and turns its outcome into an exit code: UserError -> its one-line message

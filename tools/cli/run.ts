@@ -13,9 +13,8 @@
  * stream. `--reset-each` zeroes the state before every invocation instead (independent
  * sequences). For blobs without state the option changes nothing.
  */
-import { Command, CommanderError } from 'commander';
 import { readFileSync, existsSync } from 'node:fs';
-import { runMain } from './run-main.ts';
+import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT, badFile } from '../errors.ts';
 import { readArray, npyBytes } from '../readers/npy.ts';
 import { parseBlob } from '../blob/parse.ts';
@@ -106,22 +105,13 @@ export async function runBlob(
 
 export async function main(argv: string[]) {
   await runMain(async () => {
-    const program = new Command('run')
+    const program = cliCommand('run')
       .description('Run a converted blob on .npy inputs in the Node device simulation')
       .argument('<blob>', 'blob written by convert')
       .requiredOption('--input <file>', 'input samples .npy [N, ...] (repeat once per model input, in order)', collect)
       .requiredOption('-o, --output <file>', 'output .npy (OUT.0.npy, OUT.1.npy, ... for several outputs)')
-      .option('--reset-each', 'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)')
-      .exitOverride()
-      .configureOutput({
-        writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n'),
-      });
-    try {
-      program.parse(argv, { from: 'user' });
-    } catch (e) {
-      if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-      throw e;
-    }
+      .option('--reset-each', 'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)');
+    program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
     if (!existsSync(file)) throw badFile(file, 'no such file');

@@ -2,8 +2,8 @@
  * `npx ./tools/summary MODEL [--config CONFIG.json] [--json]`: what Keras's model.summary()
  * prints (plus MACs), from any supported model file.
  */
-import { Command } from 'commander';
-import { runMain } from './run-main.ts';
+
+import { runMain, cliCommand } from './run-main.ts';
 import { buildGraph } from '../graph/build.ts';
 import { summaryText, summaryJson } from '../graph/summary-format.ts';
 import type { RawModel } from '../readers/types.ts';
@@ -17,13 +17,11 @@ async function defaultReader(): Promise<ReadModel> {
 
 /** Runs the command and returns the text it prints (for tests); throws UserError. */
 export async function summaryCommand(argv: string[], reader?: ReadModel): Promise<string> {
-  const program = new Command('summary')
+  const program = cliCommand('summary')
     .description("Print a Keras model's layers, output shapes, parameter counts and MACs (like model.summary())")
     .argument('<model>', 'model file: .keras, .h5 (full model or weights-only with --config), tfjs model.json')
     .option('--config <file>', 'architecture JSON (model.to_json()) for a weights-only .h5')
-    .option('--json', 'print JSON instead of the table')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .option('--json', 'print JSON instead of the table');
   program.parse(argv, { from: 'user' });
   const file = program.args[0];
   const opts = program.opts<{ config?: string; json?: boolean }>();

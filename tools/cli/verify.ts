@@ -14,8 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
-import { runMain } from './run-main.ts';
+
+import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { parseBlob, BlobError, type ParsedBlob } from '../blob/parse.ts';
 import { ABI_VERSION, DTYPE, ERR, ERR_TEXT, FLAG, OPS, STORAGE } from '../blob/spec.ts';
@@ -518,7 +518,7 @@ function collect(v: string, prev: string[] = []) {
 
 export async function main(argv: string[]) {
   await runMain(async () => {
-    const cmd = new Command('verify')
+    const cmd = cliCommand('verify')
       .description('check a model blob before flashing (exit 0 pass, 5 failed, 2 usage, 3 unreadable blob)')
       .argument('[blob]', 'model blob written by convert')
       .option('--runtime <file>', 'runtime .wasm to check against (default build/runtime.wasm)')
@@ -538,9 +538,7 @@ export async function main(argv: string[]) {
       .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1})`)
       .option('--min-cosine <c>', `fail below this cosine similarity (default ${DEFAULT_THRESHOLDS.minCosine})`)
       .option('--list-boards', 'print the board profiles and exit')
-      .option('--json', 'print the result as JSON')
-      .exitOverride()
-      .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+      .option('--json', 'print the result as JSON');
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
     if (o.listBoards) {

@@ -7,8 +7,8 @@
  */
 import { readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { Command } from 'commander';
-import { runMain } from './run-main.ts';
+
+import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { toCHeader, wasmToCHeader, checkCName, cNameFromFile } from '../blob/c-header.ts';
 import { readRuntimeInfo } from '../blob/runtime-info.ts';
@@ -28,14 +28,12 @@ export function writeAtomic(file: string, text: string | Uint8Array) {
 
 export async function main(argv: string[]) {
   await runMain(async () => {
-    const cmd = new Command('wasm2h')
+    const cmd = cliCommand('wasm2h')
       .argument('<input>', 'runtime .wasm (or a model blob)')
       .requiredOption('-o, --output <file>', 'C header to write')
       .option('--name <ident>', 'C array name (default: from the file name)')
       .option('--alignment <bytes>', 'array alignment', '16')
-      .option('--no-constants', 'only the array and its length')
-      .exitOverride()
-      .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+      .option('--no-constants', 'only the array and its length');
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
     const input = cmd.args[0];
