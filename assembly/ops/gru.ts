@@ -7,8 +7,8 @@ import {
   P_GRU_OUT_MULT, P_GRU_OUT_SHIFT, P_GRU_OUT_ZP, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
 } from '../abi.gen';
 import {
-  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, matRowsI8, matRowsI16,
-  applyAct, sat16, rsr, rsr64, writeOut, timeIndex, outPos, RF_RESET_AFTER,
+  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES, zeroBytes,
+  applyAct, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -22,7 +22,7 @@ export function prepare(): void {
 
 function checkGru(P: usize): i32 {
   const u = prm(P, P_GRU_UNITS);
-  let e = checkCommon(P, P_GRU_SCRATCH, 3, 4 * u);
+  let e = checkCommon(P, P_GRU_SCRATCH, 3, 4 * u + 18 * u);
   if (e != ERR_OK) return e;
   if (!cOk(prm(P, P_GRU_WH_ZR), <i64>(2 * u) * <i64>u, 1)) return ERR_BAD_CONST;
   if (!cOk(prm(P, P_GRU_WH_H), <i64>u * <i64>u, 1)) return ERR_BAD_CONST;
@@ -58,11 +58,14 @@ export function evalOp(P: usize): i32 {
   const mh = consts + <usize>prm(P, P_GRU_MH);
   const sh = consts + <usize>prm(P, P_GRU_SH);
   const rk = prm(P, P_GRU_REC_KIND);
-  const rt: usize = rk == 2 ? consts + <usize>prm(P, P_GRU_REC_TABLE) : 0;
+  const rt = tableMid(rk, consts, prm(P, P_GRU_REC_TABLE));
   const ak = prm(P, P_GRU_ACT_KIND);
-  const at: usize = ak == 2 ? consts + <usize>prm(P, P_GRU_ACT_TABLE) : 0;
+  const at = tableMid(ak, consts, prm(P, P_GRU_ACT_TABLE));
   const gs = prm(P, P_GRU_GATE_SHIFT);
   const one: i64 = <i64>1 << <i64>gs;
+  const hg = half(gs);
+  const hg64 = <i64>hg;
+  const gs64 = <i64>gs;
   const om = prm(P, P_GRU_OUT_MULT);
   const os = prm(P, P_GRU_OUT_SHIFT);
   const oz = prm(P, P_GRU_OUT_ZP);
@@ -72,39 +75,43 @@ export function evalOp(P: usize): i32 {
   const uw = <usize>u << 2;
   const S2 = S + 2 * uw; // candidate pre-activation rows
   const S3 = S + 3 * uw; // reset_after: recurrent candidate part; else r*h as int16
-  const o2 = <usize>(2 * u) << 2; // row offset of the candidate rows in bh/mh/sh
+  const rec = S + 4 * uw; // requantisation records of the 3u recurrent rows
+  const Px = rec + <usize>(3 * u) * REC_BYTES; // int16 input parts [steps][3u]
+  rowConsts(mh, sh, 3 * u, rec);
+  if (resetAfter) zeroBytes(S2, u << 1);
+  const pb = <usize>(3 * u) << 1;
+  const o2 = <usize>(2 * u) << 2; // row offset of the candidate rows in bh
+  const rc2 = rec + <usize>(2 * u) * REC_BYTES;
   for (let b = 0; b < batch; b++) {
     const hb = h + (<usize>(b * u) << 1);
+    inputRows(x + <usize>(b * steps) * <usize>D, steps, D, wx, 3 * u, bx, mx, sx, Px);
     for (let s = 0; s < steps; s++) {
       const t = timeIndex(flags, steps, s);
       const bt = b * steps + t;
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
-        matRowsI8(x + <usize>bt * <usize>D, D, wx, 3 * u, bx, mx, sx, S, false);
-        matRowsI16(hb, u, whZR, 2 * u, bh, mh, sh, S, true);
-        for (let k = 0; k < 2 * u; k++) {
-          const pk = S + (<usize>k << 2);
-          store<i32>(pk, applyAct(rk, rt, load<i32>(pk)));
-        }
+        const pt = Px + <usize>t * pb;
+        const pc = pt + (<usize>(2 * u) << 1); // candidate input parts
+        matRowsI16(hb, u, whZR, 2 * u, bh, rec, S, pt);
         if (resetAfter) {
-          matRowsI16(hb, u, whH, u, bh + o2, mh + o2, sh + o2, S3, false);
-          for (let k = 0; k < u; k++) {
-            const kw = <usize>k << 2;
-            const r = load<i32>(S + uw + kw);
-            store<i32>(S2 + kw, sat16(load<i32>(S2 + kw) + sat16(rsr(r * load<i32>(S3 + kw), gs))));
-          }
+          matRowsI16(hb, u, whH, u, bh + o2, rc2, S3, S2); // S2: zeros (unused with reset_after)
         } else {
           for (let k = 0; k < u; k++) {
-            const r = load<i32>(S + uw + (<usize>k << 2));
-            store<i16>(S3 + (<usize>k << 1), <i16>sat16(rsr(r * <i32>load<i16>(hb + (<usize>k << 1)), gs)));
+            const r = applyAct(rk, rt, load<i32>(S + uw + (<usize>k << 2)));
+            store<i16>(S3 + (<usize>k << 1), <i16>sat16((r * <i32>load<i16>(hb + (<usize>k << 1)) + hg) >> gs));
           }
-          matRowsI16(S3, u, whH, u, bh + o2, mh + o2, sh + o2, S2, true);
+          matRowsI16(S3, u, whH, u, bh + o2, rc2, S2, pc);
         }
         for (let k = 0; k < u; k++) {
           const kw = <usize>k << 2;
           const hk = hb + (<usize>k << 1);
-          const z = <i64>load<i32>(S + kw);
-          const nv = <i64>applyAct(ak, at, load<i32>(S2 + kw));
-          const v = rsr64(z * <i64>load<i16>(hk) + (one - z) * nv, gs);
+          let pre: i32;
+          if (resetAfter) {
+            const r = applyAct(rk, rt, load<i32>(S + uw + kw));
+            pre = sat16(<i32>load<i16>(pc + (<usize>k << 1)) + sat16((r * load<i32>(S3 + kw) + hg) >> gs));
+          } else pre = load<i32>(S2 + kw);
+          const z = <i64>applyAct(rk, rt, load<i32>(S + kw));
+          const nv = <i64>applyAct(ak, at, pre);
+          const v = (z * <i64>load<i16>(hk) + (one - z) * nv + hg64) >> gs64;
           store<i16>(hk, <i16>(v > 32767 ? 32767 : v < -32768 ? -32768 : <i32>v));
         }
       }

@@ -8,8 +8,8 @@ import {
   P_LSTM_OUT_SHIFT, P_LSTM_OUT_ZP, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
 } from '../abi.gen';
 import {
-  prm, tOk, tIsState, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, matRowsI8,
-  matRowsI16, applyAct, tableLookup, sat16, rsr, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
+  prm, tOk, tIsState, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows,
+  matRowsI16, rowConsts, REC_BYTES, applyAct, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -23,7 +23,7 @@ export function prepare(): void {
 
 function checkLstm(P: usize): i32 {
   const u = prm(P, P_LSTM_UNITS);
-  let e = checkCommon(P, P_LSTM_SCRATCH, 4, 4 * u);
+  let e = checkCommon(P, P_LSTM_SCRATCH, 4, 4 * u + 24 * u);
   if (e != ERR_OK) return e;
   const flags = prm(P, P_LSTM_FLAGS);
   if ((flags & RF_RESET_AFTER) != 0) return ERR_BAD_PARAMS;
@@ -69,13 +69,18 @@ export function evalOp(P: usize): i32 {
   const mh = consts + <usize>prm(P, P_LSTM_MH);
   const sh = consts + <usize>prm(P, P_LSTM_SH);
   const rk = prm(P, P_LSTM_REC_KIND);
-  const rt: usize = rk == 2 ? consts + <usize>prm(P, P_LSTM_REC_TABLE) : 0;
+  const rt = tableMid(rk, consts, prm(P, P_LSTM_REC_TABLE));
   const ak = prm(P, P_LSTM_ACT_KIND);
-  const at: usize = ak == 2 ? consts + <usize>prm(P, P_LSTM_ACT_TABLE) : 0;
+  const at = tableMid(ak, consts, prm(P, P_LSTM_ACT_TABLE));
   const cellShift = prm(P, P_LSTM_CELL_SHIFT);
   const fcS = prm(P, P_LSTM_FC_SHIFT);
   const igS = prm(P, P_LSTM_IG_SHIFT);
   const ohS = prm(P, P_LSTM_OH_SHIFT);
+  const fcH = half(fcS), igH = half(igS), ohH = half(ohS);
+  // act(c) input: c << cl (cellShift >= 0) or rsr(c, cr) (cellShift < 0), one expression
+  const cl = cellShift > 0 ? cellShift : 0;
+  const cr = cl - cellShift;
+  const crH = half(cr);
   const om = prm(P, P_LSTM_OUT_MULT);
   const os = prm(P, P_LSTM_OUT_SHIFT);
   const oz = prm(P, P_LSTM_OUT_ZP);
@@ -83,15 +88,19 @@ export function evalOp(P: usize): i32 {
   maybeZero(flags, h, batch * u * 2);
   maybeZero(flags, c, batch * u * 2);
   const uw = <usize>u << 2;
+  const rec = S + 4 * uw; // requantisation records of the 4u recurrent rows
+  const Px = rec + <usize>rows * REC_BYTES; // int16 input parts [steps][4u]
+  rowConsts(mh, sh, rows, rec);
+  const pb = <usize>rows << 1;
   for (let b = 0; b < batch; b++) {
     const hb = h + (<usize>(b * u) << 1);
     const cb = c + (<usize>(b * u) << 1);
+    inputRows(x + <usize>(b * steps) * <usize>D, steps, D, wx, rows, bx, mx, sx, Px);
     for (let s = 0; s < steps; s++) {
       const t = timeIndex(flags, steps, s);
       const bt = b * steps + t;
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
-        matRowsI8(x + <usize>bt * <usize>D, D, wx, rows, bx, mx, sx, S, false);
-        matRowsI16(hb, u, wh, rows, bh, mh, sh, S, true);
+        matRowsI16(hb, u, wh, rows, bh, rec, S, Px + <usize>t * pb);
         for (let k = 0; k < u; k++) {
           const pk = S + (<usize>k << 2);
           const i = applyAct(rk, rt, load<i32>(pk));
@@ -99,14 +108,14 @@ export function evalOp(P: usize): i32 {
           const g = applyAct(ak, at, load<i32>(pk + 2 * uw));
           const o = applyAct(rk, rt, load<i32>(pk + 3 * uw));
           const ck = cb + (<usize>k << 1);
-          const cv = sat16(rsr(f * <i32>load<i16>(ck), fcS) + rsr(i * g, igS));
+          const cv = sat16(((f * <i32>load<i16>(ck) + fcH) >> fcS) + ((i * g + igH) >> igS));
           store<i16>(ck, <i16>cv);
           let a: i32;
           if (ak == 2) {
-            const cin = cellShift >= 0 ? sat16(cv << cellShift) : sat16(rsr(cv, -cellShift));
+            const cin = sat16(((cv << cl) + crH) >> cr);
             a = tableLookup(at, cin);
           } else a = ak == 1 ? (cv < 0 ? 0 : cv) : cv;
-          store<i16>(hb + (<usize>k << 1), <i16>sat16(rsr(o * a, ohS)));
+          store<i16>(hb + (<usize>k << 1), <i16>sat16((o * a + ohH) >> ohS));
         }
       }
       const pos = outPos(flags, steps, s, t);

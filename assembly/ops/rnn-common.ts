@@ -30,15 +30,31 @@ export function rsr64(v: i64, s: i32): i64 {
   return s == 0 ? v : (v + (<i64>1 << <i64>(s - 1))) >> <i64>s;
 }
 
-/** interpolated table: int16 Q3.12 in, Q0.15 out; table = 257 int16 */
+/**
+ * interpolated table: int16 Q3.12 in, Q0.15 out; table = 257 int16, passed as its middle
+ * tb = table + 256 bytes (tableMid): entry (v + 32768) >> 8 = (v >> 8) + 128, fraction v & 255
+ */
 // @ts-ignore: decorator
 @inline
-export function tableLookup(table: usize, v: i32): i32 {
-  const u = v + 32768;
-  const p = table + (<usize>(u >> 8) << 1);
+export function tableLookup(tb: usize, v: i32): i32 {
+  const p = tb + (<usize>(v >> 8) << 1);
   const a = <i32>load<i16>(p);
   const b = <i32>load<i16>(p, 2);
-  return a + (((b - a) * (u & 255) + 128) >> 8);
+  return a + (((b - a) * (v & 255) + 128) >> 8);
+}
+
+/** table middle pointer for tableLookup (0 unless kind is 2) */
+// @ts-ignore: decorator
+@inline
+export function tableMid(kind: i32, consts: usize, off: i32): usize {
+  return kind == 2 ? consts + <usize>off + 256 : 0;
+}
+
+/** rounding term of rsr by s: 0 for s = 0, else 2^(s-1); rsr(v, s) = (v + half(s)) >> s */
+// @ts-ignore: decorator
+@inline
+export function half(s: i32): i32 {
+  return s == 0 ? 0 : 1 << (s - 1);
 }
 
 /** activation: kind 0 linear, 1 relu, 2 table */
@@ -50,28 +66,63 @@ export function applyAct(kind: i32, table: usize, v: i32): i32 {
   return v;
 }
 
-/** store v, or sat16(old + v) when acc */
-// @ts-ignore: decorator
-@inline
-function put(p: usize, v: i32, acc: bool): void {
-  store<i32>(p, acc ? sat16(load<i32>(p) + v) : v);
-}
-
 /**
- * (acc: out[j] = sat16(out[j] + ...))
- * out[j] = sat16(MBQM(b[r] + sum_k W[r][k] * x[k], m[r], s[r])) for rows r in [0, rows);
+ * Row product with requantisation, 4 rows per pass, k unrolled x8 with the 8 products of a row
+ * summed before the accumulator update (the DENSE loop shape):
+ *   v[r] = sat16(MBQM(b[r] + sum_k W[r][k] * x[k], m[r], s[r])) for rows r in [0, rows);
  * x int8 (T = i8) or int16 (T = i16, the hidden state); W int8 DENSE layout 1 (4-row blocks
- * interleaved [rows/4][K][4], remainder rows row-major); b/m/s int32 arrays already offset to
- * row 0; out int32 words. 4 rows per pass, k unrolled x8 with the 8 products of a row summed
- * before the accumulator update (the DENSE loop shape).
+ * interleaved [rows/4][K][4], remainder rows row-major); b int32 [rows] already offset to row 0.
+ * O = i16: m/s are the int32 mult/shift arrays; out int16 [rows] gets v.
+ * O = i32: m is the rows' requantisation records (rowConsts), s unused; out int32 words get
+ * sat16(v + pp[r]), pp int16 [rows] = the precomputed input part (all zero for a plain product).
  */
 // @ts-ignore: decorator
 @inline
-function rowOut(out: usize, a: i32, m: usize, s: usize, acc: bool): void {
-  put(out, sat16(mbqmF(a, load<i32>(m), load<i32>(s))), acc);
+function rowOut<O>(out: usize, r: usize, a: i32, m: usize, s: usize, pp: usize): void {
+  if (sizeof<O>() == 2) {
+    store<i16>(out + (r << 1), <i16>sat16(mbqmF(a, load<i32>(m + (r << 2)), load<i32>(s + (r << 2)))));
+  } else {
+    store<i32>(out + (r << 2), sat16(sat16(recQ(m + r * REC_BYTES, a)) + <i32>load<i16>(pp + (r << 1))));
+  }
 }
 
-function matRows<T>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
+/** Bytes of one row's requantisation record (rowConsts). */
+export const REC_BYTES: usize = 24;
+
+/**
+ * Per-row requantisation records, computed once per invoke from the blob's mult/shift arrays
+ * (validated: mult 0 or in [2^30, 2^31), shift in [-31, 30]): [0] mult, [4] L = max(shift, 0),
+ * [8] shift & INT32_MIN, [12] S = 31 - min(shift, 0), [16] i64 (2^(S-1) | 2^30). recQ is then
+ * mbqm exactly: for shift <= 0 it is mbqmF's fast form; for shift > 0 mbqm is
+ * ((x << shift) * mult + 2^30) >> 31 (no RDPOT, no saturation since mult >= 0), which is the
+ * same expression with L = shift, S = 31, no sign term.
+ */
+export function rowConsts(m: usize, s: usize, rows: i32, rec: usize): void {
+  const e = rec + <usize>rows * REC_BYTES;
+  while (rec < e) {
+    const sh = load<i32>(s);
+    const L = sh > 0 ? sh : 0;
+    const S = 31 + L - sh;
+    store<i32>(rec, load<i32>(m));
+    store<i32>(rec, L, 4);
+    store<i32>(rec, sh & i32.MIN_VALUE, 8);
+    store<i32>(rec, S, 12);
+    store<i64>(rec, (<i64>1 << <i64>(S - 1)) | 0x40000000, 16);
+    rec += REC_BYTES;
+    m += 4;
+    s += 4;
+  }
+}
+
+/** MBQM(a, mult, shift) from the row's record c */
+// @ts-ignore: decorator
+@inline
+export function recQ(c: usize, a: i32): i32 {
+  const a2 = a << load<i32>(c, 4);
+  return <i32>((<i64>a2 * <i64>load<u32>(c) + load<i64>(c, 16) + <i64>(a2 & load<i32>(c, 8))) >> <i64>load<u32>(c, 12));
+}
+
+function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, pp: usize): void {
   const full = rows & ~3;
   const SZ = <usize>sizeof<T>();
   let p = W;
@@ -110,10 +161,38 @@ function matRows<T>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s
       p += 4;
       q += SZ;
     }
-    rowOut(out + ro, a0, m + ro, s + ro, acc);
-    rowOut(out + ro + 4, a1, m + ro + 4, s + ro + 4, acc);
-    rowOut(out + ro + 8, a2, m + ro + 8, s + ro + 8, acc);
-    rowOut(out + ro + 12, a3, m + ro + 12, s + ro + 12, acc);
+    if (sizeof<O>() == 2) {
+      const ur = <usize>r;
+      rowOut<O>(out, ur, a0, m, s, pp);
+      rowOut<O>(out, ur + 1, a1, m, s, pp);
+      rowOut<O>(out, ur + 2, a2, m, s, pp);
+      rowOut<O>(out, ur + 3, a3, m, s, pp);
+    } else {
+      // records, outputs and input parts of the block at constant offsets (recQ unrolled)
+      const pc = m + <usize>r * REC_BYTES;
+      const po = out + ro;
+      const pq = pp + (<usize>r << 1);
+      {
+        const v0 = a0 << load<i32>(pc, 4);
+        const q0 = sat16(<i32>((<i64>v0 * <i64>load<u32>(pc, 0) + load<i64>(pc, 16) + <i64>(v0 & load<i32>(pc, 8))) >> <i64>load<u32>(pc, 12)));
+        store<i32>(po, sat16(q0 + <i32>load<i16>(pq, 0)), 0);
+      }
+      {
+        const v1 = a1 << load<i32>(pc, 28);
+        const q1 = sat16(<i32>((<i64>v1 * <i64>load<u32>(pc, 24) + load<i64>(pc, 40) + <i64>(v1 & load<i32>(pc, 32))) >> <i64>load<u32>(pc, 36)));
+        store<i32>(po, sat16(q1 + <i32>load<i16>(pq, 2)), 4);
+      }
+      {
+        const v2 = a2 << load<i32>(pc, 52);
+        const q2 = sat16(<i32>((<i64>v2 * <i64>load<u32>(pc, 48) + load<i64>(pc, 64) + <i64>(v2 & load<i32>(pc, 56))) >> <i64>load<u32>(pc, 60)));
+        store<i32>(po, sat16(q2 + <i32>load<i16>(pq, 4)), 8);
+      }
+      {
+        const v3 = a3 << load<i32>(pc, 76);
+        const q3 = sat16(<i32>((<i64>v3 * <i64>load<u32>(pc, 72) + load<i64>(pc, 88) + <i64>(v3 & load<i32>(pc, 80))) >> <i64>load<u32>(pc, 84)));
+        store<i32>(po, sat16(q3 + <i32>load<i16>(pq, 6)), 12);
+      }
+    }
     r += 4;
   }
   while (r < rows) {
@@ -125,18 +204,87 @@ function matRows<T>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s
       p++;
       q += SZ;
     }
-    rowOut(out + ro, a0, m + ro, s + ro, acc);
+    rowOut<O>(out, <usize>r, a0, m, s, pp);
     r++;
   }
 }
 
-export function matRowsI8(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
-  matRows<i8>(x, K, W, rows, b, m, s, out, acc);
+/**
+ * Recurrent product: out int32 [rows] = sat16(sat16(MBQM(b + W h)) + pp[r]), pp int16 [rows] the
+ * precomputed input part (zeros for a plain product). h int16 (zero point 0); rec = the rows'
+ * records (rowConsts).
+ */
+export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, rec: usize, out: usize, pp: usize): void {
+  matRows<i16, i32>(x, K, W, rows, b, rec, 0, out, pp);
 }
 
-/** As matRowsI8 with an int16 input vector (hidden state), zero point 0. */
-export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, acc: bool): void {
-  matRows<i16>(x, K, W, rows, b, m, s, out, acc);
+// requantise a with the row's constants hoisted out of the step loop (recQ's form: mbqm exactly
+// for every validated mult/shift), saturate to int16 and store at o
+// @ts-ignore: decorator
+@inline
+function rq16(o: usize, a: i32, L: i32, M: i64, rc: i64, sm: i32, S: i64): void {
+  const a2 = a << L;
+  store<i16>(o, <i16>sat16(<i32>((<i64>a2 * M + rc + <i64>(a2 & sm)) >> S)));
+}
+
+// address of the 4 weights of slot k in a [D][4] block (slot k < e: the block start, masked to 0)
+// @ts-ignore: decorator
+@inline
+function wkp(wp: usize, k: i32, e: i32): usize {
+  return wp + (<usize>(k < e ? 0 : k - e) << 2);
+}
+
+/**
+ * Input part of every timestep of one batch element, before the recurrence:
+ *   P[t][r] = sat16(MBQM(b[r] + sum_k W[r][k] * x[t][k], m[r], s[r]))   (int16, [steps][rows])
+ * x int8 [steps][D]. The same integers as matRows per step (only the order of independent
+ * computations changes). For D <= 4 the rows are outer (4 per pass, their weights, bias and
+ * requantisation constants in locals) and the steps inner; the 4 bytes read per step end at the
+ * step's last input byte (weights of the slots before the step's first byte are 0), so reads
+ * stay inside [x - 3, x + steps*D) and never before address 0 (x >= 4 is required). Larger D (or
+ * x < 4) runs matRows per step.
+ */
+export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, P: usize): void {
+  const rb = <usize>rows << 1; // bytes per step of P
+  if (D > 4 || x < 4 || (rows & 3) != 0) {
+    for (let t = 0; t < steps; t++) matRows<i8, i16>(x + <usize>t * <usize>D, D, W, rows, b, m, s, P + <usize>t * rb, 0);
+    return;
+  }
+  const e = 4 - D; // leading zero-weight slots
+  const x0 = x - <usize>e;
+  const uD = <usize>D;
+  for (let r = 0; r < rows; r += 4) {
+    const ro = <usize>r << 2;
+    const wp = W + <usize>(r * D); // block of 4 rows: [D][4]
+    // weight of slot k (input byte k - e) of row j, 0 for k < e (branch-free, in-bounds address)
+    const p0 = wkp(wp, 0, e), p1 = wkp(wp, 1, e), p2 = wkp(wp, 2, e), p3 = wp + (<usize>(3 - e) << 2);
+    const k0 = e > 0 ? 0 : -1, k1 = e > 1 ? 0 : -1, k2 = e > 2 ? 0 : -1;
+    const w00 = <i32>load<i8>(p0) & k0, w10 = <i32>load<i8>(p0, 1) & k0, w20 = <i32>load<i8>(p0, 2) & k0, w30 = <i32>load<i8>(p0, 3) & k0;
+    const w01 = <i32>load<i8>(p1) & k1, w11 = <i32>load<i8>(p1, 1) & k1, w21 = <i32>load<i8>(p1, 2) & k1, w31 = <i32>load<i8>(p1, 3) & k1;
+    const w02 = <i32>load<i8>(p2) & k2, w12 = <i32>load<i8>(p2, 1) & k2, w22 = <i32>load<i8>(p2, 2) & k2, w32 = <i32>load<i8>(p2, 3) & k2;
+    const w03 = <i32>load<i8>(p3), w13 = <i32>load<i8>(p3, 1), w23 = <i32>load<i8>(p3, 2), w33 = <i32>load<i8>(p3, 3);
+    const b0 = load<i32>(b + ro), b1 = load<i32>(b + ro, 4), b2 = load<i32>(b + ro, 8), b3 = load<i32>(b + ro, 12);
+    const m0 = load<i32>(m + ro), m1 = load<i32>(m + ro, 4), m2 = load<i32>(m + ro, 8), m3 = load<i32>(m + ro, 12);
+    const s0 = load<i32>(s + ro), s1 = load<i32>(s + ro, 4), s2 = load<i32>(s + ro, 8), s3 = load<i32>(s + ro, 12);
+    const L0 = s0 > 0 ? s0 : 0, L1 = s1 > 0 ? s1 : 0, L2 = s2 > 0 ? s2 : 0, L3 = s3 > 0 ? s3 : 0;
+    const S0 = <i64>(31 + L0 - s0), S1 = <i64>(31 + L1 - s1), S2 = <i64>(31 + L2 - s2), S3 = <i64>(31 + L3 - s3);
+    const rc0 = (<i64>1 << (S0 - 1)) | 0x40000000, rc1 = (<i64>1 << (S1 - 1)) | 0x40000000;
+    const rc2 = (<i64>1 << (S2 - 1)) | 0x40000000, rc3 = (<i64>1 << (S3 - 1)) | 0x40000000;
+    const sm0 = s0 & i32.MIN_VALUE, sm1 = s1 & i32.MIN_VALUE, sm2 = s2 & i32.MIN_VALUE, sm3 = s3 & i32.MIN_VALUE;
+    const M0 = <i64>m0, M1 = <i64>m1, M2 = <i64>m2, M3 = <i64>m3;
+    let q = x0;
+    let o = P + (<usize>r << 1);
+    const oe = o + <usize>steps * rb;
+    do {
+      const v0 = <i32>load<i8>(q), v1 = <i32>load<i8>(q, 1), v2 = <i32>load<i8>(q, 2), v3 = <i32>load<i8>(q, 3);
+      rq16(o, b0 + v0 * w00 + v1 * w01 + v2 * w02 + v3 * w03, L0, M0, rc0, sm0, S0);
+      rq16(o + 2, b1 + v0 * w10 + v1 * w11 + v2 * w12 + v3 * w13, L1, M1, rc1, sm1, S1);
+      rq16(o + 4, b2 + v0 * w20 + v1 * w21 + v2 * w22 + v3 * w23, L2, M2, rc2, sm2, S2);
+      rq16(o + 6, b3 + v0 * w30 + v1 * w31 + v2 * w32 + v3 * w33, L3, M3, rc3, sm3, S3);
+      q += uD;
+      o += rb;
+    } while (o < oe);
+  }
 }
 
 /** int8 output row from int16 state: y = clamp(zp + MBQM(h, mult, shift)) */
@@ -244,9 +392,12 @@ export function actOk(kind: i32, table: i32): bool {
 /**
  * Checks shared by the three ops. Param layout prefix: in, out, hState, [cState,] scratch,
  * maskIds, batch, steps, inDim, units, flags, wx, bx, mx, sx (base = index of `scratch`).
+ * Scratch: gateWords int32 words (gate words + 6 per recurrent row for the rowConsts records),
+ * then the int16 input parts [steps][gates*units] rounded up to whole words (format 3):
+ * scratchWords in tools/quantize/reference-rnn.ts.
  * Returns ERR_OK or an error code.
  */
-export function checkCommon(P: usize, base: i32, gates: i32, scratchWords: i32): i32 {
+export function checkCommon(P: usize, base: i32, gates: i32, gateWords: i32): i32 {
   const batch = prm(P, base + 2);
   const steps = prm(P, base + 3);
   const inDim = prm(P, base + 4);
@@ -261,7 +412,7 @@ export function checkCommon(P: usize, base: i32, gates: i32, scratchWords: i32):
   if (!tOk(prm(P, 1), 1, <i64>batch * outSteps * <i64>units)) return ERR_BAD_PARAMS;
   if (!tOk(prm(P, 2), 2, <i64>batch * <i64>units)) return ERR_BAD_PARAMS;
   if ((flags & RF_KEEP) != 0 && !tIsState(prm(P, 2))) return ERR_BAD_PARAMS;
-  if (!tOk(prm(P, base), 3, <i64>scratchWords)) return ERR_BAD_PARAMS;
+  if (!tOk(prm(P, base), 3, <i64>gateWords + ((<i64>steps * <i64>(gates * units) + 1) >> 1))) return ERR_BAD_PARAMS;
   const mask = prm(P, base + 1);
   if (mask != -1 && !tOk(mask, 3, bt)) return ERR_BAD_PARAMS;
   const rows = gates * units;

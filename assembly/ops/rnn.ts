@@ -7,8 +7,8 @@ import {
   P_SIMPLE_RNN_OUT_SHIFT, P_SIMPLE_RNN_OUT_ZP, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
 } from '../abi.gen';
 import {
-  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, matRowsI8, matRowsI16,
-  applyAct, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
+  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES,
+  applyAct, tableMid, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -23,7 +23,7 @@ export function prepare(): void {
 /** Validate an op record (params at P, n words) against the blob's tensors and consts. */
 function checkSimpleRnn(P: usize): i32 {
   const units = prm(P, P_SIMPLE_RNN_UNITS);
-  let e = checkCommon(P, P_SIMPLE_RNN_SCRATCH, 1, units);
+  let e = checkCommon(P, P_SIMPLE_RNN_SCRATCH, 1, units + 6 * units);
   if (e != ERR_OK) return e;
   if ((prm(P, P_SIMPLE_RNN_FLAGS) & RF_RESET_AFTER) != 0) return ERR_BAD_PARAMS;
   if (!cOk(prm(P, P_SIMPLE_RNN_WH), <i64>units * <i64>units, 1)) return ERR_BAD_CONST;
@@ -56,20 +56,24 @@ export function evalOp(P: usize): i32 {
   const mh = consts + <usize>prm(P, P_SIMPLE_RNN_MH);
   const sh = consts + <usize>prm(P, P_SIMPLE_RNN_SH);
   const kind = prm(P, P_SIMPLE_RNN_ACT_KIND);
-  const table: usize = kind == 2 ? consts + <usize>prm(P, P_SIMPLE_RNN_ACT_TABLE) : 0;
+  const table = tableMid(kind, consts, prm(P, P_SIMPLE_RNN_ACT_TABLE));
   const om = prm(P, P_SIMPLE_RNN_OUT_MULT);
   const os = prm(P, P_SIMPLE_RNN_OUT_SHIFT);
   const oz = prm(P, P_SIMPLE_RNN_OUT_ZP);
   const outSteps = (flags & 1) != 0 ? steps : 1;
   maybeZero(flags, h, batch * u * 2);
+  const rec = S + (<usize>u << 2); // requantisation records of the u recurrent rows
+  const Px = rec + <usize>u * REC_BYTES; // int16 input parts [steps][u]
+  rowConsts(mh, sh, u, rec);
+  const pb = <usize>u << 1;
   for (let b = 0; b < batch; b++) {
     const hb = h + (<usize>(b * u) << 1);
+    inputRows(x + <usize>(b * steps) * <usize>D, steps, D, wx, u, bx, mx, sx, Px);
     for (let s = 0; s < steps; s++) {
       const t = timeIndex(flags, steps, s);
       const bt = b * steps + t;
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
-        matRowsI8(x + <usize>bt * <usize>D, D, wx, u, bx, mx, sx, S, false);
-        matRowsI16(hb, u, wh, u, bh, mh, sh, S, true);
+        matRowsI16(hb, u, wh, u, bh, rec, S, Px + <usize>t * pb);
         for (let k = 0; k < u; k++) {
           store<i16>(hb + (<usize>k << 1), <i16>applyAct(kind, table, load<i32>(S + (<usize>k << 2))));
         }

@@ -472,7 +472,7 @@ function lowerDirection(
   const st = keep ? 'state' : 'arena';
   const h = ctx.newTensor(`${tag}/h`, [B, u], 'int16', { scale: 2 ** q.hExp, zeroPoint: 0 }, st);
   const c = cls === 'LSTM' ? ctx.newTensor(`${tag}/c`, [B, u], 'int16', { scale: 2 ** q.cExp, zeroPoint: 0 }, st) : null;
-  const scratch = ctx.newTensor(`${tag}/scratch`, [scratchWords(cls, u)], 'int32', { scale: 1, zeroPoint: 0 });
+  const scratch = ctx.newTensor(`${tag}/scratch`, [scratchWords(cls, u, T)], 'int32', { scale: 1, zeroPoint: 0 });
   const mask = ctx.maskIds(inIr);
   if (mask >= 0 && cfg.zero_output_for_mask) {
     throw new UserError(`layer '${layerName}' (${cls}) option zero_output_for_mask=true on a masked input: not supported; supported: zero_output_for_mask=false (masked steps repeat the previous output)`, EXIT.UNSUPPORTED);

@@ -136,9 +136,15 @@ export function gateCount(cell: CellKind): number {
   return cell === 'LSTM' ? 4 : cell === 'GRU' ? 3 : 1;
 }
 
-/** Scratch int32 words the op needs. */
-export function scratchWords(cell: CellKind, units: number): number {
-  return cell === 'SimpleRNN' ? units : 4 * units;
+/**
+ * Scratch int32 words the op needs for `steps` timesteps per invocation (format 3): the gate
+ * words (SimpleRNN units, GRU/LSTM 4*units), a 6-word requantisation record per recurrent row
+ * (G*units rows), then the int16 input parts of every step of one batch element,
+ * [steps][G*units], rounded up to whole words.
+ */
+export function scratchWords(cell: CellKind, units: number, steps: number): number {
+  const rows = gateCount(cell) * units;
+  return (cell === 'SimpleRNN' ? units : 4 * units) + 6 * rows + Math.ceil((steps * rows) / 2);
 }
 
 export interface RnnState {
