@@ -84,11 +84,14 @@ export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usi
   let rem = ((kHi - kLo) & 15) != 0; // k left after the x16 passes
   let o = 0;
   while (o < full) {
-    let a0: i32 = 0, a1: i32 = 0, a2: i32 = 0, a3: i32 = 0;
+    let a0: i32, a1: i32, a2: i32, a3: i32;
     let ob = <usize>o << 2;
+    // bias or zero: no zeroing before the test
     if (bias) {
       let bp = bias + ob;
       a0 = load<i32>(bp); a1 = load<i32>(bp, 4); a2 = load<i32>(bp, 8); a3 = load<i32>(bp, 12);
+    } else {
+      a0 = 0; a1 = 0; a2 = 0; a3 = 0;
     }
     // padding taps before kLo (DENSE: none; one test skips both padding loops)
     if (pad) for (let k = 0; k < kLo; k++) {
