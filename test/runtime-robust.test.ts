@@ -229,7 +229,7 @@ describe('call order and ABI', () => {
   it('versions, op mask, export list, error op index', async () => {
     const s = await DeviceSim.load();
     expect(s.call('kw_abi_version')).toBe(1);
-    expect(s.call('kw_format_version')).toBe(3);
+    expect(s.call('kw_format_version')).toBe(4);
     // the runtime's op mask is what parseBlob checks against (codes 1..15, plus whatever else is compiled in)
     const [m0, m1] = runtimeOpMask();
     expect(s.call('kw_op_mask', 0) >>> 0).toBe(m0);

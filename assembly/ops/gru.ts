@@ -7,7 +7,7 @@ import {
   P_GRU_OUT_MULT, P_GRU_OUT_SHIFT, P_GRU_OUT_ZP, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
 } from '../abi.gen';
 import {
-  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES, zeroBytes,
+  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES, packW, packWords, zeroBytes,
   applyAct, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
@@ -76,8 +76,12 @@ export function evalOp(P: usize): i32 {
   const S2 = S + 2 * uw; // candidate pre-activation rows
   const S3 = S + 3 * uw; // reset_after: recurrent candidate part; else r*h as int16
   const rec = S + 4 * uw; // requantisation records of the 3u recurrent rows
-  const Px = rec + <usize>(3 * u) * REC_BYTES; // int16 input parts [steps][3u]
+  const wk = rec + <usize>(3 * u) * REC_BYTES; // packed recurrent weights (packW): zr, then h
+  const wk2 = wk + (<usize>packWords(2 * u, u) << 2);
+  const Px = wk + (<usize>packWords(3 * u, u) << 2); // int16 input parts [steps][3u]
   rowConsts(mh, sh, 3 * u, rec);
+  packW(whZR, 2 * u, u, wk);
+  packW(whH, u, u, wk2);
   if (resetAfter) zeroBytes(S2, u << 1);
   const pb = <usize>(3 * u) << 1;
   const o2 = <usize>(2 * u) << 2; // row offset of the candidate rows in bh
@@ -91,15 +95,15 @@ export function evalOp(P: usize): i32 {
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
         const pt = Px + <usize>t * pb;
         const pc = pt + (<usize>(2 * u) << 1); // candidate input parts
-        matRowsI16(hb, u, whZR, 2 * u, bh, rec, S, pt);
+        matRowsI16(hb, u, whZR, 2 * u, bh, rec, S, pt, wk);
         if (resetAfter) {
-          matRowsI16(hb, u, whH, u, bh + o2, rc2, S3, S2); // S2: zeros (unused with reset_after)
+          matRowsI16(hb, u, whH, u, bh + o2, rc2, S3, S2, wk2); // S2: zeros (unused with reset_after)
         } else {
           for (let k = 0; k < u; k++) {
             const r = applyAct(rk, rt, load<i32>(S + uw + (<usize>k << 2)));
             store<i16>(S3 + (<usize>k << 1), <i16>sat16((r * <i32>load<i16>(hb + (<usize>k << 1)) + hg) >> gs));
           }
-          matRowsI16(S3, u, whH, u, bh + o2, rc2, S2, pc);
+          matRowsI16(S3, u, whH, u, bh + o2, rc2, S2, pc, wk2);
         }
         for (let k = 0; k < u; k++) {
           const kw = <usize>k << 2;

@@ -9,7 +9,7 @@ import {
 } from '../abi.gen';
 import {
   prm, tOk, tIsState, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows,
-  matRowsI16, rowConsts, REC_BYTES, applyAct, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
+  matRowsI16, rowConsts, REC_BYTES, packW, packWords, applyAct, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -89,8 +89,10 @@ export function evalOp(P: usize): i32 {
   maybeZero(flags, c, batch * u * 2);
   const uw = <usize>u << 2;
   const rec = S + 4 * uw; // requantisation records of the 4u recurrent rows
-  const Px = rec + <usize>rows * REC_BYTES; // int16 input parts [steps][4u]
+  const wk = rec + <usize>rows * REC_BYTES; // packed recurrent weights (packW)
+  const Px = wk + (<usize>packWords(rows, u) << 2); // int16 input parts [steps][4u]
   rowConsts(mh, sh, rows, rec);
+  packW(wh, rows, u, wk);
   const pb = <usize>rows << 1;
   for (let b = 0; b < batch; b++) {
     const hb = h + (<usize>(b * u) << 1);
@@ -100,7 +102,7 @@ export function evalOp(P: usize): i32 {
       const t = timeIndex(flags, steps, s);
       const bt = b * steps + t;
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
-        matRowsI16(hb, u, wh, rows, bh, rec, S, Px + <usize>t * pb);
+        matRowsI16(hb, u, wh, rows, bh, rec, S, Px + <usize>t * pb, wk);
         for (let k = 0; k < u; k++) {
           const pk = S + (<usize>k << 2);
           const i = applyAct(rk, rt, load<i32>(pk));

@@ -75,6 +75,8 @@ export function applyAct(kind: i32, table: usize, v: i32): i32 {
  * O = i16: m/s are the int32 mult/shift arrays; out int16 [rows] gets v.
  * O = i32: m is the rows' requantisation records (rowConsts), s unused; out int32 words get
  * sat16(v + pp[r]), pp int16 [rows] = the precomputed input part (all zero for a plain product).
+ * For O = i32 and K < SWAR_K the 4-row blocks read wk (packW: two rows per i64, one i64 multiply
+ * per 2 MACs); for K >= SWAR_K they run 1 k per iteration (the int8 path keeps k x8).
  */
 // @ts-ignore: decorator
 @inline
@@ -122,7 +124,7 @@ export function recQ(c: usize, a: i32): i32 {
   return <i32>((<i64>a2 * <i64>load<u32>(c) + load<i64>(c, 16) + <i64>(a2 & load<i32>(c, 8))) >> <i64>load<u32>(c, 12));
 }
 
-function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, pp: usize): void {
+function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, pp: usize, wk: usize): void {
   const full = rows & ~3;
   const SZ = <usize>sizeof<T>();
   let p = W;
@@ -136,7 +138,33 @@ function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize
     let a2 = load<i32>(b + ro, 8);
     let a3 = load<i32>(b + ro, 12);
     let q = x;
-    if (q < xe8) {
+    if (sizeof<O>() == 4 && K < SWAR_K) {
+      // two rows per i64 product: lanes A + 2^32 B, |A| <= K * 2^22 < 2^31 (packW)
+      let c0: i64 = 0, c1: i64 = 0;
+      while (q < xe8) {
+        const h0 = <i64>load<i16>(q), h1 = <i64>load<i16>(q, 2), h2 = <i64>load<i16>(q, 4), h3 = <i64>load<i16>(q, 6);
+        const h4 = <i64>load<i16>(q, 8), h5 = <i64>load<i16>(q, 10), h6 = <i64>load<i16>(q, 12), h7 = <i64>load<i16>(q, 14);
+        c0 += h0 * load<i64>(wk) + h1 * load<i64>(wk, 16) + h2 * load<i64>(wk, 32) + h3 * load<i64>(wk, 48)
+          + h4 * load<i64>(wk, 64) + h5 * load<i64>(wk, 80) + h6 * load<i64>(wk, 96) + h7 * load<i64>(wk, 112);
+        c1 += h0 * load<i64>(wk, 8) + h1 * load<i64>(wk, 24) + h2 * load<i64>(wk, 40) + h3 * load<i64>(wk, 56)
+          + h4 * load<i64>(wk, 72) + h5 * load<i64>(wk, 88) + h6 * load<i64>(wk, 104) + h7 * load<i64>(wk, 120);
+        wk += 128;
+        q += 16;
+      }
+      while (q < xe) {
+        const h0 = <i64>load<i16>(q);
+        c0 += h0 * load<i64>(wk);
+        c1 += h0 * load<i64>(wk, 8);
+        wk += 16;
+        q += 2;
+      }
+      const l0 = <i32>c0, l1 = <i32>c1;
+      a0 += l0;
+      a1 += <i32>((c0 - <i64>l0) >> 32);
+      a2 += l1;
+      a3 += <i32>((c1 - <i64>l1) >> 32);
+      p += <usize>K << 2;
+    } else if (sizeof<O>() == 2 && q < xe8) {
       do {
         const v0 = <i32>load<T>(q), v1 = <i32>load<T>(q, SZ), v2 = <i32>load<T>(q, 2 * SZ), v3 = <i32>load<T>(q, 3 * SZ);
         const v4 = <i32>load<T>(q, 4 * SZ), v5 = <i32>load<T>(q, 5 * SZ), v6 = <i32>load<T>(q, 6 * SZ), v7 = <i32>load<T>(q, 7 * SZ);
@@ -212,10 +240,35 @@ function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize
 /**
  * Recurrent product: out int32 [rows] = sat16(sat16(MBQM(b + W h)) + pp[r]), pp int16 [rows] the
  * precomputed input part (zeros for a plain product). h int16 (zero point 0); rec = the rows'
- * records (rowConsts).
+ * records (rowConsts); wk = the matrix packed by packW (used when K < SWAR_K).
  */
-export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, rec: usize, out: usize, pp: usize): void {
-  matRows<i16, i32>(x, K, W, rows, b, rec, 0, out, pp);
+export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, rec: usize, out: usize, pp: usize, wk: usize): void {
+  matRows<i16, i32>(x, K, W, rows, b, rec, 0, out, pp, wk);
+}
+
+/** K bound of the packed two-row product (matRowsI16): K * 2^15 * 2^7 < 2^31 */
+export const SWAR_K: i32 = 512;
+
+/** int32 words of packed recurrent weights: one per weight when units < SWAR_K (else none) */
+// @ts-ignore: decorator
+@inline
+export function packWords(rows: i32, units: i32): i32 {
+  return units < SWAR_K ? rows * units : 0;
+}
+
+/**
+ * Packs the full 4-row blocks of a layout-1 recurrent matrix (K = units < SWAR_K) for
+ * matRowsI16: per block and k, i64 (w[r][k] + 2^32 w[r+1][k]), i64 (w[r+2][k] + 2^32 w[r+3][k]).
+ */
+export function packW(W: usize, rows: i32, K: i32, dst: usize): void {
+  if (K >= SWAR_K) return;
+  const e = W + <usize>((rows & ~3) * K);
+  while (W < e) {
+    store<i64>(dst, <i64>load<i8>(W) + (<i64>load<i8>(W, 1) << 32));
+    store<i64>(dst, <i64>load<i8>(W, 2) + (<i64>load<i8>(W, 3) << 32), 8);
+    W += 4;
+    dst += 16;
+  }
 }
 
 // requantise a with the row's constants hoisted out of the step loop (recQ's form: mbqm exactly
@@ -247,7 +300,7 @@ function wkp(wp: usize, k: i32, e: i32): usize {
 export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, P: usize): void {
   const rb = <usize>rows << 1; // bytes per step of P
   if (D > 4 || x < 4 || (rows & 3) != 0) {
-    for (let t = 0; t < steps; t++) matRows<i8, i16>(x + <usize>t * <usize>D, D, W, rows, b, m, s, P + <usize>t * rb, 0);
+    for (let t = 0; t < steps; t++) matRows<i8, i16>(x + <usize>t * <usize>D, D, W, rows, b, m, s, P + <usize>t * rb, 0, 0);
     return;
   }
   const e = 4 - D; // leading zero-weight slots
@@ -393,7 +446,8 @@ export function actOk(kind: i32, table: i32): bool {
  * Checks shared by the three ops. Param layout prefix: in, out, hState, [cState,] scratch,
  * maskIds, batch, steps, inDim, units, flags, wx, bx, mx, sx (base = index of `scratch`).
  * Scratch: gateWords int32 words (gate words + 6 per recurrent row for the rowConsts records),
- * then the int16 input parts [steps][gates*units] rounded up to whole words (format 3):
+ * then the packed recurrent weights (packWords, format 4), then the int16 input parts
+ * [steps][gates*units] rounded up to whole words:
  * scratchWords in tools/quantize/reference-rnn.ts.
  * Returns ERR_OK or an error code.
  */
@@ -412,7 +466,7 @@ export function checkCommon(P: usize, base: i32, gates: i32, gateWords: i32): i3
   if (!tOk(prm(P, 1), 1, <i64>batch * outSteps * <i64>units)) return ERR_BAD_PARAMS;
   if (!tOk(prm(P, 2), 2, <i64>batch * <i64>units)) return ERR_BAD_PARAMS;
   if ((flags & RF_KEEP) != 0 && !tIsState(prm(P, 2))) return ERR_BAD_PARAMS;
-  if (!tOk(prm(P, base), 3, <i64>gateWords + ((<i64>steps * <i64>(gates * units) + 1) >> 1))) return ERR_BAD_PARAMS;
+  if (!tOk(prm(P, base), 3, <i64>gateWords + <i64>packWords(gates * units, units) + ((<i64>steps * <i64>(gates * units) + 1) >> 1))) return ERR_BAD_PARAMS;
   const mask = prm(P, base + 1);
   if (mask != -1 && !tOk(mask, 3, bt)) return ERR_BAD_PARAMS;
   const rows = gates * units;

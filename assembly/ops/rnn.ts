@@ -7,7 +7,7 @@ import {
   P_SIMPLE_RNN_OUT_SHIFT, P_SIMPLE_RNN_OUT_ZP, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
 } from '../abi.gen';
 import {
-  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES,
+  prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES, packW, packWords,
   applyAct, tableMid, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
@@ -63,8 +63,10 @@ export function evalOp(P: usize): i32 {
   const outSteps = (flags & 1) != 0 ? steps : 1;
   maybeZero(flags, h, batch * u * 2);
   const rec = S + (<usize>u << 2); // requantisation records of the u recurrent rows
-  const Px = rec + <usize>u * REC_BYTES; // int16 input parts [steps][u]
+  const wk = rec + <usize>u * REC_BYTES; // packed recurrent weights (packW)
+  const Px = wk + (<usize>packWords(u, u) << 2); // int16 input parts [steps][u]
   rowConsts(mh, sh, u, rec);
+  packW(wh, u, u, wk);
   const pb = <usize>u << 1;
   for (let b = 0; b < batch; b++) {
     const hb = h + (<usize>(b * u) << 1);
@@ -73,7 +75,7 @@ export function evalOp(P: usize): i32 {
       const t = timeIndex(flags, steps, s);
       const bt = b * steps + t;
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
-        matRowsI16(hb, u, wh, u, bh, rec, S, Px + <usize>t * pb);
+        matRowsI16(hb, u, wh, u, bh, rec, S, Px + <usize>t * pb, wk);
         for (let k = 0; k < u; k++) {
           store<i16>(hb + (<usize>k << 1), <i16>applyAct(kind, table, load<i32>(S + (<usize>k << 2))));
         }

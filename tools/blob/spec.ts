@@ -10,7 +10,7 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 3; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step
+export const FORMAT_VERSION = 4; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512)
 export const ABI_VERSION = 1;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
@@ -233,8 +233,9 @@ export const OPS: OpSpec[] = [
   // Recurrent ops (docs/RECURRENT.md has the full integer scheme). Common conventions:
   //  x int8 [batch][steps][inDim] (zp folded into bx); h state int16 [batch][units] at 2^hExp
   //  (zp 0); c state (LSTM) int16 at 2^cExp; scratch int32 of (SIMPLE_RNN units, LSTM/GRU 4*units)
-  //  + 6*G*units + ceil(steps*G*units/2) words (format 3: gate words, one requantisation record
-  //  per recurrent row, the int16 input parts of every step; reference-rnn.ts scratchWords);
+  //  + 6*G*units + (units < 512 ? G*units*units : 0) + ceil(steps*G*units/2) words (format 4:
+  //  gate words, one requantisation record per recurrent row, the recurrent weights packed two
+  //  rows per i64, the int16 input parts of every step; reference-rnn.ts scratchWords);
   //  out int8 [batch][steps or 1][units] = clamp(outZp + MBQM(h, outMult, outShift)).
   //  Weights int8, DENSE layout 1 (blocks of 4 rows interleaved, remainder rows row-major):
   //  wx [G*units][inDim], wh [G*units][units] (GRU: whZR [2u][u], whH [u][u]); bx/mx/sx and

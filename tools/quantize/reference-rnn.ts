@@ -137,14 +137,15 @@ export function gateCount(cell: CellKind): number {
 }
 
 /**
- * Scratch int32 words the op needs for `steps` timesteps per invocation (format 3): the gate
+ * Scratch int32 words the op needs for `steps` timesteps per invocation (format 4): the gate
  * words (SimpleRNN units, GRU/LSTM 4*units), a 6-word requantisation record per recurrent row
- * (G*units rows), then the int16 input parts of every step of one batch element,
+ * (G*units rows), one word per recurrent weight (G*units*units) when units < 512 (the runtime's
+ * two-rows-per-i64 packed copy), then the int16 input parts of every step of one batch element,
  * [steps][G*units], rounded up to whole words.
  */
 export function scratchWords(cell: CellKind, units: number, steps: number): number {
   const rows = gateCount(cell) * units;
-  return (cell === 'SimpleRNN' ? units : 4 * units) + 6 * rows + Math.ceil((steps * rows) / 2);
+  return (cell === 'SimpleRNN' ? units : 4 * units) + 6 * rows + (units < 512 ? rows * units : 0) + Math.ceil((steps * rows) / 2);
 }
 
 export interface RnnState {
