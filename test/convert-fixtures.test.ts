@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import h5wasm from 'h5wasm/node';
-import { haveFixtures, fixture, fixturesSkipReason } from './helpers/fixtures.ts';
+import { haveFixtures, fixture, fixturesSkipReason, h5Arrays } from './helpers/fixtures.ts';
 import { readArray } from '../tools/readers/index.ts';
 import type { FloatTensor } from '../tools/graph/ir.ts';
 import { convertAndRun, graphFromFile } from './helpers/convert-harness.ts';
@@ -17,18 +17,6 @@ beforeAll(async () => {
   await h5wasm.ready;
 });
 
-function h5Arrays(file: string, names: string[]): FloatTensor[] {
-  const f = new h5wasm.File(file, 'r');
-  try {
-    return names.map((n) => {
-      const ds = f.get(n) as any;
-      if (!ds) throw new Error(`${file}: no dataset ${n}`);
-      return { shape: [...ds.shape], data: Float32Array.from(ds.value as ArrayLike<number>) };
-    });
-  } finally {
-    f.close();
-  }
-}
 
 function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
@@ -47,7 +35,7 @@ describe.skipIf(!haveFixtures)('shared fixtures: int8 blob in the runtime vs rec
   for (const c of cases) {
     it(`${c.dir}: ${c.y} within 4 output LSBs`, async () => {
       const g = await graphFromFile(fixture(c.dir, c.model));
-      const [x, y] = h5Arrays(fixture(c.dir, c.io), [c.x, c.y]);
+      const [x, y] = await h5Arrays(fixture(c.dir, c.io), [c.x, c.y]);
       const { result, outputs, selfTest, bitExact } = await convertAndRun(g, [x], [x]);
       expect(selfTest).toBe(0);
       expect(bitExact).toBe(true);

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import h5wasm from 'h5wasm/node';
-import { haveFixtures, fixture, fixturesSkipReason } from './helpers/fixtures.ts';
+import { haveFixtures, fixture, fixturesSkipReason, h5Arrays } from './helpers/fixtures.ts';
 import { readModel, readArray } from '../tools/readers/index.ts';
 import { buildGraph } from '../tools/graph/build.ts';
 import { runFloat } from '../tools/float/forward.ts';
@@ -18,18 +18,6 @@ beforeAll(async () => {
   await h5wasm.ready;
 });
 
-function h5Arrays(file: string, names: string[]): FloatTensor[] {
-  const f = new h5wasm.File(file, 'r');
-  try {
-    return names.map((n) => {
-      const ds = f.get(n) as any;
-      if (!ds) throw new Error(`${file}: no dataset ${n}`);
-      return { shape: [...ds.shape], data: Float32Array.from(ds.value as ArrayLike<number>) };
-    });
-  } finally {
-    f.close();
-  }
-}
 
 async function graphOf(...parts: string[]): Promise<Graph> {
   return buildGraph(await readModel(fixture(...parts)));
@@ -54,7 +42,7 @@ describe.skipIf(!haveFixtures)('float reference reproduces recorded Keras/tfjs p
     it(`${c.dir}: ${c.y}`, async () => {
       const g = await graphOf(c.dir, c.model);
       const names = [c.x, c.y, ...(c.mid ? [c.mid[1]] : [])];
-      const [x, y, mid] = h5Arrays(fixture(c.dir, c.io), names);
+      const [x, y, mid] = await h5Arrays(fixture(c.dir, c.io), names);
       const seen = new Map<number, FloatTensor>();
       const [out] = runFloat(g, [x], { onTensor: (id, t) => seen.set(id, t) });
       expect(out.shape).toEqual(y.shape);

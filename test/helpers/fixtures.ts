@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import h5wasm from 'h5wasm/node';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,4 +16,19 @@ export function fixture(...parts: string[]): string {
 
 export function fixtureManifest(): any {
   return JSON.parse(readFileSync(resolve(fixturesDir, 'manifest.json'), 'utf8'));
+}
+
+/** Float datasets of an HDF5 file (fixture test vectors), as FloatTensors. */
+export async function h5Arrays(file: string, names: string[]): Promise<{ shape: number[]; data: Float32Array }[]> {
+  await h5wasm.ready;
+  const f = new h5wasm.File(file, 'r');
+  try {
+    return names.map((n) => {
+      const ds = f.get(n) as any;
+      if (!ds) throw new Error(`${file}: no dataset ${n}`);
+      return { shape: [...ds.shape], data: Float32Array.from(ds.value as ArrayLike<number>) };
+    });
+  } finally {
+    f.close();
+  }
 }

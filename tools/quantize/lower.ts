@@ -317,6 +317,14 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     const sh = tensors[inL].shape;
     return layout(inL, perm.map((p) => sh[p]), perm.map((p) => ({ inAxis: p })), layer, outL, `${layer}/transpose`);
   };
+  /** The NHWC view of a conv/pooling input (a LAYOUT transpose first for channels_first). */
+  const nhwcInput = (inIr: number, rank: number, c: Record<string, any>, name: string) => {
+    const cf = c.data_format === 'channels_first';
+    let inL = lt(inIr);
+    if (cf) inL = transposeL(inL, toLast(rank + 2), name);
+    const inT = tensors[inL];
+    return { cf, inL, inT, inH: rank === 1 ? 1 : inT.shape[1], inW: inT.shape[rank], C: inT.shape[rank + 1] };
+  };
   const toLast = (r: number) => [0, ...Array.from({ length: r - 2 }, (_, i) => i + 2), 1];
   const toFirst = (r: number) => [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)];
 
@@ -439,13 +447,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
       case 'DepthwiseConv2D': {
         const rank = cls.endsWith('1D') ? 1 : 2;
         const dw = cls.startsWith('Depthwise');
-        const cf = c.data_format === 'channels_first';
-        let inL = lt(inIr);
-        if (cf) inL = transposeL(inL, toLast(rank + 2), n.name);
-        const inT = tensors[inL];
-        const inH = rank === 1 ? 1 : inT.shape[1];
-        const inW = inT.shape[rank];
-        const inC = inT.shape[rank + 1];
+        const { cf, inL, inT, inH, inW, C: inC } = nhwcInput(inIr, rank, c, n.name);
         const ks: number[] = c.kernel_size;
         const st: number[] = c.strides ?? ks.map(() => 1);
         const dl: number[] = c.dilation_rate ?? ks.map(() => 1);
@@ -552,13 +554,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const rank = cls.includes('1D') ? 1 : 2;
         const isMax = cls.includes('Max');
         const global = cls.startsWith('Global');
-        const cf = c.data_format === 'channels_first';
-        let inL = lt(inIr);
-        if (cf) inL = transposeL(inL, toLast(rank + 2), n.name);
-        const inT = tensors[inL];
-        const inH = rank === 1 ? 1 : inT.shape[1];
-        const inW = inT.shape[rank];
-        const C = inT.shape[rank + 1];
+        const { cf, inL, inT, inH, inW, C } = nhwcInput(inIr, rank, c, n.name);
         let kH, kW, sH, sW, ph, pw;
         if (global) {
           kH = inH; kW = inW; sH = 1; sW = 1;
