@@ -395,72 +395,30 @@ export function runBlobReference(
   for (const op of m.ops) {
     const p = op.params;
     const g = p.groups ?? [];
+    const x = () => T(p.in) as Int8Array;
+    const ins = () => g.map((e) => T(e.tensor) as Int8Array);
     let out: Int | null;
-    let outT: number;
     switch (op.name) {
-      case 'DENSE':
-        out = refDense(p, T(p.in) as Int8Array, c);
-        outT = p.out;
-        break;
-      case 'CONV2D':
-        out = refConv2d(p, T(p.in) as Int8Array, c);
-        outT = p.out;
-        break;
-      case 'DEPTHWISE_CONV2D':
-        out = refDepthwise(p, T(p.in) as Int8Array, c);
-        outT = p.out;
-        break;
-      case 'MAX_POOL2D':
-        out = refMaxPool2d(p, T(p.in) as Int8Array);
-        outT = p.out;
-        break;
-      case 'AVG_POOL2D':
-        out = refAvgPool2d(p, T(p.in) as Int8Array);
-        outT = p.out;
-        break;
-      case 'ADD_N':
-        out = refAddN(p, g.map((x) => T(x.tensor) as Int8Array));
-        outT = p.out;
-        break;
-      case 'MUL':
-        out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array);
-        outT = p.out;
-        break;
-      case 'MAXMIN':
-        out = refMaxMin(p, g.map((x) => T(x.tensor) as Int8Array));
-        outT = p.out;
-        break;
-      case 'CONCAT':
-        out = refConcat(p, g.map((x) => T(x.tensor) as Int8Array));
-        outT = p.out;
-        break;
-      case 'SOFTMAX':
-        out = refSoftmax(p, T(p.in) as Int8Array, c);
-        outT = p.out;
-        break;
-      case 'LUT':
-        out = refLut(p, T(p.in) as Int8Array, c);
-        outT = p.out;
-        break;
-      case 'PRELU':
-        out = refPrelu(p, T(p.in) as Int8Array, c);
-        outT = p.out;
-        break;
-      case 'LAYOUT':
-        out = refLayout(p, T(p.in).slice());
-        outT = p.out;
-        break;
+      case 'DENSE': out = refDense(p, x(), c); break;
+      case 'CONV2D': out = refConv2d(p, x(), c); break;
+      case 'DEPTHWISE_CONV2D': out = refDepthwise(p, x(), c); break;
+      case 'MAX_POOL2D': out = refMaxPool2d(p, x()); break;
+      case 'AVG_POOL2D': out = refAvgPool2d(p, x()); break;
+      case 'ADD_N': out = refAddN(p, ins()); break;
+      case 'MUL': out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array); break;
+      case 'MAXMIN': out = refMaxMin(p, ins()); break;
+      case 'CONCAT': out = refConcat(p, ins()); break;
+      case 'SOFTMAX': out = refSoftmax(p, x(), c); break;
+      case 'LUT': out = refLut(p, x(), c); break;
+      case 'PRELU': out = refPrelu(p, x(), c); break;
+      case 'LAYOUT': out = refLayout(p, T(p.in).slice()); break;
       case 'GATHER':
         out = refGather(p, T(p.ids) as Int32Array, c);
         if (!out) throw new ReferenceError2(13, op.index);
-        outT = p.out;
         break;
-      case 'REQUANT': {
-        const dt = m.tensors[p.out].dtype;
-        out = refRequant(p, T(p.in) as Int8Array | Int16Array, dt === DTYPE.INT8 ? 'int8' : 'int16');
-        outT = p.out;
+      case 'REQUANT':
+        out = refRequant(p, T(p.in) as Int8Array | Int16Array, m.tensors[p.out].dtype === DTYPE.INT8 ? 'int8' : 'int16');
         break;
-      }
       case 'SIMPLE_RNN':
       case 'GRU':
       case 'LSTM': {
@@ -470,13 +428,13 @@ export function runBlobReference(
         const state = { h: T(p.hState) as Int16Array, c: op.name === 'LSTM' ? (T(p.cState) as Int16Array) : null };
         const ids = p.maskIds === -1 ? null : (T(p.maskIds) as Int32Array);
         out = runRnnRef(q, T(p.in) as Int8Array, p.batch, p.steps, state, ids);
-        outT = p.out;
         break;
       }
       default:
         throw new Error(`reference: op ${op.name} not implemented`);
     }
-    T(outT).set(out as any);
+    // every op writes its result to its `out` tensor
+    T(p.out).set(out as any);
   }
   return m.io.outputs.map((io) => T(io.tensor).slice());
 }

@@ -93,36 +93,13 @@ export function conv2dCore(x: FloatTensor, kernel: FloatTensor, g: Geom, groups:
   return { shape: [B, OH, OW, F], data: out };
 }
 
-/** Depthwise conv: x [B,H,W,C], kernel [kh,kw,C,dm] -> [B,OH,OW,C*dm] (channel c*dm+m). */
+/**
+ * Depthwise conv: x [B,H,W,C], kernel [kh,kw,C,dm] -> [B,OH,OW,C*dm] (channel c*dm+m). It is the
+ * grouped conv with groups = C: the kernel viewed as [kh,kw,1,C*dm] has the same memory layout.
+ */
 export function depthwiseCore(x: FloatTensor, kernel: FloatTensor, g: Geom, bias?: FloatTensor): FloatTensor {
-  const { B, H, W, C, kh, kw, ph, pw, sh, sw, dh, dw } = g;
-  const dm = kernel.shape[3];
-  const F = C * dm;
-  const OH = ph.out, OW = pw.out;
-  const out = new Float32Array(B * OH * OW * F);
-  const acc = new Float64Array(F);
-  const K = kernel.data;
-  for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        if (bias) for (let f = 0; f < F; f++) acc[f] = bias.data[f];
-        else acc.fill(0);
-        for (let i = 0; i < kh; i++) {
-          const ih = oh * sh - ph.before + i * dh;
-          if (ih < 0 || ih >= H) continue;
-          for (let j = 0; j < kw; j++) {
-            const iw = ow * sw - pw.before + j * dw;
-            if (iw < 0 || iw >= W) continue;
-            const xo = ((b * H + ih) * W + iw) * C;
-            const ko = (i * kw + j) * F;
-            for (let f = 0; f < F; f++) acc[f] += x.data[xo + Math.floor(f / dm)] * K[ko + f];
-          }
-        }
-        out.set(acc, ((b * OH + oh) * OW + ow) * F);
-      }
-    }
-  }
-  return { shape: [B, OH, OW, F], data: out };
+  const [kh, kw, C, dm] = kernel.shape;
+  return conv2dCore(x, { shape: [kh, kw, 1, C * dm], data: kernel.data }, g, C, bias);
 }
 
 type Kind = 'conv' | 'depthwise' | 'separable';
