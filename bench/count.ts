@@ -16,7 +16,7 @@
  * start of each block (one fresh exported mutable i32 global per block), so after a run the
  * globals hold runs(block). Nothing else in the module changes (the counters are extra globals,
  * the original instructions are copied byte for byte), so instrumented and original modules
- * compute the same outputs; test/bench-count.test.ts checks both claims, the counts against
+ * compute the same outputs; test/bench/count.test.ts checks both claims, the counts against
  * wabt's `wasm-interp --trace`.
  *
  * What is counted: "executed" = every wasm instruction except the structural markers `block`,
@@ -38,17 +38,67 @@ import { ERR, ERR_TEXT } from '../tools/blob/spec.ts';
 // ---------------------------------------------------------------- opcode table
 
 const NAMES: Record<number, string> = {
-  0x00: 'unreachable', 0x01: 'nop', 0x02: 'block', 0x03: 'loop', 0x04: 'if', 0x05: 'else', 0x0b: 'end',
-  0x0c: 'br', 0x0d: 'br_if', 0x0e: 'br_table', 0x0f: 'return', 0x10: 'call', 0x11: 'call_indirect',
-  0x1a: 'drop', 0x1b: 'select', 0x1c: 'select', 0x20: 'local.get', 0x21: 'local.set', 0x22: 'local.tee',
-  0x23: 'global.get', 0x24: 'global.set', 0x25: 'table.get', 0x26: 'table.set', 0x3f: 'memory.size', 0x40: 'memory.grow',
-  0x41: 'i32.const', 0x42: 'i64.const', 0x43: 'f32.const', 0x44: 'f64.const', 0xd0: 'ref.null', 0xd1: 'ref.is_null', 0xd2: 'ref.func',
+  0x00: 'unreachable',
+  0x01: 'nop',
+  0x02: 'block',
+  0x03: 'loop',
+  0x04: 'if',
+  0x05: 'else',
+  0x0b: 'end',
+  0x0c: 'br',
+  0x0d: 'br_if',
+  0x0e: 'br_table',
+  0x0f: 'return',
+  0x10: 'call',
+  0x11: 'call_indirect',
+  0x1a: 'drop',
+  0x1b: 'select',
+  0x1c: 'select',
+  0x20: 'local.get',
+  0x21: 'local.set',
+  0x22: 'local.tee',
+  0x23: 'global.get',
+  0x24: 'global.set',
+  0x25: 'table.get',
+  0x26: 'table.set',
+  0x3f: 'memory.size',
+  0x40: 'memory.grow',
+  0x41: 'i32.const',
+  0x42: 'i64.const',
+  0x43: 'f32.const',
+  0x44: 'f64.const',
+  0xd0: 'ref.null',
+  0xd1: 'ref.is_null',
+  0xd2: 'ref.func',
 };
-const MEM = ['i32.load', 'i64.load', 'f32.load', 'f64.load', 'i32.load8_s', 'i32.load8_u', 'i32.load16_s', 'i32.load16_u',
-  'i64.load8_s', 'i64.load8_u', 'i64.load16_s', 'i64.load16_u', 'i64.load32_s', 'i64.load32_u',
-  'i32.store', 'i64.store', 'f32.store', 'f64.store', 'i32.store8', 'i32.store16', 'i64.store8', 'i64.store16', 'i64.store32'];
+const MEM = [
+  'i32.load',
+  'i64.load',
+  'f32.load',
+  'f64.load',
+  'i32.load8_s',
+  'i32.load8_u',
+  'i32.load16_s',
+  'i32.load16_u',
+  'i64.load8_s',
+  'i64.load8_u',
+  'i64.load16_s',
+  'i64.load16_u',
+  'i64.load32_s',
+  'i64.load32_u',
+  'i32.store',
+  'i64.store',
+  'f32.store',
+  'f64.store',
+  'i32.store8',
+  'i32.store16',
+  'i64.store8',
+  'i64.store16',
+  'i64.store32',
+];
 MEM.forEach((n, i) => (NAMES[0x28 + i] = n));
-const NUM = ('i32.eqz i32.eq i32.ne i32.lt_s i32.lt_u i32.gt_s i32.gt_u i32.le_s i32.le_u i32.ge_s i32.ge_u ' +
+const NUM = (
+  'i32.eqz i32.eq i32.ne i32.lt_s i32.lt_u i32.gt_s i32.gt_u i32.le_s i32.le_u i32.ge_s i32.ge_u ' +
   'i64.eqz i64.eq i64.ne i64.lt_s i64.lt_u i64.gt_s i64.gt_u i64.le_s i64.le_u i64.ge_s i64.ge_u ' +
   'f32.eq f32.ne f32.lt f32.gt f32.le f32.ge f64.eq f64.ne f64.lt f64.gt f64.le f64.ge ' +
   'i32.clz i32.ctz i32.popcnt i32.add i32.sub i32.mul i32.div_s i32.div_u i32.rem_s i32.rem_u i32.and i32.or i32.xor i32.shl i32.shr_s i32.shr_u i32.rotl i32.rotr ' +
@@ -58,11 +108,29 @@ const NUM = ('i32.eqz i32.eq i32.ne i32.lt_s i32.lt_u i32.gt_s i32.gt_u i32.le_s
   'i32.wrap_i64 i32.trunc_f32_s i32.trunc_f32_u i32.trunc_f64_s i32.trunc_f64_u i64.extend_i32_s i64.extend_i32_u ' +
   'i64.trunc_f32_s i64.trunc_f32_u i64.trunc_f64_s i64.trunc_f64_u f32.convert_i32_s f32.convert_i32_u f32.convert_i64_s f32.convert_i64_u f32.demote_f64 ' +
   'f64.convert_i32_s f64.convert_i32_u f64.convert_i64_s f64.convert_i64_u f64.promote_f32 i32.reinterpret_f32 i64.reinterpret_f64 f32.reinterpret_i32 f64.reinterpret_i64 ' +
-  'i32.extend8_s i32.extend16_s i64.extend8_s i64.extend16_s i64.extend32_s').split(' ');
+  'i32.extend8_s i32.extend16_s i64.extend8_s i64.extend16_s i64.extend32_s'
+).split(' ');
 NUM.forEach((n, i) => (NAMES[0x45 + i] = n));
-const FC_NAMES = ['i32.trunc_sat_f32_s', 'i32.trunc_sat_f32_u', 'i32.trunc_sat_f64_s', 'i32.trunc_sat_f64_u', 'i64.trunc_sat_f32_s',
-  'i64.trunc_sat_f32_u', 'i64.trunc_sat_f64_s', 'i64.trunc_sat_f64_u', 'memory.init', 'data.drop', 'memory.copy', 'memory.fill',
-  'table.init', 'elem.drop', 'table.copy', 'table.grow', 'table.size', 'table.fill'];
+const FC_NAMES = [
+  'i32.trunc_sat_f32_s',
+  'i32.trunc_sat_f32_u',
+  'i32.trunc_sat_f64_s',
+  'i32.trunc_sat_f64_u',
+  'i64.trunc_sat_f32_s',
+  'i64.trunc_sat_f32_u',
+  'i64.trunc_sat_f64_s',
+  'i64.trunc_sat_f64_u',
+  'memory.init',
+  'data.drop',
+  'memory.copy',
+  'memory.fill',
+  'table.init',
+  'elem.drop',
+  'table.copy',
+  'table.grow',
+  'table.size',
+  'table.fill',
+];
 
 /** Structural markers: not dispatched by any interpreter, not counted as executed. */
 export const STRUCTURAL = new Set(['block', 'loop', 'end']);
@@ -73,20 +141,31 @@ const LEADER_AFTER = new Set(['loop', 'if', 'else', 'end', 'br', 'br_if', 'br_ta
 // ---------------------------------------------------------------- byte reading/writing
 
 class Reader {
-  constructor(public b: Uint8Array, public p = 0) {}
+  constructor(
+    public b: Uint8Array,
+    public p = 0,
+  ) {}
   byte(): number {
     if (this.p >= this.b.length) throw new Error('wasm: unexpected end');
     return this.b[this.p++];
   }
   u32(): number {
-    let r = 0, s = 0, c;
-    do { c = this.byte(); r += (c & 0x7f) * 2 ** s; s += 7; } while (c & 0x80);
+    let r = 0,
+      s = 0,
+      c;
+    do {
+      c = this.byte();
+      r += (c & 0x7f) * 2 ** s;
+      s += 7;
+    } while (c & 0x80);
     return r;
   }
   /** skip a signed LEB of any width */
   sleb(): void {
     let c;
-    do { c = this.byte(); } while (c & 0x80);
+    do {
+      c = this.byte();
+    } while (c & 0x80);
   }
   bytes(n: number): Uint8Array {
     const r = this.b.subarray(this.p, this.p + n);
@@ -143,13 +222,23 @@ export function decodeBody(body: Uint8Array, codeStart: number): Instr[] {
     let immAt: number | undefined;
     if (c === 0x02 || c === 0x03 || c === 0x04) skipBlockType(r);
     else if (c === 0x0c || c === 0x0d) r.u32();
-    else if (c === 0x0e) { const n = r.u32(); for (let i = 0; i <= n; i++) r.u32(); }
-    else if (c === 0x10) { immAt = r.p; callee = r.u32(); }
-    else if (c === 0x11) { r.u32(); r.u32(); }
-    else if (c === 0x1c) { const n = r.u32(); r.bytes(n); }
-    else if (c >= 0x20 && c <= 0x26) r.u32();
-    else if (c >= 0x28 && c <= 0x3e) { r.u32(); r.u32(); }
-    else if (c === 0x3f || c === 0x40) r.byte();
+    else if (c === 0x0e) {
+      const n = r.u32();
+      for (let i = 0; i <= n; i++) r.u32();
+    } else if (c === 0x10) {
+      immAt = r.p;
+      callee = r.u32();
+    } else if (c === 0x11) {
+      r.u32();
+      r.u32();
+    } else if (c === 0x1c) {
+      const n = r.u32();
+      r.bytes(n);
+    } else if (c >= 0x20 && c <= 0x26) r.u32();
+    else if (c >= 0x28 && c <= 0x3e) {
+      r.u32();
+      r.u32();
+    } else if (c === 0x3f || c === 0x40) r.byte();
     else if (c === 0x41 || c === 0x42) r.sleb();
     else if (c === 0x43) r.bytes(4);
     else if (c === 0x44) r.bytes(8);
@@ -158,8 +247,18 @@ export function decodeBody(body: Uint8Array, codeStart: number): Instr[] {
     else if (c === 0xfc) {
       const sub = r.u32();
       op = FC_NAMES[sub];
-      if (sub === 8) { r.u32(); r.byte(); } else if (sub === 9 || sub === 13 || (sub >= 15 && sub <= 17)) r.u32();
-      else if (sub === 10) { r.byte(); r.byte(); } else if (sub === 11) r.byte(); else if (sub === 12 || sub === 14) { r.u32(); r.u32(); }
+      if (sub === 8) {
+        r.u32();
+        r.byte();
+      } else if (sub === 9 || sub === 13 || (sub >= 15 && sub <= 17)) r.u32();
+      else if (sub === 10) {
+        r.byte();
+        r.byte();
+      } else if (sub === 11) r.byte();
+      else if (sub === 12 || sub === 14) {
+        r.u32();
+        r.u32();
+      }
     } else if (!op) throw new Error(`wasm: unsupported opcode 0x${c.toString(16)} at body offset ${start}`);
     if (!op) throw new Error(`wasm: unsupported 0xfc sub-opcode at body offset ${start}`);
     out.push({ op, start, end: r.p, callee, immAt });
@@ -167,7 +266,12 @@ export function decodeBody(body: Uint8Array, codeStart: number): Instr[] {
   return out;
 }
 
-interface Section { id: number; start: number; end: number; payload: Uint8Array }
+interface Section {
+  id: number;
+  start: number;
+  end: number;
+  payload: Uint8Array;
+}
 
 function sections(wasm: Uint8Array): Section[] {
   if (wasm[0] !== 0 || wasm[1] !== 0x61 || wasm[2] !== 0x73 || wasm[3] !== 0x6d) throw new Error('not a wasm module');
@@ -187,17 +291,30 @@ function sections(wasm: Uint8Array): Section[] {
 function importCounts(s: Section | undefined): { funcs: number; globals: number } {
   if (!s) return { funcs: 0, globals: 0 };
   const r = new Reader(s.payload);
-  let funcs = 0, globals = 0;
+  let funcs = 0,
+    globals = 0;
   const n = r.u32();
   for (let i = 0; i < n; i++) {
     r.bytes(r.u32());
     r.bytes(r.u32());
     const kind = r.byte();
-    if (kind === 0) { r.u32(); funcs++; }
-    else if (kind === 1) { r.byte(); const f = r.byte(); r.u32(); if (f & 1) r.u32(); }
-    else if (kind === 2) { const f = r.byte(); r.u32(); if (f & 1) r.u32(); }
-    else if (kind === 3) { r.byte(); r.byte(); globals++; }
-    else throw new Error(`wasm: unknown import kind ${kind}`);
+    if (kind === 0) {
+      r.u32();
+      funcs++;
+    } else if (kind === 1) {
+      r.byte();
+      const f = r.byte();
+      r.u32();
+      if (f & 1) r.u32();
+    } else if (kind === 2) {
+      const f = r.byte();
+      r.u32();
+      if (f & 1) r.u32();
+    } else if (kind === 3) {
+      r.byte();
+      r.byte();
+      globals++;
+    } else throw new Error(`wasm: unknown import kind ${kind}`);
   }
   return { funcs, globals };
 }
@@ -260,7 +377,10 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
     const body = cr.bytes(size);
     const br = new Reader(body);
     const nl = br.u32();
-    for (let i = 0; i < nl; i++) { br.u32(); br.byte(); }
+    for (let i = 0; i < nl; i++) {
+      br.u32();
+      br.byte();
+    }
     const localsEnd = br.p;
     const ins = decodeBody(body, localsEnd);
     const out: number[] = [...body.subarray(0, localsEnd)];
@@ -336,15 +456,25 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
       continue;
     }
     // sections that must exist before a later one
-    if (s.id > 1 && !sawSection.has(1) && addHook && !secs.some((x) => x.id === 1)) { emitTypes(); sawSection.add(1); }
-    if (s.id > 2 && !sawSection.has(2) && addHook && !secs.some((x) => x.id === 2)) { emitImports(); sawSection.add(2); }
+    if (s.id > 1 && !sawSection.has(1) && addHook && !secs.some((x) => x.id === 1)) {
+      emitTypes();
+      sawSection.add(1);
+    }
+    if (s.id > 2 && !sawSection.has(2) && addHook && !secs.some((x) => x.id === 2)) {
+      emitImports();
+      sawSection.add(2);
+    }
     if (s.id > 6 && !sawSection.has(6) && !globSec) {
       out.push(...section(6, [...uleb(blocks.length), ...blocks.flatMap(() => [0x7f, 0x01, 0x41, 0x00, 0x0b])]));
       sawSection.add(6);
     }
     switch (s.id) {
-      case 1: emitTypes(); break;
-      case 2: emitImports(); break;
+      case 1:
+        emitTypes();
+        break;
+      case 2:
+        emitImports();
+        break;
       case 6: {
         const r = new Reader(s.payload);
         const n = r.u32();
@@ -370,7 +500,10 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         break;
       }
       case 9: {
-        if (!shift) { out.push(...section(9, s.payload)); break; }
+        if (!shift) {
+          out.push(...section(9, s.payload));
+          break;
+        }
         const r = new Reader(s.payload);
         const n = r.u32();
         const items: number[] = [];
@@ -379,7 +512,9 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
           if (flags !== 0) throw new Error(`instrument: element segment flags ${flags} not supported`);
           const e0 = r.p;
           const oc = r.byte(); // offset expr: i32.const n | global.get g, then end
-          if (oc === 0x41) r.sleb(); else if (oc === 0x23) r.u32(); else throw new Error(`instrument: element offset opcode 0x${oc.toString(16)}`);
+          if (oc === 0x41) r.sleb();
+          else if (oc === 0x23) r.u32();
+          else throw new Error(`instrument: element offset opcode 0x${oc.toString(16)}`);
           if (r.byte() !== 0x0b) throw new Error('instrument: element offset expression too long');
           const expr = [...r.b.subarray(e0, r.p)];
           const m = r.u32();
@@ -390,8 +525,11 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         out.push(...section(9, [...uleb(n), ...items]));
         break;
       }
-      case 10: out.push(...section(10, [...uleb(nFuncs), ...bodies.flat()])); break;
-      default: out.push(...section(s.id, s.payload));
+      case 10:
+        out.push(...section(10, [...uleb(nFuncs), ...bodies.flat()]));
+        break;
+      default:
+        out.push(...section(s.id, s.payload));
     }
   }
   if (!sawSection.has(7)) throw new Error('instrument: module has no export section');
@@ -458,13 +596,20 @@ export interface CountResult {
 /** Multiply-accumulates of one op from its blob params (0 for ops without a matrix product). */
 export function opMacs(name: string, p: Record<string, number>): number {
   switch (name) {
-    case 'DENSE': return p.rows * p.inDim * p.outDim;
-    case 'CONV2D': return p.batch * p.outH * p.outW * p.outC * p.kH * p.kW * (p.inC / Math.max(1, p.groups));
-    case 'DEPTHWISE_CONV2D': return p.batch * p.outH * p.outW * p.inC * p.depthMult * p.kH * p.kW;
-    case 'SIMPLE_RNN': return p.batch * p.steps * p.units * (p.inDim + p.units);
-    case 'GRU': return p.batch * p.steps * 3 * p.units * (p.inDim + p.units);
-    case 'LSTM': return p.batch * p.steps * 4 * p.units * (p.inDim + p.units);
-    default: return 0;
+    case 'DENSE':
+      return p.rows * p.inDim * p.outDim;
+    case 'CONV2D':
+      return p.batch * p.outH * p.outW * p.outC * p.kH * p.kW * (p.inC / Math.max(1, p.groups));
+    case 'DEPTHWISE_CONV2D':
+      return p.batch * p.outH * p.outW * p.inC * p.depthMult * p.kH * p.kW;
+    case 'SIMPLE_RNN':
+      return p.batch * p.steps * p.units * (p.inDim + p.units);
+    case 'GRU':
+      return p.batch * p.steps * 3 * p.units * (p.inDim + p.units);
+    case 'LSTM':
+      return p.batch * p.steps * 4 * p.units * (p.inDim + p.units);
+    default:
+      return 0;
   }
 }
 
@@ -496,7 +641,10 @@ export function runnerFunc(wasm: Uint8Array, names: string[] | null): number {
     const body = cr.bytes(cr.u32());
     const br = new Reader(body);
     const nl = br.u32();
-    for (let i = 0; i < nl; i++) { br.u32(); br.byte(); }
+    for (let i = 0; i < nl; i++) {
+      br.u32();
+      br.byte();
+    }
     bodies.push(decodeBody(body, br.p));
   }
   for (const it of bodies[invoke]) {
@@ -587,7 +735,8 @@ export class CountingRuntime {
     const names = this.inst.funcNames;
     const final = this.snapshots.length ? this.snapshots[this.snapshots.length - 1] : Int32Array.from(this.counters.map((g) => g.value));
     const tally = (runs: ArrayLike<number>, sub?: ArrayLike<number>) => {
-      let executed = 0, dispatched = 0;
+      let executed = 0,
+        dispatched = 0;
       const byFunction: Record<string, number> = {};
       for (let i = 0; i < B.length; i++) {
         const n = runs[i] - (sub ? sub[i] : 0);

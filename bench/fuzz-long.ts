@@ -31,7 +31,12 @@ const seeds = await allSeeds({ perOp: 3, log: (m) => process.stderr.write(`${m}\
 process.stderr.write(`${seeds.length} seed blobs; ${cases} cases, seed ${seed}, ${o.workers} workers\n`);
 
 const bar = new cliProgress.SingleBar(
-  { format: 'fuzz [{bar}] {percentage}% | {value}/{total} cases | {rate} cases/s | failures {fails} | eta {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 15000 },
+  {
+    format: 'fuzz [{bar}] {percentage}% | {value}/{total} cases | {rate} cases/s | failures {fails} | eta {eta_formatted}',
+    hideCursor: true,
+    noTTYOutput: true,
+    notTTYSchedule: 15000,
+  },
   cliProgress.Presets.shades_classic,
 );
 const t0 = Date.now();
@@ -43,19 +48,24 @@ const total = await runPool({
   workers: Number(o.workers),
   chunk: 2000,
   caseTimeoutMs: Number(o.timeout),
-  onChunk: (s) => bar.update(s.cases, { rate: Math.round(s.cases / ((Date.now() - t0) / 1000)), fails: Object.values(s.failureCounts).reduce((a, b) => a + b, 0) }),
+  onChunk: (s) =>
+    bar.update(s.cases, { rate: Math.round(s.cases / ((Date.now() - t0) / 1000)), fails: Object.values(s.failureCounts).reduce((a, b) => a + b, 0) }),
 });
 bar.stop();
 
 const secs = (Date.now() - t0) / 1000;
 const nFail = Object.values(total.failureCounts).reduce((a, b) => a + b, 0);
 const lines: string[] = [];
-lines.push(`runtime fuzz: ${total.cases} cases in ${secs.toFixed(1)} s = ${Math.round(total.cases / secs)} cases/s (seed ${seed}, ${seeds.length} seed blobs, ${o.workers} workers)`);
+lines.push(
+  `runtime fuzz: ${total.cases} cases in ${secs.toFixed(1)} s = ${Math.round(total.cases / secs)} cases/s (seed ${seed}, ${seeds.length} seed blobs, ${o.workers} workers)`,
+);
 lines.push('outcomes:');
-for (const [k, v] of Object.entries(total.outcomes).sort((a, b) => b[1] - a[1])) lines.push(`  ${k.padEnd(34)} ${String(v).padStart(9)}  ${((100 * v) / total.cases).toFixed(2)}%`);
+for (const [k, v] of Object.entries(total.outcomes).sort((a, b) => b[1] - a[1]))
+  lines.push(`  ${k.padEnd(34)} ${String(v).padStart(9)}  ${((100 * v) / total.cases).toFixed(2)}%`);
 lines.push(`failures: ${nFail}`);
 for (const [k, v] of Object.entries(total.failureCounts)) lines.push(`  ${k}: ${v}`);
-for (const f of total.failures) lines.push(`  [${f.kind}] seed ${f.seed} index ${f.index} (${f.base}): ${f.detail}\n      mutations: ${f.mutations.join('; ')}`);
+for (const f of total.failures)
+  lines.push(`  [${f.kind}] seed ${f.seed} index ${f.index} (${f.base}): ${f.detail}\n      mutations: ${f.mutations.join('; ')}`);
 process.stdout.write(lines.join('\n') + '\n');
 if (o.json) writeFileSync(o.json, JSON.stringify({ seed, seconds: secs, seeds: seeds.map((s) => s.name), ...total }, null, 2) + '\n');
 process.exit(nFail ? 1 : 0);

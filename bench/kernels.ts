@@ -15,7 +15,16 @@ import { ROOT } from './models.ts';
 const SRC = join(ROOT, 'bench/kernels/dense-candidates.ts');
 const WASM = join(ROOT, 'build/bench/dense-candidates.wasm');
 
-export interface KernelRow { kernel: string; shape: string; K: number; N: number; executed: number; perMac: number; dispatchedPerMac: number; exact: boolean }
+export interface KernelRow {
+  kernel: string;
+  shape: string;
+  K: number;
+  N: number;
+  executed: number;
+  perMac: number;
+  dispatchedPerMac: number;
+  exact: boolean;
+}
 
 const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: number) => Int8Array; kStep: number; nStep: number }[] = [
   { fn: 'rowX4', shape: 'runtime layout 0: 1 output, k x4 (current DENSE path)', layout: (w) => w, kStep: 4, nStep: 1 },
@@ -29,7 +38,8 @@ const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: 
 function interleave(w: Int8Array, K: number, N: number, no: number, nk: number): Int8Array {
   const out = new Int8Array(N * K);
   let p = 0;
-  for (let b = 0; b < N / no; b++) for (let k0 = 0; k0 < K; k0 += nk) for (let j = 0; j < no; j++) for (let t = 0; t < nk; t++) out[p++] = w[(b * no + j) * K + k0 + t];
+  for (let b = 0; b < N / no; b++)
+    for (let k0 = 0; k0 < K; k0 += nk) for (let j = 0; j < no; j++) for (let t = 0; t < nk; t++) out[p++] = w[(b * no + j) * K + k0 + t];
   return out;
 }
 
@@ -37,14 +47,38 @@ export function compileCandidates(): boolean {
   if (existsSync(WASM) && statSync(WASM).mtimeMs >= statSync(SRC).mtimeMs) return true;
   mkdirSync(join(ROOT, 'build/bench'), { recursive: true });
   try {
-    execFileSync('npx', ['asc', SRC, '-O3', '--noAssert', '--runtime', 'stub', '--converge', '--disable', 'mutable-globals,sign-extension,nontrapping-f2i,bulk-memory', '--initialMemory', '2', '-o', WASM], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      'npx',
+      [
+        'asc',
+        SRC,
+        '-O3',
+        '--noAssert',
+        '--runtime',
+        'stub',
+        '--converge',
+        '--disable',
+        'mutable-globals,sign-extension,nontrapping-f2i,bulk-memory',
+        '--initialMemory',
+        '2',
+        '-o',
+        WASM,
+      ],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
     return true;
   } catch {
     return false;
   }
 }
 
-export async function measureKernels(sizes: [number, number][] = [[128, 128], [640, 128], [64, 64]]): Promise<KernelRow[]> {
+export async function measureKernels(
+  sizes: [number, number][] = [
+    [128, 128],
+    [640, 128],
+    [64, 64],
+  ],
+): Promise<KernelRow[]> {
   if (!compileCandidates()) return [];
   const inst = instrument(new Uint8Array(readFileSync(WASM)));
   const rt = await CountingRuntime.fromInstrumented(inst);
@@ -61,7 +95,10 @@ export async function measureKernels(sizes: [number, number][] = [[128, 128], [6
       for (let k = 0; k < K; k++) a += x[k] * w[o * K + k];
       ref[o] = a;
     }
-    const X = 4096, B = X + K, A = B + 4 * N, W = A + 4 * N + 64;
+    const X = 4096,
+      B = X + K,
+      A = B + 4 * N,
+      W = A + 4 * N + 64;
     for (const s of SHAPES) {
       if (K % s.kStep || N % s.nStep) continue;
       const m = mem();
@@ -81,7 +118,8 @@ export async function measureKernels(sizes: [number, number][] = [[128, 128], [6
 
 export function kernelTable(rows: KernelRow[]): string {
   const L = ['| loop shape | K x N | exact | instr / MAC | dispatched / MAC |', '|---|---|---|---:|---:|'];
-  for (const r of rows) L.push(`| ${r.kernel}: ${r.shape} | ${r.K} x ${r.N} | ${r.exact ? 'yes' : '**NO**'} | ${r.perMac.toFixed(2)} | ${r.dispatchedPerMac.toFixed(2)} |`);
+  for (const r of rows)
+    L.push(`| ${r.kernel}: ${r.shape} | ${r.K} x ${r.N} | ${r.exact ? 'yes' : '**NO**'} | ${r.perMac.toFixed(2)} | ${r.dispatchedPerMac.toFixed(2)} |`);
   return L.join('\n') + '\n';
 }
 

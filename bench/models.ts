@@ -134,10 +134,23 @@ export function activityData(n: number, T: number, seed: number): { x: Arr; labe
     for (let t = 0; t < T; t++) {
       const w = (2 * Math.PI * f * t) / 25 + ph;
       // still: lying flat (gravity on z); the others: carried upright (gravity on y)
-      let ax = tilt, ay = c === 0 ? 0 : 1, az = c === 0 ? 1 : 0;
-      if (c === 1) { ay += amp * Math.sin(w); az += 0.4 * amp * Math.sin(w / 2); }
-      if (c === 2) { ay += amp * Math.sin(w); ax += 0.5 * amp * Math.cos(w); az += 0.3 * amp * Math.sin(2 * w); }
-      if (c === 3) { ax += amp * Math.sin(w); az += 0.8 * amp * Math.cos(w + 0.7); ay += 0.1 * amp * Math.sin(2 * w); }
+      let ax = tilt,
+        ay = c === 0 ? 0 : 1,
+        az = c === 0 ? 1 : 0;
+      if (c === 1) {
+        ay += amp * Math.sin(w);
+        az += 0.4 * amp * Math.sin(w / 2);
+      }
+      if (c === 2) {
+        ay += amp * Math.sin(w);
+        ax += 0.5 * amp * Math.cos(w);
+        az += 0.3 * amp * Math.sin(2 * w);
+      }
+      if (c === 3) {
+        ax += amp * Math.sin(w);
+        az += 0.8 * amp * Math.cos(w + 0.7);
+        ay += 0.1 * amp * Math.sin(2 * w);
+      }
       const o = (i * T + t) * 3;
       data[o] = ax + 0.05 * gauss(r);
       data[o + 1] = ay + 0.05 * gauss(r);
@@ -152,11 +165,17 @@ export function activityData(n: number, T: number, seed: number): { x: Arr; labe
  * rng(seed) (Fisher-Yates), one model.fit epoch per permutation, and the Adam learning rate is
  * lr * decay^epoch. Deterministic on a given backend.
  */
-export async function fitShuffled(model: tf.LayersModel, x: Arr, y: Arr, o: { epochs: number; lr: number; decay: number; seed: number; loss: string; batchSize?: number; onEpoch?: (epoch: number, loss: number) => void }) {
+export async function fitShuffled(
+  model: tf.LayersModel,
+  x: Arr,
+  y: Arr,
+  o: { epochs: number; lr: number; decay: number; seed: number; loss: string; batchSize?: number; onEpoch?: (epoch: number, loss: number) => void },
+) {
   const opt = tf.train.adam(o.lr);
   model.compile({ optimizer: opt, loss: o.loss });
   const n = x.shape[0];
-  const px = x.data.length / n, py = y.data.length / n;
+  const px = x.data.length / n,
+    py = y.data.length / n;
   const r = rng(o.seed);
   const perm = Array.from({ length: n }, (_, i) => i);
   for (let ep = 0; ep < o.epochs; ep++) {
@@ -164,14 +183,16 @@ export async function fitShuffled(model: tf.LayersModel, x: Arr, y: Arr, o: { ep
       const j = Math.floor(r() * (i + 1));
       [perm[i], perm[j]] = [perm[j], perm[i]];
     }
-    const xd = new Float32Array(x.data.length), yd = new Float32Array(y.data.length);
+    const xd = new Float32Array(x.data.length),
+      yd = new Float32Array(y.data.length);
     perm.forEach((p, k) => {
       xd.set(x.data.subarray(p * px, (p + 1) * px), k * px);
       yd.set(y.data.subarray(p * py, (p + 1) * py), k * py);
     });
     // AdamOptimizer reads this field on every applyGradients
     (opt as unknown as { learningRate: number }).learningRate = o.lr * o.decay ** ep;
-    const xs = tf.tensor(xd, x.shape), ys = tf.tensor(yd, y.shape);
+    const xs = tf.tensor(xd, x.shape),
+      ys = tf.tensor(yd, y.shape);
     try {
       const h = await model.fit(xs, ys, { epochs: 1, batchSize: o.batchSize ?? 32, shuffle: false, verbose: 0 });
       o.onEpoch?.(ep, h.history.loss[0] as number);
@@ -203,19 +224,23 @@ export async function withFastConvFilterGrad<T>(fn: () => Promise<T>): Promise<T
     const gv = backend.data.get(dy.dataId).values as Float32Array;
     const { batchSize: B, inHeight: H, inWidth: W, inChannels: C1, outHeight: OH, outWidth: OW, outChannels: C2 } = ci;
     const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = ci;
-    const top = ci.padInfo.top, left = ci.padInfo.left;
+    const top = ci.padInfo.top,
+      left = ci.padInfo.left;
     const acc = new Float64Array(fh * fw * C1 * C2);
     for (let wR = 0; wR < fh; wR++) {
-      const yR0 = Math.max(0, Math.ceil((top - wR) / sh)), yR1 = Math.min(OH, (H + top - wR) / sh);
+      const yR0 = Math.max(0, Math.ceil((top - wR) / sh)),
+        yR1 = Math.min(OH, (H + top - wR) / sh);
       for (let wC = 0; wC < fw; wC++) {
-        const yC0 = Math.max(0, Math.ceil((left - wC) / sw)), yC1 = Math.min(OW, (W + left - wC) / sw);
+        const yC0 = Math.max(0, Math.ceil((left - wC) / sw)),
+          yC1 = Math.min(OW, (W + left - wC) / sw);
         const base = (wR * fw + wC) * C1 * C2;
         for (let b = 0; b < B; b++) {
           for (let yR = yR0; yR < yR1; yR++) {
             const xR = wR + yR * sh - top;
             for (let yC = yC0; yC < yC1; yC++) {
               const xC = wC + yC * sw - left;
-              const xo = ((b * H + xR) * W + xC) * C1, go = ((b * OH + yR) * OW + yC) * C2;
+              const xo = ((b * H + xR) * W + xC) * C1,
+                go = ((b * OH + yR) * OW + yC) * C2;
               for (let d1 = 0; d1 < C1; d1++) {
                 const v = xv[xo + d1];
                 if (v === 0) continue;
@@ -254,9 +279,14 @@ const SPECS: Spec[] = [
         m.add(tf.layers.activation({ activation: 'relu' }));
       };
       block(128, true);
-      block(128); block(128); block(128);
+      block(128);
+      block(128);
+      block(128);
       block(8);
-      block(128); block(128); block(128); block(128);
+      block(128);
+      block(128);
+      block(128);
+      block(128);
       m.add(tf.layers.dense({ units: 640, kernelInitializer: glorot(s++) }));
       return m;
     },
@@ -309,7 +339,16 @@ const SPECS: Spec[] = [
     notes: ['GRU uses reset_after=false: tfjs cannot train or run reset_after=true'],
     build: () => {
       const m = tf.sequential({ name: 'har_gru' });
-      m.add(tf.layers.gru({ inputShape: [50, 3], units: 32, recurrentActivation: 'sigmoid', kernelInitializer: glorot(31), recurrentInitializer: ortho(32), name: 'gru' }));
+      m.add(
+        tf.layers.gru({
+          inputShape: [50, 3],
+          units: 32,
+          recurrentActivation: 'sigmoid',
+          kernelInitializer: glorot(31),
+          recurrentInitializer: ortho(32),
+          name: 'gru',
+        }),
+      );
       m.add(tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: glorot(33), name: 'classes' }));
       return m;
     },
@@ -333,7 +372,17 @@ const SPECS: Spec[] = [
     notes: [],
     build: () => {
       const m = tf.sequential({ name: 'har_lstm' });
-      m.add(tf.layers.lstm({ inputShape: [50, 3], units: 32, recurrentActivation: 'sigmoid', kernelInitializer: glorot(51), recurrentInitializer: ortho(52), unitForgetBias: true, name: 'lstm' }));
+      m.add(
+        tf.layers.lstm({
+          inputShape: [50, 3],
+          units: 32,
+          recurrentActivation: 'sigmoid',
+          kernelInitializer: glorot(51),
+          recurrentInitializer: ortho(52),
+          unitForgetBias: true,
+          name: 'lstm',
+        }),
+      );
       m.add(tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: glorot(53), name: 'classes' }));
       return m;
     },
@@ -368,7 +417,9 @@ const SPECS: Spec[] = [
       const x = new Float32Array(n * 3);
       const y = new Float32Array(n);
       for (let i = 0; i < n; i++) {
-        const a = r() * 2 - 1, b = r() * 2 - 1, c = r() * 2 - 1;
+        const a = r() * 2 - 1,
+          b = r() * 2 - 1,
+          c = r() * 2 - 1;
         x.set([a, b, c], i * 3);
         y[i] = Math.max(0, a + 0.5 * b) - 0.7 * Math.abs(c) + 0.3;
       }
@@ -393,7 +444,7 @@ export function modelCost(model: tf.LayersModel): { macs: number; params: number
     const inShape = l.inputSpec?.[0]?.shape ?? ((l as any).batchInputShape as number[]);
     const inDims = (l as any).input.shape as number[];
     void inShape;
-    if (cls === 'Dense') macs += (inDims.slice(1, -1).reduce((a, b) => a * (b ?? 1), 1)) * inDims[inDims.length - 1] * cfg.units;
+    if (cls === 'Dense') macs += inDims.slice(1, -1).reduce((a, b) => a * (b ?? 1), 1) * inDims[inDims.length - 1] * cfg.units;
     else if (cls === 'Conv1D') macs += outShape[1] * outShape[2] * cfg.kernelSize[0] * inDims[2];
     else if (cls === 'GRU') macs += inDims[1] * 3 * cfg.units * (inDims[2] + cfg.units);
     else if (cls === 'LSTM') macs += inDims[1] * 4 * cfg.units * (inDims[2] + cfg.units);

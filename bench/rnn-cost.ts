@@ -14,11 +14,19 @@ import { ACT, gateCount, type CellKind, type RnnQuant } from '../tools/quantize/
 function layer(cell: CellKind, units: number, inDim: number, resetAfter: boolean): RnnQuant {
   const G = gateCount(cell);
   let s = 1;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const r = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   const w = (n: number) => Float32Array.from({ length: n }, r);
-  const L = rnnFloatLayer(cell, 'l', { units, activation: 'tanh', recurrent_activation: 'sigmoid', reset_after: resetAfter, return_sequences: true },
-    { kernel: { shape: [inDim, G * units], data: w(inDim * G * units) }, recurrent_kernel: { shape: [units, G * units], data: w(units * G * units) },
-      bias: { shape: [resetAfter ? 2 * G * units : G * units], data: w((resetAfter ? 2 : 1) * G * units) } }, inDim);
+  const L = rnnFloatLayer(
+    cell,
+    'l',
+    { units, activation: 'tanh', recurrent_activation: 'sigmoid', reset_after: resetAfter, return_sequences: true },
+    {
+      kernel: { shape: [inDim, G * units], data: w(inDim * G * units) },
+      recurrent_kernel: { shape: [units, G * units], data: w(units * G * units) },
+      bias: { shape: [resetAfter ? 2 * G * units : G * units], data: w((resetAfter ? 2 : 1) * G * units) },
+    },
+    inDim,
+  );
   const ranges = { h: { min: -1, max: 1 }, c: { min: -4, max: 4 } };
   return quantizeRnn(L, ranges, { scale: 1 / 64, zeroPoint: 0 }, { scale: 1 / 128, zeroPoint: 0 }, { keepState: false });
 }
@@ -37,14 +45,25 @@ async function perStep(q: RnnQuant, K: number): Promise<{ exec: number; disp: nu
 const rows: string[] = [];
 rows.push('| op | units | inDim | MACs/step | executed/step | dispatched/step | executed/MAC | nonlinearity share (executed) |');
 rows.push('|---|---|---|---|---|---|---|---|');
-for (const [cell, ra] of [['SimpleRNN', false], ['GRU', true], ['GRU', false], ['LSTM', false]] as [CellKind, boolean][]) {
-  for (const [units, inDim] of [[16, 8], [32, 16], [64, 32]]) {
+for (const [cell, ra] of [
+  ['SimpleRNN', false],
+  ['GRU', true],
+  ['GRU', false],
+  ['LSTM', false],
+] as [CellKind, boolean][]) {
+  for (const [units, inDim] of [
+    [16, 8],
+    [32, 16],
+    [64, 32],
+  ]) {
     const q = layer(cell, units, inDim, ra);
     const full = await perStep(q, 4);
     const lin = await perStep({ ...q, actKind: ACT.LINEAR, recKind: ACT.LINEAR, actTable: null, recTable: null }, 4);
     const macs = gateCount(cell) * units * (inDim + units);
     const name = cell === 'GRU' ? `GRU reset_after=${ra}` : cell;
-    rows.push(`| ${name} | ${units} | ${inDim} | ${macs} | ${full.exec.toFixed(0)} | ${full.disp.toFixed(0)} | ${(full.exec / macs).toFixed(2)} | ${(((full.exec - lin.exec) / full.exec) * 100).toFixed(1)}% |`);
+    rows.push(
+      `| ${name} | ${units} | ${inDim} | ${macs} | ${full.exec.toFixed(0)} | ${full.disp.toFixed(0)} | ${(full.exec / macs).toFixed(2)} | ${(((full.exec - lin.exec) / full.exec) * 100).toFixed(1)}% |`,
+    );
   }
 }
 console.log(rows.join('\n'));

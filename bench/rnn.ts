@@ -62,10 +62,18 @@ export async function measureRnn(name: 'gru' | 'lstm', wasmPath: string): Promis
   const spec = rnnSpec(cell, cfg.name, cfg, w);
   const info: any = {};
   const fr = runRnn(spec, cal, null, null, info);
-  let mn = 0, mx = 0;
-  for (const v of fr.seq.data) { mn = Math.min(mn, v); mx = Math.max(mx, v); }
-  let xmn = 0, xmx = 0;
-  for (const v of cal.data) { xmn = Math.min(xmn, v); xmx = Math.max(xmx, v); }
+  let mn = 0,
+    mx = 0;
+  for (const v of fr.seq.data) {
+    mn = Math.min(mn, v);
+    mx = Math.max(mx, v);
+  }
+  let xmn = 0,
+    xmx = 0;
+  for (const v of cal.data) {
+    xmn = Math.min(xmn, v);
+    xmx = Math.max(xmx, v);
+  }
   const inQ = asymmetricQParams(xmn, xmx);
   const q = quantizeRnn(rnnFloatLayer(cell, cfg.name, cfg, w, D), info, inQ, asymmetricQParams(mn, mx), { keepState: false });
   const one = oneOpBlob(q, 1, T);
@@ -81,7 +89,9 @@ export async function measureRnn(name: 'gru' | 'lstm', wasmPath: string): Promis
   const bitExact = ref.length === got.length && Array.from(ref).every((v, k) => v === got[k]);
   const op = c.ops[0];
   const macs = opMacs(op.op, m.ops[0].params);
-  const mat = Object.entries(op.byFunction).filter(([fn]) => /matRows/.test(fn)).reduce((a, [, v]) => a + v, 0);
+  const mat = Object.entries(op.byFunction)
+    .filter(([fn]) => /matRows/.test(fn))
+    .reduce((a, [, v]) => a + v, 0);
   return {
     model: name,
     cell,
@@ -106,7 +116,9 @@ export function rnnTable(rs: RnnKernelResult[]): string {
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of rs) {
-    L.push(`| ${r.model} | ${r.cell} | ${r.steps} x ${r.inDim} -> ${r.units} | ${r.macs.toLocaleString('en-US')} | ${r.executed.toLocaleString('en-US')} | ${r.perMac.toFixed(2)} | ${r.dispatchedPerMac.toFixed(2)} | ${Math.round(r.perStep).toLocaleString('en-US')} | ${(r.matmulShare * 100).toFixed(1)}% | ${(r.gatesAndStateShare * 100).toFixed(1)}% | ${r.bitExact ? 'yes' : '**NO**'} |`);
+    L.push(
+      `| ${r.model} | ${r.cell} | ${r.steps} x ${r.inDim} -> ${r.units} | ${r.macs.toLocaleString('en-US')} | ${r.executed.toLocaleString('en-US')} | ${r.perMac.toFixed(2)} | ${r.dispatchedPerMac.toFixed(2)} | ${Math.round(r.perStep).toLocaleString('en-US')} | ${(r.matmulShare * 100).toFixed(1)}% | ${(r.gatesAndStateShare * 100).toFixed(1)}% | ${r.bitExact ? 'yes' : '**NO**'} |`,
+    );
   }
   return L.join('\n') + '\n';
 }

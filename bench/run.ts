@@ -80,7 +80,20 @@ export interface ModelResult {
     perMac: number;
     dispatchedPerMac: number;
     overhead: number;
-    byOpType: Record<string, { count: number; macs: number; executed: number; dispatched: number; perMac: number | null; minInputsPerOutput: number | null; perMacAtLeast64: number | null; macsAtLeast64: number; executedAtLeast64: number }>;
+    byOpType: Record<
+      string,
+      {
+        count: number;
+        macs: number;
+        executed: number;
+        dispatched: number;
+        perMac: number | null;
+        minInputsPerOutput: number | null;
+        perMacAtLeast64: number | null;
+        macsAtLeast64: number;
+        executedAtLeast64: number;
+      }
+    >;
     byOp: { index: number; op: string; macs: number; executed: number; perMac: number | null }[];
     byFunction: Record<string, number>;
     rnn?: { steps: number; perStep: number; gateNonlinearityShare: number | null; note: string };
@@ -184,7 +197,8 @@ export async function benchModel(name: string, opts: { samples: number; log: (m:
   }
   let check: ModelResult['check'];
   if (f.task === 'classify') {
-    const a = argmaxRows(floatOut, per), b = argmaxRows(ours, per);
+    const a = argmaxRows(floatOut, per),
+      b = argmaxRows(ours, per);
     let ok = 0;
     const disagreeMargins: number[] = [];
     a.forEach((c, i) => {
@@ -195,7 +209,15 @@ export async function benchModel(name: string, opts: { samples: number; log: (m:
       }
     });
     const value = ok / N;
-    check = { samples: N, bitExactVsReference: bitExact, metric: 'top-1 agreement with float', value, threshold: CHECK.classifyAgreement, pass: value >= CHECK.classifyAgreement, disagreeMargins };
+    check = {
+      samples: N,
+      bitExactVsReference: bitExact,
+      metric: 'top-1 agreement with float',
+      value,
+      threshold: CHECK.classifyAgreement,
+      pass: value >= CHECK.classifyAgreement,
+      disagreeMargins,
+    };
     if (f.testLabels) {
       const lab = readNpy(f.testLabels).data;
       const acc = (pred: Int32Array) => pred.reduce((s, c, i) => s + (c === lab[i] ? 1 : 0), 0) / N;
@@ -204,30 +226,63 @@ export async function benchModel(name: string, opts: { samples: number; log: (m:
     }
   } else {
     const value = sqnr(floatOut, ours);
-    check = { samples: N, bitExactVsReference: bitExact, metric: 'SQNR vs float (dB)', value, threshold: CHECK.regressSqnrDb, pass: value >= CHECK.regressSqnrDb };
+    check = {
+      samples: N,
+      bitExactVsReference: bitExact,
+      metric: 'SQNR vs float (dB)',
+      value,
+      threshold: CHECK.regressSqnrDb,
+      pass: value >= CHECK.regressSqnrDb,
+    };
   }
   if (!bitExact) throw new Error(`${name}: runtime outputs differ from the integer reference; not timing it`);
-  if (!check.pass) notes.push(`CHECK FAILED: ${check.metric} = ${check.value.toFixed(3)} < ${check.threshold}${check.disagreeMargins ? ` (float top-1 minus top-2 of the disagreeing samples: ${check.disagreeMargins.map((m) => m.toFixed(3)).join(', ')})` : ''}`);
+  if (!check.pass)
+    notes.push(
+      `CHECK FAILED: ${check.metric} = ${check.value.toFixed(3)} < ${check.threshold}${check.disagreeMargins ? ` (float top-1 minus top-2 of the disagreeing samples: ${check.disagreeMargins.map((m) => m.toFixed(3)).join(', ')})` : ''}`,
+    );
   const accs = check.floatAccuracy !== undefined ? `; test accuracy float ${check.floatAccuracy.toFixed(3)}, blob ${check.quantAccuracy!.toFixed(3)}` : '';
   opts.log(`${name}: checked ${N} samples (${check.metric} ${check.value.toFixed(3)}${accs}, bit-exact vs reference)`);
 
   // ---- 2. count instructions (one inference, first test sample)
   const counter = await CountingRuntime.load(wasmPath);
   const pb = counter.init(conv.blob);
-  const c: CountResult = counter.count(pb, rawIn[0].map((b) => new Int8Array(b.buffer, b.byteOffset, b.byteLength)));
+  const c: CountResult = counter.count(
+    pb,
+    rawIn[0].map((b) => new Int8Array(b.buffer, b.byteOffset, b.byteLength)),
+  );
   const plain = sim.run(rawIn[0].map((b) => new Int8Array(b.buffer, b.byteOffset, b.byteLength)))[0];
   if (!plain.every((v, k) => v === c.outputs[0][k])) throw new Error(`${name}: instrumented runtime disagrees with the plain one`);
   const byOpType: ModelResult['instructions']['byOpType'] = {};
   for (const o of c.ops) {
-    const e = (byOpType[o.op] ??= { count: 0, macs: 0, executed: 0, dispatched: 0, perMac: null, minInputsPerOutput: null, perMacAtLeast64: null, macsAtLeast64: 0, executedAtLeast64: 0 });
+    const e = (byOpType[o.op] ??= {
+      count: 0,
+      macs: 0,
+      executed: 0,
+      dispatched: 0,
+      perMac: null,
+      minInputsPerOutput: null,
+      perMacAtLeast64: null,
+      macsAtLeast64: 0,
+      executedAtLeast64: 0,
+    });
     e.count++;
     e.macs += o.macs;
     e.executed += o.executed;
     e.dispatched += o.dispatched;
     const p = pb.ops[o.index].params as Record<string, number>;
-    const k = o.op === 'DENSE' ? p.inDim : o.op === 'CONV2D' ? p.kH * p.kW * p.inC / Math.max(1, p.groups) : o.op === 'GRU' || o.op === 'LSTM' || o.op === 'SIMPLE_RNN' ? p.inDim + p.units : null;
+    const k =
+      o.op === 'DENSE'
+        ? p.inDim
+        : o.op === 'CONV2D'
+          ? (p.kH * p.kW * p.inC) / Math.max(1, p.groups)
+          : o.op === 'GRU' || o.op === 'LSTM' || o.op === 'SIMPLE_RNN'
+            ? p.inDim + p.units
+            : null;
     if (k !== null) e.minInputsPerOutput = e.minInputsPerOutput === null ? k : Math.min(e.minInputsPerOutput, k);
-    if (k !== null && k >= 64) { e.macsAtLeast64 += o.macs; e.executedAtLeast64 += o.executed; }
+    if (k !== null && k >= 64) {
+      e.macsAtLeast64 += o.macs;
+      e.executedAtLeast64 += o.executed;
+    }
   }
   for (const e of Object.values(byOpType)) {
     e.perMac = e.macs ? e.executed / e.macs : null;
@@ -241,13 +296,17 @@ export async function benchModel(name: string, opts: { samples: number; log: (m:
     const p = pb.ops[rop.index].params as Record<string, number>;
     // matrix-vector products live in rnn-common matRows*; the rest of the op is the gate
     // nonlinearities (table lookups, inlined), gate products and the state update
-    const mat = Object.entries(rop.byFunction).filter(([fn]) => /matRows/.test(fn)).reduce((a, [, v]) => a + v, 0);
+    const mat = Object.entries(rop.byFunction)
+      .filter(([fn]) => /matRows/.test(fn))
+      .reduce((a, [, v]) => a + v, 0);
     const named = Object.keys(rop.byFunction).some((fn) => fn.includes('/'));
     rnn = {
       steps: p.steps,
       perStep: rop.executed / (p.steps * p.batch),
       gateNonlinearityShare: named ? 1 - mat / rop.executed : null,
-      note: named ? 'instructions outside the matrix-vector helpers (matRowsI8/I16): table nonlinearities + gate products + state update' : 'function names unavailable',
+      note: named
+        ? 'instructions outside the matrix-vector helpers (matRowsI8/I16): table nonlinearities + gate products + state update'
+        : 'function names unavailable',
     };
   }
   let denseLayout1: ModelResult['instructions']['denseLayout1'];
@@ -265,7 +324,9 @@ export async function benchModel(name: string, opts: { samples: number; log: (m:
 
   // ---- 3. time (batch 1)
   const x0 = rawIn[0].map((b) => new Int8Array(b.buffer, b.byteOffset, b.byteLength));
-  const tOurs = timeIt(() => { sim.run(x0); }, opts.samples);
+  const tOurs = timeIt(() => {
+    sim.run(x0);
+  }, opts.samples);
   const xs = sample(test, 0);
   const timeTf = async (backend: string) => {
     await tf.setBackend(backend);
@@ -323,23 +384,50 @@ export async function benchModel(name: string, opts: { samples: number; log: (m:
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const kib = (n: number) => `${fmt(n / 1024, 1)} KiB`;
 
-export interface TargetCheck { target: string; model: string; value: string; pass: boolean }
+export interface TargetCheck {
+  target: string;
+  model: string;
+  value: string;
+  pass: boolean;
+}
 
 export function targetChecks(rs: ModelResult[], runtimeBytes: number, rnnK: RnnKernelResult[] = []): TargetCheck[] {
   const t: TargetCheck[] = [];
-  for (const k of rnnK) t.push({ target: `${k.cell} <= ${TARGETS.rnnPerMac} instr/MAC (one-op blob, kernel only)`, model: k.model, value: k.perMac.toFixed(2), pass: k.perMac <= TARGETS.rnnPerMac });
+  for (const k of rnnK)
+    t.push({
+      target: `${k.cell} <= ${TARGETS.rnnPerMac} instr/MAC (one-op blob, kernel only)`,
+      model: k.model,
+      value: k.perMac.toFixed(2),
+      pass: k.perMac <= TARGETS.rnnPerMac,
+    });
   for (const r of rs) {
     for (const [op, e] of Object.entries(r.instructions.byOpType)) {
       if ((op === 'DENSE' || op === 'CONV2D') && e.perMacAtLeast64 !== null) {
-        t.push({ target: `${op} <= ${TARGETS.denseConvPerMac} instr/MAC (ops with >= 64 inputs/output)`, model: r.name, value: fmt(e.perMacAtLeast64, 2), pass: e.perMacAtLeast64 <= TARGETS.denseConvPerMac });
+        t.push({
+          target: `${op} <= ${TARGETS.denseConvPerMac} instr/MAC (ops with >= 64 inputs/output)`,
+          model: r.name,
+          value: fmt(e.perMacAtLeast64, 2),
+          pass: e.perMacAtLeast64 <= TARGETS.denseConvPerMac,
+        });
       }
       if ((op === 'GRU' || op === 'LSTM') && e.perMac !== null) {
         t.push({ target: `${op} <= ${TARGETS.rnnPerMac} instr/MAC`, model: r.name, value: fmt(e.perMac, 2), pass: e.perMac <= TARGETS.rnnPerMac });
       }
     }
-    if (r.name === 'ad') t.push({ target: `blob overhead <= ${TARGETS.adBlobOverheadPct}%`, model: r.name, value: `${fmt(r.blobOverheadPct, 2)}%`, pass: r.blobOverheadPct <= TARGETS.adBlobOverheadPct });
+    if (r.name === 'ad')
+      t.push({
+        target: `blob overhead <= ${TARGETS.adBlobOverheadPct}%`,
+        model: r.name,
+        value: `${fmt(r.blobOverheadPct, 2)}%`,
+        pass: r.blobOverheadPct <= TARGETS.adBlobOverheadPct,
+      });
     if (r.name === 'ad' || r.name === 'mlp' || r.name === 'cnn') {
-      t.push({ target: 'arena = live-activation lower bound (sequential)', model: r.name, value: `${r.arenaBytes} / ${r.arenaLowerBound}`, pass: r.arenaBytes === r.arenaLowerBound });
+      t.push({
+        target: 'arena = live-activation lower bound (sequential)',
+        model: r.name,
+        value: `${r.arenaBytes} / ${r.arenaLowerBound}`,
+        pass: r.arenaBytes === r.arenaLowerBound,
+      });
     }
     t.push({ target: 'faster than tfjs-wasm, batch 1', model: r.name, value: `${fmt(r.timeUs.ratioWasm, 2)}x`, pass: r.timeUs.ratioWasm > 1 });
   }
@@ -347,26 +435,45 @@ export function targetChecks(rs: ModelResult[], runtimeBytes: number, rnnK: RnnK
   return t;
 }
 
-export function markdown(rs: ModelResult[], runtimeBytes: number, meta: { runtime?: string; command: string; date: string; node: string }, kernels: KernelRow[] = [], rnnK: RnnKernelResult[] = []): string {
+export function markdown(
+  rs: ModelResult[],
+  runtimeBytes: number,
+  meta: { runtime?: string; command: string; date: string; node: string },
+  kernels: KernelRow[] = [],
+  rnnK: RnnKernelResult[] = [],
+): string {
   const L: string[] = [];
-  L.push(`Runtime: ${meta.runtime ?? 'build/runtime.wasm'}, ${fmt(runtimeBytes)} bytes (${kib(runtimeBytes)}). Node ${meta.node}, ${meta.date}. Command: \`${meta.command}\`.`);
+  L.push(
+    `Runtime: ${meta.runtime ?? 'build/runtime.wasm'}, ${fmt(runtimeBytes)} bytes (${kib(runtimeBytes)}). Node ${meta.node}, ${meta.date}. Command: \`${meta.command}\`.`,
+  );
   L.push('');
-  L.push('| model | params | MACs | blob | overhead vs int8 | arena / lower bound | pages | check | float accuracy | instr / inference | instr / MAC | dispatched / MAC | ours µs | tfjs-cpu µs | tfjs-wasm µs | vs cpu | vs wasm |');
+  L.push(
+    '| model | params | MACs | blob | overhead vs int8 | arena / lower bound | pages | check | float accuracy | instr / inference | instr / MAC | dispatched / MAC | ours µs | tfjs-cpu µs | tfjs-wasm µs | vs cpu | vs wasm |',
+  );
   L.push('|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rs) {
     const c = r.check;
-    const chk = (c.metric.startsWith('SQNR') ? `${fmt(c.value, 1)} dB SQNR (>= ${c.threshold})` : `${fmt(c.value * 100, 1)}% top-1 agree of ${c.samples} (>= ${fmt(c.threshold * 100, 0)}%)`) + (c.pass ? '' : ' **FAIL**');
+    const chk =
+      (c.metric.startsWith('SQNR')
+        ? `${fmt(c.value, 1)} dB SQNR (>= ${c.threshold})`
+        : `${fmt(c.value * 100, 1)}% top-1 agree of ${c.samples} (>= ${fmt(c.threshold * 100, 0)}%)`) + (c.pass ? '' : ' **FAIL**');
     const facc = c.floatAccuracy === undefined ? '-' : `${fmt(c.floatAccuracy * 100, 1)}% (blob ${fmt(c.quantAccuracy! * 100, 1)}%)`;
-    L.push(`| ${r.name} | ${fmt(r.params)} | ${fmt(r.macs)} | ${fmt(r.blobBytes)} B | ${fmt(r.blobOverheadPct, 1)}% | ${fmt(r.arenaBytes)} / ${fmt(r.arenaLowerBound)} B | ${r.pages} | ${chk} | ${facc} | ${fmt(r.instructions.executed)} | ${fmt(r.instructions.perMac, 2)} | ${fmt(r.instructions.dispatchedPerMac, 2)} | ${fmt(r.timeUs.ours, 1)} | ${fmt(r.timeUs.tfjsCpu, 1)} | ${fmt(r.timeUs.tfjsWasm, 1)} | ${fmt(r.timeUs.ratioCpu, 2)}x | ${fmt(r.timeUs.ratioWasm, 2)}x |`);
+    L.push(
+      `| ${r.name} | ${fmt(r.params)} | ${fmt(r.macs)} | ${fmt(r.blobBytes)} B | ${fmt(r.blobOverheadPct, 1)}% | ${fmt(r.arenaBytes)} / ${fmt(r.arenaLowerBound)} B | ${r.pages} | ${chk} | ${facc} | ${fmt(r.instructions.executed)} | ${fmt(r.instructions.perMac, 2)} | ${fmt(r.instructions.dispatchedPerMac, 2)} | ${fmt(r.timeUs.ours, 1)} | ${fmt(r.timeUs.tfjsCpu, 1)} | ${fmt(r.timeUs.tfjsWasm, 1)} | ${fmt(r.timeUs.ratioCpu, 2)}x | ${fmt(r.timeUs.ratioWasm, 2)}x |`,
+    );
   }
   L.push('');
   L.push('Per op type (executed wasm instructions, one inference):');
   L.push('');
-  L.push('| model | op | count | MACs | min inputs/output | instructions | share | instr / MAC | instr / MAC (ops with >= 64 inputs/output) | dispatched / MAC |');
+  L.push(
+    '| model | op | count | MACs | min inputs/output | instructions | share | instr / MAC | instr / MAC (ops with >= 64 inputs/output) | dispatched / MAC |',
+  );
   L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rs) {
     for (const [op, e] of Object.entries(r.instructions.byOpType)) {
-      L.push(`| ${r.name} | ${op} | ${e.count} | ${fmt(e.macs)} | ${e.minInputsPerOutput ?? '-'} | ${fmt(e.executed)} | ${fmt((100 * e.executed) / r.instructions.executed, 1)}% | ${e.perMac === null ? '-' : fmt(e.perMac, 2)} | ${e.perMacAtLeast64 === null ? '-' : fmt(e.perMacAtLeast64, 2)} | ${e.macs ? fmt(e.dispatched / e.macs, 2) : '-'} |`);
+      L.push(
+        `| ${r.name} | ${op} | ${e.count} | ${fmt(e.macs)} | ${e.minInputsPerOutput ?? '-'} | ${fmt(e.executed)} | ${fmt((100 * e.executed) / r.instructions.executed, 1)}% | ${e.perMac === null ? '-' : fmt(e.perMac, 2)} | ${e.perMacAtLeast64 === null ? '-' : fmt(e.perMacAtLeast64, 2)} | ${e.macs ? fmt(e.dispatched / e.macs, 2) : '-'} |`,
+      );
     }
   }
   const rnns = rs.filter((r) => r.instructions.rnn);
@@ -376,23 +483,30 @@ export function markdown(rs: ModelResult[], runtimeBytes: number, meta: { runtim
     L.push('|---|---:|---:|---|');
     for (const r of rnns) {
       const x = r.instructions.rnn!;
-      L.push(`| ${r.name} | ${x.steps} | ${fmt(x.perStep)} | ${x.gateNonlinearityShare === null ? `n/a (${x.note})` : `${fmt(x.gateNonlinearityShare * 100, 1)}%`} |`);
+      L.push(
+        `| ${r.name} | ${x.steps} | ${fmt(x.perStep)} | ${x.gateNonlinearityShare === null ? `n/a (${x.note})` : `${fmt(x.gateNonlinearityShare * 100, 1)}%`} |`,
+      );
     }
   }
   if (rnnK.length) {
     L.push('');
-    L.push('Recurrent kernels alone (the converter does not lower GRU/LSTM yet: the trained layer quantised by tools/quantize/lower-rnn.ts into a one-op blob, bit-exact vs the integer reference, counted in the real runtime; batch 1):');
+    L.push(
+      'Recurrent kernels alone (the converter does not lower GRU/LSTM yet: the trained layer quantised by tools/quantize/lower-rnn.ts into a one-op blob, bit-exact vs the integer reference, counted in the real runtime; batch 1):',
+    );
     L.push('');
     L.push(rnnTable(rnnK).trimEnd());
   }
   const l1 = rs.filter((r) => r.instructions.denseLayout1);
   if (l1.length) {
     L.push('');
-    L.push('DENSE weights in the runtime\'s layout 1 (4 outputs per pass; the converter emits layout 0 today), same blob otherwise, outputs identical:');
+    L.push("DENSE weights in the runtime's layout 1 (4 outputs per pass; the converter emits layout 0 today), same blob otherwise, outputs identical:");
     L.push('');
     L.push('| model | DENSE instr / MAC, layout 0 | layout 1 | total instructions, layout 1 |');
     L.push('|---|---:|---:|---:|');
-    for (const r of l1) L.push(`| ${r.name} | ${fmt(r.instructions.byOpType.DENSE?.perMac ?? 0, 2)} | ${fmt(r.instructions.denseLayout1!.densePerMac, 2)} | ${fmt(r.instructions.denseLayout1!.executed)} |`);
+    for (const r of l1)
+      L.push(
+        `| ${r.name} | ${fmt(r.instructions.byOpType.DENSE?.perMac ?? 0, 2)} | ${fmt(r.instructions.denseLayout1!.densePerMac, 2)} | ${fmt(r.instructions.denseLayout1!.executed)} |`,
+      );
   }
   if (kernels.length) {
     L.push('');
@@ -422,9 +536,18 @@ function resolveRuntime(log: (m: string) => void): { wasm: string; note: string 
   const out = join(OUT, 'runtime.wasm');
   try {
     log('build/runtime.wat does not match build/runtime.wasm: compiling assembly/ into build/bench/runtime.wasm for function names');
-    execFileSync('npx', ['asc', 'assembly/index.ts', '--target', 'release', '--config', 'asconfig.json', '--outFile', out, '--textFile', out.replace(/\.wasm$/, '.wat')], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      'npx',
+      ['asc', 'assembly/index.ts', '--target', 'release', '--config', 'asconfig.json', '--outFile', out, '--textFile', out.replace(/\.wasm$/, '.wat')],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
     const same = Buffer.compare(readFileSync(out), Buffer.from(wasm)) === 0;
-    return { wasm: out, note: same ? 'build/runtime.wasm (recompiled identically for names)' : 'build/bench/runtime.wasm compiled from assembly/ now (differs from build/runtime.wasm)' };
+    return {
+      wasm: out,
+      note: same
+        ? 'build/runtime.wasm (recompiled identically for names)'
+        : 'build/bench/runtime.wasm compiled from assembly/ now (differs from build/runtime.wasm)',
+    };
   } catch {
     return { wasm: RUNTIME, note: 'build/runtime.wasm (no matching .wat: per-function names unavailable)' };
   }
@@ -461,13 +584,34 @@ async function main() {
     }
   }
   const runtimeBytes = statSync(rtm.wasm).size;
-  const meta = { runtime: rtm.note, command: `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`, date: new Date().toISOString(), node: process.version };
+  const meta = {
+    runtime: rtm.note,
+    command: `npm run bench${args.length ? ' -- ' + args.join(' ') : ''}`,
+    date: new Date().toISOString(),
+    node: process.version,
+  };
   const kernels = names.length ? [] : await measureKernels();
   let md = markdown(results, runtimeBytes, meta, kernels, rnnK);
   if (failed.length) md += '\nNot benchmarked:\n\n' + failed.map((f) => `- ${f.name}: ${f.error}`).join('\n') + '\n';
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'results.md'), md);
-  writeFileSync(join(OUT, 'results.json'), JSON.stringify({ ...meta, runtimeBytes, targets: TARGETS, checks: targetChecks(results, runtimeBytes, rnnK), models: results, failed, rnnKernels: rnnK, denseCandidates: kernels }, null, 2) + '\n');
+  writeFileSync(
+    join(OUT, 'results.json'),
+    JSON.stringify(
+      {
+        ...meta,
+        runtimeBytes,
+        targets: TARGETS,
+        checks: targetChecks(results, runtimeBytes, rnnK),
+        models: results,
+        failed,
+        rnnKernels: rnnK,
+        denseCandidates: kernels,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   process.stdout.write(md);
 }
 

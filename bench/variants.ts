@@ -22,7 +22,8 @@ export function denseBlockedVariant(blob: Uint8Array): Uint8Array | null {
     if (op.name !== 'DENSE') continue;
     const p = op.params as Record<string, number>;
     if (p.layout !== 0 || p.outDim < 4) continue;
-    const K = p.inDim, N = p.outDim;
+    const K = p.inDim,
+      N = p.outDim;
     const w0 = constsOff + p.weights;
     const src = blob.subarray(w0, w0 + N * K);
     const dst = out.subarray(w0, w0 + N * K);

@@ -73,8 +73,7 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr', InterpreterProfile> = {
     valueStack: 4 * KiB,
     moduleRamFactor: 2,
     growPeakFactor: 0,
-    note:
-      'wasm3 README: "~64 KB code and ~10 KB RAM minimum". Module code is compiled to meta-machine code pages in RAM (d_m3CodePageAlignSize 1024); factor 2x of the .wasm is an estimate, not measured. The .wasm bytes must stay readable (may stay in memory-mapped flash). Value stack measured for an int8 Dense kernel: 256 B; we configure 4 KiB.',
+    note: 'wasm3 README: "~64 KB code and ~10 KB RAM minimum". Module code is compiled to meta-machine code pages in RAM (d_m3CodePageAlignSize 1024); factor 2x of the .wasm is an estimate, not measured. The .wasm bytes must stay readable (may stay in memory-mapped flash). Value stack measured for an int8 Dense kernel: 256 B; we configure 4 KiB.',
     source: 'research/kernels-and-runtimes.md §5.1 (wasm3 README, m3_config_platforms.h); shared/README.md measured stacks',
   },
   wamr: {
@@ -84,8 +83,7 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr', InterpreterProfile> = {
     valueStack: 8 * KiB,
     moduleRamFactor: 3,
     growPeakFactor: 1,
-    note:
-      'WAMR README (Cortex-M4F text): fast-interp ~58.9 K, classic ~56.3 K, libc-builtin 3.7 K. wasm_runtime_load needs a WRITABLE buffer (the .wasm in RAM) and fast-interp pre-compiled code takes ~2x (doc/build_wamr.md) -> 3x the .wasm; base RAM 16 KiB (runtime structs + exec env) is an estimate. memory.grow reallocates (old + new at once in pool mode).',
+    note: 'WAMR README (Cortex-M4F text): fast-interp ~58.9 K, classic ~56.3 K, libc-builtin 3.7 K. wasm_runtime_load needs a WRITABLE buffer (the .wasm in RAM) and fast-interp pre-compiled code takes ~2x (doc/build_wamr.md) -> 3x the .wasm; base RAM 16 KiB (runtime structs + exec env) is an estimate. memory.grow reallocates (old + new at once in pool mode).',
     source: 'research/kernels-and-runtimes.md §5.2 (WAMR README, doc/build_wamr.md, doc/memory_tune.md); wasm_export.h wasm_runtime_load doc',
   },
 };
@@ -103,8 +101,7 @@ export const BOARDS: Board[] = [
     flashTotal: 4 * MiB,
     flashUsable: 1 * MiB,
     nativeStack: 12 * KiB,
-    note:
-      'DRAM is split into regions; the largest malloc block is ~110 KiB, so at most ONE 64 KiB page of linear memory fits internally. Use a WROVER module (4 MiB PSRAM, CONFIG_SPIRAM_USE_MALLOC) for more. Default "factory app" partition is 1 MiB. Xtensa lacks TCO: wasm3 needed 10.6 KB native stack for fib(24).',
+    note: 'DRAM is split into regions; the largest malloc block is ~110 KiB, so at most ONE 64 KiB page of linear memory fits internally. Use a WROVER module (4 MiB PSRAM, CONFIG_SPIRAM_USE_MALLOC) for more. Default "factory app" partition is 1 MiB. Xtensa lacks TCO: wasm3 needed 10.6 KB native stack for fib(24).',
     source: 'ESP32 datasheet (520 KB SRAM); ESP-IDF partition table default; research §5.1 (fib on ESP32)',
   },
   {

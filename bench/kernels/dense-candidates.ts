@@ -7,25 +7,30 @@
 // A: current runtime shape (layout 0 row-major, one output, k unrolled x4).
 export function rowX4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o++) {
-    let a: i32 = load<i32>(bias + (<usize>o << 2));
+    let a: i32 = load<i32>(bias + ((<usize>o) << 2));
     let xp = x;
     let end = x + <usize>K;
     while (xp < end) {
-      a += <i32>load<i8>(xp) * <i32>load<i8>(w)
-        + <i32>load<i8>(xp, 1) * <i32>load<i8>(w, 1)
-        + <i32>load<i8>(xp, 2) * <i32>load<i8>(w, 2)
-        + <i32>load<i8>(xp, 3) * <i32>load<i8>(w, 3);
-      xp += 4; w += 4;
+      a +=
+        <i32>load<i8>(xp) * <i32>load<i8>(w) +
+        <i32>load<i8>(xp, 1) * <i32>load<i8>(w, 1) +
+        <i32>load<i8>(xp, 2) * <i32>load<i8>(w, 2) +
+        <i32>load<i8>(xp, 3) * <i32>load<i8>(w, 3);
+      xp += 4;
+      w += 4;
     }
-    store<i32>(acc + (<usize>o << 2), a);
+    store<i32>(acc + ((<usize>o) << 2), a);
   }
 }
 
 // B: current runtime layout-1 shape (4 outputs per pass, weights [N/4][K][4], k not unrolled).
 export function blk4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 4) {
-    let bp = bias + (<usize>o << 2);
-    let a0 = load<i32>(bp), a1 = load<i32>(bp, 4), a2 = load<i32>(bp, 8), a3 = load<i32>(bp, 12);
+    let bp = bias + ((<usize>o) << 2);
+    let a0 = load<i32>(bp),
+      a1 = load<i32>(bp, 4),
+      a2 = load<i32>(bp, 8),
+      a3 = load<i32>(bp, 12);
     let xp = x;
     let xe = x + <usize>K;
     do {
@@ -34,10 +39,14 @@ export function blk4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize
       a1 += xv * <i32>load<i8>(w, 1);
       a2 += xv * <i32>load<i8>(w, 2);
       a3 += xv * <i32>load<i8>(w, 3);
-      xp++; w += 4;
+      xp++;
+      w += 4;
     } while (xp < xe);
-    let ap = acc + (<usize>o << 2);
-    store<i32>(ap, a0); store<i32>(ap, a1, 4); store<i32>(ap, a2, 8); store<i32>(ap, a3, 12);
+    let ap = acc + ((<usize>o) << 2);
+    store<i32>(ap, a0);
+    store<i32>(ap, a1, 4);
+    store<i32>(ap, a2, 8);
+    store<i32>(ap, a3, 12);
   }
 }
 
@@ -45,33 +54,50 @@ export function blk4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize
 // accumulator update (weights [N/4][K/4][4 outputs][4 k] so one base pointer + immediate offsets).
 export function blk4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 4) {
-    let bp = bias + (<usize>o << 2);
-    let a0 = load<i32>(bp), a1 = load<i32>(bp, 4), a2 = load<i32>(bp, 8), a3 = load<i32>(bp, 12);
+    let bp = bias + ((<usize>o) << 2);
+    let a0 = load<i32>(bp),
+      a1 = load<i32>(bp, 4),
+      a2 = load<i32>(bp, 8),
+      a3 = load<i32>(bp, 12);
     let xp = x;
     let xe = x + <usize>K;
     do {
-      let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
+      let x0 = <i32>load<i8>(xp),
+        x1 = <i32>load<i8>(xp, 1),
+        x2 = <i32>load<i8>(xp, 2),
+        x3 = <i32>load<i8>(xp, 3);
       a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 1) + x2 * <i32>load<i8>(w, 2) + x3 * <i32>load<i8>(w, 3);
       a1 += x0 * <i32>load<i8>(w, 4) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 6) + x3 * <i32>load<i8>(w, 7);
       a2 += x0 * <i32>load<i8>(w, 8) + x1 * <i32>load<i8>(w, 9) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 11);
       a3 += x0 * <i32>load<i8>(w, 12) + x1 * <i32>load<i8>(w, 13) + x2 * <i32>load<i8>(w, 14) + x3 * <i32>load<i8>(w, 15);
-      xp += 4; w += 16;
+      xp += 4;
+      w += 16;
     } while (xp < xe);
-    let ap = acc + (<usize>o << 2);
-    store<i32>(ap, a0); store<i32>(ap, a1, 4); store<i32>(ap, a2, 8); store<i32>(ap, a3, 12);
+    let ap = acc + ((<usize>o) << 2);
+    store<i32>(ap, a0);
+    store<i32>(ap, a1, 4);
+    store<i32>(ap, a2, 8);
+    store<i32>(ap, a3, 12);
   }
 }
 
 // D: 8 outputs per pass, k unrolled x2 (weights [N/8][K/2][8 outputs][2 k]).
 export function blk8k2(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 8) {
-    let bp = bias + (<usize>o << 2);
-    let a0 = load<i32>(bp), a1 = load<i32>(bp, 4), a2 = load<i32>(bp, 8), a3 = load<i32>(bp, 12);
-    let a4 = load<i32>(bp, 16), a5 = load<i32>(bp, 20), a6 = load<i32>(bp, 24), a7 = load<i32>(bp, 28);
+    let bp = bias + ((<usize>o) << 2);
+    let a0 = load<i32>(bp),
+      a1 = load<i32>(bp, 4),
+      a2 = load<i32>(bp, 8),
+      a3 = load<i32>(bp, 12);
+    let a4 = load<i32>(bp, 16),
+      a5 = load<i32>(bp, 20),
+      a6 = load<i32>(bp, 24),
+      a7 = load<i32>(bp, 28);
     let xp = x;
     let xe = x + <usize>K;
     do {
-      let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1);
+      let x0 = <i32>load<i8>(xp),
+        x1 = <i32>load<i8>(xp, 1);
       a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 1);
       a1 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 3);
       a2 += x0 * <i32>load<i8>(w, 4) + x1 * <i32>load<i8>(w, 5);
@@ -80,35 +106,83 @@ export function blk8k2(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
       a5 += x0 * <i32>load<i8>(w, 10) + x1 * <i32>load<i8>(w, 11);
       a6 += x0 * <i32>load<i8>(w, 12) + x1 * <i32>load<i8>(w, 13);
       a7 += x0 * <i32>load<i8>(w, 14) + x1 * <i32>load<i8>(w, 15);
-      xp += 2; w += 16;
+      xp += 2;
+      w += 16;
     } while (xp < xe);
-    let ap = acc + (<usize>o << 2);
-    store<i32>(ap, a0); store<i32>(ap, a1, 4); store<i32>(ap, a2, 8); store<i32>(ap, a3, 12);
-    store<i32>(ap, a4, 16); store<i32>(ap, a5, 20); store<i32>(ap, a6, 24); store<i32>(ap, a7, 28);
+    let ap = acc + ((<usize>o) << 2);
+    store<i32>(ap, a0);
+    store<i32>(ap, a1, 4);
+    store<i32>(ap, a2, 8);
+    store<i32>(ap, a3, 12);
+    store<i32>(ap, a4, 16);
+    store<i32>(ap, a5, 20);
+    store<i32>(ap, a6, 24);
+    store<i32>(ap, a7, 28);
   }
 }
 
 // E: 4 outputs x k unrolled x8 (weights [N/4][K/8][4][8]).
 export function blk4k8(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 4) {
-    let bp = bias + (<usize>o << 2);
-    let a0 = load<i32>(bp), a1 = load<i32>(bp, 4), a2 = load<i32>(bp, 8), a3 = load<i32>(bp, 12);
+    let bp = bias + ((<usize>o) << 2);
+    let a0 = load<i32>(bp),
+      a1 = load<i32>(bp, 4),
+      a2 = load<i32>(bp, 8),
+      a3 = load<i32>(bp, 12);
     let xp = x;
     let xe = x + <usize>K;
     do {
-      let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
-      let x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
-      a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 1) + x2 * <i32>load<i8>(w, 2) + x3 * <i32>load<i8>(w, 3)
-        + x4 * <i32>load<i8>(w, 4) + x5 * <i32>load<i8>(w, 5) + x6 * <i32>load<i8>(w, 6) + x7 * <i32>load<i8>(w, 7);
-      a1 += x0 * <i32>load<i8>(w, 8) + x1 * <i32>load<i8>(w, 9) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 11)
-        + x4 * <i32>load<i8>(w, 12) + x5 * <i32>load<i8>(w, 13) + x6 * <i32>load<i8>(w, 14) + x7 * <i32>load<i8>(w, 15);
-      a2 += x0 * <i32>load<i8>(w, 16) + x1 * <i32>load<i8>(w, 17) + x2 * <i32>load<i8>(w, 18) + x3 * <i32>load<i8>(w, 19)
-        + x4 * <i32>load<i8>(w, 20) + x5 * <i32>load<i8>(w, 21) + x6 * <i32>load<i8>(w, 22) + x7 * <i32>load<i8>(w, 23);
-      a3 += x0 * <i32>load<i8>(w, 24) + x1 * <i32>load<i8>(w, 25) + x2 * <i32>load<i8>(w, 26) + x3 * <i32>load<i8>(w, 27)
-        + x4 * <i32>load<i8>(w, 28) + x5 * <i32>load<i8>(w, 29) + x6 * <i32>load<i8>(w, 30) + x7 * <i32>load<i8>(w, 31);
-      xp += 8; w += 32;
+      let x0 = <i32>load<i8>(xp),
+        x1 = <i32>load<i8>(xp, 1),
+        x2 = <i32>load<i8>(xp, 2),
+        x3 = <i32>load<i8>(xp, 3);
+      let x4 = <i32>load<i8>(xp, 4),
+        x5 = <i32>load<i8>(xp, 5),
+        x6 = <i32>load<i8>(xp, 6),
+        x7 = <i32>load<i8>(xp, 7);
+      a0 +=
+        x0 * <i32>load<i8>(w) +
+        x1 * <i32>load<i8>(w, 1) +
+        x2 * <i32>load<i8>(w, 2) +
+        x3 * <i32>load<i8>(w, 3) +
+        x4 * <i32>load<i8>(w, 4) +
+        x5 * <i32>load<i8>(w, 5) +
+        x6 * <i32>load<i8>(w, 6) +
+        x7 * <i32>load<i8>(w, 7);
+      a1 +=
+        x0 * <i32>load<i8>(w, 8) +
+        x1 * <i32>load<i8>(w, 9) +
+        x2 * <i32>load<i8>(w, 10) +
+        x3 * <i32>load<i8>(w, 11) +
+        x4 * <i32>load<i8>(w, 12) +
+        x5 * <i32>load<i8>(w, 13) +
+        x6 * <i32>load<i8>(w, 14) +
+        x7 * <i32>load<i8>(w, 15);
+      a2 +=
+        x0 * <i32>load<i8>(w, 16) +
+        x1 * <i32>load<i8>(w, 17) +
+        x2 * <i32>load<i8>(w, 18) +
+        x3 * <i32>load<i8>(w, 19) +
+        x4 * <i32>load<i8>(w, 20) +
+        x5 * <i32>load<i8>(w, 21) +
+        x6 * <i32>load<i8>(w, 22) +
+        x7 * <i32>load<i8>(w, 23);
+      a3 +=
+        x0 * <i32>load<i8>(w, 24) +
+        x1 * <i32>load<i8>(w, 25) +
+        x2 * <i32>load<i8>(w, 26) +
+        x3 * <i32>load<i8>(w, 27) +
+        x4 * <i32>load<i8>(w, 28) +
+        x5 * <i32>load<i8>(w, 29) +
+        x6 * <i32>load<i8>(w, 30) +
+        x7 * <i32>load<i8>(w, 31);
+      xp += 8;
+      w += 32;
     } while (xp < xe);
-    let ap = acc + (<usize>o << 2);
-    store<i32>(ap, a0); store<i32>(ap, a1, 4); store<i32>(ap, a2, 8); store<i32>(ap, a3, 12);
+    let ap = acc + ((<usize>o) << 2);
+    store<i32>(ap, a0);
+    store<i32>(ap, a1, 4);
+    store<i32>(ap, a2, 8);
+    store<i32>(ap, a3, 12);
   }
 }

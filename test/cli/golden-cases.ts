@@ -47,9 +47,21 @@ export const GOLDEN_CASES: GoldenCase[] = [
     'cdt406_keras3_lstm_unroll/model.keras',
     'cdt406_keras3_custom_model_negative/elm_model.keras',
   ].map((p) => ({ id: p, args: [F(p)], needsFixtures: true })),
-  { id: 'dl4j_dense_leakyrelu weights+config', args: [F('dl4j_dense_leakyrelu/LeakyReLU_0_weights.h5'), '--config', F('dl4j_dense_leakyrelu/LeakyReLU_0_config.json')], needsFixtures: true },
-  { id: 'hls4ml_gru weights+config', args: [F('hls4ml_gru_keras213/KERAS_gru_model_weights.h5'), '--config', F('hls4ml_gru_keras213/KERAS_gru_model.json')], needsFixtures: true },
-  { id: 'dl4j_conv2d_batchnorm calibrated', args: [F('dl4j_conv2d_batchnorm/cnn_batch_norm.h5'), '--calibration', F('dl4j_conv2d_batchnorm/input.npy')], needsFixtures: true },
+  {
+    id: 'dl4j_dense_leakyrelu weights+config',
+    args: [F('dl4j_dense_leakyrelu/LeakyReLU_0_weights.h5'), '--config', F('dl4j_dense_leakyrelu/LeakyReLU_0_config.json')],
+    needsFixtures: true,
+  },
+  {
+    id: 'hls4ml_gru weights+config',
+    args: [F('hls4ml_gru_keras213/KERAS_gru_model_weights.h5'), '--config', F('hls4ml_gru_keras213/KERAS_gru_model.json')],
+    needsFixtures: true,
+  },
+  {
+    id: 'dl4j_conv2d_batchnorm calibrated',
+    args: [F('dl4j_conv2d_batchnorm/cnn_batch_norm.h5'), '--calibration', F('dl4j_conv2d_batchnorm/input.npy')],
+    needsFixtures: true,
+  },
   { id: 'cdt406_keras3_gru_stack batch2', args: [F('cdt406_keras3_gru_stack/gru_model.keras'), '--batch', '2'], needsFixtures: true },
   { id: 'tfjs_embedding_gru stream', args: [F('tfjs_embedding_gru/model.json'), '--stream', '--stream-steps', '5'], needsFixtures: true },
 ];

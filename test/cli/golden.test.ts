@@ -12,10 +12,14 @@ const golden: Record<string, GoldenResult> = JSON.parse(readFileSync(GOLDEN_FILE
 describe('converted blobs are byte-identical to the recorded ones', () => {
   if (!haveFixtureDir) console.warn(fixturesSkipReason);
   for (const c of GOLDEN_CASES) {
-    it.skipIf(c.needsFixtures && !haveFixtureDir)(c.id, async () => {
-      const got = await runGoldenCase(c);
-      expect(golden[c.id]).toBeDefined();
-      expect(got).toEqual(golden[c.id]);
-    }, 120_000);
+    it.skipIf(c.needsFixtures && !haveFixtureDir)(
+      c.id,
+      async () => {
+        const got = await runGoldenCase(c);
+        expect(golden[c.id]).toBeDefined();
+        expect(got).toEqual(golden[c.id]);
+      },
+      120_000,
+    );
   }
 });

@@ -28,7 +28,9 @@ export async function convertAndRun(g: Graph, calibration: FloatTensor[] | null,
   // the runtime and the integer reference agree bit for bit on the first batch
   const raw = rawInputs(r.lowered, inputs, r.batch);
   const ref = runBlobReference(r.blob, raw);
-  const dev = sim.run(raw.map((b) => new Int8Array(b.buffer)).map((b, i) => (r.lowered.tensors[r.lowered.inputs[i]].dtype === 'int32' ? new Int32Array(b.buffer) : b)));
+  const dev = sim.run(
+    raw.map((b) => new Int8Array(b.buffer)).map((b, i) => (r.lowered.tensors[r.lowered.inputs[i]].dtype === 'int32' ? new Int32Array(b.buffer) : b)),
+  );
   const bitExact = ref.every((t, i) => t.length === dev[i].length && t.every((v, k) => v === dev[i][k]));
   return { result: r, outputs: run.outputs, selfTest, bitExact };
 }

@@ -48,35 +48,38 @@ export async function runPool(o: PoolOptions): Promise<CampaignSummary> {
       let moved = 0; // heartbeats seen (the first one comes after the worker has loaded)
       let doneInChunks = 0;
       let finished = false;
-      const timer = setInterval(() => {
-        const beat = Atomics.load(p, 0) * 4096 + (doneInChunks % 4096);
-        if (beat !== lastBeat) {
-          lastBeat = beat;
-          lastMove = Date.now();
-          moved++;
-          return;
-        }
-        // worker startup (tsx + tfjs-free imports) gets extra slack before the first case
-        if (Date.now() - lastMove > (moved > 1 ? timeout : timeout + 10000)) {
-          const idx = Atomics.load(p, 0);
-          // the hanging chunk's finished cases were never reported: run them again, minus the hang
-          const chunkStart = idx - Atomics.load(p, 1);
-          clearInterval(timer);
-          finished = true;
-          void w.terminate();
-          const { base, mutant } = fuzzCase(prepared, o.seed, idx);
-          const hang: CampaignSummary = {
-            cases: 1,
-            ms: 0,
-            outcomes: { hang: 1 },
-            failureCounts: { hang: 1 },
-            failures: [{ seed: o.seed, index: idx, base: base.name, kind: 'hang', detail: `no progress for ${timeout} ms`, mutations: mutant.ops }],
-          };
-          mergeSummary(total, hang);
-          o.onChunk?.(total);
-          runRange(chunkStart, end, [...skip, idx]).then(resolve, reject);
-        }
-      }, Math.min(1000, timeout / 4));
+      const timer = setInterval(
+        () => {
+          const beat = Atomics.load(p, 0) * 4096 + (doneInChunks % 4096);
+          if (beat !== lastBeat) {
+            lastBeat = beat;
+            lastMove = Date.now();
+            moved++;
+            return;
+          }
+          // worker startup (tsx + tfjs-free imports) gets extra slack before the first case
+          if (Date.now() - lastMove > (moved > 1 ? timeout : timeout + 10000)) {
+            const idx = Atomics.load(p, 0);
+            // the hanging chunk's finished cases were never reported: run them again, minus the hang
+            const chunkStart = idx - Atomics.load(p, 1);
+            clearInterval(timer);
+            finished = true;
+            void w.terminate();
+            const { base, mutant } = fuzzCase(prepared, o.seed, idx);
+            const hang: CampaignSummary = {
+              cases: 1,
+              ms: 0,
+              outcomes: { hang: 1 },
+              failureCounts: { hang: 1 },
+              failures: [{ seed: o.seed, index: idx, base: base.name, kind: 'hang', detail: `no progress for ${timeout} ms`, mutations: mutant.ops }],
+            };
+            mergeSummary(total, hang);
+            o.onChunk?.(total);
+            runRange(chunkStart, end, [...skip, idx]).then(resolve, reject);
+          }
+        },
+        Math.min(1000, timeout / 4),
+      );
       w.on('message', (m: any) => {
         if (m.type === 'chunk') {
           doneInChunks += m.summary.cases;

@@ -42,7 +42,28 @@ export const RSS_CAP = 1536 * 1024 * 1024;
 
 // ---------------------------------------------------------------- JSON-aware mutations
 
-const HOSTILE_JSON: unknown[] = [-1, 0, -2147483648, 2147483648, 1e12, 1e308, 2.5, -0.5, null, true, 'x', '', [], {}, [[[[[]]]]], '32', [-1, -1], [0, 0], [1e9, 1e9], 'NaN'];
+const HOSTILE_JSON: unknown[] = [
+  -1,
+  0,
+  -2147483648,
+  2147483648,
+  1e12,
+  1e308,
+  2.5,
+  -0.5,
+  null,
+  true,
+  'x',
+  '',
+  [],
+  {},
+  [[[[[]]]]],
+  '32',
+  [-1, -1],
+  [0, 0],
+  [1e9, 1e9],
+  'NaN',
+];
 
 type Path = (string | number)[];
 function paths(v: unknown, p: Path = [], out: Path[] = [], depth = 0): Path[] {
@@ -64,7 +85,8 @@ function setAt(v: any, p: Path, x: unknown): any {
   return v;
 }
 
-const INTERESTING_KEYS = /units|filters|kernel_size|strides|pool_size|dilation_rate|padding|batch_input_shape|shape|dtype|class_name|activation|rate|axis|size|cropping|target_shape|dims|n\b|input_dim|output_dim|depth_multiplier|groups|epsilon|momentum|alpha|theta|inbound_nodes|layers|weights|paths|byteOffset|data_format|return_sequences|use_bias/;
+const INTERESTING_KEYS =
+  /units|filters|kernel_size|strides|pool_size|dilation_rate|padding|batch_input_shape|shape|dtype|class_name|activation|rate|axis|size|cropping|target_shape|dims|n\b|input_dim|output_dim|depth_multiplier|groups|epsilon|momentum|alpha|theta|inbound_nodes|layers|weights|paths|byteOffset|data_format|return_sequences|use_bias/;
 
 /** Mutate JSON text semantically (values, keys, structure); falls back to bytes when it does not parse. */
 export function mutateJson(text: string, r: Rng, log: string[]): string {
@@ -79,7 +101,9 @@ export function mutateJson(text: string, r: Rng, log: string[]): string {
   const n = r.pick([1, 1, 2, 3]);
   for (let k = 0; k < n; k++) {
     const all = paths(j);
-    const pref = all.filter((p) => p.length && INTERESTING_KEYS.test(String(p[p.length - 1])) || p.some((x) => typeof x === 'string' && INTERESTING_KEYS.test(x)));
+    const pref = all.filter(
+      (p) => (p.length && INTERESTING_KEYS.test(String(p[p.length - 1]))) || p.some((x) => typeof x === 'string' && INTERESTING_KEYS.test(x)),
+    );
     const p = (pref.length && r.chance(0.75) ? r.pick(pref) : r.pick(all)) ?? [];
     const old = getAt(j, p);
     const c = r.int(0, 9);
@@ -96,7 +120,24 @@ export function mutateJson(text: string, r: Rng, log: string[]): string {
       old.push(structuredClone(r.pick(old)));
       log.push(`json duplicate element of ${p.join('.')}`);
     } else if (c === 7 && typeof old === 'string') {
-      const x = r.pick(['Dense', 'Conv2D', 'LSTM', 'Lambda', 'InputLayer', 'Sequential', 'Model', 'Functional', 'NoSuchLayer', '../x', old + old, 'float16', 'int32', 'string', 'same', 'causal']);
+      const x = r.pick([
+        'Dense',
+        'Conv2D',
+        'LSTM',
+        'Lambda',
+        'InputLayer',
+        'Sequential',
+        'Model',
+        'Functional',
+        'NoSuchLayer',
+        '../x',
+        old + old,
+        'float16',
+        'int32',
+        'string',
+        'same',
+        'causal',
+      ]);
       j = setAt(j, p, x);
       log.push(`json ${p.join('.')} = ${JSON.stringify(x)}`);
     } else if (c === 8) {
@@ -127,7 +168,15 @@ export function mutateEmbeddedJson(b: Uint8Array, r: Rng, log: string[]): Uint8A
   for (let k = 0; k < n; k++) {
     const m = r.pick(nums);
     const L = m[0].length;
-    const cands = ['0', '9'.repeat(L), L >= 2 ? '-1'.padStart(L) : '0', L >= 4 ? 'null'.padStart(L) : '0', L >= 3 ? '1e9'.padStart(L) : '9', L >= 3 ? 'NaN'.padStart(L) : '0', L >= 2 ? '-9'.padEnd(L, '9') : '0'];
+    const cands = [
+      '0',
+      '9'.repeat(L),
+      L >= 2 ? '-1'.padStart(L) : '0',
+      L >= 4 ? 'null'.padStart(L) : '0',
+      L >= 3 ? '1e9'.padStart(L) : '9',
+      L >= 3 ? 'NaN'.padStart(L) : '0',
+      L >= 2 ? '-9'.padEnd(L, '9') : '0',
+    ];
     const x = r.pick(cands).padStart(L).slice(0, L);
     out.set(Buffer.from(x, 'latin1'), start + (m.index ?? 0));
     log.push(`embedded json @${start + (m.index ?? 0)} '${m[0]}' -> '${x}'`);
@@ -226,7 +275,8 @@ function readerTemps(): Set<string> {
   }
 }
 
-const INTERNAL_LEAK = /\b(TypeError|RangeError|ReferenceError|SyntaxError: Unexpected|Cannot read propert|is not a function|is not iterable|undefined is|of undefined|of null|Maximum call stack)/;
+const INTERNAL_LEAK =
+  /\b(TypeError|RangeError|ReferenceError|SyntaxError: Unexpected|Cannot read propert|is not a function|is not iterable|undefined is|of undefined|of null|Maximum call stack)/;
 
 export interface RunOptions {
   convert?: boolean;
@@ -245,7 +295,8 @@ export async function runModelCase(dir: string, base: Pick<ReaderBase, 'model' |
   const rss = process.memoryUsage().rss;
   res.rssGrowth = rss - rss0;
   // blame the case that pushed the process over the cap (memory held by h5wasm's heap never shrinks)
-  if (!res.failure && rss > RSS_CAP && rss0 <= RSS_CAP) res.failure = { kind: 'memory', detail: `rss ${Math.round(rss0 / 2 ** 20)} -> ${Math.round(rss / 2 ** 20)} MiB > cap ${RSS_CAP / 2 ** 20} MiB` };
+  if (!res.failure && rss > RSS_CAP && rss0 <= RSS_CAP)
+    res.failure = { kind: 'memory', detail: `rss ${Math.round(rss0 / 2 ** 20)} -> ${Math.round(rss / 2 ** 20)} MiB > cap ${RSS_CAP / 2 ** 20} MiB` };
   return res;
 }
 
@@ -276,13 +327,29 @@ async function runInner(dir: string, base: Pick<ReaderBase, 'model' | 'config' |
     if (e instanceof UserError) {
       const msg = e.message;
       if (/[\n\r]/.test(msg) || /\n\s+at /.test(msg) || msg.length > 600 || /[\x00-\x08\x0b-\x1f\x7f]/.test(msg)) {
-        return { outcome: `user:${e.exitCode}`, message: msg, failure: { kind: 'message', detail: `not one clean line (${msg.length} chars): ${JSON.stringify(msg.slice(0, 300))}` } };
+        return {
+          outcome: `user:${e.exitCode}`,
+          message: msg,
+          failure: { kind: 'message', detail: `not one clean line (${msg.length} chars): ${JSON.stringify(msg.slice(0, 300))}` },
+        };
       }
       return { outcome: `user:${e.exitCode}`, message: msg, details: e.details, weak: INTERNAL_LEAK.test(msg) };
     }
     const err = e as Error;
-    const frames = (err?.stack ?? '').split('\n').filter((l) => l.includes(' at ')).slice(0, 3).map((l) => l.trim().replace(/file:\/\/\/work\/main\//, ''));
-    return { outcome: `exception@${stage}`, failure: { kind: 'exception', detail: `${err?.constructor?.name ?? typeof e}: ${String(err?.message ?? e).split('\n')[0].slice(0, 200)} | ${frames.join(' | ')}` } };
+    const frames = (err?.stack ?? '')
+      .split('\n')
+      .filter((l) => l.includes(' at '))
+      .slice(0, 3)
+      .map((l) => l.trim().replace(/file:\/\/\/work\/main\//, ''));
+    return {
+      outcome: `exception@${stage}`,
+      failure: {
+        kind: 'exception',
+        detail: `${err?.constructor?.name ?? typeof e}: ${String(err?.message ?? e)
+          .split('\n')[0]
+          .slice(0, 200)} | ${frames.join(' | ')}`,
+      },
+    };
   }
 }
 
@@ -298,12 +365,24 @@ export function fixtureBases(fixturesDir: string): ReaderBase[] {
   add('abalone (tfjs)', 'tfjs', { 'model.json': 'tfjs_node_abalone_mlp/model.json', 'weights.bin': 'tfjs_node_abalone_mlp/weights.bin' }, 'model.json');
   add('embedding_gru (tfjs)', 'tfjs', { 'model.json': 'tfjs_embedding_gru/model.json', 'weights.bin': 'tfjs_embedding_gru/weights.bin' }, 'model.json');
   add('leaky (h5)', 'h5', { 'm.h5': 'dl4j_dense_leakyrelu/LeakyReLU_0_model.h5' }, 'm.h5');
-  add('leaky weights+config (h5)', 'h5', { 'w.h5': 'dl4j_dense_leakyrelu/LeakyReLU_0_weights.h5', 'c.json': 'dl4j_dense_leakyrelu/LeakyReLU_0_config.json' }, 'w.h5', 'c.json');
+  add(
+    'leaky weights+config (h5)',
+    'h5',
+    { 'w.h5': 'dl4j_dense_leakyrelu/LeakyReLU_0_weights.h5', 'c.json': 'dl4j_dense_leakyrelu/LeakyReLU_0_config.json' },
+    'w.h5',
+    'c.json',
+  );
   add('cnn_batch_norm (h5)', 'h5', { 'm.h5': 'dl4j_conv2d_batchnorm/cnn_batch_norm.h5' }, 'm.h5');
   add('conv1d (h5)', 'h5', { 'm.h5': 'dl4j_conv1d_k3_s2_valid/conv1d_k3_s2_d1_cl_valid_model.h5' }, 'm.h5');
   add('simple_rnn (h5)', 'h5', { 'm.h5': 'dl4j_simple_rnn/simple_rnn_tf_keras_2_model.h5' }, 'm.h5');
   add('keras1_lstm (h5)', 'h5', { 'm.h5': 'dl4j_keras1_lstm/lstm_tensorflow_1.h5' }, 'm.h5');
-  add('hls4ml gru (h5+config)', 'h5', { 'w.h5': 'hls4ml_gru_keras213/KERAS_gru_model_weights.h5', 'c.json': 'hls4ml_gru_keras213/KERAS_gru_model.json' }, 'w.h5', 'c.json');
+  add(
+    'hls4ml gru (h5+config)',
+    'h5',
+    { 'w.h5': 'hls4ml_gru_keras213/KERAS_gru_model_weights.h5', 'c.json': 'hls4ml_gru_keras213/KERAS_gru_model.json' },
+    'w.h5',
+    'c.json',
+  );
   add('lstm_unroll (keras3)', 'keras', { 'm.keras': 'cdt406_keras3_lstm_unroll/model.keras' }, 'm.keras');
   add('elm custom (keras3)', 'keras', { 'm.keras': 'cdt406_keras3_custom_model_negative/elm_model.keras' }, 'm.keras');
   return out;
@@ -325,7 +404,14 @@ export interface ReaderSummary {
 }
 
 /** Cases [start, start+count) of campaign `seed` (reading + graph building; converts 1 case in `convertEvery`). */
-export async function runReaderCampaign(bases: ReaderBase[], seed: number, start: number, count: number, progress?: Int32Array, convertEvery = 10): Promise<ReaderSummary> {
+export async function runReaderCampaign(
+  bases: ReaderBase[],
+  seed: number,
+  start: number,
+  count: number,
+  progress?: Int32Array,
+  convertEvery = 10,
+): Promise<ReaderSummary> {
   const s: ReaderSummary = { cases: 0, outcomes: {}, weak: [], rssTop: [], failures: [], ms: 0 };
   const t0 = Date.now();
   for (let i = start; i < start + count; i++) {
@@ -342,7 +428,8 @@ export async function runReaderCampaign(bases: ReaderBase[], seed: number, start
       s.rssTop.sort((a, b) => b.mib - a.mib).splice(10);
     }
     if (res.weak && s.weak.length < 50) s.weak.push({ index: i, base: m.base.name, message: res.message! });
-    if (res.failure && s.failures.length < 100) s.failures.push({ seed, index: i, base: m.base.name, kind: res.failure.kind, detail: res.failure.detail, mutations: m.ops });
+    if (res.failure && s.failures.length < 100)
+      s.failures.push({ seed, index: i, base: m.base.name, kind: res.failure.kind, detail: res.failure.detail, mutations: m.ops });
     if (progress) Atomics.store(progress, 1, s.cases);
   }
   s.ms = Date.now() - t0;
@@ -367,7 +454,16 @@ export function mergeReaderSummary(a: ReaderSummary, b: ReaderSummary): ReaderSu
  * a worker whose current case makes no progress for `caseTimeoutMs` (recorded as a hang) and
  * resuming after it.
  */
-export async function runReaderPool(o: { bases: ReaderBase[]; seed: number; cases: number; workers?: number; chunk?: number; caseTimeoutMs?: number; convertEvery?: number; onChunk?: (s: ReaderSummary) => void }): Promise<ReaderSummary> {
+export async function runReaderPool(o: {
+  bases: ReaderBase[];
+  seed: number;
+  cases: number;
+  workers?: number;
+  chunk?: number;
+  caseTimeoutMs?: number;
+  convertEvery?: number;
+  onChunk?: (s: ReaderSummary) => void;
+}): Promise<ReaderSummary> {
   const { Worker } = await import('node:worker_threads');
   const total: ReaderSummary = { cases: 0, outcomes: {}, weak: [], rssTop: [], failures: [], ms: 0 };
   const t0 = Date.now();
@@ -381,7 +477,9 @@ export async function runReaderPool(o: { bases: ReaderBase[]; seed: number; case
       const progress = new SharedArrayBuffer(8);
       const p = new Int32Array(progress);
       Atomics.store(p, 0, start);
-      const w = new Worker(boot, { workerData: { bases: o.bases, seed: o.seed, start, count: end - start, chunk: o.chunk ?? 50, progress, convertEvery: o.convertEvery ?? 10 } });
+      const w = new Worker(boot, {
+        workerData: { bases: o.bases, seed: o.seed, start, count: end - start, chunk: o.chunk ?? 50, progress, convertEvery: o.convertEvery ?? 10 },
+      });
       let last = -1;
       let lastMove = Date.now();
       let beats = 0;
@@ -401,7 +499,14 @@ export async function runReaderPool(o: { bases: ReaderBase[]; seed: number; case
           void w.terminate();
           const idx = Atomics.load(p, 0);
           const m = readerCase(o.bases, o.seed, idx);
-          mergeReaderSummary(total, { cases: 1, outcomes: { hang: 1 }, weak: [], rssTop: [], ms: 0, failures: [{ seed: o.seed, index: idx, base: m.base.name, kind: 'hang', detail: `no progress for ${timeout} ms`, mutations: m.ops }] });
+          mergeReaderSummary(total, {
+            cases: 1,
+            outcomes: { hang: 1 },
+            weak: [],
+            rssTop: [],
+            ms: 0,
+            failures: [{ seed: o.seed, index: idx, base: m.base.name, kind: 'hang', detail: `no progress for ${timeout} ms`, mutations: m.ops }],
+          });
           runRange(idx + 1, end).then(resolve, reject);
         }
       }, 500);
@@ -425,7 +530,14 @@ export async function runReaderPool(o: { bases: ReaderBase[]; seed: number; case
         // a worker killed by V8's heap limit or an h5wasm abort: record it and go on
         const idx = Atomics.load(p, 0);
         const m = readerCase(o.bases, o.seed, idx);
-        mergeReaderSummary(total, { cases: 1, outcomes: { 'worker-died': 1 }, weak: [], rssTop: [], ms: 0, failures: [{ seed: o.seed, index: idx, base: m.base.name, kind: 'exception', detail: `worker died: ${(e as Error).message}`, mutations: m.ops }] });
+        mergeReaderSummary(total, {
+          cases: 1,
+          outcomes: { 'worker-died': 1 },
+          weak: [],
+          rssTop: [],
+          ms: 0,
+          failures: [{ seed: o.seed, index: idx, base: m.base.name, kind: 'exception', detail: `worker died: ${(e as Error).message}`, mutations: m.ops }],
+        });
         runRange(idx + 1, end).then(resolve, reject);
       });
       w.on('exit', (code) => {

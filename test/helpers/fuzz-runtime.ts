@@ -151,7 +151,8 @@ export class RuntimeHarness {
       if (this.sim.memoryBytes > this.refreshAbove) this.freshSync();
       return this.runInner(bytes, r);
     } catch (e) {
-      const kind: FailureKind = e instanceof WebAssembly.RuntimeError ? 'trap' : e instanceof Error && e.constructor.name === 'MemoryLimitExceeded' ? 'memory-limit' : 'exception';
+      const kind: FailureKind =
+        e instanceof WebAssembly.RuntimeError ? 'trap' : e instanceof Error && e.constructor.name === 'MemoryLimitExceeded' ? 'memory-limit' : 'exception';
       return { outcome: 'crashed', failure: { kind, detail: `${(e as Error).message}` } };
     }
   }
@@ -191,11 +192,13 @@ export class RuntimeHarness {
     if (ir !== ERR.OK) {
       const d = this.memDiff(snap, []);
       if (d) return fail('memory-write', `kw_init (failed with ${ERR_NAME[ir]}) wrote outside its regions: ${d}`);
-      if (ir !== parseCode && !(ir === ERR.OUT_OF_MEMORY && parseCode === 0)) return fail('parse-mismatch', `kw_init ${ERR_NAME[ir]} but parseBlob ${ERR_NAME[parseCode] ?? 'OK'}`);
+      if (ir !== parseCode && !(ir === ERR.OUT_OF_MEMORY && parseCode === 0))
+        return fail('parse-mismatch', `kw_init ${ERR_NAME[ir]} but parseBlob ${ERR_NAME[parseCode] ?? 'OK'}`);
       // calls after a failed init must be refused
       const iv = this.sim.call('kw_invoke');
       if (iv !== ERR.NOT_READY) return fail('invoke-error', `kw_invoke after failed init returned ${iv}`);
-      if (e.kw_input_ptr(0) !== 0 || e.kw_output_ptr(0) !== 0 || e.kw_num_inputs() !== 0) return fail('io-pointer', 'I/O pointers given out after a failed init');
+      if (e.kw_input_ptr(0) !== 0 || e.kw_output_ptr(0) !== 0 || e.kw_num_inputs() !== 0)
+        return fail('io-pointer', 'I/O pointers given out after a failed init');
       return { outcome: `init:${ERR_NAME[ir]}` };
     }
     if (parseCode !== 0) return fail('parse-mismatch', `kw_init OK but parseBlob ${ERR_NAME[parseCode]}`);
@@ -241,8 +244,10 @@ export class RuntimeHarness {
       const d = this.memDiff(snap, [[arena, used]]);
       if (d) return fail('memory-write', `kw_invoke (${ERR_NAME[iv]}) wrote outside arena/state/scratch: ${d}`);
     }
-    if (Buffer.compare(new Uint8Array(e.memory.buffer, addr, bytes.length), blobCopy) !== 0) return fail('blob-modified', 'the blob buffer changed during kw_invoke');
-    if (iv !== ERR.OK && iv !== ERR.BAD_INPUT_VALUE) return fail('invoke-error', `kw_invoke after a successful init returned ${ERR_NAME[iv]} (op ${e.kw_error_op()}); init should have refused the blob`);
+    if (Buffer.compare(new Uint8Array(e.memory.buffer, addr, bytes.length), blobCopy) !== 0)
+      return fail('blob-modified', 'the blob buffer changed during kw_invoke');
+    if (iv !== ERR.OK && iv !== ERR.BAD_INPUT_VALUE)
+      return fail('invoke-error', `kw_invoke after a successful init returned ${ERR_NAME[iv]} (op ${e.kw_error_op()}); init should have refused the blob`);
     const outputs = Array.from({ length: nOut }, (_, i) => new Uint8Array(e.memory.buffer, e.kw_output_ptr(i) >>> 0, e.kw_output_size(i) >>> 0).slice());
 
     // differential: integer reference (stateless, no intra-op aliasing, small blobs)
@@ -258,7 +263,8 @@ export class RuntimeHarness {
           }
         }
       } catch (err) {
-        if (!(err instanceof ReferenceError2)) return fail('reference-exception', `runBlobReference threw ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`, 'run:OK');
+        if (!(err instanceof ReferenceError2))
+          return fail('reference-exception', `runBlobReference threw ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`, 'run:OK');
         if (err.code !== iv) return fail('reference-mismatch', `reference failed with ${err.code}, runtime OK`, 'run:OK');
       }
     }
@@ -268,7 +274,11 @@ export class RuntimeHarness {
     const rs = this.sim.call('kw_reset_state');
     const st = this.sim.call('kw_self_test');
     const iv2 = this.sim.call('kw_invoke');
-    for (const [n, c] of [['kw_reset_state', rs], ['kw_self_test', st], ['kw_invoke', iv2]] as const) {
+    for (const [n, c] of [
+      ['kw_reset_state', rs],
+      ['kw_self_test', st],
+      ['kw_invoke', iv2],
+    ] as const) {
       bad = this.code(n, c);
       if (bad) return fail('unknown-code', bad);
     }

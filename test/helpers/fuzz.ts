@@ -245,7 +245,8 @@ export function mapBlob(blob: Uint8Array): BlobMap {
     const names = [...spec.params];
     if (spec.repeat) {
       const rn = spec.repeat.fields.length;
-      for (let k = spec.params.length; k < op.raw.length; k++) names.push(`${spec.repeat.fields[(k - spec.params.length) % rn]}[${Math.floor((k - spec.params.length) / rn)}]`);
+      for (let k = spec.params.length; k < op.raw.length; k++)
+        names.push(`${spec.repeat.fields[(k - spec.params.length) % rn]}[${Math.floor((k - spec.params.length) / rn)}]`);
     }
     return { index: op.index, offset: op.offset, code: op.code, spec, names, values: Array.from(op.raw) };
   });
@@ -253,7 +254,11 @@ export function mapBlob(blob: Uint8Array): BlobMap {
   const qArrays: BlobMap['qArrays'] = [];
   for (const op of m.ops) {
     const p = op.params as Record<string, number>;
-    const count = p.outDim ?? p.outC ?? (p.inC !== undefined && p.depthMult !== undefined ? p.inC * p.depthMult : undefined) ?? (p.units !== undefined ? p.units * 4 : undefined);
+    const count =
+      p.outDim ??
+      p.outC ??
+      (p.inC !== undefined && p.depthMult !== undefined ? p.inC * p.depthMult : undefined) ??
+      (p.units !== undefined ? p.units * 4 : undefined);
     if (count === undefined) continue;
     for (const kind of ['mult', 'shift', 'bias'] as const) {
       const off = p[kind];
@@ -280,7 +285,13 @@ export function mapBlob(blob: Uint8Array): BlobMap {
 function readField(b: Uint8Array, f: FieldRef): number {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (f.at + f.size > b.length) return 0;
-  return f.size === 1 ? (f.name.startsWith('shift[') ? dv.getInt8(f.at) : dv.getUint8(f.at)) : f.size === 2 ? dv.getUint16(f.at, true) : dv.getInt32(f.at, true);
+  return f.size === 1
+    ? f.name.startsWith('shift[')
+      ? dv.getInt8(f.at)
+      : dv.getUint8(f.at)
+    : f.size === 2
+      ? dv.getUint16(f.at, true)
+      : dv.getInt32(f.at, true);
 }
 function writeField(b: Uint8Array, f: FieldRef, v: number): void {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -323,7 +334,8 @@ function hostile(r: Rng, orig: number, size: 1 | 2 | 4, related: number[] = []):
 }
 
 const QPARAM = /mult|shift|zp|act|Min|Max|gateShift|cellShift|Shift$/;
-const DIMPARAM = /^(rows|inDim|outDim|batch|inH|inW|inC|outH|outW|outC|kH|kW|strideH|strideW|dilH|dilW|padTop|padLeft|channels|count|outer|inner|depth|vocab|dim|depthMult|groups|steps|units|elemSize|rank|n)\b|^(outDim|inDim|inStride|padBefore|div)\[/;
+const DIMPARAM =
+  /^(rows|inDim|outDim|batch|inH|inW|inC|outH|outW|outC|kH|kW|strideH|strideW|dilH|dilW|padTop|padLeft|channels|count|outer|inner|depth|vocab|dim|depthMult|groups|steps|units|elemSize|rank|n)\b|^(outDim|inDim|inStride|padBefore|div)\[/;
 const TENSORPARAM = /^(in|out|a|b|ids|hState|cState|scratch|maskIds)$|^tensor\[/;
 const CONSTPARAM = /^(weights|bias|mult|shift|lut|table|alpha|wx|bx|mx|sx|wh|bh|mh|sh|whZR|whH|actTable|recTable)$/;
 
@@ -390,14 +402,23 @@ export const STRUCT_MUTATORS: Record<string, StructMutator> = {
     // prefer the interesting classes of param
     const cls = r.int(0, 4);
     const pool =
-      cls === 0 ? op.names.filter((n) => DIMPARAM.test(n)) : cls === 1 ? op.names.filter((n) => TENSORPARAM.test(n)) : cls === 2 ? op.names.filter((n) => CONSTPARAM.test(n)) : cls === 3 ? op.names.filter((n) => QPARAM.test(n)) : op.names;
+      cls === 0
+        ? op.names.filter((n) => DIMPARAM.test(n))
+        : cls === 1
+          ? op.names.filter((n) => TENSORPARAM.test(n))
+          : cls === 2
+            ? op.names.filter((n) => CONSTPARAM.test(n))
+            : cls === 3
+              ? op.names.filter((n) => QPARAM.test(n))
+              : op.names;
     const name = pool.length ? r.pick(pool) : r.pick(op.names);
     const k = op.names.indexOf(name);
     const f: FieldRef = { at: op.offset + 4 + 4 * k, size: 4, name };
     const orig = readField(b, f);
     let v: number;
     if (TENSORPARAM.test(name)) v = r.pick([0, map.nTensors - 1, map.nTensors, -1, r.int(0, Math.max(0, map.nTensors - 1)), 0x7fffffff]);
-    else if (CONSTPARAM.test(name)) v = r.pick([-1, -2, -16, orig + 4, orig + 16, orig - 16, map.constsSize, map.constsSize - 4, map.constsSize - 16, 0x7ffffff0, orig + 1]);
+    else if (CONSTPARAM.test(name))
+      v = r.pick([-1, -2, -16, orig + 4, orig + 16, orig - 16, map.constsSize, map.constsSize - 4, map.constsSize - 16, 0x7ffffff0, orig + 1]);
     else if (/shift|Shift/.test(name)) v = r.pick([-32, -31, 30, 31, 32, 63, -1000, orig + 1, orig - 1]);
     else if (/mult|Mult/.test(name)) v = r.pick([0, -1, 1, 0x7fffffff, -0x80000000, 0x3fffffff, 0x40000000, -orig]);
     else if (/^(n|rank)$/.test(name)) v = r.pick([0, 1, orig + 1, orig - 1, 16, 17, 8, 9, -1]);

@@ -32,25 +32,30 @@ function f32(values: number[]): Uint8Array {
 }
 
 /** A 2-layer Dense model as model.json + weights.bin, with knobs for hostility. */
-export function tfjsDense(o: {
-  units?: unknown;
-  inDim?: unknown;
-  kernel?: number[];
-  kernelShape?: number[];
-  dtype?: string;
-  bin?: Uint8Array;
-  paths?: string[];
-  layerOverride?: Record<string, unknown>;
-  extraLayers?: unknown[];
-  topology?: unknown;
-} = {}): Record<string, Uint8Array> {
+export function tfjsDense(
+  o: {
+    units?: unknown;
+    inDim?: unknown;
+    kernel?: number[];
+    kernelShape?: number[];
+    dtype?: string;
+    bin?: Uint8Array;
+    paths?: string[];
+    layerOverride?: Record<string, unknown>;
+    extraLayers?: unknown[];
+    topology?: unknown;
+  } = {},
+): Record<string, Uint8Array> {
   const inDim = (o.inDim ?? 3) as number;
   const units = (o.units ?? 4) as number;
   const kShape = o.kernelShape ?? [inDim, units];
   const nK = typeof kShape[0] === 'number' && typeof kShape[1] === 'number' && kShape[0] * kShape[1] < 1e6 ? kShape[0] * kShape[1] : 12;
   const nB = typeof units === 'number' && units > 0 && units < 1e6 ? units : 4;
   const kernel = o.kernel ?? Array.from({ length: nK }, (_, i) => ((i % 7) - 3) / 10);
-  const layer = { class_name: 'Dense', config: { name: 'd1', units, activation: 'relu', use_bias: true, batch_input_shape: [null, inDim], dtype: 'float32', ...(o.layerOverride ?? {}) } };
+  const layer = {
+    class_name: 'Dense',
+    config: { name: 'd1', units, activation: 'relu', use_bias: true, batch_input_shape: [null, inDim], dtype: 'float32', ...(o.layerOverride ?? {}) },
+  };
   const topology = o.topology ?? {
     class_name: 'Sequential',
     config: { name: 's', layers: [layer, ...(o.extraLayers ?? [])] },

@@ -15,7 +15,8 @@ function normConfig(cls: string, cfg: any): any {
   for (const [k, v] of Object.entries(cfg ?? {})) {
     if (/_(initializer|regularizer|constraint)$/.test(k)) continue;
     if ((k === 'activation' || k === 'recurrent_activation') && typeof v === 'string') out[k] = ACT[v] ?? v;
-    else if (k === 'layer' && v && typeof v === 'object') out[k] = { class_name: (v as any).class_name, config: normConfig((v as any).class_name, (v as any).config) };
+    else if (k === 'layer' && v && typeof v === 'object')
+      out[k] = { class_name: (v as any).class_name, config: normConfig((v as any).class_name, (v as any).config) };
     else out[k] = v;
   }
   if (cls === 'GRU' && out.reset_after == null) out.reset_after = false;
@@ -130,7 +131,10 @@ export function randomizeWeights(model: tf.LayersModel, seed: number, scale = 0.
       ws.map((w) => {
         const n = (w.shape as number[]).reduce((a, b) => a * b, 1);
         const positive = /variance/.test(w.originalName ?? w.name);
-        return tf.tensor(Float32Array.from({ length: n }, () => (positive ? r(0.2, 1.5) : r(-scale, scale))), w.shape as number[]);
+        return tf.tensor(
+          Float32Array.from({ length: n }, () => (positive ? r(0.2, 1.5) : r(-scale, scale))),
+          w.shape as number[],
+        );
       }),
     );
   }

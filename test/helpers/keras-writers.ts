@@ -159,7 +159,12 @@ export async function writeKeras2H5(model: LayersModel, file: string, opts: Kera
       wg.create_attribute('backend', 'tensorflow', null, 'S10');
       wg.create_attribute('keras_version', KERAS2_VERSION, null, `S${KERAS2_VERSION.length}`);
     }
-    writeNames(wg, 'layer_names', layers.map((l) => l.layer), opts.chunkAttrs ?? null);
+    writeNames(
+      wg,
+      'layer_names',
+      layers.map((l) => l.layer),
+      opts.chunkAttrs ?? null,
+    );
     for (const l of layers) {
       const g = wg.create_group(l.layer);
       const wnames = l.names.map((n) => `${n}:0`);
@@ -289,7 +294,7 @@ export function keras3Config(model: LayersModel): any {
     let shape: any = null;
     try {
       const node = l?.inboundNodes?.[nodeIndex];
-      shape = node ? node.outputShapes[tensorIndex] ?? node.outputShapes : l?.outputShape;
+      shape = node ? (node.outputShapes[tensorIndex] ?? node.outputShapes) : l?.outputShape;
       if (Array.isArray(shape) && Array.isArray(shape[0])) shape = shape[tensorIndex];
     } catch {
       shape = null;
@@ -363,7 +368,10 @@ export async function writeKeras3(model: LayersModel, file: string, opts: Keras3
         const inner = snake(l.forwardLayer.getClassName());
         const half = values.length / 2;
         // Keras saves attributes in sorted order: backward_layer before forward_layer
-        for (const [side, vals] of [['backward_layer', values.slice(half)], ['forward_layer', values.slice(0, half)]] as const) {
+        for (const [side, vals] of [
+          ['backward_layer', values.slice(half)],
+          ['forward_layer', values.slice(0, half)],
+        ] as const) {
           const sg = g.create_group(side);
           withName(sg, `${side === 'forward_layer' ? 'forward' : 'backward'}_${l.forwardLayer.name}`);
           vars(sg.create_group('cell'), `${inner}_cell`, vals as any);

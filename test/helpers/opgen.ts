@@ -126,8 +126,26 @@ function conv2dLike(r: Rng, depthwise: boolean): OneOp {
     const layout = !depthwise && groups === 1 && r() < 0.6 ? 1 : 0;
     const c = perChannel(b, r, outC, randI8(r, wN, -127, 127));
     const common = {
-      in: tin, out: tout, batch, inH, inW, inC, outH, outW, kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW,
-      padTop, padLeft, zpIn: rint(r, -128, 127), zpOut: rint(r, -128, 127), ...randAct(r), ...c,
+      in: tin,
+      out: tout,
+      batch,
+      inH,
+      inW,
+      inC,
+      outH,
+      outW,
+      kH,
+      kW,
+      strideH: sH,
+      strideW: sW,
+      dilH: dH,
+      dilW: dW,
+      padTop,
+      padLeft,
+      zpIn: rint(r, -128, 127),
+      zpOut: rint(r, -128, 127),
+      ...randAct(r),
+      ...c,
     };
     if (depthwise) b.addOp('DEPTHWISE_CONV2D', { ...common, depthMult: dm });
     else b.addOp('CONV2D', { ...common, outC, groups, layout });
@@ -237,8 +255,17 @@ export const GENERATORS: Record<string, (r: Rng) => OneOp> = {
     const pm = randMS(r);
     const nm = randMS(r);
     b.addOp('PRELU', {
-      in: tin, out: tout, count, channels, zpIn: rint(r, -128, 127), zpOut: rint(r, -128, 127),
-      posMult: pm.mult, posShift: pm.shift, alpha: b.addConst(randI8(r, channels)), negMult: nm.mult, negShift: nm.shift,
+      in: tin,
+      out: tout,
+      count,
+      channels,
+      zpIn: rint(r, -128, 127),
+      zpOut: rint(r, -128, 127),
+      posMult: pm.mult,
+      posShift: pm.shift,
+      alpha: b.addConst(randI8(r, channels)),
+      negMult: nm.mult,
+      negShift: nm.shift,
     });
     return { name: 'PRELU', blob: finish(b, ar, [tin], [tout], () => count, r), inputs: [randI8(r, count)] };
   },
@@ -263,8 +290,13 @@ export const GENERATORS: Record<string, (r: Rng) => OneOp> = {
     const tout = ar.t(dtype, outElems);
     const lim = dtype === DTYPE.INT8 ? 127 : 1000;
     b.addOp('LAYOUT', { in: tin, out: tout, elemSize: dtype === DTYPE.INT8 ? 1 : dtype === DTYPE.INT16 ? 2 : 4, fill: rint(r, -lim, lim), rank: groups });
-    const x = dtype === DTYPE.INT8 ? randI8(r, inElems) : dtype === DTYPE.INT16 ? randI16(r, inElems) : Int32Array.from({ length: inElems }, () => rint(r, -2e9, 2e9));
-    return { name: 'LAYOUT', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / (dtype === DTYPE.INT8 ? 1 : dtype === DTYPE.INT16 ? 2 : 4), r), inputs: [x] };
+    const x =
+      dtype === DTYPE.INT8 ? randI8(r, inElems) : dtype === DTYPE.INT16 ? randI16(r, inElems) : Int32Array.from({ length: inElems }, () => rint(r, -2e9, 2e9));
+    return {
+      name: 'LAYOUT',
+      blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / (dtype === DTYPE.INT8 ? 1 : dtype === DTYPE.INT16 ? 2 : 4), r),
+      inputs: [x],
+    };
   },
   GATHER(r) {
     const b = new BlobBuilder();

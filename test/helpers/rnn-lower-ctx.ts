@@ -19,14 +19,23 @@ export async function lowerAndRun(node: IRNode, x: FloatTensor, opts: { stream?:
   const fn = node.className === 'Bidirectional' ? bidirectional : makeRnn(node.className as any);
   const fouts = fn(node, [x], { inMasks: [null], recurrent: info });
   const rangeQ = (t: FloatTensor): QParams => {
-    let mn = 0, mx = 0;
-    for (const v of t.data) { mn = Math.min(mn, v); mx = Math.max(mx, v); }
+    let mn = 0,
+      mx = 0;
+    for (const v of t.data) {
+      mn = Math.min(mn, v);
+      mx = Math.max(mx, v);
+    }
     return asymmetricQParams(mn, mx);
   };
   const irQ = new Map<number, QParams>([[0, rangeQ(x)], ...fouts.map((t, i) => [i + 1, rangeQ(t)] as [number, QParams])]);
   const steps = opts.chunk ?? x.shape[1];
   const Bx = x.shape[0];
-  const irShape = new Map<number, number[]>([[0, [Bx, steps, x.shape[2]]], ...fouts.map((t, i) => [i + 1, opts.chunk ? [t.shape[0], ...(t.shape.length === 3 ? [steps] : []), t.shape[t.shape.length - 1]] : t.shape] as [number, number[]])]);
+  const irShape = new Map<number, number[]>([
+    [0, [Bx, steps, x.shape[2]]],
+    ...fouts.map(
+      (t, i) => [i + 1, opts.chunk ? [t.shape[0], ...(t.shape.length === 3 ? [steps] : []), t.shape[t.shape.length - 1]] : t.shape] as [number, number[]],
+    ),
+  ]);
   const bb = new BlobBuilder();
   let arena = 0;
   let state = 0;
@@ -58,7 +67,10 @@ export async function lowerAndRun(node: IRNode, x: FloatTensor, opts: { stream?:
     newTensor,
     emit: (op, params) => {
       const p: Record<string, any> = { ...params };
-      if (p.rep) { p.n = p.rep; delete p.rep; }
+      if (p.rep) {
+        p.n = p.rep;
+        delete p.rep;
+      }
       bb.addOp(op, p);
     },
     konst: (bytes, align) => bb.addConst(bytes, align),
@@ -84,4 +96,3 @@ export async function lowerAndRun(node: IRNode, x: FloatTensor, opts: { stream?:
   };
   return { fouts, run, xq, dev };
 }
-

@@ -112,10 +112,22 @@ export function accelData(n: number, T: number, seed: number): { x: Arr; labels:
     const burst = Math.floor(r() * (T - 6));
     for (let t = 0; t < T; t++) {
       const w = (2 * Math.PI * f * t) / 25 + ph;
-      let ax = tilt, ay = 0, az = 1;
-      if (c === 1) { az += amp * Math.sin(w); ax += 0.3 * amp * Math.sin(w / 2); }
-      if (c === 2) { az += amp * Math.sin(w); ax += 0.6 * amp * Math.cos(w); ay += 0.4 * amp * Math.sin(2 * w); }
-      if (c === 3 && t >= burst && t < burst + 6) { ax += 1.5 * Math.sign(Math.sin(3 * t + ph)); ay -= 1.2 * Math.sign(Math.cos(2 * t + ph)); }
+      let ax = tilt,
+        ay = 0,
+        az = 1;
+      if (c === 1) {
+        az += amp * Math.sin(w);
+        ax += 0.3 * amp * Math.sin(w / 2);
+      }
+      if (c === 2) {
+        az += amp * Math.sin(w);
+        ax += 0.6 * amp * Math.cos(w);
+        ay += 0.4 * amp * Math.sin(2 * w);
+      }
+      if (c === 3 && t >= burst && t < burst + 6) {
+        ax += 1.5 * Math.sign(Math.sin(3 * t + ph));
+        ay -= 1.2 * Math.sign(Math.cos(2 * t + ph));
+      }
       const o = (i * T + t) * 3;
       data[o] = ax + 0.08 * gauss(r);
       data[o + 1] = ay + 0.08 * gauss(r);

@@ -12,10 +12,12 @@ export async function initTf(): Promise<typeof tf> {
   if (!ready) {
     const warn = console.warn;
     const log = console.log;
-    const quiet = (orig: typeof console.log) => (...a: unknown[]) => {
-      if (typeof a[0] === 'string' && /tfjs-node|TensorFlow\.js in Node|speed things up|backend was already registered/i.test(a[0])) return;
-      orig(...a);
-    };
+    const quiet =
+      (orig: typeof console.log) =>
+      (...a: unknown[]) => {
+        if (typeof a[0] === 'string' && /tfjs-node|TensorFlow\.js in Node|speed things up|backend was already registered/i.test(a[0])) return;
+        orig(...a);
+      };
     console.warn = quiet(warn);
     console.log = quiet(log);
     await tf.setBackend('cpu');
@@ -34,10 +36,12 @@ export interface TfjsArtifacts {
 /** What `model.save()` writes (model.json topology + weight manifest + weights.bin bytes). */
 export async function tfjsArtifacts(model: tf.LayersModel): Promise<TfjsArtifacts> {
   let art: any;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    art = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      art = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   const wd = art.weightData;
   const weightData: ArrayBuffer = Array.isArray(wd) ? concatBuffers(wd) : wd;
   return { modelTopology: art.modelTopology, weightSpecs: art.weightSpecs, weightData };
@@ -47,7 +51,10 @@ function concatBuffers(bs: ArrayBuffer[]): ArrayBuffer {
   const n = bs.reduce((a, b) => a + b.byteLength, 0);
   const out = new Uint8Array(n);
   let o = 0;
-  for (const b of bs) { out.set(new Uint8Array(b), o); o += b.byteLength; }
+  for (const b of bs) {
+    out.set(new Uint8Array(b), o);
+    o += b.byteLength;
+  }
   return out.buffer;
 }
 

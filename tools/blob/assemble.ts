@@ -25,7 +25,9 @@ export interface LoweredPlan extends MemoryPlan {
 export function planLowered(low: Lowered): LoweredPlan {
   const isState = (i: number) => low.tensors[i].storage === 'state';
   const plan = planMemory({
-    tensors: low.tensors.filter((t) => !isState(t.index)).map((t) => ({ id: t.index, bytes: t.bytes, ...(t.aliasOf !== undefined ? { aliasOf: t.aliasOf } : {}) })),
+    tensors: low.tensors
+      .filter((t) => !isState(t.index))
+      .map((t) => ({ id: t.index, bytes: t.bytes, ...(t.aliasOf !== undefined ? { aliasOf: t.aliasOf } : {}) })),
     ops: low.ops.map((o) => ({ inputs: o.inputs.filter((i) => !isState(i)), outputs: o.outputs.filter((i) => !isState(i)) })),
     inputs: low.inputs,
     outputs: low.outputs,

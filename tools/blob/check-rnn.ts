@@ -41,7 +41,8 @@ export function checkRecurrentOp(c: RnnCheckInput): { code: number; detail: stri
   if (!tOk(p('out'), DTYPE.INT8, batch * outSteps * units)) return bad('out', `needs an int8 tensor of ${batch}*${outSteps}*${units} elements`);
   if (!tOk(p('hState'), DTYPE.INT16, batch * units)) return bad('hState', `needs an int16 tensor of ${batch}*${units} elements`);
   if (flags & 8 && c.tensors[p('hState')].storage !== STORAGE.STATE) return bad('hState', 'kept state must live in the STATE region');
-  const sw = (c.name === 'SIMPLE_RNN' ? units : 4 * units) + 6 * gates * units + (units < 512 ? gates * units * units : 0) + Math.ceil((steps * gates * units) / 2);
+  const sw =
+    (c.name === 'SIMPLE_RNN' ? units : 4 * units) + 6 * gates * units + (units < 512 ? gates * units * units : 0) + Math.ceil((steps * gates * units) / 2);
   if (!tOk(p('scratch'), DTYPE.INT32, sw)) return bad('scratch', `needs an int32 tensor of ${sw} elements`);
   if (p('maskIds') !== -1 && !tOk(p('maskIds'), DTYPE.INT32, batch * steps)) return bad('maskIds', `needs -1 or an int32 tensor of ${batch}*${steps} elements`);
   const rows = gates * units;

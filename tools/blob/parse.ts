@@ -130,7 +130,26 @@ export function formatOpMask(): [number, number] {
 }
 
 /** ops whose checks (and runtime kernels) exist: the op mask of build/runtime.wasm (kw_op_mask). */
-export const IMPLEMENTED_OPS = ['DENSE', 'CONV2D', 'DEPTHWISE_CONV2D', 'MAX_POOL2D', 'AVG_POOL2D', 'ADD_N', 'MUL', 'MAXMIN', 'CONCAT', 'SOFTMAX', 'LUT', 'PRELU', 'LAYOUT', 'GATHER', 'REQUANT', 'SIMPLE_RNN', 'GRU', 'LSTM'];
+export const IMPLEMENTED_OPS = [
+  'DENSE',
+  'CONV2D',
+  'DEPTHWISE_CONV2D',
+  'MAX_POOL2D',
+  'AVG_POOL2D',
+  'ADD_N',
+  'MUL',
+  'MAXMIN',
+  'CONCAT',
+  'SOFTMAX',
+  'LUT',
+  'PRELU',
+  'LAYOUT',
+  'GATHER',
+  'REQUANT',
+  'SIMPLE_RNN',
+  'GRU',
+  'LSTM',
+];
 
 export function runtimeOpMask(): [number, number] {
   let m0 = 0;
@@ -242,7 +261,10 @@ class OpCheck {
     const off = this.P[i];
     if (optional && off === -1) return -1;
     if (off < 0 || off % align !== 0 || off + bytes > this.constsSize) {
-      throw new Fail(ERR.BAD_CONST, `${this.spec.name}.${this.name(i)}=${off}: ${bytes} bytes (align ${align}) outside constants section of ${this.constsSize} bytes`);
+      throw new Fail(
+        ERR.BAD_CONST,
+        `${this.spec.name}.${this.name(i)}=${off}: ${bytes} bytes (align ${align}) outside constants section of ${this.constsSize} bytes`,
+      );
     }
     return off;
   }
@@ -617,9 +639,11 @@ function parseInner(bytes: Uint8Array, opts: ParseOptions, setIndex: (i: number)
   for (let r = 0; r < 3; r++) if (dv.getUint32(HEADER.reserved + 4 * r, true) !== 0) fail(ERR.BAD_HEADER, 'reserved words must be 0');
   if (h.batch === 0) fail(ERR.BAD_HEADER, 'batch is 0');
   if (h.nInputs === 0 || h.nOutputs === 0) fail(ERR.BAD_HEADER, 'a blob needs at least one input and one output');
-  if (h.arenaSize >= LIMITS.MAX_REGION || h.stateSize >= LIMITS.MAX_REGION || h.scratchSize >= LIMITS.MAX_REGION) fail(ERR.BAD_HEADER, 'arena/state/scratch size too large');
+  if (h.arenaSize >= LIMITS.MAX_REGION || h.stateSize >= LIMITS.MAX_REGION || h.scratchSize >= LIMITS.MAX_REGION)
+    fail(ERR.BAD_HEADER, 'arena/state/scratch size too large');
   const section = (name: string, off: number, size: number, align: number) => {
-    if (off < HEADER_SIZE || off % align !== 0 || off + size > total) fail(ERR.BAD_HEADER, `${name} section at ${off} (+${size}) outside the blob or misaligned`);
+    if (off < HEADER_SIZE || off % align !== 0 || off + size > total)
+      fail(ERR.BAD_HEADER, `${name} section at ${off} (+${size}) outside the blob or misaligned`);
   };
   section('tensor', h.tensorsOff, h.nTensors * TENSOR_SIZE, ALIGN.TABLE);
   if (h.opsSize % 4 !== 0) fail(ERR.BAD_HEADER, 'op list size not a multiple of 4');
@@ -651,9 +675,11 @@ function parseInner(bytes: Uint8Array, opts: ParseOptions, setIndex: (i: number)
     if (!size) fail(ERR.BAD_TENSOR, `tensor ${i}: dtype ${t.dtype}`);
     if (t.storage > 1) fail(ERR.BAD_TENSOR, `tensor ${i}: storage ${t.storage}`);
     if (dv.getUint16(o + TENSOR.reserved, true) !== 0) fail(ERR.BAD_TENSOR, `tensor ${i}: reserved field not 0`);
-    if (t.elements === 0 || t.elements >= LIMITS.MAX_REGION || t.bytes !== t.elements * size) fail(ERR.BAD_TENSOR, `tensor ${i}: ${t.bytes} bytes for ${t.elements} elements of ${size} bytes`);
+    if (t.elements === 0 || t.elements >= LIMITS.MAX_REGION || t.bytes !== t.elements * size)
+      fail(ERR.BAD_TENSOR, `tensor ${i}: ${t.bytes} bytes for ${t.elements} elements of ${size} bytes`);
     const region = t.storage === 0 ? h.arenaSize : h.stateSize;
-    if (t.offset % size !== 0 || t.offset + t.bytes > region) fail(ERR.BAD_TENSOR, `tensor ${i}: [${t.offset}, +${t.bytes}) outside its ${t.storage === 0 ? 'arena' : 'state'} of ${region} bytes or misaligned`);
+    if (t.offset % size !== 0 || t.offset + t.bytes > region)
+      fail(ERR.BAD_TENSOR, `tensor ${i}: [${t.offset}, +${t.bytes}) outside its ${t.storage === 0 ? 'arena' : 'state'} of ${region} bytes or misaligned`);
     tensors.push(t);
   }
 

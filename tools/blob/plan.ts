@@ -101,9 +101,7 @@ export function planMemory(p: PlanInput): MemoryPlan {
   const order = [...buffers].sort((a, b) => b.bytes - a.bytes || a.first - b.first || a.root - b.root);
   const placed: BufferPlan[] = [];
   for (const b of order) {
-    const conflicts = placed
-      .filter((o) => o.first <= b.last && b.first <= o.last)
-      .sort((x, y) => x.offset - y.offset);
+    const conflicts = placed.filter((o) => o.first <= b.last && b.first <= o.last).sort((x, y) => x.offset - y.offset);
     let off = 0;
     for (const o of conflicts) {
       if (off + b.bytes <= o.offset) break;

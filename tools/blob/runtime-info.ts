@@ -90,7 +90,16 @@ export async function measureLinearMemory(runtime: Uint8Array, blob: Uint8Array,
   const addr = ex.kw_blob_buffer(blob.length) >>> 0;
   const pagesAfterBuffer = pages();
   if (addr === 0) {
-    return { initCode: 11, errorOp: -1, memoryUsed: 0, pagesAtStart, pagesAfterBuffer, pagesAfterInit: pagesAfterBuffer, pagesBeforeLastGrow: 0, blobAddress: 0 };
+    return {
+      initCode: 11,
+      errorOp: -1,
+      memoryUsed: 0,
+      pagesAtStart,
+      pagesAfterBuffer,
+      pagesAfterInit: pagesAfterBuffer,
+      pagesBeforeLastGrow: 0,
+      blobAddress: 0,
+    };
   }
   new Uint8Array(mem.buffer, addr, blob.length).set(blob);
   const initCode = ex.kw_init() | 0;

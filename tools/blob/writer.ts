@@ -119,7 +119,8 @@ export class BlobBuilder {
         continue;
       }
       const v = params[p];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) throw new Error(`addOp ${name}: param '${p}' must be an int32, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647)
+        throw new Error(`addOp ${name}: param '${p}' must be an int32, got ${JSON.stringify(v)}`);
       out.push(v);
     }
     if (groups) {
@@ -127,7 +128,8 @@ export class BlobBuilder {
         for (const k of Object.keys(g)) if (!spec.repeat!.fields.includes(k)) throw new Error(`addOp ${name}: group ${gi} has unknown field '${k}'`);
         for (const f of spec.repeat!.fields) {
           const v = g[f];
-          if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) throw new Error(`addOp ${name}: group ${gi} field '${f}' must be an int32, got ${JSON.stringify(v)}`);
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647)
+            throw new Error(`addOp ${name}: group ${gi} field '${f}' must be an int32, got ${JSON.stringify(v)}`);
           out.push(v);
         }
       });

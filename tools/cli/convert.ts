@@ -138,8 +138,12 @@ function kb(n: number): string {
 export function summaryText(rep: Report): string {
   const L: string[] = [];
   L.push(`converted ${rep.model.file} (${rep.model.format}, ${rep.model.dialect}) -> ${rep.output}`);
-  L.push(`  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source} (${rep.calibration.samples} samples)`);
-  L.push(`  flash: blob ${kb(rep.flash.blobBytes)} (weights/tables ${kb(rep.weightsBytes)}) + runtime ${kb(rep.flash.runtimeWasmBytes)} = ${kb(rep.flash.totalBytes)}`);
+  L.push(
+    `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source} (${rep.calibration.samples} samples)`,
+  );
+  L.push(
+    `  flash: blob ${kb(rep.flash.blobBytes)} (weights/tables ${kb(rep.weightsBytes)}) + runtime ${kb(rep.flash.runtimeWasmBytes)} = ${kb(rep.flash.totalBytes)}`,
+  );
   L.push(
     `  RAM:   arena ${kb(rep.ram.arenaBytes)} (lower bound ${kb(rep.ram.arenaLowerBound)}; inputs ${kb(rep.ram.ioBytes.inputs)}, outputs ${kb(rep.ram.ioBytes.outputs)} inside it), ` +
       `state ${kb(rep.ram.stateBytes)}, blob copy ${kb(rep.ram.blobCopyBytes)}` +
@@ -171,12 +175,12 @@ export async function main(argv: string[]) {
       .argument('<model>', 'model file (.h5, .keras, tfjs model.json, or weights .h5 with --config)')
       .option('--config <file>', 'architecture JSON (for weights-only .h5)')
       .option('--calibration <file>', 'calibration samples .npy [N, ...input dims] (repeat once per model input)', collect, [] as string[])
-      .option('--batch <n>', 'static batch size (default: the model\'s fixed batch, else 1)')
+      .option('--batch <n>', "static batch size (default: the model's fixed batch, else 1)")
       .requiredOption('-o, --output <file>', 'output blob file')
       .option('--report <file>', 'write a JSON report')
       .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
       .option('--stream', 'streaming recurrent model: every recurrent layer keeps its state between invokes (needs --stream-steps)')
-      .option('--stream-steps <k>', 'time steps per invoke with --stream (the model input\'s time dimension becomes K)');
+      .option('--stream-steps <k>', "time steps per invoke with --stream (the model input's time dimension becomes K)");
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
@@ -189,7 +193,8 @@ export async function main(argv: string[]) {
     if (o.stream) {
       if (o.streamSteps === undefined) throw new UserError('--stream needs --stream-steps K (time steps per invoke)', EXIT.USAGE);
       streamSteps = Number(o.streamSteps);
-      if (!Number.isInteger(streamSteps) || streamSteps < 1) throw new UserError(`--stream-steps must be a positive integer, got '${o.streamSteps}'`, EXIT.USAGE);
+      if (!Number.isInteger(streamSteps) || streamSteps < 1)
+        throw new UserError(`--stream-steps must be a positive integer, got '${o.streamSteps}'`, EXIT.USAGE);
     } else if (o.streamSteps !== undefined) {
       throw new UserError('--stream-steps is only valid with --stream', EXIT.USAGE);
     }
@@ -231,4 +236,3 @@ export async function main(argv: string[]) {
     return EXIT.OK;
   });
 }
-

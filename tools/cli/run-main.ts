@@ -6,9 +6,7 @@ import { UserError, EXIT } from '../errors.ts';
  * exit code 2, or 0 for --help/--version) and commander's own message is printed as one line.
  */
 export function cliCommand(name: string): Command {
-  return new Command(name)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n') });
+  return new Command(name).exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n') });
 }
 
 /**

@@ -110,7 +110,10 @@ export async function main(argv: string[]) {
       .argument('<blob>', 'blob written by convert')
       .requiredOption('--input <file>', 'input samples .npy [N, ...] (repeat once per model input, in order)', collect)
       .requiredOption('-o, --output <file>', 'output .npy (OUT.0.npy, OUT.1.npy, ... for several outputs)')
-      .option('--reset-each', 'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)');
+      .option(
+        '--reset-each',
+        'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)',
+      );
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
@@ -120,7 +123,11 @@ export async function main(argv: string[]) {
     const r = await runBlob(blob, inputs, file, { resetEach: !!o.resetEach });
     const names = outputNames(o.output, r.outputs.length);
     r.outputs.forEach((t, i) => writeFileAtomic(names[i], npyBytes(t.data, t.shape)));
-    const stateText = !r.stateful ? '' : o.resetEach ? ' (stateful blob: state reset before each invocation)' : ' (stateful blob: state kept across invocations, in sample order)';
+    const stateText = !r.stateful
+      ? ''
+      : o.resetEach
+        ? ' (stateful blob: state reset before each invocation)'
+        : ' (stateful blob: state kept across invocations, in sample order)';
     process.stdout.write(
       `ran ${r.outputs[0].shape[0]} samples in ${r.invocations} invocation(s)${stateText}; wrote ${names.map((nm, i) => `${nm} [${r.outputs[i].shape}]`).join(', ')}\n`,
     );

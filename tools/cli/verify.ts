@@ -74,7 +74,7 @@ function readFileOrThrow(file: string, what: string): Uint8Array {
     return new Uint8Array(readFileSync(file));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read ${what} (${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message})`, EXIT.BAD_INPUT);
+    throw new UserError(`${file}: cannot read ${what} (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`, EXIT.BAD_INPUT);
   }
 }
 
@@ -114,14 +114,19 @@ export function readManifest(file: string): Manifest {
     if (e instanceof UserError) throw e;
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`, EXIT.BAD_INPUT);
   }
-  const bad = (what: string) => new UserError(`${file}: ${what}; expected {"inputs": [{"shape": [1,50,3]}], "outputs": [{"shape": [1,4]}], "board"?: "esp32", "interpreter"?: "wasm3", "ram"?: bytes, "flash"?: bytes}`, EXIT.BAD_INPUT);
+  const bad = (what: string) =>
+    new UserError(
+      `${file}: ${what}; expected {"inputs": [{"shape": [1,50,3]}], "outputs": [{"shape": [1,4]}], "board"?: "esp32", "interpreter"?: "wasm3", "ram"?: bytes, "flash"?: bytes}`,
+      EXIT.BAD_INPUT,
+    );
   if (!j || typeof j !== 'object' || Array.isArray(j)) throw bad('not a JSON object');
   const list = (k: 'inputs' | 'outputs') => {
     if (j[k] === undefined) return undefined;
     if (!Array.isArray(j[k])) throw bad(`"${k}" is not an array`);
     return j[k].map((e: any, i: number) => {
       const shape = Array.isArray(e) ? e : e?.shape;
-      if (!Array.isArray(shape) || !shape.length || shape.some((d: any) => !Number.isInteger(d) || d < 1)) throw bad(`${k}[${i}].shape is not a list of positive integers`);
+      if (!Array.isArray(shape) || !shape.length || shape.some((d: any) => !Number.isInteger(d) || d < 1))
+        throw bad(`${k}[${i}].shape is not a list of positive integers`);
       if (e?.dtype !== undefined && !['int8', 'int16', 'int32'].includes(e.dtype)) throw bad(`${k}[${i}].dtype must be int8, int16 or int32`);
       return { shape, dtype: e?.dtype, name: e?.name };
     });
@@ -156,7 +161,13 @@ function checkIntegrity(bytes: Uint8Array, file: string): { check: Check; parsed
     if (e.code === ERR.BAD_MAGIC || (e.code === ERR.BAD_SIZE && bytes.length < 96)) throw new UserError(e.message, EXIT.BAD_INPUT);
     return {
       parsed: null,
-      check: { name: 'integrity', status: 'FAIL', summary: e.message, details: e.index >= 0 ? [`refers to index ${e.index}`] : [], figures: { errorCode: e.code, error: ERR_TEXT[e.code], index: e.index } },
+      check: {
+        name: 'integrity',
+        status: 'FAIL',
+        summary: e.message,
+        details: e.index >= 0 ? [`refers to index ${e.index}`] : [],
+        figures: { errorCode: e.code, error: ERR_TEXT[e.code], index: e.index },
+      },
     };
   }
 }
@@ -164,18 +175,27 @@ function checkIntegrity(bytes: Uint8Array, file: string): { check: Check; parsed
 function checkRuntime(p: ParsedBlob, info: RuntimeInfo, mem: MemoryMeasure | null, file: string): Check {
   const h = p.header;
   const problems: string[] = [];
-  if (info.unexpectedImports.length) problems.push(`${file} imports ${info.unexpectedImports.join(', ')}, which the firmware glue does not provide (only env.abort)`);
+  if (info.unexpectedImports.length)
+    problems.push(`${file} imports ${info.unexpectedImports.join(', ')}, which the firmware glue does not provide (only env.abort)`);
   if (info.missingExports.length) problems.push(`${file} lacks ABI exports: ${info.missingExports.join(', ')}`);
-  if (!info.unexpectedImports.length && info.abiVersion !== ABI_VERSION) problems.push(`runtime ABI version ${info.abiVersion}, these tools and kw_abi.h use ${ABI_VERSION}`);
-  if (!info.unexpectedImports.length && info.formatVersion !== h.version) problems.push(`blob format version ${h.version}, runtime reads ${info.formatVersion}`);
+  if (!info.unexpectedImports.length && info.abiVersion !== ABI_VERSION)
+    problems.push(`runtime ABI version ${info.abiVersion}, these tools and kw_abi.h use ${ABI_VERSION}`);
+  if (!info.unexpectedImports.length && info.formatVersion !== h.version)
+    problems.push(`blob format version ${h.version}, runtime reads ${info.formatVersion}`);
   const miss0 = (h.opMask0 & ~info.opMask[0]) >>> 0;
   const miss1 = (h.opMask1 & ~info.opMask[1]) >>> 0;
   const missing = opNamesOf(miss0, miss1);
   if (missing.length) {
-    const uses = missing.map((n) => `${n} (${p.ops.filter((o) => o.name === n).length} op${p.ops.filter((o) => o.name === n).length === 1 ? '' : 's'}, first #${p.ops.find((o) => o.name === n)?.index ?? '?'})`);
+    const uses = missing.map(
+      (n) =>
+        `${n} (${p.ops.filter((o) => o.name === n).length} op${p.ops.filter((o) => o.name === n).length === 1 ? '' : 's'}, first #${p.ops.find((o) => o.name === n)?.index ?? '?'})`,
+    );
     problems.push(`ops used by the blob but not in this runtime build: ${uses.join(', ')}`);
   }
-  if (!problems.length && mem && mem.initCode !== 0) problems.push(`the runtime's kw_init rejected the blob: ${ERR_TEXT[mem.initCode] ?? `error ${mem.initCode}`}${mem.errorOp >= 0 ? ` (index ${mem.errorOp})` : ''}`);
+  if (!problems.length && mem && mem.initCode !== 0)
+    problems.push(
+      `the runtime's kw_init rejected the blob: ${ERR_TEXT[mem.initCode] ?? `error ${mem.initCode}`}${mem.errorOp >= 0 ? ` (index ${mem.errorOp})` : ''}`,
+    );
   const figures = {
     runtime: file,
     runtimeBytes: info.bytes,
@@ -206,7 +226,10 @@ export function checkShapes(p: ParsedBlob, want: { inputs?: Manifest['inputs']; 
   const rows: string[] = [];
   const side = (kind: 'input' | 'output', have: ParsedBlob['io']['inputs'], exp?: Manifest['inputs']) => {
     if (!exp) return;
-    if (exp.length !== have.length) problems.push(`firmware expects ${exp.length} ${kind}(s), the blob has ${have.length}: ${have.map((t) => `'${t.name}' ${shapeText(t.dims)}`).join(', ')}`);
+    if (exp.length !== have.length)
+      problems.push(
+        `firmware expects ${exp.length} ${kind}(s), the blob has ${have.length}: ${have.map((t) => `'${t.name}' ${shapeText(t.dims)}`).join(', ')}`,
+      );
     exp.forEach((e, i) => {
       const t = have[i];
       if (!t) return;
@@ -214,7 +237,9 @@ export function checkShapes(p: ParsedBlob, want: { inputs?: Manifest['inputs']; 
       if (!same) {
         problems.push(
           `${kind} ${i} '${t.name}': firmware expects ${shapeText(e.shape)}, blob has ${shapeText(t.dims)} (${dtypeName(t.dtype)}); the blob was built with batch ${batch} from Keras batch_input_shape ${kerasShape(t.dims)}` +
-            (e.shape.length === t.dims.length && e.shape.slice(1).every((d, k) => d === t.dims[k + 1]) ? ` -- only the batch differs: reconvert with --batch ${e.shape[0]}` : ''),
+            (e.shape.length === t.dims.length && e.shape.slice(1).every((d, k) => d === t.dims[k + 1])
+              ? ` -- only the batch differs: reconvert with --batch ${e.shape[0]}`
+              : ''),
         );
       } else rows.push(`${kind} ${i} '${t.name}' ${shapeText(t.dims)} ${dtypeName(t.dtype)} ok`);
       if (e.dtype && e.dtype !== dtypeName(t.dtype)) problems.push(`${kind} ${i} '${t.name}': firmware expects ${e.dtype}, blob has ${dtypeName(t.dtype)}`);
@@ -229,7 +254,8 @@ export function checkShapes(p: ParsedBlob, want: { inputs?: Manifest['inputs']; 
     outputs: p.io.outputs.map((t) => ({ name: t.name, dims: t.dims, dtype: dtypeName(t.dtype), scale: t.scale, zeroPoint: t.zeroPoint })),
   };
   const all = `inputs ${p.io.inputs.map((t) => `'${t.name}' ${shapeText(t.dims)}`).join(', ')}; outputs ${p.io.outputs.map((t) => `'${t.name}' ${shapeText(t.dims)}`).join(', ')}`;
-  if (!want.inputs && !want.outputs) return { name: 'shapes', status: 'SKIP', summary: `no --input-shape/--output-shape/--manifest given; blob (batch ${batch}): ${all}`, details: [], figures };
+  if (!want.inputs && !want.outputs)
+    return { name: 'shapes', status: 'SKIP', summary: `no --input-shape/--output-shape/--manifest given; blob (batch ${batch}): ${all}`, details: [], figures };
   if (problems.length) return { name: 'shapes', status: 'FAIL', summary: problems[0], details: problems.slice(1), figures };
   return { name: 'shapes', status: 'PASS', summary: `${all} (batch ${batch}) as expected`, details: rows, figures };
 }
@@ -271,8 +297,12 @@ function checkMemory(
   const linearParts = `linear memory ${pages} page(s) = ${KiB(pages * WASM_PAGE)} for ${KiB(linearBytes)} used: runtime static data ${KiB(staticBytes)} + blob copy ${KiB(blobBytes)} + arena ${KiB(h.arenaSize)} + state ${KiB(h.stateSize)} + scratch ${KiB(h.scratchSize)}`;
   const details = [
     linearParts,
-    `RAM ${KiB(b.ram.total)} = ${Object.entries(b.ram.parts).map(([k, v]) => `${k} ${KiB(v)}`).join(' + ')}`,
-    `flash ${KiB(b.flash.total)} = ${Object.entries(b.flash.parts).map(([k, v]) => `${k} ${KiB(v)}`).join(' + ')} (blob constants/weights ${KiB(h.constsSize)})`,
+    `RAM ${KiB(b.ram.total)} = ${Object.entries(b.ram.parts)
+      .map(([k, v]) => `${k} ${KiB(v)}`)
+      .join(' + ')}`,
+    `flash ${KiB(b.flash.total)} = ${Object.entries(b.flash.parts)
+      .map(([k, v]) => `${k} ${KiB(v)}`)
+      .join(' + ')} (blob constants/weights ${KiB(h.constsSize)})`,
     `largest tensors: ${dom.map((t) => `tensor ${t.index} ${KiB(t.bytes)} (${t.what}, ${t.storage})`).join('; ')}`,
   ];
   const figures = {
@@ -301,19 +331,46 @@ function checkMemory(
       ['state', h.stateSize],
       ['scratch', h.scratchSize],
     ].sort((x, y) => (y[1] as number) - (x[1] as number))[0];
-    const hint = biggest[0] === 'arena' ? `; the arena is dominated by ${dom.filter((t) => t.storage === 'arena').map((t) => `tensor ${t.index} ${KiB(t.bytes)} (${t.what})`).join(', ')}` : biggest[0] === 'blob copy (weights)' ? `; weights (constants) are ${KiB(h.constsSize)} of the blob` : '';
+    const hint =
+      biggest[0] === 'arena'
+        ? `; the arena is dominated by ${dom
+            .filter((t) => t.storage === 'arena')
+            .map((t) => `tensor ${t.index} ${KiB(t.bytes)} (${t.what})`)
+            .join(', ')}`
+        : biggest[0] === 'blob copy (weights)'
+          ? `; weights (constants) are ${KiB(h.constsSize)} of the blob`
+          : '';
     return `largest part of linear memory: ${biggest[0]} ${KiB(biggest[1] as number)}${hint}`;
   };
-  const topRam = Object.entries(b.ram.parts).sort((x, y) => y[1] - x[1]).slice(0, 3).map(([k, v]) => `${k} ${KiB(v)}`).join(', ');
-  if (ramLimit !== undefined && b.ram.total > ramLimit) fails.push(`RAM over by ${KiB(b.ram.total - ramLimit)}: needs ${KiB(b.ram.total)} under ${interp.name}, ${where} has ${KiB(ramLimit)} usable (largest: ${topRam}); ${arenaHint()}`);
+  const topRam = Object.entries(b.ram.parts)
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 3)
+    .map(([k, v]) => `${k} ${KiB(v)}`)
+    .join(', ');
+  if (ramLimit !== undefined && b.ram.total > ramLimit)
+    fails.push(
+      `RAM over by ${KiB(b.ram.total - ramLimit)}: needs ${KiB(b.ram.total)} under ${interp.name}, ${where} has ${KiB(ramLimit)} usable (largest: ${topRam}); ${arenaHint()}`,
+    );
   if (maxBlock !== undefined && pages * WASM_PAGE > maxBlock)
-    fails.push(`linear memory of ${pages} page(s) needs ONE block of ${KiB(pages * WASM_PAGE)}, the largest block on ${where} is about ${KiB(maxBlock)} (over by ${KiB(pages * WASM_PAGE - maxBlock)}); ${arenaHint()}`);
-  if (flashLimit !== undefined && b.flash.total > flashLimit) fails.push(`flash over by ${KiB(b.flash.total - flashLimit)}: needs ${KiB(b.flash.total)} (blob ${KiB(blobBytes)} + runtime ${KiB(info.bytes)} + ${interp.name} ${KiB(interp.codeFlash)}), ${where} has ${KiB(flashLimit)} for the application`);
+    fails.push(
+      `linear memory of ${pages} page(s) needs ONE block of ${KiB(pages * WASM_PAGE)}, the largest block on ${where} is about ${KiB(maxBlock)} (over by ${KiB(pages * WASM_PAGE - maxBlock)}); ${arenaHint()}`,
+    );
+  if (flashLimit !== undefined && b.flash.total > flashLimit)
+    fails.push(
+      `flash over by ${KiB(b.flash.total - flashLimit)}: needs ${KiB(b.flash.total)} (blob ${KiB(blobBytes)} + runtime ${KiB(info.bytes)} + ${interp.name} ${KiB(interp.codeFlash)}), ${where} has ${KiB(flashLimit)} for the application`,
+    );
   if (fails.length) return { name: 'memory', status: 'FAIL', summary: fails[0], details: [...fails.slice(1), ...details], figures };
   if (ramLimit === undefined && flashLimit === undefined)
-    return { name: 'memory', status: 'SKIP', summary: `no --board or --ram/--flash given; needs RAM ${KiB(b.ram.total)} (${pages} x 64 KiB pages) and flash ${KiB(b.flash.total)} under ${interp.name}`, details, figures };
+    return {
+      name: 'memory',
+      status: 'SKIP',
+      summary: `no --board or --ram/--flash given; needs RAM ${KiB(b.ram.total)} (${pages} x 64 KiB pages) and flash ${KiB(b.flash.total)} under ${interp.name}`,
+      details,
+      figures,
+    };
   const ramText = ramLimit !== undefined ? `RAM ${KiB(b.ram.total)} of ${KiB(ramLimit)} (${((100 * b.ram.total) / ramLimit).toFixed(0)}%)` : 'RAM not budgeted';
-  const flashText = flashLimit !== undefined ? `flash ${KiB(b.flash.total)} of ${KiB(flashLimit)} (${((100 * b.flash.total) / flashLimit).toFixed(0)}%)` : 'flash not budgeted';
+  const flashText =
+    flashLimit !== undefined ? `flash ${KiB(b.flash.total)} of ${KiB(flashLimit)} (${((100 * b.flash.total) / flashLimit).toFixed(0)}%)` : 'flash not budgeted';
   return { name: 'memory', status: 'PASS', summary: `${where} under ${interp.name}: ${ramText}, ${flashText}; ${pages} x 64 KiB pages`, details, figures };
 }
 
@@ -337,11 +394,25 @@ export async function openDevice(runtimeFile: string, blob: Uint8Array): Promise
 }
 
 async function checkSelfTest(p: ParsedBlob, dev: Device | null, why: string): Promise<Check> {
-  if (!(p.header.flags & FLAG.HAS_SELFTEST)) return { name: 'self-test', status: 'WARN', summary: 'the blob has no self-test vector (convert embeds one): firmware cannot check itself at boot', details: [], figures: {} };
+  if (!(p.header.flags & FLAG.HAS_SELFTEST))
+    return {
+      name: 'self-test',
+      status: 'WARN',
+      summary: 'the blob has no self-test vector (convert embeds one): firmware cannot check itself at boot',
+      details: [],
+      figures: {},
+    };
   if (!dev) return { name: 'self-test', status: 'SKIP', summary: `not run: ${why}`, details: [], figures: {} };
   const rc = dev.selfTest();
   const bytes = p.selfTest ? p.selfTest.inputs.reduce((a, b) => a + b.length, 0) + p.selfTest.outputs.reduce((a, b) => a + b.length, 0) : 0;
-  if (rc === ERR.OK) return { name: 'self-test', status: 'PASS', summary: `embedded vector (${bytes} bytes) reproduced bit-exactly in DeviceSim`, details: [], figures: { code: rc } };
+  if (rc === ERR.OK)
+    return {
+      name: 'self-test',
+      status: 'PASS',
+      summary: `embedded vector (${bytes} bytes) reproduced bit-exactly in DeviceSim`,
+      details: [],
+      figures: { code: rc },
+    };
   return { name: 'self-test', status: 'FAIL', summary: `kw_self_test returned ${rc}: ${ERR_TEXT[rc] ?? 'unknown error'}`, details: [], figures: { code: rc } };
 }
 
@@ -403,19 +474,22 @@ async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array
   if (p.header.flags & FLAG.STATEFUL && ins[0]?.dims.length >= 2 && graph.inputs.some((t) => graph.tensors[t].shape[1] !== K)) {
     graph = buildGraph(await readModel(o.model!, o.config ? { config: o.config } : {}), { batch: B, steps: K });
   }
-  if (o.data!.length !== ins.length) throw new UserError(`--data: the blob has ${ins.length} input(s), ${o.data!.length} file(s) given (one .npy per input, in input order)`, EXIT.USAGE);
+  if (o.data!.length !== ins.length)
+    throw new UserError(`--data: the blob has ${ins.length} input(s), ${o.data!.length} file(s) given (one .npy per input, in input order)`, EXIT.USAGE);
   const arrays = o.data!.map((f, i) => {
     const a = readArray(f);
     const per = ins[i].dims.slice(1);
     const perN = per.reduce((x, y) => x * y, 1);
     const okShape = a.shape.length === per.length + 1 && per.every((d, k) => d === a.shape[k + 1]);
     const okSingle = a.shape.length === per.length && per.every((d, k) => d === a.shape[k]);
-    if (!okShape && !okSingle) throw new UserError(`${f}: shape ${shapeText(a.shape)} does not match input ${i} '${ins[i].name}' ${shapeText([null, ...per])}`, EXIT.BAD_INPUT);
+    if (!okShape && !okSingle)
+      throw new UserError(`${f}: shape ${shapeText(a.shape)} does not match input ${i} '${ins[i].name}' ${shapeText([null, ...per])}`, EXIT.BAD_INPUT);
     const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
     return { data, n: data.length / perN, perN };
   });
   const n0 = arrays[0].n;
-  if (arrays.some((a) => a.n !== n0)) throw new UserError(`--data: the files hold different sample counts (${arrays.map((a) => a.n).join(', ')})`, EXIT.BAD_INPUT);
+  if (arrays.some((a) => a.n !== n0))
+    throw new UserError(`--data: the files hold different sample counts (${arrays.map((a) => a.n).join(', ')})`, EXIT.BAD_INPUT);
   const maxS = o.maxSamples ?? 256;
   const batches = Math.floor(Math.min(n0, maxS) / B);
   if (batches < 1) throw new UserError(`--data: ${n0} sample(s), but the blob was built with batch ${B}: give at least ${B}`, EXIT.BAD_INPUT);
@@ -429,7 +503,8 @@ async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array
     dev.resetState();
     floatIn.forEach((t, i) => dev.setInputFloat(i, t.data));
     const rc = dev.invoke();
-    if (rc !== 0) return { name: 'numbers', status: 'FAIL', summary: `kw_invoke failed on batch ${bi}: ${ERR_TEXT[rc] ?? rc}`, details: [], figures: { code: rc } };
+    if (rc !== 0)
+      return { name: 'numbers', status: 'FAIL', summary: `kw_invoke failed on batch ${bi}: ${ERR_TEXT[rc] ?? rc}`, details: [], figures: { code: rc } };
     outs.forEach((_, k) => {
       for (const v of ref[k].data) refs[k].push(v);
       for (const v of dev.getOutputFloat(k)) gots[k].push(v);
@@ -439,13 +514,22 @@ async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array
   const fails: string[] = [];
   const fmt = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
   for (const m of per) {
-    if (th.maxAbsErr !== undefined && m.maxAbsErr > th.maxAbsErr) fails.push(`output '${m.output}': max abs error ${fmt(m.maxAbsErr, 5)} > --max-abs-err ${th.maxAbsErr}`);
+    if (th.maxAbsErr !== undefined && m.maxAbsErr > th.maxAbsErr)
+      fails.push(`output '${m.output}': max abs error ${fmt(m.maxAbsErr, 5)} > --max-abs-err ${th.maxAbsErr}`);
     if (m.sqnrDb < th.minSqnr) fails.push(`output '${m.output}': SQNR ${fmt(m.sqnrDb, 1)} dB < --min-sqnr ${th.minSqnr}`);
     if (m.cosine < th.minCosine) fails.push(`output '${m.output}': cosine ${fmt(m.cosine, 5)} < --min-cosine ${th.minCosine}`);
     if (m.top1 !== null && m.top1 < th.minTop1) fails.push(`output '${m.output}': top-1 agreement ${(100 * m.top1).toFixed(1)}% < --min-top1 ${th.minTop1}`);
   }
-  const rows = per.map((m) => `output '${m.output}': max abs err ${fmt(m.maxAbsErr, 5)}, RMSE ${fmt(m.rmse, 5)}, SQNR ${fmt(m.sqnrDb, 1)} dB, cosine ${fmt(m.cosine, 5)}${m.top1 !== null ? `, top-1 ${(100 * m.top1).toFixed(1)}% of ${m.samples}` : ''}`);
-  const figures = { samples: batches * B, batch: B, thresholds: th, outputs: per.map((m) => ({ ...m, sqnrDb: Number.isFinite(m.sqnrDb) ? m.sqnrDb : m.sqnrDb > 0 ? 'inf' : '-inf' })) };
+  const rows = per.map(
+    (m) =>
+      `output '${m.output}': max abs err ${fmt(m.maxAbsErr, 5)}, RMSE ${fmt(m.rmse, 5)}, SQNR ${fmt(m.sqnrDb, 1)} dB, cosine ${fmt(m.cosine, 5)}${m.top1 !== null ? `, top-1 ${(100 * m.top1).toFixed(1)}% of ${m.samples}` : ''}`,
+  );
+  const figures = {
+    samples: batches * B,
+    batch: B,
+    thresholds: th,
+    outputs: per.map((m) => ({ ...m, sqnrDb: Number.isFinite(m.sqnrDb) ? m.sqnrDb : m.sqnrDb > 0 ? 'inf' : '-inf' })),
+  };
   if (fails.length) return { name: 'numbers', status: 'FAIL', summary: fails[0], details: [...fails.slice(1), ...rows], figures };
   return { name: 'numbers', status: 'PASS', summary: `${batches * B} sample(s) vs the float model: ${rows.join('; ')}`, details: [], figures };
 }
@@ -482,7 +566,13 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const boardName = o.board ?? (o.ram === undefined && o.flash === undefined ? manifest?.board : undefined);
   const board = boardName ? findBoard(boardName) : undefined;
   const interp = getInterpreter(o.interpreter ?? manifest?.interpreter ?? 'wasm3');
-  checks.push(checkMemory(parsed, bytes.length, info, mem, interp, { board, ram: o.ram ?? (boardName ? undefined : manifest?.ram), flash: o.flash ?? (boardName ? undefined : manifest?.flash) }));
+  checks.push(
+    checkMemory(parsed, bytes.length, info, mem, interp, {
+      board,
+      ram: o.ram ?? (boardName ? undefined : manifest?.ram),
+      flash: o.flash ?? (boardName ? undefined : manifest?.flash),
+    }),
+  );
 
   const deviceOk = rt.status === 'PASS';
   if (o.model || o.data?.length) {
@@ -508,7 +598,10 @@ export function formatText(r: VerifyResult): string {
 }
 
 export function listBoards(): string {
-  const rows = BOARDS.map((b) => `${b.name.padEnd(16)} RAM ${KiB(b.ramUsable).padStart(10)} usable${b.maxBlock ? ` (largest block ${KiB(b.maxBlock)})` : ''}, flash ${KiB(b.flashUsable)} for the app  ${b.chip}`);
+  const rows = BOARDS.map(
+    (b) =>
+      `${b.name.padEnd(16)} RAM ${KiB(b.ramUsable).padStart(10)} usable${b.maxBlock ? ` (largest block ${KiB(b.maxBlock)})` : ''}, flash ${KiB(b.flashUsable)} for the app  ${b.chip}`,
+  );
   return rows.join('\n') + '\n';
 }
 
@@ -551,7 +644,8 @@ export async function main(argv: string[]) {
     const num = (v: string | undefined, opt: string, lo = -Infinity, hi = Infinity) => {
       if (v === undefined) return undefined;
       const x = Number(v);
-      if (!Number.isFinite(x) || x < lo || x > hi) throw new UserError(`${opt} ${v}: expected a number${hi < Infinity ? ` in [${lo}, ${hi}]` : ''}`, EXIT.USAGE);
+      if (!Number.isFinite(x) || x < lo || x > hi)
+        throw new UserError(`${opt} ${v}: expected a number${hi < Infinity ? ` in [${lo}, ${hi}]` : ''}`, EXIT.USAGE);
       return x;
     };
     if (o.board) findBoard(o.board);

@@ -62,7 +62,10 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
   const lintModel = (m: NormModel, prefix: string) => {
     for (const l of m.layers) {
       const nm = prefix + l.name;
-      if (l.model) { lintModel(l.model, nm + '/'); continue; }
+      if (l.model) {
+        lintModel(l.model, nm + '/');
+        continue;
+      }
       lintLayer(l.className, l.config, (o, v, s) => addProblem(nm, l.className, o, v, s));
       if (dialect === 'keras1' && l.config.data_format === 'channels_first' && /Conv/.test(l.className)) {
         addProblem(nm, l.className, 'dim_ordering', 'th', "'tf' (Theano-ordered Keras 1 kernels are not supported)");
@@ -89,7 +92,10 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
 
   const scanFlags = (m: NormModel) => {
     for (const l of m.layers) {
-      if (l.model) { scanFlags(l.model); continue; }
+      if (l.model) {
+        scanFlags(l.model);
+        continue;
+      }
       const cfgs = [l.config, l.config.layer?.config].filter(Boolean);
       for (const c of cfgs) {
         if (c.stateful) anyStateful = true;
@@ -105,43 +111,70 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
   let batchFixedInFile = false;
   const fileBatches = new Set<number | null>();
 
-  const expand = (m: NormModel, prefix: string, weightPrefix: string, topName: string | null, innerPrefix: string[], givenInputs: number[] | null, trainable: boolean): number[] => {
+  const expand = (
+    m: NormModel,
+    prefix: string,
+    weightPrefix: string,
+    topName: string | null,
+    innerPrefix: string[],
+    givenInputs: number[] | null,
+    trainable: boolean,
+  ): number[] => {
     const byName = new Map<string, NormLayer>();
     for (const l of m.layers) {
       // Keras requires unique names; two layers of one name would both get that name's weights
-      if (byName.has(l.name)) throw new UserError(`${file}: two layers are named '${prefix}${l.name}' (in model '${m.name}'); layer names must be unique`, EXIT.BAD_INPUT);
+      if (byName.has(l.name))
+        throw new UserError(`${file}: two layers are named '${prefix}${l.name}' (in model '${m.name}'); layer names must be unique`, EXIT.BAD_INPUT);
       byName.set(l.name, l);
     }
     const produced = new Map<string, number[]>(); // `${layer}#${callPos}` -> tensor ids
     // inputs
     const inputLayers = m.inputs.map((r) => byName.get(r[0]));
-    m.layers.filter((l) => l.className === 'InputLayer').forEach((l) => {
-      const idx = m.inputs.findIndex((r) => r[0] === l.name);
-      let tid: number;
-      if (givenInputs) {
-        const k = idx >= 0 ? idx : 0;
-        if (k >= givenInputs.length) throw new UserError(`${file}: nested model '${prefix.slice(0, -1)}' expects ${inputLayers.length} inputs, called with ${givenInputs.length}`, EXIT.BAD_INPUT);
-        tid = givenInputs[k];
-      } else {
-        const bis = l.config.batch_input_shape;
-        if (bis === null || bis === undefined) throw new UserError(`${file}: input layer '${l.name}' has no input shape (build the model with an Input(shape=...) or input_shape before saving)`, EXIT.BAD_INPUT);
-        if (!Array.isArray(bis) || bis.length < 1 || !bis.every((d: unknown) => d === undefined || goodDim(d))) {
-          throw new UserError(`${file}: input layer '${l.name}' option batch_input_shape=${JSON.stringify(bis)}: not a valid shape; expected a list of positive integers or None (batch first)`, EXIT.BAD_INPUT);
+    m.layers
+      .filter((l) => l.className === 'InputLayer')
+      .forEach((l) => {
+        const idx = m.inputs.findIndex((r) => r[0] === l.name);
+        let tid: number;
+        if (givenInputs) {
+          const k = idx >= 0 ? idx : 0;
+          if (k >= givenInputs.length)
+            throw new UserError(
+              `${file}: nested model '${prefix.slice(0, -1)}' expects ${inputLayers.length} inputs, called with ${givenInputs.length}`,
+              EXIT.BAD_INPUT,
+            );
+          tid = givenInputs[k];
+        } else {
+          const bis = l.config.batch_input_shape;
+          if (bis === null || bis === undefined)
+            throw new UserError(
+              `${file}: input layer '${l.name}' has no input shape (build the model with an Input(shape=...) or input_shape before saving)`,
+              EXIT.BAD_INPUT,
+            );
+          if (!Array.isArray(bis) || bis.length < 1 || !bis.every((d: unknown) => d === undefined || goodDim(d))) {
+            throw new UserError(
+              `${file}: input layer '${l.name}' option batch_input_shape=${JSON.stringify(bis)}: not a valid shape; expected a list of positive integers or None (batch first)`,
+              EXIT.BAD_INPUT,
+            );
+          }
+          fileBatches.add(bis[0] ?? null);
+          tid = newTensor(
+            l.name,
+            bis.map((d: any) => (d === null || d === undefined ? null : Number(d))),
+            -1,
+          );
+          if (/^u?int/.test(l.config.dtype ?? '')) tensors[tid].dtype = 'int32';
+          if (idx >= 0 || m.inputs.length === 0) topInputIds[idx >= 0 ? idx : topInputIds.length] = tid;
         }
-        fileBatches.add(bis[0] ?? null);
-        tid = newTensor(l.name, bis.map((d: any) => (d === null || d === undefined ? null : Number(d))), -1);
-        if (/^u?int/.test(l.config.dtype ?? '')) tensors[tid].dtype = 'int32';
-        if (idx >= 0 || m.inputs.length === 0) topInputIds[idx >= 0 ? idx : topInputIds.length] = tid;
-      }
-      produced.set(`${l.name}#0`, [tid]);
-    });
+        produced.set(`${l.name}#0`, [tid]);
+      });
     if (givenInputs && m.layers.every((l) => l.className !== 'InputLayer')) {
       // nested Sequential without an InputLayer: the synthetic one is in layers already (normalize)
     }
 
     // Node indices of a nested model in refs: Keras 2/3 count the model's own creation node for
     // Functional models (and tf.keras built Sequentials); tfjs never does.
-    const offsetOf = (l: NormLayer) => (l.model && dialect !== 'tfjs' && (l.className === 'Functional' || (dialect === 'keras2' && l.model.layers[0]?.className === 'InputLayer')) ? 1 : 0);
+    const offsetOf = (l: NormLayer) =>
+      l.model && dialect !== 'tfjs' && (l.className === 'Functional' || (dialect === 'keras2' && l.model.layers[0]?.className === 'InputLayer')) ? 1 : 0;
     const resolve = (ref: TensorRef): number | undefined => {
       const l = byName.get(ref[0]);
       if (!l) throw new UserError(`${file}: layer reference to unknown layer '${ref[0]}' in model '${m.name}'`, EXIT.BAD_INPUT);
@@ -151,7 +184,8 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
       if (pos < 0 || pos >= calls) pos = Math.min(Math.max(ref[1], 0), calls - 1);
       const outs = produced.get(`${l.name}#${pos}`);
       if (!outs) return undefined;
-      if (ref[2] >= outs.length) throw new UserError(`${file}: layer '${prefix}${l.name}' has ${outs.length} output(s), output ${ref[2]} was requested`, EXIT.BAD_INPUT);
+      if (ref[2] >= outs.length)
+        throw new UserError(`${file}: layer '${prefix}${l.name}' has ${outs.length} output(s), output ${ref[2]} was requested`, EXIT.BAD_INPUT);
       return outs[ref[2]];
     };
     // how many outputs consumers expect of each call (for unsupported layers)
@@ -202,7 +236,9 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
         if (rule && !unknownIn) {
           const ctx: RuleCtx = {
             problem: (o, v, s) => addProblem(fullName, l.className, o, v, s),
-            fail: (what: string): never => { throw new UserError(`${file}: layer '${fullName}' (${l.className}): ${what}`, EXIT.BAD_INPUT); },
+            fail: (what: string): never => {
+              throw new UserError(`${file}: layer '${fullName}' (${l.className}): ${what}`, EXIT.BAD_INPUT);
+            },
           };
           try {
             const arity = rule.arity ?? 1;
@@ -212,13 +248,17 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
             }
             outShapes = rule.outputShapes(l.config, inShapes, ctx);
             for (const s of outShapes) {
-              if (!Array.isArray(s) || !s.every(goodDim)) ctx.fail(`output shape ${Array.isArray(s) ? fmt(s) : String(s)} has a dimension that is not a positive integer (input ${inShapes.map(fmt).join(', ')})`);
+              if (!Array.isArray(s) || !s.every(goodDim))
+                ctx.fail(
+                  `output shape ${Array.isArray(s) ? fmt(s) : String(s)} has a dimension that is not a positive integer (input ${inShapes.map(fmt).join(', ')})`,
+                );
             }
             specs = rule.weights ? rule.weights(l.config, inShapes, ctx) : [];
             macs = rule.macs ? rule.macs(l.config, inShapes, outShapes) : 0;
             if (isRecurrent(l.className) || isRecurrent(l.config.layer?.class_name ?? '')) {
               const st = l.className === 'Bidirectional' ? l.config.layer.config.stateful : l.config.stateful;
-              if (st && !batchFixedInFile) addProblem(fullName, l.className, 'stateful', true, 'stateful RNNs only with a fixed batch size in the model (batch_input_shape / batch_size)');
+              if (st && !batchFixedInFile)
+                addProblem(fullName, l.className, 'stateful', true, 'stateful RNNs only with a fixed batch size in the model (batch_input_shape / batch_size)');
             }
           } catch (e) {
             if (e instanceof UserError) fatal.push(e);
@@ -228,7 +268,7 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
             outShapes = null;
           }
         }
-        const nOut = outShapes ? outShapes.length : wanted.get(`${l.name}#${callPos + offsetOf(l)}`) ?? wanted.get(`${l.name}#${callPos}`) ?? 1;
+        const nOut = outShapes ? outShapes.length : (wanted.get(`${l.name}#${callPos + offsetOf(l)}`) ?? wanted.get(`${l.name}#${callPos}`) ?? 1);
         const outs: number[] = [];
         for (let i = 0; i < nOut; i++) {
           const tid = newTensor(nOut === 1 ? nodeName : `${nodeName}:${i}`, outShapes ? outShapes[i] : [], nodeId);
@@ -255,7 +295,7 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
 
   // batch: decide before expansion by patching top-level input shapes
   const topInputs = model.layers.filter((l) => l.className === 'InputLayer');
-  const fileBatch = topInputs.map((l) => (Array.isArray(l.config.batch_input_shape) ? l.config.batch_input_shape[0] ?? null : null));
+  const fileBatch = topInputs.map((l) => (Array.isArray(l.config.batch_input_shape) ? (l.config.batch_input_shape[0] ?? null) : null));
   const fixedInFile = fileBatch.find((b) => b !== null) ?? null;
   batchFixedInFile = fixedInFile !== null;
   if (opts.batch !== undefined) {
@@ -275,7 +315,10 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
     for (const l of topInputs) {
       const bis = l.config.batch_input_shape;
       if (!Array.isArray(bis) || bis.length < 2) {
-        throw new UserError(`${file}: input '${l.name}' has shape ${JSON.stringify(bis)}: a time-step count can only be set on sequence inputs [batch, steps, ...]`, EXIT.UNSUPPORTED);
+        throw new UserError(
+          `${file}: input '${l.name}' has shape ${JSON.stringify(bis)}: a time-step count can only be set on sequence inputs [batch, steps, ...]`,
+          EXIT.UNSUPPORTED,
+        );
       }
       if (bis[1] !== opts.steps) notes.push(`input '${l.name}': time dimension ${bis[1] ?? 'None'} set to ${opts.steps}`);
       l.config.batch_input_shape = [bis[0], opts.steps, ...bis.slice(2)];
@@ -313,7 +356,8 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
   if (nodes.some((n) => n.inputs.some((t) => tensors[t].shape.slice(1).includes(null)) && n.macs > 0)) {
     notes.push('MACs count unknown (None) dimensions as 1');
   }
-  for (const n of nodes) if (n.className === 'Embedding' && n.config.mask_zero) notes.push(`Embedding '${n.name}' has mask_zero=true: token id 0 is masked in downstream layers`);
+  for (const n of nodes)
+    if (n.className === 'Embedding' && n.config.mask_zero) notes.push(`Embedding '${n.name}' has mask_zero=true: token id 0 is masked in downstream layers`);
 
   return {
     name: model.name,
@@ -329,7 +373,19 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
 // ---------------------------------------------------------------------------------------
 // weights
 
-const CANON = new Set(['kernel', 'bias', 'recurrent_kernel', 'gamma', 'beta', 'moving_mean', 'moving_variance', 'depthwise_kernel', 'pointwise_kernel', 'embeddings', 'alpha']);
+const CANON = new Set([
+  'kernel',
+  'bias',
+  'recurrent_kernel',
+  'gamma',
+  'beta',
+  'moving_mean',
+  'moving_variance',
+  'depthwise_kernel',
+  'pointwise_kernel',
+  'embeddings',
+  'alpha',
+]);
 
 interface ParsedWeight {
   raw: RawWeight;
@@ -340,7 +396,10 @@ interface ParsedWeight {
 }
 
 function parseWeightName(w: RawWeight): ParsedWeight {
-  const segs = w.name.replace(/:0$/, '').split('/').filter((s) => s.length);
+  const segs = w.name
+    .replace(/:0$/, '')
+    .split('/')
+    .filter((s) => s.length);
   let dir: ParsedWeight['dir'] = null;
   const path: string[] = [];
   let index: number | null = null;
@@ -351,8 +410,14 @@ function parseWeightName(w: RawWeight): ParsedWeight {
       index = Number(segs[i + 1]);
       break;
     }
-    if (s === 'forward_layer' || s.startsWith('forward_')) { dir = 'forward'; continue; }
-    if (s === 'backward_layer' || s.startsWith('backward_')) { dir = 'backward'; continue; }
+    if (s === 'forward_layer' || s.startsWith('forward_')) {
+      dir = 'forward';
+      continue;
+    }
+    if (s === 'backward_layer' || s.startsWith('backward_')) {
+      dir = 'backward';
+      continue;
+    }
     if (i === segs.length - 1) {
       const s2 = s.replace(/_\d+$/, ''); // tfjs renames reused names: kernel_3
       base = CANON.has(s) ? s : CANON.has(s2) ? s2 : s === 'alphas' ? 'alpha' : null;
@@ -416,7 +481,10 @@ function assignWeights(raw: RawModel, model: NormModel, leaves: Map<string, Leaf
     const ws = (groups.get(top) ?? []).filter((w) => !/seed_generator/.test(w.name));
     if (ws.length === 0) {
       const l = list[0];
-      throw new UserError(`${file}: layer '${l.key}' (${l.layer.className}): weights missing (expected ${l.specs!.map((s) => `${s.name} ${fmt(s.shape)}`).join(', ')})`, EXIT.BAD_INPUT);
+      throw new UserError(
+        `${file}: layer '${l.key}' (${l.layer.className}): weights missing (expected ${l.specs!.map((s) => `${s.name} ${fmt(s.shape)}`).join(', ')})`,
+        EXIT.BAD_INPUT,
+      );
     }
     assignGroup(raw, top, list, ws);
   }
@@ -434,7 +502,11 @@ function assignGroup(raw: RawModel, top: string, list: Leaf[], wsIn: RawWeight[]
   let ws = wsIn;
   // Keras 1 per-gate / W,U,b names
   if (raw.dialect === 'keras1' && list.length === 1) {
-    const k1 = keras1Weights(list[0].layer.className === 'TimeDistributed' ? list[0].layer.config.layer.class_name : list[0].layer.className, list[0].layer.name, ws);
+    const k1 = keras1Weights(
+      list[0].layer.className === 'TimeDistributed' ? list[0].layer.config.layer.class_name : list[0].layer.className,
+      list[0].layer.name,
+      ws,
+    );
     if (k1) ws = k1;
   }
   const parsed = ws.map(parseWeightName);
@@ -446,8 +518,12 @@ function assignGroup(raw: RawModel, top: string, list: Leaf[], wsIn: RawWeight[]
     for (const p of parsed) {
       // the deepest path segment naming a leaf
       let hit: Leaf | undefined;
-      for (let i = p.path.length - 1; i >= 0 && !hit; i--) hit = list.find((l) => l.layer.name === p.path[i] || l.innerPath.join('/') === p.path.slice(0, i + 1).join('/'));
-      if (!hit) { ok = false; break; }
+      for (let i = p.path.length - 1; i >= 0 && !hit; i--)
+        hit = list.find((l) => l.layer.name === p.path[i] || l.innerPath.join('/') === p.path.slice(0, i + 1).join('/'));
+      if (!hit) {
+        ok = false;
+        break;
+      }
       if (!perLeaf.has(hit)) perLeaf.set(hit, []);
       perLeaf.get(hit)!.push(p);
     }
@@ -461,7 +537,10 @@ function assignGroup(raw: RawModel, top: string, list: Leaf[], wsIn: RawWeight[]
       }
       if (k !== parsed.length) {
         const expected = list.reduce((a, l) => a + l.specs!.length, 0);
-        throw new UserError(`${file}: layer '${top}': the file has ${parsed.length} weight arrays, the model config implies ${expected} (${list.map((l) => `${l.key}: ${l.specs!.map((s) => s.name).join(', ')}`).join('; ')})`, EXIT.BAD_INPUT);
+        throw new UserError(
+          `${file}: layer '${top}': the file has ${parsed.length} weight arrays, the model config implies ${expected} (${list.map((l) => `${l.key}: ${l.specs!.map((s) => s.name).join(', ')}`).join('; ')})`,
+          EXIT.BAD_INPUT,
+        );
       }
     }
   }
@@ -479,7 +558,11 @@ function assignLeaf(file: string, leaf: Leaf, ps: ParsedWeight[]) {
   if (ps.length > 0 && ps.every((p) => p.index !== null)) {
     // Keras 3 vars/<i>: Keras order within each direction
     const sorted = (d: ParsedWeight['dir']) => ps.filter((p) => p.dir === d).sort((a, b) => a.index! - b.index!);
-    ordered = bidir ? [...sorted('forward'), ...sorted('backward')] : sorted(null).length === ps.length ? sorted(null) : ps.slice().sort((a, b) => a.index! - b.index!);
+    ordered = bidir
+      ? [...sorted('forward'), ...sorted('backward')]
+      : sorted(null).length === ps.length
+        ? sorted(null)
+        : ps.slice().sort((a, b) => a.index! - b.index!);
   } else if (ps.length > 0 && ps.every((p) => p.base !== null) && new Set(ps.map((p) => `${p.dir}/${p.base}`)).size === ps.length) {
     ordered = specs.map((s) => {
       const [d, b] = bidir ? (s.name.split('/') as [string, string]) : [null, s.name];
@@ -487,17 +570,26 @@ function assignLeaf(file: string, leaf: Leaf, ps: ParsedWeight[]) {
     });
     const missing = specs.filter((_s, i) => !ordered[i]);
     if (missing.length) {
-      throw new UserError(`${file}: ${where}: weight ${missing.map(specName).join(', ')} missing (expected ${missing.map((s) => fmt(s.shape)).join(', ')}; found ${ps.map((p) => p.raw.name).join(', ') || 'none'})`, EXIT.BAD_INPUT);
+      throw new UserError(
+        `${file}: ${where}: weight ${missing.map(specName).join(', ')} missing (expected ${missing.map((s) => fmt(s.shape)).join(', ')}; found ${ps.map((p) => p.raw.name).join(', ') || 'none'})`,
+        EXIT.BAD_INPUT,
+      );
     }
     if (ps.length > specs.length) {
       const extra = ps.filter((p) => !ordered.includes(p));
-      throw new UserError(`${file}: ${where}: unexpected weight(s) ${extra.map((p) => p.raw.name).join(', ')} (expected ${specs.map(specName).join(', ')})`, EXIT.BAD_INPUT);
+      throw new UserError(
+        `${file}: ${where}: unexpected weight(s) ${extra.map((p) => p.raw.name).join(', ')} (expected ${specs.map(specName).join(', ')})`,
+        EXIT.BAD_INPUT,
+      );
     }
   } else {
     ordered = ps;
   }
   if (ordered.length !== specs.length) {
-    throw new UserError(`${file}: ${where}: expected ${specs.length} weight arrays (${specs.map((s) => `${s.name} ${fmt(s.shape)}`).join(', ')}), found ${ordered.length}`, EXIT.BAD_INPUT);
+    throw new UserError(
+      `${file}: ${where}: expected ${specs.length} weight arrays (${specs.map((s) => `${s.name} ${fmt(s.shape)}`).join(', ')}), found ${ordered.length}`,
+      EXIT.BAD_INPUT,
+    );
   }
   specs.forEach((s, i) => {
     const p = ordered[i]!;

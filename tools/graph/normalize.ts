@@ -57,19 +57,55 @@ const CLASS_ALIASES: Record<string, string> = {
 
 /** Activation spellings -> canonical names (ir.ts). Unknown names pass through (linted). */
 const ACT_ALIASES: Record<string, string> = {
-  linear: 'linear', relu: 'relu', relu6: 'relu6', elu: 'elu', selu: 'selu', sigmoid: 'sigmoid',
-  tanh: 'tanh', softmax: 'softmax', log_softmax: 'log_softmax', swish: 'swish', silu: 'swish',
-  softplus: 'softplus', softsign: 'softsign', gelu: 'gelu', exponential: 'exponential',
-  hard_swish: 'hard_swish', hard_silu: 'hard_swish', hardswish: 'hard_swish', leaky_relu: 'leaky_relu',
-  hard_sigmoid: 'hard_sigmoid', hard_sigmoid_k3: 'hard_sigmoid_k3',
+  linear: 'linear',
+  relu: 'relu',
+  relu6: 'relu6',
+  elu: 'elu',
+  selu: 'selu',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  softmax: 'softmax',
+  log_softmax: 'log_softmax',
+  swish: 'swish',
+  silu: 'swish',
+  softplus: 'softplus',
+  softsign: 'softsign',
+  gelu: 'gelu',
+  exponential: 'exponential',
+  hard_swish: 'hard_swish',
+  hard_silu: 'hard_swish',
+  hardswish: 'hard_swish',
+  leaky_relu: 'leaky_relu',
+  hard_sigmoid: 'hard_sigmoid',
+  hard_sigmoid_k3: 'hard_sigmoid_k3',
   // tfjs camelCase identifiers
-  hardSigmoid: 'hard_sigmoid', logSoftmax: 'log_softmax', gelu_new: 'gelu_tanh', gelu_tanh: 'gelu_tanh',
+  hardSigmoid: 'hard_sigmoid',
+  logSoftmax: 'log_softmax',
+  gelu_new: 'gelu_tanh',
+  gelu_tanh: 'gelu_tanh',
 };
 
 /** The activation names consumers must implement (ir.ts). */
 export const SUPPORTED_ACTIVATIONS = [
-  'linear', 'relu', 'relu6', 'leaky_relu', 'elu', 'selu', 'sigmoid', 'hard_sigmoid', 'hard_sigmoid_k3',
-  'tanh', 'softmax', 'log_softmax', 'swish', 'softplus', 'softsign', 'gelu', 'gelu_tanh', 'exponential', 'hard_swish',
+  'linear',
+  'relu',
+  'relu6',
+  'leaky_relu',
+  'elu',
+  'selu',
+  'sigmoid',
+  'hard_sigmoid',
+  'hard_sigmoid_k3',
+  'tanh',
+  'softmax',
+  'log_softmax',
+  'swish',
+  'softplus',
+  'softsign',
+  'gelu',
+  'gelu_tanh',
+  'exponential',
+  'hard_swish',
 ];
 
 /** Canonical activation string (null/undefined -> 'linear'; objects -> their name). */
@@ -79,7 +115,8 @@ export function canonicalActivation(v: unknown, dialect: Dialect): string {
   if (typeof v === 'string') name = v;
   else if (typeof v === 'object') {
     const o = v as any;
-    if (typeof o.config === 'string') name = o.config; // Keras 3 {class_name:'function', config:'relu'}
+    if (typeof o.config === 'string')
+      name = o.config; // Keras 3 {class_name:'function', config:'relu'}
     else if (o.class_name === 'function' && o.config?.name) name = o.config.name;
     else if (typeof o.class_name === 'string') {
       // An activation given as a layer/object, e.g. {class_name:'LeakyReLU', config:{...}}
@@ -145,20 +182,60 @@ function lower(v: unknown, dflt: string): string {
 }
 
 const DROP_KEYS = new Set([
-  'module', 'registered_name', 'build_config', 'compile_config', 'shared_object_id',
-  'kernel_initializer', 'bias_initializer', 'recurrent_initializer', 'depthwise_initializer',
-  'pointwise_initializer', 'embeddings_initializer', 'gamma_initializer', 'beta_initializer',
-  'moving_mean_initializer', 'moving_variance_initializer', 'alpha_initializer',
-  'kernel_regularizer', 'bias_regularizer', 'recurrent_regularizer', 'activity_regularizer',
-  'depthwise_regularizer', 'pointwise_regularizer', 'embeddings_regularizer', 'gamma_regularizer',
-  'beta_regularizer', 'alpha_regularizer',
-  'kernel_constraint', 'bias_constraint', 'recurrent_constraint', 'depthwise_constraint',
-  'pointwise_constraint', 'embeddings_constraint', 'gamma_constraint', 'beta_constraint', 'alpha_constraint',
+  'module',
+  'registered_name',
+  'build_config',
+  'compile_config',
+  'shared_object_id',
+  'kernel_initializer',
+  'bias_initializer',
+  'recurrent_initializer',
+  'depthwise_initializer',
+  'pointwise_initializer',
+  'embeddings_initializer',
+  'gamma_initializer',
+  'beta_initializer',
+  'moving_mean_initializer',
+  'moving_variance_initializer',
+  'alpha_initializer',
+  'kernel_regularizer',
+  'bias_regularizer',
+  'recurrent_regularizer',
+  'activity_regularizer',
+  'depthwise_regularizer',
+  'pointwise_regularizer',
+  'embeddings_regularizer',
+  'gamma_regularizer',
+  'beta_regularizer',
+  'alpha_regularizer',
+  'kernel_constraint',
+  'bias_constraint',
+  'recurrent_constraint',
+  'depthwise_constraint',
+  'pointwise_constraint',
+  'embeddings_constraint',
+  'gamma_constraint',
+  'beta_constraint',
+  'alpha_constraint',
   // Keras 1
-  'init', 'inner_init', 'forget_bias_init', 'W_regularizer', 'U_regularizer', 'b_regularizer',
-  'W_constraint', 'U_constraint', 'b_constraint', 'beta_init', 'gamma_init', 'depthwise_initializer',
-  'depthwise_regularizer', 'depthwise_constraint', 'pointwise_regularizer', 'pointwise_constraint',
-  'gamma_regularizer', 'beta_regularizer',
+  'init',
+  'inner_init',
+  'forget_bias_init',
+  'W_regularizer',
+  'U_regularizer',
+  'b_regularizer',
+  'W_constraint',
+  'U_constraint',
+  'b_constraint',
+  'beta_init',
+  'gamma_init',
+  'depthwise_initializer',
+  'depthwise_regularizer',
+  'depthwise_constraint',
+  'pointwise_regularizer',
+  'pointwise_constraint',
+  'gamma_regularizer',
+  'beta_regularizer',
 ]);
 
 /** Recursively strip Keras 3 wrapper keys from values we keep (e.g. nested layer configs). */
@@ -199,37 +276,75 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
   c.trainable = src.trainable !== false;
   c.dtype = dtypeName(src.dtype ?? src.input_dtype);
   delete c.input_dtype;
-  if (src.batch_shape !== undefined) { c.batch_input_shape = src.batch_shape; delete c.batch_shape; }
-  if (src.batchInputShape !== undefined) { c.batch_input_shape = src.batchInputShape; delete c.batchInputShape; }
+  if (src.batch_shape !== undefined) {
+    c.batch_input_shape = src.batch_shape;
+    delete c.batch_shape;
+  }
+  if (src.batchInputShape !== undefined) {
+    c.batch_input_shape = src.batchInputShape;
+    delete c.batchInputShape;
+  }
   if (k1) {
     // Keras 1 common renames
-    if ('output_dim' in src && className !== 'Embedding') { c.units = src.output_dim; delete c.output_dim; }
-    if ('bias' in src && typeof src.bias === 'boolean') { c.use_bias = src.bias; delete c.bias; }
-    if ('inner_activation' in src) { c.recurrent_activation = src.inner_activation; delete c.inner_activation; }
-    if ('border_mode' in src) { c.padding = src.border_mode; delete c.border_mode; }
-    if ('dropout_W' in src) { c.dropout = src.dropout_W; delete c.dropout_W; }
-    if ('dropout_U' in src) { c.recurrent_dropout = src.dropout_U; delete c.dropout_U; }
-    if ('p' in src) { c.rate = src.p; delete c.p; }
-    if ('sigma' in src) { c.stddev = src.sigma; delete c.sigma; }
-    if ('dim_ordering' in src) { c.data_format = src.dim_ordering === 'th' ? 'channels_first' : 'channels_last'; }
+    if ('output_dim' in src && className !== 'Embedding') {
+      c.units = src.output_dim;
+      delete c.output_dim;
+    }
+    if ('bias' in src && typeof src.bias === 'boolean') {
+      c.use_bias = src.bias;
+      delete c.bias;
+    }
+    if ('inner_activation' in src) {
+      c.recurrent_activation = src.inner_activation;
+      delete c.inner_activation;
+    }
+    if ('border_mode' in src) {
+      c.padding = src.border_mode;
+      delete c.border_mode;
+    }
+    if ('dropout_W' in src) {
+      c.dropout = src.dropout_W;
+      delete c.dropout_W;
+    }
+    if ('dropout_U' in src) {
+      c.recurrent_dropout = src.dropout_U;
+      delete c.dropout_U;
+    }
+    if ('p' in src) {
+      c.rate = src.p;
+      delete c.p;
+    }
+    if ('sigma' in src) {
+      c.stddev = src.sigma;
+      delete c.sigma;
+    }
+    if ('dim_ordering' in src) {
+      c.data_format = src.dim_ordering === 'th' ? 'channels_first' : 'channels_last';
+    }
     delete c.consume_less;
     if (c.batch_input_shape === undefined && src.input_dim !== undefined && src.input_dim !== null) {
       const rnn = ['LSTM', 'GRU', 'SimpleRNN', 'Conv1D', 'MaxPooling1D', 'AveragePooling1D'].includes(className);
       c.batch_input_shape = rnn ? [null, src.input_length ?? null, src.input_dim] : [null, src.input_dim];
     }
-    if (className !== 'Embedding') { delete c.input_dim; delete c.input_length; }
+    if (className !== 'Embedding') {
+      delete c.input_dim;
+      delete c.input_length;
+    }
   }
   // a non-list shape (e.g. 5) is kept as is: buildGraph refuses it naming the layer and option
   if (Array.isArray(c.batch_input_shape)) c.batch_input_shape = [...c.batch_input_shape];
 
   switch (className) {
     case 'InputLayer': {
-      let bis = c.batch_input_shape ?? (Array.isArray(src.input_shape) ? [null, ...src.input_shape] : src.input_shape ?? null);
-      if (src.batch_size !== undefined && src.batch_size !== null && Array.isArray(bis) && !src.batch_input_shape && !src.batch_shape) bis = [src.batch_size, ...bis.slice(1)];
+      let bis = c.batch_input_shape ?? (Array.isArray(src.input_shape) ? [null, ...src.input_shape] : (src.input_shape ?? null));
+      if (src.batch_size !== undefined && src.batch_size !== null && Array.isArray(bis) && !src.batch_input_shape && !src.batch_shape)
+        bis = [src.batch_size, ...bis.slice(1)];
       c.batch_input_shape = bis;
       c.sparse = !!src.sparse;
       c.ragged = !!src.ragged;
-      delete c.batch_shape; delete c.input_shape; delete c.optional;
+      delete c.batch_shape;
+      delete c.input_shape;
+      delete c.optional;
       break;
     }
     case 'Dense':
@@ -237,7 +352,8 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.activation = act(src.activation);
       c.use_bias = c.use_bias !== false;
       break;
-    case 'Conv1D': case 'Conv2D': {
+    case 'Conv1D':
+    case 'Conv2D': {
       const r = className === 'Conv1D' ? 1 : 2;
       if (k1) {
         if ('nb_filter' in src) c.filters = src.nb_filter;
@@ -262,7 +378,10 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.use_bias = c.use_bias !== false;
       break;
     }
-    case 'DepthwiseConv1D': case 'DepthwiseConv2D': case 'SeparableConv1D': case 'SeparableConv2D': {
+    case 'DepthwiseConv1D':
+    case 'DepthwiseConv2D':
+    case 'SeparableConv1D':
+    case 'SeparableConv2D': {
       const r = className.endsWith('1D') ? 1 : 2;
       if (k1) {
         if ('nb_filter' in src) c.filters = src.nb_filter;
@@ -281,12 +400,16 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.use_bias = c.use_bias !== false;
       break;
     }
-    case 'MaxPooling1D': case 'AveragePooling1D': case 'MaxPooling2D': case 'AveragePooling2D': {
+    case 'MaxPooling1D':
+    case 'AveragePooling1D':
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
       const r = className.endsWith('1D') ? 1 : 2;
       if (k1 && r === 1) {
         if ('pool_length' in src) c.pool_size = src.pool_length;
         if ('stride' in src) c.strides = src.stride;
-        delete c.pool_length; delete c.stride;
+        delete c.pool_length;
+        delete c.stride;
       }
       delete c.dim_ordering;
       c.pool_size = tuple(c.pool_size, r, new Array(r).fill(2));
@@ -295,7 +418,10 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.data_format = dataFormat(c);
       break;
     }
-    case 'GlobalMaxPooling1D': case 'GlobalAveragePooling1D': case 'GlobalMaxPooling2D': case 'GlobalAveragePooling2D':
+    case 'GlobalMaxPooling1D':
+    case 'GlobalAveragePooling1D':
+    case 'GlobalMaxPooling2D':
+    case 'GlobalAveragePooling2D':
       delete c.dim_ordering;
       c.data_format = dataFormat(c);
       c.keepdims = !!c.keepdims;
@@ -320,15 +446,27 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.cropping = pair(c.cropping, [1, 1]);
       break;
     case 'UpSampling1D':
-      if (k1 && 'length' in src) { c.size = src.length; delete c.length; }
+      if (k1 && 'length' in src) {
+        c.size = src.length;
+        delete c.length;
+      }
       c.size = tuple(c.size, 1, [2]);
       break;
     case 'ZeroPadding2D':
     case 'Cropping2D': {
       const key = className === 'ZeroPadding2D' ? 'padding' : 'cropping';
       const v = c[key] ?? 1;
-      const two = (p: any): [number, number] => (Array.isArray(p) ? (p.length === 1 ? [Number(p[0]), Number(p[0])] : [Number(p[0]), Number(p[1])]) : [Number(p), Number(p)]);
-      c[key] = typeof v === 'number' ? [[v, v], [v, v]] : Array.isArray(v) && v.length === 2 ? [two(v[0]), two(v[1])] : v;
+      const two = (p: any): [number, number] =>
+        Array.isArray(p) ? (p.length === 1 ? [Number(p[0]), Number(p[0])] : [Number(p[0]), Number(p[1])]) : [Number(p), Number(p)];
+      c[key] =
+        typeof v === 'number'
+          ? [
+              [v, v],
+              [v, v],
+            ]
+          : Array.isArray(v) && v.length === 2
+            ? [two(v[0]), two(v[1])]
+            : v;
       c.data_format = dataFormat(c);
       break;
     }
@@ -337,14 +475,18 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.interpolation = c.interpolation ?? 'nearest';
       c.data_format = dataFormat(c);
       break;
-    case 'Dropout': case 'SpatialDropout1D': case 'GaussianDropout': case 'AlphaDropout':
+    case 'Dropout':
+    case 'SpatialDropout1D':
+    case 'GaussianDropout':
+    case 'AlphaDropout':
       c.rate = Number(c.rate ?? 0);
       break;
     case 'GaussianNoise':
       c.stddev = Number(c.stddev ?? 0);
       break;
     case 'ActivityRegularization':
-      c.l1 = Number(c.l1 ?? 0); c.l2 = Number(c.l2 ?? 0);
+      c.l1 = Number(c.l1 ?? 0);
+      c.l2 = Number(c.l2 ?? 0);
       break;
     case 'BatchNormalization': {
       let ax = c.axis ?? -1;
@@ -386,7 +528,9 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
     case 'Concatenate':
       c.axis = Number(c.axis ?? -1);
       break;
-    case 'SimpleRNN': case 'GRU': case 'LSTM': {
+    case 'SimpleRNN':
+    case 'GRU':
+    case 'LSTM': {
       // Keras 3 / RNN(cell) forms: fields might be inside `cell`
       if (isObj(src.cell) && isObj(src.cell.config)) {
         for (const [k, v] of Object.entries(stripWrappers(src.cell.config) as Record<string, any>)) if (!(k in c) && !DROP_KEYS.has(k)) c[k] = v;
@@ -410,7 +554,8 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
       c.recurrent_dropout = Number(c.recurrent_dropout ?? 0);
       break;
     }
-    case 'Bidirectional': case 'TimeDistributed': {
+    case 'Bidirectional':
+    case 'TimeDistributed': {
       const inner = src.layer;
       if (isObj(inner)) {
         const n = normalizeLayer(inner.class_name, inner.config ?? {}, dialect);
@@ -445,14 +590,20 @@ export function normalizeLayer(classNameIn: string, configIn: Record<string, any
 function k3InboundNode(node: any): TensorRef[] {
   const refs: TensorRef[] = [];
   const visit = (v: any) => {
-    if (Array.isArray(v)) { v.forEach(visit); return; }
+    if (Array.isArray(v)) {
+      v.forEach(visit);
+      return;
+    }
     if (!isObj(v)) return;
     if (v.class_name === '__keras_tensor__') {
       const h = v.config?.keras_history;
       if (Array.isArray(h)) refs.push([String(h[0]), Number(h[1]), Number(h[2])]);
       return;
     }
-    if (v.class_name === '__tuple__' && v.config?.value) { visit(v.config.value); return; }
+    if (v.class_name === '__tuple__' && v.config?.value) {
+      visit(v.config.value);
+      return;
+    }
     for (const x of Object.values(v)) visit(x);
   };
   visit(node.args ?? []);
@@ -491,7 +642,10 @@ export function normalizeModel(configIn: any, dialect: Dialect, file: string): N
   if (!isObj(top) || typeof top.class_name !== 'string') throw badFile(file, 'no Keras model architecture found (expected {class_name, config})');
   const cls = canonicalClassName(top.class_name);
   if (!MODEL_CLASSES.has(cls) && cls !== 'Functional') {
-    throw badFile(file, `top-level class '${top.class_name}' is not a Sequential or Functional model (subclassed models have no stored architecture); save a Sequential/Functional model`);
+    throw badFile(
+      file,
+      `top-level class '${top.class_name}' is not a Sequential or Functional model (subclassed models have no stored architecture); save a Sequential/Functional model`,
+    );
   }
   return normalizeModelNode(cls, top.config, dialect, file, true);
 }
@@ -526,7 +680,7 @@ function normalizeLayerEntry(l: any, dialect: Dialect, file: string): NormLayer 
 }
 
 function normalizeSequential(cfg: any, dialect: Dialect, file: string, isTop: boolean): NormModel {
-  const list: any[] = Array.isArray(cfg) ? cfg : Array.isArray(cfg?.layers) ? cfg.layers : null as any;
+  const list: any[] = Array.isArray(cfg) ? cfg : Array.isArray(cfg?.layers) ? cfg.layers : (null as any);
   if (!list) throw badFile(file, 'Sequential model config has no layers list');
   const name = Array.isArray(cfg) ? 'sequential' : String(cfg.name ?? 'sequential');
   const trainable = Array.isArray(cfg) ? true : cfg.trainable !== false;
@@ -552,7 +706,19 @@ function normalizeSequential(cfg: any, dialect: Dialect, file: string, isTop: bo
     let bis = f?.config.batch_input_shape ?? null;
     if (!bis && !Array.isArray(cfg) && Array.isArray(cfg?.build_input_shape)) bis = cfg.build_input_shape;
     const inName = f ? `${f.name}_input` : `${name}_input`;
-    layers.push({ className: 'InputLayer', name: inName, config: { name: inName, batch_input_shape: bis, dtype: f?.className === 'Embedding' ? 'int32' : (f?.config.dtype ?? 'float32'), sparse: false, ragged: false, trainable: true }, inbound: [] });
+    layers.push({
+      className: 'InputLayer',
+      name: inName,
+      config: {
+        name: inName,
+        batch_input_shape: bis,
+        dtype: f?.className === 'Embedding' ? 'int32' : (f?.config.dtype ?? 'float32'),
+        sparse: false,
+        ragged: false,
+        trainable: true,
+      },
+      inbound: [],
+    });
   }
   let prev: TensorRef = [layers[0].name, 0, 0];
   for (let i = first; i < entries.length; i++) {
@@ -565,17 +731,41 @@ function normalizeSequential(cfg: any, dialect: Dialect, file: string, isTop: bo
   return { className: 'Sequential', name, trainable, layers, inputs: [[layers[0].name, 0, 0]], outputs: [prev] };
 }
 
-
 // ---------------------------------------------------------------------------------------
 // Keras 1 weights
 
 const K1_SUFFIXES: Array<[string, string]> = [
-  ['running_mean', 'moving_mean'], ['running_std', 'moving_variance'], ['gamma', 'gamma'], ['beta', 'beta'],
-  ['alphas', 'alpha'], ['depthwise_kernel', 'depthwise_kernel'], ['pointwise_kernel', 'pointwise_kernel'],
-  ['W_i', 'W_i'], ['U_i', 'U_i'], ['b_i', 'b_i'], ['W_f', 'W_f'], ['U_f', 'U_f'], ['b_f', 'b_f'],
-  ['W_c', 'W_c'], ['U_c', 'U_c'], ['b_c', 'b_c'], ['W_o', 'W_o'], ['U_o', 'U_o'], ['b_o', 'b_o'],
-  ['W_z', 'W_z'], ['U_z', 'U_z'], ['b_z', 'b_z'], ['W_r', 'W_r'], ['U_r', 'U_r'], ['b_r', 'b_r'],
-  ['W_h', 'W_h'], ['U_h', 'U_h'], ['b_h', 'b_h'], ['W', 'W'], ['U', 'U'], ['b', 'b'],
+  ['running_mean', 'moving_mean'],
+  ['running_std', 'moving_variance'],
+  ['gamma', 'gamma'],
+  ['beta', 'beta'],
+  ['alphas', 'alpha'],
+  ['depthwise_kernel', 'depthwise_kernel'],
+  ['pointwise_kernel', 'pointwise_kernel'],
+  ['W_i', 'W_i'],
+  ['U_i', 'U_i'],
+  ['b_i', 'b_i'],
+  ['W_f', 'W_f'],
+  ['U_f', 'U_f'],
+  ['b_f', 'b_f'],
+  ['W_c', 'W_c'],
+  ['U_c', 'U_c'],
+  ['b_c', 'b_c'],
+  ['W_o', 'W_o'],
+  ['U_o', 'U_o'],
+  ['b_o', 'b_o'],
+  ['W_z', 'W_z'],
+  ['U_z', 'U_z'],
+  ['b_z', 'b_z'],
+  ['W_r', 'W_r'],
+  ['U_r', 'U_r'],
+  ['b_r', 'b_r'],
+  ['W_h', 'W_h'],
+  ['U_h', 'U_h'],
+  ['b_h', 'b_h'],
+  ['W', 'W'],
+  ['U', 'U'],
+  ['b', 'b'],
 ];
 
 function k1Suffix(name: string, layerName: string): string {
@@ -612,13 +802,36 @@ export function keras1Weights(className: string, layerName: string, ws: RawWeigh
   const gates = className === 'LSTM' ? ['i', 'f', 'c', 'o'] : className === 'GRU' ? ['z', 'r', 'h'] : null;
   if (gates && gates.every((g) => get('W_' + g) && get('U_' + g))) {
     const out = [
-      concatCols(gates.map((g) => get('W_' + g)!), 'kernel'),
-      concatCols(gates.map((g) => get('U_' + g)!), 'recurrent_kernel'),
+      concatCols(
+        gates.map((g) => get('W_' + g)!),
+        'kernel',
+      ),
+      concatCols(
+        gates.map((g) => get('U_' + g)!),
+        'recurrent_kernel',
+      ),
     ];
-    if (gates.every((g) => get('b_' + g))) out.push(concatCols(gates.map((g) => get('b_' + g)!), 'bias'));
+    if (gates.every((g) => get('b_' + g)))
+      out.push(
+        concatCols(
+          gates.map((g) => get('b_' + g)!),
+          'bias',
+        ),
+      );
     return out;
   }
-  const map: Record<string, string> = { W: 'kernel', U: 'recurrent_kernel', b: 'bias', gamma: 'gamma', beta: 'beta', moving_mean: 'moving_mean', moving_variance: 'moving_variance', alpha: 'alpha', depthwise_kernel: 'depthwise_kernel', pointwise_kernel: 'pointwise_kernel' };
+  const map: Record<string, string> = {
+    W: 'kernel',
+    U: 'recurrent_kernel',
+    b: 'bias',
+    gamma: 'gamma',
+    beta: 'beta',
+    moving_mean: 'moving_mean',
+    moving_variance: 'moving_variance',
+    alpha: 'alpha',
+    depthwise_kernel: 'depthwise_kernel',
+    pointwise_kernel: 'pointwise_kernel',
+  };
   if (className === 'Embedding') map.W = 'embeddings';
   const out: RawWeight[] = [];
   for (const w of ws) {

@@ -58,7 +58,8 @@ function lintAct(cfg: Record<string, any>, key: string, add: (o: string, v: unkn
 
 function lintDtype(cfg: Record<string, any>, add: (o: string, v: unknown, s: string) => void) {
   const d = cfg.dtype;
-  if (d !== undefined && d !== null && !['float32', 'float16', 'bfloat16', 'float64', 'mixed_float16', 'mixed_bfloat16'].includes(d)) add('dtype', d, 'float dtypes (float32, float16, mixed_float16)');
+  if (d !== undefined && d !== null && !['float32', 'float16', 'bfloat16', 'float64', 'mixed_float16', 'mixed_bfloat16'].includes(d))
+    add('dtype', d, 'float dtypes (float32, float16, mixed_float16)');
 }
 
 type Add = (o: string | undefined, v: unknown, s: string) => void;
@@ -131,7 +132,8 @@ function padCrop2d(key: 'padding' | 'cropping', sign: 1 | -1): LayerRule {
     lint(cfg, add) {
       if (cfg.data_format !== 'channels_last') add('data_format', cfg.data_format, 'channels_last');
       const v = cfg[key];
-      const ok = Array.isArray(v) && v.length === 2 && v.every((p: any) => Array.isArray(p) && p.length === 2 && p.every((n: any) => Number.isInteger(n) && n >= 0));
+      const ok =
+        Array.isArray(v) && v.length === 2 && v.every((p: any) => Array.isArray(p) && p.length === 2 && p.every((n: any) => Number.isInteger(n) && n >= 0));
       if (!ok) add(key, v, 'non-negative integers ((top, bottom), (left, right))');
     },
     outputShapes(cfg, ins, ctx) {
@@ -174,14 +176,16 @@ function convLint(rank: number, kind: 'conv' | 'depthwise' | 'separable' | 'pool
       lintAct(cfg, 'activation', add);
       lintPos(cfg, 'kernel_size', add, rank);
       const dil = lintPos(cfg, 'dilation_rate', add, rank);
-      if (dil && Array.isArray(cfg.strides) && cfg.strides.some((s: number) => s > 1) && cfg.dilation_rate.some((d: number) => d > 1)) add('strides', cfg.strides, 'strides 1 when dilation_rate > 1 (as Keras)');
+      if (dil && Array.isArray(cfg.strides) && cfg.strides.some((s: number) => s > 1) && cfg.dilation_rate.some((d: number) => d > 1))
+        add('strides', cfg.strides, 'strides 1 when dilation_rate > 1 (as Keras)');
       if (kind === 'conv' || kind === 'separable') lintPos(cfg, 'filters', add);
       if (kind === 'depthwise' || kind === 'separable') lintPos(cfg, 'depth_multiplier', add);
     } else {
       lintPos(cfg, 'pool_size', add, rank);
     }
     lintPos(cfg, 'strides', add, rank);
-    if (kind === 'conv' && !(Number.isInteger(cfg.groups) && cfg.groups >= 1)) add('groups', cfg.groups, 'a positive integer dividing the input channels and filters');
+    if (kind === 'conv' && !(Number.isInteger(cfg.groups) && cfg.groups >= 1))
+      add('groups', cfg.groups, 'a positive integer dividing the input channels and filters');
     if (kind === 'conv' && cfg.groups > 1 && cfg.filters % cfg.groups !== 0) add('groups', cfg.groups, 'a divisor of filters');
     lintDtype(cfg, add);
   };
@@ -196,7 +200,8 @@ function convRule(rank: 1 | 2): LayerRule {
       const { spatial, ch } = splitCL(x, rank, cfg.data_format);
       if (ch !== null && ch % cfg.groups !== 0) ctx.problem('groups', cfg.groups, `a divisor of the input channels (${ch})`);
       const out = spatial.map((d, i) => convOutLen(d, cfg.kernel_size[i], cfg.padding, cfg.strides[i], cfg.dilation_rate[i]));
-      if (out.some((d) => d !== null && d <= 0)) ctx.fail(`output size ${fmt(joinCL(x[0], out, cfg.filters, cfg.data_format))} is not positive (input ${fmt(x)} too small for the kernel)`);
+      if (out.some((d) => d !== null && d <= 0))
+        ctx.fail(`output size ${fmt(joinCL(x[0], out, cfg.filters, cfg.data_format))} is not positive (input ${fmt(x)} too small for the kernel)`);
       return [joinCL(x[0], out, cfg.filters, cfg.data_format)];
     },
     weights(cfg, ins, ctx) {
@@ -286,7 +291,8 @@ function rnnLint(cls: string) {
     if (cls !== 'SimpleRNN') lintAct(cfg, 'recurrent_activation', add);
     lintPos(cfg, 'units', add);
     if (cfg.time_major) add('time_major', cfg.time_major, 'false');
-    if (cfg.implementation !== undefined && cfg.implementation !== null && ![0, 1, 2].includes(cfg.implementation)) add('implementation', cfg.implementation, '0, 1, 2');
+    if (cfg.implementation !== undefined && cfg.implementation !== null && ![0, 1, 2].includes(cfg.implementation))
+      add('implementation', cfg.implementation, '0, 1, 2');
     lintDtype(cfg, add);
   };
 }
@@ -337,7 +343,17 @@ const bidirectional: LayerRule = {
     rnnLint(inner.class_name)(inner.config, (o, v, s) => add(`layer.${o}`, v, s));
     if (!['concat', 'sum', 'mul', 'ave', null].includes(cfg.merge_mode)) add('merge_mode', cfg.merge_mode, 'concat, sum, mul, ave, None');
     const b = cfg.backward_layer;
-    if (b && (b.class_name !== inner.class_name || b.config.units !== inner.config.units || b.config.return_sequences !== inner.config.return_sequences || b.config.return_state !== inner.config.return_state || b.config.activation !== inner.config.activation || b.config.recurrent_activation !== inner.config.recurrent_activation || b.config.use_bias !== inner.config.use_bias || b.config.reset_after !== inner.config.reset_after)) {
+    if (
+      b &&
+      (b.class_name !== inner.class_name ||
+        b.config.units !== inner.config.units ||
+        b.config.return_sequences !== inner.config.return_sequences ||
+        b.config.return_state !== inner.config.return_state ||
+        b.config.activation !== inner.config.activation ||
+        b.config.recurrent_activation !== inner.config.recurrent_activation ||
+        b.config.use_bias !== inner.config.use_bias ||
+        b.config.reset_after !== inner.config.reset_after)
+    ) {
       add('backward_layer', b.class_name, 'a backward layer of the same class and options as the forward layer');
     }
   },
@@ -361,9 +377,30 @@ const bidirectional: LayerRule = {
   macs: (cfg, ins) => 2 * rnnMacs(cfg.layer.class_name, cfg.layer.config, ins[0]),
 };
 
-const TD_INNER = new Set(['Dense', 'Conv1D', 'Conv2D', 'MaxPooling1D', 'AveragePooling1D', 'MaxPooling2D', 'AveragePooling2D',
-  'GlobalMaxPooling1D', 'GlobalAveragePooling1D', 'GlobalMaxPooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Activation',
-  'Dropout', 'ReLU', 'LeakyReLU', 'ELU', 'Reshape', 'DepthwiseConv1D', 'SeparableConv1D', 'BatchNormalization', 'RepeatVector']);
+const TD_INNER = new Set([
+  'Dense',
+  'Conv1D',
+  'Conv2D',
+  'MaxPooling1D',
+  'AveragePooling1D',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalAveragePooling1D',
+  'GlobalMaxPooling2D',
+  'GlobalAveragePooling2D',
+  'Flatten',
+  'Activation',
+  'Dropout',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Reshape',
+  'DepthwiseConv1D',
+  'SeparableConv1D',
+  'BatchNormalization',
+  'RepeatVector',
+]);
 
 function innerShape(x: Shape): Shape {
   return [x[0], ...x.slice(2)];
@@ -510,7 +547,8 @@ export const REGISTRY: Record<string, LayerRule> = {
   Reshape: {
     lint(cfg, add) {
       const ts = cfg.target_shape;
-      if (!Array.isArray(ts) || ts.filter((d: number) => d === -1).length > 1 || ts.some((d: number) => !(d === -1 || isPosInt(d)))) add('target_shape', ts, 'positive integers with at most one -1');
+      if (!Array.isArray(ts) || ts.filter((d: number) => d === -1).length > 1 || ts.some((d: number) => !(d === -1 || isPosInt(d))))
+        add('target_shape', ts, 'positive integers with at most one -1');
     },
     outputShapes(cfg, ins, ctx) {
       const x = ins[0];
@@ -602,7 +640,8 @@ export const REGISTRY: Record<string, LayerRule> = {
     outputShapes(cfg, ins, ctx) {
       const x = ins[0];
       const ax = normAxis(cfg.axis, x.length);
-      if (!(ax === x.length - 1 || (ax === 1 && x.length >= 3))) ctx.problem('axis', cfg.axis, `the last axis (-1 / ${x.length - 1}) or the channels_first axis 1`);
+      if (!(ax === x.length - 1 || (ax === 1 && x.length >= 3)))
+        ctx.problem('axis', cfg.axis, `the last axis (-1 / ${x.length - 1}) or the channels_first axis 1`);
       return [x.slice()];
     },
     weights(cfg, ins, ctx) {

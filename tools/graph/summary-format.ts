@@ -51,7 +51,15 @@ export function summaryJson(g: Graph): SummaryJson {
     macs: n.macs,
     inbound: n.inputs.map((t) => g.tensors[t].name),
   }));
-  const t = layers.reduce((a, l) => ({ params: a.params + l.params, trainableParams: a.trainableParams + l.trainableParams, nonTrainableParams: a.nonTrainableParams + l.nonTrainableParams, macs: a.macs + l.macs }), { params: 0, trainableParams: 0, nonTrainableParams: 0, macs: 0 });
+  const t = layers.reduce(
+    (a, l) => ({
+      params: a.params + l.params,
+      trainableParams: a.trainableParams + l.trainableParams,
+      nonTrainableParams: a.nonTrainableParams + l.nonTrainableParams,
+      macs: a.macs + l.macs,
+    }),
+    { params: 0, trainableParams: 0, nonTrainableParams: 0, macs: 0 },
+  );
   return {
     name: g.name,
     inputs: g.inputs.map((id) => ({ name: g.tensors[id].name, shape: g.tensors[id].shape, dtype: g.tensors[id].dtype })),
@@ -94,7 +102,7 @@ export function summaryText(g: Graph, opts: { width?: number } = {}): string {
     let s = '';
     cells.forEach((c, i) => {
       const w = cols[i];
-      s += i === cells.length - 1 ? c : (c.length >= w - 1 ? c + ' ' : c.padEnd(w));
+      s += i === cells.length - 1 ? c : c.length >= w - 1 ? c + ' ' : c.padEnd(w);
     });
     return ' ' + s.trimEnd();
   };

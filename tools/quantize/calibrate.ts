@@ -120,7 +120,10 @@ export async function calibrate(
     }
   };
   if (opts.stateful && n < bs) {
-    throw new UserError(`calibration: the model has stateful layers built for batch ${bs} but only ${n} calibration sample(s) were given: give at least ${bs}`, EXIT.BAD_INPUT);
+    throw new UserError(
+      `calibration: the model has stateful layers built for batch ${bs} but only ${n} calibration sample(s) were given: give at least ${bs}`,
+      EXIT.BAD_INPUT,
+    );
   }
   const recurrent = new Map<number, RecurrentInfo>();
   const state = opts.stateful ? new FloatState() : undefined;
@@ -140,7 +143,10 @@ export async function calibrate(
   for (const [id, r] of ranges) {
     if (!Number.isFinite(r.min) || !Number.isFinite(r.max)) {
       // float32 overflow in the float forward (absurd weights or inputs): a property of the input files
-      throw new UserError(`${graph.source.file}: calibration produced a non-finite value in tensor '${graph.tensors[id]?.name}' (weights or calibration inputs overflow float32)`, EXIT.BAD_INPUT);
+      throw new UserError(
+        `${graph.source.file}: calibration produced a non-finite value in tensor '${graph.tensors[id]?.name}' (weights or calibration inputs overflow float32)`,
+        EXIT.BAD_INPUT,
+      );
     }
     r.min = Math.min(r.min, 0);
     r.max = Math.max(r.max, 0);

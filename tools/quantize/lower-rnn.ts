@@ -159,7 +159,8 @@ export function quantizeRnn(L: RnnFloatLayer, info: RecurrentInfo, inQ: QParams,
     }
   } else if (L.cell === 'GRU') {
     let zrExp = TABLE_IN_EXP;
-    if (!tab(rec.kind)) zrExp = expFor(Math.max(maxAbs(info.z), maxAbs(info.r), rec.kind === ACT.LINEAR ? Math.max(maxAbs(info.z_pre), maxAbs(info.r_pre)) : 0));
+    if (!tab(rec.kind))
+      zrExp = expFor(Math.max(maxAbs(info.z), maxAbs(info.r), rec.kind === ACT.LINEAR ? Math.max(maxAbs(info.z_pre), maxAbs(info.r_pre)) : 0));
     preExp.fill(zrExp, 0, 2 * u);
     gateShift = tab(rec.kind) ? -TABLE_OUT_EXP : -zrExp;
     if (tab(act.kind) && bounded(act.kind, act.fn)) {
@@ -174,7 +175,14 @@ export function quantizeRnn(L: RnnFloatLayer, info: RecurrentInfo, inQ: QParams,
     let rExp = TABLE_IN_EXP;
     let gVal = TABLE_OUT_EXP; // exponent of i, f, o values
     if (!tab(rec.kind)) {
-      rExp = expFor(Math.max(maxAbs(info.i), maxAbs(info.f), maxAbs(info.o), rec.kind === ACT.LINEAR ? Math.max(maxAbs(info.i_pre), maxAbs(info.f_pre), maxAbs(info.o_pre)) : 0));
+      rExp = expFor(
+        Math.max(
+          maxAbs(info.i),
+          maxAbs(info.f),
+          maxAbs(info.o),
+          rec.kind === ACT.LINEAR ? Math.max(maxAbs(info.i_pre), maxAbs(info.f_pre), maxAbs(info.o_pre)) : 0,
+        ),
+      );
       gVal = rExp;
     }
     cExp = expFor(maxAbs(info.c));
@@ -193,7 +201,10 @@ export function quantizeRnn(L: RnnFloatLayer, info: RecurrentInfo, inQ: QParams,
     igShift = cExp - gVal - gValExp;
     ohShift = hExp - gVal - aExp;
     if (igShift < 0 || ohShift < 0 || fcShift < 0 || igShift > 30 || ohShift > 30 || fcShift > 30) {
-      throw new UserError(`layer '${L.name}' (LSTM): calibrated ranges give unsupported fixed-point shifts (activation ${L.activation}, recurrent_activation ${L.recurrentActivation})`, EXIT.UNSUPPORTED);
+      throw new UserError(
+        `layer '${L.name}' (LSTM): calibrated ranges give unsupported fixed-point shifts (activation ${L.activation}, recurrent_activation ${L.recurrentActivation})`,
+        EXIT.UNSUPPORTED,
+      );
     }
   }
   if (gateShift < 0 || gateShift > 30) throw new UserError(`layer '${L.name}' (GRU): calibrated gate range is not supported`, EXIT.UNSUPPORTED);
@@ -270,7 +281,10 @@ export function rnnFloatLayer(
   const recurrent = weights[prefix + 'recurrent_kernel'];
   if (!kernel || !recurrent) throw new UserError(`layer '${name}' (${cell}): missing ${prefix}kernel or ${prefix}recurrent_kernel weights`, EXIT.BAD_INPUT);
   if (kernel.data.length !== inDim * G * u || recurrent.data.length !== u * G * u) {
-    throw new UserError(`layer '${name}' (${cell}): weight shapes [${kernel.shape}], [${recurrent.shape}] do not match units=${u} and input dim ${inDim}`, EXIT.BAD_INPUT);
+    throw new UserError(
+      `layer '${name}' (${cell}): weight shapes [${kernel.shape}], [${recurrent.shape}] do not match units=${u} and input dim ${inDim}`,
+      EXIT.BAD_INPUT,
+    );
   }
   const resetAfter = cell === 'GRU' && config.reset_after === true;
   let inBias: Float32Array | null = null;
@@ -278,7 +292,8 @@ export function rnnFloatLayer(
   const b = config.use_bias === false ? undefined : weights[prefix + 'bias'];
   if (b) {
     if (resetAfter) {
-      if (b.data.length !== 2 * G * u) throw new UserError(`layer '${name}' (GRU reset_after=True): bias must be [2, ${G * u}], got [${b.shape}]`, EXIT.BAD_INPUT);
+      if (b.data.length !== 2 * G * u)
+        throw new UserError(`layer '${name}' (GRU reset_after=True): bias must be [2, ${G * u}], got [${b.shape}]`, EXIT.BAD_INPUT);
       inBias = b.data.subarray(0, G * u);
       recBias = b.data.subarray(G * u);
     } else {
@@ -431,7 +446,11 @@ function qmOrThrow(d: number, layer: string, what: string): { mult: number; shif
 }
 
 function checkCellOptions(name: string, cls: string, c: Record<string, any>): void {
-  if (!RNN_CELLS.has(cls)) throw new UserError(`layer '${name}' (${cls}): not supported; supported recurrent layers: SimpleRNN, GRU, LSTM (and Bidirectional of them)`, EXIT.UNSUPPORTED);
+  if (!RNN_CELLS.has(cls))
+    throw new UserError(
+      `layer '${name}' (${cls}): not supported; supported recurrent layers: SimpleRNN, GRU, LSTM (and Bidirectional of them)`,
+      EXIT.UNSUPPORTED,
+    );
   if (c.time_major) throw new UserError(`layer '${name}' (${cls}) option time_major=true: not supported; supported: time_major=false`, EXIT.UNSUPPORTED);
   if (cls === 'LSTM' && c.implementation !== undefined && c.implementation !== null && ![1, 2].includes(Number(c.implementation))) {
     throw new UserError(`layer '${name}' (LSTM) option implementation=${c.implementation}: not supported; supported: 1, 2`, EXIT.UNSUPPORTED);
@@ -475,7 +494,10 @@ function lowerDirection(
   const scratch = ctx.newTensor(`${tag}/scratch`, [scratchWords(cls, u, T)], 'int32', { scale: 1, zeroPoint: 0 });
   const mask = ctx.maskIds(inIr);
   if (mask >= 0 && cfg.zero_output_for_mask) {
-    throw new UserError(`layer '${layerName}' (${cls}) option zero_output_for_mask=true on a masked input: not supported; supported: zero_output_for_mask=false (masked steps repeat the previous output)`, EXIT.UNSUPPORTED);
+    throw new UserError(
+      `layer '${layerName}' (${cls}) option zero_output_for_mask=true on a masked input: not supported; supported: zero_output_for_mask=false (masked steps repeat the previous output)`,
+      EXIT.UNSUPPORTED,
+    );
   }
   const params = rnnOpParams(q, B, T, { in: inL, out, hState: h, cState: c ?? undefined, scratch, maskIds: mask }, ctx.konst);
   const ins = [inL, h, scratch, ...(c !== null ? [c] : []), ...(mask >= 0 ? [mask] : [])];
@@ -488,7 +510,13 @@ function emitStateOut(ctx: RecurrentLowerCtx, layer: string, state: number, exp:
   const oq = ctx.qOf(irId);
   const outL = ctx.tensorOf(irId);
   const m = qmOrThrow(2 ** exp / oq.scale, layer, 'state output');
-  ctx.emit('REQUANT', { in: state, out: outL, count, zpIn: 0, zpOut: oq.zeroPoint, mult: m.mult, shift: m.shift, outMin: -128, outMax: 127 }, [state], [outL], layer);
+  ctx.emit(
+    'REQUANT',
+    { in: state, out: outL, count, zpIn: 0, zpOut: oq.zeroPoint, mult: m.mult, shift: m.shift, outMin: -128, outMax: 127 },
+    [state],
+    [outL],
+    layer,
+  );
 }
 
 /**
@@ -503,11 +531,17 @@ export function lowerRecurrent(node: IRNode, ctx: RecurrentLowerCtx): void {
   const c = node.config;
   checkCellOptions(name, cls, c);
   if (node.inputs.length > 1) {
-    throw new UserError(`layer '${name}' (${cls}) called with initial_state: not supported; supported: zero initial state (or stateful=True)`, EXIT.UNSUPPORTED);
+    throw new UserError(
+      `layer '${name}' (${cls}) called with initial_state: not supported; supported: zero initial state (or stateful=True)`,
+      EXIT.UNSUPPORTED,
+    );
   }
   const stateful = !!c.stateful;
   if (ctx.stream && c.go_backwards && !stateful) {
-    throw new UserError(`layer '${name}' (${cls}) option go_backwards=true: cannot be converted with --stream (a backward pass needs the whole sequence); supported: go_backwards=false`, EXIT.UNSUPPORTED);
+    throw new UserError(
+      `layer '${name}' (${cls}) option go_backwards=true: cannot be converted with --stream (a backward pass needs the whole sequence); supported: go_backwards=false`,
+      EXIT.UNSUPPORTED,
+    );
   }
   const keep = stateful || ctx.stream;
   const cell = cls as CellKind;
@@ -528,9 +562,13 @@ function lowerBidirectional(node: IRNode, ctx: RecurrentLowerCtx): void {
   const fcfg = inner.config ?? {};
   checkCellOptions(name, cls, fcfg);
   if (ctx.stream || fcfg.stateful) {
-    throw new UserError(`layer '${name}' (Bidirectional): cannot be stateful or converted with --stream (the backward pass needs the whole sequence); supported: non-streaming conversion`, EXIT.UNSUPPORTED);
+    throw new UserError(
+      `layer '${name}' (Bidirectional): cannot be stateful or converted with --stream (the backward pass needs the whole sequence); supported: non-streaming conversion`,
+      EXIT.UNSUPPORTED,
+    );
   }
-  if (node.inputs.length > 1) throw new UserError(`layer '${name}' (Bidirectional) called with initial_state: not supported; supported: zero initial state`, EXIT.UNSUPPORTED);
+  if (node.inputs.length > 1)
+    throw new UserError(`layer '${name}' (Bidirectional) called with initial_state: not supported; supported: zero initial state`, EXIT.UNSUPPORTED);
   const bcfg = c.backward_layer?.config ?? { ...fcfg, go_backwards: !fcfg.go_backwards };
   const mode: string | null = c.merge_mode === undefined ? 'concat' : c.merge_mode;
   const cell = cls as CellKind;
@@ -565,7 +603,25 @@ function lowerBidirectional(node: IRNode, ctx: RecurrentLowerCtx): void {
     const count = B * (seq ? T : 1) * u;
     if (mode === 'mul') {
       const m = qmOrThrow((qf.scale * qb.scale) / oq.scale, name, 'merge');
-      ctx.emit('MUL', { a: f.out, b: b.out, out: outL, count, zpA: qf.zeroPoint, zpB: qb.zeroPoint, zpOut: oq.zeroPoint, mult: m.mult, shift: m.shift, actMin: -128, actMax: 127 }, [f.out, b.out], [outL], name);
+      ctx.emit(
+        'MUL',
+        {
+          a: f.out,
+          b: b.out,
+          out: outL,
+          count,
+          zpA: qf.zeroPoint,
+          zpB: qb.zeroPoint,
+          zpOut: oq.zeroPoint,
+          mult: m.mult,
+          shift: m.shift,
+          actMin: -128,
+          actMax: 127,
+        },
+        [f.out, b.out],
+        [outL],
+        name,
+      );
     } else {
       const twiceMax = 2 * Math.max(qf.scale, qb.scale);
       const leftShift = 20;
@@ -574,10 +630,19 @@ function lowerBidirectional(node: IRNode, ctx: RecurrentLowerCtx): void {
         { tensor: b.out, zp: qb.zeroPoint, ...qmOrThrow(qb.scale / twiceMax, name, 'merge input') },
       ];
       const o = qmOrThrow(twiceMax / (2 ** leftShift * oq.scale * (mode === 'ave' ? 2 : 1)), name, 'merge output');
-      ctx.emit('ADD_N', { out: outL, count, zpOut: oq.zeroPoint, actMin: -128, actMax: 127, leftShift, outMult: o.mult, outShift: o.shift, n: 2, rep }, [f.out, b.out], [outL], name);
+      ctx.emit(
+        'ADD_N',
+        { out: outL, count, zpOut: oq.zeroPoint, actMin: -128, actMax: 127, leftShift, outMult: o.mult, outShift: o.shift, n: 2, rep },
+        [f.out, b.out],
+        [outL],
+        name,
+      );
     }
   } else {
-    throw new UserError(`layer '${name}' (Bidirectional) option merge_mode=${JSON.stringify(mode)}: not supported; supported: concat, sum, mul, ave, None`, EXIT.UNSUPPORTED);
+    throw new UserError(
+      `layer '${name}' (Bidirectional) option merge_mode=${JSON.stringify(mode)}: not supported; supported: concat, sum, mul, ave, None`,
+      EXIT.UNSUPPORTED,
+    );
   }
   if (fcfg.return_state) {
     // Keras outputs: merged (1 or 2), then forward states, then backward states
@@ -594,7 +659,19 @@ function lowerBidirectional(node: IRNode, ctx: RecurrentLowerCtx): void {
  * back to an Embedding(mask_zero=True) applied to a model input. -1 when unmasked.
  */
 export function maskSourceIds(graph: Graph, irId: number): number {
-  const PASS = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'Activation', 'Dense', 'TimeDistributed', 'BatchNormalization', 'LayerNormalization', 'ReLU', 'LeakyReLU']);
+  const PASS = new Set([
+    'Dropout',
+    'SpatialDropout1D',
+    'GaussianNoise',
+    'GaussianDropout',
+    'Activation',
+    'Dense',
+    'TimeDistributed',
+    'BatchNormalization',
+    'LayerNormalization',
+    'ReLU',
+    'LeakyReLU',
+  ]);
   let t = irId;
   for (let guard = 0; guard < 1000; guard++) {
     const p = graph.tensors[t]?.producer ?? -1;
@@ -602,7 +679,7 @@ export function maskSourceIds(graph: Graph, irId: number): number {
     const n = graph.nodes[p];
     if (n.className === 'Embedding') return n.config.mask_zero ? n.inputs[0] : -1;
     if (RNN_CELLS.has(n.className) || n.className === 'Bidirectional') {
-      const cfg = n.className === 'Bidirectional' ? n.config.layer?.config ?? {} : n.config;
+      const cfg = n.className === 'Bidirectional' ? (n.config.layer?.config ?? {}) : n.config;
       if (!cfg.return_sequences) return -1;
     } else if (!PASS.has(n.className)) return -1;
     t = n.inputs[0];

@@ -83,8 +83,18 @@ const RNN_CLASSES = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional']);
 const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
 const RECURRENT = new Set([...RNN_CLASSES, ...RECURRENT_UNSUPPORTED]);
 const IDENTITY = new Set([
-  'Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
-  'ActivityRegularization', 'Masking', 'Reshape', 'Identity', '_MergeTime', '_SplitTime',
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'ActivityRegularization',
+  'Masking',
+  'Reshape',
+  'Identity',
+  '_MergeTime',
+  '_SplitTime',
 ]);
 const ELEMENTWISE = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU']);
 
@@ -125,11 +135,15 @@ export function elementwiseFn(n: IRNode): ((x: number) => number) | null {
   if (!ELEMENTWISE.has(n.className)) return null;
   if (n.className === 'Activation' && (n.config.activation === 'softmax' || n.config.activation === 'log_softmax')) return null;
   const fn =
-    n.className === 'Activation' ? activationLayer
-    : n.className === 'ReLU' ? reluLayer
-    : n.className === 'LeakyReLU' ? leakyRelu
-    : n.className === 'ELU' ? eluLayer
-    : thresholdedRelu;
+    n.className === 'Activation'
+      ? activationLayer
+      : n.className === 'ReLU'
+        ? reluLayer
+        : n.className === 'LeakyReLU'
+          ? leakyRelu
+          : n.className === 'ELU'
+            ? eluLayer
+            : thresholdedRelu;
   return (x: number) => {
     const out = fn(n, [{ shape: [1, 1], data: Float32Array.of(x) }], { inMasks: [null] });
     return out[0].data[0];
@@ -156,10 +170,43 @@ function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min: number
 const SUPPORTED_TEXT =
   'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
 const LOWERABLE = new Set([
-  ...IDENTITY, ...ELEMENTWISE, 'Flatten', 'Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv1D', 'DepthwiseConv2D', 'SeparableConv1D', 'SeparableConv2D',
-  'BatchNormalization', 'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'Softmax', 'PReLU', 'Add', 'Subtract', 'Average', 'Multiply', 'Maximum', 'Minimum',
-  'Concatenate', 'Embedding', 'Permute', 'RepeatVector', 'ZeroPadding1D', 'ZeroPadding2D', 'Cropping1D', 'Cropping2D', 'UpSampling1D', 'UpSampling2D',
+  ...IDENTITY,
+  ...ELEMENTWISE,
+  'Flatten',
+  'Dense',
+  'Conv1D',
+  'Conv2D',
+  'DepthwiseConv1D',
+  'DepthwiseConv2D',
+  'SeparableConv1D',
+  'SeparableConv2D',
+  'BatchNormalization',
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'Softmax',
+  'PReLU',
+  'Add',
+  'Subtract',
+  'Average',
+  'Multiply',
+  'Maximum',
+  'Minimum',
+  'Concatenate',
+  'Embedding',
+  'Permute',
+  'RepeatVector',
+  'ZeroPadding1D',
+  'ZeroPadding2D',
+  'Cropping1D',
+  'Cropping2D',
+  'UpSampling1D',
+  'UpSampling2D',
   ...RNN_CLASSES,
 ]);
 
@@ -187,7 +234,21 @@ export function assertLowerable(g: Graph): void {
  * recurrent layer instead of silently ignoring it.
  */
 function assertNoMaskingLayer(g: Graph, rnn: IRNode): void {
-  const PASS = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'Activation', 'Dense', 'TimeDistributed', 'BatchNormalization', 'LayerNormalization', 'ReLU', 'LeakyReLU', '_MergeTime', '_SplitTime']);
+  const PASS = new Set([
+    'Dropout',
+    'SpatialDropout1D',
+    'GaussianNoise',
+    'GaussianDropout',
+    'Activation',
+    'Dense',
+    'TimeDistributed',
+    'BatchNormalization',
+    'LayerNormalization',
+    'ReLU',
+    'LeakyReLU',
+    '_MergeTime',
+    '_SplitTime',
+  ]);
   let t = rnn.inputs[0];
   for (let guard = 0; guard < 1000; guard++) {
     const p = g.tensors[t]?.producer ?? -1;
@@ -315,7 +376,14 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
   };
   const transposeL = (inL: number, perm: number[], layer: string, outL?: number): number => {
     const sh = tensors[inL].shape;
-    return layout(inL, perm.map((p) => sh[p]), perm.map((p) => ({ inAxis: p })), layer, outL, `${layer}/transpose`);
+    return layout(
+      inL,
+      perm.map((p) => sh[p]),
+      perm.map((p) => ({ inAxis: p })),
+      layer,
+      outL,
+      `${layer}/transpose`,
+    );
   };
   /** The NHWC view of a conv/pooling input (a LAYOUT transpose first for channels_first). */
   const nhwcInput = (inIr: number, rank: number, c: Record<string, any>, name: string) => {
@@ -350,7 +418,14 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const post = a.outputs[0];
         const postQ = fixedActivationQ(a) ?? irQ(post);
         qOverride.set(post, postQ);
-        return { outIr: post, outQ: postQ, range: [-128, 127] as [number, number], lut: constI8(buildLut(f, preQ, postQ), `${a.name} lut`) as ParamValue, accQ: preQ, fused: a.name };
+        return {
+          outIr: post,
+          outQ: postQ,
+          range: [-128, 127] as [number, number],
+          lut: constI8(buildLut(f, preQ, postQ), `${a.name} lut`) as ParamValue,
+          accQ: preQ,
+          fused: a.name,
+        };
       }
     }
     return { outIr: pre, outQ: preQ, range: [-128, 127] as [number, number], lut: -1 as ParamValue, accQ: preQ, fused: null as string | null };
@@ -432,13 +507,32 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const wq = quantizeWeightsPerChannel(wt, units);
         const bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint);
         const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
-        emit('DENSE', {
-          in: inL, out: outL, rows: prod(inT.shape) / inDim, inDim, outDim: units,
-          // layout 1: 4-row blocks for the runtime's 4-outputs-per-pass loop (same bytes, reordered)
-          weights: constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-          mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
-          zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut, layout: 1,
-        }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
+        emit(
+          'DENSE',
+          {
+            in: inL,
+            out: outL,
+            rows: prod(inT.shape) / inDim,
+            inDim,
+            outDim: units,
+            // layout 1: 4-row blocks for the runtime's 4-outputs-per-pass loop (same bytes, reordered)
+            weights: constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`),
+            bias: constI32(bias, `${n.name} bias`),
+            mult: constI32(
+              ms.map((m) => m.mult),
+              `${n.name} mult`,
+            ),
+            shift: constShift(ms, `${n.name} shift`),
+            zpOut: f.accQ.zeroPoint,
+            actMin: f.range[0],
+            actMax: f.range[1],
+            lut: f.lut,
+            layout: 1,
+          },
+          [inL],
+          [outL],
+          f.fused ? `${n.name}+${f.fused}` : n.name,
+        );
         break;
       }
       case 'Conv1D':
@@ -452,9 +546,12 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const st: number[] = c.strides ?? ks.map(() => 1);
         const dl: number[] = c.dilation_rate ?? ks.map(() => 1);
         const padding = String(c.padding ?? 'valid');
-        const kH = rank === 1 ? 1 : ks[0], kW = ks[rank - 1];
-        const sH = rank === 1 ? 1 : st[0], sW = st[rank - 1];
-        const dH = rank === 1 ? 1 : dl[0], dW = dl[rank - 1];
+        const kH = rank === 1 ? 1 : ks[0],
+          kW = ks[rank - 1];
+        const sH = rank === 1 ? 1 : st[0],
+          sW = st[rank - 1];
+        const dH = rank === 1 ? 1 : dl[0],
+          dW = dl[rank - 1];
         if (padding === 'causal' && rank !== 1) throw unsupportedLayer(n, `option padding="causal"`, 'valid, same (causal for 1-D only)');
         const ph = padInfo(inH, kH, sH, dH, rank === 1 ? 'valid' : padding);
         const pw = padInfo(inW, kW, sW, dW, padding);
@@ -468,8 +565,23 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const outIrL = lt(f.outIr, f.outQ);
         const outL = cf ? newT(`${n.name}/nhwc`, outShapeNHWC, f.outQ) : outIrL;
         const common = {
-          in: inL, out: outL, batch: inT.shape[0], inH, inW, inC, outH, outW,
-          kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW, padTop: ph.before, padLeft: pw.before, zpIn: inT.q.zeroPoint,
+          in: inL,
+          out: outL,
+          batch: inT.shape[0],
+          inH,
+          inW,
+          inC,
+          outH,
+          outW,
+          kH,
+          kW,
+          strideH: sH,
+          strideW: sW,
+          dilH: dH,
+          dilW: dW,
+          padTop: ph.before,
+          padLeft: pw.before,
+          zpIn: inT.q.zeroPoint,
         };
         let wq, bias;
         if (!dw) {
@@ -485,11 +597,29 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           // layout 1 (runtime: interior outputs as one contiguous DENSE vector) where the taps of
           // an output are contiguous in NHWC: one kernel row, no width dilation, one group
           const layout = groups === 1 && kH === 1 && dW === 1 ? 1 : 0;
-          emit('CONV2D', {
-            ...common, outC, weights: constI8(layout ? blockRows4(wq.q, F, per) : wq.q, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-            mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
-            zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut, groups, layout,
-          }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
+          emit(
+            'CONV2D',
+            {
+              ...common,
+              outC,
+              weights: constI8(layout ? blockRows4(wq.q, F, per) : wq.q, `${n.name} weights`),
+              bias: constI32(bias, `${n.name} bias`),
+              mult: constI32(
+                ms.map((m) => m.mult),
+                `${n.name} mult`,
+              ),
+              shift: constShift(ms, `${n.name} shift`),
+              zpOut: f.accQ.zeroPoint,
+              actMin: f.range[0],
+              actMax: f.range[1],
+              lut: f.lut,
+              groups,
+              layout,
+            },
+            [inL],
+            [outL],
+            f.fused ? `${n.name}+${f.fused}` : n.name,
+          );
         } else {
           const k = n.weights.depthwise_kernel; // [kh?, kw, C, dm]
           const dm = k.shape[k.shape.length - 1];
@@ -502,11 +632,27 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           const back = new Int8Array(wq.q.length);
           for (let t = 0; t < taps; t++) for (let o = 0; o < OC; o++) back[t * OC + o] = wq.q[o * taps + t];
           const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
-          emit('DEPTHWISE_CONV2D', {
-            ...common, depthMult: dm, weights: constI8(back, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-            mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
-            zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut,
-          }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
+          emit(
+            'DEPTHWISE_CONV2D',
+            {
+              ...common,
+              depthMult: dm,
+              weights: constI8(back, `${n.name} weights`),
+              bias: constI32(bias, `${n.name} bias`),
+              mult: constI32(
+                ms.map((m) => m.mult),
+                `${n.name} mult`,
+              ),
+              shift: constShift(ms, `${n.name} shift`),
+              zpOut: f.accQ.zeroPoint,
+              actMin: f.range[0],
+              actMax: f.range[1],
+              lut: f.lut,
+            },
+            [inL],
+            [outL],
+            f.fused ? `${n.name}+${f.fused}` : n.name,
+          );
         }
         if (cf) transposeL(outL, toFirst(rank + 2), n.name, outIrL);
         break;
@@ -515,9 +661,14 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const inL = lt(inIr);
         const inT = tensors[inL];
         const r = inT.shape.length;
-        let axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : NaN) : c.axis ?? -1;
+        let axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : NaN) : (c.axis ?? -1);
         if (axis < 0) axis += r;
-        if (axis !== r - 1) throw unsupportedLayer(n, `option axis=${JSON.stringify(c.axis)}`, 'the last axis (channels_last), or a BatchNormalization foldable into the preceding Dense/Conv');
+        if (axis !== r - 1)
+          throw unsupportedLayer(
+            n,
+            `option axis=${JSON.stringify(c.axis)}`,
+            'the last axis (channels_last), or a BatchNormalization foldable into the preceding Dense/Conv',
+          );
         const C = inT.shape[r - 1];
         const eps = Number(c.epsilon ?? 1e-3);
         const { gamma, beta, moving_mean: mean, moving_variance: vr } = n.weights;
@@ -533,13 +684,43 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const bias = foldBias(b, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint);
         const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
         const W = prod(inT.shape.slice(1, -1));
-        emit('DEPTHWISE_CONV2D', {
-          in: inL, out: outL, batch: inT.shape[0], inH: 1, inW: W, inC: C, outH: 1, outW: W, depthMult: 1, kH: 1, kW: 1,
-          strideH: 1, strideW: 1, dilH: 1, dilW: 1, padTop: 0, padLeft: 0, zpIn: inT.q.zeroPoint,
-          weights: constI8(wq.q, `${n.name} weights`), bias: constI32(bias, `${n.name} bias`),
-          mult: constI32(ms.map((m) => m.mult), `${n.name} mult`), shift: constShift(ms, `${n.name} shift`),
-          zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1], lut: f.lut,
-        }, [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
+        emit(
+          'DEPTHWISE_CONV2D',
+          {
+            in: inL,
+            out: outL,
+            batch: inT.shape[0],
+            inH: 1,
+            inW: W,
+            inC: C,
+            outH: 1,
+            outW: W,
+            depthMult: 1,
+            kH: 1,
+            kW: 1,
+            strideH: 1,
+            strideW: 1,
+            dilH: 1,
+            dilW: 1,
+            padTop: 0,
+            padLeft: 0,
+            zpIn: inT.q.zeroPoint,
+            weights: constI8(wq.q, `${n.name} weights`),
+            bias: constI32(bias, `${n.name} bias`),
+            mult: constI32(
+              ms.map((m) => m.mult),
+              `${n.name} mult`,
+            ),
+            shift: constShift(ms, `${n.name} shift`),
+            zpOut: f.accQ.zeroPoint,
+            actMin: f.range[0],
+            actMax: f.range[1],
+            lut: f.lut,
+          },
+          [inL],
+          [outL],
+          f.fused ? `${n.name}+${f.fused}` : n.name,
+        );
         notes.push(`BatchNormalization '${n.name}' kept standalone (as a 1x1 depthwise op): its input is not a linear Dense/Conv used only by it`);
         break;
       }
@@ -557,14 +738,20 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const { cf, inL, inT, inH, inW, C } = nhwcInput(inIr, rank, c, n.name);
         let kH, kW, sH, sW, ph, pw;
         if (global) {
-          kH = inH; kW = inW; sH = 1; sW = 1;
-          ph = { out: 1, before: 0 }; pw = { out: 1, before: 0 };
+          kH = inH;
+          kW = inW;
+          sH = 1;
+          sW = 1;
+          ph = { out: 1, before: 0 };
+          pw = { out: 1, before: 0 };
         } else {
           const ps: number[] = c.pool_size;
           const st: number[] = c.strides ?? ps;
           const padding = String(c.padding ?? 'valid');
-          kH = rank === 1 ? 1 : ps[0]; kW = ps[rank - 1];
-          sH = rank === 1 ? 1 : st[0]; sW = st[rank - 1];
+          kH = rank === 1 ? 1 : ps[0];
+          kW = ps[rank - 1];
+          sH = rank === 1 ? 1 : st[0];
+          sW = st[rank - 1];
           ph = padInfo(inH, kH, sH, 1, rank === 1 ? 'valid' : padding);
           pw = padInfo(inW, kW, sW, 1, padding);
         }
@@ -573,10 +760,30 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const outIrL = lt(outIr, inT.q);
         const nhwc = [inT.shape[0], ...(rank === 2 ? [ph.out] : []), pw.out, C];
         const outL = cf && !global ? newT(`${n.name}/nhwc`, nhwc, inT.q) : outIrL;
-        emit(isMax ? 'MAX_POOL2D' : 'AVG_POOL2D', {
-          in: inL, out: outL, batch: inT.shape[0], inH, inW, channels: C, outH: ph.out, outW: pw.out, kH, kW,
-          strideH: sH, strideW: sW, padTop: ph.before, padLeft: pw.before, actMin: -128, actMax: 127,
-        }, [inL], [outL], n.name);
+        emit(
+          isMax ? 'MAX_POOL2D' : 'AVG_POOL2D',
+          {
+            in: inL,
+            out: outL,
+            batch: inT.shape[0],
+            inH,
+            inW,
+            channels: C,
+            outH: ph.out,
+            outW: pw.out,
+            kH,
+            kW,
+            strideH: sH,
+            strideW: sW,
+            padTop: ph.before,
+            padLeft: pw.before,
+            actMin: -128,
+            actMax: 127,
+          },
+          [inL],
+          [outL],
+          n.name,
+        );
         if (cf && !global) transposeL(outL, toFirst(rank + 2), n.name, outIrL);
         break;
       }
@@ -592,12 +799,18 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         if (c.activation === 'log_softmax') throw unsupportedLayer(n, 'activation "log_softmax"', 'softmax, element-wise activations');
         if (isSoftmax) {
           const r = inT.shape.length;
-          let axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : NaN) : c.axis ?? -1;
+          let axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : NaN) : (c.axis ?? -1);
           if (axis < 0) axis += r;
           if (axis !== r - 1) throw unsupportedLayer(n, `option axis=${JSON.stringify(c.axis)}`, 'softmax over the last axis');
           const outL = lt(outIr, SOFTMAX_OUT);
           const depth = inT.shape[r - 1];
-          emit('SOFTMAX', { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, table: constU32(softmaxTable(inT.q.scale), `${n.name} exp table`) }, [inL], [outL], n.name);
+          emit(
+            'SOFTMAX',
+            { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, table: constU32(softmaxTable(inT.q.scale), `${n.name} exp table`) },
+            [inL],
+            [outL],
+            n.name,
+          );
           break;
         }
         const fn = elementwiseFn(n);
@@ -619,7 +832,11 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         while (lead < as.length && as[lead] === 1) lead++;
         const suffix = as.slice(lead);
         if (suffix.join(',') !== inner.slice(lead).join(',')) {
-          throw unsupportedLayer(n, `option shared_axes=${JSON.stringify(c.shared_axes)}`, 'alpha shared over leading axes only (e.g. shared_axes=[1] for [batch, steps, channels])');
+          throw unsupportedLayer(
+            n,
+            `option shared_axes=${JSON.stringify(c.shared_axes)}`,
+            'alpha shared over leading axes only (e.g. shared_axes=[1] for [batch, steps, channels])',
+          );
         }
         const channels = prod(suffix);
         const outQ = irQ(outIr);
@@ -631,10 +848,25 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         for (let i = 0; i < channels; i++) aq[i] = Math.max(-127, Math.min(127, Math.round(alpha.data[i] / sA)));
         const pos = qm(inT.q.scale / outQ.scale, n, 'positive');
         const neg = qm((inT.q.scale * sA) / outQ.scale, n, 'negative');
-        emit('PRELU', {
-          in: inL, out: outL, count: prod(inT.shape), channels, zpIn: inT.q.zeroPoint, zpOut: outQ.zeroPoint,
-          posMult: pos.mult, posShift: pos.shift, alpha: constI8(aq, `${n.name} alpha`), negMult: neg.mult, negShift: neg.shift,
-        }, [inL], [outL], n.name);
+        emit(
+          'PRELU',
+          {
+            in: inL,
+            out: outL,
+            count: prod(inT.shape),
+            channels,
+            zpIn: inT.q.zeroPoint,
+            zpOut: outQ.zeroPoint,
+            posMult: pos.mult,
+            posShift: pos.shift,
+            alpha: constI8(aq, `${n.name} alpha`),
+            negMult: neg.mult,
+            negShift: neg.shift,
+          },
+          [inL],
+          [outL],
+          n.name,
+        );
         break;
       }
       case 'Add':
@@ -654,10 +886,24 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           return { tensor: i, zp: tensors[i].q.zeroPoint, mult: m.mult, shift: m.shift };
         });
         const o = qm(twiceMax / ((1 << leftShift) * f.accQ.scale * (cls === 'Average' ? ins.length : 1)), n, 'output');
-        emit('ADD_N', {
-          out: outL, count: prod(tensors[outL].shape), zpOut: f.accQ.zeroPoint, actMin: f.range[0], actMax: f.range[1],
-          leftShift, outMult: o.mult, outShift: o.shift, n: groups.length, rep: groups,
-        }, ins, [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
+        emit(
+          'ADD_N',
+          {
+            out: outL,
+            count: prod(tensors[outL].shape),
+            zpOut: f.accQ.zeroPoint,
+            actMin: f.range[0],
+            actMax: f.range[1],
+            leftShift,
+            outMult: o.mult,
+            outShift: o.shift,
+            n: groups.length,
+            rep: groups,
+          },
+          ins,
+          [outL],
+          f.fused ? `${n.name}+${f.fused}` : n.name,
+        );
         break;
       }
       case 'Multiply': {
@@ -675,12 +921,28 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           accRange = { min: Math.min(...pr, 0), max: Math.max(...pr, 0) };
           const oq = last ? f.accQ : asymmetricQParams(accRange.min, accRange.max);
           const o = last ? outL : newT(`${n.name}/product${k}`, tensors[outL].shape, oq);
-          const a = tensors[acc], b = tensors[ins[k]];
+          const a = tensors[acc],
+            b = tensors[ins[k]];
           const m = qm((a.q.scale * b.q.scale) / oq.scale, n, 'output');
-          emit('MUL', {
-            a: acc, b: ins[k], out: o, count: prod(a.shape), zpA: a.q.zeroPoint, zpB: b.q.zeroPoint, zpOut: oq.zeroPoint,
-            mult: m.mult, shift: m.shift, actMin: last ? f.range[0] : -128, actMax: last ? f.range[1] : 127,
-          }, [acc, ins[k]], [o], f.fused ? `${n.name}+${f.fused}` : n.name);
+          emit(
+            'MUL',
+            {
+              a: acc,
+              b: ins[k],
+              out: o,
+              count: prod(a.shape),
+              zpA: a.q.zeroPoint,
+              zpB: b.q.zeroPoint,
+              zpOut: oq.zeroPoint,
+              mult: m.mult,
+              shift: m.shift,
+              actMin: last ? f.range[0] : -128,
+              actMax: last ? f.range[1] : 127,
+            },
+            [acc, ins[k]],
+            [o],
+            f.fused ? `${n.name}+${f.fused}` : n.name,
+          );
           if (!last) notes.push(`Multiply '${n.name}': intermediate product range estimated from the input ranges`);
           acc = o;
         }
@@ -697,10 +959,22 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
           const m = qm(tensors[i].q.scale / outQ.scale, n, `input ${k}`);
           return { tensor: i, zp: tensors[i].q.zeroPoint, mult: m.mult, shift: m.shift };
         });
-        emit('MAXMIN', {
-          out: outL, count: prod(tensors[outL].shape), isMin: cls === 'Minimum' ? 1 : 0, zpOut: outQ.zeroPoint,
-          actMin: -128, actMax: 127, n: groups.length, rep: groups,
-        }, ins, [outL], n.name);
+        emit(
+          'MAXMIN',
+          {
+            out: outL,
+            count: prod(tensors[outL].shape),
+            isMin: cls === 'Minimum' ? 1 : 0,
+            zpOut: outQ.zeroPoint,
+            actMin: -128,
+            actMax: 127,
+            n: groups.length,
+            rep: groups,
+          },
+          ins,
+          [outL],
+          n.name,
+        );
         break;
       }
       case 'Concatenate': {
@@ -724,8 +998,12 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         if (tensors[inL].dtype !== 'int32') throw unsupportedLayer(n, 'input that is not a model input of token ids', 'Embedding directly on a model input');
         const e = n.weights.embeddings;
         const [vocab, dim] = e.shape;
-        let mn = 0, mx = 0;
-        for (const v of e.data) { if (v < mn) mn = v; if (v > mx) mx = v; }
+        let mn = 0,
+          mx = 0;
+        for (const v of e.data) {
+          if (v < mn) mn = v;
+          if (v > mx) mx = v;
+        }
         const outQ = asymmetricQParams(mn, mx);
         const outL = lt(outIr, outQ);
         const table = new Int8Array(e.data.length);
@@ -762,7 +1040,8 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const spatial = cf ? Array.from({ length: rank }, (_, i) => i + 2) : Array.from({ length: rank }, (_, i) => i + 1);
         const axes = inT.shape.map((_, a) => ({ inAxis: a, padBefore: 0, div: 1 }));
         if (cls.startsWith('UpSampling')) {
-          if (rank === 2 && c.interpolation && c.interpolation !== 'nearest') throw unsupportedLayer(n, `option interpolation=${JSON.stringify(c.interpolation)}`, 'nearest');
+          if (rank === 2 && c.interpolation && c.interpolation !== 'nearest')
+            throw unsupportedLayer(n, `option interpolation=${JSON.stringify(c.interpolation)}`, 'nearest');
           const s: number[] = Array.isArray(c.size) ? c.size : [c.size ?? 2];
           spatial.forEach((a, i) => (axes[a].div = s[i] ?? s[0]));
         } else {

@@ -146,7 +146,10 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   // stateful=True layers: calibrate as the device runs (states carried across batches of the fixed batch)
   const stateful = hasStatefulLayer(graph);
   const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions });
-  if (stateful) notes.push(`stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`);
+  if (stateful)
+    notes.push(
+      `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,
+    );
   const lowered = lowerGraph(graph, cal, { batch, stream: !!opts.stream });
   notes.push(...lowered.notes);
   const plan = planLowered(lowered);

@@ -197,17 +197,34 @@ export function unwrapTimeDistributed(g: Graph): void {
     const x = g.tensors[n.inputs[0]];
     const y = g.tensors[n.outputs[0]];
     const [B, T] = x.shape;
-    if (T === null) throw new UserError(`layer '${n.name}' (TimeDistributed): the time dimension must be fixed for the converter (input ${JSON.stringify(x.shape)})`, EXIT.UNSUPPORTED);
+    if (T === null)
+      throw new UserError(
+        `layer '${n.name}' (TimeDistributed): the time dimension must be fixed for the converter (input ${JSON.stringify(x.shape)})`,
+        EXIT.UNSUPPORTED,
+      );
     const mult = (x.batchMultiple ?? 1) * (T as number);
     const merged = newTensor(g, `${n.name}/merged`, [B === null ? null : (B as number) * (T as number), ...x.shape.slice(2)], -1);
     const innerOut = newTensor(g, `${n.name}/inner`, [merged.shape[0], ...y.shape.slice(2)], -1);
     merged.batchMultiple = mult;
     innerOut.batchMultiple = mult;
     const mk = (name: string, className: string, config: Record<string, any>, inputs: number[], outputs: number[], weights = {}): IRNode => ({
-      id: -1, name: uniqueName(g, name), className, config, inputs, outputs, weights, trainableParams: 0, nonTrainableParams: 0, macs: 0,
+      id: -1,
+      name: uniqueName(g, name),
+      className,
+      config,
+      inputs,
+      outputs,
+      weights,
+      trainableParams: 0,
+      nonTrainableParams: 0,
+      macs: 0,
     });
     out.push(mk(`${n.name}/merge_time`, '_MergeTime', {}, [x.id], [merged.id]));
-    out.push({ ...mk(n.name, n.config.layer.class_name, { ...n.config.layer.config, name: n.name }, [merged.id], [innerOut.id], n.weights), name: n.name, macs: n.macs });
+    out.push({
+      ...mk(n.name, n.config.layer.class_name, { ...n.config.layer.config, name: n.name }, [merged.id], [innerOut.id], n.weights),
+      name: n.name,
+      macs: n.macs,
+    });
     out.push(mk(`${n.name}/split_time`, '_SplitTime', { steps: T }, [innerOut.id], [y.id]));
   }
   g.nodes = out;

@@ -86,13 +86,7 @@ export const i32 = (v: number) => Number(BigInt.asIntN(32, BigInt(Math.round(v))
  * Folded int32 bias per output channel: round(b / (sIn*sW[c])) - zpIn * sum(w[c]) (wrap).
  * `bias` may be null (no bias). The rounded bias itself saturates to int32.
  */
-export function foldBias(
-  bias: ArrayLike<number> | null,
-  wq: Int8Array,
-  scales: Float64Array,
-  sIn: number,
-  zpIn: number,
-): Int32Array {
+export function foldBias(bias: ArrayLike<number> | null, wq: Int8Array, scales: Float64Array, sIn: number, zpIn: number): Int32Array {
   const channels = scales.length;
   const per = wq.length / channels;
   const out = new Int32Array(channels);

@@ -184,14 +184,7 @@ function matRows(
  * updating `state` in place (zeroed first unless flags has KEEP_STATE). maskIds, when given, is
  * int32 [batch][steps]; a step whose id is 0 leaves the state unchanged.
  */
-export function runRnnRef(
-  q: RnnQuant,
-  x: Int8Array,
-  batch: number,
-  steps: number,
-  state: RnnState,
-  maskIds: Int32Array | null = null,
-): Int8Array {
+export function runRnnRef(q: RnnQuant, x: Int8Array, batch: number, steps: number, state: RnnState, maskIds: Int32Array | null = null): Int8Array {
   const u = q.units;
   const D = q.inDim;
   const seq = (q.flags & RNN_FLAG.RETURN_SEQUENCES) !== 0;

@@ -86,8 +86,7 @@ export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = f
   // CONV2D layout 1 (groups 1): the [outC][K] matrix in DENSE layout 1 (4-row blocks interleaved)
   const K = kH * kW * icg;
   const blocks = !depthwise && q.layout === 1 ? Math.floor(outC / 4) : 0;
-  const convW = (oc: number, i: number): number =>
-    oc < blocks * 4 ? w[Math.floor(oc / 4) * K * 4 + i * 4 + (oc % 4)] : w[oc * K + i];
+  const convW = (oc: number, i: number): number => (oc < blocks * 4 ? w[Math.floor(oc / 4) * K * 4 + i * 4 + (oc % 4)] : w[oc * K + i]);
   const acc = new Int32Array(batch * outH * outW * outC);
   let idx = 0;
   for (let n = 0; n < batch; n++)
@@ -375,11 +374,7 @@ export class ReferenceError2 extends Error {
  * Run every op of a blob on a simulated arena/state (state persists in `state` between calls
  * when given). Returns the raw outputs. Throws ReferenceError2(BAD_INPUT_VALUE) like the runtime.
  */
-export function runBlobReference(
-  blob: Uint8Array | ParsedBlob,
-  inputs: ArrayBufferView[],
-  state?: ArrayBuffer,
-): Int[] {
+export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBufferView[], state?: ArrayBuffer): Int[] {
   const m = blob instanceof Uint8Array ? parseBlob(blob) : blob;
   const arena = new ArrayBuffer(Math.max(16, Math.ceil(m.header.arenaSize / 4) * 4));
   const st = state ?? new ArrayBuffer(Math.max(16, Math.ceil(m.header.stateSize / 4) * 4));
@@ -399,19 +394,45 @@ export function runBlobReference(
     const ins = () => g.map((e) => T(e.tensor) as Int8Array);
     let out: Int | null;
     switch (op.name) {
-      case 'DENSE': out = refDense(p, x(), c); break;
-      case 'CONV2D': out = refConv2d(p, x(), c); break;
-      case 'DEPTHWISE_CONV2D': out = refDepthwise(p, x(), c); break;
-      case 'MAX_POOL2D': out = refMaxPool2d(p, x()); break;
-      case 'AVG_POOL2D': out = refAvgPool2d(p, x()); break;
-      case 'ADD_N': out = refAddN(p, ins()); break;
-      case 'MUL': out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array); break;
-      case 'MAXMIN': out = refMaxMin(p, ins()); break;
-      case 'CONCAT': out = refConcat(p, ins()); break;
-      case 'SOFTMAX': out = refSoftmax(p, x(), c); break;
-      case 'LUT': out = refLut(p, x(), c); break;
-      case 'PRELU': out = refPrelu(p, x(), c); break;
-      case 'LAYOUT': out = refLayout(p, T(p.in).slice()); break;
+      case 'DENSE':
+        out = refDense(p, x(), c);
+        break;
+      case 'CONV2D':
+        out = refConv2d(p, x(), c);
+        break;
+      case 'DEPTHWISE_CONV2D':
+        out = refDepthwise(p, x(), c);
+        break;
+      case 'MAX_POOL2D':
+        out = refMaxPool2d(p, x());
+        break;
+      case 'AVG_POOL2D':
+        out = refAvgPool2d(p, x());
+        break;
+      case 'ADD_N':
+        out = refAddN(p, ins());
+        break;
+      case 'MUL':
+        out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array);
+        break;
+      case 'MAXMIN':
+        out = refMaxMin(p, ins());
+        break;
+      case 'CONCAT':
+        out = refConcat(p, ins());
+        break;
+      case 'SOFTMAX':
+        out = refSoftmax(p, x(), c);
+        break;
+      case 'LUT':
+        out = refLut(p, x(), c);
+        break;
+      case 'PRELU':
+        out = refPrelu(p, x(), c);
+        break;
+      case 'LAYOUT':
+        out = refLayout(p, T(p.in).slice());
+        break;
       case 'GATHER':
         out = refGather(p, T(p.ids) as Int32Array, c);
         if (!out) throw new ReferenceError2(13, op.index);

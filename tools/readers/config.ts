@@ -45,7 +45,11 @@ export function looksKeras3(node: any, depth = 0): boolean {
 /** Keras 1 configs use `output_dim`/`init`/`inner_activation` style keys. */
 export function looksKeras1(model: any): boolean {
   const ls = layerList(model) ?? [];
-  return ls.some((l) => l?.config && ('init' in l.config || 'inner_activation' in l.config || 'consume_less' in l.config || ('output_dim' in l.config && l.class_name === 'Dense')));
+  return ls.some(
+    (l) =>
+      l?.config &&
+      ('init' in l.config || 'inner_activation' in l.config || 'consume_less' in l.config || ('output_dim' in l.config && l.class_name === 'Dense')),
+  );
 }
 
 export function dialectFromVersion(v: string | null, model: any): Dialect {
@@ -82,11 +86,12 @@ export function nestedNameMap(model: any): Map<string, string> {
   const visit = (l: any, top: string, depth: number) => {
     if (depth > MAX_CONFIG_DEPTH) return;
     const inner = layerList(l);
-    if (inner) for (const c of inner) {
-      const n = layerName(c);
-      if (n && !out.has(n)) out.set(n, top);
-      visit(c, top, depth + 1);
-    }
+    if (inner)
+      for (const c of inner) {
+        const n = layerName(c);
+        if (n && !out.has(n)) out.set(n, top);
+        visit(c, top, depth + 1);
+      }
     const wrapped = l?.config?.layer;
     if (wrapped && typeof wrapped === 'object') {
       const n = layerName(wrapped);

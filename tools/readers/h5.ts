@@ -170,35 +170,37 @@ export async function withH5<T>(path: string, displayName: string, fn: (h: H5Han
   const lib = await h5();
   const abs = resolve(path);
   if (!existsSync(abs)) throw badFile(displayName, 'no such file');
-  return withHeapCap(() => captureStderr(() => {
-    let f: any = null;
-    try {
+  return withHeapCap(() =>
+    captureStderr(() => {
+      let f: any = null;
       try {
-        f = new lib.File(abs, 'r');
-      } catch (e) {
-        throw badFile(displayName, `not a readable HDF5 file (${summariseH5Error(e)})`);
-      }
-      if (f.file_id === undefined || f.file_id < 0n) {
-        const s = summariseH5Error(new Error('open failed'));
-        f = null;
-        throw badFile(displayName, `not a readable HDF5 file (${s})`);
-      }
-      try {
-        return fn({ file: displayName, root: f });
-      } catch (e) {
-        if (e instanceof UserError) throw e;
-        throw badFile(displayName, `corrupt HDF5 file (${summariseH5Error(e)})`);
-      }
-    } finally {
-      if (f) {
         try {
-          f.close();
-        } catch {
-          /* closing a damaged file may fail; nothing more to do */
+          f = new lib.File(abs, 'r');
+        } catch (e) {
+          throw badFile(displayName, `not a readable HDF5 file (${summariseH5Error(e)})`);
+        }
+        if (f.file_id === undefined || f.file_id < 0n) {
+          const s = summariseH5Error(new Error('open failed'));
+          f = null;
+          throw badFile(displayName, `not a readable HDF5 file (${s})`);
+        }
+        try {
+          return fn({ file: displayName, root: f });
+        } catch (e) {
+          if (e instanceof UserError) throw e;
+          throw badFile(displayName, `corrupt HDF5 file (${summariseH5Error(e)})`);
+        }
+      } finally {
+        if (f) {
+          try {
+            f.close();
+          } catch {
+            /* closing a damaged file may fail; nothing more to do */
+          }
         }
       }
-    }
-  }));
+    }),
+  );
 }
 
 export function isGroup(e: any): boolean {
@@ -300,11 +302,17 @@ export function readFloatDataset(ds: any, o: ReadFloatOptions): { shape: number[
     n *= d;
   }
   if (n > MAX_DATASET_ELEMENTS) {
-    throw badFile(o.file, `${o.what} has ${n} elements (shape [${shape.join(',')}]); refusing more than ${MAX_DATASET_ELEMENTS} (MAX_DATASET_ELEMENTS) per weight`);
+    throw badFile(
+      o.file,
+      `${o.what} has ${n} elements (shape [${shape.join(',')}]); refusing more than ${MAX_DATASET_ELEMENTS} (MAX_DATASET_ELEMENTS) per weight`,
+    );
   }
   if (o.budget) {
     if (o.budget.total + n > MAX_TOTAL_ELEMENTS) {
-      throw badFile(o.file, `${o.what} (${n} elements) brings the weights to ${o.budget.total + n} elements; refusing more than ${MAX_TOTAL_ELEMENTS} (MAX_TOTAL_ELEMENTS) in total`);
+      throw badFile(
+        o.file,
+        `${o.what} (${n} elements) brings the weights to ${o.budget.total + n} elements; refusing more than ${MAX_TOTAL_ELEMENTS} (MAX_TOTAL_ELEMENTS) in total`,
+      );
     }
     o.budget.total += n;
   }

@@ -60,7 +60,10 @@ export function checkFinite(m: RawModel): void {
         if (!Number.isFinite(d[i])) {
           let bad = 0;
           for (let j = i; j < d.length; j++) if (!Number.isFinite(d[j])) bad++;
-          throw badFile(m.file, `layer '${layer}' weight '${w.name}' has ${bad} NaN/Inf value${bad === 1 ? '' : 's'} (first at flat index ${i}); the model is not usable`);
+          throw badFile(
+            m.file,
+            `layer '${layer}' weight '${w.name}' has ${bad} NaN/Inf value${bad === 1 ? '' : 's'} (first at flat index ${i}); the model is not usable`,
+          );
         }
       }
     }
@@ -93,7 +96,10 @@ async function readModelInner(file: string, opts: { config?: string }): Promise<
       return readTfjs(file, path, j);
     }
     default:
-      throw badFile(file, 'not a Keras model: expected a .keras zip archive, an HDF5 .h5 file or a TensorFlow.js model.json (checked the content, not the extension)');
+      throw badFile(
+        file,
+        'not a Keras model: expected a .keras zip archive, an HDF5 .h5 file or a TensorFlow.js model.json (checked the content, not the extension)',
+      );
   }
 }
 

@@ -102,10 +102,7 @@ export async function readH5(file: string, path: string, config: ExternalConfig 
       throw badFile(file, 'HDF5 file is not a Keras model (no model_config attribute, no layer_names, no layers/ group)');
     }
     if (!config) {
-      throw new UserError(
-        `${file}: weights-only HDF5 file (no architecture inside); give the architecture JSON with --config <model.json>`,
-        EXIT.USAGE,
-      );
+      throw new UserError(`${file}: weights-only HDF5 file (no architecture inside); give the architecture JSON with --config <model.json>`, EXIT.USAGE);
     }
     checkHasLayerGraph(config.path, config.model);
     if (weightsOnlyLegacy) {

@@ -113,7 +113,8 @@ export function parseNpy(bytes: Uint8Array, file: string): NumArray {
   for (const d of h.shape) n *= d;
   if (n > MAX_ARRAY_ELEMENTS) throw badFile(file, `.npy array has ${n} elements; refusing more than ${MAX_ARRAY_ELEMENTS}`);
   const off = hstart + hlen;
-  if (off + n * size > bytes.length) throw badFile(file, `.npy data is truncated: shape (${h.shape.join(', ')}) needs ${n * size} bytes, file has ${bytes.length - off}`);
+  if (off + n * size > bytes.length)
+    throw badFile(file, `.npy data is truncated: shape (${h.shape.join(', ')}) needs ${n * size} bytes, file has ${bytes.length - off}`);
   let data: Float32Array | Int32Array;
   const at = (i: number) => off + i * size;
   if (kind === 'f') {
@@ -126,16 +127,35 @@ export function parseNpy(bytes: Uint8Array, file: string): NumArray {
       let v: number;
       const p = at(i);
       switch (code) {
-        case 'i1': v = dv.getInt8(p); break;
-        case 'i2': v = dv.getInt16(p, true); break;
-        case 'i4': v = dv.getInt32(p, true); break;
-        case 'i8': v = Number(dv.getBigInt64(p, true)); break;
-        case 'u1': v = dv.getUint8(p); break;
-        case 'u2': v = dv.getUint16(p, true); break;
-        case 'u4': v = dv.getUint32(p, true); break;
-        case 'u8': v = Number(dv.getBigUint64(p, true)); break;
-        case 'b1': v = dv.getUint8(p) ? 1 : 0; break;
-        default: throw badFile(file, `.npy dtype '${h.descr}' is not supported`);
+        case 'i1':
+          v = dv.getInt8(p);
+          break;
+        case 'i2':
+          v = dv.getInt16(p, true);
+          break;
+        case 'i4':
+          v = dv.getInt32(p, true);
+          break;
+        case 'i8':
+          v = Number(dv.getBigInt64(p, true));
+          break;
+        case 'u1':
+          v = dv.getUint8(p);
+          break;
+        case 'u2':
+          v = dv.getUint16(p, true);
+          break;
+        case 'u4':
+          v = dv.getUint32(p, true);
+          break;
+        case 'u8':
+          v = Number(dv.getBigUint64(p, true));
+          break;
+        case 'b1':
+          v = dv.getUint8(p) ? 1 : 0;
+          break;
+        default:
+          throw badFile(file, `.npy dtype '${h.descr}' is not supported`);
       }
       if (v > 2147483647 || v < -2147483648) throw badFile(file, `.npy ${code} value ${v} at flat index ${i} does not fit in int32`);
       out[i] = v;
@@ -147,10 +167,16 @@ export function parseNpy(bytes: Uint8Array, file: string): NumArray {
 }
 
 function parseCsv(text: string, file: string): NumArray {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
   if (lines.length === 0) throw badFile(file, 'CSV file has no rows');
-  const split = (l: string) => (l.includes(',') ? l.split(',') : l.includes(';') ? l.split(';') : l.includes('\t') ? l.split('\t') : l.split(/\s+/)).map((s) => s.trim().replace(/^"(.*)"$/, '$1'));
-  const isNum = (s: string) => s !== '' && Number.isFinite(Number(s)) || /^[+-]?(nan|inf(inity)?)$/i.test(s);
+  const split = (l: string) =>
+    (l.includes(',') ? l.split(',') : l.includes(';') ? l.split(';') : l.includes('\t') ? l.split('\t') : l.split(/\s+/)).map((s) =>
+      s.trim().replace(/^"(.*)"$/, '$1'),
+    );
+  const isNum = (s: string) => (s !== '' && Number.isFinite(Number(s))) || /^[+-]?(nan|inf(inity)?)$/i.test(s);
   let rows = lines.map(split);
   let skipped = 0;
   if (!rows[0].every(isNum)) {

@@ -34,10 +34,7 @@ export function checkTfjsJson(file: string, j: any): void {
   }
   if (!topo) {
     if (typeof j.class_name === 'string' && 'config' in j) {
-      throw new UserError(
-        `${file}: a Keras architecture JSON without weights; give the weights .h5 as the model and this file with --config`,
-        EXIT.BAD_INPUT,
-      );
+      throw new UserError(`${file}: a Keras architecture JSON without weights; give the weights .h5 as the model and this file with --config`, EXIT.BAD_INPUT);
     }
     throw badFile(file, 'JSON file has no modelTopology; not a TensorFlow.js layers model');
   }
@@ -66,7 +63,8 @@ export function readTfjs(file: string, path: string, j: any): RawModel {
     if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw badFile(file, `weightsManifest[${gi}] needs 'paths' and 'weights' lists`);
     const parts: Buffer[] = [];
     for (const p of group.paths) {
-      if (typeof p !== 'string' || isAbsolute(p) || /^[a-z]+:\/\//i.test(p)) throw badFile(file, `weight shard path ${JSON.stringify(p)} must be relative to model.json`);
+      if (typeof p !== 'string' || isAbsolute(p) || /^[a-z]+:\/\//i.test(p))
+        throw badFile(file, `weight shard path ${JSON.stringify(p)} must be relative to model.json`);
       const sp = resolve(dir, decodeURIComponent(p));
       const rel = relative(dir, sp);
       if (rel.startsWith('..') || isAbsolute(rel)) throw badFile(file, `weight shard path '${p}' points outside the model folder`);
@@ -84,13 +82,21 @@ export function readTfjs(file: string, path: string, j: any): RawModel {
       if (!shape.every((d) => Number.isInteger(d) && d >= 0)) throw badFile(file, `weight '${wname}' has an invalid shape ${JSON.stringify(spec?.shape)}`);
       const n = shape.reduce((a, b) => a * b, 1);
       totalElems += n;
-      if (n > MAX_DATASET_ELEMENTS) throw badFile(file, `weight '${wname}' has ${n} elements; refusing more than ${MAX_DATASET_ELEMENTS} (MAX_DATASET_ELEMENTS) per weight`);
-      if (totalElems > MAX_TOTAL_ELEMENTS) throw badFile(file, `weight '${wname}' brings the weights to ${totalElems} elements; refusing more than ${MAX_TOTAL_ELEMENTS} (MAX_TOTAL_ELEMENTS) in total`);
+      if (n > MAX_DATASET_ELEMENTS)
+        throw badFile(file, `weight '${wname}' has ${n} elements; refusing more than ${MAX_DATASET_ELEMENTS} (MAX_DATASET_ELEMENTS) per weight`);
+      if (totalElems > MAX_TOTAL_ELEMENTS)
+        throw badFile(
+          file,
+          `weight '${wname}' brings the weights to ${totalElems} elements; refusing more than ${MAX_TOTAL_ELEMENTS} (MAX_TOTAL_ELEMENTS) in total`,
+        );
       const q = spec.quantization;
       const data = new Float32Array(n);
       const need = (bytes: number) => {
         if (off + bytes > buf.length) {
-          throw badFile(file, `weight '${wname}' needs bytes ${off}..${off + bytes} but the shards of group ${gi} hold only ${buf.length}; manifest and shards disagree`);
+          throw badFile(
+            file,
+            `weight '${wname}' needs bytes ${off}..${off + bytes} but the shards of group ${gi} hold only ${buf.length}; manifest and shards disagree`,
+          );
         }
       };
       if (q) {

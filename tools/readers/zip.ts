@@ -76,5 +76,9 @@ export function unzipSafe(bytes: Uint8Array, file: string, want: (name: string) 
 
 export function oneLine(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
-  return m.split('\n')[0].trim().replace(/[^\x20-\x7e]/g, '?').slice(0, 160);
+  return m
+    .split('\n')[0]
+    .trim()
+    .replace(/[^\x20-\x7e]/g, '?')
+    .slice(0, 160);
 }

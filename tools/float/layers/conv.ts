@@ -45,10 +45,18 @@ interface Geom {
 function geometry(x: FloatTensor, kh: number, kw: number, str: number[], dil: number[], pad: string[]): Geom {
   const [B, H, W, C] = x.shape;
   return {
-    B, H, W, C, kh, kw,
+    B,
+    H,
+    W,
+    C,
+    kh,
+    kw,
     ph: padInfo(H, kh, str[0], dil[0], pad[0]),
     pw: padInfo(W, kw, str[1], dil[1], pad[1]),
-    sh: str[0], sw: str[1], dh: dil[0], dw: dil[1],
+    sh: str[0],
+    sw: str[1],
+    dh: dil[0],
+    dw: dil[1],
   };
 }
 
@@ -59,7 +67,8 @@ export function conv2dCore(x: FloatTensor, kernel: FloatTensor, g: Geom, groups:
   const F = kernel.shape[3];
   if (cpg * groups !== C) throw new Error(`conv: kernel in-channels ${cpg}*${groups} != input channels ${C}`);
   const fpg = F / groups;
-  const OH = ph.out, OW = pw.out;
+  const OH = ph.out,
+    OW = pw.out;
   const out = new Float32Array(B * OH * OW * F);
   const acc = new Float64Array(F);
   const K = kernel.data;
@@ -120,9 +129,16 @@ function makeConv(rank: 1 | 2, kind: Kind): LayerFn {
     let kh: number, kw: number, str: number[], dil: number[], pads: string[];
     if (rank === 1) {
       x = { shape: [x.shape[0], 1, x.shape[1], x.shape[2]], data: x.data };
-      kh = 1; kw = ks[0]; str = [1, st[0]]; dil = [1, dl[0]]; pads = ['valid', padding];
+      kh = 1;
+      kw = ks[0];
+      str = [1, st[0]];
+      dil = [1, dl[0]];
+      pads = ['valid', padding];
     } else {
-      [kh, kw] = ks; str = st; dil = dl; pads = [padding, padding];
+      [kh, kw] = ks;
+      str = st;
+      dil = dl;
+      pads = [padding, padding];
     }
     const g = geometry(x, kh, kw, str, dil, pads);
     const useBias = c.use_bias !== false;

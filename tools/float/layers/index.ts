@@ -74,15 +74,31 @@ export const LAYERS: Record<string, LayerFn> = {
  * compute_mask of their own). Other layers drop the mask unless they set ctx.outMasks.
  */
 export const MASK_PASSTHROUGH = new Set([
-  'Dense', 'Activation', 'ReLU', 'LeakyReLU', 'PReLU', 'ELU', 'ThresholdedReLU', 'Softmax',
-  'BatchNormalization', 'LayerNormalization', 'Dropout', 'SpatialDropout1D', 'GaussianNoise',
-  'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
+  'Dense',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'PReLU',
+  'ELU',
+  'ThresholdedReLU',
+  'Softmax',
+  'BatchNormalization',
+  'LayerNormalization',
+  'Dropout',
+  'SpatialDropout1D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'ActivityRegularization',
 ]);
 
 export function getLayerFn(className: string, where: string): LayerFn {
   const f = LAYERS[className];
   if (!f) {
-    throw new UserError(`${where}: layer class ${className} has no float reference implementation; supported: ${Object.keys(LAYERS).join(', ')}`, EXIT.UNSUPPORTED);
+    throw new UserError(
+      `${where}: layer class ${className} has no float reference implementation; supported: ${Object.keys(LAYERS).join(', ')}`,
+      EXIT.UNSUPPORTED,
+    );
   }
   return f;
 }

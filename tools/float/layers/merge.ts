@@ -22,7 +22,9 @@ export function broadcast2(a: FloatTensor, b: FloatTensor, f: (x: number, y: num
   const ast = strides(as).map((s, i) => (as[i] === 1 ? 0 : s));
   const bst = strides(bs).map((s, i) => (bs[i] === 1 ? 0 : s));
   for (let i = 0; i < n; i++) {
-    let rem = i, ai = 0, bi = 0;
+    let rem = i,
+      ai = 0,
+      bi = 0;
     for (let d = 0; d < r; d++) {
       const k = Math.floor(rem / ost[d]);
       rem -= k * ost[d];

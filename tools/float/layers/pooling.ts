@@ -15,13 +15,21 @@ function makePool(rank: 1 | 2, max: boolean): LayerFn {
     const st = c.strides == null ? ps : tuple(c.strides, rank, `${node.name}.strides`);
     let B: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number;
     if (rank === 1) {
-      [B, W, C] = x.shape; H = 1; kh = 1; kw = ps[0]; sh = 1; sw = st[0];
+      [B, W, C] = x.shape;
+      H = 1;
+      kh = 1;
+      kw = ps[0];
+      sh = 1;
+      sw = st[0];
     } else {
-      [B, H, W, C] = x.shape; [kh, kw] = ps; [sh, sw] = st;
+      [B, H, W, C] = x.shape;
+      [kh, kw] = ps;
+      [sh, sw] = st;
     }
     const ph = padInfo(H, kh, sh, 1, rank === 1 ? 'valid' : padding);
     const pw = padInfo(W, kw, sw, 1, padding);
-    const OH = ph.out, OW = pw.out;
+    const OH = ph.out,
+      OW = pw.out;
     const out = new Float32Array(B * OH * OW * C);
     for (let b = 0; b < B; b++) {
       for (let oh = 0; oh < OH; oh++) {

@@ -57,10 +57,16 @@ export function rnnSpec(kind: RnnKind, name: string, c: Record<string, any>, wei
     }
   }
   return {
-    kind, name, units: u,
+    kind,
+    name,
+    units: u,
     act: activationFn(c.activation ?? 'tanh'),
     ract: activationFn(kind === 'SimpleRNN' ? 'linear' : (c.recurrent_activation ?? 'sigmoid')),
-    resetAfter, kernel, recurrent, inBias, recBias,
+    resetAfter,
+    kernel,
+    recurrent,
+    inBias,
+    recBias,
     returnSequences: !!c.return_sequences,
     returnState: !!c.return_state,
     goBackwards: !!c.go_backwards,
@@ -137,12 +143,18 @@ export function runRnn(s: RnnSpec, x: FloatTensor, mask: TimeMask | null, init: 
             cNew[j] = f * cb[j] + i * gg;
             hNew[j] = o * s.act(cNew[j]);
             if (rec_) {
-              rec_('i', [i]); rec_('f', [f]); rec_('g', [gg]); rec_('o', [o]); rec_('act_c', [s.act(cNew[j])]);
+              rec_('i', [i]);
+              rec_('f', [f]);
+              rec_('g', [gg]);
+              rec_('o', [o]);
+              rec_('act_c', [s.act(cNew[j])]);
             }
           }
           if (rec_) {
-            rec_('i_pre', pre.subarray(0, u)); rec_('f_pre', pre.subarray(u, 2 * u));
-            rec_('c_pre', pre.subarray(2 * u, 3 * u)); rec_('o_pre', pre.subarray(3 * u, 4 * u));
+            rec_('i_pre', pre.subarray(0, u));
+            rec_('f_pre', pre.subarray(u, 2 * u));
+            rec_('c_pre', pre.subarray(2 * u, 3 * u));
+            rec_('o_pre', pre.subarray(3 * u, 4 * u));
             rec_('c', cNew);
           }
         } else {
@@ -153,7 +165,12 @@ export function runRnn(s: RnnSpec, x: FloatTensor, mask: TimeMask | null, init: 
             z[j] = xw[xo + j] + rec[j];
             r[j] = xw[xo + u + j] + rec[u + j];
           }
-          if (rec_) { rec_('z_pre', z); rec_('r_pre', r); rec_('rec_z', rec.subarray(0, u)); rec_('rec_r', rec.subarray(u, 2 * u)); }
+          if (rec_) {
+            rec_('z_pre', z);
+            rec_('r_pre', r);
+            rec_('rec_z', rec.subarray(0, u));
+            rec_('rec_r', rec.subarray(u, 2 * u));
+          }
           const zs = new Float64Array(u);
           for (let j = 0; j < u; j++) {
             zs[j] = s.ract(z[j]);
@@ -179,8 +196,13 @@ export function runRnn(s: RnnSpec, x: FloatTensor, mask: TimeMask | null, init: 
             if (rec_) rec_('hh', [hh]);
           }
           if (rec_) {
-            rec_('z', zs); rec_('r', r); rec_('h_pre', hp); rec_('rec_h', rec2);
-            rec_('x_z', xw.subarray(xo, xo + u)); rec_('x_r', xw.subarray(xo + u, xo + 2 * u)); rec_('x_h', xw.subarray(xo + 2 * u, xo + 3 * u));
+            rec_('z', zs);
+            rec_('r', r);
+            rec_('h_pre', hp);
+            rec_('rec_h', rec2);
+            rec_('x_z', xw.subarray(xo, xo + u));
+            rec_('x_r', xw.subarray(xo + u, xo + 2 * u));
+            rec_('x_h', xw.subarray(xo + 2 * u, xo + 3 * u));
           }
         }
         if (rec_) rec_('h', hNew);
@@ -256,7 +278,8 @@ export const bidirectional: LayerFn = (node, [x, ...init], ctx) => {
   const c = node.config;
   const inner = c.layer;
   const kind = inner.class_name as RnnKind;
-  if (!(kind in GATES)) throw new UserError(`layer '${node.name}' (Bidirectional): inner layer ${kind} not supported; supported: SimpleRNN, GRU, LSTM`, EXIT.UNSUPPORTED);
+  if (!(kind in GATES))
+    throw new UserError(`layer '${node.name}' (Bidirectional): inner layer ${kind} not supported; supported: SimpleRNN, GRU, LSTM`, EXIT.UNSUPPORTED);
   const fcfg = inner.config;
   const bcfg = c.backward_layer?.config ?? { ...fcfg, go_backwards: !fcfg.go_backwards };
   const fs = rnnSpec(kind, node.name, fcfg, node.weights, 'forward/');

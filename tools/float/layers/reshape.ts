@@ -49,9 +49,12 @@ function padCrop(x: FloatTensor, pp: [number, number][], sign: 1 | -1): FloatTen
   const sp = x.shape.slice(1, -1);
   const osp = sp.map((d, i) => d + sign * (pp[i][0] + pp[i][1]));
   const out = new Float32Array(B * size(osp) * C);
-  const H = sp.length === 2 ? sp[0] : 1, W = sp[sp.length - 1];
-  const OH = osp.length === 2 ? osp[0] : 1, OW = osp[osp.length - 1];
-  const ph = sp.length === 2 ? pp[0][0] : 0, pw = pp[sp.length - 1][0];
+  const H = sp.length === 2 ? sp[0] : 1,
+    W = sp[sp.length - 1];
+  const OH = osp.length === 2 ? osp[0] : 1,
+    OW = osp[osp.length - 1];
+  const ph = sp.length === 2 ? pp[0][0] : 0,
+    pw = pp[sp.length - 1][0];
   for (let b = 0; b < B; b++) {
     for (let oh = 0; oh < OH; oh++) {
       const ih = oh - sign * ph;
@@ -91,10 +94,14 @@ function makeUpsample(rank: 1 | 2): LayerFn {
     const cf = c.data_format === 'channels_first';
     const x = cf ? toChannelsLast(x0) : x0;
     const s = tuple(c.size ?? 2, rank, `${node.name}.size`);
-    const B = x.shape[0], C = x.shape[x.shape.length - 1];
-    const H = rank === 2 ? x.shape[1] : 1, W = x.shape[rank];
-    const sh = rank === 2 ? s[0] : 1, sw = s[rank - 1];
-    const OH = H * sh, OW = W * sw;
+    const B = x.shape[0],
+      C = x.shape[x.shape.length - 1];
+    const H = rank === 2 ? x.shape[1] : 1,
+      W = x.shape[rank];
+    const sh = rank === 2 ? s[0] : 1,
+      sw = s[rank - 1];
+    const OH = H * sh,
+      OW = W * sw;
     const out = new Float32Array(B * OH * OW * C);
     for (let b = 0; b < B; b++)
       for (let oh = 0; oh < OH; oh++)

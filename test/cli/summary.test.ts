@@ -1,0 +1,102 @@
+/**
+ * The `summary` CLI: Keras-style table (Output Shape with None, Param #, Connected to for
+ * functional graphs, totals) plus MACs, and the --json form.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { summaryCommand } from '../../tools/cli/summary.ts';
+import { haveFixtures, fixture, repoRoot } from '../helpers/fixtures.ts';
+import { initTf, rawFromTfjs } from '../helpers/tfjs.ts';
+
+let tf: Awaited<ReturnType<typeof initTf>>;
+beforeAll(async () => {
+  tf = await initTf();
+});
+
+describe('summary on tfjs-built models (reader injected)', () => {
+  it('Sequential: table rows, None batch, totals equal tfjs countParams, MACs', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.conv1d({ inputShape: [16, 3], filters: 4, kernelSize: 3, name: 'conv' }));
+    m.add(tf.layers.batchNormalization({ name: 'bn' }));
+    m.add(tf.layers.flatten({ name: 'flat' }));
+    m.add(tf.layers.dense({ units: 2, name: 'out' }));
+    const raw = await rawFromTfjs(m);
+    const text = await summaryCommand(['m.json'], () => raw);
+    const lines = text.split('\n');
+    expect(lines[0]).toBe(`Model: "${m.name}"`);
+    expect(lines[2]).toMatch(/^ Layer \(type\)\s+Output Shape\s+Param #\s+MACs$/);
+    expect(text).toMatch(/ conv \(Conv1D\)\s+\(None, 14, 4\)\s+40\s+504\n/);
+    expect(text).toMatch(/ bn \(BatchNormalization\)\s+\(None, 14, 4\)\s+16\s+56\n/);
+    expect(text).toMatch(/ flat \(Flatten\)\s+\(None, 56\)\s+0\s+0\n/);
+    expect(text).toMatch(/ out \(Dense\)\s+\(None, 2\)\s+114\s+112\n/);
+    expect(text).toContain(`Total params: ${m.countParams()}\n`);
+    expect(text).toContain('Trainable params: 162\n');
+    expect(text).toContain('Non-trainable params: 8\n');
+    expect(text).toContain('Total MACs: 672\n');
+    expect(text).not.toContain('Connected to');
+  });
+  it('functional: InputLayer rows and Connected to; --json', async () => {
+    const a = tf.input({ shape: [4], name: 'a' });
+    const b = tf.input({ shape: [4], name: 'b' });
+    const d = tf.layers.dense({ units: 3, name: 'd' });
+    const s = tf.layers.add({ name: 'sum' }).apply([d.apply(a) as any, d.apply(b) as any]) as any;
+    const m = tf.model({ inputs: [a, b], outputs: s, name: 'two' });
+    const raw = await rawFromTfjs(m);
+    const text = await summaryCommand(['m.json'], () => raw);
+    expect(text).toMatch(/Connected to/);
+    expect(text).toMatch(/ a \(InputLayer\)\s+\[\(None, 4\)\]\s+0\s+0\s+\[\]\n/);
+    expect(text).toMatch(/ d@1 \(Dense\)\s+\(None, 3\)\s+0\s+12\s+b\[0\]\[0\]\n/);
+    expect(text).toMatch(/ sum \(Add\)\s+\(None, 3\)\s+0\s+0\s+d\[0\]\[0\], d\[1\]\[0\]\n/);
+    const j = JSON.parse(await summaryCommand(['m.json', '--json'], () => raw));
+    expect(j.name).toBe('two');
+    expect(j.inputs).toEqual([
+      { name: 'a', shape: [null, 4], dtype: 'float32' },
+      { name: 'b', shape: [null, 4], dtype: 'float32' },
+    ]);
+    expect(j.outputs).toEqual([{ name: 'sum', shape: [null, 3] }]);
+    expect(j.layers.map((l: any) => [l.name, l.class, l.params, l.macs, l.inbound])).toEqual([
+      ['d', 'Dense', 15, 12, ['a']],
+      ['d@1', 'Dense', 0, 12, ['b']],
+      ['sum', 'Add', 0, 0, ['d', 'd@1']],
+    ]);
+    expect(j.totals).toEqual({ params: 15, trainableParams: 15, nonTrainableParams: 0, macs: 24 });
+  });
+});
+
+const cli = (args: string[]) => spawnSync(process.execPath, [resolve(repoRoot, 'tools/summary/index.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+
+describe.skipIf(!haveFixtures)('summary CLI on real files', () => {
+  it('npx ./tools/summary on a Keras 2 h5 (bare-list Sequential, fixed batch)', () => {
+    const r = cli([fixture('dl4j_simple_rnn/simple_rnn_tf_keras_2_model.h5')]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/ simple_rnn_1 \(SimpleRNN\)\s+\(25, 50\)\s+2600\s+2550\n/);
+    expect(r.stdout).toContain('Total params: 2,651\n');
+  });
+  it('--config for a weights-only h5, --json (in-process, real reader)', async () => {
+    const j = JSON.parse(
+      await summaryCommand([
+        fixture('dl4j_dense_leakyrelu/LeakyReLU_0_weights.h5'),
+        '--config',
+        fixture('dl4j_dense_leakyrelu/LeakyReLU_0_config.json'),
+        '--json',
+      ]),
+    );
+    expect(j.layers.map((l: any) => [l.class, l.outputShapes, l.params])).toEqual([
+      ['Dense', [[null, 32]], 544],
+      ['LeakyReLU', [[null, 32]], 0],
+    ]);
+  });
+  it('unsupported model: exit 4 with every problem listed, no stack', () => {
+    const r = cli([fixture('dl4j_concat_attention/keras-attention.h5')]);
+    expect(r.status).toBe(4);
+    expect(r.stderr).toMatch(/^error: .*1 unsupported layer\/option/);
+    expect(r.stderr).toMatch(/layer 'attention' \(Attention\): not supported/);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+  it('usage and missing files (in-process)', async () => {
+    await expect(summaryCommand([])).rejects.toMatchObject({ code: 'commander.missingArgument' });
+    await expect(summaryCommand(['/nonexistent/model.h5'])).rejects.toMatchObject({ name: 'UserError', exitCode: 3 });
+  });
+});

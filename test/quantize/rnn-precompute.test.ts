@@ -1,0 +1,85 @@
+/**
+ * The recurrent kernels compute the input part of every step first (inputRows: rows outer with
+ * the D <= 4 slot path, or matRows per step), then the recurrence with per-row requantisation
+ * records (rowConsts/recQ). Bit-exact against the integer reference over every path: D = 1..6,
+ * row counts with and without a multiple of 4, left shifts (shift > 0), zero multipliers,
+ * negative shifts down to -31, batch 2, masks, GRU reset_after both ways.
+ */
+import { describe, expect, it } from 'vitest';
+import { newState, runRnnRef, RNN_FLAG, gateCount, ACT, buildActTable, type CellKind, type RnnQuant } from '../../tools/quantize/reference-rnn.ts';
+import { oneOpBlob, RnnHarness } from '../helpers/rnn-harness.ts';
+import { rng } from '../helpers/tfjs-train.ts';
+
+function layer(cell: CellKind, units: number, inDim: number, seed: number, resetAfter: boolean): RnnQuant {
+  const r = rng(seed);
+  const G = gateCount(cell);
+  const rows = G * units;
+  const i8 = (n: number) => Int8Array.from({ length: n }, () => Math.floor(r() * 255) - 127);
+  const mult = () => (r() < 0.1 ? 0 : 0x40000000 + Math.floor(r() * 0x3fffffff));
+  // shifts: mostly right shifts (incl. -31), some 0, some left shifts up to 4
+  const shift = (lo: number) => {
+    const u = r();
+    return u < 0.15 ? 1 + Math.floor(r() * 4) : u < 0.25 ? 0 : u < 0.3 ? -31 : -lo - Math.floor(r() * 14);
+  };
+  const arr = (n: number, f: () => number) => Int32Array.from({ length: n }, f);
+  const sig = buildActTable('sigmoid');
+  const tanh = buildActTable('tanh');
+  return {
+    cell,
+    inDim,
+    units,
+    flags: RNN_FLAG.RETURN_SEQUENCES | (resetAfter ? RNN_FLAG.RESET_AFTER : 0),
+    wx: i8(rows * inDim),
+    bx: arr(rows, () => Math.floor((r() - 0.5) * 4e5)),
+    mx: arr(rows, mult),
+    sx: arr(rows, () => shift(8)),
+    wh: i8(rows * units),
+    bh: arr(rows, () => Math.floor((r() - 0.5) * 4e5)),
+    mh: arr(rows, mult),
+    sh: arr(rows, () => shift(12)),
+    recKind: cell === 'SimpleRNN' ? ACT.LINEAR : ACT.TABLE,
+    recTable: cell === 'SimpleRNN' ? null : sig,
+    actKind: ACT.TABLE,
+    actTable: tanh,
+    gateShift: 15,
+    cellShift: seed % 2 ? 3 : -2,
+    fcShift: 15,
+    igShift: 15,
+    ohShift: 15,
+    outMult: 0x50000000,
+    outShift: -8,
+    outZp: 3,
+    hExp: -15,
+    cExp: -12,
+  };
+}
+
+describe('recurrent input precompute and row records: bit-exact vs reference', () => {
+  const cells: [CellKind, boolean][] = [
+    ['SimpleRNN', false],
+    ['GRU', false],
+    ['GRU', true],
+    ['LSTM', false],
+  ];
+  for (const [cell, ra] of cells) {
+    it(`${cell}${cell === 'GRU' ? ` reset_after=${ra}` : ''}: D 1..6, units 4/5/8, left shifts, zero mults, batch 2, masks`, async () => {
+      let seed = 1;
+      for (const D of [1, 2, 3, 4, 5, 6]) {
+        for (const units of [4, 5, 8]) {
+          const q = layer(cell, units, D, seed++, ra);
+          const B = 2;
+          const T = 7;
+          const r = rng(seed);
+          const x = Int8Array.from({ length: B * T * D }, () => Math.floor(r() * 256) - 128);
+          const h = await new RnnHarness(oneOpBlob(q, B, T)).init();
+          expect(h.prepareErr).toBe(0);
+          expect(Array.from(h.invoke(x))).toEqual(Array.from(runRnnRef(q, x, B, T, newState(q, B))));
+          const ids = Int32Array.from({ length: B * T }, (_, i) => (i % 3 === 1 ? 0 : 1));
+          const hm = await new RnnHarness(oneOpBlob(q, B, T, true)).init();
+          expect(hm.prepareErr).toBe(0);
+          expect(Array.from(hm.invoke(x, ids))).toEqual(Array.from(runRnnRef(q, x, B, T, newState(q, B), ids)));
+        }
+      }
+    });
+  }
+});

@@ -1,0 +1,350 @@
+/**
+ * Every op: seeded random one-op blobs (shapes, strides, paddings, dilations, zero points,
+ * per-channel multipliers) run in build/runtime.wasm through DeviceSim must be BIT-IDENTICAL to
+ * tools/quantize/reference.ts. Dense/Conv/Depthwise int32 accumulators are also checked against
+ * onnxruntime-web MatMulInteger / ConvInteger (independent, bit-exact for int8).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DeviceSim } from '../../firmware-host/node/host.ts';
+import { parseBlob } from '../../tools/blob/parse.ts';
+import { ERR } from '../../tools/blob/spec.ts';
+import { refConvAcc, refDenseAcc, runBlobReference, refDense, refLut } from '../../tools/quantize/reference.ts';
+import { GENERATORS, rng, rint, pick, randI8, randMS } from '../helpers/opgen.ts';
+import { BlobBuilder } from '../../tools/blob/writer.ts';
+import { DTYPE } from '../../tools/blob/spec.ts';
+import { blockRows4 } from '../../tools/quantize/reference-rnn.ts';
+
+let sim: DeviceSim;
+beforeAll(async () => {
+  sim = await DeviceSim.load();
+});
+
+const CASES: Record<string, number> = { DENSE: 150, CONV2D: 120, DEPTHWISE_CONV2D: 120 };
+
+describe('runtime ops are bit-identical to the integer reference', () => {
+  for (const [name, gen] of Object.entries(GENERATORS)) {
+    it(`${name}: seeded random cases`, () => {
+      const r = rng(0xc0ffee ^ (name.length * 7919) ^ name.charCodeAt(0));
+      const n = CASES[name] ?? 150;
+      let outputs = 0;
+      let distinct = new Set<number>();
+      let badInputs = 0;
+      for (let i = 0; i < n; i++) {
+        const op = gen(r);
+        expect(sim.init(op.blob), `${name} case ${i}: ${sim.lastError}`).toBe(ERR.OK);
+        op.inputs.forEach((x, k) => sim.setInputRaw(k, x));
+        const rc = sim.invoke();
+        if (op.badInput) {
+          expect(rc).toBe(ERR.BAD_INPUT_VALUE);
+          expect(sim.errorOp).toBe(0);
+          expect(() => runBlobReference(op.blob, op.inputs)).toThrow(/error 13/);
+          badInputs++;
+          continue;
+        }
+        expect(rc).toBe(ERR.OK);
+        const ref = runBlobReference(op.blob, op.inputs);
+        const got = sim.getOutputRaw(0);
+        expect(got.constructor).toBe(ref[0].constructor);
+        expect(got.length).toBe(ref[0].length);
+        // bit-identical
+        for (let k = 0; k < got.length; k++)
+          if (got[k] !== ref[0][k]) expect(`${name} case ${i} [${k}]: ${got[k]}`).toBe(`${name} case ${i} [${k}]: ${ref[0][k]}`);
+        outputs += got.length;
+        for (const v of got) distinct.add(v);
+        // invoking again gives the same result (no hidden state)
+        expect(sim.invoke()).toBe(ERR.OK);
+        expect(Array.from(sim.getOutputRaw(0))).toEqual(Array.from(got));
+      }
+      expect(outputs).toBeGreaterThan(n);
+      // the cases exercise the value range, not just saturation
+      expect(distinct.size).toBeGreaterThan(name === 'GATHER' || name === 'LUT' ? 100 : 60);
+      if (name === 'GATHER') expect(badInputs).toBeGreaterThan(5);
+    });
+  }
+
+  // The blocked kernels (issue 6): DENSE layout 1 runs 4 outputs x k16/k8 passes plus per-k and
+  // per-row remainders; CONV2D layout 1 with kH = 1, dilW = 1 runs every output position as one
+  // DENSE vector with padding taps at zpIn (borders) or none (interior). Cover every remainder.
+  it('blocked DENSE (outDim % 4, inDim % 16 / % 8 remainders) and CONV2D layout 1 interior/border outputs', () => {
+    const r = rng(0x1e6);
+    let cases = 0;
+    const check = (blob: Uint8Array, inputs: Int8Array[], what: string) => {
+      expect(sim.init(blob), `${what}: ${sim.lastError}`).toBe(ERR.OK);
+      inputs.forEach((x, k) => sim.setInputRaw(k, x));
+      expect(sim.invoke()).toBe(ERR.OK);
+      const ref = runBlobReference(blob, inputs)[0];
+      expect(Array.from(sim.getOutputRaw(0)), what).toEqual(Array.from(ref));
+      cases++;
+    };
+    for (const inDim of [1, 7, 8, 9, 15, 16, 17, 24, 31, 33, 64, 80]) {
+      for (const outDim of [1, 3, 4, 5, 6, 7, 8, 13]) {
+        const b = new BlobBuilder();
+        const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 2 * inDim });
+        const tout = b.addTensor({ dtype: DTYPE.INT8, offset: 2 * inDim + 16, bytes: 2 * outDim });
+        const w = Array.from({ length: outDim * inDim }, () => rint(r, -127, 127));
+        const ms = Array.from({ length: outDim }, () => randMS(r));
+        b.addOp('DENSE', {
+          in: tin,
+          out: tout,
+          rows: 2,
+          inDim,
+          outDim,
+          weights: b.addConst(blockRows4(Int8Array.from(w), outDim, inDim)),
+          bias: r() < 0.8 ? b.addConstI32(Array.from({ length: outDim }, () => rint(r, -5000, 5000))) : -1,
+          mult: b.addConstI32(ms.map((m) => m.mult)),
+          shift: b.addConstI8(ms.map((m) => Math.max(-12, Math.min(2, m.shift)))),
+          zpOut: rint(r, -20, 20),
+          actMin: -128,
+          actMax: 127,
+          lut: -1,
+          layout: 1,
+        });
+        b.setIO([{ tensor: tin, dims: [2, inDim], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [2, outDim], scale: 1, zeroPoint: 0 }]);
+        b.setPlan({ arenaSize: 2 * inDim + 16 + 2 * outDim, stateSize: 0, scratchSize: 0, batch: 1 });
+        check(b.build(), [randI8(r, 2 * inDim)], `DENSE ${inDim}->${outDim}`);
+      }
+    }
+    // Conv1D-like: H 1 (or 2 with kH 1), stride 1..2, 'same'/'causal'/valid padding, inC 1..17, outC 1..9
+    for (let i = 0; i < 60; i++) {
+      const inH = rint(r, 1, 2),
+        inW = rint(r, 3, 20),
+        inC = pick(r, [1, 2, 3, 5, 8, 16, 17]);
+      const outC = rint(r, 1, 9),
+        kW = rint(r, 1, 5),
+        sW = rint(r, 1, 2);
+      const padL = rint(r, 0, kW - 1),
+        padR = rint(r, 0, kW - 1);
+      const outW = Math.floor((inW + padL + padR - kW) / sW) + 1;
+      if (outW < 1) continue;
+      const b = new BlobBuilder();
+      const nIn = inH * inW * inC,
+        nOut = inH * outW * outC;
+      const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
+      const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
+      const K = kW * inC;
+      const w = Int8Array.from({ length: outC * K }, () => rint(r, -127, 127));
+      const ms = Array.from({ length: outC }, () => randMS(r));
+      b.addOp('CONV2D', {
+        in: tin,
+        out: tout,
+        batch: 1,
+        inH,
+        inW,
+        inC,
+        outH: inH,
+        outW,
+        outC,
+        kH: 1,
+        kW,
+        strideH: 1,
+        strideW: sW,
+        dilH: 1,
+        dilW: 1,
+        padTop: 0,
+        padLeft: padL,
+        zpIn: rint(r, -128, 127),
+        weights: b.addConst(blockRows4(w, outC, K)),
+        bias: r() < 0.8 ? b.addConstI32(Array.from({ length: outC }, () => rint(r, -50000, 50000))) : -1,
+        mult: b.addConstI32(ms.map((m) => m.mult)),
+        shift: b.addConstI8(ms.map((m) => Math.max(-14, Math.min(1, m.shift)))),
+        zpOut: rint(r, -20, 20),
+        actMin: -128,
+        actMax: 127,
+        lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
+        groups: 1,
+        layout: 1,
+      });
+      b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
+      b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
+      check(b.build(), [randI8(r, nIn)], `CONV2D layout 1 case ${i}`);
+    }
+    expect(cases).toBeGreaterThan(120);
+  });
+
+  it('DENSE layout 0 and layout 1 give the same result for the same weights', async () => {
+    const { BlobBuilder } = await import('../../tools/blob/writer.ts');
+    const r = rng(99);
+    for (const outDim of [1, 3, 4, 7, 8, 13]) {
+      const inDim = 1 + Math.floor(r() * 40);
+      const w = Int8Array.from({ length: outDim * inDim }, () => Math.floor(r() * 255) - 127);
+      // interleave blocks of 4 rows: [outDim/4][inDim][4], remainder row-major
+      const wi = new Int8Array(w.length);
+      const blocks = Math.floor(outDim / 4);
+      for (let b = 0; b < blocks; b++) for (let k = 0; k < inDim; k++) for (let j = 0; j < 4; j++) wi[b * inDim * 4 + k * 4 + j] = w[(b * 4 + j) * inDim + k];
+      wi.set(w.subarray(blocks * 4 * inDim), blocks * 4 * inDim);
+      const x = Int8Array.from({ length: inDim }, () => Math.floor(r() * 256) - 128);
+      const outs = [0, 1].map((layout) => {
+        const b = new BlobBuilder();
+        const tin = b.addTensor({ dtype: 1, offset: 0, bytes: inDim });
+        const tout = b.addTensor({ dtype: 1, offset: Math.ceil(inDim / 16) * 16, bytes: outDim });
+        b.addOp('DENSE', {
+          in: tin,
+          out: tout,
+          rows: 1,
+          inDim,
+          outDim,
+          weights: b.addConst(layout ? wi : w),
+          bias: b.addConstI32(new Array(outDim).fill(77)),
+          mult: b.addConstI32(new Array(outDim).fill(1 << 30)),
+          shift: b.addConstI8(new Array(outDim).fill(-6)),
+          zpOut: -3,
+          actMin: -128,
+          actMax: 127,
+          lut: -1,
+          layout,
+        });
+        b.setIO([{ tensor: tin, dims: [1, inDim], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, outDim], scale: 1, zeroPoint: -3 }]);
+        const blob = b.build();
+        sim.initOrThrow(blob);
+        const got = sim.run([x])[0];
+        const p = parseBlob(blob);
+        expect(Array.from(got)).toEqual(Array.from(refDense(p.ops[0].params, x, p.consts)));
+        return Array.from(got);
+      });
+      expect(outs[0]).toEqual(outs[1]);
+    }
+  });
+
+  it('LUT op output equals table lookup', () => {
+    const op = GENERATORS.LUT(rng(5));
+    const p = parseBlob(op.blob);
+    sim.initOrThrow(op.blob);
+    const got = sim.run(op.inputs)[0];
+    expect(Array.from(got)).toEqual(Array.from(refLut(p.ops[0].params, op.inputs[0] as Int8Array, p.consts)));
+    const x = op.inputs[0] as Int8Array;
+    for (let i = 0; i < x.length; i++) expect(got[i]).toBe((p.consts[p.ops[0].params.table + x[i] + 128] << 24) >> 24);
+  });
+});
+
+describe('int32 accumulators against onnxruntime-web (MatMulInteger / ConvInteger)', () => {
+  let ort: any;
+  let onnx: any;
+  beforeAll(async () => {
+    ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    ort.env.logLevel = 'error';
+    onnx = (await import('onnx-proto')).default.onnx;
+  });
+  const DT = () => onnx.TensorProto.DataType;
+  const vi = (name: string, t: number, dims: number[]) =>
+    onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: t, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  const init = (name: string, t: number, dims: number[], v: ArrayLike<number>) =>
+    onnx.TensorProto.create({ name, dataType: t, dims, int32Data: Array.from(v) });
+  const model = (node: any, inputs: any[], outputs: any[], inits: any[]) =>
+    onnx.ModelProto.encode(
+      onnx.ModelProto.create({
+        irVersion: 7,
+        opsetImport: [{ domain: '', version: 13 }],
+        graph: { name: 'g', node: [node], input: inputs, output: outputs, initializer: inits },
+      }),
+    ).finish();
+
+  it('DENSE: acc - bias == MatMulInteger(x, W^T)', async () => {
+    const r = rng(11);
+    let checked = 0;
+    for (let i = 0; i < 15; i++) {
+      const op = GENERATORS.DENSE(r);
+      const p = parseBlob(op.blob).ops[0].params;
+      const c = parseBlob(op.blob).consts;
+      const x = op.inputs[0] as Int8Array;
+      const acc = refDenseAcc(p, x, c);
+      // W^T [inDim][outDim] from either layout, recovered via unit vectors through the reference
+      const { rows, inDim, outDim } = p;
+      const wt = new Int8Array(inDim * outDim);
+      const zeroBias = { ...p, bias: -1 };
+      for (let k = 0; k < inDim; k++) {
+        const e = new Int8Array(inDim);
+        e[k] = 1;
+        const col = refDenseAcc({ ...zeroBias, rows: 1 }, e, c);
+        for (let o = 0; o < outDim; o++) wt[k * outDim + o] = col[o];
+      }
+      const bytes = model(
+        onnx.NodeProto.create({ opType: 'MatMulInteger', input: ['X', 'W'], output: ['Y'] }),
+        [vi('X', DT().INT8, [rows, inDim])],
+        [vi('Y', DT().INT32, [rows, outDim])],
+        [init('W', DT().INT8, [inDim, outDim], wt)],
+      );
+      const sess = await ort.InferenceSession.create(bytes);
+      const { Y } = await sess.run({ X: new ort.Tensor('int8', x, [rows, inDim]) });
+      const bias = p.bias === -1 ? new Int32Array(outDim) : new Int32Array(c.slice(p.bias, p.bias + 4 * outDim).buffer);
+      for (let k = 0; k < acc.length; k++) expect(acc[k] - bias[k % outDim]).toBe(Y.data[k]);
+      checked += acc.length;
+    }
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  for (const depthwise of [false, true]) {
+    it(`${depthwise ? 'DEPTHWISE_CONV2D' : 'CONV2D'}: acc - bias - zpIn*sum(w) == ConvInteger(x, W, zpIn)`, async () => {
+      const r = rng(depthwise ? 21 : 22);
+      let checked = 0;
+      for (let i = 0; i < 15; i++) {
+        const op = GENERATORS[depthwise ? 'DEPTHWISE_CONV2D' : 'CONV2D'](r);
+        const parsed = parseBlob(op.blob);
+        const p = parsed.ops[0].params;
+        const c = parsed.consts;
+        const x = op.inputs[0] as Int8Array;
+        const acc = refConvAcc(p, x, c, depthwise);
+        const { batch, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft, zpIn } = p;
+        const outC = depthwise ? inC * p.depthMult : p.outC;
+        const groups = depthwise ? inC : (p.groups as unknown as number);
+        const icg = inC / groups;
+        // weights to OIHW
+        const wsrc = new Int8Array(c.buffer, c.byteOffset + p.weights, depthwise ? kH * kW * outC : outC * kH * kW * icg);
+        const w = new Int8Array(outC * icg * kH * kW);
+        const wsum = new Array(outC).fill(0);
+        for (let o = 0; o < outC; o++)
+          for (let ic = 0; ic < icg; ic++)
+            for (let a = 0; a < kH; a++)
+              for (let b2 = 0; b2 < kW; b2++) {
+                const K = kH * kW * icg;
+                const k = (a * kW + b2) * icg + ic;
+                // CONV2D layout 1: the [outC][K] matrix in 4-row blocks interleaved [outC/4][K][4]
+                const blk = !depthwise && p.layout === 1 && o < outC - (outC % 4);
+                const v = depthwise ? wsrc[(a * kW + b2) * outC + o] : blk ? wsrc[(o >> 2) * K * 4 + k * 4 + (o & 3)] : wsrc[o * K + k];
+                w[((o * icg + ic) * kH + a) * kW + b2] = v;
+                wsum[o] += v;
+              }
+        // input to NCHW
+        const xn = new Int8Array(x.length);
+        for (let n = 0; n < batch; n++)
+          for (let h = 0; h < inH; h++)
+            for (let ww = 0; ww < inW; ww++)
+              for (let ch = 0; ch < inC; ch++) xn[((n * inC + ch) * inH + h) * inW + ww] = x[((n * inH + h) * inW + ww) * inC + ch];
+        const pB = Math.max(0, (outH - 1) * strideH + (kH - 1) * dilH + 1 - inH - padTop);
+        const pR = Math.max(0, (outW - 1) * strideW + (kW - 1) * dilW + 1 - inW - padLeft);
+        const oH = Math.floor((inH + padTop + pB - (kH - 1) * dilH - 1) / strideH) + 1;
+        const oW = Math.floor((inW + padLeft + pR - (kW - 1) * dilW - 1) / strideW) + 1;
+        const ints = (name: string, v: number[]) => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: v });
+        const bytes = model(
+          onnx.NodeProto.create({
+            opType: 'ConvInteger',
+            input: ['X', 'W', 'xzp'],
+            output: ['Y'],
+            attribute: [
+              ints('pads', [padTop, padLeft, pB, pR]),
+              ints('strides', [strideH, strideW]),
+              ints('dilations', [dilH, dilW]),
+              ints('kernel_shape', [kH, kW]),
+              { name: 'group', type: onnx.AttributeProto.AttributeType.INT, i: groups },
+            ],
+          }),
+          [vi('X', DT().INT8, [batch, inC, inH, inW])],
+          [vi('Y', DT().INT32, [batch, outC, oH, oW])],
+          [init('W', DT().INT8, [outC, icg, kH, kW], w), init('xzp', DT().INT8, [], [zpIn])],
+        );
+        const sess = await ort.InferenceSession.create(bytes);
+        const { Y } = await sess.run({ X: new ort.Tensor('int8', xn, [batch, inC, inH, inW]) });
+        const bias = p.bias === -1 ? new Int32Array(outC) : new Int32Array(c.slice(p.bias, p.bias + 4 * outC).buffer);
+        for (let n = 0; n < batch; n++)
+          for (let h = 0; h < outH; h++)
+            for (let ww = 0; ww < outW; ww++)
+              for (let o = 0; o < outC; o++) {
+                const ours = acc[((n * outH + h) * outW + ww) * outC + o] - bias[o] - zpIn * wsum[o];
+                expect(ours).toBe(Y.data[((n * outC + o) * oH + h) * oW + ww]);
+                checked++;
+              }
+      }
+      expect(checked).toBeGreaterThan(100);
+    });
+  }
+});
