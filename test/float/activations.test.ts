@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATIONS, applyActivation, erf } from '../../tools/float/activations.ts';
-import { maxErr } from '../helpers/ir-from-tfjs.ts';
+import { maxErr } from '../helpers/random.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -10,7 +10,7 @@ import { readModel, readArray } from '../../tools/readers/index.ts';
 import { buildGraph } from '../../tools/graph/build.ts';
 import { runFloat } from '../../tools/float/forward.ts';
 import type { FloatTensor, Graph } from '../../tools/graph/ir.ts';
-import { maxErr } from '../helpers/ir-from-tfjs.ts';
+import { maxErr } from '../helpers/random.ts';
 
 const TOL = 1e-5;
 

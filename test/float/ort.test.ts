@@ -11,7 +11,8 @@ import pkg from 'onnx-proto';
 import * as tf from '@tensorflow/tfjs';
 import { runFloat } from '../../tools/float/forward.ts';
 import type { FloatTensor, Graph, IRNode } from '../../tools/graph/ir.ts';
-import { maxErr, randomTensor, toTf } from '../helpers/ir-from-tfjs.ts';
+import { maxErr, randomTensor } from '../helpers/random.ts';
+import { toTf } from '../helpers/tfjs.ts';
 
 const { onnx } = pkg as any;
 const DT = onnx.TensorProto.DataType;

@@ -1,10 +1,16 @@
 /**
  * TensorFlow.js as an independent Keras implementation for tests: build a model in tfjs,
- * export its topology + weights exactly as `model.save()` would, and turn that into the
- * RawModel our readers produce (in memory, no files).
+ * save it with tfjs's own `model.save()`, and read it back with the project's reader.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RawModel, RawWeight } from '../../tools/readers/types.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { readModel } from '../../tools/readers/index.ts';
+import type { RawModel } from '../../tools/readers/types.ts';
+import { buildGraph } from '../../tools/graph/build.ts';
+import type { FloatTensor, Graph } from '../../tools/graph/ir.ts';
+import { rng } from './random.ts';
 
 let ready = false;
 /** cpu backend, banner silenced. */
@@ -59,32 +65,59 @@ function concatBuffers(bs: ArrayBuffer[]): ArrayBuffer {
 }
 
 /**
- * The RawModel a tfjs reader would produce: weights grouped per top-level layer in manifest
- * order, names relative to the layer ('dense_1/kernel' -> 'kernel').
+ * Write the model as `model.save()` would (model.json + one weights.bin shard) into a fresh
+ * temporary folder and return the model.json path.
  */
-export async function rawFromTfjs(model: tf.LayersModel, file = 'tfjs-model.json'): Promise<RawModel> {
+export async function saveTfjs(model: tf.LayersModel): Promise<string> {
   const art = await tfjsArtifacts(model);
-  const owner = new Map<string, string>();
-  for (const l of model.layers) for (const w of l.weights) owner.set(w.name, l.name);
-  const weights = new Map<string, RawWeight[]>();
-  let off = 0;
-  for (const s of art.weightSpecs) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    if (s.dtype !== 'float32') throw new Error(`unexpected dtype ${s.dtype}`);
-    const data = new Float32Array(art.weightData.slice(off, off + 4 * n));
-    off += 4 * n;
-    const layer = owner.get(s.name) ?? s.name.split('/')[0];
-    const rel = s.name.startsWith(layer + '/') ? s.name.slice(layer.length + 1) : s.name;
-    if (!weights.has(layer)) weights.set(layer, []);
-    weights.get(layer)!.push({ name: rel, shape: s.shape.slice(), data });
+  const dir = mkdtempSync(join(tmpdir(), 'kw-tfjs-'));
+  const manifest = [{ paths: ['weights.bin'], weights: art.weightSpecs }];
+  writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: art.modelTopology, weightsManifest: manifest, format: 'layers-model' }));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(art.weightData));
+  return join(dir, 'model.json');
+}
+
+/** The RawModel the project's own tfjs reader produces for this model, saved by tfjs itself. */
+export async function rawFromTfjs(model: tf.LayersModel): Promise<RawModel> {
+  const file = await saveTfjs(model);
+  try {
+    return await readModel(file);
+  } finally {
+    rmSync(dirname(file), { recursive: true, force: true });
   }
-  return {
-    file,
-    format: 'tfjs',
-    dialect: 'tfjs',
-    kerasVersion: art.modelTopology.keras_version ?? null,
-    config: art.modelTopology,
-    weights,
-    notes: [],
-  };
+}
+
+/** The graph the project builds from this model's saved files (real reader, real builder). */
+export async function graphFromTfjs(model: tf.LayersModel): Promise<Graph> {
+  const raw = await rawFromTfjs(model);
+  try {
+    return buildGraph(raw);
+  } catch (e) {
+    // a refusal lists its problems in details: show them in the test failure
+    const details = (e as { details?: unknown }).details;
+    if (details) throw new Error(`${(e as Error).message}\n${JSON.stringify(details, null, 1)}`);
+    throw e;
+  }
+}
+
+/** Give every weight of every layer seeded random values (variances positive) so biases are non-zero. */
+export function randomizeWeights(model: tf.LayersModel, seed: number, scale = 0.5): void {
+  const r = rng(seed);
+  for (const layer of model.layers) {
+    const ws = layer.weights;
+    if (!ws.length) continue;
+    const values = ws.map((w) => {
+      const n = (w.shape as number[]).reduce((a, b) => a * b, 1);
+      const positive = /variance/.test(w.originalName ?? w.name);
+      return tf.tensor(
+        Float32Array.from({ length: n }, () => (positive ? r(0.2, 1.5) : r(-scale, scale))),
+        w.shape as number[],
+      );
+    });
+    layer.setWeights(values);
+  }
+}
+
+export function toTf(t: FloatTensor): tf.Tensor {
+  return tf.tensor(t.data, t.shape);
 }
