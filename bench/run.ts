@@ -21,11 +21,11 @@ import { denseBlockedVariant } from './variants.ts';
 import { measureRnn, rnnTable, type RnnKernelResult } from './rnn.ts';
 import { readModel } from '../tools/readers/index.ts';
 import { buildGraph } from '../tools/graph/build.ts';
-import { convertGraph, rawInputs, type ConvertResult } from '../tools/quantize/pipeline.ts';
+import { convertGraph, rawInputs, type ConvertResult } from '../tools/pipeline.ts';
 import { calibrationTensors } from '../tools/cli/convert.ts';
-import { runBlobReference } from '../tools/quantize/reference.ts';
+import { runBlobReference } from '../tools/blob/reference.ts';
 import { DeviceSim } from '../firmware-host/node/host.ts';
-import { dequantize } from '../tools/quantize/fixedpoint.ts';
+import { dequantize } from '../tools/fixedpoint.ts';
 import { tf, initTf, argmaxRows, sqnr, type Arr } from '../test/helpers/tfjs-train.ts';
 
 const OUT = join(ROOT, 'build/bench');

@@ -265,7 +265,7 @@ export const BOARDS: Board[] = [
   },
 ];
 
-export function boardNames(): string[] {
+function boardNames(): string[] {
   return BOARDS.map((b) => b.name);
 }
 
@@ -281,10 +281,6 @@ export function getInterpreter(name: string): InterpreterProfile {
   const key = name.toLowerCase();
   if (key !== 'wasm3' && key !== 'wamr') throw new UserError(`--interpreter ${name}: must be wasm3 or wamr`, EXIT.USAGE);
   return INTERPRETERS[key];
-}
-
-export function pagesFor(bytes: number): number {
-  return Math.max(1, Math.ceil(bytes / WASM_PAGE));
 }
 
 export interface MemoryInputs {

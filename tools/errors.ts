@@ -46,7 +46,7 @@ export interface LintProblem {
   supported: string; // what is supported, in words
 }
 
-export function formatLint(p: LintProblem): string {
+function formatLint(p: LintProblem): string {
   const opt = p.option !== undefined ? ` option ${p.option}=${JSON.stringify(p.value)}` : '';
   return `layer '${p.layer}' (${p.className})${opt}: not supported; supported: ${p.supported}`;
 }

@@ -9,7 +9,7 @@ export function rowX4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usiz
   for (let o = 0; o < N; o++) {
     let a: i32 = load<i32>(bias + ((<usize>o) << 2));
     let xp = x;
-    let end = x + <usize>K;
+    const end = x + <usize>K;
     while (xp < end) {
       a +=
         <i32>load<i8>(xp) * <i32>load<i8>(w) +
@@ -26,15 +26,15 @@ export function rowX4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usiz
 // B: current runtime layout-1 shape (4 outputs per pass, weights [N/4][K][4], k not unrolled).
 export function blk4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 4) {
-    let bp = bias + ((<usize>o) << 2);
+    const bp = bias + ((<usize>o) << 2);
     let a0 = load<i32>(bp),
       a1 = load<i32>(bp, 4),
       a2 = load<i32>(bp, 8),
       a3 = load<i32>(bp, 12);
     let xp = x;
-    let xe = x + <usize>K;
+    const xe = x + <usize>K;
     do {
-      let xv = <i32>load<i8>(xp);
+      const xv = <i32>load<i8>(xp);
       a0 += xv * <i32>load<i8>(w);
       a1 += xv * <i32>load<i8>(w, 1);
       a2 += xv * <i32>load<i8>(w, 2);
@@ -42,7 +42,7 @@ export function blk4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize
       xp++;
       w += 4;
     } while (xp < xe);
-    let ap = acc + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
     store<i32>(ap, a0);
     store<i32>(ap, a1, 4);
     store<i32>(ap, a2, 8);
@@ -54,15 +54,15 @@ export function blk4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize
 // accumulator update (weights [N/4][K/4][4 outputs][4 k] so one base pointer + immediate offsets).
 export function blk4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 4) {
-    let bp = bias + ((<usize>o) << 2);
+    const bp = bias + ((<usize>o) << 2);
     let a0 = load<i32>(bp),
       a1 = load<i32>(bp, 4),
       a2 = load<i32>(bp, 8),
       a3 = load<i32>(bp, 12);
     let xp = x;
-    let xe = x + <usize>K;
+    const xe = x + <usize>K;
     do {
-      let x0 = <i32>load<i8>(xp),
+      const x0 = <i32>load<i8>(xp),
         x1 = <i32>load<i8>(xp, 1),
         x2 = <i32>load<i8>(xp, 2),
         x3 = <i32>load<i8>(xp, 3);
@@ -73,7 +73,7 @@ export function blk4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
       xp += 4;
       w += 16;
     } while (xp < xe);
-    let ap = acc + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
     store<i32>(ap, a0);
     store<i32>(ap, a1, 4);
     store<i32>(ap, a2, 8);
@@ -84,7 +84,7 @@ export function blk4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
 // D: 8 outputs per pass, k unrolled x2 (weights [N/8][K/2][8 outputs][2 k]).
 export function blk8k2(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 8) {
-    let bp = bias + ((<usize>o) << 2);
+    const bp = bias + ((<usize>o) << 2);
     let a0 = load<i32>(bp),
       a1 = load<i32>(bp, 4),
       a2 = load<i32>(bp, 8),
@@ -94,9 +94,9 @@ export function blk8k2(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
       a6 = load<i32>(bp, 24),
       a7 = load<i32>(bp, 28);
     let xp = x;
-    let xe = x + <usize>K;
+    const xe = x + <usize>K;
     do {
-      let x0 = <i32>load<i8>(xp),
+      const x0 = <i32>load<i8>(xp),
         x1 = <i32>load<i8>(xp, 1);
       a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 1);
       a1 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 3);
@@ -109,7 +109,7 @@ export function blk8k2(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
       xp += 2;
       w += 16;
     } while (xp < xe);
-    let ap = acc + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
     store<i32>(ap, a0);
     store<i32>(ap, a1, 4);
     store<i32>(ap, a2, 8);
@@ -124,19 +124,19 @@ export function blk8k2(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
 // E: 4 outputs x k unrolled x8 (weights [N/4][K/8][4][8]).
 export function blk4k8(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   for (let o = 0; o < N; o += 4) {
-    let bp = bias + ((<usize>o) << 2);
+    const bp = bias + ((<usize>o) << 2);
     let a0 = load<i32>(bp),
       a1 = load<i32>(bp, 4),
       a2 = load<i32>(bp, 8),
       a3 = load<i32>(bp, 12);
     let xp = x;
-    let xe = x + <usize>K;
+    const xe = x + <usize>K;
     do {
-      let x0 = <i32>load<i8>(xp),
+      const x0 = <i32>load<i8>(xp),
         x1 = <i32>load<i8>(xp, 1),
         x2 = <i32>load<i8>(xp, 2),
         x3 = <i32>load<i8>(xp, 3);
-      let x4 = <i32>load<i8>(xp, 4),
+      const x4 = <i32>load<i8>(xp, 4),
         x5 = <i32>load<i8>(xp, 5),
         x6 = <i32>load<i8>(xp, 6),
         x7 = <i32>load<i8>(xp, 7);
@@ -179,7 +179,7 @@ export function blk4k8(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
       xp += 8;
       w += 32;
     } while (xp < xe);
-    let ap = acc + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
     store<i32>(ap, a0);
     store<i32>(ap, a1, 4);
     store<i32>(ap, a2, 8);

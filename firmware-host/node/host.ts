@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseBlob, type IOInfo, type ParsedBlob } from '../../tools/blob/parse.ts';
 import { DTYPE, ERR, ERR_TEXT, EXPORTS } from '../../tools/blob/spec.ts';
-import { dequantize, quantize } from '../../tools/quantize/fixedpoint.ts';
+import { dequantize, quantize } from '../../tools/fixedpoint.ts';
 
 export const DEFAULT_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 
@@ -23,7 +23,7 @@ export interface LoadOptions {
   memoryLimitBytes?: number;
 }
 
-export class MemoryLimitExceeded extends Error {}
+class MemoryLimitExceeded extends Error {}
 
 const moduleCache = new Map<string, WebAssembly.Module>();
 

@@ -13,7 +13,7 @@ import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
 import { convertWithSelfTest } from '../helpers/convert-harness.ts';
 import { graphFromFile } from '../helpers/convert-harness.ts';
 import { readArray } from '../../tools/readers/npy.ts';
-import { rawInputs } from '../../tools/quantize/pipeline.ts';
+import { rawInputs } from '../../tools/pipeline.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
 
 // int8 dot products (4 outputs x 16 inputs) + a called activation with br_table, if/else, select

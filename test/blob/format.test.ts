@@ -3,7 +3,7 @@ import { BlobBuilder, fixCrc } from '../../tools/blob/writer.ts';
 import { parseBlob, BlobError } from '../../tools/blob/parse.ts';
 import { crc32 } from '../../tools/blob/crc32.ts';
 import { DTYPE, ERR, HEADER, HEADER_SIZE, MAGIC, STORAGE } from '../../tools/blob/spec.ts';
-import { frexp, mbqm, mbqmBig, quantize, quantizeMultiplier, roundHalfAwayFromZero, perTensorScale } from '../../tools/quantize/fixedpoint.ts';
+import { frexp, mbqm, mbqmBig, quantize, quantizeMultiplier, roundHalfAwayFromZero, perTensorScale } from '../../tools/fixedpoint.ts';
 import { UserError } from '../../tools/errors.ts';
 import { rng, rint } from '../helpers/opgen.ts';
 import { crc32 as zcrc } from 'node:zlib';

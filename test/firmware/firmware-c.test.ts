@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { EXPORTS, ERR_TEXT, DTYPE, STORAGE } from '../../tools/blob/spec.ts';
-import { quantize } from '../../tools/quantize/fixedpoint.ts';
+import { quantize } from '../../tools/fixedpoint.ts';
 import { writeNpy } from '../../tools/readers/npy.ts';
 import { toCHeader, wasmToCHeader } from '../../tools/blob/c-header.ts';
 import { readRuntimeInfo } from '../../tools/blob/runtime-info.ts';

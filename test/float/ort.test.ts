@@ -58,12 +58,6 @@ function nwcToNcw(t: FloatTensor): FloatTensor {
   for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) for (let c = 0; c < C; c++) o[(b * C + c) * T + i] = t.data[(b * T + i) * C + c];
   return { shape: [B, C, T], data: o };
 }
-function ncwToNwc(t: FloatTensor): FloatTensor {
-  const [B, C, T] = t.shape;
-  const o = new Float32Array(t.data.length);
-  for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) for (let i = 0; i < T; i++) o[(b * T + i) * C + c] = t.data[(b * C + c) * T + i];
-  return { shape: [B, T, C], data: o };
-}
 /** Keras conv1d kernel [k, cin, f] -> ONNX [f, cin, k]. */
 function kerasToOnnxKernel(k: FloatTensor): FloatTensor {
   const [K, C, F] = k.shape;

@@ -2,8 +2,8 @@
 import type { FloatTensor, Graph } from '../../tools/graph/ir.ts';
 import { readModel } from '../../tools/readers/index.ts';
 import { buildGraph } from '../../tools/graph/build.ts';
-import { convertGraph, rawInputs, type ConvertResult } from '../../tools/quantize/pipeline.ts';
-import { runBlobReference } from '../../tools/quantize/reference.ts';
+import { convertGraph, rawInputs, type ConvertResult } from '../../tools/pipeline.ts';
+import { runBlobReference } from '../../tools/blob/reference.ts';
 import { runBlob } from '../../tools/cli/run.ts';
 import { openSim } from '../../tools/cli/sim.ts';
 

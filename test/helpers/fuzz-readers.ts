@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, basename } from 'node:path';
+import { dirname, join } from 'node:path';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { UserError } from '../../tools/errors.ts';
 import { caseRng, mutateBytes, type Rng } from './fuzz.ts';
@@ -38,7 +38,7 @@ export interface ReaderOutcome {
   rssGrowth?: number;
 }
 
-export const RSS_CAP = 1536 * 1024 * 1024;
+const RSS_CAP = 1536 * 1024 * 1024;
 
 // ---------------------------------------------------------------- JSON-aware mutations
 
@@ -154,7 +154,7 @@ export function mutateJson(text: string, r: Rng, log: string[]): string {
 }
 
 /** Length-preserving edits of the JSON embedded in an HDF5 attribute (model_config, keras_version, ...). */
-export function mutateEmbeddedJson(b: Uint8Array, r: Rng, log: string[]): Uint8Array {
+function mutateEmbeddedJson(b: Uint8Array, r: Rng, log: string[]): Uint8Array {
   const s = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
   const start = s.indexOf('{"class_name"');
   if (start < 0) return mutateBytes(b, r, 1).bytes;
@@ -206,7 +206,7 @@ export interface ReaderMutant {
   ops: string[];
 }
 
-export function mutateModel(base: ReaderBase, r: Rng): ReaderMutant {
+function mutateModel(base: ReaderBase, r: Rng): ReaderMutant {
   const files: Record<string, Uint8Array> = { ...base.files };
   const log: string[] = [];
   const names = Object.keys(files);
@@ -311,8 +311,8 @@ async function runInner(dir: string, base: Pick<ReaderBase, 'model' | 'config' |
     if (!o.convert && !base.calibration) return { outcome: 'ok:graph' };
     stage = 'convert';
     const { calibrationTensors } = await import('../../tools/cli/convert.ts');
-    const { convertGraph } = await import('../../tools/quantize/pipeline.ts');
-    const { runBlobReference } = await import('../../tools/quantize/reference.ts');
+    const { convertGraph } = await import('../../tools/pipeline.ts');
+    const { runBlobReference } = await import('../../tools/blob/reference.ts');
     const { parseBlob } = await import('../../tools/blob/parse.ts');
     const cal = base.calibration ? calibrationTensors(g, [join(dir, base.calibration)]) : null;
     const r = await convertGraph(g, {
@@ -436,11 +436,9 @@ export async function runReaderCampaign(
   return s;
 }
 
-export { basename };
-
 // ---------------------------------------------------------------- worker pool with hang detection
 
-export function mergeReaderSummary(a: ReaderSummary, b: ReaderSummary): ReaderSummary {
+function mergeReaderSummary(a: ReaderSummary, b: ReaderSummary): ReaderSummary {
   a.cases += b.cases;
   for (const [k, v] of Object.entries(b.outcomes)) a.outcomes[k] = (a.outcomes[k] ?? 0) + v;
   a.weak.push(...b.weak.slice(0, Math.max(0, 50 - a.weak.length)));

@@ -18,14 +18,14 @@
 import { readFileSync } from 'node:fs';
 import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
 import { BlobError, parseBlob, type ParsedBlob } from '../../tools/blob/parse.ts';
-import { DTYPE, ERR, FLAG, HEADER, STORAGE } from '../../tools/blob/spec.ts';
-import { runBlobReference, ReferenceError2 } from '../../tools/quantize/reference.ts';
+import { DTYPE, ERR, FLAG } from '../../tools/blob/spec.ts';
+import { runBlobReference, ReferenceError2 } from '../../tools/blob/reference.ts';
 import { caseRng, mapBlob, mutateBlob, type BlobMap, type Rng } from './fuzz.ts';
 
-export const ERR_NAME: Record<number, string> = Object.fromEntries(Object.entries(ERR).map(([k, v]) => [v, k]));
+const ERR_NAME: Record<number, string> = Object.fromEntries(Object.entries(ERR).map(([k, v]) => [v, k]));
 const KNOWN_CODES = new Set<number>(Object.values(ERR));
 
-export type FailureKind =
+type FailureKind =
   | 'trap'
   | 'exception'
   | 'unknown-code'
@@ -295,7 +295,7 @@ export class RuntimeHarness {
 }
 
 /** true when no op writes a tensor whose bytes overlap one of its inputs (so out-of-place = in-place) */
-export function noIntraOpAliasing(m: ParsedBlob): boolean {
+function noIntraOpAliasing(m: ParsedBlob): boolean {
   const range = (t: number) => {
     const x = m.tensors[t];
     return [x.storage, x.offset, x.offset + x.bytes] as const;
@@ -412,5 +412,3 @@ export async function generatedSeeds(perOp = 2): Promise<SeedBlob[]> {
   }
   return out;
 }
-
-export { HEADER, STORAGE };

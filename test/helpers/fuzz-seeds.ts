@@ -12,7 +12,7 @@ import { parseBlob } from '../../tools/blob/parse.ts';
 import { FORMAT_VERSION } from '../../tools/blob/spec.ts';
 
 /** fixtures the converter accepts, smallest first (resnet is 87 KB and slow to convert) */
-export const FIXTURE_MODELS = [
+const FIXTURE_MODELS = [
   'tfjs_node_abalone_mlp/model.json',
   'mltk_autoencoder_nested_sequential/autoencoder_example.h5',
   'dl4j_conv1d_pool1d_stack/cnn_1d_doublecount.h5.h5',

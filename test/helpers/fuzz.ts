@@ -83,9 +83,9 @@ export interface Mutant {
   ops: string[];
 }
 
-export type ByteMutator = (b: Uint8Array, r: Rng, log: string[]) => Uint8Array;
+type ByteMutator = (b: Uint8Array, r: Rng, log: string[]) => Uint8Array;
 
-export const BYTE_MUTATORS: Record<string, ByteMutator> = {
+const BYTE_MUTATORS: Record<string, ByteMutator> = {
   bitflip(b, r, log) {
     if (!b.length) return b;
     const n = r.pick([1, 1, 1, 2, 4, 8]);
@@ -174,7 +174,7 @@ export function mutateBytes(base: Uint8Array, r: Rng, maxOps = 3): Mutant {
 
 // ---------------------------------------------------------------- blob structure map
 
-export interface FieldRef {
+interface FieldRef {
   /** byte offset in the blob */
   at: number;
   /** field width */
@@ -182,7 +182,7 @@ export interface FieldRef {
   name: string;
 }
 
-export interface OpRecord {
+interface OpRecord {
   index: number;
   offset: number;
   code: number;
@@ -339,9 +339,9 @@ const DIMPARAM =
 const TENSORPARAM = /^(in|out|a|b|ids|hState|cState|scratch|maskIds)$|^tensor\[/;
 const CONSTPARAM = /^(weights|bias|mult|shift|lut|table|alpha|wx|bx|mx|sx|wh|bh|mh|sh|whZR|whH|actTable|recTable)$/;
 
-export type StructMutator = (b: Uint8Array, map: BlobMap, r: Rng, log: string[]) => void;
+type StructMutator = (b: Uint8Array, map: BlobMap, r: Rng, log: string[]) => void;
 
-export const STRUCT_MUTATORS: Record<string, StructMutator> = {
+const STRUCT_MUTATORS: Record<string, StructMutator> = {
   header(b, map, r, log) {
     const f = r.pick(map.header.filter((x) => x.name !== 'crc32' && x.name !== 'magic'));
     const orig = readField(b, f);
@@ -492,7 +492,7 @@ function pickStruct(r: Rng): string {
   return 'param';
 }
 
-export function fixCrcInPlace(b: Uint8Array): void {
+function fixCrcInPlace(b: Uint8Array): void {
   if (b.length < 16) return;
   new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(HEADER.crc32, crc32(b, 16, b.length), true);
 }

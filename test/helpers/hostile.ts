@@ -3,7 +3,7 @@
  * with h5wasm in a temp folder) and names the one-line error the converter must give.
  */
 import { strToU8, zipSync } from 'fflate';
-import { readFileSync, rmSync, mkdtempSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,12 +20,6 @@ export interface HostileCase {
 }
 
 // ---------------------------------------------------------------- tfjs layers-model builder
-
-export interface DenseSpec {
-  units: unknown;
-  inDim?: unknown;
-  activation?: string;
-}
 
 function f32(values: number[]): Uint8Array {
   return new Uint8Array(Float32Array.from(values).buffer);
@@ -162,5 +156,3 @@ export function npy(descr: string, shape: number[], data: Uint8Array, fortran = 
   out.set(data, 10 + h.length);
   return out;
 }
-
-export { existsSync };

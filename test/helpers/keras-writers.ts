@@ -33,8 +33,8 @@ async function h5(): Promise<any> {
   return h5lib;
 }
 
-export const KERAS2_VERSION = '2.15.0';
-export const KERAS3_VERSION = '3.9.2';
+const KERAS2_VERSION = '2.15.0';
+const KERAS3_VERSION = '3.9.2';
 
 interface Artifacts {
   modelTopology: any;
@@ -42,7 +42,7 @@ interface Artifacts {
   weightData: ArrayBuffer;
 }
 
-export async function artifactsOf(model: LayersModel): Promise<Artifacts> {
+async function artifactsOf(model: LayersModel): Promise<Artifacts> {
   const tf = await import('@tensorflow/tfjs');
   let art: any;
   await model.save(
@@ -90,7 +90,7 @@ function layerWeights(model: LayersModel): { layer: string; className: string; n
 }
 
 /** Keras 2 (tf.keras) architecture JSON of the model, as model.to_json() writes it. */
-export function keras2Topology(model: LayersModel): any {
+function keras2Topology(model: LayersModel): any {
   const topo: any = JSON.parse(JSON.stringify(model.toJSON(null, false)));
   if (topo.class_name === 'Model') topo.class_name = 'Functional';
   topo.keras_version = KERAS2_VERSION;
@@ -253,7 +253,7 @@ function inputLayer(name: string, batchShape: any[]): any {
 }
 
 /** Convert the model's tfjs/Keras 2 topology to the Keras 3 config.json dialect. */
-export function keras3Config(model: LayersModel): any {
+function keras3Config(model: LayersModel): any {
   const topo: any = model.toJSON(null, false);
   const byName = new Map<string, any>(model.layers.map((l: any) => [l.name, l]));
   const inShape = (name: string) => {

@@ -19,7 +19,7 @@ export function randI8(r: Rng, n: number, lo = -128, hi = 127): Int8Array {
   for (let i = 0; i < n; i++) a[i] = rint(r, lo, hi);
   return a;
 }
-export function randI16(r: Rng, n: number): Int16Array {
+function randI16(r: Rng, n: number): Int16Array {
   const a = new Int16Array(n);
   for (let i = 0; i < n; i++) a[i] = rint(r, -32768, 32767);
   return a;
@@ -35,7 +35,7 @@ export function randMS(r: Rng, allowNeg = false): { mult: number; shift: number 
   return { mult, shift };
 }
 
-export function randAct(r: Rng): { actMin: number; actMax: number } {
+function randAct(r: Rng): { actMin: number; actMax: number } {
   if (r() < 0.5) return { actMin: -128, actMax: 127 };
   const lo = rint(r, -128, 20);
   return { actMin: lo, actMax: rint(r, lo, 127) };

@@ -68,7 +68,7 @@ function concatBuffers(bs: ArrayBuffer[]): ArrayBuffer {
  * Write the model as `model.save()` would (model.json + one weights.bin shard) into a fresh
  * temporary folder and return the model.json path.
  */
-export async function saveTfjs(model: tf.LayersModel): Promise<string> {
+async function saveTfjs(model: tf.LayersModel): Promise<string> {
   const art = await tfjsArtifacts(model);
   const dir = mkdtempSync(join(tmpdir(), 'kw-tfjs-'));
   const manifest = [{ paths: ['weights.bin'], weights: art.weightSpecs }];

@@ -10,7 +10,6 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import h5wasm from 'h5wasm/node';
 import { haveFixtures, fixture, fixturesSkipReason, h5Arrays } from '../helpers/fixtures.ts';
 import { readArray } from '../../tools/readers/index.ts';
-import type { FloatTensor } from '../../tools/graph/ir.ts';
 import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
 
 beforeAll(async () => {

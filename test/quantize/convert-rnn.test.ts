@@ -1,5 +1,5 @@
 /**
- * Recurrent models through the real converter (tools/quantize/pipeline.ts convertGraph: prepare,
+ * Recurrent models through the real converter (tools/pipeline.ts convertGraph: prepare,
  * calibrate with the recurrent ranges, lowerGraph -> lowerRecurrent, memory plan + STATE region,
  * blob with a self-test from the integer reference) and run in build/runtime.wasm.
  *
@@ -26,8 +26,8 @@ import { readModel } from '../../tools/readers/index.ts';
 import { buildGraph } from '../../tools/graph/build.ts';
 import type { FloatTensor, Graph } from '../../tools/graph/ir.ts';
 import { runFloat } from '../../tools/float/forward.ts';
-import { convertGraph, rawInputs } from '../../tools/quantize/pipeline.ts';
-import { runBlobReference } from '../../tools/quantize/reference.ts';
+import { convertGraph, rawInputs } from '../../tools/pipeline.ts';
+import { runBlobReference } from '../../tools/blob/reference.ts';
 import { runBlob } from '../../tools/cli/run.ts';
 import { openSim } from '../../tools/cli/sim.ts';
 import { parseBlob } from '../../tools/blob/parse.ts';

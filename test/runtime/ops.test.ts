@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { parseBlob } from '../../tools/blob/parse.ts';
 import { ERR } from '../../tools/blob/spec.ts';
-import { refConvAcc, refDenseAcc, runBlobReference, refDense, refLut } from '../../tools/quantize/reference.ts';
+import { refConvAcc, refDenseAcc, refDense, refLut } from '../../tools/quantize/reference.ts';
+import { runBlobReference } from '../../tools/blob/reference.ts';
 import { GENERATORS, rng, rint, pick, randI8, randMS } from '../helpers/opgen.ts';
 import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE } from '../../tools/blob/spec.ts';
@@ -27,7 +28,7 @@ describe('runtime ops are bit-identical to the integer reference', () => {
       const r = rng(0xc0ffee ^ (name.length * 7919) ^ name.charCodeAt(0));
       const n = CASES[name] ?? 150;
       let outputs = 0;
-      let distinct = new Set<number>();
+      const distinct = new Set<number>();
       let badInputs = 0;
       for (let i = 0; i < n; i++) {
         const op = gen(r);

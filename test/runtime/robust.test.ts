@@ -12,7 +12,7 @@ import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
 import { parseBlob, BlobError, runtimeOpMask } from '../../tools/blob/parse.ts';
 import { fixCrc, BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE, ERR, EXPORTS, HEADER, HEADER_SIZE } from '../../tools/blob/spec.ts';
-import { runBlobReference } from '../../tools/quantize/reference.ts';
+import { runBlobReference } from '../../tools/blob/reference.ts';
 import { GENERATORS, rng, rint, pick, type Rng } from '../helpers/opgen.ts';
 
 function expectedCode(blob: Uint8Array): number {

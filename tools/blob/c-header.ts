@@ -12,7 +12,7 @@ import { parseBlob, type ParsedBlob } from './parse.ts';
 import { DTYPE, FLAG, FORMAT_VERSION } from './spec.ts';
 import { UserError, EXIT } from '../errors.ts';
 
-export const WASM_PAGE = 65536;
+const WASM_PAGE = 65536;
 
 export interface CHeaderOptions {
   /** C identifier of the array; constants are NAME_* in upper case. */
@@ -103,7 +103,7 @@ function define(lines: string[], name: string, value: string | number, comment?:
 }
 
 /** Constants describing a parsed blob (shared by toCHeader and tests). */
-export function blobConstants(p: ParsedBlob, totalBytes: number, prefix: string, runtimeStaticBytes?: number): string[] {
+function blobConstants(p: ParsedBlob, totalBytes: number, prefix: string, runtimeStaticBytes?: number): string[] {
   const P = prefix.toUpperCase();
   const h = p.header;
   const L: string[] = [];

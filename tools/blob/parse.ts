@@ -39,7 +39,7 @@ export class BlobError extends UserError {
   }
 }
 
-export interface BlobHeader {
+interface BlobHeader {
   magic: number;
   version: number;
   headerSize: number;
@@ -66,7 +66,7 @@ export interface BlobHeader {
   batch: number;
 }
 
-export interface TensorInfo {
+interface TensorInfo {
   dtype: number;
   storage: number;
   offset: number;
@@ -85,11 +85,11 @@ export interface IOInfo {
   bytes: number;
 }
 
-export type OpGroup = Record<string, number>;
+type OpGroup = Record<string, number>;
 /** Fixed params by spec name (the count param holds the group count) plus `groups` when the op has a repeat group. */
-export type OpParams = Record<string, number> & { groups?: OpGroup[] };
+type OpParams = Record<string, number> & { groups?: OpGroup[] };
 
-export interface ParsedOp {
+interface ParsedOp {
   index: number;
   code: number;
   name: string;
@@ -117,9 +117,9 @@ export interface ParseOptions {
   skipCrc?: boolean;
 }
 
-export const OP_BY_CODE: Map<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));
+const OP_BY_CODE: Map<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));
 
-export function formatOpMask(): [number, number] {
+function formatOpMask(): [number, number] {
   let m0 = 0;
   let m1 = 0;
   for (const o of OPS) {
@@ -130,7 +130,7 @@ export function formatOpMask(): [number, number] {
 }
 
 /** ops whose checks (and runtime kernels) exist: the op mask of build/runtime.wasm (kw_op_mask). */
-export const IMPLEMENTED_OPS = [
+const IMPLEMENTED_OPS = [
   'DENSE',
   'CONV2D',
   'DEPTHWISE_CONV2D',
@@ -168,14 +168,14 @@ const I32 = 1 << DTYPE.INT32;
 const CAP = 2 ** 40;
 
 /** a*b saturating at 2^40 (a, b >= 0), identical to the runtime's cmul. */
-export function cmul(a: number, b: number): number {
+function cmul(a: number, b: number): number {
   if (b !== 0 && a > Math.floor(CAP / b)) return CAP;
   const p = a * b;
   return p > CAP ? CAP : p;
 }
 
 /** e == product of factors, every factor >= 1 (exact, overflow-free). */
-export function prodEq(e: number, factors: number[]): boolean {
+function prodEq(e: number, factors: number[]): boolean {
   for (const f of factors) {
     if (f < 1) return false;
     if (e % f !== 0) return false;
@@ -559,7 +559,7 @@ function checkOp(c: OpCheck): void {
 }
 
 /** Decode a group-carrying raw param array into a params object. */
-export function decodeParams(spec: OpSpec, raw: Int32Array | number[]): OpParams {
+function decodeParams(spec: OpSpec, raw: Int32Array | number[]): OpParams {
   const params: OpParams = {} as OpParams;
   spec.params.forEach((p, i) => (params[p] = raw[i]));
   if (spec.repeat) {

@@ -9,9 +9,9 @@
  * Flatten, Dropout, ...) share their root buffer, whose lifetime is extended to cover them.
  */
 
-export const ARENA_ALIGN = 16;
+const ARENA_ALIGN = 16;
 
-export interface PlanTensor {
+interface PlanTensor {
   /** Any unique id (the caller's tensor index). */
   id: number;
   bytes: number;
@@ -19,7 +19,7 @@ export interface PlanTensor {
   aliasOf?: number;
 }
 
-export interface PlanOp {
+interface PlanOp {
   inputs: number[];
   outputs: number[];
 }
@@ -32,7 +32,7 @@ export interface PlanInput {
   outputs: number[];
 }
 
-export interface BufferPlan {
+interface BufferPlan {
   root: number;
   bytes: number; // aligned size
   first: number;

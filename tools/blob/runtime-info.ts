@@ -17,7 +17,7 @@ export interface RuntimeInfo extends RuntimeWasmInfo {
 }
 
 /** Imports the C glue and the Node host provide: AssemblyScript's env.abort traps. */
-export function runtimeImports(): WebAssembly.Imports {
+function runtimeImports(): WebAssembly.Imports {
   return {
     env: {
       abort: (_msg: number, _file: number, line: number, col: number) => {

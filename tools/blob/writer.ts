@@ -8,7 +8,6 @@ import { crc32 } from './crc32.ts';
 import { parseBlob } from './parse.ts';
 import {
   ALIGN,
-  DTYPE,
   DTYPE_BYTES,
   FLAG,
   FORMAT_VERSION,
@@ -275,5 +274,3 @@ export function fixCrc(bytes: Uint8Array): Uint8Array {
   dv.setUint32(HEADER.crc32, crc32(bytes, 16, bytes.length), true);
   return bytes;
 }
-
-export { DTYPE, STORAGE };

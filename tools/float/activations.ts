@@ -67,13 +67,6 @@ export const ACTIVATIONS: Readonly<Record<string, (x: number) => number>> = {
   mish: (x) => x * Math.tanh(softplus(x)),
 };
 
-/** Activations that normalise along an axis (not element-wise). */
-export const AXIS_ACTIVATIONS = ['softmax', 'log_softmax'] as const;
-
-export function isKnownActivation(name: string): boolean {
-  return name in ACTIVATIONS || (AXIS_ACTIVATIONS as readonly string[]).includes(name);
-}
-
 /** The element-wise function for `name` (throws for softmax/log_softmax and unknown names). */
 export function activationFn(name: string): (x: number) => number {
   const f = ACTIVATIONS[name];
@@ -87,7 +80,7 @@ export function activationFn(name: string): (x: number) => number {
 }
 
 /** Softmax (or log-softmax) along `axis` (possibly negative), max-subtracted, float64 sums. */
-export function softmax(t: FloatTensor, axis = -1, log = false): FloatTensor {
+function softmax(t: FloatTensor, axis = -1, log = false): FloatTensor {
   const a = normAxis(axis, t.shape.length);
   const n = t.shape[a];
   const inner = size(t.shape.slice(a + 1));

@@ -9,10 +9,7 @@ import { getLayerFn, MASK_PASSTHROUGH } from './layers/index.ts';
 import { FloatState, type LayerCtx, type RecurrentInfo, type TimeMask } from './types.ts';
 
 export { FloatState };
-export type { RecurrentInfo, Range, TimeMask, LayerFn, LayerCtx } from './types.ts';
-export { ACTIVATIONS, applyActivation, activationFn, softmax, erf } from './activations.ts';
-export { LAYERS } from './layers/index.ts';
-
+export type { RecurrentInfo } from './types.ts';
 export interface RunFloatOptions {
   /** Called for every tensor produced, model inputs included. */
   onTensor?: (tensorId: number, t: FloatTensor) => void;

@@ -10,14 +10,6 @@ export function size(shape: number[]): number {
   return n;
 }
 
-export function tensor(shape: number[], data?: Float32Array | ArrayLike<number>): FloatTensor {
-  const n = size(shape);
-  if (data === undefined) return { shape: [...shape], data: new Float32Array(n) };
-  const d = data instanceof Float32Array ? data : Float32Array.from(data);
-  if (d.length !== n) throw new Error(`tensor: ${d.length} values for shape [${shape}]`);
-  return { shape: [...shape], data: d };
-}
-
 export function strides(shape: number[]): number[] {
   const s = new Array(shape.length).fill(1);
   for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
@@ -65,20 +57,6 @@ export function toChannelsFirst(t: FloatTensor): FloatTensor {
   return transpose(t, [0, r - 1, ...Array.from({ length: r - 2 }, (_, i) => i + 1)]);
 }
 
-/** Slice along axis 0..n: take [start, start+len) on `axis`. */
-export function sliceAxis(t: FloatTensor, axis: number, start: number, len: number): FloatTensor {
-  const outer = size(t.shape.slice(0, axis));
-  const inner = size(t.shape.slice(axis + 1));
-  const n = t.shape[axis];
-  const shape = [...t.shape];
-  shape[axis] = len;
-  const out = new Float32Array(outer * len * inner);
-  for (let o = 0; o < outer; o++) {
-    out.set(t.data.subarray((o * n + start) * inner, (o * n + start + len) * inner), o * len * inner);
-  }
-  return { shape, data: out };
-}
-
 export function concatAxis(ts: FloatTensor[], axis: number): FloatTensor {
   const base = ts[0].shape;
   const outer = size(base.slice(0, axis));
@@ -96,11 +74,6 @@ export function concatAxis(ts: FloatTensor[], axis: number): FloatTensor {
     }
   }
   return { shape, data: out };
-}
-
-export function reshape(t: FloatTensor, shape: number[]): FloatTensor {
-  if (size(shape) !== t.data.length) throw new Error(`reshape [${t.shape}] -> [${shape}]`);
-  return { shape: [...shape], data: t.data };
 }
 
 /** Keras-style config tuple: number or array -> array of length n. */

@@ -593,7 +593,7 @@ function assignLeaf(file: string, leaf: Leaf, ps: ParsedWeight[]) {
   }
   specs.forEach((s, i) => {
     const p = ordered[i]!;
-    let shape = p.raw.shape;
+    const shape = p.raw.shape;
     // tolerate a GRU reset_after bias stored flat or a squeezed/expanded layout of the same size
     if (!sameShape(shape, s.shape)) {
       throw new UserError(`${file}: ${where}: weight ${s.name} has shape ${fmt(shape)}, expected ${fmt(s.shape)}`, EXIT.BAD_INPUT);

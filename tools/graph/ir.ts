@@ -29,18 +29,6 @@ export type Dim = number | null;
 /** A tensor shape with the batch at index 0. */
 export type Shape = Dim[];
 
-/**
- * Activation names after normalisation. Semantics that differ between Keras versions are
- * made explicit in the name:
- *  'hard_sigmoid'    = clip(0.2x + 0.5, 0, 1)   (Keras 1/2, tf.keras, tfjs)
- *  'hard_sigmoid_k3' = clip(x/6 + 0.5, 0, 1)    (Keras 3: relu6(x+3)/6)
- *  'swish' (= silu), 'gelu' (exact erf form), 'gelu_tanh' (approximate=True), 'relu6',
- *  'leaky_relu' (alpha 0.2, Keras-3 default negative_slope), 'hard_swish'/'hard_silu',
- *  'selu', 'elu' (alpha 1), 'exponential', 'softplus', 'softsign', 'softmax',
- *  'log_softmax', 'sigmoid', 'tanh', 'relu', 'linear'.
- */
-export type Activation = string;
-
 export interface FloatTensor {
   shape: number[];
   data: Float32Array; // row-major

@@ -109,7 +109,7 @@ export const SUPPORTED_ACTIVATIONS = [
 ];
 
 /** Canonical activation string (null/undefined -> 'linear'; objects -> their name). */
-export function canonicalActivation(v: unknown, dialect: Dialect): string {
+function canonicalActivation(v: unknown, dialect: Dialect): string {
   if (v === null || v === undefined || v === '') return 'linear';
   let name: string;
   if (typeof v === 'string') name = v;
@@ -256,7 +256,7 @@ function stripWrappers(v: any): any {
 // layer configs
 
 /** Canonical class name for a stored class name. */
-export function canonicalClassName(className: string): string {
+function canonicalClassName(className: string): string {
   return CLASS_ALIASES[className] ?? className;
 }
 
@@ -264,7 +264,7 @@ export function canonicalClassName(className: string): string {
  * Normalise one layer's {class_name, config} to the canonical form. Unknown classes keep
  * their (wrapper-stripped) config so the linter can name them.
  */
-export function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dialect: Dialect): { className: string; config: Record<string, any> } {
+function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dialect: Dialect): { className: string; config: Record<string, any> } {
   const className = canonicalClassName(classNameIn);
   const src = stripWrappers(configIn ?? {}) as Record<string, any>;
   const k1 = dialect === 'keras1';
@@ -647,11 +647,11 @@ export function normalizeModel(configIn: any, dialect: Dialect, file: string): N
       `top-level class '${top.class_name}' is not a Sequential or Functional model (subclassed models have no stored architecture); save a Sequential/Functional model`,
     );
   }
-  return normalizeModelNode(cls, top.config, dialect, file, true);
+  return normalizeModelNode(cls, top.config, dialect, file);
 }
 
-function normalizeModelNode(cls: string, cfg: any, dialect: Dialect, file: string, isTop: boolean): NormModel {
-  if (cls === 'Sequential') return normalizeSequential(cfg, dialect, file, isTop);
+function normalizeModelNode(cls: string, cfg: any, dialect: Dialect, file: string): NormModel {
+  if (cls === 'Sequential') return normalizeSequential(cfg, dialect, file);
   if (!isObj(cfg) || !Array.isArray(cfg.layers)) throw badFile(file, `model '${cfg?.name ?? '?'}' has no layers list`);
   const layers: NormLayer[] = cfg.layers.map((l: any) => normalizeLayerEntry(l, dialect, file));
   return {
@@ -668,7 +668,7 @@ function normalizeLayerEntry(l: any, dialect: Dialect, file: string): NormLayer 
   const cls = canonicalClassName(String(l.class_name));
   const inbound = parseInbound(l.inbound_nodes);
   if (cls === 'Sequential' || cls === 'Functional') {
-    const model = normalizeModelNode(cls, l.config, dialect, file, false);
+    const model = normalizeModelNode(cls, l.config, dialect, file);
     const name = String(l.name ?? l.config?.name ?? model.name);
     model.name = name;
     return { className: cls, name, config: { name, trainable: model.trainable }, inbound, model };
@@ -679,7 +679,7 @@ function normalizeLayerEntry(l: any, dialect: Dialect, file: string): NormLayer 
   return { className: n.className, name, config: n.config, inbound };
 }
 
-function normalizeSequential(cfg: any, dialect: Dialect, file: string, isTop: boolean): NormModel {
+function normalizeSequential(cfg: any, dialect: Dialect, file: string): NormModel {
   const list: any[] = Array.isArray(cfg) ? cfg : Array.isArray(cfg?.layers) ? cfg.layers : (null as any);
   if (!list) throw badFile(file, 'Sequential model config has no layers list');
   const name = Array.isArray(cfg) ? 'sequential' : String(cfg.name ?? 'sequential');
@@ -687,7 +687,7 @@ function normalizeSequential(cfg: any, dialect: Dialect, file: string, isTop: bo
   const entries = list.map((l) => {
     const cls = canonicalClassName(String(l.class_name));
     if (cls === 'Sequential' || cls === 'Functional') {
-      const model = normalizeModelNode(cls, l.config, dialect, file, false);
+      const model = normalizeModelNode(cls, l.config, dialect, file);
       const nm = String(l.config?.name ?? model.name);
       model.name = nm;
       return { className: cls, name: nm, config: { name: nm, trainable: model.trainable }, inbound: [], model } as NormLayer;

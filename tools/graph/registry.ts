@@ -86,7 +86,7 @@ function lintPair(cfg: Record<string, any>, key: string, add: Add): void {
   if (!(Array.isArray(v) && v.length === 2 && v.every((n) => Number.isInteger(n) && n >= 0))) add(key, v, 'non-negative integers (before, after)');
 }
 
-export function prod(a: Dim[]): number {
+function prod(a: Dim[]): number {
   let p = 1;
   for (const d of a) p *= d ?? 1;
   return p;
@@ -102,7 +102,7 @@ function prodOrNull(a: Dim[]): Dim {
 }
 
 /** Keras conv_utils.conv_output_length. */
-export function convOutLen(len: Dim, k: number, padding: string, stride: number, dilation = 1): Dim {
+function convOutLen(len: Dim, k: number, padding: string, stride: number, dilation = 1): Dim {
   if (len === null) return null;
   const dk = k + (k - 1) * (dilation - 1);
   let out: number;
@@ -712,7 +712,7 @@ export const REGISTRY: Record<string, LayerRule> = {
 };
 
 /** Classes supported (for messages). */
-export const SUPPORTED_CLASSES = Object.keys(REGISTRY).filter((k) => k !== 'InputLayer');
+const SUPPORTED_CLASSES = Object.keys(REGISTRY).filter((k) => k !== 'InputLayer');
 
 /** Lint one normalised layer config (config-only checks). Nested models are not layers here. */
 export function lintLayer(className: string, cfg: Record<string, any>, add: (option: string | undefined, value: unknown, supported: string) => void): void {

@@ -3,7 +3,7 @@
  */
 import type { Graph, Shape } from './ir.ts';
 
-export function shapeStr(s: Shape): string {
+function shapeStr(s: Shape): string {
   return `(${s.map((d) => (d === null ? 'None' : String(d))).join(', ')}${s.length === 1 ? ',' : ''})`;
 }
 

@@ -9,7 +9,7 @@ import { FloatState, runFloat, type RecurrentInfo } from '../float/forward.ts';
 import { asymmetricQParams, type QParams } from './qparams.ts';
 import { mergeRecurrentInfo } from './lower-rnn.ts';
 
-export interface Range {
+interface Range {
   min: number;
   max: number;
 }
@@ -40,7 +40,7 @@ export function rng(seed: number): () => number {
 }
 
 /** Vocabulary size of the Embedding that reads model input `tensorId` (null if none). */
-export function vocabOf(graph: Graph, tensorId: number): number | null {
+function vocabOf(graph: Graph, tensorId: number): number | null {
   for (const n of graph.nodes) {
     if (n.className === 'Embedding' && n.inputs.includes(tensorId)) return Number(n.config.input_dim);
   }

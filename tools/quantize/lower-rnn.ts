@@ -10,7 +10,7 @@
 import { UserError, EXIT } from '../errors.ts';
 import type { FloatTensor, Graph, IRNode } from '../graph/ir.ts';
 import type { RecurrentInfo, Range } from '../float/types.ts';
-import { quantizeMultiplier } from './fixedpoint.ts';
+import { quantizeMultiplier } from '../fixedpoint.ts';
 import { asymmetricQParams, type QParams } from './qparams.ts';
 import {
   ACT,
@@ -25,8 +25,6 @@ import {
   type RnnQuant,
   type TableFn,
 } from './reference-rnn.ts';
-
-const f32 = Math.fround;
 
 export interface RnnFloatLayer {
   cell: CellKind;
@@ -57,7 +55,7 @@ export interface RnnQuantOptions {
 }
 
 /** Activation name -> op kind and table. Unsupported names throw UserError naming the layer. */
-export function actOf(name: string, layer: string, option: string): { kind: number; table: Int16Array | null; fn: TableFn | null } {
+function actOf(name: string, layer: string, option: string): { kind: number; table: Int16Array | null; fn: TableFn | null } {
   switch (name) {
     case 'tanh':
     case 'sigmoid':
@@ -82,7 +80,7 @@ const maxAbs = (r: Range | undefined) => (r ? Math.max(Math.abs(r.min), Math.abs
  * Power-of-two exponent for an int16 value range: smallest e with 32767 * 2^e >= m (at least
  * -15 so state stays above the Q0.15 resolution limit, at most 0).
  */
-export function expFor(m: number): number {
+function expFor(m: number): number {
   if (!(m > 0) || !Number.isFinite(m)) return -15;
   let e = Math.ceil(Math.log2(m / 32767));
   if (32767 * 2 ** e < m) e += 1;
@@ -319,7 +317,7 @@ export function rnnFloatLayer(
 }
 
 /** Strip a direction prefix from RecurrentInfo keys ('forward/' or 'backward/'). */
-export function infoFor(info: RecurrentInfo, prefix: string): RecurrentInfo {
+function infoFor(info: RecurrentInfo, prefix: string): RecurrentInfo {
   if (!prefix) return info;
   const out: RecurrentInfo = {};
   for (const [k, v] of Object.entries(info)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;

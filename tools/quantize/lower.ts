@@ -10,7 +10,7 @@
 import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { OP_BY_NAME } from '../blob/spec.ts';
-import { quantizeMultiplier } from './fixedpoint.ts';
+import { quantizeMultiplier } from '../fixedpoint.ts';
 import {
   activationRange,
   asymmetricQParams,
@@ -40,7 +40,7 @@ export interface ConstRef {
 }
 export type ParamValue = number | ConstRef | Record<string, number>[];
 
-export interface LTensor {
+interface LTensor {
   index: number;
   name: string;
   dtype: 'int8' | 'int16' | 'int32';
@@ -58,7 +58,7 @@ export interface LTensor {
   ir: number;
 }
 
-export interface LOp {
+interface LOp {
   name: string;
   /** Spec params by name; a repeat group (ADD_N, MAXMIN, CONCAT, LAYOUT) is the array `rep`. */
   params: Record<string, ParamValue>;
@@ -131,7 +131,7 @@ function unsupportedLayer(n: IRNode, what: string, supported: string): UserError
 }
 
 /** Element-wise float function of an activation-like node (null if not element-wise). */
-export function elementwiseFn(n: IRNode): ((x: number) => number) | null {
+function elementwiseFn(n: IRNode): ((x: number) => number) | null {
   if (!ELEMENTWISE.has(n.className)) return null;
   if (n.className === 'Activation' && (n.config.activation === 'softmax' || n.config.activation === 'log_softmax')) return null;
   const fn =
@@ -825,7 +825,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
         const inT = tensors[inL];
         const alpha = n.weights.alpha;
         const inner = inT.shape.slice(1);
-        let as = [...alpha.shape];
+        const as = [...alpha.shape];
         while (as.length > inner.length) as.shift();
         while (as.length < inner.length) as.unshift(1);
         let lead = 0;

@@ -15,7 +15,7 @@ import { UserError, EXIT } from '../errors.ts';
 
 const WEIGHTED = new Set(['Dense', 'Conv1D', 'Conv2D', 'DepthwiseConv1D', 'DepthwiseConv2D', 'SeparableConv1D', 'SeparableConv2D']);
 
-export function cloneGraph(g: Graph): Graph {
+function cloneGraph(g: Graph): Graph {
   return {
     ...g,
     inputs: [...g.inputs],
@@ -51,7 +51,7 @@ function uniqueName(g: Graph, base: string): string {
 }
 
 /** Split `activation` of weighted layers into separate Activation nodes. */
-export function splitActivations(g: Graph): void {
+function splitActivations(g: Graph): void {
   const out: IRNode[] = [];
   for (const n of g.nodes) {
     out.push(n);
@@ -80,7 +80,7 @@ export function splitActivations(g: Graph): void {
 }
 
 /** SeparableConv -> DepthwiseConv (no bias, linear) + pointwise Conv (k = 1, bias, activation). */
-export function splitSeparable(g: Graph): void {
+function splitSeparable(g: Graph): void {
   const out: IRNode[] = [];
   for (const n of g.nodes) {
     if (n.className !== 'SeparableConv1D' && n.className !== 'SeparableConv2D') {
@@ -142,7 +142,7 @@ function channelAxis(n: IRNode, rank: number): number {
 }
 
 /** Fold BatchNormalization into the preceding linear Dense/Conv/DepthwiseConv. */
-export function foldBatchNorm(g: Graph, notes: string[] = []): void {
+function foldBatchNorm(g: Graph, notes: string[] = []): void {
   const removed = new Set<IRNode>();
   for (const bn of g.nodes) {
     if (bn.className !== 'BatchNormalization') continue;
@@ -187,7 +187,7 @@ export function foldBatchNorm(g: Graph, notes: string[] = []): void {
 }
 
 /** TimeDistributed(inner) -> _MergeTime + inner + _SplitTime (views; needs a static batch). */
-export function unwrapTimeDistributed(g: Graph): void {
+function unwrapTimeDistributed(g: Graph): void {
   const out: IRNode[] = [];
   for (const n of g.nodes) {
     if (n.className !== 'TimeDistributed') {

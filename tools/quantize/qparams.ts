@@ -15,7 +15,7 @@ export interface QParams {
 const f32 = Math.fround;
 
 /** std::round: half away from zero. */
-export function roundHalfAway(v: number): number {
+function roundHalfAway(v: number): number {
   return Math.sign(v) * Math.floor(Math.abs(v) + 0.5);
 }
 
@@ -44,7 +44,7 @@ export function quantizeValue(x: number, q: QParams, lo = -128, hi = 127): numbe
   return v < lo ? lo : v > hi ? hi : v;
 }
 
-export function dequantizeValue(q: number, p: QParams): number {
+function dequantizeValue(q: number, p: QParams): number {
   return (q - p.zeroPoint) * p.scale;
 }
 
@@ -80,7 +80,7 @@ export function quantizeWeightsPerChannel(w: ArrayLike<number>, channels: number
 }
 
 /** Wrap to int32. */
-export const i32 = (v: number) => Number(BigInt.asIntN(32, BigInt(Math.round(v))));
+const i32 = (v: number) => Number(BigInt.asIntN(32, BigInt(Math.round(v))));
 
 /**
  * Folded int32 bias per output channel: round(b / (sIn*sW[c])) - zpIn * sum(w[c]) (wrap).

@@ -6,7 +6,7 @@
  * All arithmetic is exact integer arithmetic on JS numbers (products < 2^53); accumulators wrap
  * to int32 like the wasm i32 adds do.
  */
-import { mbqm } from './fixedpoint.ts';
+import { mbqm } from '../fixedpoint.ts';
 
 export type CellKind = 'SimpleRNN' | 'GRU' | 'LSTM';
 
@@ -28,7 +28,7 @@ export const TABLE_OUT_EXP = -15;
 
 export type TableFn = 'sigmoid' | 'tanh' | 'hard_sigmoid' | 'hard_sigmoid_k3';
 
-export function tableFunction(name: TableFn): (x: number) => number {
+function tableFunction(name: TableFn): (x: number) => number {
   switch (name) {
     case 'sigmoid':
       return (x) => 1 / (1 + Math.exp(-x));
@@ -65,22 +65,22 @@ export function buildActTable(name: TableFn): Int16Array {
   return t;
 }
 
-export const sat16 = (v: number) => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+const sat16 = (v: number) => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
 
 /** Rounding (half up) arithmetic shift right by s >= 0, exact for |v| < 2^52. */
-export function rsr(v: number, s: number): number {
+function rsr(v: number, s: number): number {
   if (s === 0) return v;
   const p = 2 ** s;
   return Math.floor((v + p / 2) / p);
 }
 
 /** Shift by a signed amount: positive = saturating (int16) left shift, negative = rounding right. */
-export function shift16(v: number, s: number): number {
+function shift16(v: number, s: number): number {
   return s >= 0 ? sat16(v * 2 ** s) : sat16(rsr(v, -s));
 }
 
 /** Interpolated table lookup: int16 Q3.12 in, int16 Q0.15 out. */
-export function tableLookup(t: ArrayLike<number>, v: number): number {
+function tableLookup(t: ArrayLike<number>, v: number): number {
   const u = v + 32768;
   const idx = u >> 8;
   const frac = u & 255;
@@ -89,7 +89,7 @@ export function tableLookup(t: ArrayLike<number>, v: number): number {
 }
 
 /** Activation on an int16 value: kind 0 linear, 1 relu (same scale), 2 table (Q3.12 -> Q0.15). */
-export function applyAct(kind: number, table: ArrayLike<number> | null, v: number): number {
+function applyAct(kind: number, table: ArrayLike<number> | null, v: number): number {
   if (kind === ACT.TABLE) return tableLookup(table!, v);
   if (kind === ACT.RELU) return v < 0 ? 0 : v;
   return v;

@@ -3,15 +3,13 @@
  * written plainly, independent of the runtime's loop structure. Each ref takes the op's params
  * (spec names; repeat groups in `groups`, as parseBlob returns them), its input tensors and the
  * constants section, and returns the output tensor. The runtime must be bit-identical.
- *
- * `runBlobReference(blob, inputs)` runs a whole blob through these refs on a simulated arena.
- */
-import { parseBlob, type OpParams, type ParsedBlob } from '../blob/parse.ts';
-import { DTYPE, DTYPE_BYTES, STORAGE } from '../blob/spec.ts';
-import { clamp, mbqm } from './fixedpoint.ts';
-import { TABLE_ENTRIES, gateCount, runRnnRef, type CellKind, type RnnQuant } from './reference-rnn.ts';
 
-type P = OpParams | Record<string, any>;
+ */
+import { clamp, mbqm } from '../fixedpoint.ts';
+import { TABLE_ENTRIES, gateCount, type CellKind, type RnnQuant } from './reference-rnn.ts';
+
+/** An op's params by spec name (repeat groups in `groups`). */
+type P = Record<string, any>;
 type Int = Int8Array | Int16Array | Int32Array;
 
 const i32s = (c: Uint8Array, off: number, n: number): Int32Array => {
@@ -352,112 +350,3 @@ export function rnnQuantFromParams(name: string, p: P, consts: Uint8Array): RnnQ
     cExp: 0,
   };
 }
-
-// ---------- whole-blob reference ----------
-
-function typed(dtype: number, buf: ArrayBuffer, off: number, elements: number): Int {
-  if (dtype === DTYPE.INT8) return new Int8Array(buf, off, elements);
-  if (dtype === DTYPE.INT16) return new Int16Array(buf, off, elements);
-  return new Int32Array(buf, off, elements);
-}
-
-export class ReferenceError2 extends Error {
-  constructor(
-    readonly code: number,
-    readonly op: number,
-  ) {
-    super(`reference: op ${op} failed with error ${code}`);
-  }
-}
-
-/**
- * Run every op of a blob on a simulated arena/state (state persists in `state` between calls
- * when given). Returns the raw outputs. Throws ReferenceError2(BAD_INPUT_VALUE) like the runtime.
- */
-export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBufferView[], state?: ArrayBuffer): Int[] {
-  const m = blob instanceof Uint8Array ? parseBlob(blob) : blob;
-  const arena = new ArrayBuffer(Math.max(16, Math.ceil(m.header.arenaSize / 4) * 4));
-  const st = state ?? new ArrayBuffer(Math.max(16, Math.ceil(m.header.stateSize / 4) * 4));
-  const T = (i: number): Int => {
-    const t = m.tensors[i];
-    return typed(t.dtype, t.storage === STORAGE.ARENA ? arena : st, t.offset, t.elements);
-  };
-  m.io.inputs.forEach((io, i) => {
-    const src = inputs[i];
-    new Uint8Array(T(io.tensor).buffer, T(io.tensor).byteOffset, io.bytes).set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
-  });
-  const c = m.consts;
-  for (const op of m.ops) {
-    const p = op.params;
-    const g = p.groups ?? [];
-    const x = () => T(p.in) as Int8Array;
-    const ins = () => g.map((e) => T(e.tensor) as Int8Array);
-    let out: Int | null;
-    switch (op.name) {
-      case 'DENSE':
-        out = refDense(p, x(), c);
-        break;
-      case 'CONV2D':
-        out = refConv2d(p, x(), c);
-        break;
-      case 'DEPTHWISE_CONV2D':
-        out = refDepthwise(p, x(), c);
-        break;
-      case 'MAX_POOL2D':
-        out = refMaxPool2d(p, x());
-        break;
-      case 'AVG_POOL2D':
-        out = refAvgPool2d(p, x());
-        break;
-      case 'ADD_N':
-        out = refAddN(p, ins());
-        break;
-      case 'MUL':
-        out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array);
-        break;
-      case 'MAXMIN':
-        out = refMaxMin(p, ins());
-        break;
-      case 'CONCAT':
-        out = refConcat(p, ins());
-        break;
-      case 'SOFTMAX':
-        out = refSoftmax(p, x(), c);
-        break;
-      case 'LUT':
-        out = refLut(p, x(), c);
-        break;
-      case 'PRELU':
-        out = refPrelu(p, x(), c);
-        break;
-      case 'LAYOUT':
-        out = refLayout(p, T(p.in).slice());
-        break;
-      case 'GATHER':
-        out = refGather(p, T(p.ids) as Int32Array, c);
-        if (!out) throw new ReferenceError2(13, op.index);
-        break;
-      case 'REQUANT':
-        out = refRequant(p, T(p.in) as Int8Array | Int16Array, m.tensors[p.out].dtype === DTYPE.INT8 ? 'int8' : 'int16');
-        break;
-      case 'SIMPLE_RNN':
-      case 'GRU':
-      case 'LSTM': {
-        const q = rnnQuantFromParams(op.name, p, c);
-        // h/c are views of their tensors (STATE region or arena): runRnnRef updates them in place
-        // and zeroes them first unless KEEP_STATE
-        const state = { h: T(p.hState) as Int16Array, c: op.name === 'LSTM' ? (T(p.cState) as Int16Array) : null };
-        const ids = p.maskIds === -1 ? null : (T(p.maskIds) as Int32Array);
-        out = runRnnRef(q, T(p.in) as Int8Array, p.batch, p.steps, state, ids);
-        break;
-      }
-      default:
-        throw new Error(`reference: op ${op.name} not implemented`);
-    }
-    // every op writes its result to its `out` tensor
-    T(p.out).set(out as any);
-  }
-  return m.io.outputs.map((io) => T(io.tensor).slice());
-}
-
-export { DTYPE_BYTES };

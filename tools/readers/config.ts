@@ -2,8 +2,6 @@
 import { badFile, EXIT, UserError } from '../errors.ts';
 import type { Dialect } from './types.ts';
 
-export const CONTAINER_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
-
 /** The layer list of a model config (`config.layers`, or the bare list of old Sequential). */
 export function layerList(model: any): any[] | null {
   if (!model || typeof model !== 'object') return null;
@@ -25,16 +23,8 @@ export function toSnakeCase(name: string): string {
   return s;
 }
 
-/** True when any object in the tree has a `module` key (Keras 3 / Keras >= 2.13 serialisation). */
-export function hasModuleKeys(node: any, depth = 0): boolean {
-  if (depth > 64 || node === null || typeof node !== 'object') return false;
-  if (Array.isArray(node)) return node.some((x) => hasModuleKeys(x, depth + 1));
-  if ('module' in node && 'class_name' in node) return true;
-  return Object.values(node).some((x) => hasModuleKeys(x, depth + 1));
-}
-
 /** Keras 3 writes `batch_shape`, `DTypePolicy` objects and `__keras_tensor__` nodes. */
-export function looksKeras3(node: any, depth = 0): boolean {
+function looksKeras3(node: any, depth = 0): boolean {
   if (depth > 64 || node === null || typeof node !== 'object') return false;
   if (Array.isArray(node)) return node.some((x) => looksKeras3(x, depth + 1));
   if (node.class_name === '__keras_tensor__' || node.class_name === 'DTypePolicy') return true;
@@ -43,7 +33,7 @@ export function looksKeras3(node: any, depth = 0): boolean {
 }
 
 /** Keras 1 configs use `output_dim`/`init`/`inner_activation` style keys. */
-export function looksKeras1(model: any): boolean {
+function looksKeras1(model: any): boolean {
   const ls = layerList(model) ?? [];
   return ls.some(
     (l) =>
@@ -107,7 +97,7 @@ export function nestedNameMap(model: any): Map<string, string> {
   return out;
 }
 
-export const MAX_CONFIG_DEPTH = 32;
+const MAX_CONFIG_DEPTH = 32;
 
 /** Parse JSON text with a one-line error. */
 export function parseJson(text: string, file: string, what = 'JSON'): any {

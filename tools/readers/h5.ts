@@ -62,11 +62,6 @@ function withHeapCap<T>(fn: () => T): T {
   }
 }
 
-/** Preload h5wasm (first load takes ~200 ms). */
-export async function h5Ready(): Promise<void> {
-  await h5();
-}
-
 let captured = '';
 let captureDepth = 0;
 let origWriteSync: typeof nodeFs.writeSync | null = null;
@@ -117,7 +112,7 @@ function captureStderr<T>(fn: () => T): T {
 }
 
 /** One short line out of an HDF5 diagnostic stack / emscripten error. */
-export function summariseH5Error(e: unknown, stderrText = captured): string {
+function summariseH5Error(e: unknown, stderrText = captured): string {
   const lines = stderrText.split('\n');
   let last = '';
   for (const l of lines) {
@@ -134,12 +129,12 @@ export function summariseH5Error(e: unknown, stderrText = captured): string {
 }
 
 /** Replace control and non-ASCII bytes (garbage from corrupt files) so messages stay one clean line. */
-export function printable(s: string): string {
+function printable(s: string): string {
   return s.replace(/[^\x20-\x7e]/g, '?');
 }
 
 /** Refuse attributes whose declared size is absurd before h5wasm allocates for them. */
-export const MAX_ATTR_BYTES = 64 * 1024 * 1024;
+const MAX_ATTR_BYTES = 64 * 1024 * 1024;
 
 function attrValue(a: any, name: string): unknown {
   let md: any = null;
@@ -218,10 +213,6 @@ export function child(g: any, name: string): any {
   } catch {
     return null;
   }
-}
-
-export function attrNames(g: any): string[] {
-  return Object.keys(g.attrs ?? {});
 }
 
 function decodeStr(v: unknown): string {

@@ -15,8 +15,8 @@ import { readTfjs } from './tfjs.ts';
 import { oneLine } from './zip.ts';
 import type { RawModel } from './types.ts';
 
-export type { RawModel, RawWeight, Dialect, ModelFormat } from './types.ts';
-export { readArray, writeNpy } from './npy.ts';
+export type { RawModel } from './types.ts';
+export { readArray } from './npy.ts';
 
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
@@ -52,7 +52,7 @@ function loadConfig(configPath: string): ExternalConfig {
 }
 
 /** Refuse NaN/Inf weights, naming the layer and weight. */
-export function checkFinite(m: RawModel): void {
+function checkFinite(m: RawModel): void {
   for (const [layer, ws] of m.weights) {
     for (const w of ws) {
       const d = w.data;

@@ -16,7 +16,7 @@ export interface NumArray {
   dtype: string;
 }
 
-export const MAX_ARRAY_ELEMENTS = 2 ** 28;
+const MAX_ARRAY_ELEMENTS = 2 ** 28;
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 
 function f16(h: number): number {
@@ -84,7 +84,7 @@ function fortranToC<T extends Float32Array | Int32Array>(src: T, shape: number[]
 }
 
 /** Parse .npy bytes. */
-export function parseNpy(bytes: Uint8Array, file: string): NumArray {
+function parseNpy(bytes: Uint8Array, file: string): NumArray {
   if (bytes.length < 10 || !NPY_MAGIC.every((b, i) => bytes[i] === b)) throw badFile(file, 'not a .npy file (bad magic)');
   const major = bytes[6];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

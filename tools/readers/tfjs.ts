@@ -13,7 +13,7 @@ import type { RawModel, RawWeight } from './types.ts';
 
 const MAX_SHARD_TOTAL = 1024 * 1024 * 1024;
 
-export function halfToFloat(h: number): number {
+function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
@@ -23,7 +23,7 @@ export function halfToFloat(h: number): number {
 }
 
 /** Classify a parsed JSON document; throws the refusals for non-layers-model JSON. */
-export function checkTfjsJson(file: string, j: any): void {
+function checkTfjsJson(file: string, j: any): void {
   if (!j || typeof j !== 'object' || Array.isArray(j)) throw badFile(file, 'JSON file is not a model (expected a TensorFlow.js model.json object)');
   const topo = j.modelTopology;
   if (j.format === 'graph-model' || (topo && typeof topo === 'object' && Array.isArray(topo.node))) {

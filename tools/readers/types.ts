@@ -3,7 +3,7 @@
  * by top-level layer, with nothing interpreted yet. The graph builder (tools/graph) turns
  * this into the IR; readers know nothing of shapes or layers beyond what they must parse.
  */
-export type ModelFormat =
+type ModelFormat =
   | 'keras3' // .keras zip: config.json + metadata.json + model.weights.h5
   | 'h5' // legacy Keras full model HDF5 (model_config attr + model_weights group)
   | 'h5-weights' // weights-only HDF5 + separate architecture JSON (--config)

@@ -6,10 +6,10 @@
 import { unzipSync } from 'fflate';
 import { badFile, UserError } from '../errors.ts';
 
-export const MAX_ZIP_TOTAL = 512 * 1024 * 1024; // declared uncompressed bytes, all wanted entries
-export const MAX_ZIP_RATIO = 1100; // deflate cannot exceed ~1032:1 on real data
+const MAX_ZIP_TOTAL = 512 * 1024 * 1024; // declared uncompressed bytes, all wanted entries
+const MAX_ZIP_RATIO = 1100; // deflate cannot exceed ~1032:1 on real data
 
-export interface ZipEntryInfo {
+interface ZipEntryInfo {
   name: string;
   size: number; // compressed
   originalSize: number; // declared uncompressed
@@ -21,7 +21,7 @@ function unsafeName(name: string): boolean {
 }
 
 /** List entries (central directory only, nothing inflated). */
-export function listZip(bytes: Uint8Array, file: string): ZipEntryInfo[] {
+function listZip(bytes: Uint8Array, file: string): ZipEntryInfo[] {
   const out: ZipEntryInfo[] = [];
   try {
     unzipSync(bytes, {

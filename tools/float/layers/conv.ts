@@ -61,7 +61,7 @@ function geometry(x: FloatTensor, kh: number, kw: number, str: number[], dil: nu
 }
 
 /** Grouped conv: x [B,H,W,C], kernel [kh,kw,C/groups,F]. */
-export function conv2dCore(x: FloatTensor, kernel: FloatTensor, g: Geom, groups: number, bias?: FloatTensor): FloatTensor {
+function conv2dCore(x: FloatTensor, kernel: FloatTensor, g: Geom, groups: number, bias?: FloatTensor): FloatTensor {
   const { B, H, W, C, kh, kw, ph, pw, sh, sw, dh, dw } = g;
   const cpg = kernel.shape[2];
   const F = kernel.shape[3];
@@ -106,7 +106,7 @@ export function conv2dCore(x: FloatTensor, kernel: FloatTensor, g: Geom, groups:
  * Depthwise conv: x [B,H,W,C], kernel [kh,kw,C,dm] -> [B,OH,OW,C*dm] (channel c*dm+m). It is the
  * grouped conv with groups = C: the kernel viewed as [kh,kw,1,C*dm] has the same memory layout.
  */
-export function depthwiseCore(x: FloatTensor, kernel: FloatTensor, g: Geom, bias?: FloatTensor): FloatTensor {
+function depthwiseCore(x: FloatTensor, kernel: FloatTensor, g: Geom, bias?: FloatTensor): FloatTensor {
   const [kh, kw, C, dm] = kernel.shape;
   return conv2dCore(x, { shape: [kh, kw, 1, C * dm], data: kernel.data }, g, C, bias);
 }

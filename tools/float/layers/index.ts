@@ -1,5 +1,6 @@
 /** The float reference layer registry, keyed by canonical Keras class name. */
 import { UserError, EXIT } from '../../errors.ts';
+import type { IRNode } from '../../graph/ir.ts';
 import type { LayerFn } from '../types.ts';
 import * as core from './core.ts';
 import * as conv from './conv.ts';
@@ -9,7 +10,7 @@ import * as merge from './merge.ts';
 import * as rnn from './recurrent.ts';
 import * as misc from './misc.ts';
 
-export const LAYERS: Record<string, LayerFn> = {
+const LAYERS: Record<string, LayerFn> = {
   Dense: core.dense,
   Activation: core.activation,
   ReLU: core.reluLayer,
@@ -64,7 +65,7 @@ export const LAYERS: Record<string, LayerFn> = {
   Bidirectional: rnn.bidirectional,
   Embedding: misc.embedding,
   Masking: misc.masking,
-  TimeDistributed: misc.timeDistributed,
+  TimeDistributed: (node, inputs, ctx) => timeDistributed(node, inputs, ctx),
   _MergeTime: misc.mergeTime,
   _SplitTime: misc.splitTime,
 };
@@ -102,3 +103,14 @@ export function getLayerFn(className: string, where: string): LayerFn {
   }
   return f;
 }
+
+/** TimeDistributed(inner): the inner layer on [B*T, ...] then reshaped back to [B, T, ...]. */
+const timeDistributed: LayerFn = (node, [x], ctx) => {
+  const inner = node.config.layer;
+  const fn = getLayerFn(inner.class_name, `${node.name} (TimeDistributed)`);
+  const [B, T] = x.shape;
+  const innerNode: IRNode = { ...node, className: inner.class_name, config: inner.config };
+  const [y] = fn(innerNode, [{ shape: [B * T, ...x.shape.slice(2)], data: x.data }], { inMasks: [null], state: ctx.state });
+  ctx.outMasks = [ctx.inMasks[0] ?? null];
+  return [{ shape: [B, T, ...y.shape.slice(1)], data: y.data }];
+};

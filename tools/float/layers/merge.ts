@@ -4,7 +4,7 @@ import type { LayerFn, TimeMask } from '../types.ts';
 import { concatAxis, normAxis, size, strides } from '../tensor.ts';
 
 /** Element-wise binary op with numpy broadcasting (shapes right-aligned). */
-export function broadcast2(a: FloatTensor, b: FloatTensor, f: (x: number, y: number) => number): FloatTensor {
+function broadcast2(a: FloatTensor, b: FloatTensor, f: (x: number, y: number) => number): FloatTensor {
   const r = Math.max(a.shape.length, b.shape.length);
   const as = [...new Array(r - a.shape.length).fill(1), ...a.shape];
   const bs = [...new Array(r - b.shape.length).fill(1), ...b.shape];
@@ -47,7 +47,7 @@ function reduceMerge(f: (x: number, y: number) => number, post?: (t: FloatTensor
 }
 
 /** Keras merge layers combine input masks with logical AND (missing masks count as all-valid). */
-export function andMasks(ms: (TimeMask | null)[]): TimeMask | null {
+function andMasks(ms: (TimeMask | null)[]): TimeMask | null {
   const present = ms.filter((m): m is TimeMask => !!m);
   if (present.length === 0) return null;
   const data = new Uint8Array(present[0].data);

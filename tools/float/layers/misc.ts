@@ -1,9 +1,7 @@
 /** Embedding (mask_zero), Masking and TimeDistributed. */
-import type { IRNode } from '../../graph/ir.ts';
 import { UserError, EXIT } from '../../errors.ts';
 import type { LayerFn, TimeMask } from '../types.ts';
 import { weight } from './core.ts';
-import { getLayerFn } from './index.ts';
 
 export const embedding: LayerFn = (node, [x], ctx) => {
   const E = weight(node, 'embeddings')!;
@@ -41,17 +39,6 @@ export const masking: LayerFn = (node, [x], ctx) => {
   }
   ctx.outMasks = [{ batch: B, steps: T, data: m }];
   return [{ shape: [...x.shape], data: out }];
-};
-
-/** TimeDistributed(inner): the inner layer on [B*T, ...] then reshaped back to [B, T, ...]. */
-export const timeDistributed: LayerFn = (node, [x], ctx) => {
-  const inner = node.config.layer;
-  const fn = getLayerFn(inner.class_name, `${node.name} (TimeDistributed)`);
-  const [B, T] = x.shape;
-  const innerNode: IRNode = { ...node, className: inner.class_name, config: inner.config };
-  const [y] = fn(innerNode, [{ shape: [B * T, ...x.shape.slice(2)], data: x.data }], { inMasks: [null], state: ctx.state });
-  ctx.outMasks = [ctx.inMasks[0] ?? null];
-  return [{ shape: [B, T, ...y.shape.slice(1)], data: y.data }];
 };
 
 /**

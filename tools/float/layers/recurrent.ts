@@ -32,7 +32,7 @@ export interface RnnSpec {
 }
 
 const GATES: Record<RnnKind, number> = { SimpleRNN: 1, GRU: 3, LSTM: 4 };
-export const STATE_COUNT: Record<RnnKind, number> = { SimpleRNN: 1, GRU: 1, LSTM: 2 };
+const STATE_COUNT: Record<RnnKind, number> = { SimpleRNN: 1, GRU: 1, LSTM: 2 };
 
 /** Build a spec from a normalised RNN config and weights looked up under `prefix` ('' or 'forward/'). */
 export function rnnSpec(kind: RnnKind, name: string, c: Record<string, any>, weights: Record<string, FloatTensor>, prefix = ''): RnnSpec {
@@ -267,7 +267,7 @@ export const gru = makeRnn('GRU');
 export const lstm = makeRnn('LSTM');
 
 /** Reverse a [B, T, u] tensor in time. */
-export function reverseTime(t: FloatTensor): FloatTensor {
+function reverseTime(t: FloatTensor): FloatTensor {
   const [B, T, u] = t.shape;
   const out = new Float32Array(t.data.length);
   for (let b = 0; b < B; b++) for (let i = 0; i < T; i++) out.set(t.data.subarray((b * T + i) * u, (b * T + i + 1) * u), (b * T + T - 1 - i) * u);

@@ -69,13 +69,9 @@ export function quantizeMultiplier(d: number): { mult: number; shift: number } {
 export function perTensorScale(sIn: number, sW: number, sOut: number): number {
   return Math.fround(sIn * sW) / sOut;
 }
-/** Per-channel effective scale: all in double. */
-export function perChannelScale(sIn: number, sW: number, sOut: number): number {
-  return (sIn * sW) / sOut;
-}
 
 /** gemmlowp SaturatingRoundingDoublingHighMul(a, b) on int32 values. */
-export function srdhm(a: number, b: number): number {
+function srdhm(a: number, b: number): number {
   if (a === INT32_MIN && b === INT32_MIN) return INT32_MAX;
   // (a*b + 2^30) >> 31 (arithmetic), equal to gemmlowp's nudge + truncating division.
   // Split a = ah*2^16 + al (al in [0, 2^16)) so every partial product is exact in doubles.
@@ -89,7 +85,7 @@ export function srdhm(a: number, b: number): number {
 }
 
 /** gemmlowp RoundingDivideByPOT(x, e), e in [0, 31]: round half away from zero. */
-export function rdpot(x: number, e: number): number {
+function rdpot(x: number, e: number): number {
   if (e === 0) return x;
   const mask = e === 31 ? 0x7fffffff : (1 << e) - 1;
   const rem = x & mask;

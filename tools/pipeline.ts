@@ -3,13 +3,13 @@
  * lowering -> memory plan -> blob (+ self-test vector) and a report. The CLI
  * (tools/cli/convert.ts) adds file handling; tests call convertGraph directly.
  */
-import type { FloatTensor, Graph } from '../graph/ir.ts';
-import { UserError, EXIT } from '../errors.ts';
-import { prepareGraph } from './prepare.ts';
-import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type Calibration } from './calibrate.ts';
-import { assertLowerable, lowerGraph, type Lowered } from './lower.ts';
-import { assemble, planLowered, type LoweredPlan, type SelfTest } from '../blob/assemble.ts';
-import { quantizeValue } from './qparams.ts';
+import type { FloatTensor, Graph } from './graph/ir.ts';
+import { UserError, EXIT } from './errors.ts';
+import { prepareGraph } from './quantize/prepare.ts';
+import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type Calibration } from './quantize/calibrate.ts';
+import { assertLowerable, lowerGraph, type Lowered } from './quantize/lower.ts';
+import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
+import { quantizeValue } from './quantize/qparams.ts';
 
 export interface ConvertOptions {
   /** Static batch; default: the model's fixed batch, else 1. */
@@ -38,7 +38,7 @@ export interface ConvertOptions {
   calibrationGraph?: Graph;
 }
 
-export interface TensorReport {
+interface TensorReport {
   index: number;
   name: string;
   dtype: string;
@@ -66,7 +66,7 @@ export interface ConvertResult {
   tensors: TensorReport[];
 }
 
-export function resolveBatch(graph: Graph, batch?: number): number {
+function resolveBatch(graph: Graph, batch?: number): number {
   const fixed = graph.inputs.map((t) => graph.tensors[t].shape[0]).find((d) => d !== null) ?? null;
   if (batch !== undefined) {
     if (!Number.isInteger(batch) || batch < 1) throw new UserError(`--batch must be a positive integer, got ${batch}`, EXIT.USAGE);
@@ -95,7 +95,7 @@ export function rawInputs(low: Lowered, samples: FloatTensor[], batch: number): 
 }
 
 /** True when a recurrent layer (or the inner layer of a Bidirectional) has stateful=True. */
-export function hasStatefulLayer(g: Graph): boolean {
+function hasStatefulLayer(g: Graph): boolean {
   return g.nodes.some((n) => (n.className === 'Bidirectional' ? !!n.config.layer?.config?.stateful : !!n.config.stateful));
 }
 
