@@ -48,70 +48,155 @@ function goodDim(d: unknown): boolean {
 const HARD_SIGMOID_NOTE = 'hard_sigmoid uses the Keras 3 definition clip(x/6 + 0.5, 0, 1)';
 
 export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
-  const file = raw.file;
-  const dialect: Dialect = raw.dialect;
-  const model = normalizeModel(raw.config, dialect, file);
-  const notes: string[] = [];
-  const problems: LintProblem[] = [];
-  const addProblem = (layer: string, className: string, option: string | undefined, value: unknown, supported: string) => {
-    if (problems.some((p) => p.layer === layer && p.option === option && p.className === className)) return;
-    problems.push(option === undefined ? { layer, className, supported } : { layer, className, option, value, supported });
-  };
+  return new GraphBuilder(raw).build(opts);
+}
 
-  // ---- 1. config lint over every layer of every (nested) model
-  const lintModel = (m: NormModel, prefix: string) => {
+/** One model call being expanded: its layers by name and the tensors each call produced. */
+interface Scope {
+  m: NormModel;
+  prefix: string;
+  weightPrefix: string;
+  topName: string | null;
+  innerPrefix: string[];
+  trainable: boolean;
+  byName: Map<string, NormLayer>;
+  produced: Map<string, number[]>; // `${layer}#${callPos}` -> tensor ids
+  wanted: Map<string, number>; // outputs consumers expect of each call (for unsupported layers)
+}
+
+/** Builds the IR: lint every layer, expand nested models, infer shapes, then attach weights. */
+class GraphBuilder {
+  readonly file: string;
+  readonly dialect: Dialect;
+  readonly model: NormModel;
+  readonly notes: string[] = [];
+  readonly problems: LintProblem[] = [];
+  readonly tensors: IRTensor[] = [];
+  readonly pending: PendingNode[] = [];
+  readonly leaves = new Map<string, Leaf>();
+  readonly fatal: UserError[] = [];
+  readonly usedNames = new Set<string>();
+  /** tensor ids whose shape is unknown (after an unsupported layer) */
+  readonly unknownShape = new Set<number>();
+  readonly topInputIds: number[] = [];
+  anyStateful = false;
+  batchFixedInFile = false;
+
+  constructor(readonly raw: RawModel) {
+    this.file = raw.file;
+    this.dialect = raw.dialect;
+    this.model = normalizeModel(raw.config, this.dialect, this.file);
+  }
+
+  build(opts: BuildOptions): Graph {
+    this.lintModel(this.model, '');
+    this.scanFlags(this.model);
+    this.fixBatch(opts);
+    this.fixSteps(opts);
+    const outputIds = this.expand(this.model, '', '', null, [], null, this.model.trainable);
+    const inputIds = this.topInputIds.filter((x) => x !== undefined);
+    if (this.problems.length) throw unsupported(this.file, this.problems);
+    if (this.fatal.length) throw this.fatal[0];
+    assignWeights(this.raw, this.model, this.leaves, this.notes);
+    const nodes = this.irNodes();
+    this.addNotes(nodes);
+    const { raw, file, dialect } = this;
+    return {
+      name: this.model.name,
+      inputs: inputIds,
+      outputs: outputIds,
+      tensors: this.tensors,
+      nodes,
+      source: { file, format: raw.format, dialect, kerasVersion: raw.kerasVersion },
+      notes: [...raw.notes, ...this.notes],
+    };
+  }
+
+  addProblem(layer: string, className: string, option: string | undefined, value: unknown, supported: string): void {
+    if (this.problems.some((p) => p.layer === layer && p.option === option && p.className === className)) return;
+    this.problems.push(option === undefined ? { layer, className, supported } : { layer, className, option, value, supported });
+  }
+
+  /** Config lint over every layer of every (nested) model. */
+  lintModel(m: NormModel, prefix: string): void {
     for (const l of m.layers) {
       const nm = prefix + l.name;
       if (l.model) {
-        lintModel(l.model, nm + '/');
+        this.lintModel(l.model, nm + '/');
         continue;
       }
-      lintLayer(l.className, l.config, (o, v, s) => addProblem(nm, l.className, o, v, s));
-      if (dialect === 'keras1' && l.config.data_format === 'channels_first' && /Conv/.test(l.className)) {
-        addProblem(nm, l.className, 'dim_ordering', 'th', "'tf' (Theano-ordered Keras 1 kernels are not supported)");
+      lintLayer(l.className, l.config, (o, v, s) => this.addProblem(nm, l.className, o, v, s));
+      if (this.dialect === 'keras1' && l.config.data_format === 'channels_first' && /Conv/.test(l.className)) {
+        this.addProblem(nm, l.className, 'dim_ordering', 'th', "'tf' (Theano-ordered Keras 1 kernels are not supported)");
       }
     }
-  };
-  lintModel(model, '');
+  }
 
-  // ---- 2. expand (flatten) + shape inference, tolerant of unsupported layers
-  const tensors: IRTensor[] = [];
-  const pending: PendingNode[] = [];
-  const leaves = new Map<string, Leaf>();
-  const fatal: UserError[] = [];
-  const usedNames = new Set<string>();
-  let anyStateful = false;
-  let hardSigK3 = false;
-  const unknownShape = new Set<number>(); // tensor ids whose shape is unknown (after an unsupported layer)
+  scanFlags(m: NormModel): void {
+    let hardSigK3 = false;
+    const scan = (mm: NormModel) => {
+      for (const l of mm.layers) {
+        if (l.model) {
+          scan(l.model);
+          continue;
+        }
+        for (const c of [l.config, l.config.layer?.config].filter(Boolean)) {
+          if (c.stateful) this.anyStateful = true;
+          if (c.activation === 'hard_sigmoid_k3' || c.recurrent_activation === 'hard_sigmoid_k3') hardSigK3 = true;
+        }
+      }
+    };
+    scan(m);
+    if (hardSigK3) this.notes.push(HARD_SIGMOID_NOTE);
+  }
 
-  const newTensor = (name: string, shape: Shape, producer: number): number => {
-    const id = tensors.length;
-    tensors.push({ id, name, shape, dtype: 'float32', producer });
+  topInputLayers(): NormLayer[] {
+    return this.model.layers.filter((l) => l.className === 'InputLayer');
+  }
+
+  /** The static batch: decided before expansion by patching the top-level input shapes. */
+  fixBatch(opts: BuildOptions): void {
+    const topInputs = this.topInputLayers();
+    const fileBatch = topInputs.map((l) => (Array.isArray(l.config.batch_input_shape) ? (l.config.batch_input_shape[0] ?? null) : null));
+    const fixedInFile = fileBatch.find((b) => b !== null) ?? null;
+    this.batchFixedInFile = fixedInFile !== null;
+    if (opts.batch === undefined) return;
+    if (!(Number.isInteger(opts.batch) && opts.batch >= 1)) throw new UserError(`batch must be a positive integer, got ${opts.batch}`, EXIT.USAGE);
+    let b = opts.batch;
+    if (this.anyStateful && fixedInFile !== null) {
+      if (fixedInFile !== opts.batch) this.notes.push(`batch ${fixedInFile} kept: the model has stateful layers built for that batch size`);
+      b = fixedInFile;
+    } else if (fixedInFile !== null && fixedInFile !== opts.batch) {
+      this.notes.push(`batch size ${fixedInFile} from the file replaced by ${opts.batch}`);
+    }
+    for (const l of topInputs) if (Array.isArray(l.config.batch_input_shape)) l.config.batch_input_shape = [b, ...l.config.batch_input_shape.slice(1)];
+  }
+
+  /** convert --stream-steps: the time dimension of every top-level input. */
+  fixSteps(opts: BuildOptions): void {
+    if (opts.steps === undefined) return;
+    if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`time steps must be a positive integer, got ${opts.steps}`, EXIT.USAGE);
+    for (const l of this.topInputLayers()) {
+      const bis = l.config.batch_input_shape;
+      if (!Array.isArray(bis) || bis.length < 2) {
+        throw new UserError(
+          `${this.file}: input '${l.name}' has shape ${JSON.stringify(bis)}: a time-step count can only be set on sequence inputs [batch, steps, ...]`,
+          EXIT.UNSUPPORTED,
+        );
+      }
+      if (bis[1] !== opts.steps) this.notes.push(`input '${l.name}': time dimension ${bis[1] ?? 'None'} set to ${opts.steps}`);
+      l.config.batch_input_shape = [bis[0], opts.steps, ...bis.slice(2)];
+    }
+  }
+
+  newTensor(name: string, shape: Shape, producer: number): number {
+    const id = this.tensors.length;
+    this.tensors.push({ id, name, shape, dtype: 'float32', producer });
     return id;
-  };
+  }
 
-  const scanFlags = (m: NormModel) => {
-    for (const l of m.layers) {
-      if (l.model) {
-        scanFlags(l.model);
-        continue;
-      }
-      const cfgs = [l.config, l.config.layer?.config].filter(Boolean);
-      for (const c of cfgs) {
-        if (c.stateful) anyStateful = true;
-        if (c.activation === 'hard_sigmoid_k3' || c.recurrent_activation === 'hard_sigmoid_k3') hardSigK3 = true;
-      }
-    }
-  };
-  scanFlags(model);
-  if (hardSigK3) notes.push(HARD_SIGMOID_NOTE);
-
-  // model inputs (top level)
-  const topInputIds: number[] = [];
-  let batchFixedInFile = false;
-  const fileBatches = new Set<number | null>();
-
-  const expand = (
+  /** Expand one (nested) model call; returns its output tensor ids. */
+  expand(
     m: NormModel,
     prefix: string,
     weightPrefix: string,
@@ -119,84 +204,9 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
     innerPrefix: string[],
     givenInputs: number[] | null,
     trainable: boolean,
-  ): number[] => {
-    const byName = new Map<string, NormLayer>();
-    for (const l of m.layers) {
-      // Keras requires unique names; two layers of one name would both get that name's weights
-      if (byName.has(l.name))
-        throw new UserError(`${file}: two layers are named '${prefix}${l.name}' (in model '${m.name}'); layer names must be unique`, EXIT.BAD_INPUT);
-      byName.set(l.name, l);
-    }
-    const produced = new Map<string, number[]>(); // `${layer}#${callPos}` -> tensor ids
-    // inputs
-    const inputLayers = m.inputs.map((r) => byName.get(r[0]));
-    m.layers
-      .filter((l) => l.className === 'InputLayer')
-      .forEach((l) => {
-        const idx = m.inputs.findIndex((r) => r[0] === l.name);
-        let tid: number;
-        if (givenInputs) {
-          const k = idx >= 0 ? idx : 0;
-          if (k >= givenInputs.length)
-            throw new UserError(
-              `${file}: nested model '${prefix.slice(0, -1)}' expects ${inputLayers.length} inputs, called with ${givenInputs.length}`,
-              EXIT.BAD_INPUT,
-            );
-          tid = givenInputs[k];
-        } else {
-          const bis = l.config.batch_input_shape;
-          if (bis === null || bis === undefined)
-            throw new UserError(
-              `${file}: input layer '${l.name}' has no input shape (build the model with an Input(shape=...) or input_shape before saving)`,
-              EXIT.BAD_INPUT,
-            );
-          if (!Array.isArray(bis) || bis.length < 1 || !bis.every((d: unknown) => d === undefined || goodDim(d))) {
-            throw new UserError(
-              `${file}: input layer '${l.name}' option batch_input_shape=${JSON.stringify(bis)}: not a valid shape; expected a list of positive integers or None (batch first)`,
-              EXIT.BAD_INPUT,
-            );
-          }
-          fileBatches.add(bis[0] ?? null);
-          tid = newTensor(
-            l.name,
-            bis.map((d: any) => (d === null || d === undefined ? null : Number(d))),
-            -1,
-          );
-          if (/^u?int/.test(l.config.dtype ?? '')) tensors[tid].dtype = 'int32';
-          if (idx >= 0 || m.inputs.length === 0) topInputIds[idx >= 0 ? idx : topInputIds.length] = tid;
-        }
-        produced.set(`${l.name}#0`, [tid]);
-      });
-    if (givenInputs && m.layers.every((l) => l.className !== 'InputLayer')) {
-      // nested Sequential without an InputLayer: the synthetic one is in layers already (normalize)
-    }
-
-    // Node indices of a nested model in refs: Keras 2/3 count the model's own creation node for
-    // Functional models (and tf.keras built Sequentials); tfjs never does.
-    const offsetOf = (l: NormLayer) =>
-      l.model && dialect !== 'tfjs' && (l.className === 'Functional' || (dialect === 'keras2' && l.model.layers[0]?.className === 'InputLayer')) ? 1 : 0;
-    const resolve = (ref: TensorRef): number | undefined => {
-      const l = byName.get(ref[0]);
-      if (!l) throw new UserError(`${file}: layer reference to unknown layer '${ref[0]}' in model '${m.name}'`, EXIT.BAD_INPUT);
-      if (l.className === 'InputLayer') return produced.get(`${l.name}#0`)?.[0];
-      const calls = l.inbound.length;
-      let pos = calls === 1 ? 0 : ref[1] - offsetOf(l);
-      if (pos < 0 || pos >= calls) pos = Math.min(Math.max(ref[1], 0), calls - 1);
-      const outs = produced.get(`${l.name}#${pos}`);
-      if (!outs) return undefined;
-      if (ref[2] >= outs.length)
-        throw new UserError(`${file}: layer '${prefix}${l.name}' has ${outs.length} output(s), output ${ref[2]} was requested`, EXIT.BAD_INPUT);
-      return outs[ref[2]];
-    };
-    // how many outputs consumers expect of each call (for unsupported layers)
-    const wanted = new Map<string, number>();
-    const want = (ref: TensorRef) => {
-      const k = `${ref[0]}#${ref[1]}`;
-      wanted.set(k, Math.max(wanted.get(k) ?? 1, ref[2] + 1));
-    };
-    for (const l of m.layers) for (const call of l.inbound) call.forEach(want);
-    m.outputs.forEach(want);
-
+  ): number[] {
+    const s = this.scope(m, prefix, weightPrefix, topName, innerPrefix, trainable);
+    this.bindInputs(s, givenInputs);
     const todo: Array<[NormLayer, number]> = [];
     for (const l of m.layers) if (l.className !== 'InputLayer') l.inbound.forEach((_c, i) => todo.push([l, i]));
     let progress = true;
@@ -204,170 +214,213 @@ export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
       progress = false;
       for (let t = 0; t < todo.length; t++) {
         const [l, callPos] = todo[t];
-        const ins = l.inbound[callPos].map(resolve);
+        const ins = l.inbound[callPos].map((r) => this.resolve(s, r));
         if (ins.some((x) => x === undefined)) continue;
         todo.splice(t--, 1);
         progress = true;
-        const inputs = ins as number[];
-        const fullName = prefix + l.name;
-        const layerTrainable = trainable && l.config.trainable !== false;
-        if (l.model) {
-          const p = callPos === 0 ? fullName + '/' : `${fullName}@${callPos}/`;
-          const outs = expand(l.model, p, weightPrefix + l.name + '/', topName ?? l.name, topName ? [...innerPrefix, l.name] : [], inputs, layerTrainable);
-          produced.set(`${l.name}#${callPos}`, outs);
-          continue;
-        }
-        let nodeName = callPos === 0 ? fullName : `${fullName}@${callPos}`;
-        while (usedNames.has(nodeName)) nodeName += '_';
-        usedNames.add(nodeName);
-        const key = weightPrefix + l.name;
-        let leaf = leaves.get(key);
-        if (!leaf) {
-          leaf = { key, topName: topName ?? l.name, innerPath: topName ? [...innerPrefix, l.name] : [], layer: l, trainable: layerTrainable, applied: 0 };
-          leaves.set(key, leaf);
-        }
-        const rule = REGISTRY[l.className];
-        const inShapes = inputs.map((id) => tensors[id].shape);
-        const nodeId = pending.length;
-        let outShapes: Shape[] | null = null;
-        let specs: WeightSpec[] | undefined;
-        let macs = 0;
-        const unknownIn = inputs.some((id) => unknownShape.has(id));
-        if (rule && !unknownIn) {
-          const ctx: RuleCtx = {
-            problem: (o, v, s) => addProblem(fullName, l.className, o, v, s),
-            fail: (what: string): never => {
-              throw new UserError(`${file}: layer '${fullName}' (${l.className}): ${what}`, EXIT.BAD_INPUT);
-            },
-          };
-          try {
-            const arity = rule.arity ?? 1;
-            if (arity === 1 && inputs.length !== 1) {
-              addProblem(fullName, l.className, 'inputs', inputs.length, '1 input tensor (initial_state / mask / constants arguments are not supported)');
-              throw null;
-            }
-            outShapes = rule.outputShapes(l.config, inShapes, ctx);
-            for (const s of outShapes) {
-              if (!Array.isArray(s) || !s.every(goodDim))
-                ctx.fail(
-                  `output shape ${Array.isArray(s) ? fmt(s) : String(s)} has a dimension that is not a positive integer (input ${inShapes.map(fmt).join(', ')})`,
-                );
-            }
-            specs = rule.weights ? rule.weights(l.config, inShapes, ctx) : [];
-            macs = rule.macs ? rule.macs(l.config, inShapes, outShapes) : 0;
-            if (isRecurrent(l.className) || isRecurrent(l.config.layer?.class_name ?? '')) {
-              const st = l.className === 'Bidirectional' ? l.config.layer.config.stateful : l.config.stateful;
-              if (st && !batchFixedInFile)
-                addProblem(fullName, l.className, 'stateful', true, 'stateful RNNs only with a fixed batch size in the model (batch_input_shape / batch_size)');
-            }
-          } catch (e) {
-            if (e instanceof UserError) fatal.push(e);
-            // a layer the lint already refused may hold values its shape rule cannot use
-            // (e.g. kernel_size null): its problems are reported, its shapes stay unknown
-            else if (e !== null && !problems.some((p) => p.layer === fullName)) throw e;
-            outShapes = null;
-          }
-        }
-        const nOut = outShapes ? outShapes.length : (wanted.get(`${l.name}#${callPos + offsetOf(l)}`) ?? wanted.get(`${l.name}#${callPos}`) ?? 1);
-        const outs: number[] = [];
-        for (let i = 0; i < nOut; i++) {
-          const tid = newTensor(nOut === 1 ? nodeName : `${nodeName}:${i}`, outShapes ? outShapes[i] : [], nodeId);
-          if (!outShapes) unknownShape.add(tid);
-          outs.push(tid);
-        }
-        if (rule?.inputDtype === 'int32') for (const id of inputs) tensors[id].dtype = 'int32';
-        if (leaf.applied === 0 && specs) leaf.specs = specs;
-        leaf.applied++;
-        pending.push({ name: nodeName, leaf, inputs, outputs: outs, inShapes, outShapes: outShapes ?? [], macs });
-        produced.set(`${l.name}#${callPos}`, outs);
+        this.applyLayer(s, l, callPos, ins as number[]);
       }
     }
     if (todo.length) {
       const names = todo.map(([l]) => prefix + l.name).join(', ');
-      throw new UserError(`${file}: cannot connect layer(s) ${names} (their inputs are never produced: broken or cyclic inbound_nodes)`, EXIT.BAD_INPUT);
+      throw new UserError(`${this.file}: cannot connect layer(s) ${names} (their inputs are never produced: broken or cyclic inbound_nodes)`, EXIT.BAD_INPUT);
     }
     return m.outputs.map((r) => {
-      const id = resolve(r);
-      if (id === undefined) throw new UserError(`${file}: model output '${r[0]}' is not produced by the graph`, EXIT.BAD_INPUT);
+      const id = this.resolve(s, r);
+      if (id === undefined) throw new UserError(`${this.file}: model output '${r[0]}' is not produced by the graph`, EXIT.BAD_INPUT);
       return id;
     });
-  };
-
-  // batch: decide before expansion by patching top-level input shapes
-  const topInputs = model.layers.filter((l) => l.className === 'InputLayer');
-  const fileBatch = topInputs.map((l) => (Array.isArray(l.config.batch_input_shape) ? (l.config.batch_input_shape[0] ?? null) : null));
-  const fixedInFile = fileBatch.find((b) => b !== null) ?? null;
-  batchFixedInFile = fixedInFile !== null;
-  if (opts.batch !== undefined) {
-    if (!(Number.isInteger(opts.batch) && opts.batch >= 1)) throw new UserError(`batch must be a positive integer, got ${opts.batch}`, EXIT.USAGE);
-    let b = opts.batch;
-    if (anyStateful && fixedInFile !== null) {
-      if (fixedInFile !== opts.batch) notes.push(`batch ${fixedInFile} kept: the model has stateful layers built for that batch size`);
-      b = fixedInFile;
-    } else if (fixedInFile !== null && fixedInFile !== opts.batch) {
-      notes.push(`batch size ${fixedInFile} from the file replaced by ${opts.batch}`);
-    }
-    for (const l of topInputs) if (Array.isArray(l.config.batch_input_shape)) l.config.batch_input_shape = [b, ...l.config.batch_input_shape.slice(1)];
   }
 
-  if (opts.steps !== undefined) {
-    if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new UserError(`time steps must be a positive integer, got ${opts.steps}`, EXIT.USAGE);
-    for (const l of topInputs) {
-      const bis = l.config.batch_input_shape;
-      if (!Array.isArray(bis) || bis.length < 2) {
-        throw new UserError(
-          `${file}: input '${l.name}' has shape ${JSON.stringify(bis)}: a time-step count can only be set on sequence inputs [batch, steps, ...]`,
-          EXIT.UNSUPPORTED,
-        );
-      }
-      if (bis[1] !== opts.steps) notes.push(`input '${l.name}': time dimension ${bis[1] ?? 'None'} set to ${opts.steps}`);
-      l.config.batch_input_shape = [bis[0], opts.steps, ...bis.slice(2)];
+  scope(m: NormModel, prefix: string, weightPrefix: string, topName: string | null, innerPrefix: string[], trainable: boolean): Scope {
+    const byName = new Map<string, NormLayer>();
+    for (const l of m.layers) {
+      // Keras requires unique names; two layers of one name would both get that name's weights
+      if (byName.has(l.name))
+        throw new UserError(`${this.file}: two layers are named '${prefix}${l.name}' (in model '${m.name}'); layer names must be unique`, EXIT.BAD_INPUT);
+      byName.set(l.name, l);
     }
-  }
-
-  const outputIds = expand(model, '', '', null, [], null, model.trainable);
-  const inputIds = topInputIds.filter((x) => x !== undefined);
-
-  if (problems.length) throw unsupported(file, problems);
-  if (fatal.length) throw fatal[0];
-
-  // ---- 3. weights
-  assignWeights(raw, model, leaves, notes);
-
-  // ---- 4. IR nodes
-  const nodes: IRNode[] = pending.map((p, id) => {
-    const first = p.leaf.applied > 0 && pending.findIndex((q) => q.leaf === p.leaf) === id;
-    const counts = first && p.leaf.specs ? countParams(p.leaf.specs, p.leaf.trainable) : { trainable: 0, nonTrainable: 0 };
-    return {
-      id,
-      name: p.name,
-      className: p.leaf.layer.className,
-      config: p.leaf.layer.config,
-      inputs: p.inputs,
-      outputs: p.outputs,
-      weights: p.leaf.weights ?? {},
-      trainableParams: counts.trainable,
-      nonTrainableParams: counts.nonTrainable,
-      macs: p.macs,
+    const wanted = new Map<string, number>();
+    const want = (ref: TensorRef) => {
+      const k = `${ref[0]}#${ref[1]}`;
+      wanted.set(k, Math.max(wanted.get(k) ?? 1, ref[2] + 1));
     };
-  });
-
-  // notes
-  if (nodes.some((n) => n.inputs.some((t) => tensors[t].shape.slice(1).includes(null)) && n.macs > 0)) {
-    notes.push('MACs count unknown (None) dimensions as 1');
+    for (const l of m.layers) for (const call of l.inbound) call.forEach(want);
+    m.outputs.forEach(want);
+    return { m, prefix, weightPrefix, topName, innerPrefix, trainable, byName, produced: new Map(), wanted };
   }
-  for (const n of nodes)
-    if (n.className === 'Embedding' && n.config.mask_zero) notes.push(`Embedding '${n.name}' has mask_zero=true: token id 0 is masked in downstream layers`);
 
-  return {
-    name: model.name,
-    inputs: inputIds,
-    outputs: outputIds,
-    tensors,
-    nodes,
-    source: { file, format: raw.format, dialect, kerasVersion: raw.kerasVersion },
-    notes: [...raw.notes, ...notes],
-  };
+  /** The tensors of the model's InputLayers: given by the caller (nested model) or new. */
+  bindInputs(s: Scope, givenInputs: number[] | null): void {
+    const { m, prefix, file } = { ...s, file: this.file };
+    const nInputs = m.inputs.length;
+    for (const l of m.layers.filter((x) => x.className === 'InputLayer')) {
+      const idx = m.inputs.findIndex((r) => r[0] === l.name);
+      let tid: number;
+      if (givenInputs) {
+        const k = idx >= 0 ? idx : 0;
+        if (k >= givenInputs.length)
+          throw new UserError(`${file}: nested model '${prefix.slice(0, -1)}' expects ${nInputs} inputs, called with ${givenInputs.length}`, EXIT.BAD_INPUT);
+        tid = givenInputs[k];
+      } else {
+        tid = this.modelInput(l);
+        if (idx >= 0 || nInputs === 0) this.topInputIds[idx >= 0 ? idx : this.topInputIds.length] = tid;
+      }
+      s.produced.set(`${l.name}#0`, [tid]);
+    }
+  }
+
+  modelInput(l: NormLayer): number {
+    const bis = l.config.batch_input_shape;
+    if (bis === null || bis === undefined)
+      throw new UserError(
+        `${this.file}: input layer '${l.name}' has no input shape (build the model with an Input(shape=...) or input_shape before saving)`,
+        EXIT.BAD_INPUT,
+      );
+    if (!Array.isArray(bis) || bis.length < 1 || !bis.every((d: unknown) => d === undefined || goodDim(d))) {
+      throw new UserError(
+        `${this.file}: input layer '${l.name}' option batch_input_shape=${JSON.stringify(bis)}: not a valid shape; expected a list of positive integers or None (batch first)`,
+        EXIT.BAD_INPUT,
+      );
+    }
+    const tid = this.newTensor(
+      l.name,
+      bis.map((d: any) => (d === null || d === undefined ? null : Number(d))),
+      -1,
+    );
+    if (/^u?int/.test(l.config.dtype ?? '')) this.tensors[tid].dtype = 'int32';
+    return tid;
+  }
+
+  /**
+   * Node indices of a nested model in refs: Keras 2/3 count the model's own creation node for
+   * Functional models (and tf.keras built Sequentials); tfjs never does.
+   */
+  offsetOf(l: NormLayer): number {
+    const d = this.dialect;
+    return l.model && d !== 'tfjs' && (l.className === 'Functional' || (d === 'keras2' && l.model.layers[0]?.className === 'InputLayer')) ? 1 : 0;
+  }
+
+  resolve(s: Scope, ref: TensorRef): number | undefined {
+    const l = s.byName.get(ref[0]);
+    if (!l) throw new UserError(`${this.file}: layer reference to unknown layer '${ref[0]}' in model '${s.m.name}'`, EXIT.BAD_INPUT);
+    if (l.className === 'InputLayer') return s.produced.get(`${l.name}#0`)?.[0];
+    const calls = l.inbound.length;
+    let pos = calls === 1 ? 0 : ref[1] - this.offsetOf(l);
+    if (pos < 0 || pos >= calls) pos = Math.min(Math.max(ref[1], 0), calls - 1);
+    const outs = s.produced.get(`${l.name}#${pos}`);
+    if (!outs) return undefined;
+    if (ref[2] >= outs.length)
+      throw new UserError(`${this.file}: layer '${s.prefix}${l.name}' has ${outs.length} output(s), output ${ref[2]} was requested`, EXIT.BAD_INPUT);
+    return outs[ref[2]];
+  }
+
+  /** One call of one layer: a nested model expands; a layer becomes a pending node with inferred shapes. */
+  applyLayer(s: Scope, l: NormLayer, callPos: number, inputs: number[]): void {
+    const fullName = s.prefix + l.name;
+    const layerTrainable = s.trainable && l.config.trainable !== false;
+    if (l.model) {
+      const p = callPos === 0 ? fullName + '/' : `${fullName}@${callPos}/`;
+      const inner = s.topName ? [...s.innerPrefix, l.name] : [];
+      s.produced.set(`${l.name}#${callPos}`, this.expand(l.model, p, s.weightPrefix + l.name + '/', s.topName ?? l.name, inner, inputs, layerTrainable));
+      return;
+    }
+    let nodeName = callPos === 0 ? fullName : `${fullName}@${callPos}`;
+    while (this.usedNames.has(nodeName)) nodeName += '_';
+    this.usedNames.add(nodeName);
+    const key = s.weightPrefix + l.name;
+    let leaf = this.leaves.get(key);
+    if (!leaf) {
+      leaf = { key, topName: s.topName ?? l.name, innerPath: s.topName ? [...s.innerPrefix, l.name] : [], layer: l, trainable: layerTrainable, applied: 0 };
+      this.leaves.set(key, leaf);
+    }
+    const inShapes = inputs.map((id) => this.tensors[id].shape);
+    const { outShapes, specs, macs } = this.inferShapes(l, fullName, inputs, inShapes);
+    const nodeId = this.pending.length;
+    const nOut = outShapes ? outShapes.length : (s.wanted.get(`${l.name}#${callPos + this.offsetOf(l)}`) ?? s.wanted.get(`${l.name}#${callPos}`) ?? 1);
+    const outs: number[] = [];
+    for (let i = 0; i < nOut; i++) {
+      const tid = this.newTensor(nOut === 1 ? nodeName : `${nodeName}:${i}`, outShapes ? outShapes[i] : [], nodeId);
+      if (!outShapes) this.unknownShape.add(tid);
+      outs.push(tid);
+    }
+    if (REGISTRY[l.className]?.inputDtype === 'int32') for (const id of inputs) this.tensors[id].dtype = 'int32';
+    if (leaf.applied === 0 && specs) leaf.specs = specs;
+    leaf.applied++;
+    this.pending.push({ name: nodeName, leaf, inputs, outputs: outs, inShapes, outShapes: outShapes ?? [], macs });
+    s.produced.set(`${l.name}#${callPos}`, outs);
+  }
+
+  /** The layer's shape rule; null shapes when the layer is unsupported or follows one. */
+  inferShapes(l: NormLayer, fullName: string, inputs: number[], inShapes: Shape[]): { outShapes: Shape[] | null; specs?: WeightSpec[]; macs: number } {
+    const rule = REGISTRY[l.className];
+    if (!rule || inputs.some((id) => this.unknownShape.has(id))) return { outShapes: null, macs: 0 };
+    const ctx: RuleCtx = {
+      problem: (o, v, s) => this.addProblem(fullName, l.className, o, v, s),
+      fail: (what: string): never => {
+        throw new UserError(`${this.file}: layer '${fullName}' (${l.className}): ${what}`, EXIT.BAD_INPUT);
+      },
+    };
+    try {
+      if ((rule.arity ?? 1) === 1 && inputs.length !== 1) {
+        this.addProblem(fullName, l.className, 'inputs', inputs.length, '1 input tensor (initial_state / mask / constants arguments are not supported)');
+        throw null;
+      }
+      const outShapes = rule.outputShapes(l.config, inShapes, ctx);
+      for (const s of outShapes) {
+        if (!Array.isArray(s) || !s.every(goodDim))
+          ctx.fail(
+            `output shape ${Array.isArray(s) ? fmt(s) : String(s)} has a dimension that is not a positive integer (input ${inShapes.map(fmt).join(', ')})`,
+          );
+      }
+      const specs = rule.weights ? rule.weights(l.config, inShapes, ctx) : [];
+      const macs = rule.macs ? rule.macs(l.config, inShapes, outShapes) : 0;
+      this.checkStateful(l, fullName);
+      return { outShapes, specs, macs };
+    } catch (e) {
+      if (e instanceof UserError) this.fatal.push(e);
+      // a layer the lint already refused may hold values its shape rule cannot use
+      // (e.g. kernel_size null): its problems are reported, its shapes stay unknown
+      else if (e !== null && !this.problems.some((p) => p.layer === fullName)) throw e;
+      return { outShapes: null, macs: 0 };
+    }
+  }
+
+  checkStateful(l: NormLayer, fullName: string): void {
+    if (!(isRecurrent(l.className) || isRecurrent(l.config.layer?.class_name ?? ''))) return;
+    const st = l.className === 'Bidirectional' ? l.config.layer.config.stateful : l.config.stateful;
+    if (st && !this.batchFixedInFile)
+      this.addProblem(fullName, l.className, 'stateful', true, 'stateful RNNs only with a fixed batch size in the model (batch_input_shape / batch_size)');
+  }
+
+  irNodes(): IRNode[] {
+    const pending = this.pending;
+    return pending.map((p, id) => {
+      const first = p.leaf.applied > 0 && pending.findIndex((q) => q.leaf === p.leaf) === id;
+      const counts = first && p.leaf.specs ? countParams(p.leaf.specs, p.leaf.trainable) : { trainable: 0, nonTrainable: 0 };
+      return {
+        id,
+        name: p.name,
+        className: p.leaf.layer.className,
+        config: p.leaf.layer.config,
+        inputs: p.inputs,
+        outputs: p.outputs,
+        weights: p.leaf.weights ?? {},
+        trainableParams: counts.trainable,
+        nonTrainableParams: counts.nonTrainable,
+        macs: p.macs,
+      };
+    });
+  }
+
+  addNotes(nodes: IRNode[]): void {
+    if (nodes.some((n) => n.inputs.some((t) => this.tensors[t].shape.slice(1).includes(null)) && n.macs > 0)) {
+      this.notes.push('MACs count unknown (None) dimensions as 1');
+    }
+    for (const n of nodes)
+      if (n.className === 'Embedding' && n.config.mask_zero)
+        this.notes.push(`Embedding '${n.name}' has mask_zero=true: token id 0 is masked in downstream layers`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

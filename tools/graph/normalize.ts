@@ -268,7 +268,6 @@ function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dial
   const className = canonicalClassName(classNameIn);
   const src = stripWrappers(configIn ?? {}) as Record<string, any>;
   const k1 = dialect === 'keras1';
-  const act = (v: unknown) => canonicalActivation(v, dialect);
   const c: Record<string, any> = {};
   // keep everything not dropped, then overwrite canonical keys
   for (const [k, v] of Object.entries(src)) if (!DROP_KEYS.has(k)) c[k] = v;
@@ -284,56 +283,67 @@ function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dial
     c.batch_input_shape = src.batchInputShape;
     delete c.batchInputShape;
   }
-  if (k1) {
-    // Keras 1 common renames
-    if ('output_dim' in src && className !== 'Embedding') {
-      c.units = src.output_dim;
-      delete c.output_dim;
-    }
-    if ('bias' in src && typeof src.bias === 'boolean') {
-      c.use_bias = src.bias;
-      delete c.bias;
-    }
-    if ('inner_activation' in src) {
-      c.recurrent_activation = src.inner_activation;
-      delete c.inner_activation;
-    }
-    if ('border_mode' in src) {
-      c.padding = src.border_mode;
-      delete c.border_mode;
-    }
-    if ('dropout_W' in src) {
-      c.dropout = src.dropout_W;
-      delete c.dropout_W;
-    }
-    if ('dropout_U' in src) {
-      c.recurrent_dropout = src.dropout_U;
-      delete c.dropout_U;
-    }
-    if ('p' in src) {
-      c.rate = src.p;
-      delete c.p;
-    }
-    if ('sigma' in src) {
-      c.stddev = src.sigma;
-      delete c.sigma;
-    }
-    if ('dim_ordering' in src) {
-      c.data_format = src.dim_ordering === 'th' ? 'channels_first' : 'channels_last';
-    }
-    delete c.consume_less;
-    if (c.batch_input_shape === undefined && src.input_dim !== undefined && src.input_dim !== null) {
-      const rnn = ['LSTM', 'GRU', 'SimpleRNN', 'Conv1D', 'MaxPooling1D', 'AveragePooling1D'].includes(className);
-      c.batch_input_shape = rnn ? [null, src.input_length ?? null, src.input_dim] : [null, src.input_dim];
-    }
-    if (className !== 'Embedding') {
-      delete c.input_dim;
-      delete c.input_length;
-    }
-  }
+  if (k1) keras1Renames(className, src, c);
   // a non-list shape (e.g. 5) is kept as is: buildGraph refuses it naming the layer and option
   if (Array.isArray(c.batch_input_shape)) c.batch_input_shape = [...c.batch_input_shape];
 
+  normalizeShapingConfig(className, src, c, dialect);
+  return { className, config: c };
+}
+
+/** Keras 1 spellings of keys common to many layers. */
+function keras1Renames(className: string, src: Record<string, any>, c: Record<string, any>): void {
+  // Keras 1 common renames
+  if ('output_dim' in src && className !== 'Embedding') {
+    c.units = src.output_dim;
+    delete c.output_dim;
+  }
+  if ('bias' in src && typeof src.bias === 'boolean') {
+    c.use_bias = src.bias;
+    delete c.bias;
+  }
+  if ('inner_activation' in src) {
+    c.recurrent_activation = src.inner_activation;
+    delete c.inner_activation;
+  }
+  if ('border_mode' in src) {
+    c.padding = src.border_mode;
+    delete c.border_mode;
+  }
+  if ('dropout_W' in src) {
+    c.dropout = src.dropout_W;
+    delete c.dropout_W;
+  }
+  if ('dropout_U' in src) {
+    c.recurrent_dropout = src.dropout_U;
+    delete c.dropout_U;
+  }
+  if ('p' in src) {
+    c.rate = src.p;
+    delete c.p;
+  }
+  if ('sigma' in src) {
+    c.stddev = src.sigma;
+    delete c.sigma;
+  }
+  if ('dim_ordering' in src) {
+    c.data_format = src.dim_ordering === 'th' ? 'channels_first' : 'channels_last';
+  }
+  delete c.consume_less;
+  if (c.batch_input_shape === undefined && src.input_dim !== undefined && src.input_dim !== null) {
+    const rnn = ['LSTM', 'GRU', 'SimpleRNN', 'Conv1D', 'MaxPooling1D', 'AveragePooling1D'].includes(className);
+    c.batch_input_shape = rnn ? [null, src.input_length ?? null, src.input_dim] : [null, src.input_dim];
+  }
+  if (className !== 'Embedding') {
+    delete c.input_dim;
+    delete c.input_length;
+  }
+}
+
+/** Class-specific keys: convolution and pooling layers. */
+function normalizeShapingConfig(className: string, src: Record<string, any>, c: Record<string, any>, dialect: Dialect): void {
+  const k1 = dialect === 'keras1';
+  const act = (v: unknown) => canonicalActivation(v, dialect);
   switch (className) {
     case 'InputLayer': {
       let bis = c.batch_input_shape ?? (Array.isArray(src.input_shape) ? [null, ...src.input_shape] : (src.input_shape ?? null));
@@ -426,6 +436,15 @@ function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dial
       c.data_format = dataFormat(c);
       c.keepdims = !!c.keepdims;
       break;
+    default:
+      normalizeReshapeConfig(className, src, c, dialect);
+  }
+}
+
+/** Class-specific keys: reshaping, padding and cropping layers. */
+function normalizeReshapeConfig(className: string, src: Record<string, any>, c: Record<string, any>, dialect: Dialect): void {
+  const k1 = dialect === 'keras1';
+  switch (className) {
     case 'Flatten':
       delete c.dim_ordering;
       c.data_format = dataFormat(c);
@@ -475,6 +494,16 @@ function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dial
       c.interpolation = c.interpolation ?? 'nearest';
       c.data_format = dataFormat(c);
       break;
+    default:
+      normalizeOtherConfig(className, src, c, dialect);
+  }
+}
+
+/** Class-specific keys: regularisation, normalisation, activation, merge, recurrent and wrapper layers. */
+function normalizeOtherConfig(className: string, src: Record<string, any>, c: Record<string, any>, dialect: Dialect): void {
+  const k1 = dialect === 'keras1';
+  const act = (v: unknown) => canonicalActivation(v, dialect);
+  switch (className) {
     case 'Dropout':
     case 'SpatialDropout1D':
     case 'GaussianDropout':
@@ -580,7 +609,6 @@ function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dial
     default:
       break;
   }
-  return { className, config: c };
 }
 
 // ---------------------------------------------------------------------------------------

@@ -123,6 +123,48 @@ function qm(d: number, layer: string, what: string): [number, number] {
   return [mult, shift];
 }
 
+/** Fixed-point exponents and shifts of an LSTM cell (fills the gate pre-activation exponents). */
+function lstmExponents(L: RnnFloatLayer, info: RecurrentInfo, act: { kind: number }, rec: { kind: number }, preExp: Int32Array) {
+  const u = L.units;
+  const rows = preExp.length;
+  const tab = (k: number) => k === ACT.TABLE;
+  let rExp = TABLE_IN_EXP;
+  let gVal = TABLE_OUT_EXP; // exponent of i, f, o values
+  if (!tab(rec.kind)) {
+    rExp = expFor(
+      Math.max(
+        maxAbs(info.i),
+        maxAbs(info.f),
+        maxAbs(info.o),
+        rec.kind === ACT.LINEAR ? Math.max(maxAbs(info.i_pre), maxAbs(info.f_pre), maxAbs(info.o_pre)) : 0,
+      ),
+    );
+    gVal = rExp;
+  }
+  const cExp = expFor(maxAbs(info.c));
+  let gExpPre = TABLE_IN_EXP;
+  let gValExp = TABLE_OUT_EXP; // exponent of g = act(c_pre)
+  let aExp = TABLE_OUT_EXP; // exponent of act(c)
+  if (!tab(act.kind)) {
+    gExpPre = expFor(Math.max(maxAbs(info.g), act.kind === ACT.LINEAR ? maxAbs(info.c_pre) : 0));
+    gValExp = gExpPre;
+    aExp = cExp;
+  }
+  for (let j = 0; j < rows; j++) preExp[j] = j >= 2 * u && j < 3 * u ? gExpPre : rExp;
+  const hExp = tab(act.kind) && tab(rec.kind) ? TABLE_OUT_EXP : expFor(maxAbs(info.h));
+  const cellShift = cExp + 12;
+  const fcShift = -gVal;
+  const igShift = cExp - gVal - gValExp;
+  const ohShift = hExp - gVal - aExp;
+  if (igShift < 0 || ohShift < 0 || fcShift < 0 || igShift > 30 || ohShift > 30 || fcShift > 30) {
+    throw new UserError(
+      `layer '${L.name}' (LSTM): calibrated ranges give unsupported fixed-point shifts (activation ${L.activation}, recurrent_activation ${L.recurrentActivation})`,
+      EXIT.UNSUPPORTED,
+    );
+  }
+  return { hExp, cExp, cellShift, fcShift, igShift, ohShift };
+}
+
 /**
  * Quantise one recurrent layer (one direction). `info` holds the float internal ranges of this
  * direction (keys without the 'forward/'/'backward/' prefix).
@@ -169,41 +211,7 @@ export function quantizeRnn(L: RnnFloatLayer, info: RecurrentInfo, inQ: QParams,
       preExp.fill(hExp, 2 * u);
     }
   } else {
-    // LSTM
-    let rExp = TABLE_IN_EXP;
-    let gVal = TABLE_OUT_EXP; // exponent of i, f, o values
-    if (!tab(rec.kind)) {
-      rExp = expFor(
-        Math.max(
-          maxAbs(info.i),
-          maxAbs(info.f),
-          maxAbs(info.o),
-          rec.kind === ACT.LINEAR ? Math.max(maxAbs(info.i_pre), maxAbs(info.f_pre), maxAbs(info.o_pre)) : 0,
-        ),
-      );
-      gVal = rExp;
-    }
-    cExp = expFor(maxAbs(info.c));
-    let gExpPre = TABLE_IN_EXP;
-    let gValExp = TABLE_OUT_EXP; // exponent of g = act(c_pre)
-    let aExp = TABLE_OUT_EXP; // exponent of act(c)
-    if (!tab(act.kind)) {
-      gExpPre = expFor(Math.max(maxAbs(info.g), act.kind === ACT.LINEAR ? maxAbs(info.c_pre) : 0));
-      gValExp = gExpPre;
-      aExp = cExp;
-    }
-    for (let j = 0; j < rows; j++) preExp[j] = j >= 2 * u && j < 3 * u ? gExpPre : rExp;
-    hExp = tab(act.kind) && tab(rec.kind) ? TABLE_OUT_EXP : expFor(maxAbs(info.h));
-    cellShift = cExp + 12;
-    fcShift = -gVal;
-    igShift = cExp - gVal - gValExp;
-    ohShift = hExp - gVal - aExp;
-    if (igShift < 0 || ohShift < 0 || fcShift < 0 || igShift > 30 || ohShift > 30 || fcShift > 30) {
-      throw new UserError(
-        `layer '${L.name}' (LSTM): calibrated ranges give unsupported fixed-point shifts (activation ${L.activation}, recurrent_activation ${L.recurrentActivation})`,
-        EXIT.UNSUPPORTED,
-      );
-    }
+    ({ hExp, cExp, cellShift, fcShift, igShift, ohShift } = lstmExponents(L, info, act, rec, preExp));
   }
   if (gateShift < 0 || gateShift > 30) throw new UserError(`layer '${L.name}' (GRU): calibrated gate range is not supported`, EXIT.UNSUPPORTED);
 

@@ -1,0 +1,247 @@
+/** Types and helpers shared by the lowering of every layer (tools/quantize/lower*.ts). */
+import type { Graph, IRNode } from '../graph/ir.ts';
+import { UserError, EXIT } from '../errors.ts';
+import { type QParams } from './qparams.ts';
+import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
+
+export interface ConstRef {
+  kind: 'const';
+  bytes: Uint8Array;
+  align: number;
+  what: string;
+}
+export type ParamValue = number | ConstRef | Record<string, number>[];
+
+export interface LTensor {
+  index: number;
+  name: string;
+  dtype: 'int8' | 'int16' | 'int32';
+  /**
+   * 'arena' (planned, reused between ops) or 'state' (the STATE region: recurrent h/c kept
+   * between invokes, zeroed by kw_reset_state; never part of the arena plan).
+   */
+  storage: 'arena' | 'state';
+  shape: number[];
+  bytes: number;
+  q: QParams;
+  /** Shares the bytes of this tensor index (Reshape/Flatten/identity layers). */
+  aliasOf?: number;
+  /** IR tensor id when this tensor is one, -1 for internal tensors (transposes, pre-activations). */
+  ir: number;
+}
+
+export interface LOp {
+  name: string;
+  /** Spec params by name; a repeat group (ADD_N, MAXMIN, CONCAT, LAYOUT) is the array `rep`. */
+  params: Record<string, ParamValue>;
+  inputs: number[];
+  outputs: number[];
+  /** The Keras layer(s) this op implements. */
+  layer: string;
+}
+
+export interface Lowered {
+  tensors: LTensor[];
+  ops: LOp[];
+  inputs: number[];
+  outputs: number[];
+  batch: number;
+  notes: string[];
+}
+
+/** Recurrent layers lowered by lower-rnn.ts. */
+export const RNN_CLASSES = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional']);
+/** Recurrent layers the converter cannot lower. */
+export const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
+export const RECURRENT = new Set([...RNN_CLASSES, ...RECURRENT_UNSUPPORTED]);
+export const IDENTITY = new Set([
+  'Dropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianNoise',
+  'GaussianDropout',
+  'AlphaDropout',
+  'ActivityRegularization',
+  'Masking',
+  'Reshape',
+  'Identity',
+  '_MergeTime',
+  '_SplitTime',
+]);
+export const ELEMENTWISE = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU']);
+
+export const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
+export const rowStrides = (shape: number[]) => {
+  const s = new Array(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
+  return s;
+};
+
+export function constI8(a: Int8Array, what: string): ConstRef {
+  return { kind: 'const', bytes: new Uint8Array(a.buffer, a.byteOffset, a.byteLength), align: 16, what };
+}
+export function constI32(a: Int32Array | number[], what: string): ConstRef {
+  const arr = a instanceof Int32Array ? a : Int32Array.from(a);
+  const b = new Uint8Array(arr.length * 4);
+  const dv = new DataView(b.buffer);
+  arr.forEach((v, i) => dv.setInt32(i * 4, v, true));
+  return { kind: 'const', bytes: b, align: 16, what };
+}
+/** per-channel shifts, int8 (format 2; validated in [-31, 30]) */
+export function constShift(ms: { shift: number }[], what: string): ConstRef {
+  return { kind: 'const', bytes: new Uint8Array(Int8Array.from(ms.map((m) => m.shift)).buffer), align: 1, what };
+}
+export function constU32(a: Uint32Array, what: string): ConstRef {
+  const b = new Uint8Array(a.length * 4);
+  const dv = new DataView(b.buffer);
+  a.forEach((v, i) => dv.setUint32(i * 4, v, true));
+  return { kind: 'const', bytes: b, align: 16, what };
+}
+
+export function unsupportedLayer(n: IRNode, what: string, supported: string): UserError {
+  return new UserError(`layer '${n.name}' (${n.className}) ${what}: not supported by the converter; supported: ${supported}`, EXIT.UNSUPPORTED);
+}
+
+/** Element-wise float function of an activation-like node (null if not element-wise). */
+export function elementwiseFn(n: IRNode): ((x: number) => number) | null {
+  if (!ELEMENTWISE.has(n.className)) return null;
+  if (n.className === 'Activation' && (n.config.activation === 'softmax' || n.config.activation === 'log_softmax')) return null;
+  const fn =
+    n.className === 'Activation'
+      ? activationLayer
+      : n.className === 'ReLU'
+        ? reluLayer
+        : n.className === 'LeakyReLU'
+          ? leakyRelu
+          : n.className === 'ELU'
+            ? eluLayer
+            : thresholdedRelu;
+  return (x: number) => {
+    const out = fn(n, [{ shape: [1, 1], data: Float32Array.of(x) }], { inMasks: [null] });
+    return out[0].data[0];
+  };
+}
+
+/** Clamp-only activation if the node is exactly one (relu, relu6, ReLU(max_value)). */
+export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min: number; max: number } | null {
+  if (n.className === 'Activation') {
+    const a = n.config.activation;
+    if (a === 'relu' || a === 'relu6' || a === 'linear') return a;
+    return null;
+  }
+  if (n.className === 'ReLU') {
+    const c = n.config;
+    if ((c.negative_slope ?? 0) !== 0 || (c.threshold ?? 0) !== 0) return null;
+    const mv = c.max_value ?? null;
+    if (mv === null) return 'relu';
+    return { min: 0, max: Number(mv) };
+  }
+  return null;
+}
+
+export const SUPPORTED_TEXT =
+  'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
+export const LOWERABLE = new Set([
+  ...IDENTITY,
+  ...ELEMENTWISE,
+  'Flatten',
+  'Dense',
+  'Conv1D',
+  'Conv2D',
+  'DepthwiseConv1D',
+  'DepthwiseConv2D',
+  'SeparableConv1D',
+  'SeparableConv2D',
+  'BatchNormalization',
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'Softmax',
+  'PReLU',
+  'Add',
+  'Subtract',
+  'Average',
+  'Multiply',
+  'Maximum',
+  'Minimum',
+  'Concatenate',
+  'Embedding',
+  'Permute',
+  'RepeatVector',
+  'ZeroPadding1D',
+  'ZeroPadding2D',
+  'Cropping1D',
+  'Cropping2D',
+  'UpSampling1D',
+  'UpSampling2D',
+  ...RNN_CLASSES,
+]);
+
+/** Fails fast (before calibration) on layers the converter cannot lower. */
+export function assertLowerable(g: Graph): void {
+  for (const n of g.nodes) {
+    if (RECURRENT_UNSUPPORTED.has(n.className) || (n.className === 'TimeDistributed' && RECURRENT.has(n.config.layer?.class_name))) {
+      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${n.config.layer?.class_name})` : n.className;
+      throw new UserError(
+        `layer '${n.name}' (${what}): not supported by the converter; supported recurrent layers: SimpleRNN, GRU, LSTM and Bidirectional of them; supported: ${SUPPORTED_TEXT}`,
+        EXIT.UNSUPPORTED,
+      );
+    }
+    const cls = n.className === 'TimeDistributed' ? n.config.layer?.class_name : n.className;
+    if (!LOWERABLE.has(cls)) {
+      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${cls})` : n.className;
+      throw new UserError(`layer '${n.name}' (${what}): not supported by the converter; supported: ${SUPPORTED_TEXT}`, EXIT.UNSUPPORTED);
+    }
+  }
+}
+
+/**
+ * Keras Masking (skip steps whose features all equal mask_value) is not implemented by the
+ * recurrent ops (only Embedding mask_zero=True is): refuse a Masking layer whose mask reaches a
+ * recurrent layer instead of silently ignoring it.
+ */
+export function assertNoMaskingLayer(g: Graph, rnn: IRNode): void {
+  const PASS = new Set([
+    'Dropout',
+    'SpatialDropout1D',
+    'GaussianNoise',
+    'GaussianDropout',
+    'Activation',
+    'Dense',
+    'TimeDistributed',
+    'BatchNormalization',
+    'LayerNormalization',
+    'ReLU',
+    'LeakyReLU',
+    '_MergeTime',
+    '_SplitTime',
+  ]);
+  let t = rnn.inputs[0];
+  for (let guard = 0; guard < 1000; guard++) {
+    const p = g.tensors[t]?.producer ?? -1;
+    if (p < 0) return;
+    const n = g.nodes[p];
+    if (n.className === 'Masking') {
+      throw new UserError(
+        `layer '${n.name}' (Masking) masks the input of recurrent layer '${rnn.name}': not supported by the converter; supported: Embedding(mask_zero=True) masks, or no masking`,
+        EXIT.UNSUPPORTED,
+      );
+    }
+    if (!PASS.has(n.className)) return;
+    t = n.inputs[0];
+  }
+}
+
+export interface LowerOptions {
+  batch: number;
+  /**
+   * convert --stream: every recurrent layer keeps its state between invokes (the graph's
+   * time dimension is then the chunk length).
+   */
+  stream?: boolean;
+}
