@@ -162,6 +162,27 @@ function sectionOk(off: u32, size: u64, align: u32, total: u32): bool {
   return off >= <u32>HEADER_SIZE && (off & (align - 1)) == 0 && <u64>off + size <= <u64>total;
 }
 
+/** Every tensor entry: dtype, storage, size and placement inside its region. */
+function validateTensors(tp: usize, nT: i32, arenaSize: u32, stateSize: u32): i32 {
+  for (let i = 0; i < nT; i++) {
+    vErrIndex = i;
+    let e = tp + <usize>i * <usize>TENSOR_SIZE;
+    let dt = <i32>load<u8>(e + T_DTYPE);
+    let st = <i32>load<u8>(e + T_STORAGE);
+    let off = load<u32>(e + T_OFFSET);
+    let bytes = load<u32>(e + T_BYTES);
+    let elems = load<u32>(e + T_ELEMENTS);
+    let size: u32 = dt == 1 ? 1 : (dt == 2 ? 2 : (dt == 3 ? 4 : 0));
+    if (size == 0) return ERR_BAD_TENSOR;
+    if (st > 1) return ERR_BAD_TENSOR;
+    if (load<u16>(e + T_RESERVED) != 0) return ERR_BAD_TENSOR;
+    if (elems == 0 || elems >= <u32>LIMIT_MAX_REGION || bytes != elems * size) return ERR_BAD_TENSOR;
+    let region = st == 0 ? arenaSize : stateSize;
+    if ((off & (size - 1)) != 0 || <u64>off + <u64>bytes > <u64>region) return ERR_BAD_TENSOR;
+  }
+  return 0;
+}
+
 /** Validate the blob at b (cap bytes). Returns an error code; on success the model globals are set. */
 export function validateBlob(b: usize, cap: u32): i32 {
   vErrIndex = -1;
@@ -208,24 +229,9 @@ export function validateBlob(b: usize, cap: u32): i32 {
   if ((m0 & ~(<u32>OP_MASK_FORMAT_0)) != 0 || (m1 & ~(<u32>OP_MASK_FORMAT_1)) != 0) return ERR_BAD_HEADER;
   if ((m0 & ~(<u32>RUNTIME_MASK_0)) != 0 || (m1 & ~(<u32>RUNTIME_MASK_1)) != 0) return ERR_UNSUPPORTED_OP;
 
-  // tensors
   let tp = b + <usize>tOff;
-  for (let i = 0; i < nT; i++) {
-    vErrIndex = i;
-    let e = tp + <usize>i * <usize>TENSOR_SIZE;
-    let dt = <i32>load<u8>(e + T_DTYPE);
-    let st = <i32>load<u8>(e + T_STORAGE);
-    let off = load<u32>(e + T_OFFSET);
-    let bytes = load<u32>(e + T_BYTES);
-    let elems = load<u32>(e + T_ELEMENTS);
-    let size: u32 = dt == 1 ? 1 : (dt == 2 ? 2 : (dt == 3 ? 4 : 0));
-    if (size == 0) return ERR_BAD_TENSOR;
-    if (st > 1) return ERR_BAD_TENSOR;
-    if (load<u16>(e + T_RESERVED) != 0) return ERR_BAD_TENSOR;
-    if (elems == 0 || elems >= <u32>LIMIT_MAX_REGION || bytes != elems * size) return ERR_BAD_TENSOR;
-    let region = st == 0 ? arenaSize : stateSize;
-    if ((off & (size - 1)) != 0 || <u64>off + <u64>bytes > <u64>region) return ERR_BAD_TENSOR;
-  }
+  let te = validateTensors(tp, nT, arenaSize, stateSize);
+  if (te != 0) return te;
   setModel(b, tp, nT, b + <usize>cOff, cSize);
 
   // I/O descriptors

@@ -370,6 +370,7 @@ function checkPool(c: OpCheck): void {
 }
 
 /** The per-op checks. Throws Fail. */
+/** Checks of the arithmetic and merge ops (DENSE .. MUL); other ops go to checkOpRest. */
 function checkOp(c: OpCheck): void {
   const P = c.P;
   const s = c.spec;
@@ -435,6 +436,18 @@ function checkOp(c: OpCheck): void {
       c.act(9, 10);
       return;
     }
+  }
+  checkOpRest(c);
+}
+
+/** Checks of the remaining ops, the same as the runtime's prepare step (same order, same codes). */
+function checkOpRest(c: OpCheck): void {
+  const P = c.P;
+  const s = c.spec;
+  const nf = s.params.length;
+  const rn = s.repeat ? s.repeat.fields.length : 0;
+  const n = s.repeat ? P[s.params.indexOf(s.repeat.countParam)] : 0;
+  switch (s.name) {
     case 'MAXMIN': {
       const eOut = c.tensor(0, I8);
       const count = c.dim(1);
@@ -503,6 +516,18 @@ function checkOp(c: OpCheck): void {
       c.cnst(8, ch, 1);
       return;
     }
+  }
+  checkOpLayout(c);
+}
+
+/** Checks of LAYOUT, GATHER, REQUANT and the recurrent ops. */
+function checkOpLayout(c: OpCheck): void {
+  const P = c.P;
+  const s = c.spec;
+  const nf = s.params.length;
+  const rn = s.repeat ? s.repeat.fields.length : 0;
+  const n = s.repeat ? P[s.params.indexOf(s.repeat.countParam)] : 0;
+  switch (s.name) {
     case 'LAYOUT': {
       const eIn = c.tensor(0, I8 | I16 | I32);
       const eOut = c.tensor(1, I8 | I16 | I32);
@@ -618,10 +643,11 @@ export function parseBlob(bytes: Uint8Array, opts: ParseOptions = {}): ParsedBlo
   }
 }
 
+function fail(code: number, detail: string): never {
+  throw new Fail(code, detail);
+}
+
 function parseInner(bytes: Uint8Array, opts: ParseOptions, setIndex: (i: number) => void): ParsedBlob {
-  const fail = (code: number, detail: string): never => {
-    throw new Fail(code, detail);
-  };
   if (bytes.length < HEADER_SIZE) fail(ERR.BAD_SIZE, `${bytes.length} bytes is shorter than the ${HEADER_SIZE}-byte header`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const h = readHeader(dv);
@@ -659,7 +685,22 @@ function parseInner(bytes: Uint8Array, opts: ParseOptions, setIndex: (i: number)
   const rm = opts.runtimeMask ?? runtimeOpMask();
   if ((h.opMask0 & ~rm[0]) !== 0 || (h.opMask1 & ~rm[1]) !== 0) fail(ERR.UNSUPPORTED_OP, 'the blob uses ops this runtime does not implement');
 
-  // tensors
+  const tensors = readTensors(dv, h, setIndex);
+  const ios = readIO(bytes, dv, h, tensors, setIndex);
+  const { ops, consts } = readOps(bytes, dv, h, tensors, rm, setIndex);
+  const selfTest = hasST ? readSelfTest(bytes, h, ios) : null;
+
+  return {
+    header: h,
+    tensors,
+    io: { inputs: ios.slice(0, h.nInputs), outputs: ios.slice(h.nInputs) },
+    ops,
+    consts,
+    selfTest,
+  };
+}
+
+function readTensors(dv: DataView, h: BlobHeader, setIndex: (i: number) => void): TensorInfo[] {
   const tensors: TensorInfo[] = [];
   for (let i = 0; i < h.nTensors; i++) {
     setIndex(i);
@@ -682,8 +723,10 @@ function parseInner(bytes: Uint8Array, opts: ParseOptions, setIndex: (i: number)
       fail(ERR.BAD_TENSOR, `tensor ${i}: [${t.offset}, +${t.bytes}) outside its ${t.storage === 0 ? 'arena' : 'state'} of ${region} bytes or misaligned`);
     tensors.push(t);
   }
+  return tensors;
+}
 
-  // I/O
+function readIO(bytes: Uint8Array, dv: DataView, h: BlobHeader, tensors: TensorInfo[], setIndex: (i: number) => void): IOInfo[] {
   const ios: IOInfo[] = [];
   const nIO = h.nInputs + h.nOutputs;
   for (let i = 0; i < nIO; i++) {
@@ -710,8 +753,10 @@ function parseInner(bytes: Uint8Array, opts: ParseOptions, setIndex: (i: number)
     if (zp < dtypeMin(dtype) || zp > dtypeMax(dtype)) fail(ERR.BAD_IO, `${what}: zero point ${zp} out of dtype range`);
     ios.push({ tensor: ti, dtype, rank, dims: dims.slice(0, rank), scale: dv.getFloat32(o + IO.scale, true), zeroPoint: zp, name, bytes: t.bytes });
   }
+  return ios;
+}
 
-  // ops
+function readOps(bytes: Uint8Array, dv: DataView, h: BlobHeader, tensors: TensorInfo[], rm: [number, number], setIndex: (i: number) => void) {
   const consts = bytes.subarray(h.constsOff, h.constsOff + h.constsSize);
   const cdv = new DataView(consts.buffer, consts.byteOffset, consts.byteLength);
   const ops: ParsedOp[] = [];
@@ -756,30 +801,20 @@ function parseInner(bytes: Uint8Array, opts: ParseOptions, setIndex: (i: number)
   if (pos !== end) fail(ERR.BAD_OP, `${end - pos} bytes after the last op`);
   setIndex(-1);
   if (used0 >>> 0 !== h.opMask0 || used1 >>> 0 !== h.opMask1) fail(ERR.BAD_HEADER, 'op mask does not match the ops used');
+  return { ops, consts };
+}
 
-  // self-test
-  let selfTest: ParsedBlob['selfTest'] = null;
-  if (hasST) {
-    let need = 0;
-    for (const io of ios) need += io.bytes;
-    if (need !== h.selfTestSize) fail(ERR.BAD_HEADER, `self-test section has ${h.selfTestSize} bytes, inputs+outputs need ${need}`);
-    let p = h.selfTestOff;
-    const take = (n: number) => {
-      const b = bytes.subarray(p, p + n);
-      p += n;
-      return b;
-    };
-    const inputs = ios.slice(0, h.nInputs).map((io) => take(io.bytes));
-    const outputs = ios.slice(h.nInputs).map((io) => take(io.bytes));
-    selfTest = { inputs, outputs };
-  }
-
-  return {
-    header: h,
-    tensors,
-    io: { inputs: ios.slice(0, h.nInputs), outputs: ios.slice(h.nInputs) },
-    ops,
-    consts,
-    selfTest,
+function readSelfTest(bytes: Uint8Array, h: BlobHeader, ios: IOInfo[]): ParsedBlob['selfTest'] {
+  let need = 0;
+  for (const io of ios) need += io.bytes;
+  if (need !== h.selfTestSize) fail(ERR.BAD_HEADER, `self-test section has ${h.selfTestSize} bytes, inputs+outputs need ${need}`);
+  let p = h.selfTestOff;
+  const take = (n: number) => {
+    const b = bytes.subarray(p, p + n);
+    p += n;
+    return b;
   };
+  const inputs = ios.slice(0, h.nInputs).map((io) => take(io.bytes));
+  const outputs = ios.slice(h.nInputs).map((io) => take(io.bytes));
+  return { inputs, outputs };
 }

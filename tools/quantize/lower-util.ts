@@ -52,7 +52,7 @@ export interface Lowered {
 /** Recurrent layers lowered by lower-rnn.ts. */
 export const RNN_CLASSES = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional']);
 /** Recurrent layers the converter cannot lower. */
-export const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
+const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
 export const RECURRENT = new Set([...RNN_CLASSES, ...RECURRENT_UNSUPPORTED]);
 export const IDENTITY = new Set([
   'Dropout',
@@ -68,7 +68,7 @@ export const IDENTITY = new Set([
   '_MergeTime',
   '_SplitTime',
 ]);
-export const ELEMENTWISE = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU']);
+const ELEMENTWISE = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU']);
 
 export const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
 export const rowStrides = (shape: number[]) => {
@@ -141,7 +141,7 @@ export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min:
 
 export const SUPPORTED_TEXT =
   'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
-export const LOWERABLE = new Set([
+const LOWERABLE = new Set([
   ...IDENTITY,
   ...ELEMENTWISE,
   'Flatten',

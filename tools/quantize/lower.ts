@@ -68,5 +68,5 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
   return { tensors, ops, inputs, outputs, batch: B, notes };
 }
 
-export type { ConstRef, Lowered, LOp, LTensor, ParamValue, LowerOptions } from './lower-util.ts';
+export type { ConstRef, Lowered, ParamValue, LowerOptions } from './lower-util.ts';
 export { assertLowerable } from './lower-util.ts';

@@ -84,6 +84,63 @@ export interface RnnResult {
   states: FloatTensor[];
 }
 
+/** One GRU step of one batch row: gates z, r, then the candidate h (reset before or after the matmul). */
+function gruStep(
+  s: RnnSpec,
+  io: { xw: Float32Array; xo: number; rec: Float64Array; pre: Float64Array; hb: Float64Array; hNew: Float64Array; rh: Float64Array; rec2: Float64Array },
+  rec_: ((k: string, v: ArrayLike<number>) => void) | null,
+): void {
+  const { xw, xo, rec, pre, hb, hNew, rh, rec2 } = io;
+  const u = s.units;
+  const G = GATES[s.kind] * u;
+  const U = s.recurrent.data;
+  const z = pre.subarray(0, u);
+  const r = pre.subarray(u, 2 * u);
+  for (let j = 0; j < u; j++) {
+    z[j] = xw[xo + j] + rec[j];
+    r[j] = xw[xo + u + j] + rec[u + j];
+  }
+  if (rec_) {
+    rec_('z_pre', z);
+    rec_('r_pre', r);
+    rec_('rec_z', rec.subarray(0, u));
+    rec_('rec_r', rec.subarray(u, 2 * u));
+  }
+  const zs = new Float64Array(u);
+  for (let j = 0; j < u; j++) {
+    zs[j] = s.ract(z[j]);
+    r[j] = s.ract(r[j]);
+  }
+  if (s.resetAfter) {
+    for (let j = 0; j < u; j++) rec2[j] = rec[2 * u + j];
+  } else {
+    for (let j = 0; j < u; j++) rh[j] = r[j] * hb[j];
+    rec2.fill(0);
+    for (let k = 0; k < u; k++) {
+      const hv = rh[k];
+      if (hv === 0) continue;
+      const ro = k * G + 2 * u;
+      for (let j = 0; j < u; j++) rec2[j] += hv * U[ro + j];
+    }
+  }
+  const hp = new Float64Array(u);
+  for (let j = 0; j < u; j++) {
+    hp[j] = xw[xo + 2 * u + j] + (s.resetAfter ? r[j] * rec2[j] : rec2[j]);
+    const hh = s.act(hp[j]);
+    hNew[j] = zs[j] * hb[j] + (1 - zs[j]) * hh;
+    if (rec_) rec_('hh', [hh]);
+  }
+  if (rec_) {
+    rec_('z', zs);
+    rec_('r', r);
+    rec_('h_pre', hp);
+    rec_('rec_h', rec2);
+    rec_('x_z', xw.subarray(xo, xo + u));
+    rec_('x_r', xw.subarray(xo + u, xo + 2 * u));
+    rec_('x_h', xw.subarray(xo + 2 * u, xo + 3 * u));
+  }
+}
+
 /** Run one recurrent layer over x [B, T, F]. */
 export function runRnn(s: RnnSpec, x: FloatTensor, mask: TimeMask | null, init: FloatTensor[] | null, info?: RecurrentInfo, pfx = ''): RnnResult {
   const [B, T] = x.shape;
@@ -158,52 +215,7 @@ export function runRnn(s: RnnSpec, x: FloatTensor, mask: TimeMask | null, init: 
             rec_('c', cNew);
           }
         } else {
-          // GRU, gates z, r, h
-          const z = pre.subarray(0, u);
-          const r = pre.subarray(u, 2 * u);
-          for (let j = 0; j < u; j++) {
-            z[j] = xw[xo + j] + rec[j];
-            r[j] = xw[xo + u + j] + rec[u + j];
-          }
-          if (rec_) {
-            rec_('z_pre', z);
-            rec_('r_pre', r);
-            rec_('rec_z', rec.subarray(0, u));
-            rec_('rec_r', rec.subarray(u, 2 * u));
-          }
-          const zs = new Float64Array(u);
-          for (let j = 0; j < u; j++) {
-            zs[j] = s.ract(z[j]);
-            r[j] = s.ract(r[j]);
-          }
-          if (s.resetAfter) {
-            for (let j = 0; j < u; j++) rec2[j] = rec[2 * u + j];
-          } else {
-            for (let j = 0; j < u; j++) rh[j] = r[j] * hb[j];
-            rec2.fill(0);
-            for (let k = 0; k < u; k++) {
-              const hv = rh[k];
-              if (hv === 0) continue;
-              const ro = k * G + 2 * u;
-              for (let j = 0; j < u; j++) rec2[j] += hv * U[ro + j];
-            }
-          }
-          const hp = new Float64Array(u);
-          for (let j = 0; j < u; j++) {
-            hp[j] = xw[xo + 2 * u + j] + (s.resetAfter ? r[j] * rec2[j] : rec2[j]);
-            const hh = s.act(hp[j]);
-            hNew[j] = zs[j] * hb[j] + (1 - zs[j]) * hh;
-            if (rec_) rec_('hh', [hh]);
-          }
-          if (rec_) {
-            rec_('z', zs);
-            rec_('r', r);
-            rec_('h_pre', hp);
-            rec_('rec_h', rec2);
-            rec_('x_z', xw.subarray(xo, xo + u));
-            rec_('x_r', xw.subarray(xo + u, xo + 2 * u));
-            rec_('x_h', xw.subarray(xo + 2 * u, xo + 3 * u));
-          }
+          gruStep(s, { xw, xo, rec, pre, hb, hNew, rh, rec2 }, rec_);
         }
         if (rec_) rec_('h', hNew);
         hb.set(hNew);
