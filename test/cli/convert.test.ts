@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'kw-cli-'));
 const ex = (p: string) => resolve(repoRoot, 'examples', p);
 
 function cli(tool: 'convert' | 'run', args: string[]) {
-  const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools', tool, 'index.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools', tool), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

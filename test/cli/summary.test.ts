@@ -64,7 +64,7 @@ describe('summary on tfjs-built models (reader injected)', () => {
   });
 });
 
-const cli = (args: string[]) => spawnSync(process.execPath, [resolve(repoRoot, 'tools/summary/index.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8' });
+const cli = (args: string[]) => spawnSync(process.execPath, [resolve(repoRoot, 'tools/summary'), ...args], { cwd: repoRoot, encoding: 'utf8' });
 
 describe.skipIf(!haveFixtures)('summary CLI on real files', () => {
   it('npx ./tools/summary on a Keras 2 h5 (bare-list Sequential, fixed batch)', () => {

@@ -86,7 +86,7 @@ function runtimeWithoutDense(): string {
 }
 
 function cli(args: string[]) {
-  const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools/verify/index.mjs'), ...args], { encoding: 'utf8', cwd: repoRoot });
+  const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools/verify'), ...args], { encoding: 'utf8', cwd: repoRoot });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -255,7 +255,7 @@ describe.skipIf(!haveFixtures)(
       writeNpy(join(dir, 'cal.npy'), cal, [64, 16]);
       data = join(dir, 'test.npy');
       writeNpy(data, test, [40, 16]);
-      const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools/convert/index.mjs'), model, '--calibration', join(dir, 'cal.npy'), '-o', blob], {
+      const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools/convert'), model, '--calibration', join(dir, 'cal.npy'), '-o', blob], {
         encoding: 'utf8',
         cwd: repoRoot,
       });

@@ -343,7 +343,7 @@ describe('streaming and stateful recurrent blobs', () => {
     const sub = join(dir, 'cli');
     const file = await saveTfjsFiles(model, sub);
     const cli = (tool: string, args: string[]) => {
-      const p = spawnSync(process.execPath, [resolve(repoRoot, 'tools', tool, 'index.mjs'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+      const p = spawnSync(process.execPath, [resolve(repoRoot, 'tools', tool), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
       return { code: p.status, stdout: p.stdout, stderr: p.stderr };
     };
     const cal = join(sub, 'cal.npy');

@@ -102,7 +102,7 @@ if (!haveFixtures) console.warn(fixturesSkipReason);
 
 function runConvert(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'tools/convert/index.mjs'), ...args], { cwd: repoRoot });
+    const p = spawn(process.execPath, [join(repoRoot, 'tools/convert'), ...args], { cwd: repoRoot });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));

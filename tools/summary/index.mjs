@@ -1,3 +1,0 @@
-#!/usr/bin/env node
-import { launch } from '../cli/launch.mjs';
-await launch(new URL('../cli/summary.ts', import.meta.url).href);
