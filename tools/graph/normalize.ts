@@ -78,6 +78,7 @@ const ACT_ALIASES: Record<string, string> = {
   leaky_relu: 'leaky_relu',
   hard_sigmoid: 'hard_sigmoid',
   hard_sigmoid_k3: 'hard_sigmoid_k3',
+  mish: 'mish',
   // tfjs camelCase identifiers
   hardSigmoid: 'hard_sigmoid',
   logSoftmax: 'log_softmax',
@@ -106,6 +107,7 @@ export const SUPPORTED_ACTIVATIONS = [
   'gelu_tanh',
   'exponential',
   'hard_swish',
+  'mish',
 ];
 
 /** Canonical activation string (null/undefined -> 'linear'; objects -> their name). */

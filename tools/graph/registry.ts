@@ -625,6 +625,13 @@ export const REGISTRY: Record<string, LayerRule> = {
   },
   Dropout: identity,
   SpatialDropout1D: identity,
+  SpatialDropout2D: identity,
+  Identity: identity,
+  Masking: identity,
+  LayerNormalization: {
+    lint: (_cfg, add) => add(undefined, undefined, 'no LayerNormalization yet: the runtime has no layer-normalisation op (BatchNormalization is supported)'),
+    outputShapes: (_c, ins) => [ins[0].slice()],
+  },
   GaussianNoise: identity,
   GaussianDropout: identity,
   AlphaDropout: identity,
@@ -712,7 +719,7 @@ export const REGISTRY: Record<string, LayerRule> = {
 };
 
 /** Classes supported (for messages). */
-const SUPPORTED_CLASSES = Object.keys(REGISTRY).filter((k) => k !== 'InputLayer');
+const SUPPORTED_CLASSES = Object.keys(REGISTRY).filter((k) => k !== 'InputLayer' && k !== 'LayerNormalization');
 
 /** Lint one normalised layer config (config-only checks). Nested models are not layers here. */
 export function lintLayer(className: string, cfg: Record<string, any>, add: (option: string | undefined, value: unknown, supported: string) => void): void {

@@ -141,7 +141,7 @@ export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min:
 
 export const SUPPORTED_TEXT =
   'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
-const LOWERABLE = new Set([
+export const LOWERABLE = new Set([
   ...IDENTITY,
   ...ELEMENTWISE,
   'Flatten',
@@ -197,43 +197,6 @@ export function assertLowerable(g: Graph): void {
       const what = n.className === 'TimeDistributed' ? `TimeDistributed(${cls})` : n.className;
       throw new UserError(`layer '${n.name}' (${what}): not supported by the converter; supported: ${SUPPORTED_TEXT}`, EXIT.UNSUPPORTED);
     }
-  }
-}
-
-/**
- * Keras Masking (skip steps whose features all equal mask_value) is not implemented by the
- * recurrent ops (only Embedding mask_zero=True is): refuse a Masking layer whose mask reaches a
- * recurrent layer instead of silently ignoring it.
- */
-export function assertNoMaskingLayer(g: Graph, rnn: IRNode): void {
-  const PASS = new Set([
-    'Dropout',
-    'SpatialDropout1D',
-    'GaussianNoise',
-    'GaussianDropout',
-    'Activation',
-    'Dense',
-    'TimeDistributed',
-    'BatchNormalization',
-    'LayerNormalization',
-    'ReLU',
-    'LeakyReLU',
-    '_MergeTime',
-    '_SplitTime',
-  ]);
-  let t = rnn.inputs[0];
-  for (let guard = 0; guard < 1000; guard++) {
-    const p = g.tensors[t]?.producer ?? -1;
-    if (p < 0) return;
-    const n = g.nodes[p];
-    if (n.className === 'Masking') {
-      throw new UserError(
-        `layer '${n.name}' (Masking) masks the input of recurrent layer '${rnn.name}': not supported by the converter; supported: Embedding(mask_zero=True) masks, or no masking`,
-        EXIT.UNSUPPORTED,
-      );
-    }
-    if (!PASS.has(n.className)) return;
-    t = n.inputs[0];
   }
 }
 

@@ -11,7 +11,7 @@ import type { Graph } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import type { Calibration } from './calibrate.ts';
 import { lowerRecurrent } from './lower-rnn.ts';
-import { RNN_CLASSES, RECURRENT, IDENTITY, SUPPORTED_TEXT, assertNoMaskingLayer, type Lowered, type LowerOptions } from './lower-util.ts';
+import { RNN_CLASSES, RECURRENT, IDENTITY, SUPPORTED_TEXT, type Lowered, type LowerOptions } from './lower-util.ts';
 import { makeLowerCtx } from './lower-ctx.ts';
 import { LOWER } from './lower-layers.ts';
 
@@ -26,7 +26,6 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     const cls = n.className;
     const c = n.config;
     if (RNN_CLASSES.has(cls)) {
-      assertNoMaskingLayer(g, n);
       lowerRecurrent(n, rctx); // SimpleRNN, GRU, LSTM, Bidirectional (tools/quantize/lower-rnn.ts)
       continue;
     }

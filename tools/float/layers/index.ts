@@ -10,7 +10,7 @@ import * as merge from './merge.ts';
 import * as rnn from './recurrent.ts';
 import * as misc from './misc.ts';
 
-const LAYERS: Record<string, LayerFn> = {
+export const LAYERS: Record<string, LayerFn> = {
   Dense: core.dense,
   Activation: core.activation,
   ReLU: core.reluLayer,
@@ -24,6 +24,7 @@ const LAYERS: Record<string, LayerFn> = {
   Dropout: core.identity,
   SpatialDropout1D: core.identity,
   SpatialDropout2D: core.identity,
+  Identity: core.identity,
   GaussianNoise: core.identity,
   GaussianDropout: core.identity,
   AlphaDropout: core.identity,

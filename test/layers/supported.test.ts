@@ -1,0 +1,88 @@
+/**
+ * One supported set. Every Keras class the graph accepts has a float reference and a way to
+ * runtime ops (a lowering, an alias, the recurrent lowering or a prepare-time rewrite), and
+ * no float reference or lowering exists for a class the graph refuses: code that no path
+ * reaches, and "summary accepts, convert refuses", fail here. The layers made reachable this
+ * way then go through convert and the runtime against tfjs.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REGISTRY, lintLayer } from '../../tools/graph/registry.ts';
+import { LAYERS } from '../../tools/float/layers/index.ts';
+import { LOWER } from '../../tools/quantize/lower-layers.ts';
+import { IDENTITY, LOWERABLE, RNN_CLASSES } from '../../tools/quantize/lower-util.ts';
+import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
+import { initTf, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
+
+/** Classes that reach runtime ops other than through LOWER. */
+const ALIAS = new Set([...IDENTITY, 'Flatten', 'Reshape']);
+const REWRITTEN = new Set(['SeparableConv1D', 'SeparableConv2D', 'TimeDistributed']); // tools/quantize/prepare.ts
+const isInternal = (c: string) => c.startsWith('_');
+
+/** Classes the graph accepts: a registry rule whose lint passes on an empty config. */
+function accepted(): string[] {
+  return Object.keys(REGISTRY).filter((c) => {
+    if (c === 'InputLayer') return false;
+    let refused = false;
+    lintLayer(c, {}, (option) => (refused ||= option === undefined));
+    return !refused;
+  });
+}
+
+describe('the graph, the float reference and the lowering serve the same classes', () => {
+  it('every accepted class has a float reference and a lowering', () => {
+    const missing = accepted().flatMap((c) => [
+      ...(LAYERS[c] ? [] : [`${c}: no float reference`]),
+      ...(LOWER[c] || ALIAS.has(c) || RNN_CLASSES.has(c) || REWRITTEN.has(c) ? [] : [`${c}: no lowering`]),
+      ...(LOWERABLE.has(c) || REWRITTEN.has(c) ? [] : [`${c}: not in the converter's supported set`]),
+    ]);
+    expect(missing).toEqual([]);
+  });
+
+  it('no float reference or lowering exists for a class the graph refuses', () => {
+    const acc = new Set(accepted());
+    const orphans = [...Object.keys(LAYERS), ...Object.keys(LOWER), ...IDENTITY].filter((c) => !isInternal(c) && !acc.has(c));
+    expect([...new Set(orphans)].sort()).toEqual(['LayerNormalization']);
+  });
+});
+
+describe('layers reachable end to end vs tfjs', () => {
+  beforeAll(async () => {
+    await initTf();
+  });
+
+  it('Masking (no recurrent layer behind it), Dense(mish), SpatialDropout2D and Identity convert and run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-supported-'));
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, name: 'conv' }));
+    m.add(tf.layers.dropout({ rate: 0.3, name: 'sdrop' }));
+    m.add(tf.layers.flatten({ name: 'flat' }));
+    m.add(tf.layers.masking({ maskValue: 0, name: 'mask' }));
+    m.add(tf.layers.dense({ units: 8, activation: 'mish' as any, name: 'd1' }));
+    m.add(tf.layers.activation({ activation: 'linear', name: 'ident' }));
+    m.add(tf.layers.dense({ units: 3, name: 'd2' }));
+    const file = await saveTfjsFiles(m, dir);
+    // tfjs has no SpatialDropout2D or Identity layer: rename the stand-ins in the saved config
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    for (const l of json.modelTopology.config.layers) {
+      if (l.config.name === 'sdrop') l.class_name = 'SpatialDropout2D';
+      if (l.config.name === 'ident') {
+        l.class_name = 'Identity';
+        delete l.config.activation;
+      }
+    }
+    writeFileSync(file, JSON.stringify(json));
+    const g = await graphFromFile(file);
+    expect(g.nodes.map((n) => n.className)).toEqual(['Conv2D', 'SpatialDropout2D', 'Flatten', 'Masking', 'Dense', 'Identity', 'Dense']);
+    const rand = rng(7);
+    const r = () => rand() * 2 - 1;
+    const x = { shape: [32, 6, 6, 2], data: Float32Array.from({ length: 32 * 72 }, r) };
+    const { outputs, selfTest, bitExact } = await convertAndRun(g, [x], [x]);
+    expect(selfTest).toBe(0);
+    expect(bitExact).toBe(true);
+    const want = predict(m, [x])[0];
+    expect(sqnr(want, outputs[0].data)).toBeGreaterThan(25);
+  });
+});
