@@ -85,4 +85,25 @@ describe('layers reachable end to end vs tfjs', () => {
     const want = predict(m, [x])[0];
     expect(sqnr(want, outputs[0].data)).toBeGreaterThan(25);
   });
+
+  it('LSTM implementation 0, 1 and 2 (how Keras computes it, not what) give the same blob', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kw-lstm-impl-'));
+    const m = tf.sequential();
+    m.add(tf.layers.lstm({ inputShape: [7, 3], units: 5, recurrentActivation: 'sigmoid', name: 'lstm' }));
+    m.add(tf.layers.dense({ units: 2, name: 'out' }));
+    const file = await saveTfjsFiles(m, dir);
+    const json = JSON.parse(readFileSync(file, 'utf8'));
+    const rand = rng(11);
+    const x = { shape: [16, 7, 3], data: Float32Array.from({ length: 16 * 21 }, () => rand() * 2 - 1) };
+    const blobs: string[] = [];
+    for (const implementation of [0, 1, 2]) {
+      json.modelTopology.config.layers[0].config.implementation = implementation;
+      writeFileSync(file, JSON.stringify(json));
+      const { result, bitExact } = await convertAndRun(await graphFromFile(file), [x], [x]);
+      expect(bitExact).toBe(true);
+      blobs.push(Buffer.from(result.blob).toString('hex'));
+    }
+    expect(blobs[0]).toBe(blobs[2]);
+    expect(blobs[1]).toBe(blobs[2]);
+  });
 });

@@ -458,9 +458,6 @@ function checkCellOptions(name: string, cls: string, c: Record<string, any>): vo
       EXIT.UNSUPPORTED,
     );
   if (c.time_major) throw new UserError(`layer '${name}' (${cls}) option time_major=true: not supported; supported: time_major=false`, EXIT.UNSUPPORTED);
-  if (cls === 'LSTM' && c.implementation !== undefined && c.implementation !== null && ![1, 2].includes(Number(c.implementation))) {
-    throw new UserError(`layer '${name}' (LSTM) option implementation=${c.implementation}: not supported; supported: 1, 2`, EXIT.UNSUPPORTED);
-  }
 }
 
 interface DirResult {
