@@ -2,6 +2,7 @@
 // same checks, same order, same error codes. Nothing here traps on any input: every read is
 // inside [blob, blob + cap) and is checked before it is made.
 import {
+  P_DENSE_MULT, P_DENSE_OUT_DIM,
   MAGIC, FORMAT_VERSION, HEADER_SIZE, TENSOR_SIZE, IO_SIZE, IO_MAX_RANK,
   H_MAGIC, H_VERSION, H_HEADER_SIZE, H_TOTAL_SIZE, H_CRC32, H_FLAGS, H_N_TENSORS, H_N_OPS, H_N_INPUTS, H_N_OUTPUTS,
   H_ARENA_SIZE, H_STATE_SIZE, H_SCRATCH_SIZE, H_TENSORS_OFF, H_OPS_OFF, H_OPS_SIZE, H_IO_OFF, H_CONSTS_OFF, H_CONSTS_SIZE,
@@ -107,7 +108,7 @@ function prepareOp(code: i32): void {
   switch (code) {
     // the DENSE multiplier check lives here (after dense.prepare, i.e. last, as in parse.ts) while
     // ops/dense.ts is being reworked; it belongs at the end of dense.prepare
-    case OP_DENSE: dense.prepare(); cMultArray(prm(gP, 7), prm(gP, 4)); break;
+    case OP_DENSE: dense.prepare(); cMultArray(prm(gP, P_DENSE_MULT), prm(gP, P_DENSE_OUT_DIM)); break;
     case OP_CONV2D: conv2d.prepare(); break;
     case OP_DEPTHWISE_CONV2D: depthwise.prepare(); break;
     case OP_MAX_POOL2D: pool.prepare(); break;

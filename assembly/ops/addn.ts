@@ -1,32 +1,32 @@
 // ADD_N: s = sum_i MBQM((x_i - zp_i) << leftShift, mult_i, shift_i); y = clamp(MBQM(s, outMult, outShift) + zpOut)
 import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cAct, cRange, cShift, cMult, M_I8 } from '../check';
-import { NP_ADD_N, RN_ADD_N, LIMIT_MAX_LEFT_SHIFT } from '../abi.gen';
+import { LIMIT_MAX_LEFT_SHIFT, NP_ADD_N, P_ADD_N_ACT_MAX, P_ADD_N_ACT_MIN, P_ADD_N_COUNT, P_ADD_N_LEFT_SHIFT, P_ADD_N_N, P_ADD_N_OUT, P_ADD_N_OUT_MULT, P_ADD_N_OUT_SHIFT, P_ADD_N_ZP_OUT, RF_ADD_N_MULT, RF_ADD_N_SHIFT, RF_ADD_N_ZP, RN_ADD_N } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eOut = cTensor(0, M_I8);
-  let count = cDim(1);
+  let eOut = cTensor(P_ADD_N_OUT, M_I8);
+  let count = cDim(P_ADD_N_COUNT);
   cProd(eOut, count);
-  cZp8(2);
-  cAct(3, 4);
-  cRange(5, 0, LIMIT_MAX_LEFT_SHIFT);
-  cMult(6);
-  cShift(7);
-  let n = prm(gP, 8);
+  cZp8(P_ADD_N_ZP_OUT);
+  cAct(P_ADD_N_ACT_MIN, P_ADD_N_ACT_MAX);
+  cRange(P_ADD_N_LEFT_SHIFT, 0, LIMIT_MAX_LEFT_SHIFT);
+  cMult(P_ADD_N_OUT_MULT);
+  cShift(P_ADD_N_OUT_SHIFT);
+  let n = prm(gP, P_ADD_N_N);
   for (let g = 0; g < n; g++) {
     let b = NP_ADD_N + g * RN_ADD_N;
     cProd(cTensor(b, M_I8), count);
-    cZp8(b + 1);
-    cMult(b + 2, true);
-    cShift(b + 3);
+    cZp8(b + RF_ADD_N_ZP);
+    cMult(b + RF_ADD_N_MULT, true);
+    cShift(b + RF_ADD_N_SHIFT);
   }
 }
 
 export function evalOp(p: usize): i32 {
-  let y = tP(p, 0);
-  let count = prm(p, 1);
-  let zpOut = prm(p, 2), lo = prm(p, 3), hi = prm(p, 4), ls = prm(p, 5), om = prm(p, 6), os = prm(p, 7);
-  let n = prm(p, 8);
+  let y = tP(p, P_ADD_N_OUT);
+  let count = prm(p, P_ADD_N_COUNT);
+  let zpOut = prm(p, P_ADD_N_ZP_OUT), lo = prm(p, P_ADD_N_ACT_MIN), hi = prm(p, P_ADD_N_ACT_MAX), ls = prm(p, P_ADD_N_LEFT_SHIFT), om = prm(p, P_ADD_N_OUT_MULT), os = prm(p, P_ADD_N_OUT_SHIFT);
+  let n = prm(p, P_ADD_N_N);
   let g0 = p + (<usize>NP_ADD_N << 2);
   let gEnd = g0 + (<usize>(n * RN_ADD_N) << 2);
   for (let i = 0; i < count; i++) {

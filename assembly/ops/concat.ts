@@ -1,32 +1,32 @@
 // CONCAT: for each of `outer` blocks, `inner_i` elements of each input in turn; identity copies
 // bytes, else y = clamp(zpOut + MBQM(x - zp, mult, shift), -128, 127).
 import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cRange, cShift, cMult, M_I8 } from '../check';
-import { NP_CONCAT, RN_CONCAT } from '../abi.gen';
+import { NP_CONCAT, P_CONCAT_N, P_CONCAT_OUT, P_CONCAT_OUTER, P_CONCAT_ZP_OUT, RF_CONCAT_IDENTITY, RF_CONCAT_INNER, RF_CONCAT_MULT, RF_CONCAT_SHIFT, RF_CONCAT_ZP, RN_CONCAT } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eOut = cTensor(0, M_I8);
-  let outer = cDim(1);
-  cZp8(2);
-  let n = prm(gP, 3);
+  let eOut = cTensor(P_CONCAT_OUT, M_I8);
+  let outer = cDim(P_CONCAT_OUTER);
+  cZp8(P_CONCAT_ZP_OUT);
+  let n = prm(gP, P_CONCAT_N);
   let sumInner: i64 = 0;
   for (let g = 0; g < n; g++) {
     let b = NP_CONCAT + g * RN_CONCAT;
     let e = cTensor(b, M_I8);
-    let inner = cDim(b + 1);
+    let inner = cDim(b + RF_CONCAT_INNER);
     cProd(e, outer, inner);
-    cZp8(b + 2);
-    cMult(b + 3);
-    cShift(b + 4);
-    cRange(b + 5, 0, 1);
+    cZp8(b + RF_CONCAT_ZP);
+    cMult(b + RF_CONCAT_MULT);
+    cShift(b + RF_CONCAT_SHIFT);
+    cRange(b + RF_CONCAT_IDENTITY, 0, 1);
     sumInner += <i64>inner;
   }
   cProd(eOut, outer, sumInner);
 }
 
 export function evalOp(p: usize): i32 {
-  let y = tP(p, 0);
-  let outer = prm(p, 1), zpOut = prm(p, 2), n = prm(p, 3);
+  let y = tP(p, P_CONCAT_OUT);
+  let outer = prm(p, P_CONCAT_OUTER), zpOut = prm(p, P_CONCAT_ZP_OUT), n = prm(p, P_CONCAT_N);
   let g0 = p + (<usize>NP_CONCAT << 2);
   let gEnd = g0 + (<usize>(n * RN_CONCAT) << 2);
   for (let o = 0; o < outer; o++) {

@@ -4,49 +4,50 @@
 // remainder rows row-major). With layout 1, kH = 1 and dilW = 1, the in-bounds taps of an output
 // are contiguous input bytes: every output position runs as one DENSE vector (denseVec) with the
 // padding taps at zpIn; other geometries take the per-element path. mult int32[outC], shift int8[outC].
+import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cZp8, cAct, cConst, cShiftArray, cMultArray, cExtent, cmul, cFail, cRange, M_I8 } from '../check';
 import { dot8, denseVec, outQ } from './dense';
 
 export function prepareConvLike(depthwise: bool): void {
-  let eIn = cTensor(0, M_I8);
-  let eOut = cTensor(1, M_I8);
-  let batch = cDim(2);
-  let inH = cDim(3);
-  let inW = cDim(4);
-  let inC = cDim(5);
-  let outH = cDim(6);
-  let outW = cDim(7);
-  let oc = cDim(8);
+  let eIn = cTensor(P_CONV2D_IN, M_I8);
+  let eOut = cTensor(P_CONV2D_OUT, M_I8);
+  let batch = cDim(P_CONV2D_BATCH);
+  let inH = cDim(P_CONV2D_IN_H);
+  let inW = cDim(P_CONV2D_IN_W);
+  let inC = cDim(P_CONV2D_IN_C);
+  let outH = cDim(P_CONV2D_OUT_H);
+  let outW = cDim(P_CONV2D_OUT_W);
+  let oc = cDim(P_CONV2D_OUT_C);
   cProd(eIn, batch, inH, inW, inC);
   if (depthwise) cProd(eOut, batch, outH, outW, inC, oc);
   else cProd(eOut, batch, outH, outW, oc);
-  let kH = cGeom(9);
-  let kW = cGeom(10);
-  let sH = cGeom(11);
-  let sW = cGeom(12);
-  let dH = cGeom(13);
-  let dW = cGeom(14);
-  cPad(15);
-  cPad(16);
+  let kH = cGeom(P_CONV2D_K_H);
+  let kW = cGeom(P_CONV2D_K_W);
+  let sH = cGeom(P_CONV2D_STRIDE_H);
+  let sW = cGeom(P_CONV2D_STRIDE_W);
+  let dH = cGeom(P_CONV2D_DIL_H);
+  let dW = cGeom(P_CONV2D_DIL_W);
+  cPad(P_CONV2D_PAD_TOP);
+  cPad(P_CONV2D_PAD_LEFT);
   cExtent(outH, sH, kH, dH);
   cExtent(outW, sW, kW, dW);
-  cZp8(17);
-  cZp8(22);
-  cAct(23, 24);
+  cZp8(P_CONV2D_ZP_IN);
+  cZp8(P_CONV2D_ZP_OUT);
+  cAct(P_CONV2D_ACT_MIN, P_CONV2D_ACT_MAX);
   let outC: i64 = depthwise ? cmul(inC, oc) : <i64>oc;
   let icg: i64 = inC;
   if (!depthwise) {
-    let groups = cDim(26);
+    let groups = cDim(P_CONV2D_GROUPS);
     if (inC % groups != 0 || <i32>outC % groups != 0) cFail();
     icg = inC / groups;
-    if (cRange(27, 0, 1) == 1 && groups != 1) cFail();
+    if (cRange(P_CONV2D_LAYOUT, 0, 1) == 1 && groups != 1) cFail();
   }
   let wBytes = depthwise ? cmul(cmul(kH, kW), outC) : cmul(cmul(cmul(outC, kH), kW), icg);
-  cConst(18, wBytes, 1);
-  cConst(19, cmul(outC, 4), 4, true);
-  let mo = cConst(20, cmul(outC, 4), 4);
-  let sh = cConst(21, outC, 1);
-  cConst(25, 256, 1, true);
+  cConst(P_CONV2D_WEIGHTS, wBytes, 1);
+  cConst(P_CONV2D_BIAS, cmul(outC, 4), 4, true);
+  let mo = cConst(P_CONV2D_MULT, cmul(outC, 4), 4);
+  let sh = cConst(P_CONV2D_SHIFT, outC, 1);
+  cConst(P_CONV2D_LUT, 256, 1, true);
   cShiftArray(sh, <i32>outC);
   cMultArray(mo, <i32>outC);
 }
@@ -54,19 +55,19 @@ export function prepareConvLike(depthwise: bool): void {
 export function prepare(): void { prepareConvLike(false); }
 
 export function evalOp(p: usize): i32 {
-  let x0 = tP(p, 0);
-  let y = tP(p, 1);
-  let batch = prm(p, 2), inH = prm(p, 3), inW = prm(p, 4), inC = prm(p, 5);
-  let outH = prm(p, 6), outW = prm(p, 7), outC = prm(p, 8);
-  let kH = prm(p, 9), kW = prm(p, 10), sH = prm(p, 11), sW = prm(p, 12), dH = prm(p, 13), dW = prm(p, 14);
-  let padT = prm(p, 15), padL = prm(p, 16), zpIn = prm(p, 17);
-  let wts = cP(p, 18);
-  let bias: usize = prm(p, 19) == -1 ? 0 : cP(p, 19);
-  let mult = cP(p, 20), shift = cP(p, 21);
-  let zpOut = prm(p, 22), lo = prm(p, 23), hi = prm(p, 24);
-  let lut: usize = prm(p, 25) == -1 ? 0 : cP(p, 25);
-  let groups = prm(p, 26);
-  let blocked = prm(p, 27) == 1;
+  let x0 = tP(p, P_CONV2D_IN);
+  let y = tP(p, P_CONV2D_OUT);
+  let batch = prm(p, P_CONV2D_BATCH), inH = prm(p, P_CONV2D_IN_H), inW = prm(p, P_CONV2D_IN_W), inC = prm(p, P_CONV2D_IN_C);
+  let outH = prm(p, P_CONV2D_OUT_H), outW = prm(p, P_CONV2D_OUT_W), outC = prm(p, P_CONV2D_OUT_C);
+  let kH = prm(p, P_CONV2D_K_H), kW = prm(p, P_CONV2D_K_W), sH = prm(p, P_CONV2D_STRIDE_H), sW = prm(p, P_CONV2D_STRIDE_W), dH = prm(p, P_CONV2D_DIL_H), dW = prm(p, P_CONV2D_DIL_W);
+  let padT = prm(p, P_CONV2D_PAD_TOP), padL = prm(p, P_CONV2D_PAD_LEFT), zpIn = prm(p, P_CONV2D_ZP_IN);
+  let wts = cP(p, P_CONV2D_WEIGHTS);
+  let bias: usize = prm(p, P_CONV2D_BIAS) == -1 ? 0 : cP(p, P_CONV2D_BIAS);
+  let mult = cP(p, P_CONV2D_MULT), shift = cP(p, P_CONV2D_SHIFT);
+  let zpOut = prm(p, P_CONV2D_ZP_OUT), lo = prm(p, P_CONV2D_ACT_MIN), hi = prm(p, P_CONV2D_ACT_MAX);
+  let lut: usize = prm(p, P_CONV2D_LUT) == -1 ? 0 : cP(p, P_CONV2D_LUT);
+  let groups = prm(p, P_CONV2D_GROUPS);
+  let blocked = prm(p, P_CONV2D_LAYOUT) == 1;
   let icg = inC / groups;
   let ocg = outC / groups;
   let rowBytes = <usize>inW * <usize>inC;

@@ -3,25 +3,26 @@
 // (4 accumulators per pass over x, k unrolled x16 (then x8) with the 8 products of an output summed before
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
 // mult int32[outDim], shift int8[outDim] (format 2).
+import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cmul, M_I8 } from '../check';
 import { mbqmF, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eIn = cTensor(0, M_I8);
-  let eOut = cTensor(1, M_I8);
-  let rows = cDim(2);
-  let inDim = cDim(3);
-  let outDim = cDim(4);
+  let eIn = cTensor(P_DENSE_IN, M_I8);
+  let eOut = cTensor(P_DENSE_OUT, M_I8);
+  let rows = cDim(P_DENSE_ROWS);
+  let inDim = cDim(P_DENSE_IN_DIM);
+  let outDim = cDim(P_DENSE_OUT_DIM);
   cProd(eIn, rows, inDim);
   cProd(eOut, rows, outDim);
-  cZp8(9);
-  cAct(10, 11);
-  cRange(13, 0, 1);
-  cConst(5, cmul(outDim, inDim), 1);
-  cConst(6, cmul(outDim, 4), 4, true);
-  cConst(7, cmul(outDim, 4), 4);
-  let sh = cConst(8, outDim, 1);
-  cConst(12, 256, 1, true);
+  cZp8(P_DENSE_ZP_OUT);
+  cAct(P_DENSE_ACT_MIN, P_DENSE_ACT_MAX);
+  cRange(P_DENSE_LAYOUT, 0, 1);
+  cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
+  cConst(P_DENSE_BIAS, cmul(outDim, 4), 4, true);
+  cConst(P_DENSE_MULT, cmul(outDim, 4), 4);
+  let sh = cConst(P_DENSE_SHIFT, outDim, 1);
+  cConst(P_DENSE_LUT, 256, 1, true);
   cShiftArray(sh, outDim);
 }
 
@@ -194,20 +195,20 @@ export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usi
 }
 
 export function evalOp(p: usize): i32 {
-  let x = tP(p, 0);
-  let y = tP(p, 1);
-  let rows = prm(p, 2);
-  let inDim = prm(p, 3);
-  let outDim = prm(p, 4);
-  let w = cP(p, 5);
-  let bias: usize = prm(p, 6) == -1 ? 0 : cP(p, 6);
-  let mult = cP(p, 7);
-  let shift = cP(p, 8);
-  let zp = prm(p, 9);
-  let lo = prm(p, 10);
-  let hi = prm(p, 11);
-  let lut: usize = prm(p, 12) == -1 ? 0 : cP(p, 12);
-  let layout = prm(p, 13);
+  let x = tP(p, P_DENSE_IN);
+  let y = tP(p, P_DENSE_OUT);
+  let rows = prm(p, P_DENSE_ROWS);
+  let inDim = prm(p, P_DENSE_IN_DIM);
+  let outDim = prm(p, P_DENSE_OUT_DIM);
+  let w = cP(p, P_DENSE_WEIGHTS);
+  let bias: usize = prm(p, P_DENSE_BIAS) == -1 ? 0 : cP(p, P_DENSE_BIAS);
+  let mult = cP(p, P_DENSE_MULT);
+  let shift = cP(p, P_DENSE_SHIFT);
+  let zp = prm(p, P_DENSE_ZP_OUT);
+  let lo = prm(p, P_DENSE_ACT_MIN);
+  let hi = prm(p, P_DENSE_ACT_MAX);
+  let lut: usize = prm(p, P_DENSE_LUT) == -1 ? 0 : cP(p, P_DENSE_LUT);
+  let layout = prm(p, P_DENSE_LAYOUT);
   for (let r = 0; r < rows; r++) {
     denseVec(x, inDim, 0, inDim, 0, w, outDim, layout, bias, mult, shift, zp, lo, hi, lut, y);
     x += <usize>inDim;

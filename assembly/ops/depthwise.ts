@@ -1,4 +1,5 @@
 // DEPTHWISE_CONV2D: out channel oc = c*depthMult + m; weights [kH][kW][inC*depthMult].
+import { P_DEPTHWISE_CONV2D_ACT_MAX, P_DEPTHWISE_CONV2D_ACT_MIN, P_DEPTHWISE_CONV2D_BATCH, P_DEPTHWISE_CONV2D_BIAS, P_DEPTHWISE_CONV2D_DEPTH_MULT, P_DEPTHWISE_CONV2D_DIL_H, P_DEPTHWISE_CONV2D_DIL_W, P_DEPTHWISE_CONV2D_IN, P_DEPTHWISE_CONV2D_IN_C, P_DEPTHWISE_CONV2D_IN_H, P_DEPTHWISE_CONV2D_IN_W, P_DEPTHWISE_CONV2D_K_H, P_DEPTHWISE_CONV2D_K_W, P_DEPTHWISE_CONV2D_LUT, P_DEPTHWISE_CONV2D_MULT, P_DEPTHWISE_CONV2D_OUT, P_DEPTHWISE_CONV2D_OUT_H, P_DEPTHWISE_CONV2D_OUT_W, P_DEPTHWISE_CONV2D_PAD_LEFT, P_DEPTHWISE_CONV2D_PAD_TOP, P_DEPTHWISE_CONV2D_SHIFT, P_DEPTHWISE_CONV2D_STRIDE_H, P_DEPTHWISE_CONV2D_STRIDE_W, P_DEPTHWISE_CONV2D_WEIGHTS, P_DEPTHWISE_CONV2D_ZP_IN, P_DEPTHWISE_CONV2D_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP } from '../check';
 import { prepareConvLike } from './conv2d';
 import { outQ } from './dense';
@@ -6,17 +7,17 @@ import { outQ } from './dense';
 export function prepare(): void { prepareConvLike(true); }
 
 export function evalOp(p: usize): i32 {
-  let x0 = tP(p, 0);
-  let y = tP(p, 1);
-  let batch = prm(p, 2), inH = prm(p, 3), inW = prm(p, 4), inC = prm(p, 5);
-  let outH = prm(p, 6), outW = prm(p, 7), dm = prm(p, 8);
-  let kH = prm(p, 9), kW = prm(p, 10), sH = prm(p, 11), sW = prm(p, 12), dH = prm(p, 13), dW = prm(p, 14);
-  let padT = prm(p, 15), padL = prm(p, 16), zpIn = prm(p, 17);
-  let wts = cP(p, 18);
-  let bias: usize = prm(p, 19) == -1 ? 0 : cP(p, 19);
-  let mult = cP(p, 20), shift = cP(p, 21);
-  let zpOut = prm(p, 22), lo = prm(p, 23), hi = prm(p, 24);
-  let lut: usize = prm(p, 25) == -1 ? 0 : cP(p, 25);
+  let x0 = tP(p, P_DEPTHWISE_CONV2D_IN);
+  let y = tP(p, P_DEPTHWISE_CONV2D_OUT);
+  let batch = prm(p, P_DEPTHWISE_CONV2D_BATCH), inH = prm(p, P_DEPTHWISE_CONV2D_IN_H), inW = prm(p, P_DEPTHWISE_CONV2D_IN_W), inC = prm(p, P_DEPTHWISE_CONV2D_IN_C);
+  let outH = prm(p, P_DEPTHWISE_CONV2D_OUT_H), outW = prm(p, P_DEPTHWISE_CONV2D_OUT_W), dm = prm(p, P_DEPTHWISE_CONV2D_DEPTH_MULT);
+  let kH = prm(p, P_DEPTHWISE_CONV2D_K_H), kW = prm(p, P_DEPTHWISE_CONV2D_K_W), sH = prm(p, P_DEPTHWISE_CONV2D_STRIDE_H), sW = prm(p, P_DEPTHWISE_CONV2D_STRIDE_W), dH = prm(p, P_DEPTHWISE_CONV2D_DIL_H), dW = prm(p, P_DEPTHWISE_CONV2D_DIL_W);
+  let padT = prm(p, P_DEPTHWISE_CONV2D_PAD_TOP), padL = prm(p, P_DEPTHWISE_CONV2D_PAD_LEFT), zpIn = prm(p, P_DEPTHWISE_CONV2D_ZP_IN);
+  let wts = cP(p, P_DEPTHWISE_CONV2D_WEIGHTS);
+  let bias: usize = prm(p, P_DEPTHWISE_CONV2D_BIAS) == -1 ? 0 : cP(p, P_DEPTHWISE_CONV2D_BIAS);
+  let mult = cP(p, P_DEPTHWISE_CONV2D_MULT), shift = cP(p, P_DEPTHWISE_CONV2D_SHIFT);
+  let zpOut = prm(p, P_DEPTHWISE_CONV2D_ZP_OUT), lo = prm(p, P_DEPTHWISE_CONV2D_ACT_MIN), hi = prm(p, P_DEPTHWISE_CONV2D_ACT_MAX);
+  let lut: usize = prm(p, P_DEPTHWISE_CONV2D_LUT) == -1 ? 0 : cP(p, P_DEPTHWISE_CONV2D_LUT);
   let outC = inC * dm;
   let rowBytes = <usize>inW * <usize>inC;
   let imgBytes = <usize>inH * rowBytes;

@@ -1,28 +1,28 @@
 // LAYOUT: generic strided copy. For every output index (row-major over outDim), per axis
 // i = floor((o - padBefore) / div); outside [0, inDim) -> fill, else in[sum(i * inStride)].
 import { prm, tP, gP, gErr, cTensor, cDtype, cRange, cDim, cGeom, cFail, cmul, pdiv, CAP, dtMin, dtMax, M_I8, M_I16, M_I32 } from '../check';
-import { NP_LAYOUT, RN_LAYOUT, LIMIT_MAX_REGION, DTYPE_INT8, DTYPE_INT16 } from '../abi.gen';
+import { DTYPE_INT16, DTYPE_INT8, LIMIT_MAX_REGION, NP_LAYOUT, P_LAYOUT_ELEM_SIZE, P_LAYOUT_FILL, P_LAYOUT_IN, P_LAYOUT_OUT, P_LAYOUT_RANK, RF_LAYOUT_DIV, RF_LAYOUT_IN_DIM, RF_LAYOUT_IN_STRIDE, RF_LAYOUT_PAD_BEFORE, RN_LAYOUT } from '../abi.gen';
 import { layoutArea } from '../memory';
 
 export function prepare(): void {
-  let eIn = cTensor(0, M_I8 | M_I16 | M_I32);
-  let eOut = cTensor(1, M_I8 | M_I16 | M_I32);
-  let dt = cDtype(0);
-  if (gErr == 0 && cDtype(1) != dt) cFail();
+  let eIn = cTensor(P_LAYOUT_IN, M_I8 | M_I16 | M_I32);
+  let eOut = cTensor(P_LAYOUT_OUT, M_I8 | M_I16 | M_I32);
+  let dt = cDtype(P_LAYOUT_IN);
+  if (gErr == 0 && cDtype(P_LAYOUT_OUT) != dt) cFail();
   let sz = dt == DTYPE_INT8 ? 1 : (dt == DTYPE_INT16 ? 2 : 4);
-  cRange(2, sz, sz);
-  cRange(4, dtMin(dt), dtMax(dt));
-  let n = prm(gP, 3);
+  cRange(P_LAYOUT_ELEM_SIZE, sz, sz);
+  cRange(P_LAYOUT_FILL, dtMin(dt), dtMax(dt));
+  let n = prm(gP, P_LAYOUT_RANK);
   let e: i64 = eOut;
   let maxIdx: i64 = 0;
   for (let g = 0; g < n; g++) {
     let b = NP_LAYOUT + g * RN_LAYOUT;
     let outDim = cDim(b);
     e = pdiv(e, outDim);
-    let inDim = cDim(b + 1);
-    let stride = cRange(b + 2, 0, i32.MAX_VALUE);
-    cRange(b + 3, -(LIMIT_MAX_REGION - 1), LIMIT_MAX_REGION - 1);
-    cGeom(b + 4);
+    let inDim = cDim(b + RF_LAYOUT_IN_DIM);
+    let stride = cRange(b + RF_LAYOUT_IN_STRIDE, 0, i32.MAX_VALUE);
+    cRange(b + RF_LAYOUT_PAD_BEFORE, -(LIMIT_MAX_REGION - 1), LIMIT_MAX_REGION - 1);
+    cGeom(b + RF_LAYOUT_DIV);
     maxIdx += cmul(<i64>(inDim - 1), <i64>stride);
     if (maxIdx > CAP) maxIdx = CAP;
   }
@@ -31,8 +31,8 @@ export function prepare(): void {
 }
 
 export function evalOp(p: usize): i32 {
-  let x = tP(p, 0), y = tP(p, 1);
-  let es = prm(p, 2), rank = prm(p, 3), fill = prm(p, 4);
+  let x = tP(p, P_LAYOUT_IN), y = tP(p, P_LAYOUT_OUT);
+  let es = prm(p, P_LAYOUT_ELEM_SIZE), rank = prm(p, P_LAYOUT_RANK), fill = prm(p, P_LAYOUT_FILL);
   let g0 = p + (<usize>NP_LAYOUT << 2);
   let gs = <usize>RN_LAYOUT << 2;
   let cnt = layoutArea();

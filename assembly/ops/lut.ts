@@ -1,17 +1,18 @@
 // LUT: y = table[x + 128]
+import { P_LUT_COUNT, P_LUT_IN, P_LUT_OUT, P_LUT_TABLE } from '../abi.gen';
 import { prm, tP, cP, cTensor, cDim, cProd, cConst, M_I8 } from '../check';
 
 export function prepare(): void {
-  let count = cDim(2);
-  cProd(cTensor(0, M_I8), count);
-  cProd(cTensor(1, M_I8), count);
-  cConst(3, 256, 1);
+  let count = cDim(P_LUT_COUNT);
+  cProd(cTensor(P_LUT_IN, M_I8), count);
+  cProd(cTensor(P_LUT_OUT, M_I8), count);
+  cConst(P_LUT_TABLE, 256, 1);
 }
 
 export function evalOp(p: usize): i32 {
-  let x = tP(p, 0), y = tP(p, 1);
-  let count = prm(p, 2);
-  let t = cP(p, 3) + 128;
+  let x = tP(p, P_LUT_IN), y = tP(p, P_LUT_OUT);
+  let count = prm(p, P_LUT_COUNT);
+  let t = cP(p, P_LUT_TABLE) + 128;
   let end4 = x + <usize>(count & ~3);
   let end = x + <usize>count;
   while (x < end4) {

@@ -1,28 +1,28 @@
 // MAXMIN: r_i = zpOut + MBQM(x_i - zp_i, mult_i, shift_i); y = clamp(max_i r_i) (or min)
 import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cZp8, cAct, cRange, cShift, cMult, M_I8 } from '../check';
-import { NP_MAXMIN, RN_MAXMIN } from '../abi.gen';
+import { NP_MAXMIN, P_MAXMIN_ACT_MAX, P_MAXMIN_ACT_MIN, P_MAXMIN_COUNT, P_MAXMIN_IS_MIN, P_MAXMIN_N, P_MAXMIN_OUT, P_MAXMIN_ZP_OUT, RF_MAXMIN_MULT, RF_MAXMIN_SHIFT, RF_MAXMIN_ZP, RN_MAXMIN } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eOut = cTensor(0, M_I8);
-  let count = cDim(1);
+  let eOut = cTensor(P_MAXMIN_OUT, M_I8);
+  let count = cDim(P_MAXMIN_COUNT);
   cProd(eOut, count);
-  cRange(2, 0, 1);
-  cZp8(3);
-  cAct(4, 5);
-  let n = prm(gP, 6);
+  cRange(P_MAXMIN_IS_MIN, 0, 1);
+  cZp8(P_MAXMIN_ZP_OUT);
+  cAct(P_MAXMIN_ACT_MIN, P_MAXMIN_ACT_MAX);
+  let n = prm(gP, P_MAXMIN_N);
   for (let g = 0; g < n; g++) {
     let b = NP_MAXMIN + g * RN_MAXMIN;
     cProd(cTensor(b, M_I8), count);
-    cZp8(b + 1);
-    cMult(b + 2);
-    cShift(b + 3);
+    cZp8(b + RF_MAXMIN_ZP);
+    cMult(b + RF_MAXMIN_MULT);
+    cShift(b + RF_MAXMIN_SHIFT);
   }
 }
 
 export function evalOp(p: usize): i32 {
-  let y = tP(p, 0);
-  let count = prm(p, 1), isMin = prm(p, 2), zpOut = prm(p, 3), lo = prm(p, 4), hi = prm(p, 5), n = prm(p, 6);
+  let y = tP(p, P_MAXMIN_OUT);
+  let count = prm(p, P_MAXMIN_COUNT), isMin = prm(p, P_MAXMIN_IS_MIN), zpOut = prm(p, P_MAXMIN_ZP_OUT), lo = prm(p, P_MAXMIN_ACT_MIN), hi = prm(p, P_MAXMIN_ACT_MAX), n = prm(p, P_MAXMIN_N);
   let g0 = p + (<usize>NP_MAXMIN << 2);
   let gEnd = g0 + (<usize>(n * RN_MAXMIN) << 2);
   for (let i = 0; i < count; i++) {

@@ -1,24 +1,25 @@
 // MUL: y = clamp(zpOut + MBQM((a - zpA) * (b - zpB), mult, shift), actMin, actMax)
+import { P_MUL_A, P_MUL_ACT_MAX, P_MUL_ACT_MIN, P_MUL_B, P_MUL_COUNT, P_MUL_MULT, P_MUL_OUT, P_MUL_SHIFT, P_MUL_ZP_A, P_MUL_ZP_B, P_MUL_ZP_OUT } from '../abi.gen';
 import { prm, tP, cTensor, cDim, cProd, cZp8, cAct, cShift, cMult, M_I8 } from '../check';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let count = cDim(3);
-  cProd(cTensor(0, M_I8), count);
-  cProd(cTensor(1, M_I8), count);
-  cProd(cTensor(2, M_I8), count);
-  cZp8(4);
-  cZp8(5);
-  cZp8(6);
-  cMult(7);
-  cShift(8);
-  cAct(9, 10);
+  let count = cDim(P_MUL_COUNT);
+  cProd(cTensor(P_MUL_A, M_I8), count);
+  cProd(cTensor(P_MUL_B, M_I8), count);
+  cProd(cTensor(P_MUL_OUT, M_I8), count);
+  cZp8(P_MUL_ZP_A);
+  cZp8(P_MUL_ZP_B);
+  cZp8(P_MUL_ZP_OUT);
+  cMult(P_MUL_MULT);
+  cShift(P_MUL_SHIFT);
+  cAct(P_MUL_ACT_MIN, P_MUL_ACT_MAX);
 }
 
 export function evalOp(p: usize): i32 {
-  let a = tP(p, 0), b = tP(p, 1), y = tP(p, 2);
-  let count = prm(p, 3);
-  let zpA = prm(p, 4), zpB = prm(p, 5), zpOut = prm(p, 6), m = prm(p, 7), s = prm(p, 8), lo = prm(p, 9), hi = prm(p, 10);
+  let a = tP(p, P_MUL_A), b = tP(p, P_MUL_B), y = tP(p, P_MUL_OUT);
+  let count = prm(p, P_MUL_COUNT);
+  let zpA = prm(p, P_MUL_ZP_A), zpB = prm(p, P_MUL_ZP_B), zpOut = prm(p, P_MUL_ZP_OUT), m = prm(p, P_MUL_MULT), s = prm(p, P_MUL_SHIFT), lo = prm(p, P_MUL_ACT_MIN), hi = prm(p, P_MUL_ACT_MAX);
   let end = y + <usize>count;
   while (y < end) {
     let v = (<i32>load<i8>(a) - zpA) * (<i32>load<i8>(b) - zpB);

@@ -1,29 +1,30 @@
 // MAX_POOL2D / AVG_POOL2D over in-bounds taps (NHWC int8, same qparams in and out).
+import { P_MAX_POOL2D_ACT_MAX, P_MAX_POOL2D_ACT_MIN, P_MAX_POOL2D_BATCH, P_MAX_POOL2D_CHANNELS, P_MAX_POOL2D_IN, P_MAX_POOL2D_IN_H, P_MAX_POOL2D_IN_W, P_MAX_POOL2D_K_H, P_MAX_POOL2D_K_W, P_MAX_POOL2D_OUT, P_MAX_POOL2D_OUT_H, P_MAX_POOL2D_OUT_W, P_MAX_POOL2D_PAD_LEFT, P_MAX_POOL2D_PAD_TOP, P_MAX_POOL2D_STRIDE_H, P_MAX_POOL2D_STRIDE_W } from '../abi.gen';
 import { prm, tP, cTensor, cDim, cGeom, cPad, cProd, cAct, cExtent, cFail, M_I8 } from '../check';
 import { clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eIn = cTensor(0, M_I8);
-  let eOut = cTensor(1, M_I8);
-  let batch = cDim(2), inH = cDim(3), inW = cDim(4), ch = cDim(5), outH = cDim(6), outW = cDim(7);
+  let eIn = cTensor(P_MAX_POOL2D_IN, M_I8);
+  let eOut = cTensor(P_MAX_POOL2D_OUT, M_I8);
+  let batch = cDim(P_MAX_POOL2D_BATCH), inH = cDim(P_MAX_POOL2D_IN_H), inW = cDim(P_MAX_POOL2D_IN_W), ch = cDim(P_MAX_POOL2D_CHANNELS), outH = cDim(P_MAX_POOL2D_OUT_H), outW = cDim(P_MAX_POOL2D_OUT_W);
   cProd(eIn, batch, inH, inW, ch);
   cProd(eOut, batch, outH, outW, ch);
-  let kH = cGeom(8), kW = cGeom(9), sH = cGeom(10), sW = cGeom(11);
-  let pT = cPad(12), pL = cPad(13);
+  let kH = cGeom(P_MAX_POOL2D_K_H), kW = cGeom(P_MAX_POOL2D_K_W), sH = cGeom(P_MAX_POOL2D_STRIDE_H), sW = cGeom(P_MAX_POOL2D_STRIDE_W);
+  let pT = cPad(P_MAX_POOL2D_PAD_TOP), pL = cPad(P_MAX_POOL2D_PAD_LEFT);
   cExtent(outH, sH, kH, 1);
   cExtent(outW, sW, kW, 1);
   // every window holds at least one in-bounds tap (so avg never divides by 0)
   if (kH <= pT || <i64>(outH - 1) * <i64>sH - <i64>pT >= <i64>inH) cFail();
   if (kW <= pL || <i64>(outW - 1) * <i64>sW - <i64>pL >= <i64>inW) cFail();
-  cAct(14, 15);
+  cAct(P_MAX_POOL2D_ACT_MIN, P_MAX_POOL2D_ACT_MAX);
 }
 
 export function evalOp(p: usize, isAvg: bool): i32 {
-  let x0 = tP(p, 0);
-  let y = tP(p, 1);
-  let batch = prm(p, 2), inH = prm(p, 3), inW = prm(p, 4), ch = prm(p, 5), outH = prm(p, 6), outW = prm(p, 7);
-  let kH = prm(p, 8), kW = prm(p, 9), sH = prm(p, 10), sW = prm(p, 11), padT = prm(p, 12), padL = prm(p, 13);
-  let lo = prm(p, 14), hi = prm(p, 15);
+  let x0 = tP(p, P_MAX_POOL2D_IN);
+  let y = tP(p, P_MAX_POOL2D_OUT);
+  let batch = prm(p, P_MAX_POOL2D_BATCH), inH = prm(p, P_MAX_POOL2D_IN_H), inW = prm(p, P_MAX_POOL2D_IN_W), ch = prm(p, P_MAX_POOL2D_CHANNELS), outH = prm(p, P_MAX_POOL2D_OUT_H), outW = prm(p, P_MAX_POOL2D_OUT_W);
+  let kH = prm(p, P_MAX_POOL2D_K_H), kW = prm(p, P_MAX_POOL2D_K_W), sH = prm(p, P_MAX_POOL2D_STRIDE_H), sW = prm(p, P_MAX_POOL2D_STRIDE_W), padT = prm(p, P_MAX_POOL2D_PAD_TOP), padL = prm(p, P_MAX_POOL2D_PAD_LEFT);
+  let lo = prm(p, P_MAX_POOL2D_ACT_MIN), hi = prm(p, P_MAX_POOL2D_ACT_MAX);
   let rowBytes = <usize>inW * <usize>ch;
   let imgBytes = <usize>inH * rowBytes;
   for (let b = 0; b < batch; b++) {

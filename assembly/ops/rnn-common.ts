@@ -387,7 +387,25 @@ export function outPos(flags: i32, steps: i32, s: i32, t: i32): i32 {
 
 // ---- validation (uses the model globals of ../check, set by kw_init) -----------------------
 import { gTensors, gNTensors, gConsts, gConstsSize } from '../check';
-import { TENSOR_SIZE, T_DTYPE, T_STORAGE, T_ELEMENTS, STORAGE_STATE, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST } from '../abi.gen';
+import { TENSOR_SIZE, T_DTYPE, T_STORAGE, T_ELEMENTS, STORAGE_STATE, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
+  P_SIMPLE_RNN_IN, P_SIMPLE_RNN_OUT, P_SIMPLE_RNN_H_STATE, P_SIMPLE_RNN_SCRATCH, P_SIMPLE_RNN_MASK_IDS, P_SIMPLE_RNN_BATCH,
+  P_SIMPLE_RNN_STEPS, P_SIMPLE_RNN_IN_DIM, P_SIMPLE_RNN_UNITS, P_SIMPLE_RNN_FLAGS, P_SIMPLE_RNN_WX, P_SIMPLE_RNN_MX, P_SIMPLE_RNN_SX,
+} from '../abi.gen';
+/**
+ * The three recurrent ops share in, out, hState first and the fields from `scratch` on in one
+ * order (LSTM has cState before scratch): positions relative to `scratch`, from SIMPLE_RNN's
+ * layout (test/blob/abi.test.ts checks that GRU and LSTM agree).
+ */
+const R_MASK_IDS = P_SIMPLE_RNN_MASK_IDS - P_SIMPLE_RNN_SCRATCH;
+const R_BATCH = P_SIMPLE_RNN_BATCH - P_SIMPLE_RNN_SCRATCH;
+const R_STEPS = P_SIMPLE_RNN_STEPS - P_SIMPLE_RNN_SCRATCH;
+const R_IN_DIM = P_SIMPLE_RNN_IN_DIM - P_SIMPLE_RNN_SCRATCH;
+const R_UNITS = P_SIMPLE_RNN_UNITS - P_SIMPLE_RNN_SCRATCH;
+const R_FLAGS = P_SIMPLE_RNN_FLAGS - P_SIMPLE_RNN_SCRATCH;
+const R_WX = P_SIMPLE_RNN_WX - P_SIMPLE_RNN_SCRATCH;
+const R_MX = P_SIMPLE_RNN_MX - P_SIMPLE_RNN_SCRATCH;
+const R_SX = P_SIMPLE_RNN_SX - P_SIMPLE_RNN_SCRATCH;
+
 
 /** param word i of the op record whose params start at P */
 // @ts-ignore: decorator
@@ -452,27 +470,27 @@ export function actOk(kind: i32, table: i32): bool {
  * Returns ERR_OK or an error code.
  */
 export function checkCommon(P: usize, base: i32, gates: i32, gateWords: i32): i32 {
-  const batch = prm(P, base + 2);
-  const steps = prm(P, base + 3);
-  const inDim = prm(P, base + 4);
-  const units = prm(P, base + 5);
-  const flags = prm(P, base + 6);
+  const batch = prm(P, base + R_BATCH);
+  const steps = prm(P, base + R_STEPS);
+  const inDim = prm(P, base + R_IN_DIM);
+  const units = prm(P, base + R_UNITS);
+  const flags = prm(P, base + R_FLAGS);
   if (batch < 1 || steps < 1 || inDim < 1 || units < 1) return ERR_BAD_PARAMS;
   if (batch > 65535 || steps > 0xffffff || inDim > 65535 || units > 4096) return ERR_BAD_PARAMS;
   if ((flags & ~RF_ALL) != 0) return ERR_BAD_PARAMS;
   const bt = <i64>batch * <i64>steps;
-  if (!tOk(prm(P, 0), 1, bt * <i64>inDim)) return ERR_BAD_PARAMS;
+  if (!tOk(prm(P, P_SIMPLE_RNN_IN), 1, bt * <i64>inDim)) return ERR_BAD_PARAMS;
   const outSteps: i64 = (flags & RF_SEQ) != 0 ? <i64>steps : 1;
-  if (!tOk(prm(P, 1), 1, <i64>batch * outSteps * <i64>units)) return ERR_BAD_PARAMS;
-  if (!tOk(prm(P, 2), 2, <i64>batch * <i64>units)) return ERR_BAD_PARAMS;
-  if ((flags & RF_KEEP) != 0 && !tIsState(prm(P, 2))) return ERR_BAD_PARAMS;
+  if (!tOk(prm(P, P_SIMPLE_RNN_OUT), 1, <i64>batch * outSteps * <i64>units)) return ERR_BAD_PARAMS;
+  if (!tOk(prm(P, P_SIMPLE_RNN_H_STATE), 2, <i64>batch * <i64>units)) return ERR_BAD_PARAMS;
+  if ((flags & RF_KEEP) != 0 && !tIsState(prm(P, P_SIMPLE_RNN_H_STATE))) return ERR_BAD_PARAMS;
   if (!tOk(prm(P, base), 3, <i64>gateWords + <i64>packWords(gates * units, units) + ((<i64>steps * <i64>(gates * units) + 1) >> 1))) return ERR_BAD_PARAMS;
-  const mask = prm(P, base + 1);
+  const mask = prm(P, base + R_MASK_IDS);
   if (mask != -1 && !tOk(mask, 3, bt)) return ERR_BAD_PARAMS;
   const rows = gates * units;
-  if (!cOk(prm(P, base + 7), <i64>rows * <i64>inDim, 1)) return ERR_BAD_CONST;
+  if (!cOk(prm(P, base + R_WX), <i64>rows * <i64>inDim, 1)) return ERR_BAD_CONST;
   for (let i = 8; i <= 10; i++) if (!cOk(prm(P, base + i), <i64>rows << 2, 4)) return ERR_BAD_CONST;
-  if (!mulShiftOk(prm(P, base + 9), prm(P, base + 10), rows)) return ERR_BAD_PARAMS;
+  if (!mulShiftOk(prm(P, base + R_MX), prm(P, base + R_SX), rows)) return ERR_BAD_PARAMS;
   return ERR_OK;
 }
 

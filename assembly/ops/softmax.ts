@@ -1,22 +1,23 @@
 // SOFTMAX per row: d = max - x; e = table[d] (u32); y = clamp(((e << 8) + sum/2) / sum - 128, -128, 127), u64 math.
+import { P_SOFTMAX_DEPTH, P_SOFTMAX_IN, P_SOFTMAX_OUT, P_SOFTMAX_ROWS, P_SOFTMAX_TABLE } from '../abi.gen';
 import { prm, tP, cP, cTensor, cDim, cProd, cConst, cFail, gConsts, gErr, M_I8 } from '../check';
 
 export function prepare(): void {
-  let eIn = cTensor(0, M_I8);
-  let eOut = cTensor(1, M_I8);
-  let rows = cDim(2);
-  let depth = cDim(3);
+  let eIn = cTensor(P_SOFTMAX_IN, M_I8);
+  let eOut = cTensor(P_SOFTMAX_OUT, M_I8);
+  let rows = cDim(P_SOFTMAX_ROWS);
+  let depth = cDim(P_SOFTMAX_DEPTH);
   cProd(eIn, rows, depth);
   cProd(eOut, rows, depth);
-  let t = cConst(4, 1024, 4);
+  let t = cConst(P_SOFTMAX_TABLE, 1024, 4);
   if (gErr == 0 && load<u32>(gConsts + <usize>t) == 0) cFail();
 }
 
 export function evalOp(p: usize): i32 {
-  let x = tP(p, 0);
-  let y = tP(p, 1);
-  let rows = prm(p, 2), depth = prm(p, 3);
-  let table = cP(p, 4);
+  let x = tP(p, P_SOFTMAX_IN);
+  let y = tP(p, P_SOFTMAX_OUT);
+  let rows = prm(p, P_SOFTMAX_ROWS), depth = prm(p, P_SOFTMAX_DEPTH);
+  let table = cP(p, P_SOFTMAX_TABLE);
   let d = <usize>depth;
   for (let r = 0; r < rows; r++) {
     let end = x + d;

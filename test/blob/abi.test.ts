@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../helpers/fixtures.ts';
 import { execFileSync } from 'node:child_process';
 import { ABI_H_PATH, ABI_TS_PATH, generateAbi, snake } from '../../tools/blob/gen-abi.ts';
 import { EXPORTS, OPS, ERR, ERR_TEXT, HEADER, HEADER_SIZE } from '../../tools/blob/spec.ts';
@@ -37,5 +39,30 @@ describe('generated ABI files', () => {
     }
     if (!cc) return; // no C compiler on this machine: the text comparison above still holds
     execFileSync(cc, ['-Wall', '-Werror', '-Wno-unused-variable', '-fsyntax-only', '-x', 'c', ABI_H_PATH]);
+  });
+
+  it('the recurrent ops share in, out, hState and the fields from scratch on (assembly/ops/rnn-common.ts reads them by SIMPLE_RNN positions)', () => {
+    const byName = Object.fromEntries(OPS.map((o) => [o.name, o.params]));
+    const simple = byName.SIMPLE_RNN;
+    const fromScratch = (ps: string[]) => ps.slice(ps.indexOf('scratch'), ps.indexOf('scratch') + 11);
+    for (const op of ['GRU', 'LSTM']) {
+      expect(byName[op].slice(0, 3)).toEqual(['in', 'out', 'hState']);
+      expect(fromScratch(byName[op])).toEqual(fromScratch(simple));
+    }
+    expect(fromScratch(simple)).toEqual(['scratch', 'maskIds', 'batch', 'steps', 'inDim', 'units', 'flags', 'wx', 'bx', 'mx', 'sx']);
+  });
+
+  it('no op kernel reads a parameter by a literal index', () => {
+    const dir = join(repoRoot, 'assembly');
+    const files = [...readdirSync(join(dir, 'ops')).map((f) => join(dir, 'ops', f)), join(dir, 'blob.ts'), join(dir, 'check.ts')];
+    const literal = /\b(prm|tP|cP)\([A-Za-z]+, \d+\)|\b(cTensor|cDtype|cRange|cDim|cGeom|cPad|cZp8|cShift|cMult|cConst)\(\d+[,)]|\bcAct\(\d|base \+ \d/;
+    const hits = files
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .split('\n')
+          .map((l, i) => `${f}:${i + 1}: ${l.trim()}`),
+      )
+      .filter((l) => literal.test(l));
+    expect(hits).toEqual([]);
   });
 });
