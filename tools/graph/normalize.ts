@@ -110,6 +110,12 @@ export const SUPPORTED_ACTIVATIONS = [
   'mish',
 ];
 
+/** How Keras spells the canonical activations whose names are the converter's own. */
+export const ACTIVATION_KERAS_NAMES: Record<string, string> = {
+  hard_sigmoid_k3: 'hard_sigmoid (Keras 3)',
+  gelu_tanh: 'gelu (approximate=True)',
+};
+
 /** Canonical activation string (null/undefined -> 'linear'; objects -> their name). */
 function canonicalActivation(v: unknown, dialect: Dialect): string {
   if (v === null || v === undefined || v === '') return 'linear';

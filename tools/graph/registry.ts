@@ -19,7 +19,7 @@
  * weights non-trainable.
  */
 import type { Shape, Dim } from './ir.ts';
-import { SUPPORTED_ACTIVATIONS } from './normalize.ts';
+import { ACTIVATION_KERAS_NAMES, SUPPORTED_ACTIVATIONS } from './normalize.ts';
 
 export interface WeightSpec {
   name: string;
@@ -50,7 +50,7 @@ export interface LayerRule {
 // helpers
 
 const ACTS = new Set(SUPPORTED_ACTIVATIONS);
-const ACT_LIST = SUPPORTED_ACTIVATIONS.join(', ');
+const ACT_LIST = SUPPORTED_ACTIVATIONS.map((a) => ACTIVATION_KERAS_NAMES[a] ?? a).join(', ');
 
 function lintAct(cfg: Record<string, any>, key: string, add: (o: string, v: unknown, s: string) => void) {
   if (!ACTS.has(cfg[key])) add(key, cfg[key], ACT_LIST);
