@@ -1,8 +1,7 @@
-// Blob validation (kw_init) and op dispatch (kw_invoke). Mirrors tools/blob/parse.ts exactly:
-// same checks, same order, same error codes. Nothing here traps on any input: every read is
-// inside [blob, blob + cap) and is checked before it is made.
+// Blob validation (kw_init) and op dispatch (kw_invoke). The one validator: the host checks a
+// blob by running this code (tools/blob/validate.ts). Nothing here traps on any input: every
+// read is inside [blob, blob + cap) and is checked before it is made.
 import {
-  P_DENSE_MULT, P_DENSE_OUT_DIM,
   MAGIC, FORMAT_VERSION, HEADER_SIZE, TENSOR_SIZE, IO_SIZE, IO_MAX_RANK,
   H_MAGIC, H_VERSION, H_HEADER_SIZE, H_TOTAL_SIZE, H_CRC32, H_FLAGS, H_N_TENSORS, H_N_OPS, H_N_INPUTS, H_N_OUTPUTS,
   H_ARENA_SIZE, H_STATE_SIZE, H_SCRATCH_SIZE, H_TENSORS_OFF, H_OPS_OFF, H_OPS_SIZE, H_IO_OFF, H_CONSTS_OFF, H_CONSTS_SIZE,
@@ -21,7 +20,7 @@ import {
   RN_ADD_N, RN_MAXMIN, RN_CONCAT, RN_LAYOUT, P_ADD_N_N, P_MAXMIN_N, P_CONCAT_N, P_LAYOUT_RANK,
 } from './abi.gen';
 import { crc32 } from './crc32';
-import { setModel, resetCheck, gErr, gP, prm, cMultArray, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
+import { setModel, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
 import * as dense from './ops/dense';
 import * as conv2d from './ops/conv2d';
 import * as depthwise from './ops/depthwise';
@@ -106,9 +105,7 @@ function groupSize(code: i32): i32 {
 
 function prepareOp(code: i32): void {
   switch (code) {
-    // the DENSE multiplier check lives here (after dense.prepare, i.e. last, as in parse.ts) while
-    // ops/dense.ts is being reworked; it belongs at the end of dense.prepare
-    case OP_DENSE: dense.prepare(); cMultArray(prm(gP, P_DENSE_MULT), prm(gP, P_DENSE_OUT_DIM)); break;
+    case OP_DENSE: dense.prepare(); break;
     case OP_CONV2D: conv2d.prepare(); break;
     case OP_DEPTHWISE_CONV2D: depthwise.prepare(); break;
     case OP_MAX_POOL2D: pool.prepare(); break;

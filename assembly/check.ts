@@ -1,6 +1,5 @@
 // Model globals (set by kw_init) and the sticky validation helpers shared by blob.ts and the
-// prepare part of every op. Mirrors OpCheck in tools/blob/parse.ts: same checks, same order,
-// same codes. Once gErr is set every helper is a no-op returning a harmless value, so a check
+// prepare part of every op. Once gErr is set every helper is a no-op returning a harmless value, so a check
 // never reads memory on the strength of a value that already failed.
 import {
   ERR_BAD_PARAMS, ERR_BAD_CONST, TENSOR_SIZE, T_DTYPE, T_STORAGE, T_OFFSET, T_ELEMENTS, T_BYTES,

@@ -4,7 +4,7 @@
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
-import { prm, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cmul, M_I8 } from '../check';
+import { prm, gP, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cMultArray, cmul, M_I8 } from '../check';
 import { mbqmF, clampI } from '../fixedpoint';
 
 export function prepare(): void {
@@ -24,6 +24,7 @@ export function prepare(): void {
   let sh = cConst(P_DENSE_SHIFT, outDim, 1);
   cConst(P_DENSE_LUT, 256, 1, true);
   cShiftArray(sh, outDim);
+  cMultArray(prm(gP, P_DENSE_MULT), outDim);
 }
 
 /** sum_k x[k]*w[k], k < n; unrolled x4 with immediate offsets */

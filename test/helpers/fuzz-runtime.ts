@@ -1,5 +1,5 @@
 /**
- * Runtime fuzz harness (issue 7): runs mutated blobs through the real build/runtime.wasm the way
+ * Runtime fuzz harness: runs mutated blobs through the real build/runtime.wasm the way
  * firmware does (kw_blob_buffer -> copy -> kw_init -> write inputs -> kw_invoke ...) and checks:
  *
  *  - every call returns a documented error code (spec ERR) or a valid run, never a trap;
@@ -8,9 +8,9 @@
  *    LAYOUT odometer) and, after a successful init, [arena, kw_memory_used()) (arena + state +
  *    scratch) may differ. The blob itself must never change. Memory never grows past the limit;
  *  - input/output pointers lie inside the planned regions;
- *  - differential oracles: kw_init's code equals parseBlob's code (tools/blob/parse.ts claims to
- *    mirror the runtime exactly), and a valid mutant whose ops have no input/output overlap gives
- *    bit-identical outputs to the integer reference (tools/quantize/reference.ts).
+ *  - oracles: kw_init's code equals parseBlob's (the validator run in a fresh instance), parseBlob
+ *    decodes every accepted blob, and a valid mutant whose ops have no input/output overlap gives
+ *    bit-identical outputs to the integer reference (tools/blob/reference.ts).
  *
  * Hangs are caught by running campaigns in a worker thread (fuzz-worker.ts) that publishes the
  * index of the case it is on in shared memory; the parent kills it after a timeout.
@@ -161,11 +161,11 @@ export class RuntimeHarness {
     const e = this.sim.exports;
     const fail = (kind: FailureKind, detail: string, outcome = 'failed'): CaseResult => ({ outcome, failure: { kind, detail } });
 
-    // the TypeScript mirror's verdict (differential oracle)
+    // the validator's verdict (tools/blob/validate.ts: a fresh runtime instance)
     let parsed: ParsedBlob | null = null;
     let parseCode = 0;
     try {
-      parsed = parseBlob(bytes, { runtimeMask: this.mask });
+      parsed = parseBlob(bytes);
     } catch (err) {
       if (err instanceof BlobError) parseCode = err.code;
       else return fail('parse-exception', `parseBlob threw ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);

@@ -1,7 +1,7 @@
 /**
  * The recurrent ops inside the real runtime (build/runtime.wasm via the DeviceSim host): blobs
- * with one recurrent op built with BlobBuilder (validated by parseBlob, which mirrors the
- * runtime's checks), bit-exact against the integer reference; stateful streaming across
+ * with one recurrent op built with BlobBuilder (validated by parseBlob, which runs the
+ * runtime's own checks), bit-exact against the integer reference; stateful streaming across
  * kw_invoke calls equals the whole sequence; kw_reset_state restarts; the self-test passes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
