@@ -77,6 +77,21 @@ export const LIMIT_MAX_RANK: i32 = 8;
 export const LIMIT_MAX_LEFT_SHIFT: i32 = 30;
 export const LIMIT_MAX_REGION: i32 = 1073741824;
 
+// recurrent ops
+export const RNN_GATES_SIMPLE_RNN: i32 = 1;
+export const RNN_GATES_GRU: i32 = 3;
+export const RNN_GATES_LSTM: i32 = 4;
+export const RNN_FLAG_RETURN_SEQUENCES: i32 = 1;
+export const RNN_FLAG_GO_BACKWARDS: i32 = 2;
+export const RNN_FLAG_OUTPUT_INPUT_ORDER: i32 = 4;
+export const RNN_FLAG_KEEP_STATE: i32 = 8;
+export const RNN_FLAG_RESET_AFTER: i32 = 16;
+export const RNN_FLAG_ALL: i32 = 31;
+export const RNN_ACT_LINEAR: i32 = 0;
+export const RNN_ACT_RELU: i32 = 1;
+export const RNN_ACT_TABLE: i32 = 2;
+export const RNN_TABLE_BYTES: i32 = 514;
+
 // op codes
 export const OP_DENSE: i32 = 1;
 export const OP_CONV2D: i32 = 2;

@@ -3,6 +3,10 @@
 // every address was validated by the op's prepare.
 
 import { mbqmF } from '../fixedpoint';
+import {
+  RNN_FLAG_RETURN_SEQUENCES, RNN_FLAG_GO_BACKWARDS, RNN_FLAG_OUTPUT_INPUT_ORDER, RNN_FLAG_KEEP_STATE, RNN_FLAG_RESET_AFTER, RNN_FLAG_ALL,
+  RNN_TABLE_BYTES, RNN_ACT_TABLE, RNN_ACT_LINEAR, RNN_ACT_RELU,
+} from '../abi.gen';
 
 // TFLite MultiplyByQuantizedMultiplier, double rounding: the one definition in ../fixedpoint.
 // @ts-ignore: decorator
@@ -358,16 +362,14 @@ export function zeroBytes(p: usize, bytes: i32): void {
   }
 }
 
-// Flags (tools/blob/spec.ts, reference-rnn.ts RNN_FLAG)
-export const RF_SEQ: i32 = 1;
-export const RF_BACK: i32 = 2;
-export const RF_IN_ORDER: i32 = 4;
-export const RF_KEEP: i32 = 8;
-export const RF_RESET_AFTER: i32 = 16;
-export const RF_ALL: i32 = 31;
-
-/** Bytes of a weight matrix in layout 1 = rows * K. Table bytes = 257 * 2. */
-export const TABLE_BYTES: i32 = 514;
+// Flags and table size: tools/blob/spec.ts RECURRENT
+export const RF_SEQ: i32 = RNN_FLAG_RETURN_SEQUENCES;
+export const RF_BACK: i32 = RNN_FLAG_GO_BACKWARDS;
+export const RF_IN_ORDER: i32 = RNN_FLAG_OUTPUT_INPUT_ORDER;
+export const RF_KEEP: i32 = RNN_FLAG_KEEP_STATE;
+export const RF_RESET_AFTER: i32 = RNN_FLAG_RESET_AFTER;
+export const RF_ALL: i32 = RNN_FLAG_ALL;
+export const TABLE_BYTES: i32 = RNN_TABLE_BYTES;
 
 /**
  * Step loop geometry shared by the three kernels: for processing step s of `steps`, the input
@@ -456,8 +458,8 @@ export function multOk(m: i32, s: i32): bool {
 
 /** activation kind/table pair */
 export function actOk(kind: i32, table: i32): bool {
-  if (kind == 2) return cOk(table, <i64>TABLE_BYTES, 2);
-  return kind == 0 || kind == 1;
+  if (kind == RNN_ACT_TABLE) return cOk(table, <i64>TABLE_BYTES, 2);
+  return kind == RNN_ACT_LINEAR || kind == RNN_ACT_RELU;
 }
 
 /**

@@ -48,6 +48,17 @@ export function abiConstants(): { group: string; items: Const[] }[] {
   groups.push({ group: 'storage', items: Object.entries(S.STORAGE).map(([k, v]) => ({ name: `STORAGE_${k}`, value: v })) });
   groups.push({ group: 'alignment', items: Object.entries(S.ALIGN).map(([k, v]) => ({ name: `ALIGN_${k}`, value: v })) });
   groups.push({ group: 'validation limits', items: Object.entries(S.LIMITS).map(([k, v]) => ({ name: `LIMIT_${k}`, value: v })) });
+  const R = S.RECURRENT;
+  groups.push({
+    group: 'recurrent ops',
+    items: [
+      ...Object.entries(R.GATES).map(([k, v]) => ({ name: `RNN_GATES_${snake(k)}`, value: v })),
+      ...Object.entries(R.FLAG).map(([k, v]) => ({ name: `RNN_FLAG_${k}`, value: v })),
+      { name: 'RNN_FLAG_ALL', value: Object.values(R.FLAG).reduce((a: number, b) => a | b, 0) },
+      ...Object.entries(R.ACT).map(([k, v]) => ({ name: `RNN_ACT_${k}`, value: v })),
+      { name: 'RNN_TABLE_BYTES', value: 2 * R.TABLE_ENTRIES, doc: 'int16 entries' },
+    ],
+  });
   groups.push({ group: 'op codes', items: S.OPS.map((o) => ({ name: `OP_${o.name}`, value: o.code, doc: o.doc })) });
   for (const o of S.OPS) {
     const items: Const[] = o.params.map((p, i) => ({ name: `P_${o.name}_${snake(p)}`, value: i }));

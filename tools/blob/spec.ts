@@ -96,6 +96,21 @@ export const ALIGN = { TABLE: 4, CONSTS: 16 } as const;
  */
 export const SELFTEST_DOC = 'inputs then expected outputs, raw tensor bytes back to back';
 
+/**
+ * Recurrent ops (SIMPLE_RNN, GRU, LSTM): the constants the converter, the integer reference and
+ * the kernels share. Gate rows per unit by Keras class; op flags (param flags); activation kinds
+ * (params actKind / recKind); interpolated int16 tables: input Q3.12, 256 segments of 2^8 LSB,
+ * TABLE_ENTRIES entries, output Q0.15.
+ */
+export const RECURRENT = {
+  GATES: { SimpleRNN: 1, GRU: 3, LSTM: 4 },
+  FLAG: { RETURN_SEQUENCES: 1, GO_BACKWARDS: 2, OUTPUT_INPUT_ORDER: 4, KEEP_STATE: 8, RESET_AFTER: 16 },
+  ACT: { LINEAR: 0, RELU: 1, TABLE: 2 },
+  TABLE_ENTRIES: 257,
+  TABLE_IN_EXP: -12,
+  TABLE_OUT_EXP: -15,
+} as const;
+
 /** Validation limits checked by the runtime (BAD_PARAMS when exceeded). */
 export const LIMITS = {
   /** max |padding| / padBefore, max stride, dilation, kernel size, LAYOUT div */

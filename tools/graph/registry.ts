@@ -20,6 +20,7 @@
  */
 import type { Shape, Dim } from './ir.ts';
 import { ACTIVATION_KERAS_NAMES, SUPPORTED_ACTIVATIONS } from './normalize.ts';
+import { RECURRENT } from '../blob/spec.ts';
 
 export interface WeightSpec {
   name: string;
@@ -282,7 +283,7 @@ function globalPoolRule(rank: 1 | 2, avg: boolean): LayerRule {
 // ---------------------------------------------------------------------------------------
 // recurrent
 
-const RNN_GATES: Record<string, number> = { SimpleRNN: 1, GRU: 3, LSTM: 4 };
+const RNN_GATES: Record<string, number> = RECURRENT.GATES;
 const RNN_STATES: Record<string, number> = { SimpleRNN: 1, GRU: 1, LSTM: 2 };
 
 function rnnLint(cls: string) {

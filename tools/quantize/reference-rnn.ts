@@ -7,24 +7,16 @@
  * to int32 like the wasm i32 adds do.
  */
 import { mbqm } from '../fixedpoint.ts';
+import { RECURRENT } from '../blob/spec.ts';
 
 export type CellKind = 'SimpleRNN' | 'GRU' | 'LSTM';
 
-/** Activation kinds of the ops (param actKind / recKind). */
-export const ACT = { LINEAR: 0, RELU: 1, TABLE: 2 } as const;
-/** Op flags (param flags). */
-export const RNN_FLAG = {
-  RETURN_SEQUENCES: 1,
-  GO_BACKWARDS: 2,
-  OUTPUT_INPUT_ORDER: 4,
-  KEEP_STATE: 8,
-  RESET_AFTER: 16,
-} as const;
-
-/** Table geometry: int16 input at Q3.12, 256 segments of 2^8 LSB (1/16), 257 entries, Q0.15 out. */
-export const TABLE_ENTRIES = 257;
-export const TABLE_IN_EXP = -12;
-export const TABLE_OUT_EXP = -15;
+/** Activation kinds, op flags and table geometry: the contract's (tools/blob/spec.ts RECURRENT). */
+export const ACT = RECURRENT.ACT;
+export const RNN_FLAG = RECURRENT.FLAG;
+export const TABLE_ENTRIES: number = RECURRENT.TABLE_ENTRIES;
+export const TABLE_IN_EXP: number = RECURRENT.TABLE_IN_EXP;
+export const TABLE_OUT_EXP: number = RECURRENT.TABLE_OUT_EXP;
 
 export type TableFn = 'sigmoid' | 'tanh' | 'hard_sigmoid' | 'hard_sigmoid_k3';
 
@@ -133,7 +125,7 @@ export interface RnnQuant {
 }
 
 export function gateCount(cell: CellKind): number {
-  return cell === 'LSTM' ? 4 : cell === 'GRU' ? 3 : 1;
+  return RECURRENT.GATES[cell];
 }
 
 /**

@@ -10,6 +10,7 @@ import { activationFn } from '../activations.ts';
 import { rangeUpdate, type LayerCtx, type LayerFn, type RecurrentInfo, type TimeMask } from '../types.ts';
 import { matmulLast } from './core.ts';
 import { applyMergeMode } from './bidir-merge.ts';
+import { RECURRENT } from '../../blob/spec.ts';
 
 export type RnnKind = 'SimpleRNN' | 'GRU' | 'LSTM';
 
@@ -31,7 +32,7 @@ export interface RnnSpec {
   zeroOutputForMask: boolean;
 }
 
-const GATES: Record<RnnKind, number> = { SimpleRNN: 1, GRU: 3, LSTM: 4 };
+const GATES: Record<RnnKind, number> = RECURRENT.GATES;
 const STATE_COUNT: Record<RnnKind, number> = { SimpleRNN: 1, GRU: 1, LSTM: 2 };
 
 /** Build a spec from a normalised RNN config and weights looked up under `prefix` ('' or 'forward/'). */
