@@ -108,6 +108,7 @@ export const OP_PRELU: i32 = 12;
 export const OP_LAYOUT: i32 = 13;
 export const OP_GATHER: i32 = 14;
 export const OP_REQUANT: i32 = 15;
+export const OP_LAYER_NORM: i32 = 19;
 export const OP_SIMPLE_RNN: i32 = 16;
 export const OP_GRU: i32 = 17;
 export const OP_LSTM: i32 = 18;
@@ -351,6 +352,19 @@ export const P_REQUANT_OUT_MIN: i32 = 7;
 export const P_REQUANT_OUT_MAX: i32 = 8;
 export const NP_REQUANT: i32 = 9;
 
+// params of LAYER_NORM (word index)
+export const P_LAYER_NORM_IN: i32 = 0;
+export const P_LAYER_NORM_OUT: i32 = 1;
+export const P_LAYER_NORM_ROWS: i32 = 2;
+export const P_LAYER_NORM_CHANNELS: i32 = 3;
+export const P_LAYER_NORM_ZP_IN: i32 = 4;
+export const P_LAYER_NORM_ZP_OUT: i32 = 5;
+export const P_LAYER_NORM_EPS_TERM: i32 = 6;
+export const P_LAYER_NORM_MULT: i32 = 7;
+export const P_LAYER_NORM_SHIFT: i32 = 8;
+export const P_LAYER_NORM_BIAS: i32 = 9;
+export const NP_LAYER_NORM: i32 = 10;
+
 // params of SIMPLE_RNN (word index)
 export const P_SIMPLE_RNN_IN: i32 = 0;
 export const P_SIMPLE_RNN_OUT: i32 = 1;
@@ -462,5 +476,5 @@ export const ERR_UNSUPPORTED_OP: i32 = 17;
 export const ERR_BAD_IO: i32 = 18;
 
 // ops known to this format version
-export const OP_MASK_FORMAT_0: i32 = 0x7FFFE;
+export const OP_MASK_FORMAT_0: i32 = 0xFFFFE;
 export const OP_MASK_FORMAT_1: i32 = 0x0;

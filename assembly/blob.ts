@@ -13,7 +13,7 @@ import {
   ERR_BAD_PARAMS, ERR_UNSUPPORTED_OP, ERR_BAD_IO,
   OP_MASK_FORMAT_0, OP_MASK_FORMAT_1,
   OP_DENSE, OP_CONV2D, OP_DEPTHWISE_CONV2D, OP_MAX_POOL2D, OP_AVG_POOL2D, OP_ADD_N, OP_MUL, OP_MAXMIN, OP_CONCAT,
-  OP_SOFTMAX, OP_LUT, OP_PRELU, OP_LAYOUT, OP_GATHER, OP_REQUANT,
+  OP_SOFTMAX, OP_LUT, OP_PRELU, OP_LAYOUT, OP_GATHER, OP_REQUANT, OP_LAYER_NORM, NP_LAYER_NORM,
   OP_SIMPLE_RNN, OP_GRU, OP_LSTM, NP_SIMPLE_RNN, NP_GRU, NP_LSTM,
   NP_DENSE, NP_CONV2D, NP_DEPTHWISE_CONV2D, NP_MAX_POOL2D, NP_AVG_POOL2D, NP_ADD_N, NP_MUL, NP_MAXMIN, NP_CONCAT,
   NP_SOFTMAX, NP_LUT, NP_PRELU, NP_LAYOUT, NP_GATHER, NP_REQUANT,
@@ -38,12 +38,13 @@ import * as requant from './ops/requant';
 import * as rnn from './ops/rnn';
 import * as gru from './ops/gru';
 import * as lstm from './ops/lstm';
+import * as layernorm from './ops/layernorm';
 
-/** op codes this runtime implements (codes 1..15; recurrent codes 16..18 are not compiled in) */
+/** op codes this runtime implements */
 export const RUNTIME_MASK_0: i32 = (1 << OP_DENSE) | (1 << OP_CONV2D) | (1 << OP_DEPTHWISE_CONV2D) | (1 << OP_MAX_POOL2D) |
   (1 << OP_AVG_POOL2D) | (1 << OP_ADD_N) | (1 << OP_MUL) | (1 << OP_MAXMIN) | (1 << OP_CONCAT) | (1 << OP_SOFTMAX) |
   (1 << OP_LUT) | (1 << OP_PRELU) | (1 << OP_LAYOUT) | (1 << OP_GATHER) | (1 << OP_REQUANT) |
-  (1 << OP_SIMPLE_RNN) | (1 << OP_GRU) | (1 << OP_LSTM);
+  (1 << OP_SIMPLE_RNN) | (1 << OP_GRU) | (1 << OP_LSTM) | (1 << OP_LAYER_NORM);
 export const RUNTIME_MASK_1: i32 = 0;
 
 // validated header fields (absolute addresses)
@@ -80,6 +81,7 @@ function fixedParams(code: i32): i32 {
     case OP_SIMPLE_RNN: return NP_SIMPLE_RNN;
     case OP_GRU: return NP_GRU;
     case OP_LSTM: return NP_LSTM;
+    case OP_LAYER_NORM: return NP_LAYER_NORM;
   }
   return -1;
 }
@@ -120,6 +122,7 @@ function prepareOp(code: i32): void {
     case OP_LAYOUT: layout.prepare(); break;
     case OP_GATHER: gather.prepare(); break;
     case OP_REQUANT: requant.prepare(); break;
+    case OP_LAYER_NORM: layernorm.prepare(); break;
     case OP_SIMPLE_RNN: rnn.prepare(); break;
     case OP_GRU: gru.prepare(); break;
     case OP_LSTM: lstm.prepare(); break;
@@ -143,6 +146,7 @@ export function evalOp(code: i32, p: usize): i32 {
     case OP_LAYOUT: return layout.evalOp(p);
     case OP_GATHER: return gather.evalOp(p);
     case OP_REQUANT: return requant.evalOp(p);
+    case OP_LAYER_NORM: return layernorm.evalOp(p);
     case OP_SIMPLE_RNN: return rnn.evalOp(p);
     case OP_GRU: return gru.evalOp(p);
     case OP_LSTM: return lstm.evalOp(p);

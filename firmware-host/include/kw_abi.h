@@ -113,6 +113,7 @@
 #define KW_OP_LAYOUT 13
 #define KW_OP_GATHER 14
 #define KW_OP_REQUANT 15
+#define KW_OP_LAYER_NORM 19
 #define KW_OP_SIMPLE_RNN 16
 #define KW_OP_GRU 17
 #define KW_OP_LSTM 18
@@ -356,6 +357,19 @@
 #define KW_P_REQUANT_OUT_MAX 8
 #define KW_NP_REQUANT 9
 
+/* params of LAYER_NORM (word index) */
+#define KW_P_LAYER_NORM_IN 0
+#define KW_P_LAYER_NORM_OUT 1
+#define KW_P_LAYER_NORM_ROWS 2
+#define KW_P_LAYER_NORM_CHANNELS 3
+#define KW_P_LAYER_NORM_ZP_IN 4
+#define KW_P_LAYER_NORM_ZP_OUT 5
+#define KW_P_LAYER_NORM_EPS_TERM 6
+#define KW_P_LAYER_NORM_MULT 7
+#define KW_P_LAYER_NORM_SHIFT 8
+#define KW_P_LAYER_NORM_BIAS 9
+#define KW_NP_LAYER_NORM 10
+
 /* params of SIMPLE_RNN (word index) */
 #define KW_P_SIMPLE_RNN_IN 0
 #define KW_P_SIMPLE_RNN_OUT 1
@@ -466,12 +480,12 @@
 #define KW_ERR_UNSUPPORTED_OP 17
 #define KW_ERR_BAD_IO 18
 
-#define KW_OP_MASK_FORMAT_0 0x7FFFEu
+#define KW_OP_MASK_FORMAT_0 0xFFFFEu
 #define KW_OP_MASK_FORMAT_1 0x0u
 
 /* op names indexed by op code (NULL = unused code) */
-#define KW_OP_CODE_MAX 18
-static const char *const kw_op_names[KW_OP_CODE_MAX + 1] = { NULL, "DENSE", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVG_POOL2D", "ADD_N", "MUL", "MAXMIN", "CONCAT", "SOFTMAX", "LUT", "PRELU", "LAYOUT", "GATHER", "REQUANT", "SIMPLE_RNN", "GRU", "LSTM" };
+#define KW_OP_CODE_MAX 19
+static const char *const kw_op_names[KW_OP_CODE_MAX + 1] = { NULL, "DENSE", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVG_POOL2D", "ADD_N", "MUL", "MAXMIN", "CONCAT", "SOFTMAX", "LUT", "PRELU", "LAYOUT", "GATHER", "REQUANT", "SIMPLE_RNN", "GRU", "LSTM", "LAYER_NORM" };
 
 /* error texts indexed by error code */
 #define KW_ERR_MAX 18

@@ -163,9 +163,9 @@ describe('float reference vs tfjs: core, conv, pooling, reshape', () => {
     await check(seq([5], L.repeatVector({ n: 4, inputShape: [5] }), L.dense({ units: 2 })), [[3, 5]], 4);
   });
 
-  it('LayerNormalization is refused with its reason (the runtime has no layer-normalisation op)', async () => {
-    const m = seq([6, 4], L.layerNormalization({ epsilon: 1e-3, inputShape: [6, 4] }));
-    await expect(graphFromTfjs(m)).rejects.toThrow(/\(LayerNormalization\): not supported; supported: no LayerNormalization yet/);
+  it('LayerNormalization (last axis, center/scale on and off)', async () => {
+    await check(seq([6, 4], L.layerNormalization({ epsilon: 1e-3, inputShape: [6, 4] })), [[3, 6, 4]], 11);
+    await check(seq([9], L.layerNormalization({ epsilon: 0.1, center: false, inputShape: [9] })), [[5, 9]], 12);
   });
 
   it('BatchNormalization (epsilon, axis -1 and 1), ReLU/LeakyReLU/PReLU/ELU/Softmax/ThresholdedReLU layers', async () => {

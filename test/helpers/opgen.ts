@@ -326,6 +326,33 @@ export const GENERATORS: Record<string, (r: Rng) => OneOp> = {
     b.addOp('REQUANT', { in: tin, out: tout, count, zpIn: rint(r, ilo, ihi), zpOut: rint(r, lo, hi), ...randMS(r), outMin, outMax: rint(r, outMin, hi) });
     return { name: 'REQUANT', blob: finish(b, ar, [tin], [tout], () => count, r), inputs: [dIn === DTYPE.INT8 ? randI8(r, count) : randI16(r, count)] };
   },
+  LAYER_NORM(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const rows = rint(r, 1, 4);
+    const C = pick(r, [1, 2, 3, 7, 16, 33, rint(r, 1, 70)]);
+    const tin = ar.t(DTYPE.INT8, rows * C);
+    const tout = ar.t(DTYPE.INT8, rows * C);
+    // t is the normalised value * 2^16: multipliers like gamma / (s_out * 2^16) keep outputs inside int8
+    const ms = Array.from({ length: C }, () => ({ mult: (r() < 0.3 ? -1 : 1) * rint(r, 1 << 30, 2 ** 31 - 1), shift: rint(r, -19, -12) }));
+    const params = {
+      in: tin,
+      out: tout,
+      rows,
+      channels: C,
+      zpIn: rint(r, -128, 127),
+      zpOut: rint(r, -128, 127),
+      epsTerm: pick(r, [0, rint(r, 0, 1000), rint(r, 0, 2 ** 31 - 1)]),
+      mult: b.addConstI32(ms.map((m) => m.mult)),
+      shift: b.addConstI8(ms.map((m) => m.shift)),
+      bias: b.addConstI32(Array.from({ length: C }, () => (r() < 0.1 ? rint(r, -(1 << 20), 1 << 20) : rint(r, -60, 60)))),
+    };
+    b.addOp('LAYER_NORM', params);
+    // rows of equal values (variance 0) and of extremes are the interesting ones
+    const x = randI8(r, rows * C);
+    if (r() < 0.3) x.fill(rint(r, -128, 127), 0, C);
+    return { name: 'LAYER_NORM', blob: finish(b, ar, [tin], [tout], () => rows * C, r), inputs: [x] };
+  },
 };
 
 function poolGen(r: Rng, name: string): OneOp {

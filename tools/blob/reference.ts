@@ -13,6 +13,7 @@ import {
   refDense,
   refDepthwise,
   refGather,
+  refLayerNorm,
   refLayout,
   refLut,
   refMaxMin,
@@ -108,6 +109,9 @@ export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBuf
       case 'GATHER':
         out = refGather(p, T(p.ids) as Int32Array, c);
         if (!out) throw new ReferenceError2(13, op.index);
+        break;
+      case 'LAYER_NORM':
+        out = refLayerNorm(p, x(), c);
         break;
       case 'REQUANT':
         out = refRequant(p, T(p.in) as Int8Array | Int16Array, m.tensors[p.out].dtype === DTYPE.INT8 ? 'int8' : 'int16');

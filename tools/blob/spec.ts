@@ -300,6 +300,17 @@ export const OPS: OpSpec[] = [
     params: ['in', 'out', 'count', 'zpIn', 'zpOut', 'mult', 'shift', 'outMin', 'outMax'],
     doc: 'y = clamp(zpOut + MBQM(x - zpIn, mult, shift), outMin, outMax); dtypes of in/out from the tensor table (int8 or int16).',
   },
+  {
+    code: 19,
+    name: 'LAYER_NORM',
+    params: ['in', 'out', 'rows', 'channels', 'zpIn', 'zpOut', 'epsTerm', 'mult', 'shift', 'bias'],
+    doc:
+      'Keras LayerNormalization over the last axis, int8 in/out, channels <= 4096. Per row, with x_k - zpIn: sum, sumSq (int32); ' +
+      'V = channels*sumSq - sum^2 + epsTerm (int64, epsTerm = round(channels^2 * epsilon / s_in^2) in [0, 2^31)); s = isqrt(V << 16); ' +
+      'd_c = channels*(x_c - zpIn) - sum; t_c = (d_c << 24) / s truncated toward zero (0 when s = 0); ' +
+      'y_c = clamp(zpOut + bias[c] + MBQM(t_c, mult[c], shift[c]), -128, 127). mult int32[channels] (0, [2^30, 2^31) or (-2^31, -2^30]: ' +
+      'gamma_c / (s_out * 2^16)), shift int8[channels], bias int32[channels] = round(beta_c / s_out), |bias| < 2^24.',
+  },
   // 16..18: recurrent ops; layouts added with the recurrent issue.
   // Recurrent ops (docs/RECURRENT.md has the full integer scheme). Common conventions:
   //  x int8 [batch][steps][inDim] (zp folded into bx); h state int16 [batch][units] at 2^hExp

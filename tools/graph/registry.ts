@@ -630,8 +630,24 @@ export const REGISTRY: Record<string, LayerRule> = {
   Identity: identity,
   Masking: identity,
   LayerNormalization: {
-    lint: (_cfg, add) => add(undefined, undefined, 'no LayerNormalization yet: the runtime has no layer-normalisation op (BatchNormalization is supported)'),
-    outputShapes: (_c, ins) => [ins[0].slice()],
+    lint(cfg, add) {
+      if (Array.isArray(cfg.axis) && cfg.axis.length !== 1) add('axis', cfg.axis, 'the last axis only (-1)');
+      if (cfg.rms_scaling) add('rms_scaling', cfg.rms_scaling, 'false');
+    },
+    outputShapes(cfg, ins, ctx) {
+      const x = ins[0];
+      const a = Number(Array.isArray(cfg.axis) ? cfg.axis[0] : (cfg.axis ?? -1));
+      if (a !== -1 && a !== x.length - 1) ctx.problem('axis', cfg.axis, 'the last axis only (-1)');
+      return [x.slice()];
+    },
+    weights(cfg, ins, ctx) {
+      const C = needKnown(ctx, ins[0][ins[0].length - 1], 'the normalised (last) dimension');
+      const w: WeightSpec[] = [];
+      if (cfg.scale !== false) w.push({ name: 'gamma', shape: [C], trainable: true });
+      if (cfg.center !== false) w.push({ name: 'beta', shape: [C], trainable: true });
+      return w;
+    },
+    macs: (_cfg, ins) => 3 * prod(ins[0].map((d) => d ?? 1)),
   },
   GaussianNoise: identity,
   GaussianDropout: identity,
@@ -720,7 +736,7 @@ export const REGISTRY: Record<string, LayerRule> = {
 };
 
 /** Classes supported (for messages). */
-const SUPPORTED_CLASSES = Object.keys(REGISTRY).filter((k) => k !== 'InputLayer' && k !== 'LayerNormalization');
+const SUPPORTED_CLASSES = Object.keys(REGISTRY).filter((k) => k !== 'InputLayer');
 
 /** Lint one normalised layer config (config-only checks). Nested models are not layers here. */
 export function lintLayer(className: string, cfg: Record<string, any>, add: (option: string | undefined, value: unknown, supported: string) => void): void {

@@ -603,8 +603,48 @@ function lowerZeroPadding1D(n: IRNode, L: LowerCtx): void {
   return;
 }
 
+/**
+ * LayerNormalization over the last axis: LAYER_NORM normalises each row in integers; gamma rides
+ * in the per-channel multiplier (the op's t is the normalised value times 2^16), beta is the bias.
+ */
+function lowerLayerNormalization(n: IRNode, L: LowerCtx): void {
+  const { tensors, lt, qm, emit } = L;
+  const inL = lt(n.inputs[0]);
+  const outL = lt(n.outputs[0]);
+  const inQ = tensors[inL].q;
+  const outQ = tensors[outL].q;
+  const C = tensors[inL].shape[tensors[inL].shape.length - 1];
+  const c = n.config;
+  const gamma = c.scale === false ? null : n.weights.gamma.data;
+  const beta = c.center === false ? null : n.weights.beta.data;
+  const ms = Array.from({ length: C }, (_, k) => {
+    const m = qm((gamma ? gamma[k] : 1) / (outQ.scale * 65536), n, 'gamma');
+    return m.shift < -31 ? { mult: 0, shift: 0 } : m; // |gamma| too small to move an output LSB
+  });
+  const limit = (1 << 24) - 1;
+  const bias = Array.from({ length: C }, (_, k) => Math.max(-limit, Math.min(limit, Math.round((beta ? beta[k] : 0) / outQ.scale))));
+  const epsTerm = Math.min(2 ** 31 - 1, Math.round((C * C * (c.epsilon ?? 1e-3)) / (inQ.scale * inQ.scale)));
+  const params = {
+    in: inL,
+    out: outL,
+    rows: prod(tensors[inL].shape) / C,
+    channels: C,
+    zpIn: inQ.zeroPoint,
+    zpOut: outQ.zeroPoint,
+    epsTerm,
+    mult: constI32(
+      ms.map((m) => m.mult),
+      `${n.name} mult`,
+    ),
+    shift: constShift(ms, `${n.name} shift`),
+    bias: constI32(bias, `${n.name} bias`),
+  };
+  emit('LAYER_NORM', params, [inL], [outL], n.name);
+}
+
 /** The lowering of every Keras class the converter serves without recurrent ops, by class name. */
 export const LOWER: Record<string, (n: IRNode, L: LowerCtx) => void> = {
+  LayerNormalization: lowerLayerNormalization,
   Dense: lowerDense,
   Conv1D: lowerConv,
   Conv2D: lowerConv,

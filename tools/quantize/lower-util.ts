@@ -142,6 +142,7 @@ export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min:
 export const SUPPORTED_TEXT =
   'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
 export const LOWERABLE = new Set([
+  'LayerNormalization',
   ...IDENTITY,
   ...ELEMENTWISE,
   'Flatten',

@@ -350,3 +350,44 @@ export function rnnQuantFromParams(name: string, p: P, consts: Uint8Array): RnnQ
     cExp: 0,
   };
 }
+
+/** floor(sqrt(v)) of a non-negative BigInt, bit by bit as the kernel does. */
+function isqrtBig(v: bigint): bigint {
+  let res = 0n;
+  let bit = 1n << 62n;
+  while (bit > v) bit >>= 2n;
+  while (bit !== 0n) {
+    if (v >= res + bit) {
+      v -= res + bit;
+      res = (res >> 1n) + bit;
+    } else res >>= 1n;
+    bit >>= 2n;
+  }
+  return res;
+}
+
+/** LAYER_NORM (tools/blob/spec.ts): integer mean/variance per row, isqrt, per-channel MBQM. */
+export function refLayerNorm(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+  const { rows, channels: C, zpIn, zpOut, epsTerm } = p as Record<string, number>;
+  const mult = i32s(consts, p.mult, C);
+  const shift = i8s(consts, p.shift, C);
+  const bias = i32s(consts, p.bias, C);
+  const y = new Int8Array(rows * C);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    let sumSq = 0;
+    for (let c = 0; c < C; c++) {
+      const v = x[r * C + c] - zpIn;
+      sum += v;
+      sumSq += v * v;
+    }
+    const V = BigInt(C) * BigInt(sumSq) - BigInt(sum) * BigInt(sum) + BigInt(epsTerm);
+    const s = isqrtBig(V << 16n);
+    for (let c = 0; c < C; c++) {
+      const d = BigInt(C * (x[r * C + c] - zpIn) - sum);
+      const t = s === 0n ? 0 : Number((d << 24n) / s);
+      y[r * C + c] = clamp(zpOut + bias[c] + mbqm(t, mult[c], shift[c]), -128, 127);
+    }
+  }
+  return y;
+}
