@@ -452,7 +452,7 @@ describe('linter and weight errors', () => {
       [
         ['lam', 'Lambda', { function: ['...'] }, ['x']],
         ['c', 'Conv1D', { filters: 2, kernel_size: [3], activation: 'celu' }, ['x']],
-        ['ln', 'LayerNormalization', { axis: [-1] }, ['c']],
+        ['ln', 'LayerNormalization', { axis: [-1], rms_scaling: true }, ['c']],
         ['st', 'LSTM', { units: 2, stateful: true }, ['c']], // stateful needs a fixed batch
         ['bi', 'Bidirectional', { layer: { class_name: 'LSTM', config: { units: 2 } }, merge_mode: 'max' }, ['x']],
       ],
@@ -465,7 +465,7 @@ describe('linter and weight errors', () => {
       expect.arrayContaining([
         expect.stringMatching(/^layer 'lam' \(Lambda\): not supported; supported: layers Dense/),
         expect.stringMatching(/^layer 'c' \(Conv1D\) option activation="celu": not supported/),
-        expect.stringMatching(/^layer 'ln' \(LayerNormalization\): not supported/),
+        expect.stringMatching(/^layer 'ln' \(LayerNormalization\) option rms_scaling=true: not supported; supported: false/),
         expect.stringMatching(/^layer 'st' \(LSTM\) option stateful=true: .*fixed batch/),
         expect.stringMatching(/^layer 'bi' \(Bidirectional\) option merge_mode="max"/),
       ]),
