@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseBlob, type IOInfo, type ParsedBlob } from '../../tools/blob/parse.ts';
+import { decodeAcceptedBlob, type IOInfo, type ParsedBlob } from '../../tools/blob/parse.ts';
 import { DTYPE, ERR, ERR_TEXT, EXPORTS } from '../../tools/blob/spec.ts';
 import { dequantize, quantize } from '../../tools/fixedpoint.ts';
 
@@ -79,7 +79,8 @@ export class DeviceSim {
     this.blobAddr = addr;
     this.blobLen = blob.length;
     const r = this.call('kw_init');
-    if (r === ERR.OK) this.model = parseBlob(blob);
+    // this instance's kw_init has just accepted the blob: decode it without checking it again
+    if (r === ERR.OK) this.model = decodeAcceptedBlob(blob);
     return r;
   }
 

@@ -3,27 +3,9 @@
  * layers model as real files (model.json + weights.bin), predict, metrics.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { initTf, tfjsArtifacts } from './tfjs.ts';
+import { initTf, saveTfjsFiles } from './tfjs.ts';
 
-export { tf, initTf };
-
-/** Save `model` as dir/model.json + dir/weights.bin (the tfjs layers-model format); returns the model.json path. */
-export async function saveTfjsFiles(model: tf.LayersModel, dir: string): Promise<string> {
-  mkdirSync(dir, { recursive: true });
-  const a = await tfjsArtifacts(model);
-  const json = {
-    format: 'layers-model',
-    generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
-    convertedBy: null,
-    modelTopology: a.modelTopology,
-    weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-  };
-  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(a.weightData));
-  return join(dir, 'model.json');
-}
+export { tf, initTf, saveTfjsFiles };
 
 /** mulberry32, the converter's own deterministic PRNG. */
 import { rng } from '../../tools/quantize/calibrate.ts';

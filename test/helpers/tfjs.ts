@@ -3,7 +3,7 @@
  * save it with tfjs's own `model.save()`, and read it back with the project's reader.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { readModel } from '../../tools/readers/index.ts';
@@ -33,14 +33,14 @@ export async function initTf(): Promise<typeof tf> {
   return tf;
 }
 
-export interface TfjsArtifacts {
+interface TfjsArtifacts {
   modelTopology: any;
   weightSpecs: Array<{ name: string; shape: number[]; dtype: string }>;
   weightData: ArrayBuffer;
 }
 
 /** What `model.save()` writes (model.json topology + weight manifest + weights.bin bytes). */
-export async function tfjsArtifacts(model: tf.LayersModel): Promise<TfjsArtifacts> {
+async function tfjsArtifacts(model: tf.LayersModel): Promise<TfjsArtifacts> {
   let art: any;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -64,22 +64,25 @@ function concatBuffers(bs: ArrayBuffer[]): ArrayBuffer {
   return out.buffer;
 }
 
-/**
- * Write the model as `model.save()` would (model.json + one weights.bin shard) into a fresh
- * temporary folder and return the model.json path.
- */
-async function saveTfjs(model: tf.LayersModel): Promise<string> {
-  const art = await tfjsArtifacts(model);
-  const dir = mkdtempSync(join(tmpdir(), 'kw-tfjs-'));
-  const manifest = [{ paths: ['weights.bin'], weights: art.weightSpecs }];
-  writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: art.modelTopology, weightsManifest: manifest, format: 'layers-model' }));
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(art.weightData));
+/** Save `model` as dir/model.json + dir/weights.bin (the tfjs layers-model format); returns the model.json path. */
+export async function saveTfjsFiles(model: tf.LayersModel, dir: string): Promise<string> {
+  mkdirSync(dir, { recursive: true });
+  const a = await tfjsArtifacts(model);
+  const json = {
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version.tfjs}`,
+    convertedBy: null,
+    modelTopology: a.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+  };
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(a.weightData));
   return join(dir, 'model.json');
 }
 
 /** The RawModel the project's own tfjs reader produces for this model, saved by tfjs itself. */
 export async function rawFromTfjs(model: tf.LayersModel): Promise<RawModel> {
-  const file = await saveTfjs(model);
+  const file = await saveTfjsFiles(model, mkdtempSync(join(tmpdir(), 'kw-tfjs-')));
   try {
     return await readModel(file);
   } finally {

@@ -103,7 +103,7 @@ const OP_BY_CODE: Map<number, OpSpec> = new Map(OPS.map((o) => [o.code, o]));
 export function parseBlob(bytes: Uint8Array, opts: ParseOptions = {}): ParsedBlob {
   const { code, index } = runtimeValidate(bytes, opts.runtime);
   if (code !== ERR.OK && code !== ERR.OUT_OF_MEMORY) throw new BlobError(code, index, explain(bytes, code, index), opts.file ?? 'blob');
-  return decode(bytes);
+  return decodeAcceptedBlob(bytes);
 }
 
 /** What the runtime refused, in words: read from the blob only as far as it is safe. */
@@ -151,7 +151,7 @@ function opNameAt(bytes: Uint8Array, index: number): string {
 }
 
 /** Decode a blob the runtime accepted (every offset and size below has been checked by it). */
-function decode(bytes: Uint8Array): ParsedBlob {
+export function decodeAcceptedBlob(bytes: Uint8Array): ParsedBlob {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const h = readHeader(dv);
   const tensors: TensorInfo[] = [];
