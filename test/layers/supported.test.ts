@@ -16,6 +16,9 @@ import { IDENTITY, LOWERABLE, RNN_CLASSES } from '../../tools/quantize/lower-uti
 import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
 import { initTf, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
 
+/** Seeded weights: the figures these tests print repeat from run to run. */
+const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+
 /** Classes that reach runtime ops other than through LOWER. */
 const ALIAS = new Set([...IDENTITY, 'Flatten', 'Reshape']);
 const REWRITTEN = new Set(['SeparableConv1D', 'SeparableConv2D', 'TimeDistributed']); // tools/quantize/prepare.ts
@@ -56,13 +59,13 @@ describe('layers reachable end to end vs tfjs', () => {
   it('Masking (no recurrent layer behind it), Dense(mish), SpatialDropout2D and Identity convert and run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-supported-'));
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, name: 'conv' }));
+    m.add(tf.layers.conv2d({ inputShape: [6, 6, 2], filters: 4, kernelSize: 3, kernelInitializer: seeded(1), name: 'conv' }));
     m.add(tf.layers.dropout({ rate: 0.3, name: 'sdrop' }));
     m.add(tf.layers.flatten({ name: 'flat' }));
     m.add(tf.layers.masking({ maskValue: 0, name: 'mask' }));
-    m.add(tf.layers.dense({ units: 8, activation: 'mish' as any, name: 'd1' }));
+    m.add(tf.layers.dense({ units: 8, activation: 'mish' as any, kernelInitializer: seeded(2), name: 'd1' }));
     m.add(tf.layers.activation({ activation: 'linear', name: 'ident' }));
-    m.add(tf.layers.dense({ units: 3, name: 'd2' }));
+    m.add(tf.layers.dense({ units: 3, kernelInitializer: seeded(3), name: 'd2' }));
     const file = await saveTfjsFiles(m, dir);
     // tfjs has no SpatialDropout2D or Identity layer: rename the stand-ins in the saved config
     const json = JSON.parse(readFileSync(file, 'utf8'));
@@ -89,8 +92,17 @@ describe('layers reachable end to end vs tfjs', () => {
   it('LSTM implementation 0, 1 and 2 (how Keras computes it, not what) give the same blob', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-lstm-impl-'));
     const m = tf.sequential();
-    m.add(tf.layers.lstm({ inputShape: [7, 3], units: 5, recurrentActivation: 'sigmoid', name: 'lstm' }));
-    m.add(tf.layers.dense({ units: 2, name: 'out' }));
+    m.add(
+      tf.layers.lstm({
+        inputShape: [7, 3],
+        units: 5,
+        recurrentActivation: 'sigmoid',
+        kernelInitializer: seeded(4),
+        recurrentInitializer: seeded(5),
+        name: 'lstm',
+      }),
+    );
+    m.add(tf.layers.dense({ units: 2, kernelInitializer: seeded(6), name: 'out' }));
     const file = await saveTfjsFiles(m, dir);
     const json = JSON.parse(readFileSync(file, 'utf8'));
     const rand = rng(11);
@@ -110,9 +122,16 @@ describe('layers reachable end to end vs tfjs', () => {
   it('LayerNormalization through LAYER_NORM: SQNR >= 30 dB against tfjs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-layernorm-'));
     const m = tf.sequential();
-    m.add(tf.layers.dense({ inputShape: [5, 12], units: 24, name: 'd1' }));
-    m.add(tf.layers.layerNormalization({ epsilon: 1e-3, name: 'ln', betaInitializer: 'randomNormal', gammaInitializer: 'randomNormal' }));
-    m.add(tf.layers.dense({ units: 6, name: 'd2' }));
+    m.add(tf.layers.dense({ inputShape: [5, 12], units: 24, kernelInitializer: seeded(7), name: 'd1' }));
+    m.add(
+      tf.layers.layerNormalization({
+        epsilon: 1e-3,
+        name: 'ln',
+        gammaInitializer: tf.initializers.randomNormal({ mean: 1, stddev: 0.5, seed: 8 }),
+        betaInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.5, seed: 9 }),
+      }),
+    );
+    m.add(tf.layers.dense({ units: 6, kernelInitializer: seeded(10), name: 'd2' }));
     const file = await saveTfjsFiles(m, dir);
     const g = await graphFromFile(file);
     const rand = rng(21);
