@@ -12,7 +12,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { REGISTRY, lintLayer } from '../../tools/graph/registry.ts';
 import { LAYERS } from '../../tools/float/layers/index.ts';
 import { LOWER } from '../../tools/quantize/lower-layers.ts';
-import { IDENTITY, LOWERABLE, RNN_CLASSES } from '../../tools/quantize/lower-util.ts';
+import { IDENTITY, RNN_CLASSES } from '../../tools/quantize/lower-util.ts';
+import { LOWERABLE } from '../../tools/quantize/lower.ts';
 import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
 import { initTf, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
 

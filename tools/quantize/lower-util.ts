@@ -1,5 +1,5 @@
 /** Types and helpers shared by the lowering of every layer (tools/quantize/lower*.ts). */
-import type { Graph, IRNode } from '../graph/ir.ts';
+import type { IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { type QParams } from './qparams.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
@@ -52,7 +52,7 @@ export interface Lowered {
 /** Recurrent layers lowered by lower-rnn.ts. */
 export const RNN_CLASSES = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional']);
 /** Recurrent layers the converter cannot lower. */
-const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
+export const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
 export const RECURRENT = new Set([...RNN_CLASSES, ...RECURRENT_UNSUPPORTED]);
 export const IDENTITY = new Set([
   'Dropout',
@@ -141,65 +141,6 @@ export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min:
 
 export const SUPPORTED_TEXT =
   'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
-export const LOWERABLE = new Set([
-  'LayerNormalization',
-  ...IDENTITY,
-  ...ELEMENTWISE,
-  'Flatten',
-  'Dense',
-  'Conv1D',
-  'Conv2D',
-  'DepthwiseConv1D',
-  'DepthwiseConv2D',
-  'SeparableConv1D',
-  'SeparableConv2D',
-  'BatchNormalization',
-  'MaxPooling1D',
-  'MaxPooling2D',
-  'AveragePooling1D',
-  'AveragePooling2D',
-  'GlobalMaxPooling1D',
-  'GlobalMaxPooling2D',
-  'GlobalAveragePooling1D',
-  'GlobalAveragePooling2D',
-  'Softmax',
-  'PReLU',
-  'Add',
-  'Subtract',
-  'Average',
-  'Multiply',
-  'Maximum',
-  'Minimum',
-  'Concatenate',
-  'Embedding',
-  'Permute',
-  'RepeatVector',
-  'ZeroPadding1D',
-  'ZeroPadding2D',
-  'Cropping1D',
-  'Cropping2D',
-  'UpSampling1D',
-  'UpSampling2D',
-  ...RNN_CLASSES,
-]);
-
-/** Fails fast (before calibration) on layers the converter cannot lower. */
-export function assertLowerable(g: Graph): void {
-  for (const n of g.nodes) {
-    if (RECURRENT_UNSUPPORTED.has(n.className) || (n.className === 'TimeDistributed' && RECURRENT.has(n.config.layer?.class_name))) {
-      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${n.config.layer?.class_name})` : n.className;
-      throw new UserError(
-        `layer '${n.name}' (${what}): not supported by the converter; supported recurrent layers: SimpleRNN, GRU, LSTM and Bidirectional of them; supported: ${SUPPORTED_TEXT}`,
-        EXIT.UNSUPPORTED,
-      );
-    }
-    const cls = n.className === 'TimeDistributed' ? n.config.layer?.class_name : n.className;
-    if (!LOWERABLE.has(cls)) {
-      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${cls})` : n.className;
-      throw new UserError(`layer '${n.name}' (${what}): not supported by the converter; supported: ${SUPPORTED_TEXT}`, EXIT.UNSUPPORTED);
-    }
-  }
-}
 
 export interface LowerOptions {
   batch: number;

@@ -11,7 +11,7 @@ import type { Graph } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import type { Calibration } from './calibrate.ts';
 import { lowerRecurrent } from './lower-rnn.ts';
-import { RNN_CLASSES, RECURRENT, IDENTITY, SUPPORTED_TEXT, type Lowered, type LowerOptions } from './lower-util.ts';
+import { RNN_CLASSES, RECURRENT, RECURRENT_UNSUPPORTED, IDENTITY, SUPPORTED_TEXT, type Lowered, type LowerOptions } from './lower-util.ts';
 import { makeLowerCtx } from './lower-ctx.ts';
 import { LOWER } from './lower-layers.ts';
 
@@ -68,4 +68,24 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
 }
 
 export type { ConstRef, Lowered, ParamValue, LowerOptions } from './lower-util.ts';
-export { assertLowerable } from './lower-util.ts';
+
+/** Classes the converter lowers: the lowering table, aliases, prepare-time rewrites and the recurrent layers. */
+export const LOWERABLE = new Set([...Object.keys(LOWER), ...IDENTITY, 'Flatten', 'SeparableConv1D', 'SeparableConv2D', ...RNN_CLASSES]);
+
+/** Fails fast (before calibration) on layers the converter cannot lower. */
+export function assertLowerable(g: Graph): void {
+  for (const n of g.nodes) {
+    if (RECURRENT_UNSUPPORTED.has(n.className) || (n.className === 'TimeDistributed' && RECURRENT.has(n.config.layer?.class_name))) {
+      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${n.config.layer?.class_name})` : n.className;
+      throw new UserError(
+        `layer '${n.name}' (${what}): not supported by the converter; supported recurrent layers: SimpleRNN, GRU, LSTM and Bidirectional of them; supported: ${SUPPORTED_TEXT}`,
+        EXIT.UNSUPPORTED,
+      );
+    }
+    const cls = n.className === 'TimeDistributed' ? n.config.layer?.class_name : n.className;
+    if (!LOWERABLE.has(cls)) {
+      const what = n.className === 'TimeDistributed' ? `TimeDistributed(${cls})` : n.className;
+      throw new UserError(`layer '${n.name}' (${what}): not supported by the converter; supported: ${SUPPORTED_TEXT}`, EXIT.UNSUPPORTED);
+    }
+  }
+}
