@@ -7,7 +7,7 @@ import type { FloatTensor, Graph } from './graph/ir.ts';
 import { UserError, EXIT } from './errors.ts';
 import { prepareGraph } from './quantize/prepare.ts';
 import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type Calibration } from './quantize/calibrate.ts';
-import { assertLowerable, lowerGraph, type Lowered } from './quantize/lower.ts';
+import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { quantizeValue } from './quantize/qparams.ts';
 
@@ -131,7 +131,6 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   const assumptions: string[] = [];
   const freeBatch = graph0.inputs.some((t) => graph0.tensors[t].shape[0] === null);
   if (freeBatch && opts.batch === undefined) assumptions.push(`the model's batch is free: built with a static batch of ${batch} (use --batch to change it)`);
-  assertLowerable(graph0);
   const { graph, notes } = prepareGraph(graph0);
   const calGraph = opts.calibrationGraph && opts.calibrationGraph !== graph0 ? prepareGraph(opts.calibrationGraph).graph : graph;
   if (calGraph !== graph) checkSameModel(graph, calGraph);

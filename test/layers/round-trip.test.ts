@@ -1,6 +1,7 @@
 /**
- * Every class the graph accepts, through summary -> convert -> run: a small model per class
- * (saved by tfjs; classes tfjs lacks are renamed or inserted in the saved topology) is summarised
+ * Every entry of the layer table, through summary -> convert -> run: a small model per class
+ * (saved by tfjs; classes tfjs lacks are renamed in the saved topology, or written by hand with
+ * tfjs's 2-D layer as the float oracle) is summarised
  * (the graph build that `summary` prints), converted with calibration, run in the runtime .wasm
  * (self-test and bit-exactness with the integer reference checked) and compared with the float
  * reference. A class without a case fails the coverage test, so "summary accepts, convert
@@ -10,7 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REGISTRY } from '../../tools/graph/registry.ts';
+import { SUPPORTED_CLASSES } from '../../tools/layers/index.ts';
 import { runFloat } from '../../tools/float/forward.ts';
 import { summaryText } from '../../tools/graph/summary-format.ts';
 import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
@@ -107,17 +108,105 @@ function conv1d1() {
 }
 
 /**
- * Accepted classes without a case, and why: tfjs has no such layer and its weights cannot be
- * renamed from a tfjs layer (their kernels are 3-D). Their float semantics are the 2-D layer's
- * with a height of 1, which the lowering reuses.
+ * 1-D layers tfjs lacks: the model.json is written by hand (Input [T, C] -> the layer ->
+ * GlobalAveragePooling1D -> Dense(4), seeded weights), and tfjs checks the float reference with
+ * the same layer in 2-D on [1, T, C] (a kernel [k, ...] is the 2-D kernel [1, k, ...], same data).
  */
-const NO_CASE: Record<string, string> = {
-  DepthwiseConv1D: 'no tfjs layer with a [k, in, multiplier] kernel',
-  SeparableConv1D: 'no tfjs layer with a [k, in, multiplier] depthwise kernel',
-  ZeroPadding1D: 'inserted into a saved topology in test/quantize/convert-layers.test.ts',
-  Cropping1D: 'inserted into a saved topology in test/quantize/convert-layers.test.ts',
-  UpSampling1D: 'inserted into a saved topology in test/quantize/convert-layers.test.ts',
+interface HandCase {
+  input: [number, number];
+  config: Record<string, any>;
+  /** the layer's weights, Keras names and shapes */
+  weights: [string, number[]][];
+  /** the 2-D layer tfjs has, given the weights with a leading 1 added to every kernel shape */
+  oracle: (w: tf.Tensor[]) => tf.layers.Layer;
+}
+
+const HAND: Record<string, HandCase> = {
+  DepthwiseConv1D: {
+    input: [10, 3],
+    config: { kernel_size: [3], strides: [1], padding: 'valid', depth_multiplier: 2, use_bias: true, activation: 'relu' },
+    weights: [
+      ['depthwise_kernel', [3, 3, 2]],
+      ['bias', [6]],
+    ],
+    oracle: (w) => L.depthwiseConv2d({ kernelSize: [1, 3], depthMultiplier: 2, activation: 'relu', weights: w }),
+  },
+  SeparableConv1D: {
+    input: [10, 3],
+    config: { filters: 4, kernel_size: [3], strides: [1], padding: 'same', depth_multiplier: 2, use_bias: true, activation: 'linear' },
+    weights: [
+      ['depthwise_kernel', [3, 3, 2]],
+      ['pointwise_kernel', [1, 6, 4]],
+      ['bias', [4]],
+    ],
+    oracle: (w) => L.separableConv2d({ filters: 4, kernelSize: [1, 3], padding: 'same', depthMultiplier: 2, weights: w }),
+  },
+  ZeroPadding1D: {
+    input: [10, 3],
+    config: { padding: [1, 2] },
+    weights: [],
+    oracle: () =>
+      L.zeroPadding2d({
+        padding: [
+          [0, 0],
+          [1, 2],
+        ],
+      }),
+  },
+  Cropping1D: {
+    input: [10, 3],
+    config: { cropping: [2, 1] },
+    weights: [],
+    oracle: () =>
+      L.cropping2D({
+        cropping: [
+          [0, 0],
+          [2, 1],
+        ],
+      }),
+  },
+  UpSampling1D: { input: [10, 3], config: { size: 2 }, weights: [], oracle: () => L.upSampling2d({ size: [1, 2] }) },
 };
+
+/** Writes the hand-made model.json + shard; returns the file and the weights in Keras order. */
+function writeHandModel(cls: string, c: HandCase, dir: string): { file: string; values: Float32Array[] } {
+  const r = rng(cls.length * 977);
+  const [T, C] = c.input;
+  const outC = c.config.filters ?? (c.config.depth_multiplier ? C * c.config.depth_multiplier : C);
+  const all: [string, number[]][] = [...c.weights.map(([n, sh]): [string, number[]] => [`layer/${n}`, sh]), ['head/kernel', [outC, 4]], ['head/bias', [4]]];
+  const values = all.map(([, sh]) => Float32Array.from({ length: sh.reduce((a, b) => a * b, 1) }, () => r() - 0.5));
+  const topology = {
+    class_name: 'Sequential',
+    config: {
+      name: 'hand',
+      layers: [
+        { class_name: 'InputLayer', config: { name: 'x', batch_input_shape: [null, T, C], dtype: 'float32' } },
+        { class_name: cls, config: { name: 'layer', ...c.config } },
+        { class_name: 'GlobalAveragePooling1D', config: { name: 'gap' } },
+        { class_name: 'Dense', config: { name: 'head', units: 4, activation: 'linear', use_bias: true } },
+      ],
+    },
+  };
+  const manifest = [{ paths: ['hand.bin'], weights: all.map(([name, shape]) => ({ name, shape, dtype: 'float32' })) }];
+  const bytes = Buffer.concat(values.map((v) => Buffer.from(v.buffer)));
+  writeFileSync(join(dir, 'hand.bin'), bytes);
+  const file = join(dir, 'model.json');
+  writeFileSync(file, JSON.stringify({ format: 'layers-model', generatedBy: 'kerawasm round-trip test', modelTopology: topology, weightsManifest: manifest }));
+  return { file, values };
+}
+
+/** The same model in 2-D, built by tfjs: its prediction for x [N, T, C]. */
+function oraclePredict(c: HandCase, values: Float32Array[], x: { shape: number[]; data: Float32Array }): Float32Array {
+  const [T, C] = c.input;
+  const layerW = c.weights.map(([, sh], i) => tf.tensor(values[i], sh.length >= 3 ? [1, ...sh] : sh));
+  const n = c.weights.length;
+  const input = tf.input({ shape: [1, T, C] });
+  const head = L.dense({ units: 4, weights: [tf.tensor(values[n], [values[n].length / 4, 4]), tf.tensor(values[n + 1], [4])] });
+  const out = [c.oracle(layerW), L.globalAveragePooling2d({}), head].reduce((t, l) => l.apply(t) as tf.SymbolicTensor, input);
+  const m = tf.model({ inputs: input, outputs: out });
+  const y = m.predict(tf.tensor(x.data, [x.shape[0], 1, T, C])) as tf.Tensor;
+  return y.dataSync() as Float32Array;
+}
 
 beforeAll(async () => {
   await initTf();
@@ -125,8 +214,8 @@ beforeAll(async () => {
 
 describe('every accepted class through summary -> convert -> run', () => {
   it('every class the registry accepts has a case (or a named reason)', () => {
-    const accepted = Object.keys(REGISTRY).filter((c) => c !== 'InputLayer');
-    expect(accepted.filter((c) => !CASES[c] && !NO_CASE[c])).toEqual([]);
+    const accepted = [...SUPPORTED_CLASSES];
+    expect(accepted.filter((c) => !CASES[c] && !HAND[c])).toEqual([]);
   });
 
   for (const [cls, c] of Object.entries(CASES)) {
@@ -151,6 +240,23 @@ describe('every accepted class through summary -> convert -> run', () => {
       expect(selfTest).toBe(0);
       expect(bitExact).toBe(true);
       const want = runFloat(await graphFromFile(file), [x])[0].data;
+      expect(sqnr(want, outputs[0].data)).toBeGreaterThan(25);
+    });
+  }
+
+  for (const [cls, c] of Object.entries(HAND)) {
+    it(`${cls} (model.json written by hand, tfjs's 2-D layer as the oracle)`, async () => {
+      const { file, values } = writeHandModel(cls, c, mkdtempSync(join(tmpdir(), 'kw-rt-')));
+      const g = await graphFromFile(file);
+      expect(summaryText(g)).toContain(`(${cls})`);
+      const r = rng(cls.charCodeAt(0) * 7 + 3);
+      const x = { shape: [48, ...c.input], data: Float32Array.from({ length: 48 * c.input[0] * c.input[1] }, () => r() * 2 - 1) };
+      const want = runFloat(await graphFromFile(file), [x])[0].data;
+      const oracle = oraclePredict(c, values, x);
+      expect(Math.max(...want.map((v, i) => Math.abs(v - oracle[i])))).toBeLessThan(1e-5);
+      const { outputs, selfTest, bitExact } = await convertAndRun(g, [x], [x]);
+      expect(selfTest).toBe(0);
+      expect(bitExact).toBe(true);
       expect(sqnr(want, outputs[0].data)).toBeGreaterThan(25);
     });
   }

@@ -1,56 +1,16 @@
 /**
- * One supported set. Every Keras class the graph accepts has a float reference and a way to
- * runtime ops (a lowering, an alias, the recurrent lowering or a prepare-time rewrite), and
- * no float reference or lowering exists for a class the graph refuses: code that no path
- * reaches, and "summary accepts, convert refuses", fail here. The layers made reachable this
- * way then go through convert and the runtime against tfjs.
+ * Layers that only the table's entries made reachable (LayerNormalization, Masking,
+ * SpatialDropout2D, Identity) go through convert and the runtime, against tfjs.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REGISTRY, lintLayer } from '../../tools/graph/registry.ts';
-import { LAYERS } from '../../tools/float/layers/index.ts';
-import { LOWER } from '../../tools/quantize/lower-layers.ts';
-import { IDENTITY, RNN_CLASSES } from '../../tools/quantize/lower-util.ts';
-import { LOWERABLE } from '../../tools/quantize/lower.ts';
 import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
 import { initTf, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
 
 /** Seeded weights: the figures these tests print repeat from run to run. */
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
-
-/** Classes that reach runtime ops other than through LOWER. */
-const ALIAS = new Set([...IDENTITY, 'Flatten', 'Reshape']);
-const REWRITTEN = new Set(['SeparableConv1D', 'SeparableConv2D', 'TimeDistributed']); // tools/quantize/prepare.ts
-const isInternal = (c: string) => c.startsWith('_');
-
-/** Classes the graph accepts: a registry rule whose lint passes on an empty config. */
-function accepted(): string[] {
-  return Object.keys(REGISTRY).filter((c) => {
-    if (c === 'InputLayer') return false;
-    let refused = false;
-    lintLayer(c, {}, (option) => (refused ||= option === undefined));
-    return !refused;
-  });
-}
-
-describe('the graph, the float reference and the lowering serve the same classes', () => {
-  it('every accepted class has a float reference and a lowering', () => {
-    const missing = accepted().flatMap((c) => [
-      ...(LAYERS[c] ? [] : [`${c}: no float reference`]),
-      ...(LOWER[c] || ALIAS.has(c) || RNN_CLASSES.has(c) || REWRITTEN.has(c) ? [] : [`${c}: no lowering`]),
-      ...(LOWERABLE.has(c) || REWRITTEN.has(c) ? [] : [`${c}: not in the converter's supported set`]),
-    ]);
-    expect(missing).toEqual([]);
-  });
-
-  it('no float reference or lowering exists for a class the graph refuses', () => {
-    const acc = new Set(accepted());
-    const orphans = [...Object.keys(LAYERS), ...Object.keys(LOWER), ...IDENTITY].filter((c) => !isInternal(c) && !acc.has(c));
-    expect([...new Set(orphans)].sort()).toEqual([]);
-  });
-});
 
 describe('layers reachable end to end vs tfjs', () => {
   beforeAll(async () => {

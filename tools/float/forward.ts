@@ -5,7 +5,7 @@
  */
 import type { FloatTensor, Graph } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
-import { getLayerFn, MASK_PASSTHROUGH } from './layers/index.ts';
+import { entryFor } from '../layers/index.ts';
 import { FloatState, type LayerCtx, type RecurrentInfo, type TimeMask } from './types.ts';
 
 export { FloatState };
@@ -46,7 +46,8 @@ export function runFloat(graph: Graph, inputs: FloatTensor[], opts: RunFloatOpti
     opts.onTensor?.(tid, t);
   });
   for (const node of graph.nodes) {
-    const fn = getLayerFn(node.className, `layer '${node.name}'`);
+    const entry = entryFor(node.className, `layer '${node.name}'`);
+    const fn = entry.float;
     const xs = node.inputs.map((tid) => {
       const v = values.get(tid);
       if (!v) throw new Error(`float forward: tensor ${tid} needed by '${node.name}' was not computed (graph not topologically sorted?)`);
@@ -69,7 +70,7 @@ export function runFloat(graph: Graph, inputs: FloatTensor[], opts: RunFloatOpti
       values.set(tid, ys[i]);
       let m: TimeMask | null = null;
       if (ctx.outMasks) m = ctx.outMasks[i] ?? null;
-      else if (MASK_PASSTHROUGH.has(node.className) && i === 0) m = ctx.inMasks[0] ?? null;
+      else if (entry.passesMask && i === 0) m = ctx.inMasks[0] ?? null;
       // a mask only makes sense while the [B, T] leading dims survive
       if (m && !(ys[i].shape.length >= 2 && ys[i].shape[0] === m.batch && ys[i].shape[1] === m.steps)) m = null;
       masks.set(tid, m);

@@ -7,7 +7,13 @@ import type { RawModel, RawWeight, Dialect } from '../readers/types.ts';
 import type { Graph, IRNode, IRTensor, Shape, FloatTensor } from './ir.ts';
 import { UserError, EXIT, unsupported, type LintProblem } from '../errors.ts';
 import { normalizeModel, keras1Weights, type NormModel, type NormLayer, type TensorRef } from './normalize.ts';
-import { REGISTRY, lintLayer, isRecurrent, countParams, fmt, type WeightSpec, type RuleCtx } from './registry.ts';
+import { countParams, fmt, type LayerRule, type WeightSpec, type RuleCtx } from './shapes.ts';
+import { entryOf, INPUT_LAYER, isRecurrent, SUPPORTED_CLASSES } from '../layers/index.ts';
+
+/** The shape rule of a class: its table entry's, or the model input's. */
+function ruleOf(className: string): LayerRule | undefined {
+  return className === INPUT_LAYER.className ? INPUT_LAYER.rule : entryOf(className)?.rule;
+}
 
 export interface BuildOptions {
   /** Fix a free batch dimension (a later stage needs a static batch). */
@@ -144,7 +150,10 @@ class GraphBuilder {
         this.lintModel(l.model, nm + '/');
         continue;
       }
-      lintLayer(l.className, l.config, (o, v, s) => this.addProblem(nm, l.className, o, v, s));
+      const add = (o: string | undefined, v: unknown, s: string) => this.addProblem(nm, l.className, o, v, s);
+      const rule = ruleOf(l.className);
+      if (rule) rule.lint?.(l.config, add);
+      else add(undefined, undefined, `layers ${SUPPORTED_CLASSES.join(', ')}`);
       if (this.dialect === 'keras1' && l.config.data_format === 'channels_first' && /Conv/.test(l.className)) {
         this.addProblem(nm, l.className, 'dim_ordering', 'th', "'tf' (Theano-ordered Keras 1 kernels are not supported)");
       }
@@ -363,7 +372,7 @@ class GraphBuilder {
       if (!outShapes) this.unknownShape.add(tid);
       outs.push(tid);
     }
-    if (REGISTRY[l.className]?.inputDtype === 'int32') for (const id of inputs) this.tensors[id].dtype = 'int32';
+    if (ruleOf(l.className)?.inputDtype === 'int32') for (const id of inputs) this.tensors[id].dtype = 'int32';
     if (leaf.applied === 0 && specs) leaf.specs = specs;
     leaf.applied++;
     this.pending.push({ name: nodeName, leaf, inputs, outputs: outs, inShapes, outShapes: outShapes ?? [], macs });
@@ -372,7 +381,7 @@ class GraphBuilder {
 
   /** The layer's shape rule; null shapes when the layer is unsupported or follows one. */
   inferShapes(l: NormLayer, fullName: string, inputs: number[], inShapes: Shape[]): { outShapes: Shape[] | null; specs?: WeightSpec[]; macs: number } {
-    const rule = REGISTRY[l.className];
+    const rule = ruleOf(l.className);
     if (!rule || inputs.some((id) => this.unknownShape.has(id))) return { outShapes: null, macs: 0 };
     const ctx: RuleCtx = {
       problem: (o, v, s) => this.addProblem(fullName, l.className, o, v, s),

@@ -8,23 +8,13 @@ import { UserError, EXIT } from '../errors.ts';
 import { FloatState, runFloat, type RecurrentInfo } from '../float/forward.ts';
 import { asymmetricQParams, type QParams } from './qparams.ts';
 import { mergeRecurrentInfo } from './lower-rnn.ts';
+import type { Calibration } from './lower-util.ts';
+
+export type { Calibration } from './lower-util.ts';
 
 interface Range {
   min: number;
   max: number;
-}
-
-export interface Calibration {
-  ranges: Map<number, Range>;
-  qparams: Map<number, QParams>;
-  samples: number;
-  /**
-   * Internal ranges of every recurrent node (SimpleRNN/GRU/LSTM/Bidirectional) by node id,
-   * merged over all calibration batches (the float forward's onRecurrent hook).
-   */
-  recurrent: Map<number, RecurrentInfo>;
-  /** Loud remarks about what was assumed (synthetic data, ...): printed and reported. */
-  assumptions: string[];
 }
 
 /** Deterministic PRNG (mulberry32). */

@@ -4,10 +4,21 @@ import { UserError, EXIT } from '../errors.ts';
 import { OP_BY_NAME } from '../blob/spec.ts';
 import { quantizeMultiplier } from '../fixedpoint.ts';
 import { activationRange, buildLut, SIGMOID_OUT, TANH_OUT, type QParams } from './qparams.ts';
-import type { Calibration } from './calibrate.ts';
-import { consumers } from './prepare.ts';
 import { maskSourceIds, outOfRange, type RecurrentLowerCtx } from './lower-rnn.ts';
-import { ConstRef, ParamValue, LTensor, LOp, prod, rowStrides, constI8, elementwiseFn, clampActivation, LowerOptions } from './lower-util.ts';
+import {
+  ConstRef,
+  ParamValue,
+  LTensor,
+  LOp,
+  prod,
+  rowStrides,
+  constI8,
+  elementwiseFn,
+  clampActivation,
+  consumers,
+  LowerOptions,
+  type Calibration,
+} from './lower-util.ts';
 
 /** The state and helpers every layer's lowering uses (tensors, ops, qparams, LAYOUT views, activation fusion). */
 function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {

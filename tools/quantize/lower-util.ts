@@ -1,7 +1,8 @@
 /** Types and helpers shared by the lowering of every layer (tools/quantize/lower*.ts). */
-import type { IRNode } from '../graph/ir.ts';
+import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { type QParams } from './qparams.ts';
+import type { RecurrentInfo, Range } from '../float/types.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
 
 export interface ConstRef {
@@ -49,25 +50,11 @@ export interface Lowered {
   notes: string[];
 }
 
-/** Recurrent layers lowered by lower-rnn.ts. */
-export const RNN_CLASSES = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional']);
-/** Recurrent layers the converter cannot lower. */
-export const RECURRENT_UNSUPPORTED = new Set(['ConvLSTM1D', 'ConvLSTM2D', 'ConvLSTM3D', 'RNN', 'StackedRNNCells']);
-export const RECURRENT = new Set([...RNN_CLASSES, ...RECURRENT_UNSUPPORTED]);
-export const IDENTITY = new Set([
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'ActivityRegularization',
-  'Masking',
-  'Reshape',
-  'Identity',
-  '_MergeTime',
-  '_SplitTime',
-]);
+/** The nodes that read a tensor. */
+export function consumers(g: Graph, tensorId: number): IRNode[] {
+  return g.nodes.filter((n) => n.inputs.includes(tensorId));
+}
+
 const ELEMENTWISE = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'ThresholdedReLU']);
 
 export const prod = (a: number[]) => a.reduce((x, y) => x * y, 1);
@@ -100,6 +87,30 @@ export function constU32(a: Uint32Array, what: string): ConstRef {
 
 export function unsupportedLayer(n: IRNode, what: string, supported: string): UserError {
   return new UserError(`layer '${n.name}' (${n.className}) ${what}: not supported by the converter; supported: ${supported}`, EXIT.UNSUPPORTED);
+}
+
+/**
+ * The requantization params of an op with int8 weights: int32 bias, per-channel multipliers and
+ * shifts, and the output zero point, clamp and LUT of the activation fused into it.
+ */
+export function requantParams(
+  name: string,
+  bias: Int32Array,
+  ms: { mult: number; shift: number }[],
+  f: { accQ: QParams; range: [number, number]; lut: ParamValue },
+): Record<string, ParamValue> {
+  return {
+    bias: constI32(bias, `${name} bias`),
+    mult: constI32(
+      ms.map((m) => m.mult),
+      `${name} mult`,
+    ),
+    shift: constShift(ms, `${name} shift`),
+    zpOut: f.accQ.zeroPoint,
+    actMin: f.range[0],
+    actMax: f.range[1],
+    lut: f.lut,
+  };
 }
 
 /** Element-wise float function of an activation-like node (null if not element-wise). */
@@ -139,8 +150,19 @@ export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min:
   return null;
 }
 
-export const SUPPORTED_TEXT =
-  'SimpleRNN/GRU/LSTM (and Bidirectional of them), Dense, Conv1D/2D, DepthwiseConv1D/2D, SeparableConv1D/2D, pooling, BatchNormalization, activations, Softmax, PReLU, Add/Subtract/Average/Multiply/Maximum/Minimum/Concatenate, Embedding, Flatten/Reshape/Permute/RepeatVector/ZeroPadding/Cropping/UpSampling, Dropout-like layers';
+/** Calibration's result: the range and quantization of every tensor (tools/quantize/calibrate.ts). */
+export interface Calibration {
+  ranges: Map<number, Range>;
+  qparams: Map<number, QParams>;
+  samples: number;
+  /**
+   * Internal ranges of every recurrent node (SimpleRNN/GRU/LSTM/Bidirectional) by node id,
+   * merged over all calibration batches (the float forward's onRecurrent hook).
+   */
+  recurrent: Map<number, RecurrentInfo>;
+  /** Loud remarks about what was assumed (synthetic data, ...): printed and reported. */
+  assumptions: string[];
+}
 
 export interface LowerOptions {
   batch: number;

@@ -1,0 +1,228 @@
+/** Merging layers: Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate. */
+import type { IRNode } from '../graph/ir.ts';
+import { fmt, normAxis, type Dim, type LayerRule, type RuleCtx, type Shape } from '../graph/shapes.ts';
+import * as merge from '../float/layers/merge.ts';
+import { asymmetricQParams } from '../quantize/qparams.ts';
+import { prod, unsupportedLayer } from '../quantize/lower-util.ts';
+import type { LowerCtx } from '../quantize/lower-ctx.ts';
+import { keepConfig, type LayerEntry, type Lowering, type Normalize, type QuantRule } from './entry.ts';
+
+const normalizeConcatenate: Normalize = (c) => {
+  c.axis = Number(c.axis ?? -1);
+};
+
+/** Keras _Merge._compute_elemwise_op_output_shape (broadcasting with None). */
+function elemwise(a: Shape, b: Shape, ctx: RuleCtx): Shape {
+  if (a.length < b.length) return elemwise(b, a, ctx);
+  const out: Dim[] = a.slice(0, a.length - b.length);
+  const at = a.slice(a.length - b.length);
+  for (let i = 0; i < b.length; i++) {
+    const i1 = at[i];
+    const i2 = b[i];
+    if (i1 === null || i2 === null) out.push(null);
+    else if (i1 === 1) out.push(i2);
+    else if (i2 === 1) out.push(i1);
+    else {
+      if (i1 !== i2) ctx.fail(`inputs with shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together`);
+      out.push(i1);
+    }
+  }
+  return out;
+}
+
+function mergeRule(arity: 2 | 'many'): LayerRule {
+  return {
+    arity,
+    outputShapes(_cfg, ins, ctx) {
+      if (arity === 2 && ins.length !== 2) ctx.fail(`expects exactly 2 inputs, got ${ins.length}`);
+      if (ins.length < 2) ctx.fail(`expects at least 2 inputs, got ${ins.length}`);
+      let s = ins[0].slice(1);
+      for (const t of ins.slice(1)) s = elemwise(s, t.slice(1), ctx);
+      const batch = ins.every((t) => t[0] === null) ? null : ins.find((t) => t[0] !== null)![0];
+      return [[batch, ...s]];
+    },
+  };
+}
+
+const concatenate: LayerRule = {
+  arity: 'many',
+  outputShapes(cfg, ins, ctx) {
+    if (ins.length < 2) ctx.fail(`expects at least 2 inputs, got ${ins.length}`);
+    const rank = ins[0].length;
+    if (ins.some((s) => s.length !== rank)) ctx.fail(`inputs must have the same rank, got ${ins.map(fmt).join(', ')}`);
+    const ax = normAxis(cfg.axis, rank);
+    if (ax <= 0 || ax >= rank) ctx.problem('axis', cfg.axis, `a non-batch axis (1..${rank - 1} or negative)`);
+    const out = ins[0].slice();
+    let sum: Dim = 0;
+    for (const s of ins) {
+      for (let i = 1; i < rank; i++) {
+        if (i === ax) continue;
+        if (s[i] !== null && out[i] !== null && s[i] !== out[i]) ctx.fail(`inputs must match except along axis ${cfg.axis}, got ${ins.map(fmt).join(', ')}`);
+        if (out[i] === null) out[i] = s[i];
+      }
+      sum = sum === null || s[ax] === null ? null : sum + (s[ax] as number);
+    }
+    out[ax] = sum;
+    out[0] = ins.every((t) => t[0] === null) ? null : ins.find((t) => t[0] !== null)![0];
+    return [out];
+  },
+};
+
+// ---------------------------------------------------------------------------------------
+// lowering
+
+function lowerAdd(n: IRNode, L: LowerCtx): void {
+  const { tensors, lt, qm, emit, fuse } = L;
+  const cls = n.className;
+  const ins = n.inputs.map((t) => lt(t));
+  const shapes = ins.map((i) => tensors[i].shape.join(','));
+  if (new Set(shapes).size !== 1) throw unsupportedLayer(n, `broadcasting inputs [${shapes.join('] [')}]`, 'inputs of identical shape');
+  const f = fuse(n, false);
+  const outL = lt(f.outIr, f.outQ);
+  const scales = ins.map((i) => tensors[i].q.scale);
+  const twiceMax = 2 * Math.max(...scales);
+  const leftShift = 20;
+  const groups = ins.map((i, k) => {
+    const sign = cls === 'Subtract' && k === 1 ? -1 : 1;
+    const m = qm((sign * tensors[i].q.scale) / twiceMax, n, `input ${k}`);
+    return { tensor: i, zp: tensors[i].q.zeroPoint, mult: m.mult, shift: m.shift };
+  });
+  const o = qm(twiceMax / ((1 << leftShift) * f.accQ.scale * (cls === 'Average' ? ins.length : 1)), n, 'output');
+  emit(
+    'ADD_N',
+    {
+      out: outL,
+      count: prod(tensors[outL].shape),
+      zpOut: f.accQ.zeroPoint,
+      actMin: f.range[0],
+      actMax: f.range[1],
+      leftShift,
+      outMult: o.mult,
+      outShift: o.shift,
+      n: groups.length,
+      rep: groups,
+    },
+    ins,
+    [outL],
+    f.fused ? `${n.name}+${f.fused}` : n.name,
+  );
+  return;
+}
+
+function lowerMultiply(n: IRNode, L: LowerCtx): void {
+  const { cal, tensors, notes, newT, lt, qm, emit, fuse } = L;
+  const ins = n.inputs.map((t) => lt(t));
+  const shapes = ins.map((i) => tensors[i].shape.join(','));
+  if (new Set(shapes).size !== 1) throw unsupportedLayer(n, `broadcasting inputs [${shapes.join('] [')}]`, 'inputs of identical shape');
+  const f = fuse(n, false);
+  const outL = lt(f.outIr, f.outQ);
+  let acc = ins[0];
+  let accRange = cal.ranges.get(n.inputs[0]) ?? { min: -1, max: 1 };
+  for (let k = 1; k < ins.length; k++) {
+    const last = k === ins.length - 1;
+    const rb = cal.ranges.get(n.inputs[k]) ?? { min: -1, max: 1 };
+    const pr = [accRange.min * rb.min, accRange.min * rb.max, accRange.max * rb.min, accRange.max * rb.max];
+    accRange = { min: Math.min(...pr, 0), max: Math.max(...pr, 0) };
+    const oq = last ? f.accQ : asymmetricQParams(accRange.min, accRange.max);
+    const o = last ? outL : newT(`${n.name}/product${k}`, tensors[outL].shape, oq);
+    const a = tensors[acc],
+      b = tensors[ins[k]];
+    const m = qm((a.q.scale * b.q.scale) / oq.scale, n, 'output');
+    emit(
+      'MUL',
+      {
+        a: acc,
+        b: ins[k],
+        out: o,
+        count: prod(a.shape),
+        zpA: a.q.zeroPoint,
+        zpB: b.q.zeroPoint,
+        zpOut: oq.zeroPoint,
+        mult: m.mult,
+        shift: m.shift,
+        actMin: last ? f.range[0] : -128,
+        actMax: last ? f.range[1] : 127,
+      },
+      [acc, ins[k]],
+      [o],
+      f.fused ? `${n.name}+${f.fused}` : n.name,
+    );
+    if (!last) notes.push(`Multiply '${n.name}': intermediate product range estimated from the input ranges`);
+    acc = o;
+  }
+  return;
+}
+
+function lowerMaximum(n: IRNode, L: LowerCtx): void {
+  const { tensors, irQ, lt, qm, emit } = L;
+  const cls = n.className;
+  const outIr = n.outputs[0];
+  const ins = n.inputs.map((t) => lt(t));
+  const shapes = ins.map((i) => tensors[i].shape.join(','));
+  if (new Set(shapes).size !== 1) throw unsupportedLayer(n, `broadcasting inputs [${shapes.join('] [')}]`, 'inputs of identical shape');
+  const outQ = irQ(outIr);
+  const outL = lt(outIr, outQ);
+  const groups = ins.map((i, k) => {
+    const m = qm(tensors[i].q.scale / outQ.scale, n, `input ${k}`);
+    return { tensor: i, zp: tensors[i].q.zeroPoint, mult: m.mult, shift: m.shift };
+  });
+  emit(
+    'MAXMIN',
+    {
+      out: outL,
+      count: prod(tensors[outL].shape),
+      isMin: cls === 'Minimum' ? 1 : 0,
+      zpOut: outQ.zeroPoint,
+      actMin: -128,
+      actMax: 127,
+      n: groups.length,
+      rep: groups,
+    },
+    ins,
+    [outL],
+    n.name,
+  );
+  return;
+}
+
+function lowerConcatenate(n: IRNode, L: LowerCtx): void {
+  const { tensors, irQ, lt, qm, emit } = L;
+  const c = n.config;
+  const outIr = n.outputs[0];
+  const ins = n.inputs.map((t) => lt(t));
+  const outQ = irQ(outIr);
+  const outL = lt(outIr, outQ);
+  const oShape = tensors[outL].shape;
+  let axis = Number(c.axis ?? -1);
+  if (axis < 0) axis += oShape.length;
+  const groups = ins.map((i, k) => {
+    const t = tensors[i];
+    const same = t.q.scale === outQ.scale && t.q.zeroPoint === outQ.zeroPoint;
+    const m = same ? { mult: 0, shift: 0 } : qm(t.q.scale / outQ.scale, n, `input ${k}`);
+    return { tensor: i, inner: prod(t.shape.slice(axis)), zp: t.q.zeroPoint, mult: m.mult, shift: m.shift, identity: same ? 1 : 0 };
+  });
+  emit('CONCAT', { out: outL, outer: prod(oShape.slice(0, axis)), zpOut: outQ.zeroPoint, n: groups.length, rep: groups }, ins, [outL], n.name);
+  return;
+}
+
+// ---------------------------------------------------------------------------------------
+// entries
+
+const CALIBRATED: QuantRule = { weights: 'none', output: 'calibrated' };
+
+function entry(className: string, rule: LayerRule, float: LayerEntry['float'], lower: Lowering, normalize: Normalize = keepConfig): LayerEntry {
+  return { className, aliases: [], normalize, rule, float, passesMask: false, quant: CALIBRATED, lower };
+}
+
+const ADD_N: Lowering = { ops: ['ADD_N'], emit: lowerAdd };
+const MAXMIN: Lowering = { ops: ['MAXMIN'], emit: lowerMaximum };
+
+export const MERGING: LayerEntry[] = [
+  entry('Add', mergeRule('many'), merge.add, ADD_N),
+  entry('Subtract', mergeRule(2), merge.subtract, ADD_N),
+  entry('Multiply', mergeRule('many'), merge.multiply, { ops: ['MUL'], emit: lowerMultiply }),
+  entry('Average', mergeRule('many'), merge.average, ADD_N),
+  entry('Maximum', mergeRule('many'), merge.maximum, MAXMIN),
+  entry('Minimum', mergeRule('many'), merge.minimum, MAXMIN),
+  entry('Concatenate', concatenate, merge.concatenate, { ops: ['CONCAT'], emit: lowerConcatenate }, normalizeConcatenate),
+];
