@@ -202,6 +202,36 @@ describe('recurrent models through the converter vs tfjs', () => {
     expect(top1).toBeGreaterThanOrEqual(0.99);
     expect(sqnr(ref, outputs[0].data)).toBeGreaterThanOrEqual(25);
   });
+
+  it('the mask of Embedding(mask_zero) reaches a GRU through a PReLU (a layer that passes masks on, per the layer table), as in tfjs', async () => {
+    const V = 10;
+    const T = 12;
+    const r = rng(71);
+    const n = 64;
+    const ids = new Float32Array(n * T);
+    for (let i = 0; i < n; i++) {
+      const len = 3 + Math.floor(r() * (T - 2));
+      for (let t = 0; t < len; t++) ids[i * T + t] = 1 + Math.floor(r() * (V - 1));
+    }
+    const x = { data: ids, shape: [n, T], dtype: 'int32' as const };
+    const inp = tf.input({ shape: [T], dtype: 'int32' });
+    const e = tf.layers
+      .embedding({ inputDim: V, outputDim: 5, maskZero: true, embeddingsInitializer: tf.initializers.randomUniform({ minval: -1, maxval: 1, seed: 72 }) })
+      .apply(inp);
+    const p = tf.layers.prelu({ alphaInitializer: tf.initializers.constant({ value: 0.2 }) }).apply(e);
+    const h = tf.layers.gru({ units: 8, recurrentActivation: 'sigmoid', kernelInitializer: glorot(73), recurrentInitializer: orth(74) }).apply(p);
+    const out = tf.layers.dense({ units: 3, kernelInitializer: glorot(75) }).apply(h);
+    const model = tf.model({ inputs: inp, outputs: out as any });
+    const g = await graphOf(await saveTfjsFiles(model, join(dir, 'emb-prelu')));
+    const { result, outputs, selfTest, bitExact } = await convertAndRun(g, [x], [x]);
+    const gru = result.lowered.ops.find((o) => o.name === 'GRU')!;
+    expect(gru.params.maskIds).toBe(result.lowered.inputs[0]);
+    expect(selfTest).toBe(0);
+    expect(bitExact).toBe(true);
+    const s = sqnr(predict(model, [x])[0], outputs[0].data);
+    console.log(`Embedding -> PReLU -> GRU (masked): SQNR ${s.toFixed(1)} dB vs tfjs`);
+    expect(s).toBeGreaterThanOrEqual(25);
+  });
 });
 
 describe('streaming and stateful recurrent blobs', () => {

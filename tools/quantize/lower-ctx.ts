@@ -194,7 +194,7 @@ function viewCtx(base: ReturnType<typeof baseCtx>) {
   return { layout, transposeL, nhwcInput, toLast, toFirst, fuse, fixedActivationQ };
 }
 
-function recurrentCtx(base: ReturnType<typeof baseCtx>) {
+function recurrentCtx(base: ReturnType<typeof baseCtx>, passesMask: (className: string) => boolean) {
   const { g, cal, opts, B, staticShape, irQ, newT, lt, emit } = base;
   // recurrent layers (lower-rnn.ts) through the same helpers
   const nodeByName = new Map(g.nodes.map((n) => [n.name, n]));
@@ -214,7 +214,7 @@ function recurrentCtx(base: ReturnType<typeof baseCtx>) {
       return info;
     },
     maskIds: (ir) => {
-      const src = maskSourceIds(g, ir);
+      const src = maskSourceIds(g, ir, passesMask);
       return src < 0 ? -1 : lt(src);
     },
   };
@@ -222,9 +222,10 @@ function recurrentCtx(base: ReturnType<typeof baseCtx>) {
   return { nodeByName, rctx };
 }
 
-export function makeLowerCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
+/** `passesMask`: whether a class passes a time mask on unchanged (the layer table's mask rule). */
+export function makeLowerCtx(g: Graph, cal: Calibration, opts: LowerOptions, passesMask: (className: string) => boolean) {
   const base = baseCtx(g, cal, opts);
-  return { ...base, ...viewCtx(base), ...recurrentCtx(base) };
+  return { ...base, ...viewCtx(base), ...recurrentCtx(base, passesMask) };
 }
 
 export type LowerCtx = ReturnType<typeof makeLowerCtx>;

@@ -658,23 +658,11 @@ function lowerBidirectional(node: IRNode, ctx: RecurrentLowerCtx): void {
 }
 
 /**
- * The ids tensor (IR id) whose zeros mask `irId`'s time steps: follows mask-propagating layers
+ * The ids tensor (IR id) whose zeros mask `irId`'s time steps: follows the layers that pass a
+ * mask on (`passesMask`, the layer table's mask rule) and recurrent layers that return sequences
  * back to an Embedding(mask_zero=True) applied to a model input. -1 when unmasked.
  */
-export function maskSourceIds(graph: Graph, irId: number): number {
-  const PASS = new Set([
-    'Dropout',
-    'SpatialDropout1D',
-    'GaussianNoise',
-    'GaussianDropout',
-    'Activation',
-    'Dense',
-    'TimeDistributed',
-    'BatchNormalization',
-    'LayerNormalization',
-    'ReLU',
-    'LeakyReLU',
-  ]);
+export function maskSourceIds(graph: Graph, irId: number, passesMask: (className: string) => boolean): number {
   let t = irId;
   for (let guard = 0; guard < 1000; guard++) {
     const p = graph.tensors[t]?.producer ?? -1;
@@ -684,7 +672,7 @@ export function maskSourceIds(graph: Graph, irId: number): number {
     if (RNN_CELLS.has(n.className) || n.className === 'Bidirectional') {
       const cfg = n.className === 'Bidirectional' ? (n.config.layer?.config ?? {}) : n.config;
       if (!cfg.return_sequences) return -1;
-    } else if (!PASS.has(n.className)) return -1;
+    } else if (!passesMask(n.className)) return -1;
     t = n.inputs[0];
   }
   return -1;

@@ -14,7 +14,7 @@ import type { Calibration, Lowered, LowerOptions } from './lower-util.ts';
 import { makeLowerCtx } from './lower-ctx.ts';
 
 export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowered {
-  const L = makeLowerCtx(g, cal, opts);
+  const L = makeLowerCtx(g, cal, opts, (cls) => entryFor(cls, 'mask rule').passesMask);
   const { B, tensors, ops, notes, irToL, absorbed, lt, alias } = L;
   for (const id of g.inputs) lt(id);
   for (const n of g.nodes) {
