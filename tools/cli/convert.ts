@@ -22,6 +22,7 @@ import type { FloatTensor, Graph } from '../graph/ir.ts';
 import { readModel } from '../readers/index.ts';
 import { readArray } from '../readers/npy.ts';
 import { buildGraph } from '../graph/build.ts';
+import { RECURRENT_LAYERS } from '../layers/index.ts';
 import { convertGraph, type ConvertResult } from '../pipeline.ts';
 import { openSim } from './sim.ts';
 import { runBlobReference } from '../blob/reference.ts';
@@ -202,7 +203,7 @@ export async function main(argv: string[]) {
     // the model as saved (calibration) and, for --stream, the same model with K time steps (the blob)
     let calGraph = await buildGraph(raw, { batch });
     const graph = streamSteps !== null ? await buildGraph(await readModel(file, { config: o.config }), { batch, steps: streamSteps }) : calGraph;
-    if (streamSteps !== null && !graph.nodes.some((n) => ['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional'].includes(n.className))) {
+    if (streamSteps !== null && !graph.nodes.some((n) => RECURRENT_LAYERS.has(n.className))) {
       throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
     }
     const calFiles: string[] = o.calibration;

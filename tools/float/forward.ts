@@ -5,7 +5,7 @@
  */
 import type { FloatTensor, Graph } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
-import { entryFor } from '../layers/index.ts';
+import { entryFor, RECURRENT_LAYERS } from '../layers/index.ts';
 import { FloatState, type LayerCtx, type RecurrentInfo, type TimeMask } from './types.ts';
 
 export { FloatState };
@@ -18,8 +18,6 @@ export interface RunFloatOptions {
   /** Stateful RNN states kept across calls (Keras stateful=True); default: fresh zero states. */
   state?: FloatState;
 }
-
-const RECURRENT = new Set(['SimpleRNN', 'GRU', 'LSTM', 'Bidirectional']);
 
 export function runFloat(graph: Graph, inputs: FloatTensor[], opts: RunFloatOptions = {}): FloatTensor[] {
   if (inputs.length !== graph.inputs.length) {
@@ -53,7 +51,7 @@ export function runFloat(graph: Graph, inputs: FloatTensor[], opts: RunFloatOpti
       if (!v) throw new Error(`float forward: tensor ${tid} needed by '${node.name}' was not computed (graph not topologically sorted?)`);
       return v;
     });
-    const wantRec = !!opts.onRecurrent && RECURRENT.has(node.className);
+    const wantRec = !!opts.onRecurrent && RECURRENT_LAYERS.has(node.className);
     const ctx: LayerCtx = { inMasks: node.inputs.map((tid) => masks.get(tid) ?? null), state: opts.state, recurrent: wantRec ? {} : undefined };
     let ys: FloatTensor[];
     try {

@@ -59,5 +59,5 @@ export function entryFor(className: string, where: string): LayerEntry {
 export const SUPPORTED_CLASSES: readonly string[] = LAYERS.map((e) => e.className);
 
 export { INPUT_LAYER };
-export { isRecurrent } from './rnn.ts';
+export { isRecurrent, RECURRENT_LAYERS } from './rnn.ts';
 export type { LayerEntry, RewriteKit } from './entry.ts';

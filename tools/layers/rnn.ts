@@ -177,3 +177,6 @@ export const RNN: LayerEntry[] = [
     lower: LOWER_RNN,
   },
 ];
+
+/** The recurrent layers (cells and Bidirectional): their float references report internal ranges. */
+export const RECURRENT_LAYERS: ReadonlySet<string> = new Set(RNN.map((e) => e.className));
