@@ -194,6 +194,18 @@ int main(void) {
       const r = run(join(dir, 'hdr'), []);
       expect(r.stdout.trim()).toBe(`OK ${blob.length}`);
     }
+    // C++ (Arduino sketches): the arrays are aligned too, without a warning
+    const cpp = `#include <stdint.h>
+#include "har_model.h"
+#include "runtime_wasm.h"
+int main() { return ((uintptr_t)har_model % 16 == 0 && (uintptr_t)kw_runtime_wasm % 16 == 0) ? 0 : 1; }
+`;
+    writeFileSync(join(dir, 'hdr.cpp'), cpp);
+    for (const std of ['-std=c++11', '-std=gnu++17']) {
+      const cc = run('g++', ['-Wall', '-Wextra', '-Werror', std, `-I${dir}`, join(dir, 'hdr.cpp'), '-o', join(dir, 'hdrpp')], dir);
+      expect(cc.status, cc.stderr).toBe(0);
+      expect(run(join(dir, 'hdrpp'), []).status).toBe(0);
+    }
     expect(p.io.inputs[0].dims).toEqual([1, 2, 3]);
     expect(h).toContain('#define HAR_MODEL_INPUT0_DIMS {1, 2, 3}');
   });
