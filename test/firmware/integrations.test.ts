@@ -360,6 +360,36 @@ describe('build files compile only the project glue', () => {
   });
 });
 
+describe('the firmware docs name what the build files take', () => {
+  const docs = [resolve(repoRoot, 'docs/FIRMWARE.md'), ...['esp-idf', 'arduino', 'cmake'].map((d) => resolve(INT, d, 'README.md'))];
+
+  it('make variables, CMake options and ESP-IDF build properties in the docs exist in the build files', () => {
+    const makefile = readFileSync(resolve(FW, 'Makefile'), 'utf8');
+    const cmake = readFileSync(resolve(FW, 'CMakeLists.txt'), 'utf8') + readFileSync(resolve(INT, 'cmake/CMakeLists.txt'), 'utf8');
+    const component = readFileSync(resolve(INT, 'esp-idf/kerawasm/CMakeLists.txt'), 'utf8');
+    for (const f of docs) {
+      const text = readFileSync(f, 'utf8');
+      expect(text, f).not.toMatch(/WASM3_DIR|WAMR_DIR|~20 KiB/);
+      for (const [, v] of text.matchAll(/make -C firmware-host \w+ ((?:\w+=\S+ ?)+)/g))
+        for (const name of v
+          .trim()
+          .split(' ')
+          .map((a) => a.split('=')[0]))
+          expect(makefile, `${f}: make ${name}`).toContain(`$(${name})`);
+      for (const [, name] of text.matchAll(/-D(KW_\w+)=/g)) expect(cmake, `${f}: -D${name}`).toContain(name);
+      for (const [, name] of text.matchAll(/idf_build_set_property\((KW_\w+)/g))
+        expect(component, `${f}: ${name}`).toMatch(new RegExp(`idf_build_get_property\\(\\w+ ${name}\\)`));
+    }
+  });
+
+  it('the links from docs/FIRMWARE.md to the skeletons resolve', () => {
+    const text = readFileSync(docs[0], 'utf8');
+    const links = [...text.matchAll(/\]\((\.\.\/firmware-host\/[^)]+)\)/g)].map((m) => m[1]);
+    expect(links.length).toBeGreaterThanOrEqual(3);
+    for (const l of links) expect(existsSync(resolve(repoRoot, 'docs', l)), l).toBe(true);
+  });
+});
+
 // Real interpreters, only when their library and headers are given (see the top of this file).
 const real = {
   wasm3: process.env.WASM3_INC && process.env.WASM3_LIB ? { inc: process.env.WASM3_INC, lib: process.env.WASM3_LIB } : null,
