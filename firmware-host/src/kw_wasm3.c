@@ -22,6 +22,7 @@ struct kw_backend {
   IM3Environment env;
   IM3Runtime runtime;
   IM3Module module;
+  int module_loaded;          /* after m3_LoadModule succeeds the runtime owns (and frees) the module */
   IM3Function fn[KW_FN_COUNT];
 };
 
@@ -50,8 +51,9 @@ static int wasm3_fail(kw_model *m, int code, const char *what, M3Result r) {
 void kw_backend_unload(kw_model *m) {
   struct kw_backend *b = m->backend;
   if (!b) return;
+  /* a parsed module that was never loaded belongs to us, not to the runtime */
+  if (b->module && !b->module_loaded) m3_FreeModule(b->module);
   if (b->runtime) m3_FreeRuntime(b->runtime); /* frees the loaded module too */
-  else if (b->module) m3_FreeModule(b->module);
   if (b->env) m3_FreeEnvironment(b->env);
   memset(b, 0, sizeof *b);
   m->backend = NULL;
@@ -75,8 +77,9 @@ int kw_backend_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const 
   r = m3_ParseModule(b->env, &b->module, wasm, wasm_size);
   if (r) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_ParseModule", r); kw_backend_unload(m); return rc; }
   r = m3_LoadModule(b->runtime, b->module);
+  /* on failure the module stays ours: kw_backend_unload frees it with m3_FreeModule */
   if (r) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_LoadModule", r); kw_backend_unload(m); return rc; }
-  /* after a successful load the runtime owns the module */
+  b->module_loaded = 1;
   r = m3_LinkRawFunction(b->module, "env", "abort", "v(iiii)", kw_wasm3_abort);
   if (r && r != m3Err_functionLookupFailed) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_LinkRawFunction env.abort", r); kw_backend_unload(m); return rc; }
   for (i = 0; i < KW_FN_COUNT; i++) {

@@ -62,7 +62,9 @@ describe('C functions fit on a screen', () => {
   for (const file of cFiles(join(repoRoot, 'firmware-host'))) {
     it(relative(repoRoot, file), () => {
       const text = readFileSync(file, 'utf8');
-      if (file.endsWith('.c')) expect(functions(text).length, 'functions found').toBeGreaterThan(0);
+      // a .c file that only #includes another (the Arduino library's wrappers) has no function of its own
+      const wrapper = codeLines(text).every((l) => l.trim() === '' || /^#\s*include\b/.test(l.trim()));
+      if (file.endsWith('.c') && !wrapper) expect(functions(text).length, 'functions found').toBeGreaterThan(0);
       expect(longFunctions(text)).toEqual([]);
     });
   }

@@ -85,7 +85,9 @@ function bytesArray(bytes: Uint8Array, name: string, alignment: number): string 
     lines.push('  ' + row.join(', ') + ',');
   }
   if (bytes.length === 0) lines.push('  0');
-  return `static const uint8_t KW_ALIGNAS(${alignment}) KW_MAYBE_UNUSED ${name}[${Math.max(1, bytes.length)}] = {\n${lines.join('\n')}\n};`;
+  // KW_ALIGNAS leads the declaration: there it aligns the array in C11 (_Alignas), GNU C and
+  // C++ (alignas); after the type, C++ would apply it to the type and ignore it (Arduino sketches are C++)
+  return `KW_ALIGNAS(${alignment}) static const uint8_t KW_MAYBE_UNUSED ${name}[${Math.max(1, bytes.length)}] = {\n${lines.join('\n')}\n};`;
 }
 
 function checkAlignment(a: number): number {

@@ -12,18 +12,26 @@ static struct WASMExecEnv env1;
 static int fn_ids[64];
 static int inited;
 
-bool wasm_runtime_full_init(RuntimeInitArgs *a) { if (a->mem_alloc_type == Alloc_With_Pool && a->mem_alloc_option.pool.heap_size < 1024) return false; inited = 1; return true; }
-void wasm_runtime_destroy(void) { inited = 0; }
+/* toy_live counts the runtime, modules, instances and exec envs not yet freed. */
+bool wasm_runtime_full_init(RuntimeInitArgs *a) { if (a->mem_alloc_type == Alloc_With_Pool && a->mem_alloc_option.pool.heap_size < 1024) return false; inited = 1; toy_live++; return true; }
+void wasm_runtime_destroy(void) { inited = 0; toy_live--; }
 bool wasm_runtime_register_natives(const char *m, NativeSymbol *s, uint32_t n) { return inited && m && s && n > 0; }
 wasm_module_t wasm_runtime_load(uint8_t *buf, uint32_t size, char *eb, uint32_t ebs) {
   if (size < 8 || memcmp(buf, "\0asm", 4) != 0) { strncpy(eb, "WASM module load failed: magic header not detected", ebs - 1); eb[ebs - 1] = 0; return NULL; }
+  toy_live++;
   return &mod1;
 }
-void wasm_runtime_unload(wasm_module_t m) { (void)m; }
-wasm_module_inst_t wasm_runtime_instantiate(const wasm_module_t m, uint32_t s, uint32_t h, char *eb, uint32_t ebs) { (void)m; (void)s; (void)h; (void)eb; (void)ebs; inst1.exception = NULL; return &inst1; }
-void wasm_runtime_deinstantiate(wasm_module_inst_t i) { (void)i; }
-wasm_exec_env_t wasm_runtime_create_exec_env(wasm_module_inst_t i, uint32_t s) { if (s < 64) return NULL; env1.inst = i; return &env1; }
-void wasm_runtime_destroy_exec_env(wasm_exec_env_t e) { (void)e; }
+void wasm_runtime_unload(wasm_module_t m) { (void)m; toy_live--; }
+wasm_module_inst_t wasm_runtime_instantiate(const wasm_module_t m, uint32_t s, uint32_t h, char *eb, uint32_t ebs) {
+  (void)m; (void)s; (void)h;
+  if (toy_fail_load) { strncpy(eb, "fake: instantiation failed", ebs - 1); eb[ebs - 1] = 0; return NULL; }
+  inst1.exception = NULL;
+  toy_live++;
+  return &inst1;
+}
+void wasm_runtime_deinstantiate(wasm_module_inst_t i) { (void)i; toy_live--; }
+wasm_exec_env_t wasm_runtime_create_exec_env(wasm_module_inst_t i, uint32_t s) { if (s < 64) return NULL; env1.inst = i; toy_live++; return &env1; }
+void wasm_runtime_destroy_exec_env(wasm_exec_env_t e) { (void)e; toy_live--; }
 wasm_module_inst_t wasm_runtime_get_module_inst(wasm_exec_env_t e) { return e->inst; }
 wasm_function_inst_t wasm_runtime_lookup_function(const wasm_module_inst_t i, const char *name) {
   int id;

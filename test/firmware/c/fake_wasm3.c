@@ -11,7 +11,11 @@ const M3Result m3Err_functionLookupFailed = "function lookup failed";
 const M3Result m3Err_trapAbort = "[trap] program called abort";
 const M3Result m3Err_trapOutOfBoundsMemoryAccess = "[trap] out of bounds memory access";
 static const M3Result fake_malformed = "malformed Wasm binary";
+static const M3Result fake_load_failed = "fake: m3_LoadModule failed";
 
+/* Ownership as in wasm3: m3_LoadModule hands the module to the runtime (m3_FreeRuntime frees
+ * it); a module that was parsed but not loaded must be freed with m3_FreeModule. toy_live
+ * counts what is still allocated. */
 struct M3Environment { int x; };
 struct M3Runtime { int loaded; };
 struct M3Module { int x; };
@@ -22,19 +26,25 @@ static struct M3Runtime rt1;
 static struct M3Module mod1;
 static struct M3Function fns[64];
 
-IM3Environment m3_NewEnvironment(void) { return &env1; }
-void m3_FreeEnvironment(IM3Environment e) { (void)e; }
-IM3Runtime m3_NewRuntime(IM3Environment e, uint32_t stack, void *ud) { (void)e; (void)ud; if (stack < 64) return NULL; rt1.loaded = 0; return &rt1; }
-void m3_FreeRuntime(IM3Runtime r) { r->loaded = 0; }
+IM3Environment m3_NewEnvironment(void) { toy_live++; return &env1; }
+void m3_FreeEnvironment(IM3Environment e) { (void)e; toy_live--; }
+IM3Runtime m3_NewRuntime(IM3Environment e, uint32_t stack, void *ud) { (void)e; (void)ud; if (stack < 64) return NULL; rt1.loaded = 0; toy_live++; return &rt1; }
+void m3_FreeRuntime(IM3Runtime r) { if (r->loaded) toy_live--; r->loaded = 0; toy_live--; }
 uint8_t *m3_GetMemory(IM3Runtime r, uint32_t *size, uint32_t idx) { (void)r; (void)idx; if (size) *size = TOY_MEMORY; return toy_memory; }
 M3Result m3_ParseModule(IM3Environment e, IM3Module *m, const uint8_t *const bytes, uint32_t n) {
   (void)e;
   if (n < 8 || memcmp(bytes, "\0asm", 4) != 0) return fake_malformed;
   *m = &mod1;
+  toy_live++;
   return m3Err_none;
 }
-void m3_FreeModule(IM3Module m) { (void)m; }
-M3Result m3_LoadModule(IM3Runtime r, IM3Module m) { (void)m; r->loaded = 1; return m3Err_none; }
+void m3_FreeModule(IM3Module m) { (void)m; toy_live--; }
+M3Result m3_LoadModule(IM3Runtime r, IM3Module m) {
+  (void)m;
+  if (toy_fail_load) return fake_load_failed;
+  r->loaded = 1;
+  return m3Err_none;
+}
 M3Result m3_LinkRawFunction(IM3Module m, const char *const mod, const char *const fn, const char *const sig, M3RawCall f) {
   (void)m; (void)mod; (void)fn; (void)sig; (void)f;
   return m3Err_functionLookupFailed; /* like wasm3 when the module does not import it */

@@ -190,11 +190,20 @@ int main(int argc, char **argv) {
   CHECK(rc == KW_E_MISSING_EXPORT && contains(kw_message(&m), "kw_self_test"), kw_message(&m));
   toy_reset();
   CHECK(kw_load(&m, blob, 64, &cfg) == KW_E_WASM_LOAD, "not wasm");
+  CHECK(toy_live == 0, "interpreter objects freed after a parse failure");
+  /* parsed but not loadable (wasm3: m3_LoadModule fails, WAMR: instantiation fails): the glue
+   * frees what the interpreter handed out, the module included */
+  toy_reset();
+  toy_fail_load = 1;
+  rc = kw_load(&m, fake_wasm, sizeof fake_wasm, &cfg);
+  CHECK(rc == KW_E_WASM_LOAD && contains(kw_message(&m), "fake:"), kw_message(&m));
+  CHECK(toy_live == 0, "interpreter objects freed after a load failure (no leaked module)");
   toy_reset();
   CHECK(kw_load(&m, fake_wasm, sizeof fake_wasm, &cfg) == KW_OK && kw_init(&m, blob, make_blob(blob, 1)) == KW_OK, "load 5");
   toy_trap_on_invoke = 1;
   CHECK(kw_invoke(&m) == KW_E_TRAP && contains(kw_message(&m), "kw_invoke"), kw_message(&m));
   kw_unload(&m);
+  CHECK(toy_live == 0, "every interpreter object freed once");
 
   if (argc > 1) {
     char path[512];

@@ -10,6 +10,8 @@ int32_t toy_abi_version = KW_ABI_VERSION;
 uint32_t toy_op_mask0 = KW_OP_MASK_FORMAT_0;
 const char *toy_hidden_export;
 int toy_trap_on_invoke;
+int toy_fail_load;
+int toy_live;
 
 static uint32_t limit, blob_addr, blob_size, used;
 static int ready;
@@ -24,6 +26,7 @@ void toy_reset(void) {
   toy_op_mask0 = KW_OP_MASK_FORMAT_0;
   toy_hidden_export = 0;
   toy_trap_on_invoke = 0;
+  toy_fail_load = 0;
   limit = blob_addr = blob_size = used = 0;
   ready = 0;
   last_error = 0;

@@ -9,6 +9,10 @@ extern int32_t toy_abi_version;        /* reported by kw_abi_version */
 extern uint32_t toy_op_mask0;          /* reported by kw_op_mask(0) */
 extern const char *toy_hidden_export;  /* lookup of this name fails */
 extern int toy_trap_on_invoke;         /* kw_invoke traps */
+extern int toy_fail_load;              /* the interpreter parses the module but fails to load/instantiate it */
+/* interpreter objects the fakes handed out and were not freed yet (a leak shows as > 0, a double
+ * free as < 0); toy_reset does not clear it */
+extern int toy_live;
 void toy_reset(void);
 /* returns 1 and sets *id when `name` is an export of the toy runtime */
 int toy_find(const char *name, int *id);

@@ -1,0 +1,56 @@
+/*
+ * Bare-metal / Zephyr example: loads the runtime .wasm and a model from C headers, runs the
+ * model's self-test vector, then one inference, and prints the outputs. Plain C99 and printf,
+ * no RTOS calls; outputs are printed as integers (millionths) so no float printf is needed.
+ *
+ * Generate the two headers next to this file first (README.md, step 2):
+ *   npx tools/convert MODEL --calibration CAL.npy -o model.blob --c-header .../model.h
+ *   npx tools/wasm2h build/runtime.wasm -o .../runtime_wasm.h
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kw_runtime.h"
+#include "model.h"
+#include "runtime_wasm.h"
+
+static kw_model m;
+static float features[MODEL_INPUT0_ELEMENTS];
+static float scores[MODEL_OUTPUT0_ELEMENTS];
+
+/* wasm3 reads the .wasm in place (flash is fine); WAMR's loader writes into it: give it RAM. */
+static const uint8_t *runtime_bytes(void) {
+  uint8_t *copy;
+  if (strcmp(kw_interpreter(), "wamr") != 0) return runtime_wasm;
+  copy = (uint8_t *)malloc(RUNTIME_WASM_LEN);
+  if (copy) memcpy(copy, runtime_wasm, RUNTIME_WASM_LEN);
+  return copy;
+}
+
+int main(void) {
+  kw_config cfg = KW_CONFIG_DEFAULT;
+  const uint8_t *wasm = runtime_bytes();
+  uint32_t i;
+  if (!wasm) { printf("kerawasm: no RAM for a copy of the runtime .wasm\n"); return 1; }
+  if (kw_load(&m, wasm, RUNTIME_WASM_LEN, &cfg) != KW_OK || kw_init(&m, model, MODEL_LEN) != KW_OK) {
+    printf("kerawasm: %s\n", kw_message(&m));
+    return 1;
+  }
+  printf("kerawasm on %s: %u bytes of linear memory in use\n", kw_interpreter(), (unsigned)m.memory_used);
+  if (kw_self_test(&m) == KW_OK) printf("self-test: PASS\n");
+  else printf("self-test: %s\n", kw_message(&m));
+
+  /* Put your features here, in the units the model was trained on. A model with more inputs
+   * (MODEL_NUM_INPUTS > 1) takes each one with kw_set_input_float(&m, index, ...). */
+  for (i = 0; i < MODEL_INPUT0_ELEMENTS; i++) features[i] = 0.0f;
+  if (kw_set_input_float(&m, 0, features, MODEL_INPUT0_ELEMENTS) != KW_OK || kw_invoke(&m) != KW_OK ||
+      kw_get_output_float(&m, 0, scores, MODEL_OUTPUT0_ELEMENTS) != KW_OK) {
+    printf("inference: %s\n", kw_message(&m));
+    return 1;
+  }
+  for (i = 0; i < MODEL_OUTPUT0_ELEMENTS && i < 16; i++)
+    printf("output[%u] = %ld millionths\n", (unsigned)i, (long)(scores[i] * 1e6f));
+  return 0;
+}
