@@ -2,12 +2,19 @@
 
 // versions
 export const MAGIC: i32 = 1313757003;
-export const FORMAT_VERSION: i32 = 4;
-export const ABI_VERSION: i32 = 1;
+export const FORMAT_VERSION: i32 = 5;
+export const ABI_VERSION: i32 = 2;
 export const HEADER_SIZE: i32 = 96;
 export const TENSOR_SIZE: i32 = 16;
 export const IO_SIZE: i32 = 48;
 export const IO_MAX_RANK: i32 = 5;
+export const OP_HEADER_SIZE: i32 = 12;
+
+// op record byte offsets
+export const OR_CODE: i32 = 0;
+export const OR_N_PARAMS: i32 = 2;
+export const OR_CONSTS_OFF: i32 = 4;
+export const OR_CONSTS_SIZE: i32 = 8;
 
 // header byte offsets
 export const H_MAGIC: i32 = 0;
@@ -34,7 +41,8 @@ export const H_SELF_TEST_SIZE: i32 = 68;
 export const H_OP_MASK0: i32 = 72;
 export const H_OP_MASK1: i32 = 76;
 export const H_BATCH: i32 = 80;
-export const H_RESERVED: i32 = 84;
+export const H_STAGING_SIZE: i32 = 84;
+export const H_RESERVED: i32 = 88;
 
 // header flags
 export const FLAG_HAS_SELFTEST: i32 = 1;
@@ -474,6 +482,8 @@ export const ERR_SELFTEST_MISMATCH: i32 = 15;
 export const ERR_NO_SELFTEST: i32 = 16;
 export const ERR_UNSUPPORTED_OP: i32 = 17;
 export const ERR_BAD_IO: i32 = 18;
+export const ERR_NO_STAGING: i32 = 19;
+export const ERR_READ_FAILED: i32 = 20;
 
 // ops known to this format version
 export const OP_MASK_FORMAT_0: i32 = 0xFFFFE;

@@ -5,7 +5,8 @@ import {
   MAGIC, FORMAT_VERSION, HEADER_SIZE, TENSOR_SIZE, IO_SIZE, IO_MAX_RANK,
   H_MAGIC, H_VERSION, H_HEADER_SIZE, H_TOTAL_SIZE, H_CRC32, H_FLAGS, H_N_TENSORS, H_N_OPS, H_N_INPUTS, H_N_OUTPUTS,
   H_ARENA_SIZE, H_STATE_SIZE, H_SCRATCH_SIZE, H_TENSORS_OFF, H_OPS_OFF, H_OPS_SIZE, H_IO_OFF, H_CONSTS_OFF, H_CONSTS_SIZE,
-  H_SELF_TEST_OFF, H_SELF_TEST_SIZE, H_OP_MASK0, H_OP_MASK1, H_BATCH, H_RESERVED,
+  H_SELF_TEST_OFF, H_SELF_TEST_SIZE, H_OP_MASK0, H_OP_MASK1, H_BATCH, H_RESERVED, H_STAGING_SIZE,
+  OP_HEADER_SIZE, OR_CODE, OR_N_PARAMS, OR_CONSTS_OFF, OR_CONSTS_SIZE, ERR_NO_STAGING, ERR_READ_FAILED, ERR_BAD_CONST,
   FLAG_HAS_SELFTEST, FLAG_STATEFUL, T_DTYPE, T_STORAGE, T_RESERVED, T_OFFSET, T_BYTES, T_ELEMENTS,
   IO_TENSOR, IO_DTYPE, IO_RANK, IO_DIMS, IO_SCALE, IO_ZERO_POINT,
   ALIGN_TABLE, ALIGN_CONSTS, LIMIT_MAX_REGION, LIMIT_MAX_GROUP, LIMIT_MAX_RANK,
@@ -20,7 +21,8 @@ import {
   RN_ADD_N, RN_MAXMIN, RN_CONCAT, RN_LAYOUT, P_ADD_N_N, P_MAXMIN_N, P_CONCAT_N, P_LAYOUT_RANK,
 } from './abi.gen';
 import { crc32 } from './crc32';
-import { setModel, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
+import { setModel, setOpConsts, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
+import { gExternal, readBlob } from './source';
 import * as dense from './ops/dense';
 import * as conv2d from './ops/conv2d';
 import * as depthwise from './ops/depthwise';
@@ -60,6 +62,31 @@ export let vSelfTest: usize = 0;
 export let vSelfTestSize: u32 = 0;
 /** index the last validation error refers to (op / tensor / io), -1 if none */
 export let vErrIndex: i32 = -1;
+/** copy-in: address of the constants section; streamed: its offset in the blob */
+let vConsts: usize = 0;
+
+/** Streamed mode: the staging area each op's constants are read into. */
+export let gStaging: usize = 0;
+export let gStagingSize: u32 = 0;
+export function setStaging(at: usize, size: u32): void {
+  gStaging = at;
+  gStagingSize = size;
+}
+
+/**
+ * Make the op's constants [off, off + size) of the constants section addressable by its const
+ * params: copy-in, in place; streamed, read into the staging area. Returns an error code.
+ */
+function loadOpConsts(off: u32, size: u32): i32 {
+  if (!gExternal) {
+    setOpConsts(vConsts + <usize>off, off, size);
+    return ERR_OK;
+  }
+  if (size > gStagingSize) return ERR_NO_STAGING;
+  if (!readBlob(<u32>vConsts + off, gStaging, size)) return ERR_READ_FAILED;
+  setOpConsts(gStaging, off, size);
+  return ERR_OK;
+}
 
 function fixedParams(code: i32): i32 {
   switch (code) {
@@ -185,61 +212,13 @@ function validateTensors(tp: usize, nT: i32, arenaSize: u32, stateSize: u32): i3
   return 0;
 }
 
-/** Validate the blob at b (cap bytes). Returns an error code; on success the model globals are set. */
-export function validateBlob(b: usize, cap: u32): i32 {
-  vErrIndex = -1;
-  if (cap < <u32>HEADER_SIZE) return ERR_BAD_SIZE;
-  if (u32at(b + H_MAGIC) != <u32>MAGIC) return ERR_BAD_MAGIC;
-  if (u16at(b + H_VERSION) != FORMAT_VERSION) return ERR_BAD_VERSION;
-  if (u16at(b + H_HEADER_SIZE) != HEADER_SIZE) return ERR_BAD_HEADER;
-  let total = u32at(b + H_TOTAL_SIZE);
-  if (total != cap) return ERR_BAD_SIZE;
-  if (crc32(b + 16, <usize>(total - 16)) != u32at(b + H_CRC32)) return ERR_BAD_CRC;
-  let flags = u32at(b + H_FLAGS);
-  if ((flags & ~(<u32>(FLAG_HAS_SELFTEST | FLAG_STATEFUL))) != 0) return ERR_BAD_HEADER;
-  for (let r = 0; r < 3; r++) if (u32at(b + H_RESERVED + (<usize>r << 2)) != 0) return ERR_BAD_HEADER;
-  if (u32at(b + H_BATCH) == 0) return ERR_BAD_HEADER;
-  let nT = u16at(b + H_N_TENSORS);
-  let nOps = u16at(b + H_N_OPS);
-  let nIn = u16at(b + H_N_INPUTS);
-  let nOut = u16at(b + H_N_OUTPUTS);
-  if (nIn == 0 || nOut == 0) return ERR_BAD_HEADER;
-  let arenaSize = u32at(b + H_ARENA_SIZE);
-  let stateSize = u32at(b + H_STATE_SIZE);
-  let scratchSize = u32at(b + H_SCRATCH_SIZE);
-  if (arenaSize >= <u32>LIMIT_MAX_REGION || stateSize >= <u32>LIMIT_MAX_REGION || scratchSize >= <u32>LIMIT_MAX_REGION) return ERR_BAD_HEADER;
-  let tOff = u32at(b + H_TENSORS_OFF);
-  let opsOff = u32at(b + H_OPS_OFF);
-  let opsSize = u32at(b + H_OPS_SIZE);
-  let ioOff = u32at(b + H_IO_OFF);
-  let cOff = u32at(b + H_CONSTS_OFF);
-  let cSize = u32at(b + H_CONSTS_SIZE);
-  let stOff = u32at(b + H_SELF_TEST_OFF);
-  let stSize = u32at(b + H_SELF_TEST_SIZE);
-  if (!sectionOk(tOff, <u64>nT * <u64>TENSOR_SIZE, ALIGN_TABLE, total)) return ERR_BAD_HEADER;
-  if ((opsSize & 3) != 0) return ERR_BAD_HEADER;
-  if (!sectionOk(opsOff, <u64>opsSize, ALIGN_TABLE, total)) return ERR_BAD_HEADER;
-  if (!sectionOk(ioOff, <u64>(nIn + nOut) * <u64>IO_SIZE, ALIGN_TABLE, total)) return ERR_BAD_HEADER;
-  if (!sectionOk(cOff, <u64>cSize, ALIGN_CONSTS, total)) return ERR_BAD_HEADER;
-  let hasST = (flags & FLAG_HAS_SELFTEST) != 0;
-  if (hasST) {
-    if (stOff == 0 || stSize == 0) return ERR_BAD_HEADER;
-    if (!sectionOk(stOff, <u64>stSize, 1, total)) return ERR_BAD_HEADER;
-  } else if (stOff != 0 || stSize != 0) return ERR_BAD_HEADER;
-  let m0 = u32at(b + H_OP_MASK0);
-  let m1 = u32at(b + H_OP_MASK1);
-  if ((m0 & ~(<u32>OP_MASK_FORMAT_0)) != 0 || (m1 & ~(<u32>OP_MASK_FORMAT_1)) != 0) return ERR_BAD_HEADER;
-  if ((m0 & ~(<u32>RUNTIME_MASK_0)) != 0 || (m1 & ~(<u32>RUNTIME_MASK_1)) != 0) return ERR_UNSUPPORTED_OP;
+/** bytes of the I/O tensors (what a self-test section must hold), set by validateIO */
+let vStNeed: u64 = 0;
 
-  let tp = b + <usize>tOff;
-  let te = validateTensors(tp, nT, arenaSize, stateSize);
-  if (te != 0) return te;
-  setModel(b, tp, nT, b + <usize>cOff, cSize);
-
-  // I/O descriptors
-  let iop = b + <usize>ioOff;
+/** The I/O descriptors: tensor, dtype, rank and dims, scale, zero point. */
+function validateIO(iop: usize, nIO: i32, nT: i32, tp: usize): i32 {
   let stNeed: u64 = 0;
-  for (let i = 0; i < nIn + nOut; i++) {
+  for (let i = 0; i < nIO; i++) {
     vErrIndex = i;
     let e = iop + <usize>i * <usize>IO_SIZE;
     let ti = u16at(e + IO_TENSOR);
@@ -258,6 +237,74 @@ export function validateBlob(b: usize, cap: u32): i32 {
     if (zp < dtMin(dt) || zp > dtMax(dt)) return ERR_BAD_IO;
     stNeed += <u64>load<u32>(tp + <usize>ti * <usize>TENSOR_SIZE + T_BYTES);
   }
+  vStNeed = stNeed;
+  return ERR_OK;
+}
+
+/**
+ * Validate the blob at b (cap bytes). Streamed (`external`): only its tables [0, constsOff) are at
+ * b, the CRC was checked while reading, and each op's constants are read into the staging area
+ * for its prepare. Returns an error code; on success the model globals are set.
+ */
+export function validateBlob(b: usize, cap: u32, external: bool): i32 {
+  vErrIndex = -1;
+  if (cap < <u32>HEADER_SIZE) return ERR_BAD_SIZE;
+  if (u32at(b + H_MAGIC) != <u32>MAGIC) return ERR_BAD_MAGIC;
+  if (u16at(b + H_VERSION) != FORMAT_VERSION) return ERR_BAD_VERSION;
+  if (u16at(b + H_HEADER_SIZE) != HEADER_SIZE) return ERR_BAD_HEADER;
+  let total = u32at(b + H_TOTAL_SIZE);
+  if (total != cap) return ERR_BAD_SIZE;
+  if (!external && crc32(b + 16, <usize>(total - 16)) != u32at(b + H_CRC32)) return ERR_BAD_CRC;
+  let flags = u32at(b + H_FLAGS);
+  let staging = u32at(b + H_STAGING_SIZE);
+  if (staging >= <u32>LIMIT_MAX_REGION) return ERR_BAD_HEADER;
+  if ((flags & ~(<u32>(FLAG_HAS_SELFTEST | FLAG_STATEFUL))) != 0) return ERR_BAD_HEADER;
+  for (let r = 0; r < 2; r++) if (u32at(b + H_RESERVED + (<usize>r << 2)) != 0) return ERR_BAD_HEADER;
+  if (u32at(b + H_BATCH) == 0) return ERR_BAD_HEADER;
+  let nT = u16at(b + H_N_TENSORS);
+  let nOps = u16at(b + H_N_OPS);
+  let nIn = u16at(b + H_N_INPUTS);
+  let nOut = u16at(b + H_N_OUTPUTS);
+  if (nIn == 0 || nOut == 0) return ERR_BAD_HEADER;
+  let arenaSize = u32at(b + H_ARENA_SIZE);
+  let stateSize = u32at(b + H_STATE_SIZE);
+  let scratchSize = u32at(b + H_SCRATCH_SIZE);
+  if (arenaSize >= <u32>LIMIT_MAX_REGION || stateSize >= <u32>LIMIT_MAX_REGION || scratchSize >= <u32>LIMIT_MAX_REGION) return ERR_BAD_HEADER;
+  let tOff = u32at(b + H_TENSORS_OFF);
+  let opsOff = u32at(b + H_OPS_OFF);
+  let opsSize = u32at(b + H_OPS_SIZE);
+  let ioOff = u32at(b + H_IO_OFF);
+  let cOff = u32at(b + H_CONSTS_OFF);
+  let cSize = u32at(b + H_CONSTS_SIZE);
+  let stOff = u32at(b + H_SELF_TEST_OFF);
+  let stSize = u32at(b + H_SELF_TEST_SIZE);
+  if (!sectionOk(cOff, <u64>cSize, ALIGN_CONSTS, total)) return ERR_BAD_HEADER;
+  // streamed: the tables must lie in the part that was read, before the constants
+  let tabEnd = external ? cOff : total;
+  if (!sectionOk(tOff, <u64>nT * <u64>TENSOR_SIZE, ALIGN_TABLE, tabEnd)) return ERR_BAD_HEADER;
+  if ((opsSize & 3) != 0) return ERR_BAD_HEADER;
+  if (!sectionOk(opsOff, <u64>opsSize, ALIGN_TABLE, tabEnd)) return ERR_BAD_HEADER;
+  if (!sectionOk(ioOff, <u64>(nIn + nOut) * <u64>IO_SIZE, ALIGN_TABLE, tabEnd)) return ERR_BAD_HEADER;
+  let hasST = (flags & FLAG_HAS_SELFTEST) != 0;
+  if (hasST) {
+    if (stOff == 0 || stSize == 0) return ERR_BAD_HEADER;
+    if (!sectionOk(stOff, <u64>stSize, 1, total)) return ERR_BAD_HEADER;
+  } else if (stOff != 0 || stSize != 0) return ERR_BAD_HEADER;
+  let m0 = u32at(b + H_OP_MASK0);
+  let m1 = u32at(b + H_OP_MASK1);
+  if ((m0 & ~(<u32>OP_MASK_FORMAT_0)) != 0 || (m1 & ~(<u32>OP_MASK_FORMAT_1)) != 0) return ERR_BAD_HEADER;
+  if ((m0 & ~(<u32>RUNTIME_MASK_0)) != 0 || (m1 & ~(<u32>RUNTIME_MASK_1)) != 0) return ERR_UNSUPPORTED_OP;
+
+  let tp = b + <usize>tOff;
+  let te = validateTensors(tp, nT, arenaSize, stateSize);
+  if (te != 0) return te;
+  setModel(b, tp, nT, b + <usize>cOff, cSize);
+  vConsts = external ? <usize>cOff : b + <usize>cOff;
+
+  let iop = b + <usize>ioOff;
+  let ie = validateIO(iop, nIn + nOut, nT, tp);
+  if (ie != ERR_OK) return ie;
+  let stNeed = vStNeed;
 
   // ops
   let pos = b + <usize>opsOff;
@@ -266,16 +313,16 @@ export function validateBlob(b: usize, cap: u32): i32 {
   let used1: u32 = 0;
   for (let i = 0; i < nOps; i++) {
     vErrIndex = i;
-    if (pos + 4 > end) return ERR_BAD_OP;
-    let code = u16at(pos);
-    let np = u16at(pos + 2);
-    if (pos + 4 + (<usize>np << 2) > end) return ERR_BAD_OP;
+    if (pos + <usize>OP_HEADER_SIZE > end) return ERR_BAD_OP;
+    let code = u16at(pos + OR_CODE);
+    let np = u16at(pos + OR_N_PARAMS);
+    if (pos + <usize>OP_HEADER_SIZE + (<usize>np << 2) > end) return ERR_BAD_OP;
     if (code >= 64 || (code < 32 ? ((<u32>OP_MASK_FORMAT_0 >>> <u32>code) & 1) == 0 : ((<u32>OP_MASK_FORMAT_1 >>> <u32>(code - 32)) & 1) == 0)) return ERR_BAD_OP;
     if (code < 32 ? ((<u32>RUNTIME_MASK_0 >>> <u32>code) & 1) == 0 : ((<u32>RUNTIME_MASK_1 >>> <u32>(code - 32)) & 1) == 0) return ERR_UNSUPPORTED_OP;
     let nf = fixedParams(code);
     if (nf < 0) return ERR_UNSUPPORTED_OP;
     if (np < nf) return ERR_BAD_OP;
-    let p = pos + 4;
+    let p = pos + <usize>OP_HEADER_SIZE;
     let expect = nf;
     let cp = countParam(code);
     if (cp >= 0) {
@@ -285,6 +332,12 @@ export function validateBlob(b: usize, cap: u32): i32 {
       expect = nf + n * groupSize(code);
     }
     if (np != expect) return ERR_BAD_OP;
+    let oc = u32at(pos + OR_CONSTS_OFF);
+    let os = u32at(pos + OR_CONSTS_SIZE);
+    if ((oc & <u32>(ALIGN_CONSTS - 1)) != 0 || <u64>oc + <u64>os > <u64>cSize) return ERR_BAD_CONST;
+    if (staging != 0 && os > staging) return ERR_NO_STAGING;
+    let le = loadOpConsts(oc, os);
+    if (le != ERR_OK) return le;
     resetCheck(p);
     prepareOp(code);
     if (gErr != 0) return gErr;
@@ -306,7 +359,7 @@ export function validateBlob(b: usize, cap: u32): i32 {
   vIO = iop;
   vNIn = nIn;
   vNOut = nOut;
-  vSelfTest = hasST ? b + <usize>stOff : 0;
+  vSelfTest = hasST ? (external ? <usize>stOff : b + <usize>stOff) : 0;
   vSelfTestSize = stSize;
   return ERR_OK;
 }
@@ -315,11 +368,12 @@ export function validateBlob(b: usize, cap: u32): i32 {
 export function runOps(): i32 {
   let pos = vOps;
   for (let i = 0; i < vNOps; i++) {
-    let code = u16at(pos);
-    let np = u16at(pos + 2);
-    let r = evalOp(code, pos + 4);
+    let code = u16at(pos + OR_CODE);
+    let np = u16at(pos + OR_N_PARAMS);
+    let r = loadOpConsts(u32at(pos + OR_CONSTS_OFF), u32at(pos + OR_CONSTS_SIZE));
+    if (r == 0) r = evalOp(code, pos + <usize>OP_HEADER_SIZE);
     if (r != 0) { vErrIndex = i; return r; }
-    pos += 4 + (<usize>np << 2);
+    pos += <usize>OP_HEADER_SIZE + (<usize>np << 2);
   }
   return ERR_OK;
 }

@@ -16,8 +16,22 @@ export let gArena: usize = 0;
 export let gState: usize = 0;
 export let gScratch: usize = 0;
 
+/** The constants range of the op being checked or run (op record constsOff / constsSize). */
+export let gOpConstsOff: u32 = 0;
+export let gOpConstsSize: u32 = 0;
+
 export function setModel(blob: usize, tensors: usize, nTensors: i32, consts: usize, constsSize: u32): void {
   gBlob = blob; gTensors = tensors; gNTensors = nTensors; gConsts = consts; gConstsSize = constsSize;
+}
+/**
+ * Point const params at the op's constants: `base` is where constants-section offset `off`
+ * lives in memory (copy-in: the blob's section; streamed: the staging area, which holds
+ * [off, off + size)), so cP(p, i) = base + (param - off) in both modes.
+ */
+export function setOpConsts(base: usize, off: u32, size: u32): void {
+  gConsts = base - <usize>off;
+  gOpConstsOff = off;
+  gOpConstsSize = size;
 }
 export function setRegions(arena: usize, state: usize, scratch: usize): void {
   gArena = arena; gState = state; gScratch = scratch;
@@ -116,12 +130,15 @@ export function cMultArray(off: i32, n: i32): void {
 export function dtMin(dt: i32): i32 { return dt == DTYPE_INT8 ? -128 : (dt == DTYPE_INT16 ? -32768 : i32.MIN_VALUE); }
 export function dtMax(dt: i32): i32 { return dt == DTYPE_INT8 ? 127 : (dt == DTYPE_INT16 ? 32767 : i32.MAX_VALUE); }
 
-/** const offset param: `bytes` inside the constants section, aligned; -1 allowed if optional. Returns the offset or -1. */
+/**
+ * const offset param: `bytes` inside the op's constants range (itself inside the constants
+ * section), aligned; -1 allowed if optional. Returns the offset or -1.
+ */
 export function cConst(i: i32, bytes: i64, align: i32, optional: bool = false): i32 {
   if (gErr) return -1;
   let off = prm(gP, i);
   if (optional && off == -1) return -1;
-  if (off < 0 || (off & (align - 1)) != 0 || <i64>off + bytes > <i64>gConstsSize) { setErr(ERR_BAD_CONST); return -1; }
+  if (off < <i32>gOpConstsOff || (off & (align - 1)) != 0 || <i64>off + bytes > <i64>gOpConstsOff + <i64>gOpConstsSize) { setErr(ERR_BAD_CONST); return -1; }
   return off;
 }
 /** every int8 of const array [off, off + n) in [-31, 30] */

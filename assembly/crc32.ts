@@ -13,14 +13,18 @@ function buildTable(): void {
   tableReady = true;
 }
 
-export function crc32(ptr: usize, n: usize): u32 {
+/** Running CRC over more bytes: start with 0xFFFFFFFF, finish with ~c. */
+export function crc32Update(c: u32, ptr: usize, n: usize): u32 {
   if (!tableReady) buildTable();
   let t = crcTable();
-  let c: u32 = 0xFFFFFFFF;
   let end = ptr + n;
   while (ptr < end) {
     c = load<u32>(t + (<usize>((c ^ <u32>load<u8>(ptr)) & 0xFF) << 2)) ^ (c >>> 8);
     ptr++;
   }
-  return ~c;
+  return c;
+}
+
+export function crc32(ptr: usize, n: usize): u32 {
+  return ~crc32Update(0xFFFFFFFF, ptr, n);
 }

@@ -58,6 +58,11 @@ export interface InterpreterProfile {
   moduleRamFactor: number;
   /** Extra RAM during memory.grow, as a fraction of the linear memory before the grow. */
   growPeakFactor: number;
+  /**
+   * The glue can give the module less than a 64 KiB page when it needs less (wasm3: the
+   * runtime's memoryLimit); otherwise linear memory is whole pages.
+   */
+  capsLinearMemory: boolean;
   note: string;
   source: string;
 }
@@ -73,6 +78,7 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr', InterpreterProfile> = {
     valueStack: 4 * KiB,
     moduleRamFactor: 2,
     growPeakFactor: 0,
+    capsLinearMemory: true,
     note: 'wasm3 README: "~64 KB code and ~10 KB RAM minimum". Module code is compiled to meta-machine code pages in RAM (d_m3CodePageAlignSize 1024); factor 2x of the .wasm is an estimate, not measured. The .wasm bytes must stay readable (may stay in memory-mapped flash). Value stack measured for an int8 Dense kernel: 256 B; we configure 4 KiB.',
     source: 'research/kernels-and-runtimes.md §5.1 (wasm3 README, m3_config_platforms.h); shared/README.md measured stacks',
   },
@@ -83,6 +89,7 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr', InterpreterProfile> = {
     valueStack: 8 * KiB,
     moduleRamFactor: 3,
     growPeakFactor: 1,
+    capsLinearMemory: false,
     note: 'WAMR README (Cortex-M4F text): fast-interp ~58.9 K, classic ~56.3 K, libc-builtin 3.7 K. wasm_runtime_load needs a WRITABLE buffer (the .wasm in RAM) and fast-interp pre-compiled code takes ~2x (doc/build_wamr.md) -> 3x the .wasm; base RAM 16 KiB (runtime structs + exec env) is an estimate. memory.grow reallocates (old + new at once in pool mode).',
     source: 'research/kernels-and-runtimes.md §5.2 (WAMR README, doc/build_wamr.md, doc/memory_tune.md); wasm_export.h wasm_runtime_load doc',
   },
@@ -290,6 +297,10 @@ export interface MemoryInputs {
   linearPages: number;
   /** Pages before the last grow (for WAMR's realloc peak); defaults to linearPages - 1. */
   pagesBeforeLastGrow?: number;
+  /** Bytes of linear memory the runtime uses (kw_memory_used): what a capping interpreter allocates when under a page. */
+  linearBytes?: number;
+  /** The weights stay in flash (streamed): the blob is not in RAM. */
+  streamed?: boolean;
 }
 
 export interface MemoryBudget {
@@ -300,14 +311,15 @@ export interface MemoryBudget {
 /** Flash and RAM the firmware needs for a blob under one interpreter on one board. */
 export function memoryBudget(m: MemoryInputs, interp: InterpreterProfile, board?: Board): MemoryBudget {
   const flashParts = {
-    blob: m.blobBytes,
+    [m.streamed ? 'blob (weights read in place)' : 'blob']: m.blobBytes,
     'runtime .wasm': m.runtimeWasmBytes,
     [`${interp.name} code`]: interp.codeFlash,
   };
-  const linear = m.linearPages * WASM_PAGE;
+  const capped = interp.capsLinearMemory && m.linearBytes !== undefined && m.linearBytes < WASM_PAGE;
+  const linear = capped ? Math.ceil(m.linearBytes! / 16) * 16 : m.linearPages * WASM_PAGE;
   const before = m.pagesBeforeLastGrow ?? Math.max(0, m.linearPages - 1);
   const ramParts: Record<string, number> = {
-    [`linear memory (${m.linearPages} x 64 KiB pages)`]: linear,
+    [capped ? `linear memory (capped at ${linear} B, under a page)` : `linear memory (${m.linearPages} x 64 KiB pages)`]: linear,
     [`${interp.name} base`]: interp.baseRam,
     [`${interp.name} module code`]: Math.ceil(m.runtimeWasmBytes * interp.moduleRamFactor),
     'wasm value stack': interp.valueStack,

@@ -9,6 +9,7 @@ import { prepareGraph } from './quantize/prepare.ts';
 import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type Calibration } from './quantize/calibrate.ts';
 import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
+import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
 import { quantizeValue } from './quantize/qparams.ts';
 
 export interface ConvertOptions {
@@ -36,6 +37,32 @@ export interface ConvertOptions {
    * Its tensors and nodes must correspond one to one with `graph`'s (same model file).
    */
   calibrationGraph?: Graph;
+  /** Where the device keeps the weights: streamed from flash (default) or copied into RAM. */
+  weights?: 'flash' | 'ram';
+  /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 16 KiB). */
+  staging?: number;
+}
+
+/** The default staging area: the largest op's constants, capped at 16 KiB, never below the smallest tile. */
+const DEFAULT_STAGING_CAP = 16384;
+
+/** The staging size for `low`: the one asked for (checked), or the default. */
+function chooseStaging(low: Lowered, asked: number | undefined): number {
+  const least = minimumStaging(low);
+  const largest = Math.max(16, ...low.ops.map(opConstBytes));
+  const total = low.ops.reduce((a, op) => a + opConstBytes(op), 0);
+  if (asked === undefined) return Math.max(least.minimum, Math.min(DEFAULT_STAGING_CAP, Math.ceil(largest / 16) * 16));
+  if (asked < least.minimum)
+    throw new UserError(
+      `--staging ${asked}: op ${least.op} of layer '${least.layer}' needs at least ${least.minimum} bytes of staging; give --staging ${least.minimum} or more`,
+      EXIT.USAGE,
+    );
+  if (asked > Math.max(total, least.minimum))
+    throw new UserError(
+      `--staging ${asked} is larger than all of the model's constants (${total} bytes): give at most ${Math.max(total, least.minimum)}`,
+      EXIT.USAGE,
+    );
+  return asked;
 }
 
 interface TensorReport {
@@ -64,6 +91,9 @@ export interface ConvertResult {
   assumptions: string[];
   notes: string[];
   tensors: TensorReport[];
+  weights: 'flash' | 'ram';
+  /** staging bytes in the header (0 in ram mode) */
+  staging: number;
 }
 
 function resolveBatch(graph: Graph, batch?: number): number {
@@ -149,17 +179,21 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
     notes.push(
       `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,
     );
-  const lowered = lowerGraph(graph, cal, { batch, stream: !!opts.stream });
-  notes.push(...lowered.notes);
+  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream });
+  notes.push(...unsplit.notes);
+  const weights = opts.weights ?? 'flash';
+  const staging = weights === 'flash' ? chooseStaging(unsplit, opts.staging) : 0;
+  const lowered = weights === 'flash' ? tileForStaging(unsplit, staging) : unsplit;
   const plan = planLowered(lowered);
-  let { blob, constBytes } = assemble(lowered, plan);
+  const layout = { weights, staging };
+  let { blob, constBytes } = assemble(lowered, plan, undefined, layout);
   let selfTest: SelfTest | null = null;
   if (opts.runRaw) {
     // the self-test uses the first `batch` calibration samples (repeated if there are fewer)
     const inputs = rawInputs(lowered, opts.stream ? firstSteps(lowered, samples) : samples, batch);
     const outputs = await opts.runRaw(blob, inputs);
     selfTest = { inputs, outputs };
-    ({ blob, constBytes } = assemble(lowered, plan, selfTest));
+    ({ blob, constBytes } = assemble(lowered, plan, selfTest, layout));
   }
   const tensors: TensorReport[] = lowered.tensors.map((t) => ({
     index: t.index,
@@ -173,5 +207,5 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
     scale: t.q.scale,
     zeroPoint: t.q.zeroPoint,
   }));
-  return { blob, lowered, plan, calibration: cal, graph, batch, constBytes, selfTest, assumptions: cal.assumptions, notes, tensors };
+  return { blob, lowered, plan, calibration: cal, graph, batch, constBytes, selfTest, assumptions: cal.assumptions, notes, tensors, weights, staging };
 }

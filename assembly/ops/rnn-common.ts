@@ -388,7 +388,7 @@ export function outPos(flags: i32, steps: i32, s: i32, t: i32): i32 {
 }
 
 // ---- validation (uses the model globals of ../check, set by kw_init) -----------------------
-import { gTensors, gNTensors, gConsts, gConstsSize } from '../check';
+import { gTensors, gNTensors, gConsts, gOpConstsOff, gOpConstsSize } from '../check';
 import { TENSOR_SIZE, T_DTYPE, T_STORAGE, T_ELEMENTS, STORAGE_STATE, ERR_OK, ERR_BAD_PARAMS, ERR_BAD_CONST,
   P_SIMPLE_RNN_IN, P_SIMPLE_RNN_OUT, P_SIMPLE_RNN_H_STATE, P_SIMPLE_RNN_SCRATCH, P_SIMPLE_RNN_MASK_IDS, P_SIMPLE_RNN_BATCH,
   P_SIMPLE_RNN_STEPS, P_SIMPLE_RNN_IN_DIM, P_SIMPLE_RNN_UNITS, P_SIMPLE_RNN_FLAGS, P_SIMPLE_RNN_WX, P_SIMPLE_RNN_MX, P_SIMPLE_RNN_SX,
@@ -435,10 +435,10 @@ export function tIsState(t: i32): bool {
   return <i32>load<u8>(tEnt(t) + <usize>T_STORAGE) == STORAGE_STATE;
 }
 
-/** const range [off, off+bytes) inside the constants section, off multiple of align */
+/** const range [off, off+bytes) inside the op's constants range, off multiple of align */
 export function cOk(off: i32, bytes: i64, align: i32): bool {
-  if (off < 0 || (off & (align - 1)) != 0) return false;
-  return <i64>off + bytes <= <i64>gConstsSize;
+  if (off < <i32>gOpConstsOff || (off & (align - 1)) != 0) return false;
+  return <i64>off + bytes <= <i64>gOpConstsOff + <i64>gOpConstsSize;
 }
 
 /** every mult in [2^30, 2^31) or 0 and shift in [-31, 30] over n rows */

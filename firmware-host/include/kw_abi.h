@@ -7,12 +7,19 @@
 
 /* versions */
 #define KW_MAGIC 0x4E4E574Bu
-#define KW_FORMAT_VERSION 4
-#define KW_ABI_VERSION 1
+#define KW_FORMAT_VERSION 5
+#define KW_ABI_VERSION 2
 #define KW_HEADER_SIZE 96
 #define KW_TENSOR_SIZE 16
 #define KW_IO_SIZE 48
 #define KW_IO_MAX_RANK 5
+#define KW_OP_HEADER_SIZE 12
+
+/* op record byte offsets */
+#define KW_OR_CODE 0
+#define KW_OR_N_PARAMS 2
+#define KW_OR_CONSTS_OFF 4
+#define KW_OR_CONSTS_SIZE 8
 
 /* header byte offsets */
 #define KW_H_MAGIC 0
@@ -39,7 +46,8 @@
 #define KW_H_OP_MASK0 72
 #define KW_H_OP_MASK1 76
 #define KW_H_BATCH 80
-#define KW_H_RESERVED 84
+#define KW_H_STAGING_SIZE 84
+#define KW_H_RESERVED 88
 
 /* header flags */
 #define KW_FLAG_HAS_SELFTEST 1
@@ -479,6 +487,8 @@
 #define KW_ERR_NO_SELFTEST 16
 #define KW_ERR_UNSUPPORTED_OP 17
 #define KW_ERR_BAD_IO 18
+#define KW_ERR_NO_STAGING 19
+#define KW_ERR_READ_FAILED 20
 
 #define KW_OP_MASK_FORMAT_0 0xFFFFEu
 #define KW_OP_MASK_FORMAT_1 0x0u
@@ -488,7 +498,7 @@
 static const char *const kw_op_names[KW_OP_CODE_MAX + 1] = { NULL, "DENSE", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVG_POOL2D", "ADD_N", "MUL", "MAXMIN", "CONCAT", "SOFTMAX", "LUT", "PRELU", "LAYOUT", "GATHER", "REQUANT", "SIMPLE_RNN", "GRU", "LSTM", "LAYER_NORM" };
 
 /* error texts indexed by error code */
-#define KW_ERR_MAX 18
+#define KW_ERR_MAX 20
 static const char *const kw_error_text[KW_ERR_MAX + 1] = {
   "ok",
   "no blob: reserve a buffer with kw_blob_buffer and copy the blob in before kw_init",
@@ -509,6 +519,8 @@ static const char *const kw_error_text[KW_ERR_MAX + 1] = {
   "blob has no self-test vector",
   "op not supported by this runtime build",
   "bad input/output descriptor",
+  "blob built for copy-in only (no staging size) or an op larger than its staging: convert with --weights flash",
+  "reading the blob from the host failed (kw.read_blob)",
 };
 
 /*
@@ -516,7 +528,7 @@ static const char *const kw_error_text[KW_ERR_MAX + 1] = {
  * Call order: kw_set_memory_limit? -> kw_blob_buffer(size) -> copy blob -> kw_init ->
  *   (write inputs at kw_input_ptr(i) -> kw_invoke -> read outputs at kw_output_ptr(i))*
  */
-#define KW_EXPORT_COUNT 18
+#define KW_EXPORT_COUNT 19
 /* ABI_VERSION */
 /* int32_t kw_abi_version(void); */
 #define KW_EXPORT_ABI_VERSION "kw_abi_version"
@@ -532,6 +544,9 @@ static const char *const kw_error_text[KW_ERR_MAX + 1] = {
 /* reserve room for a blob of `size` bytes (16-aligned); returns its address, 0 when it does not fit */
 /* int32_t kw_blob_buffer(int32_t size); */
 #define KW_EXPORT_BLOB_BUFFER "kw_blob_buffer"
+/* runtime-flash.wasm only: the blob (`size` bytes) stays with the host and is read through kw.read_blob; returns an error code */
+/* int32_t kw_blob_external(int32_t size); */
+#define KW_EXPORT_BLOB_EXTERNAL "kw_blob_external"
 /* validate the blob in the buffer, lay out arena/state, zero state; returns an error code */
 /* int32_t kw_init(void); */
 #define KW_EXPORT_INIT "kw_init"
@@ -568,10 +583,10 @@ static const char *const kw_error_text[KW_ERR_MAX + 1] = {
 /* index of the op (or tensor) the last error refers to, -1 if none */
 /* int32_t kw_error_op(void); */
 #define KW_EXPORT_ERROR_OP "kw_error_op"
-/* bytes of linear memory in use after init (static data + blob + arena + state + scratch) */
+/* bytes of linear memory in use after init (static data + blob or its tables + arena + state + scratch + staging) */
 /* int32_t kw_memory_used(void); */
 #define KW_EXPORT_MEMORY_USED "kw_memory_used"
-static const char *const kw_export_names[KW_EXPORT_COUNT] = { "kw_abi_version", "kw_format_version", "kw_op_mask", "kw_set_memory_limit", "kw_blob_buffer", "kw_init", "kw_num_inputs", "kw_num_outputs", "kw_input_ptr", "kw_input_size", "kw_output_ptr", "kw_output_size", "kw_invoke", "kw_reset_state", "kw_self_test", "kw_last_error", "kw_error_op", "kw_memory_used" };
-static const uint8_t kw_export_nargs[KW_EXPORT_COUNT] = { 0, 0, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 };
+static const char *const kw_export_names[KW_EXPORT_COUNT] = { "kw_abi_version", "kw_format_version", "kw_op_mask", "kw_set_memory_limit", "kw_blob_buffer", "kw_blob_external", "kw_init", "kw_num_inputs", "kw_num_outputs", "kw_input_ptr", "kw_input_size", "kw_output_ptr", "kw_output_size", "kw_invoke", "kw_reset_state", "kw_self_test", "kw_last_error", "kw_error_op", "kw_memory_used" };
+static const uint8_t kw_export_nargs[KW_EXPORT_COUNT] = { 0, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 };
 
 #endif /* KW_ABI_H */

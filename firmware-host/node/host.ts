@@ -1,17 +1,25 @@
 /**
- * Node host simulation of the firmware: loads build/runtime.wasm with NO imports (no WASI),
- * copies the blob into linear memory exactly as firmware does (kw_blob_buffer -> write ->
- * kw_init), writes inputs / reads outputs through kw_input_ptr / kw_output_ptr, and checks after
- * every call that linear memory never exceeds the memory limit.
+ * Node host simulation of the firmware, in either weight mode:
+ *  - ram: build/runtime.wasm (no imports); the blob is copied into linear memory exactly as
+ *    firmware does (kw_blob_buffer -> write -> kw_init);
+ *  - flash: build/runtime-flash.wasm; the blob stays here and the runtime reads it through the
+ *    one import kw.read_blob (kw_blob_external -> kw_init), as firmware serves it from flash.
+ * Inputs and outputs go through kw_input_ptr / kw_output_ptr; after every call the host checks
+ * that linear memory never exceeds the memory limit.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeAcceptedBlob, type IOInfo, type ParsedBlob } from '../../tools/blob/parse.ts';
-import { DTYPE, ERR, ERR_TEXT, EXPORTS } from '../../tools/blob/spec.ts';
+import { DTYPE, ERR, ERR_TEXT, EXPORTS, IMPORT_READ_BLOB } from '../../tools/blob/spec.ts';
 import { dequantize, quantize } from '../../tools/fixedpoint.ts';
 
 export const DEFAULT_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
+export const FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+
+/** Where the weights live on the device: streamed from flash (the default) or copied into RAM. */
+export type WeightsMode = 'flash' | 'ram';
+export const WEIGHT_MODES: readonly WeightsMode[] = ['flash', 'ram'];
 
 export interface RuntimeExports {
   memory: WebAssembly.Memory;
@@ -21,6 +29,14 @@ export interface RuntimeExports {
 export interface LoadOptions {
   /** cap on linear memory in bytes (kw_set_memory_limit); 0/undefined = none */
   memoryLimitBytes?: number;
+  /** weight mode (default ram); flash needs a runtime with the kw.read_blob import */
+  weights?: WeightsMode;
+}
+
+/** What kw.read_blob served: calls and bytes (the flash traffic of the device). */
+export interface ReadStats {
+  calls: number;
+  bytes: number;
 }
 
 class MemoryLimitExceeded extends Error {}
@@ -32,26 +48,57 @@ export class DeviceSim {
   readonly memoryLimitBytes: number;
   /** the parsed blob after a successful init (I/O descriptors) */
   model: ParsedBlob | null = null;
+  readonly weights: WeightsMode;
+  /** kw.read_blob traffic since the last init */
+  readonly reads: ReadStats = { calls: 0, bytes: 0 };
+  /** test hook: a read for which this returns false fails (the import returns -1) */
+  readFault: ((offset: number, len: number) => boolean) | null = null;
   private blobAddr = 0;
   private blobLen = 0;
+  /** the blob the runtime reads through kw.read_blob (flash mode) */
+  private source: Uint8Array | null = null;
 
   private constructor(instance: WebAssembly.Instance, opts: LoadOptions) {
     this.exports = instance.exports as unknown as RuntimeExports;
     this.memoryLimitBytes = opts.memoryLimitBytes ?? 0;
-    for (const e of EXPORTS) if (typeof this.exports[e.name] !== 'function') throw new Error(`runtime lacks export ${e.name}`);
+    this.weights = opts.weights ?? 'ram';
+    for (const e of EXPORTS) if (!e.flashOnly && typeof this.exports[e.name] !== 'function') throw new Error(`runtime lacks export ${e.name}`);
     if (this.memoryLimitBytes) this.call('kw_set_memory_limit', this.memoryLimitBytes | 0);
   }
 
-  /** Instantiate the runtime (module compiled once per path and cached). */
-  static async load(wasmPath: string = DEFAULT_WASM, opts: LoadOptions = {}): Promise<DeviceSim> {
-    let mod = moduleCache.get(wasmPath);
+  /**
+   * Instantiate the runtime (module compiled once per path and cached): by default
+   * runtime-flash.wasm for flash mode, runtime.wasm for ram mode.
+   */
+  static async load(wasmPath?: string, opts: LoadOptions = {}): Promise<DeviceSim> {
+    const path = wasmPath ?? (opts.weights === 'flash' ? FLASH_WASM : DEFAULT_WASM);
+    let mod = moduleCache.get(path);
     if (!mod) {
-      mod = await WebAssembly.compile(readFileSync(wasmPath));
-      moduleCache.set(wasmPath, mod);
+      mod = await WebAssembly.compile(readFileSync(path));
+      moduleCache.set(path, mod);
     }
-    if (WebAssembly.Module.imports(mod).length !== 0) throw new Error(`${wasmPath}: the runtime must import nothing`);
-    const instance = await WebAssembly.instantiate(mod, {});
-    return new DeviceSim(instance, opts);
+    const imports = WebAssembly.Module.imports(mod);
+    const readsBlob = imports.some((i) => i.module === IMPORT_READ_BLOB.module && i.name === IMPORT_READ_BLOB.name);
+    if (imports.length > (readsBlob ? 1 : 0)) throw new Error(`${path}: the runtime may import only ${IMPORT_READ_BLOB.module}.${IMPORT_READ_BLOB.name}`);
+    if (opts.weights === 'flash' && !readsBlob)
+      throw new Error(`${path}: flash mode needs a runtime that imports ${IMPORT_READ_BLOB.module}.${IMPORT_READ_BLOB.name}`);
+    let sim: DeviceSim | null = null;
+    const read = (offset: number, dst: number, len: number) => sim!.readBlob(offset, dst, len);
+    const instance = await WebAssembly.instantiate(mod, readsBlob ? { [IMPORT_READ_BLOB.module]: { [IMPORT_READ_BLOB.name]: read } } : {});
+    sim = new DeviceSim(instance, opts);
+    return sim;
+  }
+
+  /** kw.read_blob: copies blob bytes [offset, offset + len) to dst; -1 when out of range. */
+  private readBlob(offset: number, dst: number, len: number): number {
+    const src = this.source;
+    if (!src || offset < 0 || len < 0 || offset + len > src.length) return -1;
+    if (dst < 0 || dst + len > this.memory.buffer.byteLength) return -1;
+    if (this.readFault && !this.readFault(offset, len)) return -1;
+    new Uint8Array(this.memory.buffer, dst, len).set(src.subarray(offset, offset + len));
+    this.reads.calls++;
+    this.reads.bytes += len;
+    return len;
   }
 
   get memory(): WebAssembly.Memory {
@@ -70,9 +117,23 @@ export class DeviceSim {
     return r;
   }
 
-  /** kw_blob_buffer + copy + kw_init, as firmware does. Returns the error code (0 = OK). */
+  /**
+   * As firmware does: ram, kw_blob_buffer + copy + kw_init; flash, kw_blob_external + kw_init
+   * (the blob stays here and is read through kw.read_blob). Returns the error code (0 = OK).
+   */
   init(blob: Uint8Array): number {
     this.model = null;
+    this.reads.calls = 0;
+    this.reads.bytes = 0;
+    if (this.weights === 'flash') {
+      this.source = blob;
+      this.blobAddr = 0;
+      this.blobLen = blob.length;
+      const e = this.call('kw_blob_external', blob.length);
+      const r = e === ERR.OK ? this.call('kw_init') : e;
+      if (r === ERR.OK) this.model = decodeAcceptedBlob(blob);
+      return r;
+    }
     const addr = this.call('kw_blob_buffer', blob.length);
     if (addr === 0) return this.call('kw_last_error') || ERR.OUT_OF_MEMORY;
     new Uint8Array(this.memory.buffer, addr, blob.length).set(blob);

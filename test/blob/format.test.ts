@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobBuilder, fixCrc } from '../../tools/blob/writer.ts';
 import { parseBlob, BlobError } from '../../tools/blob/parse.ts';
 import { crc32 } from '../../tools/blob/crc32.ts';
-import { DTYPE, ERR, HEADER, HEADER_SIZE, MAGIC, STORAGE } from '../../tools/blob/spec.ts';
+import { DTYPE, ERR, HEADER, HEADER_SIZE, MAGIC, OP_HEADER_SIZE, STORAGE } from '../../tools/blob/spec.ts';
 import { frexp, mbqm, mbqmBig, quantize, quantizeMultiplier, roundHalfAwayFromZero, perTensorScale } from '../../tools/fixedpoint.ts';
 import { UserError } from '../../tools/errors.ts';
 import { rng, rint } from '../helpers/opgen.ts';
@@ -187,7 +187,7 @@ describe('BlobBuilder / parseBlob', () => {
     // a param error after fixing the CRC
     const b = blob.slice();
     const p = parseBlob(b);
-    new DataView(b.buffer).setInt32(p.ops[0].offset + 4 + 4 * 2, 3, true); // rows = 3
+    new DataView(b.buffer).setInt32(p.ops[0].offset + OP_HEADER_SIZE + 4 * 2, 3, true); // rows = 3
     fixCrc(b);
     expect(() => parseBlob(b)).toThrow(/inconsistent with tensors/);
   });

@@ -15,7 +15,7 @@
  */
 import { crc32 } from '../../tools/blob/crc32.ts';
 import { parseBlob } from '../../tools/blob/parse.ts';
-import { FORMAT_VERSION, HEADER, IO, IO_SIZE, OPS, TENSOR, TENSOR_SIZE, type OpSpec } from '../../tools/blob/spec.ts';
+import { FORMAT_VERSION, HEADER, OP_HEADER_SIZE, IO, IO_SIZE, OPS, TENSOR, TENSOR_SIZE, type OpSpec } from '../../tools/blob/spec.ts';
 
 /** bytes per element of per-channel shift arrays (format 2 made them int8) */
 const SHIFT_BYTES = FORMAT_VERSION >= 2 ? 1 : 4;
@@ -413,7 +413,7 @@ const STRUCT_MUTATORS: Record<string, StructMutator> = {
               : op.names;
     const name = pool.length ? r.pick(pool) : r.pick(op.names);
     const k = op.names.indexOf(name);
-    const f: FieldRef = { at: op.offset + 4 + 4 * k, size: 4, name };
+    const f: FieldRef = { at: op.offset + OP_HEADER_SIZE + 4 * k, size: 4, name };
     const orig = readField(b, f);
     let v: number;
     if (TENSORPARAM.test(name)) v = r.pick([0, map.nTensors - 1, map.nTensors, -1, r.int(0, Math.max(0, map.nTensors - 1)), 0x7fffffff]);
@@ -435,8 +435,8 @@ const STRUCT_MUTATORS: Record<string, StructMutator> = {
     const [na, ka] = r.pick(dims);
     const [nb, kb] = r.pick(dims);
     if (ka === kb) return;
-    const fa: FieldRef = { at: op.offset + 4 + 4 * ka, size: 4, name: na };
-    const fb: FieldRef = { at: op.offset + 4 + 4 * kb, size: 4, name: nb };
+    const fa: FieldRef = { at: op.offset + OP_HEADER_SIZE + 4 * ka, size: 4, name: na };
+    const fb: FieldRef = { at: op.offset + OP_HEADER_SIZE + 4 * kb, size: 4, name: nb };
     const va = readField(b, fa);
     const vb = readField(b, fb);
     writeField(b, fa, vb);

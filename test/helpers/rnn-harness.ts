@@ -5,7 +5,7 @@
 import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { crc32 } from '../../tools/blob/crc32.ts';
 import { BlobBuilder } from '../../tools/blob/writer.ts';
-import { DTYPE, HEADER, OP_BY_NAME, STORAGE } from '../../tools/blob/spec.ts';
+import { DTYPE, HEADER, OP_BY_NAME, OP_HEADER_SIZE, STORAGE } from '../../tools/blob/spec.ts';
 import { rnnOpName, rnnOpParams } from '../../tools/quantize/lower-rnn.ts';
 import { RNN_FLAG, scratchWords, type RnnQuant } from '../../tools/quantize/reference-rnn.ts';
 
@@ -77,7 +77,7 @@ export function oneOpBlob(q: RnnQuant, batch: number, steps: number, withMask = 
   return {
     blob,
     code: OP_BY_NAME[name].code,
-    paramsOff: dv.getUint32(HEADER.opsOff, true) + 4,
+    paramsOff: dv.getUint32(HEADER.opsOff, true) + OP_HEADER_SIZE,
     tensors,
     inBytes,
     outBytes,

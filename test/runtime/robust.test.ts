@@ -8,10 +8,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
+import { DeviceSim, DEFAULT_WASM, FLASH_WASM } from '../../firmware-host/node/host.ts';
 import { parseBlob, BlobError } from '../../tools/blob/parse.ts';
 import { fixCrc, BlobBuilder } from '../../tools/blob/writer.ts';
-import { DTYPE, ERR, EXPORTS, HEADER, HEADER_SIZE, OPS } from '../../tools/blob/spec.ts';
+import { ABI_VERSION, DTYPE, ERR, EXPORTS, FORMAT_VERSION, HEADER, HEADER_SIZE, IMPORT_READ_BLOB, OP_HEADER_SIZE, OPS } from '../../tools/blob/spec.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import { GENERATORS, rng, rint, pick, type Rng } from '../helpers/opgen.ts';
 
@@ -218,7 +218,7 @@ describe('corrupted blobs: error code or a completed run, never a trap', () => {
               old + 16,
               rint(r, -1000, 1000),
             ]);
-            dvOf(b).setInt32(op.offset + 4 + 4 * k, v | 0, true);
+            dvOf(b).setInt32(op.offset + OP_HEADER_SIZE + 4 * k, v | 0, true);
             return fixCrc(b);
           },
         ],
@@ -300,8 +300,8 @@ describe('call order and ABI', () => {
 
   it('versions, op mask, export list, error op index', async () => {
     const s = await DeviceSim.load();
-    expect(s.call('kw_abi_version')).toBe(1);
-    expect(s.call('kw_format_version')).toBe(4);
+    expect(s.call('kw_abi_version')).toBe(ABI_VERSION);
+    expect(s.call('kw_format_version')).toBe(FORMAT_VERSION);
     // every op code the format defines is implemented (codes 1..19)
     const m0 = s.call('kw_op_mask', 0) >>> 0;
     const m1 = s.call('kw_op_mask', 1) >>> 0;
@@ -313,13 +313,22 @@ describe('call order and ABI', () => {
       .filter((e) => e.kind === 'function')
       .map((e) => e.name)
       .sort();
-    expect(exp).toEqual(EXPORTS.map((e) => e.name).sort());
+    expect(exp).toEqual(
+      EXPORTS.filter((e) => !e.flashOnly)
+        .map((e) => e.name)
+        .sort(),
+    );
     expect(WebAssembly.Module.imports(mod)).toEqual([]);
+    // runtime-flash.wasm: every export, and the one import kw.read_blob
+    const flash = new WebAssembly.Module(readFileSync(FLASH_WASM));
+    const flashExp = WebAssembly.Module.exports(flash).filter((e) => e.kind === 'function');
+    expect(flashExp.map((e) => e.name).sort()).toEqual(EXPORTS.map((e) => e.name).sort());
+    expect(WebAssembly.Module.imports(flash)).toEqual([{ module: IMPORT_READ_BLOB.module, name: IMPORT_READ_BLOB.name, kind: 'function' }]);
     // error op index: a bad param in op 0
     const op = GENERATORS.MUL(rng(3));
     const p = parseBlob(op.blob);
     const b = op.blob.slice();
-    new DataView(b.buffer).setInt32(p.ops[0].offset + 4 + 4 * 3, 999, true);
+    new DataView(b.buffer).setInt32(p.ops[0].offset + OP_HEADER_SIZE + 4 * 3, 999, true);
     fixCrc(b);
     expect(s.init(b)).toBe(ERR.BAD_PARAMS);
     expect(s.errorOp).toBe(0);

@@ -60,7 +60,17 @@ export interface AssembleResult {
   constBytes: number;
 }
 
-export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest): AssembleResult {
+/**
+ * How constants are laid out. ram (copy-in): identical constants are stored once for the whole
+ * blob. flash (streamed): each op's constants are contiguous from a 16-byte boundary (identical
+ * ones stored once per op), so the runtime stages exactly its range; `staging` goes in the header.
+ */
+export interface ConstLayout {
+  weights: 'flash' | 'ram';
+  staging?: number;
+}
+
+export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, layout: ConstLayout = { weights: 'ram' }): AssembleResult {
   const b = new BlobBuilder();
   const tIndex: number[] = [];
   for (const t of low.tensors) {
@@ -92,7 +102,12 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest): 
   };
   // tensor-index params (recurrent ops: hState, cState, scratch and the optional maskIds = -1)
   const TENSOR_PARAMS = new Set(['in', 'out', 'a', 'b', 'ids', 'tensor', 'hState', 'cState', 'scratch', 'maskIds']);
+  const flash = layout.weights === 'flash';
   for (const op of low.ops) {
+    if (flash) {
+      b.alignConsts();
+      seen.clear();
+    }
     const params: Record<string, any> = {};
     for (const [name, v] of Object.entries(op.params)) {
       if (name === 'rep') continue;
@@ -110,5 +125,6 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest): 
   if (selfTest) b.setSelfTest(selfTest.inputs, selfTest.outputs);
   // recurrent scratch is an ordinary arena tensor of the op (planned above): no header scratch
   b.setPlan({ arenaSize: plan.arenaSize, stateSize: plan.stateSize, scratchSize: 0, batch: low.batch });
+  if (flash) b.setStagingSize(layout.staging ?? Math.max(16, ...b.ops.map((o) => o.constsSize)));
   return { blob: b.build(), plan, constBytes };
 }

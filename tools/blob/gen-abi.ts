@@ -38,8 +38,10 @@ export function abiConstants(): { group: string; items: Const[] }[] {
       { name: 'TENSOR_SIZE', value: S.TENSOR_SIZE },
       { name: 'IO_SIZE', value: S.IO_SIZE },
       { name: 'IO_MAX_RANK', value: S.IO_MAX_RANK },
+      { name: 'OP_HEADER_SIZE', value: S.OP_HEADER_SIZE },
     ],
   });
+  groups.push({ group: 'op record byte offsets', items: Object.entries(S.OP_RECORD).map(([k, v]) => ({ name: `OR_${snake(k)}`, value: v })) });
   groups.push({ group: 'header byte offsets', items: Object.entries(S.HEADER).map(([k, v]) => ({ name: `H_${snake(k)}`, value: v })) });
   groups.push({ group: 'header flags', items: Object.entries(S.FLAG).map(([k, v]) => ({ name: `FLAG_${k}`, value: v })) });
   groups.push({ group: 'tensor entry byte offsets', items: Object.entries(S.TENSOR).map(([k, v]) => ({ name: `T_${snake(k)}`, value: v })) });

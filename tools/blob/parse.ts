@@ -6,7 +6,23 @@
  */
 import { UserError, EXIT } from '../errors.ts';
 import { crc32 } from './crc32.ts';
-import { ERR, ERR_TEXT, FLAG, FORMAT_VERSION, HEADER, HEADER_SIZE, IO, IO_MAX_RANK, IO_SIZE, OPS, type OpSpec, TENSOR, TENSOR_SIZE } from './spec.ts';
+import {
+  ERR,
+  ERR_TEXT,
+  FLAG,
+  FORMAT_VERSION,
+  HEADER,
+  HEADER_SIZE,
+  IO,
+  IO_MAX_RANK,
+  IO_SIZE,
+  OP_HEADER_SIZE,
+  OP_RECORD,
+  OPS,
+  type OpSpec,
+  TENSOR,
+  TENSOR_SIZE,
+} from './spec.ts';
 import { runtimeValidate } from './validate.ts';
 
 export class BlobError extends UserError {
@@ -46,6 +62,8 @@ interface BlobHeader {
   opMask0: number;
   opMask1: number;
   batch: number;
+  /** staging area a streaming runtime needs (0 = copy-in only) */
+  stagingSize: number;
 }
 
 interface TensorInfo {
@@ -75,8 +93,11 @@ interface ParsedOp {
   index: number;
   code: number;
   name: string;
-  /** byte offset of the record inside the blob */
+  /** byte offset of the record inside the blob; its params start OP_HEADER_SIZE bytes later */
   offset: number;
+  /** the op's range of the constants section (bytes a streaming runtime stages for it) */
+  constsOff: number;
+  constsSize: number;
   params: OpParams;
   raw: Int32Array;
 }
@@ -142,10 +163,10 @@ function opNameAt(bytes: Uint8Array, index: number): string {
   if (bytes.length < HEADER_SIZE) return '';
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = dv.getUint32(HEADER.opsOff, true);
-  for (let i = 0; pos + 4 <= bytes.length; i++) {
-    const spec = OP_BY_CODE.get(dv.getUint16(pos, true));
+  for (let i = 0; pos + OP_HEADER_SIZE <= bytes.length; i++) {
+    const spec = OP_BY_CODE.get(dv.getUint16(pos + OP_RECORD.code, true));
     if (i === index) return spec ? ` (${spec.name})` : '';
-    pos += 4 + 4 * dv.getUint16(pos + 2, true);
+    pos += OP_HEADER_SIZE + 4 * dv.getUint16(pos + OP_RECORD.nParams, true);
   }
   return '';
 }
@@ -163,12 +184,13 @@ export function decodeAcceptedBlob(bytes: Uint8Array): ParsedBlob {
   const ios = Array.from({ length: h.nInputs + h.nOutputs }, (_, i) => readIO(bytes, dv, h.ioOff + i * IO_SIZE, tensors));
   const ops: ParsedOp[] = [];
   for (let i = 0, pos = h.opsOff; i < h.nOps; i++) {
-    const code = dv.getUint16(pos, true);
-    const raw = new Int32Array(dv.getUint16(pos + 2, true));
-    for (let k = 0; k < raw.length; k++) raw[k] = dv.getInt32(pos + 4 + 4 * k, true);
+    const code = dv.getUint16(pos + OP_RECORD.code, true);
+    const raw = new Int32Array(dv.getUint16(pos + OP_RECORD.nParams, true));
+    for (let k = 0; k < raw.length; k++) raw[k] = dv.getInt32(pos + OP_HEADER_SIZE + 4 * k, true);
     const spec = OP_BY_CODE.get(code)!;
-    ops.push({ index: i, code, name: spec.name, offset: pos, params: decodeParams(spec, raw), raw });
-    pos += 4 + 4 * raw.length;
+    const range = { constsOff: dv.getUint32(pos + OP_RECORD.constsOff, true), constsSize: dv.getUint32(pos + OP_RECORD.constsSize, true) };
+    ops.push({ index: i, code, name: spec.name, offset: pos, ...range, params: decodeParams(spec, raw), raw });
+    pos += OP_HEADER_SIZE + 4 * raw.length;
   }
   const consts = bytes.subarray(h.constsOff, h.constsOff + h.constsSize);
   const selfTest = h.flags & FLAG.HAS_SELFTEST ? readSelfTest(bytes, h, ios) : null;
@@ -240,5 +262,6 @@ function readHeader(dv: DataView): BlobHeader {
     opMask0: u32(HEADER.opMask0),
     opMask1: u32(HEADER.opMask1),
     batch: u32(HEADER.batch),
+    stagingSize: u32(HEADER.stagingSize),
   };
 }

@@ -10,8 +10,8 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 4; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512)
-export const ABI_VERSION = 1;
+export const FORMAT_VERSION = 5; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash)
+export const ABI_VERSION = 2;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
 export const HEADER = {
@@ -39,7 +39,8 @@ export const HEADER = {
   opMask0: 72, // u32 bit i set = op code i used (codes 0..31)
   opMask1: 76, // u32 codes 32..63
   batch: 80, // u32 static batch the blob was built with
-  reserved: 84, // u32[3] zero
+  stagingSize: 84, // u32 bytes of the staging area a streaming runtime reads each op's constants into (>= every op's constsSize); 0 = copy-in only
+  reserved: 88, // u32[2] zero
 } as const;
 export const HEADER_SIZE = 96;
 
@@ -126,7 +127,21 @@ export const LIMITS = {
 } as const;
 
 /**
- * Op list: records of [u16 code][u16 nParams][i32 params[nParams]], back to back.
+ * Op record header, OP_HEADER_SIZE bytes, followed by i32 params[nParams]. constsOff/constsSize
+ * give the range of the constants section the op reads (every const param of the op lies inside
+ * it; 0/0 for an op without constants): a streaming runtime copies exactly that range into its
+ * staging area before the op's prepare and eval.
+ */
+export const OP_RECORD = {
+  code: 0, // u16
+  nParams: 2, // u16
+  constsOff: 4, // u32 offset inside the constants section
+  constsSize: 8, // u32 bytes
+} as const;
+export const OP_HEADER_SIZE = 12;
+
+/**
+ * Op list: records of [OP_RECORD header][i32 params[nParams]], back to back.
  * Tensor params are tensor-table indices. Const params are byte offsets into the constants
  * section (16-aligned for weights), or -1 for "none" where allowed. Every kernel reads its
  * inputs and writes its outputs only through tensors, so the runtime can check every access
@@ -144,6 +159,8 @@ export interface OpSpec {
   name: string;
   /** Fixed params, in order. */
   params: string[];
+  /** Params that are byte offsets into the constants section (-1 = none where allowed). */
+  consts?: string[];
   /** Repeated group appended after the fixed params (count given by param `countParam`). */
   repeat?: { countParam: string; fields: string[] };
   doc: string;
@@ -153,12 +170,14 @@ export const OPS: OpSpec[] = [
   {
     code: 1,
     name: 'DENSE',
+    consts: ['weights', 'bias', 'mult', 'shift', 'lut'],
     params: ['in', 'out', 'rows', 'inDim', 'outDim', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'layout'],
     doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult int32[outDim] and shift int8[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
   },
   {
     code: 2,
     name: 'CONV2D',
+    consts: ['weights', 'bias', 'mult', 'shift', 'lut'],
     params: [
       'in',
       'out',
@@ -194,6 +213,7 @@ export const OPS: OpSpec[] = [
   {
     code: 3,
     name: 'DEPTHWISE_CONV2D',
+    consts: ['weights', 'bias', 'mult', 'shift', 'lut'],
     params: [
       'in',
       'out',
@@ -266,18 +286,21 @@ export const OPS: OpSpec[] = [
   {
     code: 10,
     name: 'SOFTMAX',
+    consts: ['table'],
     params: ['in', 'out', 'rows', 'depth', 'table'],
     doc: 'per row: d = max - x (0..255); e = table[d] (u32, round(2^20 * exp(-beta*scaleIn*d))); y = clamp(((e << 8) + sum/2) / sum - 128, -128, 127) in 64-bit integers. Output qparams are fixed (1/256, -128).',
   },
   {
     code: 11,
     name: 'LUT',
+    consts: ['table'],
     params: ['in', 'out', 'count', 'table'],
     doc: 'int8 -> int8 elementwise through a 256-byte table indexed by x + 128 (sigmoid, tanh, elu, leaky_relu, swish, softplus, ...; built in Node).',
   },
   {
     code: 12,
     name: 'PRELU',
+    consts: ['alpha'],
     params: ['in', 'out', 'count', 'channels', 'zpIn', 'zpOut', 'posMult', 'posShift', 'alpha', 'negMult', 'negShift'],
     doc: 'x >= zpIn ? zpOut + MBQM(x - zpIn, posMult, posShift) : zpOut + MBQM((x - zpIn) * alpha[c], negMult, negShift); alpha int8 per channel (c = index % channels); clamp to int8.',
   },
@@ -291,6 +314,7 @@ export const OPS: OpSpec[] = [
   {
     code: 14,
     name: 'GATHER',
+    consts: ['table'],
     params: ['ids', 'out', 'count', 'vocab', 'dim', 'table'],
     doc: 'Embedding: int32 ids[count] -> int8 out[count][dim] = table[id] (int8 [vocab][dim]); an id outside [0, vocab) makes invoke fail with E_BAD_INPUT_VALUE.',
   },
@@ -303,6 +327,7 @@ export const OPS: OpSpec[] = [
   {
     code: 19,
     name: 'LAYER_NORM',
+    consts: ['mult', 'shift', 'bias'],
     params: ['in', 'out', 'rows', 'channels', 'zpIn', 'zpOut', 'epsTerm', 'mult', 'shift', 'bias'],
     doc:
       'Keras LayerNormalization over the last axis, int8 in/out, channels <= 4096. Per row, with x_k - zpIn: sum, sumSq (int32); ' +
@@ -331,6 +356,7 @@ export const OPS: OpSpec[] = [
   {
     code: 16,
     name: 'SIMPLE_RNN',
+    consts: ['wx', 'bx', 'mx', 'sx', 'wh', 'bh', 'mh', 'sh', 'actTable'],
     params: [
       'in',
       'out',
@@ -361,6 +387,7 @@ export const OPS: OpSpec[] = [
   {
     code: 17,
     name: 'GRU',
+    consts: ['wx', 'bx', 'mx', 'sx', 'whZR', 'whH', 'bh', 'mh', 'sh', 'recTable', 'actTable'],
     params: [
       'in',
       'out',
@@ -395,6 +422,7 @@ export const OPS: OpSpec[] = [
   {
     code: 18,
     name: 'LSTM',
+    consts: ['wx', 'bx', 'mx', 'sx', 'wh', 'bh', 'mh', 'sh', 'recTable', 'actTable'],
     params: [
       'in',
       'out',
@@ -454,6 +482,8 @@ export const ERR = {
   NO_SELFTEST: 16,
   UNSUPPORTED_OP: 17, // op known to the format but not compiled into this runtime
   BAD_IO: 18, // I/O descriptor inconsistent with its tensor
+  NO_STAGING: 19, // streamed blob without a staging size, or an op's constants larger than it
+  READ_FAILED: 20, // the host's kw.read_blob failed, was short, or was asked for bytes outside the blob
 } as const;
 
 export const ERR_TEXT: Record<number, string> = {
@@ -476,19 +506,29 @@ export const ERR_TEXT: Record<number, string> = {
   16: 'blob has no self-test vector',
   17: 'op not supported by this runtime build',
   18: 'bad input/output descriptor',
+  19: 'blob built for copy-in only (no staging size) or an op larger than its staging: convert with --weights flash',
+  20: 'reading the blob from the host failed (kw.read_blob)',
 };
 
 /**
  * Runtime exports (all i32 in, i32 out). Firmware and the Node host call exactly these.
- * Call order: kw_set_memory_limit? -> kw_blob_buffer(size) -> copy blob -> kw_init ->
+ * Call order, copy-in: kw_set_memory_limit? -> kw_blob_buffer(size) -> copy blob -> kw_init ->
  *   (write inputs at kw_input_ptr(i) -> kw_invoke -> read outputs at kw_output_ptr(i))*
+ * Streamed (runtime-flash.wasm only): kw_set_memory_limit? -> kw_blob_external(size) -> kw_init
+ *   -> ... as above; the runtime reads the blob through the import IMPORT_READ_BLOB.
  */
-export const EXPORTS: { name: string; args: string[]; doc: string }[] = [
+export const EXPORTS: { name: string; args: string[]; doc: string; flashOnly?: boolean }[] = [
   { name: 'kw_abi_version', args: [], doc: 'ABI_VERSION' },
   { name: 'kw_format_version', args: [], doc: 'FORMAT_VERSION this runtime reads' },
   { name: 'kw_op_mask', args: ['word'], doc: 'bitmask of op codes implemented (word 0: codes 0..31, 1: 32..63)' },
   { name: 'kw_set_memory_limit', args: ['bytes'], doc: 'cap on linear memory the runtime may grow to (0 = no cap); call before kw_blob_buffer' },
   { name: 'kw_blob_buffer', args: ['size'], doc: 'reserve room for a blob of `size` bytes (16-aligned); returns its address, 0 when it does not fit' },
+  {
+    name: 'kw_blob_external',
+    args: ['size'],
+    doc: 'runtime-flash.wasm only: the blob (`size` bytes) stays with the host and is read through kw.read_blob; returns an error code',
+    flashOnly: true,
+  },
   { name: 'kw_init', args: [], doc: 'validate the blob in the buffer, lay out arena/state, zero state; returns an error code' },
   { name: 'kw_num_inputs', args: [], doc: '' },
   { name: 'kw_num_outputs', args: [], doc: '' },
@@ -501,5 +541,13 @@ export const EXPORTS: { name: string; args: string[]; doc: string }[] = [
   { name: 'kw_self_test', args: [], doc: 'run the embedded self-test vector; returns OK, SELFTEST_MISMATCH or NO_SELFTEST; state is reset before and after' },
   { name: 'kw_last_error', args: [], doc: 'last error code' },
   { name: 'kw_error_op', args: [], doc: 'index of the op (or tensor) the last error refers to, -1 if none' },
-  { name: 'kw_memory_used', args: [], doc: 'bytes of linear memory in use after init (static data + blob + arena + state + scratch)' },
+  { name: 'kw_memory_used', args: [], doc: 'bytes of linear memory in use after init (static data + blob or its tables + arena + state + scratch + staging)' },
 ];
+
+/**
+ * The one host import of runtime-flash.wasm: module "kw", field "read_blob",
+ * (offset: i32, dst: i32, len: i32) -> i32. Copies blob bytes [offset, offset + len) to linear
+ * memory at dst and returns len, or a negative value when the range is outside the blob or the
+ * read fails (the runtime then returns READ_FAILED; it never traps). runtime.wasm has no imports.
+ */
+export const IMPORT_READ_BLOB = { module: 'kw', name: 'read_blob', args: ['offset', 'dst', 'len'] } as const;

@@ -18,6 +18,8 @@ import {
   IO_SIZE,
   MAGIC,
   OP_BY_NAME,
+  OP_HEADER_SIZE,
+  OP_RECORD,
   STORAGE,
   TENSOR,
   TENSOR_SIZE,
@@ -59,8 +61,9 @@ function toBytes(d: ConstData): Uint8Array {
 
 export class BlobBuilder {
   readonly tensors: Required<TensorDesc>[] = [];
-  readonly ops: { code: number; params: number[] }[] = [];
+  readonly ops: { code: number; params: number[]; constsOff: number; constsSize: number }[] = [];
   private constChunks: { offset: number; bytes: Uint8Array }[] = [];
+  private stagingSize = 0;
   private constEnd = 0;
   private inputs: IODesc[] = [];
   private outputs: IODesc[] = [];
@@ -84,6 +87,33 @@ export class BlobBuilder {
     this.constChunks.push({ offset: off, bytes: bytes.slice() });
     this.constEnd = off + bytes.length;
     return off;
+  }
+
+  /** Starts the next constant on a 16-byte boundary (each op's range starts aligned when streamed). */
+  alignConsts(): void {
+    this.constEnd = Math.ceil(this.constEnd / 16) * 16;
+  }
+
+  /** Header stagingSize: the staging area a streaming runtime reads each op's constants into (0 = copy-in only). */
+  setStagingSize(bytes: number): void {
+    this.stagingSize = bytes;
+  }
+
+  /** The constants range of an op: the chunks its const params point into, from a 16-byte boundary. */
+  private opConstRange(spec: { name: string; params: string[]; consts?: string[] }, out: number[]): { constsOff: number; constsSize: number } {
+    let lo = Infinity;
+    let hi = 0;
+    for (const name of spec.consts ?? []) {
+      const off = out[spec.params.indexOf(name)];
+      // the chunk holding it (an offset in no chunk is left out: the runtime refuses it, BAD_CONST)
+      const chunk = this.constChunks.find((c) => c.offset <= off && off < c.offset + Math.max(1, c.bytes.length));
+      if (off < 0 || !chunk) continue;
+      lo = Math.min(lo, chunk.offset);
+      hi = Math.max(hi, chunk.offset + chunk.bytes.length);
+    }
+    if (lo === Infinity) return { constsOff: 0, constsSize: 0 };
+    const start = Math.floor(lo / 16) * 16;
+    return { constsOff: start, constsSize: hi - start };
   }
 
   /** int32 array constant (4-aligned by default 16). */
@@ -134,7 +164,7 @@ export class BlobBuilder {
       });
     }
     if (out.length > 0xffff) throw new Error(`addOp ${name}: too many params`);
-    this.ops.push({ code: spec.code, params: out });
+    this.ops.push({ code: spec.code, params: out, ...this.opConstRange(spec, out) });
     return this.ops.length - 1;
   }
 
@@ -171,7 +201,7 @@ export class BlobBuilder {
     const tensorsOff = HEADER_SIZE;
     const ioOff = align(tensorsOff + this.tensors.length * TENSOR_SIZE, ALIGN.TABLE);
     const opsOff = align(ioOff + nIO * IO_SIZE, ALIGN.TABLE);
-    const opsSize = this.ops.reduce((s, o) => s + 4 + 4 * o.params.length, 0);
+    const opsSize = this.ops.reduce((s, o) => s + OP_HEADER_SIZE + 4 * o.params.length, 0);
     const constsOff = align(opsOff + opsSize, ALIGN.CONSTS);
     const constsSize = align(this.constEnd, 4);
     let selfTestOff = 0;
@@ -217,6 +247,7 @@ export class BlobBuilder {
     dv.setUint32(HEADER.opMask0, m0 >>> 0, true);
     dv.setUint32(HEADER.opMask1, m1 >>> 0, true);
     dv.setUint32(HEADER.batch, this.plan.batch, true);
+    dv.setUint32(HEADER.stagingSize, this.stagingSize, true);
 
     this.tensors.forEach((t, i) => {
       const o = tensorsOff + i * TENSOR_SIZE;
@@ -249,10 +280,12 @@ export class BlobBuilder {
     });
     let p = opsOff;
     for (const op of this.ops) {
-      dv.setUint16(p, op.code, true);
-      dv.setUint16(p + 2, op.params.length, true);
-      op.params.forEach((v, k) => dv.setInt32(p + 4 + 4 * k, v, true));
-      p += 4 + 4 * op.params.length;
+      dv.setUint16(p + OP_RECORD.code, op.code, true);
+      dv.setUint16(p + OP_RECORD.nParams, op.params.length, true);
+      dv.setUint32(p + OP_RECORD.constsOff, op.constsOff, true);
+      dv.setUint32(p + OP_RECORD.constsSize, op.constsSize, true);
+      op.params.forEach((v, k) => dv.setInt32(p + OP_HEADER_SIZE + 4 * k, v, true));
+      p += OP_HEADER_SIZE + 4 * op.params.length;
     }
     for (const c of this.constChunks) bytes.set(c.bytes, constsOff + c.offset);
     if (this.selfTest) {

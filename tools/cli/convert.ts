@@ -25,12 +25,27 @@ import { buildGraph } from '../graph/build.ts';
 import { RECURRENT_LAYERS } from '../layers/index.ts';
 import { convertGraph, type ConvertResult } from '../pipeline.ts';
 import { openSim } from './sim.ts';
+import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
 import { ERR_TEXT } from '../blob/spec.ts';
 import { writeFileAtomic } from './fsutil.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
+export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+
+/** --weights and --staging, checked. */
+export function weightOptions(o: { weights?: string; staging?: string }): { weights: WeightsMode; staging?: number } {
+  const weights = (o.weights ?? 'flash') as WeightsMode;
+  if (!WEIGHT_MODES.includes(weights)) throw new UserError(`--weights must be one of ${WEIGHT_MODES.join(', ')}, got '${o.weights}'`, EXIT.USAGE);
+  if (o.staging === undefined) return { weights };
+  if (weights !== 'flash') throw new UserError('--staging is only valid with --weights flash', EXIT.USAGE);
+  const m = /^(\d+)(K|KB|KiB)?$/i.exec(o.staging.trim());
+  const staging = m ? Number(m[1]) * (m[2] ? 1024 : 1) : NaN;
+  if (!Number.isSafeInteger(staging) || staging < 1)
+    throw new UserError(`--staging must be a positive number of bytes (e.g. 8192 or 8K), got '${o.staging}'`, EXIT.USAGE);
+  return { weights, staging };
+}
 
 /** Calibration arrays -> one FloatTensor per model input, [N, ...input dims]. */
 export function calibrationTensors(graph: Graph, files: string[]): FloatTensor[] {
@@ -65,6 +80,8 @@ export interface Report {
   model: { file: string; format: string; dialect: string; kerasVersion: string | null; name: string };
   output: string;
   batch: number;
+  /** where the device keeps the weights: flash (streamed) or ram (blob copied in) */
+  weights: WeightsMode;
   flash: { blobBytes: number; runtimeWasmBytes: number; totalBytes: number };
   ram: {
     arenaBytes: number;
@@ -73,6 +90,8 @@ export interface Report {
     scratchBytes: number;
     ioBytes: { inputs: number; outputs: number };
     blobCopyBytes: number;
+    /** flash mode: the staging area each op's constants are read into (0 in ram mode) */
+    stagingBytes: number;
     linearMemoryBytes: number | null;
     pages64k: number | null;
   };
@@ -105,6 +124,7 @@ export function buildReport(
     model: { file: extra.file, format: extra.raw.format, dialect: extra.raw.dialect, kerasVersion: extra.raw.kerasVersion, name: r.graph.name },
     output: extra.output,
     batch: r.batch,
+    weights: r.weights,
     flash: { blobBytes: r.blob.length, runtimeWasmBytes: extra.runtimeBytes, totalBytes: r.blob.length + extra.runtimeBytes },
     ram: {
       arenaBytes: r.plan.arenaSize,
@@ -115,7 +135,8 @@ export function buildReport(
         inputs: low.inputs.reduce((a, i) => a + low.tensors[i].bytes, 0),
         outputs: low.outputs.reduce((a, i) => a + low.tensors[i].bytes, 0),
       },
-      blobCopyBytes: r.blob.length,
+      blobCopyBytes: r.weights === 'ram' ? r.blob.length : 0,
+      stagingBytes: r.staging,
       linearMemoryBytes: extra.linearMemory,
       pages64k: extra.linearMemory === null ? null : Math.ceil(extra.linearMemory / 65536),
     },
@@ -147,7 +168,8 @@ export function summaryText(rep: Report): string {
   );
   L.push(
     `  RAM:   arena ${kb(rep.ram.arenaBytes)} (lower bound ${kb(rep.ram.arenaLowerBound)}; inputs ${kb(rep.ram.ioBytes.inputs)}, outputs ${kb(rep.ram.ioBytes.outputs)} inside it), ` +
-      `state ${kb(rep.ram.stateBytes)}, blob copy ${kb(rep.ram.blobCopyBytes)}` +
+      `state ${kb(rep.ram.stateBytes)}, ` +
+      (rep.weights === 'flash' ? `staging ${kb(rep.ram.stagingBytes)} (weights stay in flash)` : `blob copy ${kb(rep.ram.blobCopyBytes)}`) +
       (rep.ram.linearMemoryBytes !== null ? `; linear memory ${kb(rep.ram.linearMemoryBytes)} = ${rep.ram.pages64k} x 64 KiB pages` : ''),
   );
   if (rep.stateful) {
@@ -181,10 +203,17 @@ export async function main(argv: string[]) {
       .option('--report <file>', 'write a JSON report')
       .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
       .option('--stream', 'streaming recurrent model: every recurrent layer keeps its state between invokes (needs --stream-steps)')
-      .option('--stream-steps <k>', "time steps per invoke with --stream (the model input's time dimension becomes K)");
+      .option('--stream-steps <k>', "time steps per invoke with --stream (the model input's time dimension becomes K)")
+      .option(
+        '--weights <mode>',
+        'where the device keeps the weights: flash (read through kw.read_blob into a staging area) or ram (blob copied into linear memory)',
+        'flash',
+      )
+      .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 16 KiB)");
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
+    const mode = weightOptions(o);
     let batch: number | undefined;
     if (o.batch !== undefined) {
       batch = Number(o.batch);
@@ -219,16 +248,18 @@ export async function main(argv: string[]) {
       calibration: cal,
       stream: streamSteps !== null,
       calibrationGraph: calGraph,
+      ...mode,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
     });
     // check the final blob in the simulator: the runtime must reproduce the reference self-test
-    const sim = await openSim(result.blob, o.output);
+    const sim = await openSim(result.blob, o.output, mode.weights);
     const st = sim.selfTest();
     if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
     linearMemory = sim.memoryUsed;
-    const runtimeBytes = existsSync(RUNTIME_WASM) ? statSync(RUNTIME_WASM).size : 0;
+    const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
+    const runtimeBytes = existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
     writeFileAtomic(o.output, result.blob);
     if (o.report) writeFileAtomic(o.report, JSON.stringify(rep, null, 2) + '\n');

@@ -20,6 +20,7 @@ import { readArray, npyBytes } from '../readers/npy.ts';
 import { parseBlob } from '../blob/parse.ts';
 import { DTYPE, ERR_TEXT, FLAG } from '../blob/spec.ts';
 import { openSim } from './sim.ts';
+import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { writeFileAtomic } from './fsutil.ts';
 
 function collect(v: string, prev: string[] | undefined): string[] {
@@ -43,6 +44,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Stateful blobs: zero the state before every invocation (default: keep it, in sample order). */
   resetEach?: boolean;
+  /** Weight mode of the simulation (default: the blob's own: flash when it names a staging size). */
+  weights?: WeightsMode;
 }
 
 /** Runs float inputs [N, ...dims] through a blob; N must be a multiple of the static batch. */
@@ -71,7 +74,7 @@ export async function runBlob(
     if (n >= 0 && shape[0] !== n) throw new UserError(`${name}: ${shape[0]} samples but the other input has ${n}`, EXIT.BAD_INPUT);
     n = shape[0];
   });
-  const sim = await openSim(blob, file);
+  const sim = await openSim(blob, file, opts.weights);
   const invocations = n / batch;
   const outPer = outs.map((o) => o.dims.slice(1).reduce((x, y) => x * y, 1));
   const result = outs.map((o, i) => ({ data: new Float32Array(n * outPer[i]), shape: [n, ...o.dims.slice(1)] }));
@@ -113,14 +116,17 @@ export async function main(argv: string[]) {
       .option(
         '--reset-each',
         'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)',
-      );
+      )
+      .option('--weights <mode>', "flash (the runtime reads the blob through kw.read_blob) or ram (the blob copied in); default: the blob's own");
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
     if (!existsSync(file)) throw badFile(file, 'no such file');
     const blob = new Uint8Array(readFileSync(file));
     const inputs = (o.input as string[]).map((f) => ({ ...readArray(f), file: f }));
-    const r = await runBlob(blob, inputs, file, { resetEach: !!o.resetEach });
+    if (o.weights !== undefined && !WEIGHT_MODES.includes(o.weights))
+      throw new UserError(`--weights must be one of ${WEIGHT_MODES.join(', ')}, got '${o.weights}'`, EXIT.USAGE);
+    const r = await runBlob(blob, inputs, file, { resetEach: !!o.resetEach, weights: o.weights });
     const names = outputNames(o.output, r.outputs.length);
     r.outputs.forEach((t, i) => writeFileAtomic(names[i], npyBytes(t.data, t.shape)));
     const stateText = !r.stateful

@@ -19,10 +19,11 @@ import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { parseBlob, BlobError, type ParsedBlob } from '../blob/parse.ts';
 import { ABI_VERSION, DTYPE, ERR, ERR_TEXT, FLAG, OPS, STORAGE } from '../blob/spec.ts';
-import { readRuntimeInfo, measureLinearMemory, type RuntimeInfo, type MemoryMeasure } from '../blob/runtime-info.ts';
+import { readRuntimeInfo, measureLinearMemory, blobStaging, type RuntimeInfo, type MemoryMeasure } from '../blob/runtime-info.ts';
 import { BOARDS, findBoard, getInterpreter, memoryBudget, WASM_PAGE, type Board, type InterpreterProfile } from '../boards.ts';
 
 export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
+export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
 
 export type Status = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
 export interface Check {
@@ -176,7 +177,7 @@ function checkRuntime(p: ParsedBlob, info: RuntimeInfo, mem: MemoryMeasure | nul
   const h = p.header;
   const problems: string[] = [];
   if (info.unexpectedImports.length)
-    problems.push(`${file} imports ${info.unexpectedImports.join(', ')}, which the firmware glue does not provide (only env.abort)`);
+    problems.push(`${file} imports ${info.unexpectedImports.join(', ')}, which the firmware glue does not provide (only env.abort and kw.read_blob)`);
   if (info.missingExports.length) problems.push(`${file} lacks ABI exports: ${info.missingExports.join(', ')}`);
   if (!info.unexpectedImports.length && info.abiVersion !== ABI_VERSION)
     problems.push(`runtime ABI version ${info.abiVersion}, these tools and kw_abi.h use ${ABI_VERSION}`);
@@ -284,17 +285,22 @@ function checkMemory(
   budget: { board?: Board; ram?: number; flash?: number },
 ): Check {
   const h = p.header;
-  const staticBytes = mem?.blobAddress ?? info.initialBytes;
-  const modelBytes = Math.ceil(blobBytes / 16) * 16 + h.arenaSize + h.stateSize + h.scratchSize;
+  const streamed = info.streams && h.stagingSize > 0;
+  const staticBytes = streamed ? info.initialStatic : mem?.blobAddress || info.initialStatic;
+  // streamed: the tables before the constants, and the staging area, instead of the whole blob
+  const blobPart = streamed ? Math.ceil(h.constsOff / 16) * 16 + h.stagingSize : Math.ceil(blobBytes / 16) * 16;
+  const modelBytes = blobPart + h.arenaSize + h.stateSize + h.scratchSize;
   const linearBytes = mem && mem.initCode === 0 ? mem.memoryUsed : staticBytes + modelBytes;
   const pages = mem && mem.initCode === 0 ? mem.pagesAfterInit : Math.max(1, Math.ceil(linearBytes / WASM_PAGE));
-  const b = memoryBudget({ blobBytes, runtimeWasmBytes: info.bytes, linearPages: pages, pagesBeforeLastGrow: mem?.pagesBeforeLastGrow }, interp, budget.board);
+  const inputs = { blobBytes, runtimeWasmBytes: info.bytes, linearPages: pages, pagesBeforeLastGrow: mem?.pagesBeforeLastGrow, linearBytes, streamed };
+  const b = memoryBudget(inputs, interp, budget.board);
   const ramLimit = budget.ram ?? budget.board?.ramUsable;
   const flashLimit = budget.flash ?? budget.board?.flashUsable;
   const maxBlock = budget.ram === undefined ? budget.board?.maxBlock : undefined;
   const where = budget.board ? budget.board.name : 'the given budget';
   const dom = dominantTensors(p);
-  const linearParts = `linear memory ${pages} page(s) = ${KiB(pages * WASM_PAGE)} for ${KiB(linearBytes)} used: runtime static data ${KiB(staticBytes)} + blob copy ${KiB(blobBytes)} + arena ${KiB(h.arenaSize)} + state ${KiB(h.stateSize)} + scratch ${KiB(h.scratchSize)}`;
+  const blobText = streamed ? `blob tables ${KiB(h.constsOff)} + staging ${KiB(h.stagingSize)} (weights stay in flash)` : `blob copy ${KiB(blobBytes)}`;
+  const linearParts = `linear memory ${pages} page(s) = ${KiB(pages * WASM_PAGE)} for ${KiB(linearBytes)} used: runtime static data ${KiB(staticBytes)} + ${blobText} + arena ${KiB(h.arenaSize)} + state ${KiB(h.stateSize)} + scratch ${KiB(h.scratchSize)}`;
   const details = [
     linearParts,
     `RAM ${KiB(b.ram.total)} = ${Object.entries(b.ram.parts)
@@ -387,7 +393,8 @@ export interface Device {
 /** Opens the blob in the Node host simulation (firmware-host/node/host.ts) on this runtime build. */
 export async function openDevice(runtimeFile: string, blob: Uint8Array): Promise<Device> {
   const { DeviceSim } = await import('../../firmware-host/node/host.ts');
-  const sim = await DeviceSim.load(runtimeFile);
+  const streams = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(runtimeFile))).some((i) => i.name === 'read_blob');
+  const sim = await DeviceSim.load(runtimeFile, { weights: streams && blobStaging(blob) > 0 ? 'flash' : 'ram' });
   const rc = sim.init(blob);
   if (rc !== 0) throw new UserError(`DeviceSim: kw_init failed: ${ERR_TEXT[rc] ?? rc}`, EXIT.VERIFY_FAILED);
   return sim;
@@ -548,7 +555,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   if (!parsed) return finish();
 
   const manifest = o.manifestFile ? readManifest(o.manifestFile) : undefined;
-  const runtimeFile = o.runtimeFile ?? DEFAULT_RUNTIME;
+  const runtimeFile = o.runtimeFile ?? (blobStaging(bytes) > 0 ? DEFAULT_FLASH_RUNTIME : DEFAULT_RUNTIME);
   const runtime = readFileOrThrow(runtimeFile, 'runtime .wasm (build it with `npm run build:wasm` or pass --runtime)');
   const info = await readRuntimeInfo(runtime, runtimeFile);
   const usable = !info.unexpectedImports.length && !info.missingExports.length;
