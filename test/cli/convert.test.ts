@@ -90,6 +90,31 @@ describe('convert / run commands', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('--weights and --staging: a bad value is one line naming the option and what is allowed, nothing written', () => {
+    const sub = mkdtempSync(join(dir, 'staging-'));
+    const out = join(sub, 'm.blob');
+    const cal = ['--calibration', ex('calibration.npy')];
+    const cases: [string[], RegExp][] = [
+      [['--weights', 'rom'], /--weights must be one of flash, ram, got 'rom'/],
+      [['--staging', '0'], /--staging must be a positive number of bytes/],
+      [['--staging', '-5'], /--staging must be a positive number of bytes/],
+      [['--staging', 'lots'], /--staging must be a positive number of bytes/],
+      [['--staging', '64'], /--staging 64: op SOFTMAX of layer 'classes\/activation' needs at least 1024 bytes of staging; give --staging 1024 or more/],
+      [['--staging', '10000000'], /--staging 10000000 is larger than all of the model's constants \(\d+ bytes\)/],
+      [['--weights', 'ram', '--staging', '4096'], /--staging is only valid with --weights flash/],
+    ];
+    for (const [args, msg] of cases) {
+      const c = cli('convert', [ex('model/model.json'), ...cal, ...args, '-o', out]);
+      expect(c.code, args.join(' ')).toBe(2);
+      expect(c.stderr.trim().split('\n')).toHaveLength(1);
+      expect(c.stderr).toMatch(msg);
+      expect(readdirSync(sub)).toEqual([]);
+    }
+    const ok = cli('convert', [ex('model/model.json'), ...cal, '--staging', '1K', '-o', out]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('staging 1.0 KiB (weights stay in flash)');
+  });
+
   it('bad model: exit 3, one line, no output or temp file left behind', () => {
     const sub = mkdtempSync(join(dir, 'bad-'));
     const bad = join(sub, 'model.json');
