@@ -21,6 +21,10 @@ import {
   RN_ADD_N, RN_MAXMIN, RN_CONCAT, RN_LAYOUT, P_ADD_N_N, P_MAXMIN_N, P_CONCAT_N, P_LAYOUT_RANK,
 } from './abi.gen';
 import { crc32 } from './crc32';
+import {
+  EN_DENSE, EN_CONV2D, EN_DEPTHWISE_CONV2D, EN_MAX_POOL2D, EN_AVG_POOL2D, EN_ADD_N, EN_MUL, EN_MAXMIN, EN_CONCAT, EN_SOFTMAX,
+  EN_LUT, EN_PRELU, EN_LAYOUT, EN_GATHER, EN_REQUANT, EN_SIMPLE_RNN, EN_GRU, EN_LSTM, EN_LAYER_NORM,
+} from './ops-enabled';
 import { setModel, setOpConsts, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
 import { gExternal, readBlob } from './source';
 import * as dense from './ops/dense';
@@ -42,11 +46,16 @@ import * as gru from './ops/gru';
 import * as lstm from './ops/lstm';
 import * as layernorm from './ops/layernorm';
 
+/** bit of op code `code` when `on` */
+// @ts-ignore: decorator
+@inline function bit(on: bool, code: i32): i32 { return on ? 1 << code : 0; }
+
 /** op codes this runtime implements */
-export const RUNTIME_MASK_0: i32 = (1 << OP_DENSE) | (1 << OP_CONV2D) | (1 << OP_DEPTHWISE_CONV2D) | (1 << OP_MAX_POOL2D) |
-  (1 << OP_AVG_POOL2D) | (1 << OP_ADD_N) | (1 << OP_MUL) | (1 << OP_MAXMIN) | (1 << OP_CONCAT) | (1 << OP_SOFTMAX) |
-  (1 << OP_LUT) | (1 << OP_PRELU) | (1 << OP_LAYOUT) | (1 << OP_GATHER) | (1 << OP_REQUANT) |
-  (1 << OP_SIMPLE_RNN) | (1 << OP_GRU) | (1 << OP_LSTM) | (1 << OP_LAYER_NORM);
+export const RUNTIME_MASK_0: i32 = bit(EN_DENSE, OP_DENSE) | bit(EN_CONV2D, OP_CONV2D) | bit(EN_DEPTHWISE_CONV2D, OP_DEPTHWISE_CONV2D) |
+  bit(EN_MAX_POOL2D, OP_MAX_POOL2D) | bit(EN_AVG_POOL2D, OP_AVG_POOL2D) | bit(EN_ADD_N, OP_ADD_N) | bit(EN_MUL, OP_MUL) |
+  bit(EN_MAXMIN, OP_MAXMIN) | bit(EN_CONCAT, OP_CONCAT) | bit(EN_SOFTMAX, OP_SOFTMAX) | bit(EN_LUT, OP_LUT) | bit(EN_PRELU, OP_PRELU) |
+  bit(EN_LAYOUT, OP_LAYOUT) | bit(EN_GATHER, OP_GATHER) | bit(EN_REQUANT, OP_REQUANT) | bit(EN_SIMPLE_RNN, OP_SIMPLE_RNN) |
+  bit(EN_GRU, OP_GRU) | bit(EN_LSTM, OP_LSTM) | bit(EN_LAYER_NORM, OP_LAYER_NORM);
 export const RUNTIME_MASK_1: i32 = 0;
 
 // validated header fields (absolute addresses)
@@ -134,49 +143,49 @@ function groupSize(code: i32): i32 {
 
 function prepareOp(code: i32): void {
   switch (code) {
-    case OP_DENSE: dense.prepare(); break;
-    case OP_CONV2D: conv2d.prepare(); break;
-    case OP_DEPTHWISE_CONV2D: depthwise.prepare(); break;
-    case OP_MAX_POOL2D: pool.prepare(); break;
-    case OP_AVG_POOL2D: pool.prepare(); break;
-    case OP_ADD_N: addn.prepare(); break;
-    case OP_MUL: mul.prepare(); break;
-    case OP_MAXMIN: maxmin.prepare(); break;
-    case OP_CONCAT: concat.prepare(); break;
-    case OP_SOFTMAX: softmax.prepare(); break;
-    case OP_LUT: lut.prepare(); break;
-    case OP_PRELU: prelu.prepare(); break;
-    case OP_LAYOUT: layout.prepare(); break;
-    case OP_GATHER: gather.prepare(); break;
-    case OP_REQUANT: requant.prepare(); break;
-    case OP_LAYER_NORM: layernorm.prepare(); break;
-    case OP_SIMPLE_RNN: rnn.prepare(); break;
-    case OP_GRU: gru.prepare(); break;
-    case OP_LSTM: lstm.prepare(); break;
+    case OP_DENSE: if (EN_DENSE) dense.prepare(); break;
+    case OP_CONV2D: if (EN_CONV2D) conv2d.prepare(); break;
+    case OP_DEPTHWISE_CONV2D: if (EN_DEPTHWISE_CONV2D) depthwise.prepare(); break;
+    case OP_MAX_POOL2D: if (EN_MAX_POOL2D) pool.prepare(); break;
+    case OP_AVG_POOL2D: if (EN_AVG_POOL2D) pool.prepare(); break;
+    case OP_ADD_N: if (EN_ADD_N) addn.prepare(); break;
+    case OP_MUL: if (EN_MUL) mul.prepare(); break;
+    case OP_MAXMIN: if (EN_MAXMIN) maxmin.prepare(); break;
+    case OP_CONCAT: if (EN_CONCAT) concat.prepare(); break;
+    case OP_SOFTMAX: if (EN_SOFTMAX) softmax.prepare(); break;
+    case OP_LUT: if (EN_LUT) lut.prepare(); break;
+    case OP_PRELU: if (EN_PRELU) prelu.prepare(); break;
+    case OP_LAYOUT: if (EN_LAYOUT) layout.prepare(); break;
+    case OP_GATHER: if (EN_GATHER) gather.prepare(); break;
+    case OP_REQUANT: if (EN_REQUANT) requant.prepare(); break;
+    case OP_LAYER_NORM: if (EN_LAYER_NORM) layernorm.prepare(); break;
+    case OP_SIMPLE_RNN: if (EN_SIMPLE_RNN) rnn.prepare(); break;
+    case OP_GRU: if (EN_GRU) gru.prepare(); break;
+    case OP_LSTM: if (EN_LSTM) lstm.prepare(); break;
   }
 }
 
 export function evalOp(code: i32, p: usize): i32 {
   switch (code) {
-    case OP_DENSE: return dense.evalOp(p);
-    case OP_CONV2D: return conv2d.evalOp(p);
-    case OP_DEPTHWISE_CONV2D: return depthwise.evalOp(p);
-    case OP_MAX_POOL2D: return pool.evalOp(p, false);
-    case OP_AVG_POOL2D: return pool.evalOp(p, true);
-    case OP_ADD_N: return addn.evalOp(p);
-    case OP_MUL: return mul.evalOp(p);
-    case OP_MAXMIN: return maxmin.evalOp(p);
-    case OP_CONCAT: return concat.evalOp(p);
-    case OP_SOFTMAX: return softmax.evalOp(p);
-    case OP_LUT: return lut.evalOp(p);
-    case OP_PRELU: return prelu.evalOp(p);
-    case OP_LAYOUT: return layout.evalOp(p);
-    case OP_GATHER: return gather.evalOp(p);
-    case OP_REQUANT: return requant.evalOp(p);
-    case OP_LAYER_NORM: return layernorm.evalOp(p);
-    case OP_SIMPLE_RNN: return rnn.evalOp(p);
-    case OP_GRU: return gru.evalOp(p);
-    case OP_LSTM: return lstm.evalOp(p);
+    case OP_DENSE: if (EN_DENSE) return dense.evalOp(p); break;
+    case OP_CONV2D: if (EN_CONV2D) return conv2d.evalOp(p); break;
+    case OP_DEPTHWISE_CONV2D: if (EN_DEPTHWISE_CONV2D) return depthwise.evalOp(p); break;
+    case OP_MAX_POOL2D: if (EN_MAX_POOL2D) return pool.evalOp(p, false); break;
+    case OP_AVG_POOL2D: if (EN_AVG_POOL2D) return pool.evalOp(p, true); break;
+    case OP_ADD_N: if (EN_ADD_N) return addn.evalOp(p); break;
+    case OP_MUL: if (EN_MUL) return mul.evalOp(p); break;
+    case OP_MAXMIN: if (EN_MAXMIN) return maxmin.evalOp(p); break;
+    case OP_CONCAT: if (EN_CONCAT) return concat.evalOp(p); break;
+    case OP_SOFTMAX: if (EN_SOFTMAX) return softmax.evalOp(p); break;
+    case OP_LUT: if (EN_LUT) return lut.evalOp(p); break;
+    case OP_PRELU: if (EN_PRELU) return prelu.evalOp(p); break;
+    case OP_LAYOUT: if (EN_LAYOUT) return layout.evalOp(p); break;
+    case OP_GATHER: if (EN_GATHER) return gather.evalOp(p); break;
+    case OP_REQUANT: if (EN_REQUANT) return requant.evalOp(p); break;
+    case OP_LAYER_NORM: if (EN_LAYER_NORM) return layernorm.evalOp(p); break;
+    case OP_SIMPLE_RNN: if (EN_SIMPLE_RNN) return rnn.evalOp(p); break;
+    case OP_GRU: if (EN_GRU) return gru.evalOp(p); break;
+    case OP_LSTM: if (EN_LSTM) return lstm.evalOp(p); break;
   }
   return ERR_BAD_OP;
 }

@@ -70,12 +70,12 @@ export class DeviceSim {
    * Instantiate the runtime (module compiled once per path and cached): by default
    * runtime-flash.wasm for flash mode, runtime.wasm for ram mode.
    */
-  static async load(wasmPath?: string, opts: LoadOptions = {}): Promise<DeviceSim> {
-    const path = wasmPath ?? (opts.weights === 'flash' ? FLASH_WASM : DEFAULT_WASM);
-    let mod = moduleCache.get(path);
+  static async load(wasm?: string | Uint8Array, opts: LoadOptions = {}): Promise<DeviceSim> {
+    const path = typeof wasm === 'string' ? wasm : wasm ? 'the given runtime' : opts.weights === 'flash' ? FLASH_WASM : DEFAULT_WASM;
+    let mod = typeof wasm === 'object' ? undefined : moduleCache.get(path);
     if (!mod) {
-      mod = await WebAssembly.compile(readFileSync(path));
-      moduleCache.set(path, mod);
+      mod = await WebAssembly.compile(typeof wasm === 'object' ? (wasm as Uint8Array<ArrayBuffer>) : readFileSync(path));
+      if (typeof wasm !== 'object') moduleCache.set(path, mod);
     }
     const imports = WebAssembly.Module.imports(mod);
     const readsBlob = imports.some((i) => i.module === IMPORT_READ_BLOB.module && i.name === IMPORT_READ_BLOB.name);

@@ -30,6 +30,7 @@ import { runBlobReference } from '../blob/reference.ts';
 import { ERR_TEXT } from '../blob/spec.ts';
 import { writeFileAtomic } from './fsutil.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
+import { buildModelRuntime } from '../blob/runtime-build.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -209,7 +210,8 @@ export async function main(argv: string[]) {
         'where the device keeps the weights: flash (read through kw.read_blob into a staging area) or ram (blob copied into linear memory)',
         'flash',
       )
-      .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 16 KiB)");
+      .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 16 KiB)")
+      .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)');
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
@@ -253,15 +255,17 @@ export async function main(argv: string[]) {
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
     });
-    // check the final blob in the simulator: the runtime must reproduce the reference self-test
-    const sim = await openSim(result.blob, o.output, mode.weights);
+    const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
+    // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
+    const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
     const st = sim.selfTest();
     if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
     linearMemory = sim.memoryUsed;
     const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
-    const runtimeBytes = existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
+    const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
     writeFileAtomic(o.output, result.blob);
+    if (modelRuntime) writeFileAtomic(o.runtime, modelRuntime);
     if (o.report) writeFileAtomic(o.report, JSON.stringify(rep, null, 2) + '\n');
     if (o.cHeader) writeFileAtomic(o.cHeader, toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }));
     process.stdout.write(summaryText(rep));

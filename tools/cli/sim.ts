@@ -15,10 +15,10 @@ export function blobWeights(blob: Uint8Array): WeightsMode {
 }
 
 /** The device simulation with `blob` initialised, in `weights` mode (default: the blob's own). */
-export async function openSim(blob: Uint8Array, file = 'blob', weights: WeightsMode = blobWeights(blob)): Promise<DeviceSim> {
+export async function openSim(blob: Uint8Array, file = 'blob', weights: WeightsMode = blobWeights(blob), runtime?: Uint8Array): Promise<DeviceSim> {
   const wasm = weights === 'flash' ? FLASH_WASM : DEFAULT_WASM;
-  if (!existsSync(wasm)) throw new UserError(`${wasm}: runtime not built (run npm run build:wasm)`, EXIT.INTERNAL);
-  const sim = await DeviceSim.load(wasm, { weights });
+  if (!runtime && !existsSync(wasm)) throw new UserError(`${wasm}: runtime not built (run npm run build:wasm)`, EXIT.INTERNAL);
+  const sim = await DeviceSim.load(runtime ?? wasm, { weights });
   const rc = sim.init(blob);
   if (rc !== 0) throw new UserError(`${file}: the runtime refused the blob: ${ERR_TEXT[rc] ?? rc} (index ${sim.errorOp})`, EXIT.BAD_INPUT);
   return sim;
