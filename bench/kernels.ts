@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CountingRuntime, instrument } from './count.ts';
+import { CountingRuntime, instrument } from '../tools/blob/count.ts';
 import { rng } from '../test/helpers/tfjs-train.ts';
 import { ROOT } from './models.ts';
 

@@ -5,7 +5,7 @@
  * table lookups). Per-step figures are (count(2K steps) - count(K steps)) / K, so the invoke and
  * op-entry overhead cancels.  Run: npx tsx bench/rnn-cost.ts
  */
-import { countInference } from './count.ts';
+import { countInference } from '../tools/blob/count.ts';
 import { DEFAULT_WASM } from '../firmware-host/node/host.ts';
 import { oneOpBlob } from '../test/helpers/rnn-harness.ts';
 import { quantizeRnn, rnnFloatLayer } from '../tools/quantize/lower-rnn.ts';

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureModel, readNpy } from './models.ts';
-import { CountingRuntime, opMacs } from './count.ts';
+import { CountingRuntime, opMacs } from '../tools/blob/count.ts';
 import { rnnSpec, runRnn } from '../tools/float/layers/recurrent.ts';
 import { quantizeRnn, rnnFloatLayer } from '../tools/quantize/lower-rnn.ts';
 import { newState, runRnnRef, type CellKind } from '../tools/quantize/reference-rnn.ts';

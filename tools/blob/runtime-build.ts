@@ -24,7 +24,7 @@ function opsEnabled(ops: ReadonlySet<string>): string {
  * Compiles the runtime with only `ops` (op names of tools/blob/spec.ts). `flash`: the streaming
  * build (runtime-flash.wasm, imports kw.read_blob); else the copy-in build (no imports).
  */
-export async function buildModelRuntime(ops: Iterable<string>, flash: boolean): Promise<Uint8Array> {
+export async function buildModelRuntime(ops: Iterable<string>, flash: boolean): Promise<Uint8Array<ArrayBuffer>> {
   const known = new Set(OPS.map((o) => o.name));
   const wanted = new Set(ops);
   for (const o of wanted) if (!known.has(o)) throw new Error(`buildModelRuntime: unknown op ${o}`);

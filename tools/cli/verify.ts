@@ -20,7 +20,18 @@ import { UserError, EXIT } from '../errors.ts';
 import { parseBlob, BlobError, type ParsedBlob } from '../blob/parse.ts';
 import { ABI_VERSION, DTYPE, ERR, ERR_TEXT, FLAG, OPS, STORAGE } from '../blob/spec.ts';
 import { readRuntimeInfo, measureLinearMemory, blobStaging, type RuntimeInfo, type MemoryMeasure } from '../blob/runtime-info.ts';
-import { BOARDS, findBoard, getInterpreter, memoryBudget, WASM_PAGE, type Board, type InterpreterProfile } from '../boards.ts';
+import {
+  BOARDS,
+  estimateLatencyMs,
+  findBoard,
+  getInterpreter,
+  LATENCY_SOURCE,
+  memoryBudget,
+  WASM_PAGE,
+  type Board,
+  type InterpreterProfile,
+} from '../boards.ts';
+import { countInference } from '../blob/count.ts';
 
 export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -58,6 +69,19 @@ export interface VerifyOptions {
   thresholds?: Partial<Thresholds>;
   /** at most this many samples from --data (default 256) */
   maxSamples?: number;
+  /** list the boards the model fits, smallest first */
+  suggest?: boolean;
+}
+
+/** One board the model fits (verify --suggest). */
+export interface BoardFit {
+  board: string;
+  ram: number;
+  ramUsable: number;
+  flash: number;
+  flashUsable: number;
+  /** estimated milliseconds per inference (an estimate: see tools/boards.ts LATENCY_SOURCE) */
+  latencyMs: number;
 }
 
 export interface VerifyResult {
@@ -65,6 +89,8 @@ export interface VerifyResult {
   ok: boolean;
   exitCode: number;
   checks: Check[];
+  /** --suggest: the boards the model fits, smallest RAM first */
+  fits?: BoardFit[];
 }
 
 const KiB = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`);
@@ -357,9 +383,9 @@ function checkMemory(
     fails.push(
       `RAM over by ${KiB(b.ram.total - ramLimit)}: needs ${KiB(b.ram.total)} under ${interp.name}, ${where} has ${KiB(ramLimit)} usable (largest: ${topRam}); ${arenaHint()}`,
     );
-  if (maxBlock !== undefined && pages * WASM_PAGE > maxBlock)
+  if (maxBlock !== undefined && b.ram.largestBlock > maxBlock)
     fails.push(
-      `linear memory of ${pages} page(s) needs ONE block of ${KiB(pages * WASM_PAGE)}, the largest block on ${where} is about ${KiB(maxBlock)} (over by ${KiB(pages * WASM_PAGE - maxBlock)}); ${arenaHint()}`,
+      `linear memory of ${pages} page(s) needs ONE block of ${KiB(b.ram.largestBlock)}, the largest block on ${where} is about ${KiB(maxBlock)} (over by ${KiB(b.ram.largestBlock - maxBlock)}); ${arenaHint()}`,
     );
   if (flashLimit !== undefined && b.flash.total > flashLimit)
     fails.push(
@@ -548,9 +574,12 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const checks: Check[] = [];
   const { check: integ, parsed } = checkIntegrity(bytes, o.blobFile);
   checks.push(integ);
+  // --suggest fills this in once the runtime has loaded the blob
+  const suggested: { fits?: BoardFit[] } = {};
   const finish = (): VerifyResult => {
-    const ok = checks.every((c) => c.status !== 'FAIL');
-    return { blob: o.blobFile, ok, exitCode: ok ? EXIT.OK : EXIT.VERIFY_FAILED, checks };
+    const fits = suggested.fits;
+    const ok = checks.every((c) => c.status !== 'FAIL') && (!fits || fits.length > 0);
+    return { blob: o.blobFile, ok, exitCode: ok ? EXIT.OK : EXIT.VERIFY_FAILED, checks, ...(fits ? { fits } : {}) };
   };
   if (!parsed) return finish();
 
@@ -573,13 +602,16 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const boardName = o.board ?? (o.ram === undefined && o.flash === undefined ? manifest?.board : undefined);
   const board = boardName ? findBoard(boardName) : undefined;
   const interp = getInterpreter(o.interpreter ?? manifest?.interpreter ?? 'wasm3');
-  checks.push(
-    checkMemory(parsed, bytes.length, info, mem, interp, {
-      board,
-      ram: o.ram ?? (boardName ? undefined : manifest?.ram),
-      flash: o.flash ?? (boardName ? undefined : manifest?.flash),
-    }),
-  );
+  const memory = checkMemory(parsed, bytes.length, info, mem, interp, {
+    board,
+    ram: o.ram ?? (boardName ? undefined : manifest?.ram),
+    flash: o.flash ?? (boardName ? undefined : manifest?.flash),
+  });
+  checks.push(memory);
+  const counted =
+    rt.status === 'PASS' && (board || o.suggest) ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0) : 0;
+  if (board && counted) addLatency(memory, counted, board, interp);
+  if (o.suggest) suggested.fits = boardFits(parsed, bytes.length, info, mem, interp, counted);
 
   const deviceOk = rt.status === 'PASS';
   if (o.model || o.data?.length) {
@@ -593,12 +625,54 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   return finish();
 }
 
+/** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none). */
+async function executedInstructions(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, streamed: boolean): Promise<number> {
+  const inputs = p.selfTest?.inputs ?? p.io.inputs.map((t) => new Uint8Array(t.bytes));
+  const c = await countInference(runtimeFile, blob, inputs, streamed);
+  return c.executed;
+}
+
+/** Adds the estimated latency on the board to the memory check. */
+function addLatency(memory: Check, executed: number, board: Board, interp: InterpreterProfile): void {
+  const ms = estimateLatencyMs(executed, board, interp.name);
+  const text = `est. ${ms < 10 ? ms.toFixed(2) : ms.toFixed(1)} ms per inference on ${board.name} (${board.core} ${board.mhz} MHz)`;
+  memory.summary += `; ${text}`;
+  memory.details.push(`${text}: ${executed.toLocaleString('en-US')} executed wasm instructions; ${LATENCY_SOURCE}`);
+  memory.figures = { ...memory.figures, executedInstructions: executed, latencyMs: ms, latencyIsEstimate: true };
+}
+
+/** Every board the model fits under `interp`, smallest RAM first. */
+function boardFits(p: ParsedBlob, blobBytes: number, info: RuntimeInfo, mem: MemoryMeasure | null, interp: InterpreterProfile, executed: number): BoardFit[] {
+  const fits: BoardFit[] = [];
+  for (const board of BOARDS) {
+    const c = checkMemory(p, blobBytes, info, mem, interp, { board });
+    if (c.status !== 'PASS') continue;
+    const f = c.figures as any;
+    const latencyMs = estimateLatencyMs(executed, board, interp.name);
+    fits.push({ board: board.name, ram: f.ram.total, ramUsable: board.ramUsable, flash: f.flash.total, flashUsable: board.flashUsable, latencyMs });
+  }
+  const usable = (name: string) => BOARDS.find((b) => b.name === name)!.ramUsable;
+  return fits.sort((a, b) => usable(a.board) - usable(b.board));
+}
+
+function suggestText(fits: BoardFit[], interp: string): string[] {
+  if (!fits.length) return [`no board profile fits this model under ${interp} (npx tools/verify --list-boards)`];
+  return [
+    `boards this model fits under ${interp}, smallest first (latency: estimate):`,
+    ...fits.map(
+      (f) =>
+        `  ${f.board.padEnd(16)} RAM ${KiB(f.ram).padStart(9)} of ${KiB(f.ramUsable).padStart(8)}   flash ${KiB(f.flash).padStart(9)} of ${KiB(f.flashUsable).padStart(8)}   ~${f.latencyMs < 10 ? f.latencyMs.toFixed(2) : f.latencyMs.toFixed(1)} ms`,
+    ),
+  ];
+}
+
 export function formatText(r: VerifyResult): string {
   const lines = [`verify ${r.blob}`];
   for (const c of r.checks) {
     lines.push(`${c.status.padEnd(4)} ${c.name}: ${c.summary}`);
     for (const d of c.details) lines.push(`       ${d}`);
   }
+  if (r.fits) lines.push(...suggestText(r.fits, r.checks.find((c) => c.name === 'memory')?.figures.interpreter as string));
   const failed = r.checks.filter((c) => c.status === 'FAIL').map((c) => c.name);
   lines.push(r.ok ? 'result: PASS (exit 0)' : `result: FAIL (${failed.join(', ')}) (exit ${r.exitCode})`);
   return lines.join('\n') + '\n';
@@ -638,6 +712,7 @@ export async function main(argv: string[]) {
       .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1})`)
       .option('--min-cosine <c>', `fail below this cosine similarity (default ${DEFAULT_THRESHOLDS.minCosine})`)
       .option('--list-boards', 'print the board profiles and exit')
+      .option('--suggest', 'list the boards this model fits, smallest first, with RAM, flash and estimated latency')
       .option('--json', 'print the result as JSON');
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
@@ -656,6 +731,7 @@ export async function main(argv: string[]) {
       return x;
     };
     if (o.board) findBoard(o.board);
+    if (o.suggest && (o.board || o.ram || o.flash)) throw new UserError('--suggest tries every board: give it without --board, --ram or --flash', EXIT.USAGE);
     if (o.interpreter) getInterpreter(o.interpreter);
     const opts: VerifyOptions = {
       blobFile,
@@ -671,6 +747,7 @@ export async function main(argv: string[]) {
       config: o.config,
       data: o.data,
       maxSamples: num(o.maxSamples, '--max-samples', 1),
+      suggest: !!o.suggest,
       thresholds: {
         maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),
         minSqnr: num(o.minSqnr, '--min-sqnr') as number,

@@ -32,8 +32,8 @@
  * (build/runtime.wat) and are only used when its function list matches the module.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseBlob, type ParsedBlob } from '../tools/blob/parse.ts';
-import { ERR, ERR_TEXT } from '../tools/blob/spec.ts';
+import { parseBlob, type ParsedBlob } from './parse.ts';
+import { ERR, ERR_TEXT, IMPORT_READ_BLOB } from './spec.ts';
 
 // ---------------------------------------------------------------- opcode table
 
@@ -135,7 +135,7 @@ const FC_NAMES = [
 /** Structural markers: not dispatched by any interpreter, not counted as executed. */
 export const STRUCTURAL = new Set(['block', 'loop', 'end']);
 /** Folded into operand slots by WAMR fast-interp (the "dispatched" estimate excludes them). */
-export const SLOT_OPS = new Set(['local.get', 'local.set', 'local.tee', 'i32.const', 'i64.const', 'f32.const', 'f64.const']);
+const SLOT_OPS = new Set(['local.get', 'local.set', 'local.tee', 'i32.const', 'i64.const', 'f32.const', 'f64.const']);
 const LEADER_AFTER = new Set(['loop', 'if', 'else', 'end', 'br', 'br_if', 'br_table', 'return', 'unreachable']);
 
 // ---------------------------------------------------------------- byte reading/writing
@@ -194,7 +194,7 @@ function section(id: number, payload: number[] | Uint8Array): number[] {
 
 // ---------------------------------------------------------------- decoding
 
-export interface Instr {
+interface Instr {
   op: string;
   start: number; // byte offsets inside the function body
   end: number;
@@ -211,7 +211,7 @@ function skipBlockType(r: Reader): void {
 }
 
 /** Decode one function body's instruction stream (after the locals). */
-export function decodeBody(body: Uint8Array, codeStart: number): Instr[] {
+function decodeBody(body: Uint8Array, codeStart: number): Instr[] {
   const r = new Reader(body, codeStart);
   const out: Instr[] = [];
   while (r.p < body.length) {
@@ -321,7 +321,7 @@ function importCounts(s: Section | undefined): { funcs: number; globals: number 
 
 // ---------------------------------------------------------------- instrumentation
 
-export interface BlockInfo {
+interface BlockInfo {
   func: number; // defined-function index (0 = first function of the code section)
   ops: string[]; // the block's instructions in order
   executed: number; // static count excluding structural markers
@@ -344,31 +344,20 @@ export interface InstrumentOptions {
   funcNames?: string[];
 }
 
-export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Instrumented {
-  const secs = sections(wasm);
-  const get = (id: number) => secs.find((s) => s.id === id);
-  const imp = importCounts(get(2));
-  const hookFunc = opts.hookFunc ?? -1;
-  const addHook = hookFunc >= 0;
-  const shift = addHook ? 1 : 0; // defined functions move up by one when the hook import is added
-  const remapFunc = (i: number) => (i >= imp.funcs ? i + shift : i);
+interface CodeRewrite {
+  firstCounter: number;
+  addHook: boolean;
+  hookFunc: number;
+  shift: number;
+  remapFunc: (i: number) => number;
+  /** function index of the added bench.hook import */
+  hookIndex: number;
+}
 
-  // type section: append () -> () for the hook
-  let typeCount = 0;
-  const typeSec = get(1);
-  if (typeSec) typeCount = new Reader(typeSec.payload).u32();
-  const hookType = typeCount;
-
-  // globals
-  const globSec = get(6);
-  let definedGlobals = 0;
-  if (globSec) definedGlobals = new Reader(globSec.payload).u32();
-  const firstCounter = imp.globals + definedGlobals;
-
-  // code
-  const codeSec = get(10);
-  if (!codeSec) throw new Error('wasm: no code section');
-  const cr = new Reader(codeSec.payload);
+/** The code section with a counter increment at the start of every basic block (and the hook). */
+function instrumentCode(payload: Uint8Array, o: CodeRewrite): { blocks: BlockInfo[]; bodies: number[][]; nFuncs: number } {
+  const { firstCounter, addHook, hookFunc, shift, remapFunc, hookIndex } = o;
+  const cr = new Reader(payload);
   const nFuncs = cr.u32();
   const blocks: BlockInfo[] = [];
   const bodies: number[][] = [];
@@ -416,13 +405,63 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         // the outermost loop of the op runner: block counter first, then the hook
         startBlock();
         leaderNext = false;
-        out.push(0x10, ...uleb(imp.funcs)); // call bench.hook (index = number of old func imports)
+        out.push(0x10, ...uleb(hookIndex)); // call bench.hook (index = number of old func imports)
         hooked = true;
       }
     }
     if (!hooked) throw new Error(`instrument: function ${hookFunc} has no loop for the hook`);
     bodies.push([...uleb(out.length), ...out]);
   }
+  return { blocks, bodies, nFuncs };
+}
+
+/** An element section with every function index remapped (flags 0 segments only). */
+function remapElements(payload: Uint8Array, remapFunc: (i: number) => number): number[] {
+  const r = new Reader(payload);
+  const n = r.u32();
+  const items: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const flags = r.u32();
+    if (flags !== 0) throw new Error(`instrument: element segment flags ${flags} not supported`);
+    const e0 = r.p;
+    const oc = r.byte(); // offset expr: i32.const n | global.get g, then end
+    if (oc === 0x41) r.sleb();
+    else if (oc === 0x23) r.u32();
+    else throw new Error(`instrument: element offset opcode 0x${oc.toString(16)}`);
+    if (r.byte() !== 0x0b) throw new Error('instrument: element offset expression too long');
+    const expr = [...r.b.subarray(e0, r.p)];
+    const m = r.u32();
+    const fs: number[] = [];
+    for (let j = 0; j < m; j++) fs.push(...uleb(remapFunc(r.u32())));
+    items.push(0x00, ...expr, ...uleb(m), ...fs);
+  }
+  return [...uleb(n), ...items];
+}
+
+export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Instrumented {
+  const secs = sections(wasm);
+  const get = (id: number) => secs.find((s) => s.id === id);
+  const imp = importCounts(get(2));
+  const hookFunc = opts.hookFunc ?? -1;
+  const addHook = hookFunc >= 0;
+  const shift = addHook ? 1 : 0; // defined functions move up by one when the hook import is added
+  const remapFunc = (i: number) => (i >= imp.funcs ? i + shift : i);
+
+  // type section: append () -> () for the hook
+  let typeCount = 0;
+  const typeSec = get(1);
+  if (typeSec) typeCount = new Reader(typeSec.payload).u32();
+  const hookType = typeCount;
+
+  // globals
+  const globSec = get(6);
+  let definedGlobals = 0;
+  if (globSec) definedGlobals = new Reader(globSec.payload).u32();
+  const firstCounter = imp.globals + definedGlobals;
+
+  const codeSec = get(10);
+  if (!codeSec) throw new Error('wasm: no code section');
+  const { blocks, bodies, nFuncs } = instrumentCode(codeSec.payload, { firstCounter, addHook, hookFunc, shift, remapFunc, hookIndex: imp.funcs });
 
   // assemble the new module
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -499,32 +538,9 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
         out.push(...section(8, uleb(remapFunc(idx))));
         break;
       }
-      case 9: {
-        if (!shift) {
-          out.push(...section(9, s.payload));
-          break;
-        }
-        const r = new Reader(s.payload);
-        const n = r.u32();
-        const items: number[] = [];
-        for (let i = 0; i < n; i++) {
-          const flags = r.u32();
-          if (flags !== 0) throw new Error(`instrument: element segment flags ${flags} not supported`);
-          const e0 = r.p;
-          const oc = r.byte(); // offset expr: i32.const n | global.get g, then end
-          if (oc === 0x41) r.sleb();
-          else if (oc === 0x23) r.u32();
-          else throw new Error(`instrument: element offset opcode 0x${oc.toString(16)}`);
-          if (r.byte() !== 0x0b) throw new Error('instrument: element offset expression too long');
-          const expr = [...r.b.subarray(e0, r.p)];
-          const m = r.u32();
-          const fs: number[] = [];
-          for (let j = 0; j < m; j++) fs.push(...uleb(remapFunc(r.u32())));
-          items.push(0x00, ...expr, ...uleb(m), ...fs);
-        }
-        out.push(...section(9, [...uleb(n), ...items]));
+      case 9:
+        out.push(...section(9, shift ? remapElements(s.payload, remapFunc) : [...s.payload]));
         break;
-      }
       case 10:
         out.push(...section(10, [...uleb(nFuncs), ...bodies.flat()]));
         break;
@@ -570,7 +586,7 @@ export function namesFromWat(wasm: Uint8Array, watPath: string): string[] | null
 
 // ---------------------------------------------------------------- running
 
-export interface OpCount {
+interface OpCount {
   index: number;
   op: string;
   macs: number;
@@ -614,7 +630,7 @@ export function opMacs(name: string, p: Record<string, number>): number {
 }
 
 /** The op runner: `runOps` by name, else the first callee of the exported kw_invoke that has a loop. */
-export function runnerFunc(wasm: Uint8Array, names: string[] | null): number {
+function runnerFunc(wasm: Uint8Array, names: string[] | null): number {
   if (names) {
     const i = names.findIndex((n) => /(^|\/)runOps$/.test(n));
     if (i >= 0) return i;
@@ -667,6 +683,9 @@ export class CountingRuntime {
     private counters: WebAssembly.Global[],
   ) {}
 
+  /** blob served through kw.read_blob (streamed runtimes) */
+  private source: Uint8Array | null = null;
+
   static async load(wasmPath: string, watPath = wasmPath.replace(/\.wasm$/, '.wat')): Promise<CountingRuntime> {
     const wasm = new Uint8Array(readFileSync(wasmPath));
     const names = namesFromWat(wasm, watPath);
@@ -677,11 +696,19 @@ export class CountingRuntime {
   static async fromInstrumented(inst: Instrumented): Promise<CountingRuntime> {
     let self: CountingRuntime | null = null;
     const mod = await WebAssembly.compile(inst.wasm as Uint8Array<ArrayBuffer>);
-    const instance = await WebAssembly.instantiate(mod, { bench: { hook: () => self!.snap() } });
+    const read = (off: number, dst: number, len: number) => self!.readBlob(off, dst, len);
+    const instance = await WebAssembly.instantiate(mod, { bench: { hook: () => self!.snap() }, [IMPORT_READ_BLOB.module]: { [IMPORT_READ_BLOB.name]: read } });
     const ex = instance.exports as Record<string, any>;
     const counters = inst.blocks.map((_, i) => ex[`__bb${i}`] as WebAssembly.Global);
     self = new CountingRuntime(inst, ex, counters);
     return self;
+  }
+
+  private readBlob(off: number, dst: number, len: number): number {
+    const src = this.source;
+    if (!src || off < 0 || len < 0 || off + len > src.length) return -1;
+    new Uint8Array(this.memory.buffer, dst, len).set(src.subarray(off, off + len));
+    return len;
   }
 
   private snap(): void {
@@ -699,10 +726,16 @@ export class CountingRuntime {
     return this.exports.memory;
   }
 
-  init(blob: Uint8Array): ParsedBlob {
-    const addr = this.exports.kw_blob_buffer(blob.length);
-    if (!addr) throw new Error(`kw_blob_buffer failed: ${ERR_TEXT[this.exports.kw_last_error()]}`);
-    new Uint8Array(this.memory.buffer, addr, blob.length).set(blob);
+  /** Load `blob` copied in, or streamed through kw.read_blob when the runtime imports it and `streamed`. */
+  init(blob: Uint8Array, streamed = false): ParsedBlob {
+    if (streamed) {
+      this.source = blob;
+      if (this.exports.kw_blob_external(blob.length) !== ERR.OK) throw new Error(`kw_blob_external failed: ${ERR_TEXT[this.exports.kw_last_error()]}`);
+    } else {
+      const addr = this.exports.kw_blob_buffer(blob.length);
+      if (!addr) throw new Error(`kw_blob_buffer failed: ${ERR_TEXT[this.exports.kw_last_error()]}`);
+      new Uint8Array(this.memory.buffer, addr, blob.length).set(blob);
+    }
     const r = this.exports.kw_init();
     if (r !== ERR.OK) throw new Error(`kw_init failed: ${ERR_TEXT[r] ?? r}`);
     return parseBlob(blob);
@@ -769,8 +802,8 @@ export class CountingRuntime {
 }
 
 /** One counted inference of `blob` on raw `inputs` with a fresh instrumented runtime. */
-export async function countInference(wasmPath: string, blob: Uint8Array, inputs: ArrayBufferView[]): Promise<CountResult> {
+export async function countInference(wasmPath: string, blob: Uint8Array, inputs: ArrayBufferView[], streamed = false): Promise<CountResult> {
   const rt = await CountingRuntime.load(wasmPath);
-  const model = rt.init(blob);
+  const model = rt.init(blob, streamed);
   return rt.count(model, inputs);
 }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CountingRuntime, instrument, STRUCTURAL } from '../../bench/count.ts';
+import { CountingRuntime, instrument, STRUCTURAL } from '../../tools/blob/count.ts';
 import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
 import { convertWithSelfTest } from '../helpers/convert-harness.ts';
 import { graphFromFile } from '../helpers/convert-harness.ts';
