@@ -16,9 +16,10 @@
  * index of the case it is on in shared memory; the parent kills it after a timeout.
  */
 import { readFileSync } from 'node:fs';
-import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
+import { DeviceSim, DEFAULT_WASM, FLASH_WASM } from '../../firmware-host/node/host.ts';
 import { BlobError, parseBlob, type ParsedBlob } from '../../tools/blob/parse.ts';
-import { DTYPE, ERR, FLAG } from '../../tools/blob/spec.ts';
+import { DTYPE, ERR, FLAG, HEADER } from '../../tools/blob/spec.ts';
+import { fixCrc } from '../../tools/blob/writer.ts';
 import { runBlobReference, ReferenceError2 } from '../../tools/blob/reference.ts';
 import { caseRng, mapBlob, mutateBlob, type BlobMap, type Rng } from './fuzz.ts';
 
@@ -58,6 +59,8 @@ export interface HarnessOptions {
   referenceMaxBlob?: number;
   /** re-instantiate the runtime before a case when its memory has grown past this (default 1 MiB) */
   refreshAbove?: number;
+  /** streamed: runtime-flash.wasm reads the mutated blob through kw.read_blob (kw_blob_external) */
+  streamed?: boolean;
 }
 
 const align16 = (v: number) => Math.ceil(v / 16) * 16;
@@ -71,9 +74,11 @@ export class RuntimeHarness {
   readonly referenceMaxBlob: number;
   /** re-instantiate before a case when linear memory is larger than this */
   readonly refreshAbove: number;
-  private static module: WebAssembly.Module | null = null;
+  readonly streamed: boolean;
+  private static modules = new Map<string, WebAssembly.Module>();
 
   private constructor(opts: HarnessOptions) {
+    this.streamed = !!opts.streamed;
     this.memoryLimit = opts.memoryLimit ?? 16 << 20;
     this.referenceMaxBlob = opts.referenceMaxBlob ?? 32768;
     this.refreshAbove = opts.refreshAbove ?? 1 << 20;
@@ -87,15 +92,20 @@ export class RuntimeHarness {
 
   /** a new runtime instance (after a trap its globals cannot be trusted) */
   async fresh(): Promise<void> {
-    this.sim = await DeviceSim.load(undefined, { memoryLimitBytes: this.memoryLimit });
+    this.sim = await DeviceSim.load(undefined, { memoryLimitBytes: this.memoryLimit, weights: this.streamed ? 'flash' : 'ram' });
     this.afterLoad();
   }
 
   /** synchronous re-instantiation from the already compiled module (DeviceSim caches it) */
   freshSync(): void {
-    const mod = RuntimeHarness.module ?? (RuntimeHarness.module = new WebAssembly.Module(readFileSync(DEFAULT_WASM)));
-    const inst = new WebAssembly.Instance(mod, {});
-    this.sim = Reflect.construct(DeviceSim, [inst, { memoryLimitBytes: this.memoryLimit }]) as DeviceSim;
+    const path = this.streamed ? FLASH_WASM : DEFAULT_WASM;
+    let mod = RuntimeHarness.modules.get(path);
+    if (!mod) RuntimeHarness.modules.set(path, (mod = new WebAssembly.Module(readFileSync(path))));
+    let sim: any = null;
+    const imports: WebAssembly.Imports = this.streamed ? { kw: { read_blob: (o: number, d: number, l: number) => sim.readBlob(o, d, l) } } : {};
+    const inst = new WebAssembly.Instance(mod, imports);
+    sim = Reflect.construct(DeviceSim, [inst, { memoryLimitBytes: this.memoryLimit, weights: this.streamed ? 'flash' : 'ram' }]);
+    this.sim = sim as DeviceSim;
     this.afterLoad();
   }
 
@@ -149,7 +159,7 @@ export class RuntimeHarness {
     try {
       // memory only grows: start over when a big case left it large (snapshots cost its size)
       if (this.sim.memoryBytes > this.refreshAbove) this.freshSync();
-      return this.runInner(bytes, r);
+      return this.streamed ? this.runStreamed(bytes, r) : this.runInner(bytes, r);
     } catch (e) {
       const kind: FailureKind =
         e instanceof WebAssembly.RuntimeError ? 'trap' : e instanceof Error && e.constructor.name === 'MemoryLimitExceeded' ? 'memory-limit' : 'exception';
@@ -292,6 +302,59 @@ export class RuntimeHarness {
     if (Buffer.compare(new Uint8Array(e.memory.buffer, addr, bytes.length), blobCopy) !== 0) return fail('blob-modified', 'the blob buffer changed');
     return { outcome: iv === ERR.OK ? (hasST ? `run:OK selftest:${ERR_NAME[st]}` : 'run:OK') : `invoke:${ERR_NAME[iv]}` };
   }
+
+  /**
+   * The streamed load sequence on a mutated blob served through kw.read_blob: every code is a
+   * documented one, init writes only its own regions (tables, arena, state, scratch, staging),
+   * invoke leaves the tables alone, and the verdict agrees with the copy-in validator for a blob
+   * that names a staging area.
+   */
+  private runStreamed(bytes: Uint8Array, r: Rng): CaseResult {
+    const e = this.sim.exports;
+    const fail = (kind: FailureKind, detail: string, outcome = 'failed'): CaseResult => ({ outcome, failure: { kind, detail } });
+    let parseCode = 0;
+    let parsed: ParsedBlob | null = null;
+    try {
+      parsed = parseBlob(bytes);
+    } catch (err) {
+      if (err instanceof BlobError) parseCode = err.code;
+      else return fail('parse-exception', `parseBlob threw ${(err as Error)?.message}`);
+    }
+    (this.sim as any).source = bytes;
+    const xc = this.sim.call('kw_blob_external', bytes.length);
+    if (xc !== ERR.OK) return xc === ERR.NO_BLOB && bytes.length === 0 ? { outcome: 'init:NO_BLOB' } : fail('unknown-code', `kw_blob_external returned ${xc}`);
+    const base = align16(this.staticHi);
+    let snap = new Uint8Array(e.memory.buffer).slice();
+    const ir = this.sim.call('kw_init');
+    const bad = this.code('kw_init', ir);
+    if (bad) return fail('unknown-code', bad);
+    const used = e.kw_memory_used() >>> 0;
+    const d = this.memDiff(snap, ir === ERR.OK ? [[base, used]] : [[base, Math.max(base, e.memory.buffer.byteLength)]]);
+    if (d) return fail('memory-write', `kw_init (${ERR_NAME[ir]}) wrote outside its regions: ${d}`);
+    const staging = parsed?.header.stagingSize ?? 0;
+    if (ir !== ERR.OK) {
+      if (parseCode === 0 && staging > 0 && ir !== ERR.OUT_OF_MEMORY) return fail('parse-mismatch', `streamed kw_init ${ERR_NAME[ir]} but parseBlob OK`);
+      if (this.sim.call('kw_invoke') !== ERR.NOT_READY) return fail('invoke-error', 'kw_invoke after a failed init was not refused');
+      return { outcome: `init:${ERR_NAME[ir]}` };
+    }
+    if (parseCode !== 0 || staging === 0) return fail('parse-mismatch', `streamed kw_init OK but parseBlob ${ERR_NAME[parseCode] ?? 'OK'}, staging ${staging}`);
+    if (used > this.memoryLimit) return fail('memory-limit', `kw_memory_used ${used} > limit ${this.memoryLimit}`);
+    for (let i = 0; i < e.kw_num_inputs(); i++) {
+      const n = e.kw_input_size(i) >>> 0;
+      const ids = parsed!.io.inputs[i].dtype === DTYPE.INT32;
+      const data = ids ? new Uint8Array(Int32Array.from({ length: n / 4 }, () => r.int(0, 40)).buffer) : r.bytes(n);
+      new Uint8Array(e.memory.buffer, e.kw_input_ptr(i) >>> 0, n).set(data);
+    }
+    const tables = align16(base + parsed!.header.constsOff);
+    snap = new Uint8Array(e.memory.buffer).slice();
+    const iv = this.sim.call('kw_invoke');
+    const bad2 = this.code('kw_invoke', iv);
+    if (bad2) return fail('unknown-code', bad2);
+    const d2 = this.memDiff(snap, [[tables, used]]);
+    if (d2) return fail('memory-write', `streamed kw_invoke (${ERR_NAME[iv]}) wrote outside arena/state/scratch/staging: ${d2}`);
+    if (iv !== ERR.OK && iv !== ERR.BAD_INPUT_VALUE) return fail('invoke-error', `streamed kw_invoke returned ${ERR_NAME[iv]} after a successful init`);
+    return { outcome: iv === ERR.OK ? 'run:OK' : `invoke:${ERR_NAME[iv]}` };
+  }
 }
 
 /** true when no op writes a tensor whose bytes overlap one of its inputs (so out-of-place = in-place) */
@@ -342,6 +405,15 @@ export function mergeSummary(a: CampaignSummary, b: CampaignSummary, keepPerKind
 
 export interface PreparedSeed extends SeedBlob {
   map: BlobMap;
+}
+
+/** The blob with a staging size in its header (the largest op's constants) so it can be streamed. */
+export function streamable(blob: Uint8Array): Uint8Array {
+  const p = parseBlob(blob);
+  const out = blob.slice();
+  const staging = Math.max(16, ...p.ops.map((o) => o.constsSize));
+  new DataView(out.buffer).setUint32(HEADER.stagingSize, staging, true);
+  return fixCrc(out);
 }
 
 export function prepareSeeds(seeds: SeedBlob[]): PreparedSeed[] {

@@ -10,7 +10,7 @@ import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { ERR, HEADER } from '../../tools/blob/spec.ts';
 import { crc32 } from '../../tools/blob/crc32.ts';
 import { caseRng, mapBlob, mutateBlob, mutateBytes, mulberry32 } from '../helpers/fuzz.ts';
-import { RuntimeHarness, generatedSeeds, prepareSeeds, runCampaign, fuzzCase, type PreparedSeed, type SeedBlob } from '../helpers/fuzz-runtime.ts';
+import { RuntimeHarness, generatedSeeds, prepareSeeds, runCampaign, fuzzCase, streamable, type PreparedSeed, type SeedBlob } from '../helpers/fuzz-runtime.ts';
 import { fixtureSeeds } from '../helpers/fuzz-seeds.ts';
 import { runPool } from '../helpers/fuzz-pool.ts';
 import { GENERATORS, rng } from '../helpers/opgen.ts';
@@ -94,6 +94,22 @@ describe('runtime fuzz campaign (fixed seed)', () => {
     const again = (await RuntimeHarness.create({ memoryLimit: 8 << 20 })).runBlob(mutant.bytes, r);
     expect(again.failure).toBeUndefined();
   }, 60000);
+});
+
+describe('runtime fuzz campaign, streamed (the mutated blob served through kw.read_blob)', () => {
+  it('1000 mutated blobs: only error codes or valid runs, memory outside the plan untouched, verdicts as the copy-in validator', async () => {
+    const fx = await fixtureSeeds(['tfjs_node_abalone_mlp/model.json', 'dl4j_conv1d_pool1d_stack/cnn_1d_doublecount.h5.h5']);
+    const seeds = prepareSeeds([...(await generatedSeeds(1)), ...fx].map((s) => ({ ...s, blob: streamable(s.blob) })));
+    const h = await RuntimeHarness.create({ memoryLimit: 8 << 20, streamed: true });
+    for (const sd of seeds) expect(h.runBlob(sd.blob, caseRng(SEED, 0)).outcome, sd.name).toMatch(/^(run:OK|invoke:BAD_INPUT_VALUE)/);
+    const s = await runCampaign(h, seeds, SEED + 1, 0, 1000);
+    const report = s.failures.map((f) => `[${f.kind}] index ${f.index} (${f.base}): ${f.detail} | ${f.mutations.join('; ')}`);
+    expect(report).toEqual([]);
+    expect(s.cases).toBe(1000);
+    console.log(`streamed fuzz: ${s.cases} cases, outcomes ${JSON.stringify(s.outcomes)}`);
+    for (const k of ['BAD_CRC', 'BAD_HEADER', 'BAD_OP', 'BAD_PARAMS']) expect(s.outcomes[`init:${k}`] ?? 0, k).toBeGreaterThan(3);
+    expect(s.outcomes['run:OK'] ?? 0).toBeGreaterThan(50);
+  }, 120000);
 });
 
 describe('hang detection in worker threads', () => {
