@@ -30,6 +30,7 @@ static M3RawCall read_blob_fn;
 /* the import as wasm3 calls a raw function: return slot, then one 64-bit slot per argument */
 static int32_t call_read_blob(int32_t offset, int32_t dst, int32_t len) {
   uint64_t sp[4];
+  int32_t ret;
   M3ImportContext ctx;
   memset(sp, 0, sizeof sp);
   memset(&ctx, 0, sizeof ctx);
@@ -37,7 +38,8 @@ static int32_t call_read_blob(int32_t offset, int32_t dst, int32_t len) {
   memcpy(&sp[2], &dst, 4);
   memcpy(&sp[3], &len, 4);
   if (read_blob_fn(&rt1, &ctx, sp, toy_memory) != m3Err_none) return -1;
-  return *(int32_t *)(void *)&sp[0];
+  memcpy(&ret, &sp[0], 4);
+  return ret;
 }
 
 IM3Environment m3_NewEnvironment(void) { toy_live++; return &env1; }
