@@ -15,8 +15,9 @@ import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { writeNpy } from '../../tools/readers/npy.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
 
-const haveGcc = spawnSync('gcc', ['--version']).status === 0;
-const haveMake = spawnSync('make', ['--version']).status === 0;
+const has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0;
+const haveGcc = has('gcc');
+const haveMake = has('make');
 const linux = process.platform === 'linux'; // -Wl,--wrap and pthread_attr_setstack
 const MEASURE = resolve(repoRoot, 'firmware-host/measure');
 const dir = mkdtempSync(join(tmpdir(), 'kw-measure-'));
