@@ -527,6 +527,8 @@ static const char *const kw_error_text[KW_ERR_MAX + 1] = {
  * Runtime exports: every export takes and returns int32 (i32 in wasm).
  * Call order: kw_set_memory_limit? -> kw_blob_buffer(size) -> copy blob -> kw_init ->
  *   (write inputs at kw_input_ptr(i) -> kw_invoke -> read outputs at kw_output_ptr(i))*
+ * Streamed (runtime-flash.wasm): kw_set_memory_limit? -> kw_blob_external(size) -> kw_init -> ... as above;
+ *   the runtime reads the blob through the import KW_IMPORT_MODULE.KW_IMPORT_READ_BLOB (below).
  */
 #define KW_EXPORT_COUNT 19
 /* ABI_VERSION */
@@ -588,5 +590,11 @@ static const char *const kw_error_text[KW_ERR_MAX + 1] = {
 #define KW_EXPORT_MEMORY_USED "kw_memory_used"
 static const char *const kw_export_names[KW_EXPORT_COUNT] = { "kw_abi_version", "kw_format_version", "kw_op_mask", "kw_set_memory_limit", "kw_blob_buffer", "kw_blob_external", "kw_init", "kw_num_inputs", "kw_num_outputs", "kw_input_ptr", "kw_input_size", "kw_output_ptr", "kw_output_size", "kw_invoke", "kw_reset_state", "kw_self_test", "kw_last_error", "kw_error_op", "kw_memory_used" };
 static const uint8_t kw_export_nargs[KW_EXPORT_COUNT] = { 0, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0 };
+/* 1 = only runtime-flash.wasm has it (streamed weights); the copy-in runtime.wasm may lack it */
+static const uint8_t kw_export_flash_only[KW_EXPORT_COUNT] = { 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+
+/* The one host import of runtime-flash.wasm: int32_t kw.read_blob(int32_t offset, int32_t dst, int32_t len) */
+#define KW_IMPORT_MODULE "kw"
+#define KW_IMPORT_READ_BLOB "read_blob"
 
 #endif /* KW_ABI_H */

@@ -7,12 +7,21 @@
  * header layout) comes from kw_abi.h, which is generated from tools/blob/spec.ts, the same file
  * the Node host simulation (firmware-host/node/host.ts) uses.
  *
+ * Two weight modes:
+ *   - streamed (weights stay in flash; the default for firmware): load runtime-flash.wasm, then
+ *     kw_init_mapped(m, blob, size) for a blob the CPU can read in place (memory-mapped flash,
+ *     the const array of the C header), or kw_init_external(m, read, user, size) for a blob read
+ *     by your function (SPI flash, a file). Linear memory holds only the tables, arena, state,
+ *     scratch and the staging area; each op's weights are read into the staging area as it runs.
+ *   - copy-in: runtime.wasm (or runtime-flash.wasm) and kw_init(m, blob, size): the whole blob is
+ *     copied into linear memory, so every weight takes RAM.
+ *
  * Typical use (no dynamic allocation in kw_common.c; the interpreters allocate):
  *
  *   static kw_model m;
  *   kw_config cfg = KW_CONFIG_DEFAULT;
- *   if (kw_load(&m, runtime_wasm, runtime_wasm_len, &cfg) != KW_OK ||
- *       kw_init(&m, model_blob, model_blob_len) != KW_OK) { puts(kw_message(&m)); ... }
+ *   if (kw_load(&m, runtime_flash_wasm, RUNTIME_FLASH_WASM_LEN, &cfg) != KW_OK ||
+ *       kw_init_mapped(&m, model, MODEL_LEN) != KW_OK) { puts(kw_message(&m)); ... }
  *   (WAMR: wasm_runtime_load may write into the .wasm buffer, so pass a RAM copy, not flash.)
  *   if (kw_self_test(&m) != KW_OK) ...               // once at boot
  *   kw_set_input_float(&m, 0, features, n);           // quantises with the blob's scale/zp
@@ -56,10 +65,20 @@ extern "C" {
 #define KW_MESSAGE_SIZE 160
 #endif
 
-/* Interpreter settings. Stack sizes are the wasm value/operand stack, not the C stack. */
+/* Interpreter settings. Stack sizes are the wasm value/operand stack, not the C stack.
+ *
+ * memory_limit caps linear memory (bytes, 0 = none). The runtime never grows past it
+ * (kw_set_memory_limit: kw_init fails with KW_ERR_OUT_OF_MEMORY instead). On wasm3 the glue also
+ * sets the runtime's memoryLimit before loading the module, so wasm3 allocates only that many
+ * bytes even when it is less than one 64 KiB page; this needs wasm3's m3_env.h on the include
+ * path (wasm3's source/ folder; KW_WASM3_MEMORY_LIMIT=0 turns it off). Get the figure from
+ * `npx tools/verify m.blob --board ...` (kw_memory_used, the exact linear memory the model needs)
+ * or from m.memory_used after a kw_init without a limit. Below 64 KiB any value of at least
+ * kw_memory_used works; above, use a multiple of 65536. WAMR always allocates whole 64 KiB pages
+ * (docs/FIRMWARE.md says why). */
 typedef struct kw_config {
   uint32_t stack_size;        /* wasm3: m3_NewRuntime stack; WAMR: exec env stack (bytes) */
-  uint32_t memory_limit;      /* cap on linear memory (bytes, 0 = none): kw_set_memory_limit */
+  uint32_t memory_limit;      /* cap on linear memory (bytes, 0 = none), see above */
   void *heap_pool;            /* WAMR only: Alloc_With_Pool buffer (NULL = system allocator) */
   uint32_t heap_pool_size;
 } kw_config;
@@ -81,6 +100,11 @@ typedef struct kw_io_info {
 
 struct kw_backend;            /* interpreter state, defined by the glue */
 
+/* Reads blob bytes [offset, offset + len) into dst; returns len, or a negative value on failure.
+ * Called by the glue while the runtime runs (kw_init_external and every kw_invoke/kw_self_test);
+ * the glue has already checked that the range lies inside the blob and dst inside linear memory. */
+typedef int32_t (*kw_read_fn)(void *user, uint32_t offset, uint8_t *dst, uint32_t len);
+
 typedef struct kw_model {
   struct kw_backend *backend;
   const uint8_t *blob;
@@ -93,6 +117,14 @@ typedef struct kw_model {
   int32_t error_op;           /* op/tensor index the runtime blamed, -1 if none */
   uint32_t memory_used;       /* kw_memory_used() after init */
   uint32_t memory_limit;      /* from kw_config */
+  /* streamed weights (kw_init_external / kw_init_mapped) */
+  kw_read_fn read;            /* NULL in copy-in mode */
+  void *read_user;
+  uint32_t read_calls;        /* kw.read_blob calls served since kw_init_* (flash traffic) */
+  uint32_t read_bytes;
+  int32_t bad_read;           /* first refused read since the last call: 0 none, 1 outside the blob, */
+  uint32_t bad_read_offset;   /* 2 destination outside linear memory, 3 the read function failed */
+  uint32_t bad_read_len;
   char message[KW_MESSAGE_SIZE];
 } kw_model;
 
@@ -102,6 +134,14 @@ int kw_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const kw_confi
 /* Checks the blob header against the runtime (format version, op mask), copies the blob into
  * linear memory and validates it there (kw_init export). The blob may live in flash. */
 int kw_init(kw_model *m, const uint8_t *blob, uint32_t blob_size);
+/* Streamed weights (needs runtime-flash.wasm, else KW_E_MISSING_EXPORT): the blob stays where it
+ * is and the runtime reads it through `read` (header and tables at init, each op's constants as it
+ * runs). A failed or short read makes the call return KW_ERR_READ_FAILED (never a trap); a read
+ * outside [0, blob_size) is refused and kw_message says which bytes were asked for. */
+int kw_init_external(kw_model *m, kw_read_fn read, void *user, uint32_t blob_size);
+/* kw_init_external for a blob the CPU reads in place (memory-mapped flash, the C header's const
+ * array): the glue copies from `blob`, which must stay valid while the model is used. */
+int kw_init_mapped(kw_model *m, const uint8_t *blob, uint32_t blob_size);
 int kw_invoke(kw_model *m);
 int kw_reset_state(kw_model *m);
 /* Runs the self-test vector embedded by the converter (call once at boot). */
@@ -130,6 +170,12 @@ const char *kw_message(const kw_model *m);
 const char *kw_dtype_name(uint8_t dtype);
 /* "wasm3" or "wamr": the glue linked in. */
 const char *kw_interpreter(void);
+/* Bytes of linear memory the interpreter has allocated now (less than a page on wasm3 with a
+ * memory_limit), 0 when not loaded. */
+uint32_t kw_linear_memory_size(kw_model *m);
+/* The interpreter object behind the model, for measurements and extra host functions:
+ * wasm3 IM3Runtime, WAMR wasm_exec_env_t. NULL when not loaded. */
+void *kw_interpreter_handle(kw_model *m);
 
 /* --- pure helpers (no interpreter; used by the glue and tested on the desktop) --- */
 int32_t kw_quantize_value(float x, float scale, int32_t zero_point, uint8_t dtype);

@@ -15,6 +15,7 @@ const char *const kw_fn_names[KW_FN_COUNT] = {
   KW_EXPORT_OP_MASK,
   KW_EXPORT_SET_MEMORY_LIMIT,
   KW_EXPORT_BLOB_BUFFER,
+  KW_EXPORT_BLOB_EXTERNAL,
   KW_EXPORT_INIT,
   KW_EXPORT_NUM_INPUTS,
   KW_EXPORT_NUM_OUTPUTS,
@@ -35,6 +36,10 @@ typedef char kw_check_export_count[(KW_FN_COUNT == KW_EXPORT_COUNT) ? 1 : -1];
 
 uint32_t kw_fn_nargs(int fn) {
   return (fn >= 0 && fn < KW_FN_COUNT) ? kw_export_nargs[fn] : 0u;
+}
+
+int kw_fn_optional(int fn) {
+  return (fn >= 0 && fn < KW_FN_COUNT) ? kw_export_flash_only[fn] : 0;
 }
 
 /* ---------------------------------------------------------------- small helpers */
@@ -116,6 +121,10 @@ const char *kw_message(const kw_model *m) {
 
 const char *kw_interpreter(void) { return kw_backend_name(); }
 
+uint32_t kw_linear_memory_size(kw_model *m) { return (m && m->backend) ? kw_backend_memory_size(m) : 0u; }
+
+void *kw_interpreter_handle(kw_model *m) { return (m && m->backend) ? kw_backend_handle(m) : NULL; }
+
 const char *kw_dtype_name(uint8_t dtype) {
   switch (dtype) {
     case KW_DTYPE_INT8: return "int8";
@@ -175,19 +184,39 @@ float kw_dequantize_value(int32_t q, float scale, int32_t zero_point) {
 
 /* ---------------------------------------------------------------- blob header */
 
-int kw_read_blob_info(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
-  uint32_t total, io_off, tensors_off, n_tensors, n_in, n_out, i, k;
-  if (!m || !blob) return KW_E_ARG;
+/* Where the glue reads the blob's header and I/O descriptors from: a pointer (copy-in, mapped)
+ * or the user's read function (streamed). */
+struct kw_src {
+  kw_read_fn read;
+  void *user;
+  uint32_t size;
+};
+
+static int32_t kw_mapped_read(void *user, uint32_t offset, uint8_t *dst, uint32_t len) {
+  memcpy(dst, (const uint8_t *)user + offset, len);
+  return (int32_t)len;
+}
+
+static int src_read(const struct kw_src *s, uint32_t offset, uint8_t *dst, uint32_t len) {
+  if ((uint64_t)offset + len > s->size) return 0;
+  return s->read(s->user, offset, dst, len) == (int32_t)len;
+}
+
+/* Reads the header (into hdr) and the I/O descriptors; blob stays NULL for a streamed blob. */
+static int read_info(kw_model *m, const struct kw_src *src, const uint8_t *blob, uint8_t hdr[KW_HEADER_SIZE]) {
+  uint32_t total, io_off, tensors_off, n_tensors, n_in, n_out, i, k, blob_size = src->size;
+  uint8_t d[KW_IO_SIZE], tbytes[4];
   if (blob_size < KW_HEADER_SIZE) return fail(m, KW_E_BLOB, "shorter than the header");
-  if (rd_u32(blob + KW_H_MAGIC) != KW_MAGIC) return fail(m, KW_E_BLOB, "bad magic (not a KWNN blob)");
-  total = rd_u32(blob + KW_H_TOTAL_SIZE);
+  if (!src_read(src, 0, hdr, KW_HEADER_SIZE)) return fail(m, KW_ERR_READ_FAILED, "reading the header");
+  if (rd_u32(hdr + KW_H_MAGIC) != KW_MAGIC) return fail(m, KW_E_BLOB, "bad magic (not a KWNN blob)");
+  total = rd_u32(hdr + KW_H_TOTAL_SIZE);
   if (total != blob_size) return fail(m, KW_ERR_BAD_SIZE, "header totalSize differs from the buffer size");
-  n_tensors = rd_u16(blob + KW_H_N_TENSORS);
-  n_in = rd_u16(blob + KW_H_N_INPUTS);
-  n_out = rd_u16(blob + KW_H_N_OUTPUTS);
+  n_tensors = rd_u16(hdr + KW_H_N_TENSORS);
+  n_in = rd_u16(hdr + KW_H_N_INPUTS);
+  n_out = rd_u16(hdr + KW_H_N_OUTPUTS);
   if (n_in > KW_MAX_IO || n_out > KW_MAX_IO) return fail(m, KW_E_BLOB, "more inputs/outputs than KW_MAX_IO");
-  io_off = rd_u32(blob + KW_H_IO_OFF);
-  tensors_off = rd_u32(blob + KW_H_TENSORS_OFF);
+  io_off = rd_u32(hdr + KW_H_IO_OFF);
+  tensors_off = rd_u32(hdr + KW_H_TENSORS_OFF);
   if (io_off < KW_HEADER_SIZE || io_off > blob_size || (uint64_t)(n_in + n_out) * KW_IO_SIZE > (uint64_t)(blob_size - io_off))
     return fail(m, KW_ERR_BAD_HEADER, "I/O descriptors outside the blob");
   if (tensors_off < KW_HEADER_SIZE || tensors_off > blob_size || (uint64_t)n_tensors * KW_TENSOR_SIZE > (uint64_t)(blob_size - tensors_off))
@@ -197,9 +226,9 @@ int kw_read_blob_info(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
   m->num_inputs = n_in;
   m->num_outputs = n_out;
   for (i = 0; i < n_in + n_out; i++) {
-    const uint8_t *d = blob + io_off + i * KW_IO_SIZE;
     kw_io_info *io = i < n_in ? &m->inputs[i] : &m->outputs[i - n_in];
     uint32_t elements = 1;
+    if (!src_read(src, io_off + i * KW_IO_SIZE, d, KW_IO_SIZE)) return fail(m, KW_ERR_READ_FAILED, "reading an I/O descriptor");
     memset(io, 0, sizeof *io);
     io->tensor = rd_u16(d + KW_IO_TENSOR);
     io->dtype = d[KW_IO_DTYPE];
@@ -216,10 +245,64 @@ int kw_read_blob_info(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
     io->zero_point = (int32_t)rd_u32(d + KW_IO_ZERO_POINT);
     memcpy(io->name, d + KW_IO_NAME, 16);
     io->name[16] = '\0';
-    if (rd_u32(blob + tensors_off + io->tensor * KW_TENSOR_SIZE + KW_T_BYTES) != io->bytes)
-      return fail(m, KW_ERR_BAD_IO, "I/O shape disagrees with its tensor size");
+    if (!src_read(src, tensors_off + io->tensor * KW_TENSOR_SIZE + KW_T_BYTES, tbytes, 4))
+      return fail(m, KW_ERR_READ_FAILED, "reading the tensor table");
+    if (rd_u32(tbytes) != io->bytes) return fail(m, KW_ERR_BAD_IO, "I/O shape disagrees with its tensor size");
   }
   return KW_OK;
+}
+
+int kw_read_blob_info(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
+  struct kw_src src;
+  uint8_t hdr[KW_HEADER_SIZE];
+  if (!m || !blob) return KW_E_ARG;
+  src.read = kw_mapped_read;
+  src.user = (void *)blob;
+  src.size = blob_size;
+  return read_info(m, &src, blob, hdr);
+}
+
+/* ---------------------------------------------------------------- the host import */
+
+int32_t kw_host_read_blob(kw_model *m, uint32_t offset, uint32_t dst, uint32_t len, uint8_t *mem, uint64_t mem_size) {
+  int kind = 0;
+  if (!m || !m->read) return -1; /* copy-in mode: nothing to read from */
+  if ((uint64_t)offset + len > m->blob_size) kind = 1;
+  else if (!mem || (uint64_t)dst + len > mem_size) kind = 2;
+  else if (m->read(m->read_user, offset, mem + dst, len) != (int32_t)len) kind = 3;
+  if (kind) {
+    if (!m->bad_read) {
+      m->bad_read = kind;
+      m->bad_read_offset = kind == 2 ? dst : offset;
+      m->bad_read_len = len;
+    }
+    return -1;
+  }
+  m->read_calls++;
+  m->read_bytes += len;
+  return (int32_t)len;
+}
+
+/* One line on the first refused read, appended to m->message. */
+static void append_bad_read(kw_model *m) {
+  uint64_t end = (uint64_t)m->bad_read_offset + m->bad_read_len;
+  char *msg = m->message;
+  size_t cap = sizeof m->message;
+  if (!m->bad_read) return;
+  if (m->bad_read == 3) {
+    msg_append(msg, cap, ": the read function failed for bytes [");
+  } else {
+    msg_append(msg, cap, m->bad_read == 1 ? ": blob offsets outside the range the host gave: bytes [" : ": destination outside linear memory: [");
+  }
+  msg_append_int(msg, cap, m->bad_read_offset);
+  msg_append(msg, cap, ", ");
+  msg_append_int(msg, cap, (int64_t)end);
+  msg_append(msg, cap, ")");
+  if (m->bad_read == 1) {
+    msg_append(msg, cap, " of a ");
+    msg_append_int(msg, cap, m->blob_size);
+    msg_append(msg, cap, "-byte blob");
+  }
 }
 
 /* ---------------------------------------------------------------- calls */
@@ -243,6 +326,7 @@ static int runtime_error(kw_model *m, int32_t code, const char *what) {
   m->last_error = code;
   m->error_op = op;
   kw_set_message(m, what, kw_strerror(code));
+  if (code == KW_ERR_READ_FAILED) append_bad_read(m);
   if (op >= 0) {
     msg_append(m->message, sizeof m->message, " (op ");
     msg_append_int(m->message, sizeof m->message, op);
@@ -286,32 +370,36 @@ static const char *op_name(int code) {
   return (code >= 0 && code <= KW_OP_CODE_MAX && kw_op_names[code]) ? kw_op_names[code] : "?";
 }
 
-int kw_init(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
-  int32_t fmt = 0, mask0 = 0, mask1 = 0, addr = 0, rc32 = 0, n = 0, size = 0;
-  uint32_t need0, need1, i;
-  uint8_t *dst;
+/* Reads the blob's header and descriptors from src and checks it against this runtime build
+ * (format version, op mask) before anything is copied or streamed; then sets the memory limit. */
+static int begin_init(kw_model *m, const struct kw_src *src, const uint8_t *blob) {
+  uint8_t hdr[KW_HEADER_SIZE];
+  int32_t fmt = 0, mask0 = 0, mask1 = 0;
+  uint32_t need0, need1;
   int rc;
-  if (!m) return KW_E_ARG;
   if (!m->backend) return fail(m, KW_E_NOT_LOADED, NULL);
   m->ready = 0;
   m->message[0] = '\0';
   m->error_op = -1;
-  rc = kw_read_blob_info(m, blob, blob_size);
+  m->read = NULL;
+  m->read_user = NULL;
+  m->read_calls = m->read_bytes = 0;
+  m->bad_read = 0;
+  rc = read_info(m, src, blob, hdr);
   if (rc != KW_OK) return rc;
 
-  /* compatibility of this blob with this runtime build, before copying anything */
   if ((rc = call(m, KW_FN_FORMAT_VERSION, 0, &fmt)) != KW_OK) return rc;
-  if ((uint32_t)fmt != rd_u16(blob + KW_H_VERSION)) {
+  if ((uint32_t)fmt != rd_u16(hdr + KW_H_VERSION)) {
     fail(m, KW_E_FORMAT, "blob format ");
-    msg_append_int(m->message, sizeof m->message, rd_u16(blob + KW_H_VERSION));
+    msg_append_int(m->message, sizeof m->message, rd_u16(hdr + KW_H_VERSION));
     msg_append(m->message, sizeof m->message, ", runtime reads ");
     msg_append_int(m->message, sizeof m->message, fmt);
     return KW_E_FORMAT;
   }
   if ((rc = call(m, KW_FN_OP_MASK, 0, &mask0)) != KW_OK) return rc;
   if ((rc = call(m, KW_FN_OP_MASK, 1, &mask1)) != KW_OK) return rc;
-  need0 = rd_u32(blob + KW_H_OP_MASK0) & ~(uint32_t)mask0;
-  need1 = rd_u32(blob + KW_H_OP_MASK1) & ~(uint32_t)mask1;
+  need0 = rd_u32(hdr + KW_H_OP_MASK0) & ~(uint32_t)mask0;
+  need1 = rd_u32(hdr + KW_H_OP_MASK1) & ~(uint32_t)mask1;
   if (need0 || need1) {
     int code = 0;
     while (code < 64 && !((code < 32 ? need0 >> code : need1 >> (code - 32)) & 1u)) code++;
@@ -319,20 +407,20 @@ int kw_init(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
     msg_append(m->message, sizeof m->message, op_name(code));
     return KW_E_OPS;
   }
-
   if (m->memory_limit) {
     int32_t ignored = 0;
     if ((rc = call(m, KW_FN_SET_MEMORY_LIMIT, (int32_t)m->memory_limit, &ignored)) != KW_OK) return rc;
   }
-  if ((rc = call(m, KW_FN_BLOB_BUFFER, (int32_t)blob_size, &addr)) != KW_OK) return rc;
-  if (addr == 0) return fail(m, KW_ERR_OUT_OF_MEMORY, "kw_blob_buffer could not reserve the blob");
-  dst = kw_backend_memory(m, (uint32_t)addr, blob_size);
-  if (!dst) return fail(m, KW_E_TRAP, "blob buffer outside linear memory");
-  memcpy(dst, blob, blob_size);
+  return KW_OK;
+}
+
+/* kw_init export, then the runtime and the descriptors we read must agree. */
+static int finish_init(kw_model *m) {
+  int32_t rc32 = 0, n = 0, size = 0;
+  uint32_t i;
+  int rc;
   if ((rc = call(m, KW_FN_INIT, 0, &rc32)) != KW_OK) return rc;
   if (rc32 != KW_ERR_OK) return runtime_error(m, rc32, "kw_init");
-
-  /* the runtime and the descriptors we read must agree */
   if ((rc = call(m, KW_FN_NUM_INPUTS, 0, &n)) != KW_OK) return rc;
   if ((uint32_t)n != m->num_inputs) return fail(m, KW_ERR_BAD_IO, "runtime reports a different input count");
   if ((rc = call(m, KW_FN_NUM_OUTPUTS, 0, &n)) != KW_OK) return rc;
@@ -352,11 +440,57 @@ int kw_init(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
   return KW_OK;
 }
 
+int kw_init(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
+  struct kw_src src;
+  int32_t addr = 0;
+  uint8_t *dst;
+  int rc;
+  if (!m || !blob) return KW_E_ARG;
+  src.read = kw_mapped_read;
+  src.user = (void *)blob;
+  src.size = blob_size;
+  if ((rc = begin_init(m, &src, blob)) != KW_OK) return rc;
+  if ((rc = call(m, KW_FN_BLOB_BUFFER, (int32_t)blob_size, &addr)) != KW_OK) return rc;
+  if (addr == 0) return fail(m, KW_ERR_OUT_OF_MEMORY, "kw_blob_buffer could not reserve the blob");
+  dst = kw_backend_memory(m, (uint32_t)addr, blob_size);
+  if (!dst) return fail(m, KW_E_TRAP, "blob buffer outside linear memory");
+  memcpy(dst, blob, blob_size);
+  return finish_init(m);
+}
+
+int kw_init_external(kw_model *m, kw_read_fn read, void *user, uint32_t blob_size) {
+  struct kw_src src;
+  int32_t rc32 = 0;
+  int rc;
+  if (!m || !read) return KW_E_ARG;
+  src.read = read;
+  src.user = user;
+  src.size = blob_size;
+  if ((rc = begin_init(m, &src, NULL)) != KW_OK) return rc;
+  m->read = read;
+  m->read_user = user;
+  rc = call(m, KW_FN_BLOB_EXTERNAL, (int32_t)blob_size, &rc32);
+  if (rc == KW_E_MISSING_EXPORT)
+    return fail(m, rc, "kw_blob_external: streamed weights need runtime-flash.wasm (this one is copy-in only)");
+  if (rc != KW_OK) return rc;
+  if (rc32 != KW_ERR_OK) return runtime_error(m, rc32, "kw_blob_external");
+  return finish_init(m);
+}
+
+int kw_init_mapped(kw_model *m, const uint8_t *blob, uint32_t blob_size) {
+  int rc;
+  if (!m || !blob) return KW_E_ARG;
+  rc = kw_init_external(m, kw_mapped_read, (void *)blob, blob_size);
+  m->blob = blob;
+  return rc;
+}
+
 static int simple(kw_model *m, int fn, const char *what) {
   int32_t r = 0;
   int rc;
   if (!m) return KW_E_ARG;
   if (!m->ready) return fail(m, m->backend ? KW_ERR_NOT_READY : KW_E_NOT_LOADED, what);
+  m->bad_read = 0;
   if ((rc = call(m, fn, 0, &r)) != KW_OK) return rc;
   if (r != KW_ERR_OK) return runtime_error(m, r, what);
   m->last_error = KW_OK;

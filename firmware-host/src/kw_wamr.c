@@ -2,12 +2,18 @@
  * kw_wamr.c - kw_runtime.h on WAMR (public wasm_export.h API only: wasm_runtime_full_init,
  * wasm_runtime_register_natives, wasm_runtime_load, wasm_runtime_instantiate,
  * wasm_runtime_create_exec_env, wasm_runtime_lookup_function, wasm_runtime_call_wasm,
- * wasm_runtime_validate_app_addr, wasm_runtime_addr_app_to_native, wasm_runtime_get_exception).
+ * wasm_runtime_validate_app_addr, wasm_runtime_addr_app_to_native, wasm_runtime_get_exception,
+ * wasm_runtime_set_user_data / get_user_data, wasm_runtime_get_default_memory).
  * Build with WAMR's core/iwasm/include on the include path and its runtime library linked;
  * see docs/FIRMWARE.md.
  *
  * wasm_runtime_load may modify the .wasm buffer and keeps referring to it until unload: pass a
  * writable RAM copy that outlives the model (not a const array in flash).
+ *
+ * WAMR allocates linear memory in whole 64 KiB pages: kw_config.memory_limit only caps how far
+ * the runtime grows (kw_set_memory_limit). WAMR 2.4.5 has no custom page sizes, and its only
+ * smaller-than-a-page path (WASM_ENABLE_SHRUNK_MEMORY) applies to modules without memory.grow
+ * that export LLVM's __heap_base/__data_end, shrinking memory to the static data alone.
  */
 #include <string.h>
 
@@ -42,6 +48,26 @@ static NativeSymbol kw_wamr_natives[] = {
   {"abort", (void *)kw_wamr_abort, "(iiii)", NULL},
 };
 
+/* kw.read_blob(offset, dst, len) -> len or -1. The model is the exec env's user data; dst is
+ * checked against linear memory here (a failed check must not leave an exception: no trap). */
+static int32_t kw_wamr_read_blob(wasm_exec_env_t exec_env, int32_t offset, int32_t dst, int32_t len) {
+  kw_model *m = (kw_model *)wasm_runtime_get_user_data(exec_env);
+  wasm_module_inst_t inst = wasm_runtime_get_module_inst(exec_env);
+  uint8_t *p;
+  if (!m) return -1;
+  if (!wasm_runtime_validate_app_addr(inst, (uint32_t)dst, (uint32_t)len)) {
+    wasm_runtime_clear_exception(inst);
+    return kw_host_read_blob(m, (uint32_t)offset, (uint32_t)dst, (uint32_t)len, NULL, 0);
+  }
+  p = (uint8_t *)wasm_runtime_addr_app_to_native(inst, (uint32_t)dst);
+  /* the range [dst, dst + len) is valid: present it as memory that ends right after it */
+  return kw_host_read_blob(m, (uint32_t)offset, 0u, (uint32_t)len, p, (uint64_t)(uint32_t)len);
+}
+
+static NativeSymbol kw_wamr_kw_natives[] = {
+  {KW_IMPORT_READ_BLOB, (void *)kw_wamr_read_blob, "(iii)i", NULL},
+};
+
 void kw_backend_unload(kw_model *m) {
   struct kw_backend *b = m->backend;
   if (!b) return;
@@ -72,7 +98,8 @@ int kw_backend_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const 
       args.mem_alloc_type = Alloc_With_System_Allocator;
     }
     if (!wasm_runtime_full_init(&args)) { kw_set_message(m, kw_strerror(KW_E_NO_MEMORY), "wasm_runtime_full_init"); return KW_E_NO_MEMORY; }
-    if (!wasm_runtime_register_natives("env", kw_wamr_natives, (uint32_t)(sizeof kw_wamr_natives / sizeof kw_wamr_natives[0]))) {
+    if (!wasm_runtime_register_natives("env", kw_wamr_natives, (uint32_t)(sizeof kw_wamr_natives / sizeof kw_wamr_natives[0])) ||
+        !wasm_runtime_register_natives(KW_IMPORT_MODULE, kw_wamr_kw_natives, (uint32_t)(sizeof kw_wamr_kw_natives / sizeof kw_wamr_kw_natives[0]))) {
       wasm_runtime_destroy();
       kw_set_message(m, kw_strerror(KW_E_WASM_LOAD), "wasm_runtime_register_natives");
       return KW_E_WASM_LOAD;
@@ -90,8 +117,10 @@ int kw_backend_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const 
   if (!b->inst) { kw_set_message(m, "wasm_runtime_instantiate", kw_wamr_err); kw_backend_unload(m); return KW_E_WASM_LOAD; }
   b->exec_env = wasm_runtime_create_exec_env(b->inst, stack);
   if (!b->exec_env) { kw_set_message(m, kw_strerror(KW_E_NO_MEMORY), "wasm_runtime_create_exec_env"); kw_backend_unload(m); return KW_E_NO_MEMORY; }
+  wasm_runtime_set_user_data(b->exec_env, m);
   for (i = 0; i < KW_FN_COUNT; i++) {
     b->fn[i] = wasm_runtime_lookup_function(b->inst, kw_fn_names[i]);
+    if (!b->fn[i] && kw_fn_optional(i)) continue;
     if (!b->fn[i]) { kw_set_message(m, kw_strerror(KW_E_MISSING_EXPORT), kw_fn_names[i]); kw_backend_unload(m); return KW_E_MISSING_EXPORT; }
   }
   return KW_OK;
@@ -101,6 +130,7 @@ int kw_backend_call(kw_model *m, int fn, int32_t arg, int32_t *result) {
   struct kw_backend *b = m->backend;
   uint32_t argv[1];
   if (!b || fn < 0 || fn >= KW_FN_COUNT) return KW_E_ARG;
+  if (!b->fn[fn]) return KW_E_MISSING_EXPORT;
   argv[0] = (uint32_t)arg;
   if (!wasm_runtime_call_wasm(b->exec_env, b->fn[fn], kw_fn_nargs(fn), argv)) {
     const char *ex = wasm_runtime_get_exception(b->inst);
@@ -121,3 +151,15 @@ uint8_t *kw_backend_memory(kw_model *m, uint32_t addr, uint32_t size) {
   }
   return (uint8_t *)wasm_runtime_addr_app_to_native(b->inst, addr);
 }
+
+uint32_t kw_backend_memory_size(kw_model *m) {
+  wasm_memory_inst_t mem;
+  uint64_t bytes;
+  if (!m->backend || !m->backend->inst) return 0;
+  mem = wasm_runtime_get_default_memory(m->backend->inst);
+  if (!mem) return 0;
+  bytes = wasm_memory_get_cur_page_count(mem) * wasm_memory_get_bytes_per_page(mem);
+  return bytes > 0xFFFFFFFFu ? 0xFFFFFFFFu : (uint32_t)bytes;
+}
+
+void *kw_backend_handle(kw_model *m) { return m->backend ? (void *)m->backend->exec_env : NULL; }

@@ -1,17 +1,33 @@
 /*
  * kw_wasm3.c - kw_runtime.h on wasm3 (public wasm3.h API only: m3_NewEnvironment,
  * m3_NewRuntime, m3_ParseModule, m3_LoadModule, m3_LinkRawFunction, m3_FindFunction,
- * m3_CallV, m3_GetResultsV, m3_GetMemory, m3_GetErrorInfo). Build with wasm3's source/ on the
- * include path; see docs/FIRMWARE.md.
+ * m3_CallV, m3_GetResultsV, m3_GetMemory, m3_GetUserData, m3_GetErrorInfo). Build with wasm3's
+ * source/ on the include path; see docs/FIRMWARE.md.
  *
  * wasm3 keeps a pointer to the .wasm bytes for the module's lifetime: they may stay in
  * memory-mapped flash. Linear memory is allocated by wasm3 (m3_Malloc/m3_Realloc) in 64 KiB
- * pages as the runtime grows it.
+ * pages as the runtime grows it, or only kw_config.memory_limit bytes when that is set and
+ * m3_env.h (wasm3's internal header, in source/) is on the include path: the runtime's
+ * memoryLimit field has no public setter.
  */
 #include <string.h>
 
 #include "wasm3.h"
 #include "kw_backend.h"
+
+#ifndef KW_WASM3_MEMORY_LIMIT
+#if defined(__has_include)
+#if __has_include("m3_env.h")
+#define KW_WASM3_MEMORY_LIMIT 1
+#endif
+#endif
+#endif
+#ifndef KW_WASM3_MEMORY_LIMIT
+#define KW_WASM3_MEMORY_LIMIT 0
+#endif
+#if KW_WASM3_MEMORY_LIMIT
+#include "m3_env.h"
+#endif
 
 #ifndef KW_MAX_MODELS
 #define KW_MAX_MODELS 1
@@ -34,6 +50,20 @@ const char *kw_backend_name(void) { return "wasm3"; }
 static const void *kw_wasm3_abort(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp, void *mem) {
   (void)runtime; (void)ctx; (void)sp; (void)mem;
   return m3Err_trapAbort;
+}
+
+/* kw.read_blob(offset, dst, len) -> len or -1, signature "i(iii)": wasm3 passes the return slot
+ * first, then one 64-bit slot per argument. The model comes from the runtime's user data. */
+static const void *kw_wasm3_read_blob(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp, void *mem) {
+  int32_t *ret = (int32_t *)(void *)(sp++);
+  uint32_t offset = *(uint32_t *)(void *)(sp++);
+  uint32_t dst = *(uint32_t *)(void *)(sp++);
+  uint32_t len = *(uint32_t *)(void *)(sp++);
+  uint32_t mem_size = 0;
+  uint8_t *base = m3_GetMemory(runtime, &mem_size, 0);
+  (void)ctx; (void)mem;
+  *ret = kw_host_read_blob((kw_model *)m3_GetUserData(runtime), offset, dst, len, base, mem_size);
+  return m3Err_none;
 }
 
 static int wasm3_fail(kw_model *m, int code, const char *what, M3Result r) {
@@ -72,8 +102,13 @@ int kw_backend_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const 
 
   b->env = m3_NewEnvironment();
   if (!b->env) { kw_backend_unload(m); kw_set_message(m, kw_strerror(KW_E_NO_MEMORY), "m3_NewEnvironment"); return KW_E_NO_MEMORY; }
-  b->runtime = m3_NewRuntime(b->env, cfg->stack_size ? cfg->stack_size : 8192u, NULL);
+  b->runtime = m3_NewRuntime(b->env, cfg->stack_size ? cfg->stack_size : 8192u, m);
   if (!b->runtime) { kw_backend_unload(m); kw_set_message(m, kw_strerror(KW_E_NO_MEMORY), "m3_NewRuntime"); return KW_E_NO_MEMORY; }
+#if KW_WASM3_MEMORY_LIMIT
+  /* before m3_LoadModule allocates the initial memory: wasm3 then allocates at most this many
+   * bytes, even less than a page, and bounds-checks every access against it */
+  b->runtime->memoryLimit = cfg->memory_limit;
+#endif
   r = m3_ParseModule(b->env, &b->module, wasm, wasm_size);
   if (r) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_ParseModule", r); kw_backend_unload(m); return rc; }
   r = m3_LoadModule(b->runtime, b->module);
@@ -82,8 +117,12 @@ int kw_backend_load(kw_model *m, const uint8_t *wasm, uint32_t wasm_size, const 
   b->module_loaded = 1;
   r = m3_LinkRawFunction(b->module, "env", "abort", "v(iiii)", kw_wasm3_abort);
   if (r && r != m3Err_functionLookupFailed) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_LinkRawFunction env.abort", r); kw_backend_unload(m); return rc; }
+  /* runtime-flash.wasm imports it; runtime.wasm does not (lookup failed) */
+  r = m3_LinkRawFunction(b->module, KW_IMPORT_MODULE, KW_IMPORT_READ_BLOB, "i(iii)", kw_wasm3_read_blob);
+  if (r && r != m3Err_functionLookupFailed) { int rc = wasm3_fail(m, KW_E_WASM_LOAD, "m3_LinkRawFunction kw.read_blob", r); kw_backend_unload(m); return rc; }
   for (i = 0; i < KW_FN_COUNT; i++) {
     r = m3_FindFunction(&b->fn[i], b->runtime, kw_fn_names[i]);
+    if (r && kw_fn_optional(i)) { b->fn[i] = NULL; continue; }
     if (r) { kw_set_message(m, kw_strerror(KW_E_MISSING_EXPORT), kw_fn_names[i]); kw_backend_unload(m); return KW_E_MISSING_EXPORT; }
   }
   return KW_OK;
@@ -94,6 +133,7 @@ int kw_backend_call(kw_model *m, int fn, int32_t arg, int32_t *result) {
   M3Result r;
   int32_t out = 0;
   if (!b || fn < 0 || fn >= KW_FN_COUNT) return KW_E_ARG;
+  if (!b->fn[fn]) return KW_E_MISSING_EXPORT;
   r = kw_fn_nargs(fn) ? m3_CallV(b->fn[fn], arg) : m3_CallV(b->fn[fn]);
   if (r) return wasm3_fail(m, r == m3Err_mallocFailed ? KW_E_NO_MEMORY : KW_E_TRAP, kw_fn_names[fn], r);
   r = m3_GetResultsV(b->fn[fn], &out);
@@ -110,3 +150,11 @@ uint8_t *kw_backend_memory(kw_model *m, uint32_t addr, uint32_t size) {
   if (!base || addr > mem_size || size > mem_size - addr) return NULL;
   return base + addr;
 }
+
+uint32_t kw_backend_memory_size(kw_model *m) {
+  uint32_t mem_size = 0;
+  if (!m->backend || !m3_GetMemory(m->backend->runtime, &mem_size, 0)) return 0;
+  return mem_size;
+}
+
+void *kw_backend_handle(kw_model *m) { return m->backend ? (void *)m->backend->runtime : NULL; }

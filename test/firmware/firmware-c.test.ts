@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { EXPORTS, ERR_TEXT, DTYPE, STORAGE } from '../../tools/blob/spec.ts';
+import { EXPORTS, ERR_TEXT, DTYPE, STORAGE, IMPORT_READ_BLOB } from '../../tools/blob/spec.ts';
 import { quantize } from '../../tools/fixedpoint.ts';
 import { writeNpy } from '../../tools/readers/npy.ts';
 import { toCHeader, wasmToCHeader } from '../../tools/blob/c-header.ts';
@@ -38,6 +38,20 @@ describe('C glue shares the ABI with spec.ts (no gcc needed)', () => {
     expect(readFileSync(resolve(FW, 'src/kw_wasm3.c'), 'utf8')).toContain('m3_FindFunction(&b->fn[i], b->runtime, kw_fn_names[i])');
     expect(readFileSync(resolve(FW, 'src/kw_wamr.c'), 'utf8')).toContain('wasm_runtime_lookup_function(b->inst, kw_fn_names[i])');
   });
+
+  it('flash-only exports are optional and both glues link the one import with its signature', () => {
+    const flags = /kw_export_flash_only\[KW_EXPORT_COUNT\] = \{ ([^}]*) \}/.exec(abi)?.[1].split(', ').map(Number);
+    expect(flags).toEqual(EXPORTS.map((e) => (e.flashOnly ? 1 : 0)));
+    expect(abi).toContain(`#define KW_IMPORT_MODULE "${IMPORT_READ_BLOB.module}"`);
+    expect(abi).toContain(`#define KW_IMPORT_READ_BLOB "${IMPORT_READ_BLOB.name}"`);
+    expect(IMPORT_READ_BLOB.args).toHaveLength(3);
+    const wasm3 = readFileSync(resolve(FW, 'src/kw_wasm3.c'), 'utf8');
+    const wamr = readFileSync(resolve(FW, 'src/kw_wamr.c'), 'utf8');
+    expect(wasm3).toContain('m3_LinkRawFunction(b->module, KW_IMPORT_MODULE, KW_IMPORT_READ_BLOB, "i(iii)", kw_wasm3_read_blob)');
+    expect(wamr).toContain('{KW_IMPORT_READ_BLOB, (void *)kw_wamr_read_blob, "(iii)i", NULL}');
+    expect(wamr).toContain('wasm_runtime_register_natives(KW_IMPORT_MODULE, kw_wamr_kw_natives');
+    for (const glue of [wasm3, wamr]) expect(glue).toContain('kw_fn_optional(i)');
+  });
 });
 
 describe.skipIf(!haveGcc)('C glue compiled with gcc -Wall -Werror -std=c99 against the test doubles', () => {
@@ -53,8 +67,8 @@ describe.skipIf(!haveGcc)('C glue compiled with gcc -Wall -Werror -std=c99 again
     expect(make.stdout).toContain('backend wamr');
     const counts = [...make.stdout.matchAll(/(\d+) passed, (\d+) failed/g)].map((m) => [Number(m[1]), Number(m[2])]);
     expect(counts).toEqual([
-      [55, 0],
-      [55, 0],
+      [82, 0],
+      [82, 0],
     ]);
   });
 

@@ -395,7 +395,8 @@ const real = {
   wasm3: process.env.WASM3_INC && process.env.WASM3_LIB ? { inc: process.env.WASM3_INC, lib: process.env.WASM3_LIB } : null,
   wamr: process.env.WAMR_INC && process.env.WAMR_LIB ? { inc: process.env.WAMR_INC, lib: process.env.WAMR_LIB } : null,
 };
-const runtimeWasm = resolve(repoRoot, 'build/runtime.wasm');
+// the skeletons stream the weights from the C header's array: they load runtime-flash.wasm
+const runtimeWasm = resolve(repoRoot, 'build/runtime-flash.wasm');
 if (haveGcc && !real.wasm3 && !real.wamr)
   console.warn('WASM3_INC/WASM3_LIB and WAMR_INC/WAMR_LIB not set: the skeletons are not linked against real interpreters');
 

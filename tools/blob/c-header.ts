@@ -165,7 +165,9 @@ export function toCHeader(bytes: Uint8Array, opts: CHeaderOptions): string {
     out.push(...blobConstants(p, bytes.length, name, opts.runtimeStaticBytes), '');
   }
   define(out, `${name.toUpperCase()}_LEN`, `${bytes.length}u`);
-  out.push(`/* ${bytes.length} bytes, ${alignment}-byte aligned; const, so it stays in flash on most toolchains (kw_init copies it to linear memory). */`);
+  out.push(
+    `/* ${bytes.length} bytes, ${alignment}-byte aligned; const, so it stays in flash on most toolchains: kw_init_mapped streams it from there, kw_init copies it to linear memory. */`,
+  );
   out.push(bytesArray(bytes, name, alignment), '', `#endif /* ${guard} */`, '');
   return out.join('\n');
 }

@@ -140,6 +140,8 @@ export function generateAbi(): { ts: string; h: string } {
   h.push(' * Runtime exports: every export takes and returns int32 (i32 in wasm).');
   h.push(' * Call order: kw_set_memory_limit? -> kw_blob_buffer(size) -> copy blob -> kw_init ->');
   h.push(' *   (write inputs at kw_input_ptr(i) -> kw_invoke -> read outputs at kw_output_ptr(i))*');
+  h.push(' * Streamed (runtime-flash.wasm): kw_set_memory_limit? -> kw_blob_external(size) -> kw_init -> ... as above;');
+  h.push(' *   the runtime reads the blob through the import KW_IMPORT_MODULE.KW_IMPORT_READ_BLOB (below).');
   h.push(' */');
   h.push(`#define KW_EXPORT_COUNT ${S.EXPORTS.length}`);
   for (const e of S.EXPORTS) {
@@ -150,6 +152,14 @@ export function generateAbi(): { ts: string; h: string } {
   }
   h.push(`static const char *const kw_export_names[KW_EXPORT_COUNT] = { ${S.EXPORTS.map((e) => `"${e.name}"`).join(', ')} };`);
   h.push(`static const uint8_t kw_export_nargs[KW_EXPORT_COUNT] = { ${S.EXPORTS.map((e) => e.args.length).join(', ')} };`);
+  h.push('/* 1 = only runtime-flash.wasm has it (streamed weights); the copy-in runtime.wasm may lack it */');
+  h.push(`static const uint8_t kw_export_flash_only[KW_EXPORT_COUNT] = { ${S.EXPORTS.map((e) => (e.flashOnly ? 1 : 0)).join(', ')} };`);
+  h.push('');
+  h.push(
+    `/* The one host import of runtime-flash.wasm: int32_t ${S.IMPORT_READ_BLOB.module}.${S.IMPORT_READ_BLOB.name}(${S.IMPORT_READ_BLOB.args.map((a) => `int32_t ${a}`).join(', ')}) */`,
+  );
+  h.push(`#define KW_IMPORT_MODULE "${S.IMPORT_READ_BLOB.module}"`);
+  h.push(`#define KW_IMPORT_READ_BLOB "${S.IMPORT_READ_BLOB.name}"`);
   h.push('');
   h.push('#endif /* KW_ABI_H */');
   h.push('');

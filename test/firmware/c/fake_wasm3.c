@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "wasm3.h"
+#include "m3_env.h"
 #include "toy_runtime.h"
 #include "kw_abi.h"
 
@@ -17,7 +18,6 @@ static const M3Result fake_load_failed = "fake: m3_LoadModule failed";
  * it); a module that was parsed but not loaded must be freed with m3_FreeModule. toy_live
  * counts what is still allocated. */
 struct M3Environment { int x; };
-struct M3Runtime { int loaded; };
 struct M3Module { int x; };
 struct M3Function { int id; int32_t result; };
 
@@ -25,12 +25,37 @@ static struct M3Environment env1;
 static struct M3Runtime rt1;
 static struct M3Module mod1;
 static struct M3Function fns[64];
+static M3RawCall read_blob_fn;
+
+/* the import as wasm3 calls a raw function: return slot, then one 64-bit slot per argument */
+static int32_t call_read_blob(int32_t offset, int32_t dst, int32_t len) {
+  uint64_t sp[4];
+  int32_t ret;
+  M3ImportContext ctx;
+  memset(sp, 0, sizeof sp);
+  memset(&ctx, 0, sizeof ctx);
+  memcpy(&sp[1], &offset, 4);
+  memcpy(&sp[2], &dst, 4);
+  memcpy(&sp[3], &len, 4);
+  if (read_blob_fn(&rt1, &ctx, sp, toy_memory) != m3Err_none) return -1;
+  memcpy(&ret, &sp[0], 4);
+  return ret;
+}
 
 IM3Environment m3_NewEnvironment(void) { toy_live++; return &env1; }
 void m3_FreeEnvironment(IM3Environment e) { (void)e; toy_live--; }
-IM3Runtime m3_NewRuntime(IM3Environment e, uint32_t stack, void *ud) { (void)e; (void)ud; if (stack < 64) return NULL; rt1.loaded = 0; toy_live++; return &rt1; }
-void m3_FreeRuntime(IM3Runtime r) { if (r->loaded) toy_live--; r->loaded = 0; toy_live--; }
-uint8_t *m3_GetMemory(IM3Runtime r, uint32_t *size, uint32_t idx) { (void)r; (void)idx; if (size) *size = TOY_MEMORY; return toy_memory; }
+IM3Runtime m3_NewRuntime(IM3Environment e, uint32_t stack, void *ud) {
+  (void)e;
+  if (stack < 64) return NULL;
+  memset(&rt1, 0, sizeof rt1);
+  rt1.userdata = ud;
+  toy_live++;
+  return &rt1;
+}
+void m3_FreeRuntime(IM3Runtime r) { if (r->loaded) toy_live--; r->loaded = 0; read_blob_fn = NULL; toy_read_import = NULL; toy_live--; }
+/* like wasm3: memoryLimit caps the bytes allocated, even below a page */
+uint8_t *m3_GetMemory(IM3Runtime r, uint32_t *size, uint32_t idx) { (void)idx; if (size) *size = toy_memory_size; (void)r; return toy_memory; }
+void *m3_GetUserData(IM3Runtime r) { return r->userdata; }
 M3Result m3_ParseModule(IM3Environment e, IM3Module *m, const uint8_t *const bytes, uint32_t n) {
   (void)e;
   if (n < 8 || memcmp(bytes, "\0asm", 4) != 0) return fake_malformed;
@@ -42,11 +67,18 @@ void m3_FreeModule(IM3Module m) { (void)m; toy_live--; }
 M3Result m3_LoadModule(IM3Runtime r, IM3Module m) {
   (void)m;
   if (toy_fail_load) return fake_load_failed;
+  toy_memory_size = r->memoryLimit && r->memoryLimit < TOY_MEMORY ? r->memoryLimit : TOY_MEMORY;
   r->loaded = 1;
   return m3Err_none;
 }
 M3Result m3_LinkRawFunction(IM3Module m, const char *const mod, const char *const fn, const char *const sig, M3RawCall f) {
-  (void)m; (void)mod; (void)fn; (void)sig; (void)f;
+  (void)m;
+  if (toy_flash && strcmp(mod, "kw") == 0 && strcmp(fn, "read_blob") == 0) {
+    if (strcmp(sig, "i(iii)") != 0) return "function signature mismatch";
+    read_blob_fn = f;
+    toy_read_import = call_read_blob;
+    return m3Err_none;
+  }
   return m3Err_functionLookupFailed; /* like wasm3 when the module does not import it */
 }
 M3Result m3_FindFunction(IM3Function *o, IM3Runtime r, const char *const name) {

@@ -69,6 +69,100 @@ static const uint8_t fake_wasm[8] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0
 
 static int contains(const char *s, const char *sub) { return strstr(s, sub) != NULL; }
 
+/* a blob read by a function, as from SPI flash or a file: fails once `budget` reads are used */
+struct reader { const uint8_t *blob; int budget; int calls; };
+static int32_t read_fn(void *user, uint32_t offset, uint8_t *dst, uint32_t len) {
+  struct reader *r = (struct reader *)user;
+  r->calls++;
+  if (r->budget >= 0 && r->calls > r->budget) return -1;
+  memcpy(dst, r->blob + offset, len);
+  return (int32_t)len;
+}
+
+static void streamed_tests(uint8_t *blob) {
+  static kw_model m;
+  kw_config cfg = KW_CONFIG_DEFAULT;
+  struct reader rd;
+  uint32_t n, calls;
+  int rc;
+  int wasm3 = strcmp(kw_interpreter(), "wasm3") == 0;
+
+  /* happy path: init reads through the import, every invoke reads the constants again */
+  toy_reset();
+  n = make_blob(blob, 1);
+  CHECK(kw_load(&m, fake_wasm, sizeof fake_wasm, &cfg) == KW_OK, kw_message(&m));
+  rc = kw_init_mapped(&m, blob, n);
+  CHECK(rc == KW_OK, kw_message(&m));
+  CHECK(m.read_calls > 1 && m.read_bytes >= n - KW_HEADER_SIZE, "streamed init read the blob through kw.read_blob");
+  calls = m.read_calls;
+  {
+    const float x[4] = {0.25f, -0.25f, 1.0f, 100.0f};
+    float y[4];
+    CHECK(kw_set_input_float(&m, 0, x, 4) == KW_OK && kw_invoke(&m) == KW_OK, kw_message(&m));
+    CHECK(m.read_calls == calls + 1, "invoke read the constants through the import");
+    CHECK(kw_get_output_float(&m, 0, y, 4) == KW_OK && y[0] == -3.0f && y[3] == 29.25f, "streamed output");
+  }
+  CHECK(kw_self_test(&m) == KW_OK, kw_message(&m));
+  /* copy-in still works on the same (flash) runtime */
+  CHECK(kw_init(&m, blob, n) == KW_OK && m.read == NULL && kw_self_test(&m) == KW_OK, kw_message(&m));
+  kw_unload(&m);
+
+  /* the user's read function fails: at init, then at invoke -> READ_FAILED, never a trap */
+  toy_reset();
+  CHECK(kw_load(&m, fake_wasm, sizeof fake_wasm, &cfg) == KW_OK, "load s2");
+  rd.blob = blob; rd.calls = 0; rd.budget = 6; /* the glue reads the header and descriptors (5 reads), the runtime its header */
+  rc = kw_init_external(&m, read_fn, &rd, n);
+  CHECK(rc == KW_ERR_READ_FAILED && contains(kw_message(&m), "kw.read_blob") && contains(kw_message(&m), "read function failed"), kw_message(&m));
+  rd.calls = 0; rd.budget = -1;
+  CHECK(kw_init_external(&m, read_fn, &rd, n) == KW_OK, kw_message(&m));
+  rd.budget = rd.calls; /* no more reads */
+  CHECK(kw_invoke(&m) == KW_ERR_READ_FAILED && m.error_op == 0 && contains(kw_message(&m), "kw_invoke"), kw_message(&m));
+  CHECK(kw_self_test(&m) == KW_ERR_READ_FAILED, kw_message(&m));
+  rd.budget = -1;
+  CHECK(kw_invoke(&m) == KW_OK, "invoke once the reads work again");
+  /* the runtime asks for a destination past the end of linear memory: refused */
+  toy_read_past_memory = 1;
+  CHECK(kw_invoke(&m) == KW_ERR_READ_FAILED && contains(kw_message(&m), "destination outside linear memory"), kw_message(&m));
+  kw_unload(&m);
+
+  /* weight offsets outside the range the host gave: the import refuses, one line says which bytes */
+  toy_reset();
+  n = make_blob(blob, 1);
+  w32(blob + KW_H_CONSTS_SIZE, n); /* constants run past the end of the blob */
+  w32(blob + KW_H_CRC32, kw_crc32(blob + 16, n - 16));
+  CHECK(kw_load(&m, fake_wasm, sizeof fake_wasm, &cfg) == KW_OK, "load s3");
+  rc = kw_init_mapped(&m, blob, n);
+  CHECK(rc == KW_ERR_READ_FAILED && contains(kw_message(&m), "outside the range the host gave") && !strchr(kw_message(&m), '\n'), kw_message(&m));
+  {
+    char want[64];
+    snprintf(want, sizeof want, "of a %u-byte blob", (unsigned)n);
+    CHECK(contains(kw_message(&m), want), kw_message(&m));
+  }
+  kw_unload(&m);
+
+  /* a copy-in runtime (runtime.wasm: no kw_blob_external, no import) loads; streaming says why not */
+  toy_reset();
+  toy_flash = 0;
+  n = make_blob(blob, 1);
+  CHECK(kw_load(&m, fake_wasm, sizeof fake_wasm, &cfg) == KW_OK, kw_message(&m));
+  rc = kw_init_mapped(&m, blob, n);
+  CHECK(rc == KW_E_MISSING_EXPORT && contains(kw_message(&m), "runtime-flash.wasm"), kw_message(&m));
+  CHECK(kw_init(&m, blob, n) == KW_OK && kw_self_test(&m) == KW_OK, kw_message(&m));
+  kw_unload(&m);
+
+  /* memory_limit below a page: wasm3 allocates only that much; WAMR whole pages */
+  toy_reset();
+  cfg.memory_limit = 40000;
+  CHECK(kw_load(&m, fake_wasm, sizeof fake_wasm, &cfg) == KW_OK, "load s5");
+  CHECK(kw_linear_memory_size(&m) == (wasm3 ? 40000u : TOY_MEMORY), "linear memory under a page on wasm3");
+  CHECK(kw_init_mapped(&m, blob, n) == KW_OK && m.memory_used < 40000u, kw_message(&m));
+  CHECK(kw_interpreter_handle(&m) != NULL, "interpreter handle");
+  kw_unload(&m);
+  CHECK(kw_linear_memory_size(&m) == 0 && kw_interpreter_handle(&m) == NULL, "nothing after unload");
+  CHECK(toy_live == 0, "every interpreter object freed once (streamed)");
+}
+
+
 int main(int argc, char **argv) {
   static uint8_t blob[1024];
   static kw_model m;
@@ -204,6 +298,9 @@ int main(int argc, char **argv) {
   CHECK(kw_invoke(&m) == KW_E_TRAP && contains(kw_message(&m), "kw_invoke"), kw_message(&m));
   kw_unload(&m);
   CHECK(toy_live == 0, "every interpreter object freed once");
+
+  /* ---- streamed weights (kw_init_mapped / kw_init_external through the import kw.read_blob) */
+  streamed_tests(blob);
 
   if (argc > 1) {
     char path[512];

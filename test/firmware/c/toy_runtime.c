@@ -1,6 +1,9 @@
 /* TEST DOUBLE: C stand-in for the runtime .wasm's exports (see README.md). It validates the
  * blob header like the runtime (magic, version, size, CRC) but does not run ops: kw_invoke
- * copies input 0's bytes to output 0 (truncated/zero-padded). */
+ * copies input 0's bytes to output 0 (truncated/zero-padded). Streamed (kw_blob_external), it
+ * reads the blob through the import kw.read_blob like runtime-flash.wasm: the header, then the
+ * rest in 64-byte reads at init, and the constants section [constsOff, constsOff + constsSize)
+ * into a staging area at init and before every invoke. */
 #include <string.h>
 #include "toy_runtime.h"
 #include "kw_abi.h"
@@ -11,10 +14,15 @@ uint32_t toy_op_mask0 = KW_OP_MASK_FORMAT_0;
 const char *toy_hidden_export;
 int toy_trap_on_invoke;
 int toy_fail_load;
+int toy_flash = 1;
+int toy_read_past_memory;
+uint32_t toy_memory_size = TOY_MEMORY;
+int32_t (*toy_read_import)(int32_t offset, int32_t dst, int32_t len);
 int toy_live;
 
 static uint32_t limit, blob_addr, blob_size, used;
-static int ready;
+static int ready, ext;
+static uint32_t staging, staging_size;
 static int32_t last_error, error_op = -1;
 static uint32_t in_addr[8], in_size[8], out_addr[8], out_size[8], n_in, n_out;
 
@@ -27,8 +35,10 @@ void toy_reset(void) {
   toy_hidden_export = 0;
   toy_trap_on_invoke = 0;
   toy_fail_load = 0;
-  limit = blob_addr = blob_size = used = 0;
-  ready = 0;
+  toy_flash = 1;
+  toy_read_past_memory = 0;
+  limit = blob_addr = blob_size = used = staging = staging_size = 0;
+  ready = ext = 0;
   last_error = 0;
   error_op = -1;
 }
@@ -45,10 +55,31 @@ static uint32_t crc(uint32_t a, uint32_t n) {
 
 static int32_t err(int32_t e, int32_t op) { last_error = e; error_op = op; return e; }
 
+/* blob bytes [off, off + len) to toy_memory[dst] through the import; 0 when it fails or is short */
+static int rd(uint32_t off, uint32_t dst, uint32_t len) {
+  return toy_read_import && toy_read_import((int32_t)off, (int32_t)dst, (int32_t)len) == (int32_t)len;
+}
+
+static int32_t read_external(uint32_t b) {
+  uint32_t off;
+  if (blob_size < KW_HEADER_SIZE) return KW_ERR_BAD_SIZE;
+  if (b + blob_size > toy_memory_size || (limit && b + blob_size > limit)) return KW_ERR_OUT_OF_MEMORY;
+  if (!rd(0, b, KW_HEADER_SIZE)) return KW_ERR_READ_FAILED;
+  if (u32(b + KW_H_MAGIC) != KW_MAGIC) return KW_ERR_BAD_MAGIC;
+  if (u32(b + KW_H_TOTAL_SIZE) != blob_size) return KW_ERR_BAD_SIZE;
+  for (off = KW_HEADER_SIZE; off < blob_size; off += 64)
+    if (!rd(off, b + off, blob_size - off < 64 ? blob_size - off : 64)) return KW_ERR_READ_FAILED;
+  return KW_ERR_OK;
+}
+
 static int32_t init(void) {
   uint32_t b = blob_addr, io, tt, i, next;
   ready = 0;
   if (!blob_addr) return err(KW_ERR_NO_BLOB, -1);
+  if (ext) {
+    int32_t e = read_external(b);
+    if (e != KW_ERR_OK) return err(e, -1);
+  }
   if (u32(b + KW_H_MAGIC) != KW_MAGIC) return err(KW_ERR_BAD_MAGIC, -1);
   if (u16(b + KW_H_VERSION) != KW_FORMAT_VERSION) return err(KW_ERR_BAD_VERSION, -1);
   if (u32(b + KW_H_TOTAL_SIZE) != blob_size) return err(KW_ERR_BAD_SIZE, -1);
@@ -65,7 +96,14 @@ static int32_t init(void) {
     else { out_addr[i - n_in] = next; out_size[i - n_in] = bytes; }
     next = (next + bytes + 15u) & ~15u;
   }
-  if (next > TOY_MEMORY || (limit && next > limit)) return err(KW_ERR_OUT_OF_MEMORY, -1);
+  if (ext) {
+    staging = next;
+    staging_size = u32(b + KW_H_CONSTS_SIZE);
+    next = (next + staging_size + 15u) & ~15u;
+  }
+  if (next > TOY_MEMORY || next > toy_memory_size || (limit && next > limit)) return err(KW_ERR_OUT_OF_MEMORY, -1);
+  /* op 0's constants, read for its validation as the runtime does */
+  if (ext && !rd(u32(b + KW_H_CONSTS_OFF), staging, staging_size)) return err(KW_ERR_READ_FAILED, 0);
   used = next;
   ready = 1;
   return err(KW_ERR_OK, -1);
@@ -74,6 +112,8 @@ static int32_t init(void) {
 static int32_t invoke(void) {
   uint32_t i;
   if (!ready) return err(KW_ERR_NOT_READY, -1);
+  if (ext && !rd(u32(blob_addr + KW_H_CONSTS_OFF), toy_read_past_memory ? toy_memory_size - 8u : staging, staging_size))
+    return err(KW_ERR_READ_FAILED, 0);
   for (i = 0; i < out_size[0]; i++) toy_memory[out_addr[0] + i] = i < in_size[0] ? toy_memory[in_addr[0] + i] : 0;
   return err(KW_ERR_OK, -1);
 }
@@ -85,7 +125,7 @@ static int32_t self_test(void) {
   if (!(u32(blob_addr + KW_H_FLAGS) & KW_FLAG_HAS_SELFTEST) || !st) return err(KW_ERR_NO_SELFTEST, -1);
   st += blob_addr;
   for (i = 0; i < n_in; i++) { memcpy(toy_memory + in_addr[i], toy_memory + st + off, in_size[i]); off += in_size[i]; }
-  invoke();
+  if (invoke() != KW_ERR_OK) return last_error;
   for (i = 0; i < n_out; i++) {
     if (memcmp(toy_memory + out_addr[i], toy_memory + st + off, out_size[i]) != 0) return err(KW_ERR_SELFTEST_MISMATCH, (int32_t)i);
     off += out_size[i];
@@ -96,6 +136,7 @@ static int32_t self_test(void) {
 int toy_find(const char *name, int *id) {
   int i;
   if (toy_hidden_export && strcmp(name, toy_hidden_export) == 0) return 0;
+  if (!toy_flash && strcmp(name, "kw_blob_external") == 0) return 0;
   for (i = 0; i < KW_EXPORT_COUNT; i++)
     if (strcmp(name, kw_export_names[i]) == 0) { *id = i; return 1; }
   return 0;
@@ -110,8 +151,9 @@ int toy_call(int id, int32_t a, int32_t *r) {
   else if (!strcmp(n, "kw_set_memory_limit")) { limit = (uint32_t)a; v = 0; }
   else if (!strcmp(n, "kw_blob_buffer")) {
     if ((limit && STATIC_DATA + (uint32_t)a > limit) || STATIC_DATA + (uint32_t)a > TOY_MEMORY) v = 0;
-    else { blob_addr = STATIC_DATA; blob_size = (uint32_t)a; ready = 0; v = (int32_t)blob_addr; }
+    else { blob_addr = STATIC_DATA; blob_size = (uint32_t)a; ready = ext = 0; v = (int32_t)blob_addr; }
   }
+  else if (!strcmp(n, "kw_blob_external")) { blob_addr = STATIC_DATA; blob_size = (uint32_t)a; ready = 0; ext = 1; v = KW_ERR_OK; }
   else if (!strcmp(n, "kw_init")) v = init();
   else if (!strcmp(n, "kw_num_inputs")) v = ready ? (int32_t)n_in : 0;
   else if (!strcmp(n, "kw_num_outputs")) v = ready ? (int32_t)n_out : 0;

@@ -10,6 +10,12 @@ extern uint32_t toy_op_mask0;          /* reported by kw_op_mask(0) */
 extern const char *toy_hidden_export;  /* lookup of this name fails */
 extern int toy_trap_on_invoke;         /* kw_invoke traps */
 extern int toy_fail_load;              /* the interpreter parses the module but fails to load/instantiate it */
+extern int toy_flash;                  /* 1 (default): like runtime-flash.wasm, imports kw.read_blob and exports
+                                        * kw_blob_external; 0: like runtime.wasm, neither */
+extern int toy_read_past_memory;       /* kw_invoke asks the import to write past the end of linear memory */
+extern uint32_t toy_memory_size;       /* linear memory the interpreter gave (the fakes set it at load) */
+/* the import kw.read_blob as the interpreter linked it (set by the fakes; NULL = not linked) */
+extern int32_t (*toy_read_import)(int32_t offset, int32_t dst, int32_t len);
 /* interpreter objects the fakes handed out and were not freed yet (a leak shows as > 0, a double
  * free as < 0); toy_reset does not clear it */
 extern int toy_live;

@@ -34,6 +34,7 @@ void m3_FreeEnvironment(IM3Environment i_environment);
 IM3Runtime m3_NewRuntime(IM3Environment io_environment, uint32_t i_stackSizeInBytes, void *i_userdata);
 void m3_FreeRuntime(IM3Runtime i_runtime);
 uint8_t *m3_GetMemory(IM3Runtime i_runtime, uint32_t *o_memorySizeInBytes, uint32_t i_memoryIndex);
+void *m3_GetUserData(IM3Runtime i_runtime);
 M3Result m3_ParseModule(IM3Environment i_environment, IM3Module *o_module, const uint8_t *const i_wasmBytes, uint32_t i_numWasmBytes);
 void m3_FreeModule(IM3Module i_module);
 M3Result m3_LoadModule(IM3Runtime io_runtime, IM3Module io_module);

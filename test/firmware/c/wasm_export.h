@@ -10,6 +10,7 @@ struct WASMModuleCommon; typedef struct WASMModuleCommon *wasm_module_t;
 struct WASMModuleInstanceCommon; typedef struct WASMModuleInstanceCommon *wasm_module_inst_t;
 typedef void WASMFunctionInstanceCommon; typedef WASMFunctionInstanceCommon *wasm_function_inst_t;
 struct WASMExecEnv; typedef struct WASMExecEnv *wasm_exec_env_t;
+struct WASMMemoryInstance; typedef struct WASMMemoryInstance *wasm_memory_inst_t;
 
 typedef enum { Alloc_With_Pool = 0, Alloc_With_Allocator, Alloc_With_System_Allocator } mem_alloc_type_t;
 typedef union MemAllocOption {
@@ -43,4 +44,9 @@ void wasm_runtime_set_exception(wasm_module_inst_t module_inst, const char *exce
 void wasm_runtime_clear_exception(wasm_module_inst_t module_inst);
 bool wasm_runtime_validate_app_addr(wasm_module_inst_t module_inst, uint64_t app_offset, uint64_t size);
 void *wasm_runtime_addr_app_to_native(wasm_module_inst_t module_inst, uint64_t app_offset);
+void wasm_runtime_set_user_data(wasm_exec_env_t exec_env, void *user_data);
+void *wasm_runtime_get_user_data(wasm_exec_env_t exec_env);
+wasm_memory_inst_t wasm_runtime_get_default_memory(const wasm_module_inst_t module_inst);
+uint64_t wasm_memory_get_cur_page_count(const wasm_memory_inst_t memory_inst);
+uint64_t wasm_memory_get_bytes_per_page(const wasm_memory_inst_t memory_inst);
 #endif

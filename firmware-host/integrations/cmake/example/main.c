@@ -5,7 +5,11 @@
  *
  * Generate the two headers next to this file first (README.md, step 2):
  *   npx tools/convert MODEL --calibration CAL.npy -o model.blob --c-header .../model.h
- *   npx tools/wasm2h build/runtime.wasm -o .../runtime_wasm.h
+ *   npx tools/wasm2h build/runtime-flash.wasm --name runtime_wasm -o .../runtime_wasm.h
+ *
+ * Weights stay in flash: kw_init_mapped streams model[] from where it is (memory-mapped flash)
+ * into a small staging area. Define KW_WEIGHTS_IN_RAM to copy the whole blob into linear memory
+ * instead (kw_init; then runtime.wasm, which has no imports, is enough).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +23,14 @@
 static kw_model m;
 static float features[MODEL_INPUT0_ELEMENTS];
 static float scores[MODEL_OUTPUT0_ELEMENTS];
+
+static int init_model(void) {
+#ifdef KW_WEIGHTS_IN_RAM
+  return kw_init(&m, model, MODEL_LEN);
+#else
+  return kw_init_mapped(&m, model, MODEL_LEN);
+#endif
+}
 
 /* wasm3 reads the .wasm in place (flash is fine); WAMR's loader writes into it: give it RAM. */
 static const uint8_t *runtime_bytes(void) {
@@ -34,7 +46,7 @@ int main(void) {
   const uint8_t *wasm = runtime_bytes();
   uint32_t i;
   if (!wasm) { printf("kerawasm: no RAM for a copy of the runtime .wasm\n"); return 1; }
-  if (kw_load(&m, wasm, RUNTIME_WASM_LEN, &cfg) != KW_OK || kw_init(&m, model, MODEL_LEN) != KW_OK) {
+  if (kw_load(&m, wasm, RUNTIME_WASM_LEN, &cfg) != KW_OK || init_model() != KW_OK) {
     printf("kerawasm: %s\n", kw_message(&m));
     return 1;
   }

@@ -3,11 +3,14 @@
  *
  * Generate the two headers into this sketch's folder first (../../README.md, step 3):
  *   npx tools/convert MODEL --calibration CAL.npy -o model.blob --c-header SKETCH/model.h
- *   npx tools/wasm2h build/runtime.wasm -o SKETCH/runtime_wasm.h
+ *   npx tools/wasm2h build/runtime-flash.wasm --name runtime_wasm -o SKETCH/runtime_wasm.h
  *
  * setup() loads the runtime, checks the model with its embedded self-test vector and prints the
  * memory it uses; loop() runs one inference per second on the features you fill in and prints
  * the outputs and the time it took.
+ *
+ * The weights stay in flash: kw_init_mapped streams model[] into a small staging area as each
+ * layer runs. Define KW_WEIGHTS_IN_RAM to copy the whole blob into RAM instead (kw_init).
  */
 #include <kerawasm.h>
 
@@ -31,7 +34,11 @@ void setup() {
   kw_config cfg = KW_CONFIG_DEFAULT;  // 8 KiB Wasm3 value stack, no memory limit
   // Wasm3 reads runtime_wasm[] in place, so it can stay in flash.
   if (kw_load(&model_state, runtime_wasm, RUNTIME_WASM_LEN, &cfg) != KW_OK ||
+#ifdef KW_WEIGHTS_IN_RAM
       kw_init(&model_state, model, MODEL_LEN) != KW_OK) {
+#else
+      kw_init_mapped(&model_state, model, MODEL_LEN) != KW_OK) {
+#endif
     Serial.print("kerawasm: ");
     Serial.println(kw_message(&model_state));
     return;
