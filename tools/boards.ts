@@ -45,7 +45,7 @@ export interface Board {
 }
 
 export interface InterpreterProfile {
-  name: 'wasm3' | 'wamr';
+  name: 'wasm3' | 'wamr' | 'wamr-classic';
   /** Interpreter code in flash (bytes). */
   codeFlash: number;
   /** Interpreter's own RAM (environment, runtime structs, allocator overhead) before any module. */
@@ -70,28 +70,49 @@ export interface InterpreterProfile {
 const KiB = 1024;
 const MiB = 1024 * 1024;
 
-export const INTERPRETERS: Record<'wasm3' | 'wamr', InterpreterProfile> = {
+/**
+ * Interpreter profiles. MEASURED: firmware-host/measure on x86-64 builds of WASM3 0.5.0 (-O2) and
+ * WAMR 2.4.5 (-O3), 2026-12-04, docs/BOARDS.md: code 105.5 / 197.8 (classic) / 278.7 KB (fast);
+ * smallest value stack 2,272 / 3,648 / 1,744 B (streamed); heap after running the example models
+ * 3.9-5.3 (WASM3, compiled lazily) / 0.81-0.85 (classic) / 5.0-5.1 (fast) bytes per module byte,
+ * the interpreter's fixed part included; WAMR cannot give a module less than a 64 KiB page.
+ * The budgets below are for 32-bit boards, which were not measured: WASM3's compiled code is
+ * pointer-sized slots, so its x86-64 module figure is halved (ESTIMATE); code sizes are the
+ * projects' published 32-bit figures (the x86-64 sizes are upper bounds).
+ */
+export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', InterpreterProfile> = {
   wasm3: {
     name: 'wasm3',
     codeFlash: 64 * KiB,
     baseRam: 10 * KiB,
-    valueStack: 4 * KiB,
-    moduleRamFactor: 2,
+    valueStack: 8 * KiB,
+    moduleRamFactor: 2.7,
     growPeakFactor: 0,
     capsLinearMemory: true,
-    note: 'wasm3 README: "~64 KB code and ~10 KB RAM minimum". Module code is compiled to meta-machine code pages in RAM (d_m3CodePageAlignSize 1024); factor 2x of the .wasm is an estimate, not measured. The .wasm bytes must stay readable (may stay in memory-mapped flash). Value stack measured for an int8 Dense kernel: 256 B; we configure 4 KiB.',
-    source: 'research/kernels-and-runtimes.md §5.1 (wasm3 README, m3_config_platforms.h); shared/README.md measured stacks',
+    note: 'code 64 KB and base RAM 10 KB: wasm3 README (32-bit; measured 105.5 KB code on x86-64). Module RAM: measured 3.9-5.3 x the .wasm on x86-64 after running (functions compile lazily, base included); 2.7 for 32-bit is an estimate (half the pointer-sized slots). Value stack: the glue default 8 KiB (KW_CONFIG_DEFAULT); the measured minimum is 2,272 B (recurrent models, streamed). Linear memory under a page: the glue sets the runtime memoryLimit (measured: exactly kw_memory_used bytes).',
+    source: 'firmware-host/measure, docs/BOARDS.md (measured 2026-12-04); wasm3 README',
   },
   wamr: {
     name: 'wamr',
     codeFlash: 59 * KiB + 4 * KiB,
     baseRam: 16 * KiB,
     valueStack: 8 * KiB,
-    moduleRamFactor: 3,
+    moduleRamFactor: 5.1,
     growPeakFactor: 1,
     capsLinearMemory: false,
-    note: 'WAMR README (Cortex-M4F text): fast-interp ~58.9 K, classic ~56.3 K, libc-builtin 3.7 K. wasm_runtime_load needs a WRITABLE buffer (the .wasm in RAM) and fast-interp pre-compiled code takes ~2x (doc/build_wamr.md) -> 3x the .wasm; base RAM 16 KiB (runtime structs + exec env) is an estimate. memory.grow reallocates (old + new at once in pool mode).',
-    source: 'research/kernels-and-runtimes.md §5.2 (WAMR README, doc/build_wamr.md, doc/memory_tune.md); wasm_export.h wasm_runtime_load doc',
+    note: 'fast interpreter. Code 63 KB: WAMR README Cortex-M4F text (measured 278.7 KB on x86-64). Module RAM: measured 5.0-5.1 x the .wasm (a writable copy plus pre-compiled code; pool >= 143.6 KB for the autoencoder on x86-64). Whole 64 KiB pages (2.4.5 has no smaller page). Base RAM 16 KiB is an estimate. memory.grow reallocates (old + new at once in pool mode).',
+    source: 'firmware-host/measure, docs/BOARDS.md (measured 2026-12-04); WAMR README',
+  },
+  'wamr-classic': {
+    name: 'wamr-classic',
+    codeFlash: 56 * KiB + 4 * KiB,
+    baseRam: 16 * KiB,
+    valueStack: 8 * KiB,
+    moduleRamFactor: 0.85,
+    growPeakFactor: 1,
+    capsLinearMemory: false,
+    note: 'classic interpreter. Code 60 KB: WAMR README Cortex-M4F text (measured 197.8 KB on x86-64). Module RAM: measured 0.81-0.85 x the .wasm (pool >= 30.9 KB for the autoencoder on x86-64). About 2.3x slower than the fast interpreter. Whole 64 KiB pages. Base RAM 16 KiB is an estimate.',
+    source: 'firmware-host/measure, docs/BOARDS.md (measured 2026-12-04); WAMR README',
   },
 };
 
@@ -286,7 +307,8 @@ export function findBoard(name: string): Board {
 
 export function getInterpreter(name: string): InterpreterProfile {
   const key = name.toLowerCase();
-  if (key !== 'wasm3' && key !== 'wamr') throw new UserError(`--interpreter ${name}: must be wasm3 or wamr`, EXIT.USAGE);
+  if (key !== 'wasm3' && key !== 'wamr' && key !== 'wamr-classic')
+    throw new UserError(`--interpreter ${name}: must be wasm3, wamr (fast interpreter) or wamr-classic`, EXIT.USAGE);
   return INTERPRETERS[key];
 }
 

@@ -119,7 +119,10 @@ describe('verify', () => {
     expect(mem.flash.total).toBe(goodBytes.length + readFileSync(RUNTIME).length + INTERPRETERS.wasm3.codeFlash);
     // under a page, wasm3's glue caps linear memory at what the runtime uses
     const linear = Math.ceil(sim.memoryUsed / 16) * 16;
-    expect(mem.ram.total).toBe(linear + 10 * 1024 + Math.ceil(readFileSync(RUNTIME).length * 2) + 4096 + findBoard('esp32').nativeStack);
+    const w3 = INTERPRETERS.wasm3;
+    expect(mem.ram.total).toBe(
+      linear + w3.baseRam + Math.ceil(readFileSync(RUNTIME).length * w3.moduleRamFactor) + w3.valueStack + findBoard('esp32').nativeStack,
+    );
     const wamr = byName(await verify({ blobFile: good, board: 'esp32', interpreter: 'wamr' }), 'memory').figures as any;
     expect(Object.keys(wamr.ram.parts)[0]).toBe('linear memory (1 x 64 KiB pages)');
     expect(byName(r, 'runtime').summary).toContain('DENSE');
@@ -205,7 +208,8 @@ describe('verify', () => {
     expect(c.summary).toMatch(/the arena is dominated by tensor \d/);
     // ESP32: enough total RAM but no 192 KiB contiguous block
     const e = await verify({ blobFile: f, board: 'esp32' });
-    expect(byName(e, 'memory').summary).toContain('needs ONE block of 192 KiB, the largest block on esp32 is about 110 KiB (over by 82 KiB)');
+    const em = byName(e, 'memory');
+    expect([em.summary, ...em.details].join('\n')).toContain('needs ONE block of 192 KiB, the largest block on esp32 is about 110 KiB (over by 82 KiB)');
     // custom budget under WAMR: flash over
     const w = await verify({ blobFile: good, ram: 1 << 20, flash: 40 * 1024, interpreter: 'wamr' });
     expect(byName(w, 'memory').summary).toMatch(
@@ -236,7 +240,7 @@ describe('verify', () => {
       expect(b.source.length).toBeGreaterThan(10);
     }
     const m = memoryBudget({ blobBytes: 1000, runtimeWasmBytes: 20000, linearPages: 2, pagesBeforeLastGrow: 1 }, INTERPRETERS.wamr, findBoard('rp2040'));
-    expect(m.ram.total).toBe(2 * 65536 + 16 * 1024 + 60000 + 8192 + 8192 + 65536);
+    expect(m.ram.total).toBe(2 * 65536 + 16 * 1024 + Math.ceil(20000 * INTERPRETERS.wamr.moduleRamFactor) + 8192 + 8192 + 65536);
     expect(m.flash.total).toBe(1000 + 20000 + 63 * 1024);
     expect(() => findBoard('nope')).toThrow(UserError);
   });

@@ -379,9 +379,12 @@ function checkMemory(
     .slice(0, 3)
     .map(([k, v]) => `${k} ${KiB(v)}`)
     .join(', ');
+  const moduleHint = /module code/.test(topRam.split(',')[0])
+    ? "; the compiled runtime dominates: build one with only this model's ops (convert --runtime OUT.wasm, then verify --runtime OUT.wasm)"
+    : '';
   if (ramLimit !== undefined && b.ram.total > ramLimit)
     fails.push(
-      `RAM over by ${KiB(b.ram.total - ramLimit)}: needs ${KiB(b.ram.total)} under ${interp.name}, ${where} has ${KiB(ramLimit)} usable (largest: ${topRam}); ${arenaHint()}`,
+      `RAM over by ${KiB(b.ram.total - ramLimit)}: needs ${KiB(b.ram.total)} under ${interp.name}, ${where} has ${KiB(ramLimit)} usable (largest: ${topRam})${moduleHint}; ${arenaHint()}`,
     );
   if (maxBlock !== undefined && b.ram.largestBlock > maxBlock)
     fails.push(
