@@ -1,13 +1,14 @@
 /**
- * ZeroPadding2D / Cropping2D / UpSampling2D and TimeDistributed(Dense / Conv1D / pooling):
+ * ZeroPadding2D / Cropping2D / UpSampling2D and TimeDistributed(Dense / Conv1D / pooling), and a
+ * Bidirectional(LSTM) tagger with a TimeDistributed(Dense, softmax) head:
  * shapes as Keras (tfjs) computes them, and the converted blob run in the wasm against tfjs
- * predict on seeded (untrained) weights.
+ * predict (seeded weights; the tagger is trained in the test).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { initTf, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
+import { agreement, argmaxRows, fit, initTf, oneHot, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
 import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kw-2d-td-'));
@@ -21,6 +22,17 @@ function uniform(n: number, shape: number[], s: number) {
   const r = rng(s);
   const size = n * shape.reduce((a, b) => a * b, 1);
   return { data: new Float32Array(size).map(() => r() * 2 - 1), shape: [n, ...shape] };
+}
+
+/** Tag of step t of [N, T, 3] data: which of x[t, 0], x[t, 1], x[t, 2] and x[t - 1, 0] is largest. */
+function tagsOf(t: { data: Float32Array; shape: number[] }): Int32Array {
+  const steps = t.shape[1];
+  const tags = new Int32Array(t.data.length / 3);
+  for (let i = 0; i < tags.length; i++) {
+    const v = [t.data[i * 3], t.data[i * 3 + 1], t.data[i * 3 + 2], i % steps === 0 ? -1 : t.data[(i - 1) * 3]];
+    tags[i] = v.indexOf(Math.max(...v));
+  }
+  return tags;
 }
 
 describe('2-D padding/cropping/upsampling and TimeDistributed', () => {
@@ -83,5 +95,44 @@ describe('2-D padding/cropping/upsampling and TimeDistributed', () => {
     expect(bitExact).toBe(true);
     expect(result.lowered.ops.map((o) => o.name)).toEqual(['CONV2D', 'MAX_POOL2D', 'DENSE', 'AVG_POOL2D']);
     expect(sqnr(predict(m, [test])[0], outputs[0].data)).toBeGreaterThanOrEqual(25);
+  });
+
+  it('Bidirectional(LSTM, return_sequences) -> TimeDistributed(Dense, softmax): a tagger, static batch 2, per-step top-1 vs tfjs', async () => {
+    // softmax cannot be fused into DENSE, so the split-off pre-activation tensor is lowered on
+    // its own: it must keep the batch x steps rows of the TimeDistributed view
+    const m = tf.sequential();
+    m.add(
+      tf.layers.bidirectional({
+        inputShape: [9, 3],
+        layer: tf.layers.lstm({ units: 6, returnSequences: true, kernelInitializer: seed(11), recurrentInitializer: seed(12) }) as any,
+        name: 'bi',
+      }),
+    );
+    m.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: seed(13) }), name: 'tags' }));
+    const train = uniform(256, [9, 3], 16);
+    await fit(m, train, { ...oneHot(tagsOf(train), 4), shape: [256, 9, 4] }, { epochs: 12, lr: 0.02, loss: 'categoricalCrossentropy' });
+    const file = await saveTfjsFiles(m, join(dir, 'tagger'));
+    const g = await graphFromFile(file);
+    expect(g.tensors[g.outputs[0]].shape).toEqual(m.getLayer('tags').outputShape);
+    const test = uniform(40, [9, 3], 15);
+    const { outputs, selfTest, bitExact, result } = await convertAndRun(g, [train], [test], 2);
+    expect(selfTest).toBe(0);
+    expect(bitExact).toBe(true);
+    expect(result.lowered.ops.map((o) => o.name)).toEqual(['LSTM', 'LSTM', 'CONCAT', 'DENSE', 'SOFTMAX']);
+    // DENSE and SOFTMAX see the 2 x 9 rows of the batch
+    const dense = result.lowered.ops.find((o) => o.name === 'DENSE')!;
+    expect(dense.params.rows).toBe(18);
+    expect(result.lowered.tensors[dense.outputs[0]].shape).toEqual([18, 4]);
+    const want = predict(m, [test])[0];
+    const db = sqnr(want, outputs[0].data);
+    const top1 = agreement(argmaxRows(want, 4), argmaxRows(outputs[0].data, 4));
+    const acc = agreement(argmaxRows(want, 4), tagsOf(test));
+    const accInt = agreement(argmaxRows(outputs[0].data, 4), tagsOf(test));
+    console.log(`Bi-LSTM tagger: accuracy float ${(100 * acc).toFixed(1)}%, int8 ${(100 * accInt).toFixed(1)}%`);
+    expect(acc).toBeGreaterThan(0.8);
+    expect(Math.abs(acc - accInt)).toBeLessThanOrEqual(0.01);
+    console.log(`Bi-LSTM tagger (40 x 9 steps): per-step top-1 ${(100 * top1).toFixed(1)}%, SQNR ${db.toFixed(1)} dB vs tfjs`);
+    expect(db).toBeGreaterThanOrEqual(30);
+    expect(top1).toBeGreaterThanOrEqual(0.97);
   });
 });
