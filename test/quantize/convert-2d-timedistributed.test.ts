@@ -5,7 +5,7 @@
  * predict (seeded weights; the tagger is trained in the test).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agreement, argmaxRows, fit, initTf, oneHot, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
@@ -95,6 +95,63 @@ describe('2-D padding/cropping/upsampling and TimeDistributed', () => {
     expect(bitExact).toBe(true);
     expect(result.lowered.ops.map((o) => o.name)).toEqual(['CONV2D', 'MAX_POOL2D', 'DENSE', 'AVG_POOL2D']);
     expect(sqnr(predict(m, [test])[0], outputs[0].data)).toBeGreaterThanOrEqual(25);
+  });
+
+  it('TimeDistributed(SeparableConv1D) (absent from tfjs: model.json by hand; oracle = SeparableConv2D with a 1 x k kernel over [T, W, C])', async () => {
+    // SeparableConv1D becomes DepthwiseConv1D + a 1x1 Conv1D; the tensor between them lives in
+    // the TimeDistributed view too, so it must have batch x steps rows
+    const [T, W, C, dm, F] = [4, 10, 3, 2, 4];
+    const r = rng(61);
+    const vals = (n: number) => Float32Array.from({ length: n }, () => r() - 0.5);
+    const dk = vals(3 * C * dm);
+    const pk = vals(C * dm * F);
+    const bias = vals(F);
+    const layer = {
+      class_name: 'SeparableConv1D',
+      config: { name: 'sep', filters: F, kernel_size: [3], strides: [1], padding: 'same', depth_multiplier: dm, use_bias: true, activation: 'relu' },
+    };
+    const topology = {
+      class_name: 'Sequential',
+      config: {
+        name: 'td_sep',
+        layers: [
+          { class_name: 'InputLayer', config: { name: 'x', batch_input_shape: [null, T, W, C], dtype: 'float32' } },
+          { class_name: 'TimeDistributed', config: { name: 'td', layer } },
+        ],
+      },
+    };
+    const weights = [
+      { name: 'td/depthwise_kernel', shape: [3, C, dm], dtype: 'float32' },
+      { name: 'td/pointwise_kernel', shape: [1, C * dm, F], dtype: 'float32' },
+      { name: 'td/bias', shape: [F], dtype: 'float32' },
+    ];
+    const sub = join(dir, 'td-sep');
+    mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, 'w.bin'), Buffer.concat([dk, pk, bias].map((v) => Buffer.from(v.buffer))));
+    const file = join(sub, 'model.json');
+    writeFileSync(file, JSON.stringify({ format: 'layers-model', modelTopology: topology, weightsManifest: [{ paths: ['w.bin'], weights }] }));
+    const g = await graphFromFile(file);
+    expect(g.tensors[g.outputs[0]].shape).toEqual([null, T, W, F]);
+    const test = uniform(24, [T, W, C], 63);
+    const { outputs, selfTest, bitExact, result } = await convertAndRun(g, [uniform(64, [T, W, C], 62)], [test], 2);
+    expect(selfTest).toBe(0);
+    expect(bitExact).toBe(true);
+    expect(result.lowered.ops.map((o) => o.name)).toEqual(['DEPTHWISE_CONV2D', 'CONV2D']);
+    const oracle = tf.sequential();
+    oracle.add(
+      tf.layers.separableConv2d({
+        inputShape: [T, W, C],
+        filters: F,
+        kernelSize: [1, 3],
+        padding: 'same',
+        depthMultiplier: dm,
+        activation: 'relu',
+        weights: [tf.tensor(dk, [1, 3, C, dm]), tf.tensor(pk, [1, 1, C * dm, F]), tf.tensor(bias, [F])],
+      }),
+    );
+    const db = sqnr(predict(oracle, [test])[0], outputs[0].data);
+    console.log(`TimeDistributed(SeparableConv1D), batch 2: SQNR ${db.toFixed(1)} dB vs tfjs`);
+    expect(db).toBeGreaterThanOrEqual(30);
   });
 
   it('Bidirectional(LSTM, return_sequences) -> TimeDistributed(Dense, softmax): a tagger, static batch 2, per-step top-1 vs tfjs', async () => {
