@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import binaryen from 'binaryen';
 import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE, STORAGE, HEADER } from '../../tools/blob/spec.ts';
-import { verify, compareOutputs, checkShapes, parseShape, type VerifyResult } from '../../tools/cli/verify.ts';
+import { verify, checkShapes, parseShape, type VerifyResult } from '../../tools/cli/verify.ts';
+import { compareOutputs } from '../../tools/cli/verify-numbers.ts';
 import { parseBlob } from '../../tools/blob/parse.ts';
 import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { findBoard, INTERPRETERS, memoryBudget, BOARDS } from '../../tools/boards.ts';
@@ -281,6 +282,10 @@ describe.skipIf(!haveFixtures)(
       expect(o.cosine).toBeGreaterThan(0.99);
       expect(o.maxAbsErr).toBeGreaterThan(0); // int8 is not exact
       expect(o.top1).toBeGreaterThanOrEqual(0.9);
+      // a LeakyReLU head is no classifier: judged by SQNR and max relative error, which pass by default
+      expect(o.metric).toBe('sqnr');
+      expect(o.why).toBe('LeakyReLU head (not softmax or sigmoid), so a regressor or autoencoder');
+      expect(o.maxRelErr).toBeLessThan(0.1);
       const strict = await verify({ blobFile: blob, model, data: [data], thresholds: { minSqnr: 80, maxAbsErr: 1e-6 } });
       const s = byName(strict, 'numbers');
       expect(s.status).toBe('FAIL');

@@ -193,12 +193,16 @@ export const GENERATORS: Record<string, (r: Rng) => OneOp> = {
     const b = new BlobBuilder();
     const ar = new Arena(b);
     const count = rint(r, 1, 40);
+    // half of the cases broadcast b: nB a divisor of count (b repeats over the output)
+    const divisors = Array.from({ length: count }, (_, i) => i + 1).filter((d) => count % d === 0);
+    const nB = r() < 0.5 ? count : pick(r, divisors);
     const ta = ar.t(DTYPE.INT8, count);
-    const tb = ar.t(DTYPE.INT8, count);
+    const tb = ar.t(DTYPE.INT8, nB);
     const tout = ar.t(DTYPE.INT8, count);
     const ms = randMS(r);
     b.addOp('MUL', { a: ta, b: tb, out: tout, count, zpA: rint(r, -128, 127), zpB: rint(r, -128, 127), zpOut: rint(r, -128, 127), ...ms, ...randAct(r) });
-    return { name: 'MUL', blob: finish(b, ar, [ta, tb], [tout], () => count, r), inputs: [randI8(r, count), randI8(r, count)] };
+    const elems = (t: number) => (t === tb ? nB : count);
+    return { name: 'MUL', blob: finish(b, ar, [ta, tb], [tout], elems, r), inputs: [randI8(r, count), randI8(r, nB)] };
   },
   MAXMIN(r) {
     const b = new BlobBuilder();

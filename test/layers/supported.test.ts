@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { convertAndRun, graphFromFile } from '../helpers/convert-harness.ts';
 import { initTf, predict, rng, saveTfjsFiles, sqnr, tf } from '../helpers/tfjs-train.ts';
+import { writeKeras2H5 } from '../helpers/keras-writers.ts';
 
 /** Seeded weights: the figures these tests print repeat from run to run. */
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -50,7 +51,7 @@ describe('layers reachable end to end vs tfjs', () => {
     expect(sqnr(want, outputs[0].data)).toBeGreaterThan(25);
   });
 
-  it('LSTM implementation 0, 1 and 2 (how Keras computes it, not what) give the same blob', async () => {
+  it('LSTM implementation 0, 1 and 2 (how Keras computes it, not what) give the same blob, which follows tfjs', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kw-lstm-impl-'));
     const m = tf.sequential();
     m.add(
@@ -68,16 +69,32 @@ describe('layers reachable end to end vs tfjs', () => {
     const json = JSON.parse(readFileSync(file, 'utf8'));
     const rand = rng(11);
     const x = { shape: [16, 7, 3], data: Float32Array.from({ length: 16 * 21 }, () => rand() * 2 - 1) };
+    const want = predict(m, [x])[0];
     const blobs: string[] = [];
     for (const implementation of [0, 1, 2]) {
       json.modelTopology.config.layers[0].config.implementation = implementation;
       writeFileSync(file, JSON.stringify(json));
-      const { result, bitExact } = await convertAndRun(await graphFromFile(file), [x], [x]);
+      const { result, bitExact, selfTest, outputs } = await convertAndRun(await graphFromFile(file), [x], [x]);
+      expect(selfTest).toBe(0);
       expect(bitExact).toBe(true);
+      const db = sqnr(want, outputs[0].data);
+      console.log(`LSTM implementation ${implementation}: SQNR ${db.toFixed(1)} dB vs tfjs (16 sequences of 7 steps)`);
+      expect(db).toBeGreaterThan(30);
       blobs.push(Buffer.from(result.blob).toString('hex'));
     }
     expect(blobs[0]).toBe(blobs[2]);
     expect(blobs[1]).toBe(blobs[2]);
+    // the same model as a Keras 2 weights-only .h5 whose architecture JSON says implementation 0
+    const h5 = join(dir, 'lstm.h5');
+    const arch = join(dir, 'arch.json');
+    await writeKeras2H5(m, h5, { weightsOnly: true, configFile: arch });
+    const cfg = JSON.parse(readFileSync(arch, 'utf8'));
+    const lstm = cfg.config.layers.find((l: any) => l.class_name === 'LSTM');
+    lstm.config.implementation = 0;
+    writeFileSync(arch, JSON.stringify(cfg));
+    const { outputs, bitExact } = await convertAndRun(await graphFromFile(h5, { config: arch }), [x], [x]);
+    expect(bitExact).toBe(true);
+    expect(sqnr(want, outputs[0].data)).toBeGreaterThan(30);
   });
 
   it('LayerNormalization through LAYER_NORM: SQNR >= 30 dB against tfjs', async () => {

@@ -116,6 +116,79 @@ describe('lowering coverage vs tfjs predict (synthetic calibration)', () => {
     expect(sqnr(ref, outputs[0].data)).toBeGreaterThanOrEqual(25);
   });
 
+  it('broadcasting Multiply: squeeze-and-excitation ([1, H, W, C] x [1, 1, 1, C]) is one MUL repeating the C scales; batch 2 expands them by a LAYOUT', async () => {
+    const x = tf.input({ shape: [6, 6, 3], name: 'x' });
+    const conv = tf.layers.conv2d({ filters: 8, kernelSize: 3, activation: 'relu', kernelInitializer: seed(41), name: 'conv' }).apply(x) as tf.SymbolicTensor;
+    const sq = tf.layers.globalAveragePooling2d({ name: 'squeeze' }).apply(conv) as tf.SymbolicTensor;
+    const ex1 = tf.layers.dense({ units: 4, activation: 'relu', kernelInitializer: seed(42), name: 'ex1' }).apply(sq) as tf.SymbolicTensor;
+    const ex2 = tf.layers.dense({ units: 8, activation: 'sigmoid', kernelInitializer: seed(43), name: 'ex2' }).apply(ex1) as tf.SymbolicTensor;
+    const scale = tf.layers.reshape({ targetShape: [1, 1, 8], name: 'scale' }).apply(ex2) as tf.SymbolicTensor;
+    const se = tf.layers.multiply({ name: 'se' }).apply([conv, scale]) as tf.SymbolicTensor;
+    const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(se) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, kernelInitializer: seed(44), name: 'out' }).apply(gap) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: x, outputs: out });
+    const file = await saveTfjsFiles(m, join(dir, 'se'));
+    const g = await graphFromFile(file);
+    const test = uniform(48, [6, 6, 3], 46);
+    const ref = predict(m, [test])[0];
+    for (const batch of [1, 2]) {
+      const { result, outputs, selfTest, bitExact } = await convertAndRun(g, [uniform(64, [6, 6, 3], 45)], [test], batch);
+      expect(selfTest).toBe(0);
+      expect(bitExact).toBe(true);
+      const low = result.lowered;
+      const mul = low.ops.find((o) => o.name === 'MUL')!;
+      expect(low.tensors[mul.inputs[0]].shape).toEqual([batch, 4, 4, 8]);
+      // batch 1: b is the 8 scales themselves; batch 2: [2, 1, 1, 8] does not repeat whole, so a LAYOUT expands it
+      expect(low.tensors[mul.inputs[1]].shape).toEqual(batch === 1 ? [1, 1, 1, 8] : [2, 4, 4, 8]);
+      expect(low.ops.filter((o) => o.name === 'LAYOUT').length).toBe(batch === 1 ? 0 : 1);
+      const db = sqnr(ref, outputs[0].data);
+      console.log(`squeeze-and-excitation, batch ${batch}: SQNR ${db.toFixed(1)} dB vs tfjs (48 samples)`);
+      expect(db).toBeGreaterThanOrEqual(30);
+    }
+  });
+
+  it('broadcasting Add, Subtract, Maximum and a spatial Multiply ([1, H, W, C] x [1, H, W, 1]) expand the small input by a LAYOUT', async () => {
+    const x = tf.input({ shape: [5, 4, 3], name: 'x' });
+    const conv = tf.layers.conv2d({ filters: 6, kernelSize: 1, kernelInitializer: seed(51), name: 'conv' }).apply(x) as tf.SymbolicTensor;
+    const perChannel = (k: number) =>
+      tf.layers
+        .reshape({ targetShape: [1, 1, 6], name: `chan${k}` })
+        .apply(
+          tf.layers.dense({ units: 6, kernelInitializer: seed(51 + k), name: `cd${k}` }).apply(tf.layers.globalAveragePooling2d({ name: `g${k}` }).apply(conv)),
+        ) as tf.SymbolicTensor;
+    const chan1 = perChannel(1);
+    const chan2 = perChannel(2);
+    const spatial = tf.layers
+      .conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: seed(53), name: 'spatial' })
+      .apply(conv) as tf.SymbolicTensor;
+    const add = tf.layers.add({ name: 'add' }).apply([conv, chan1]) as tf.SymbolicTensor;
+    // tfjs has no Subtract layer: 'sub' is add + chan2 in tfjs; the converted file says
+    // Subtract(add, -chan2) (cd2's weights negated, the class renamed), the same function
+    const sub = tf.layers.add({ name: 'sub' }).apply([add, chan2]) as tf.SymbolicTensor;
+    const mx = tf.layers.maximum({ name: 'mx' }).apply([sub, chan1]) as tf.SymbolicTensor;
+    const att = tf.layers.multiply({ name: 'att' }).apply([spatial, mx]) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: x, outputs: att });
+    const test = uniform(48, [5, 4, 3], 56);
+    const want = predict(m, [test])[0];
+    const cd2 = m.getLayer('cd2');
+    cd2.setWeights(cd2.getWeights().map((w) => tf.neg(w)));
+    const file = await saveTfjsFiles(m, join(dir, 'bcast'));
+    const mj = JSON.parse(readFileSync(file, 'utf8'));
+    mj.modelTopology.config.layers.find((l: any) => l.name === 'sub').class_name = 'Subtract';
+    writeFileSync(file, JSON.stringify(mj));
+    const g = await graphFromFile(file);
+    expect(g.nodes.find((n) => n.name === 'sub')!.className).toBe('Subtract');
+    const { result, outputs, selfTest, bitExact } = await convertAndRun(g, [uniform(64, [5, 4, 3], 55)], [test]);
+    expect(selfTest).toBe(0);
+    expect(bitExact).toBe(true);
+    const layouts = result.lowered.ops.filter((o) => o.name === 'LAYOUT').map((o) => o.layer);
+    // add, sub and mx each expand their [1, 1, 1, 6] input; att expands spatial's [1, 5, 4, 1]
+    expect(layouts).toEqual(['add', 'sub', 'mx', 'att']);
+    const db = sqnr(want, outputs[0].data);
+    console.log(`broadcasting Add/Subtract/Maximum/spatial Multiply: SQNR ${db.toFixed(1)} dB vs tfjs (48 samples)`);
+    expect(db).toBeGreaterThanOrEqual(28);
+  });
+
   it('ZeroPadding1D, UpSampling1D, Cropping1D (absent from tfjs: inserted into the saved topology; oracle = our float reference)', async () => {
     const m = tf.sequential();
     m.add(tf.layers.conv1d({ inputShape: [10, 3], filters: 4, kernelSize: 3, kernelInitializer: seed(21), name: 'conv' }));

@@ -206,6 +206,39 @@ describe('runtime ops are bit-identical to the integer reference', () => {
     }
   });
 
+  it('MUL with b broadcast (nB dividing count) equals MUL with b tiled to count; nB not dividing count is refused', () => {
+    const r = rng(0x5e);
+    const mulBlob = (count: number, nB: number, validate = true) => {
+      const b = new BlobBuilder();
+      const ta = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: count });
+      const tb = b.addTensor({ dtype: DTYPE.INT8, offset: 64, bytes: nB });
+      const tout = b.addTensor({ dtype: DTYPE.INT8, offset: 128, bytes: count });
+      b.addOp('MUL', { a: ta, b: tb, out: tout, count, zpA: 3, zpB: -7, zpOut: 5, mult: 1518500250, shift: -6, actMin: -128, actMax: 127 });
+      b.setIO(
+        [
+          { tensor: ta, dims: [1, count], scale: 1, zeroPoint: 0 },
+          { tensor: tb, dims: [1, nB], scale: 1, zeroPoint: 0 },
+        ],
+        [{ tensor: tout, dims: [1, count], scale: 1, zeroPoint: 0 }],
+      );
+      b.setPlan({ arenaSize: 192, stateSize: 0, scratchSize: 0, batch: 1 });
+      return b.build({ validate });
+    };
+    for (const nB of [1, 4, 8, 12]) {
+      // a [1, 2, 3, 4]-like tensor of 24 and b of nB: b repeats every nB outputs
+      const a = randI8(r, 24);
+      const bSmall = randI8(r, nB);
+      const tiled = Int8Array.from({ length: 24 }, (_, i) => bSmall[i % nB]);
+      sim.initOrThrow(mulBlob(24, 24));
+      const want = Array.from(sim.run([a, tiled])[0]);
+      sim.initOrThrow(mulBlob(24, nB));
+      expect(Array.from(sim.run([a, bSmall])[0])).toEqual(want);
+      expect(Array.from(runBlobReference(mulBlob(24, nB), [a, bSmall])[0])).toEqual(want);
+    }
+    expect(new Set(Array.from(sim.run([randI8(r, 24), randI8(r, 12)])[0])).size).toBeGreaterThan(10);
+    for (const nB of [5, 7, 25]) expect(sim.init(mulBlob(24, nB, false)), `nB ${nB}`).toBe(ERR.BAD_PARAMS);
+  });
+
   it('LUT op output equals table lookup', () => {
     const op = GENERATORS.LUT(rng(5));
     const p = parseBlob(op.blob);

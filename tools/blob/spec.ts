@@ -267,7 +267,7 @@ export const OPS: OpSpec[] = [
     code: 7,
     name: 'MUL',
     params: ['a', 'b', 'out', 'count', 'zpA', 'zpB', 'zpOut', 'mult', 'shift', 'actMin', 'actMax'],
-    doc: 'y = clamp(zpOut + MBQM((a - zpA) * (b - zpB), mult, shift)). Multiply of n inputs is a chain.',
+    doc: 'y[i] = clamp(zpOut + MBQM((a[i] - zpA) * (b[i mod nB] - zpB), mult, shift)), a and out of `count` elements; b holds nB elements, nB dividing count (nB < count repeats b: broadcasting along leading axes, as [1,H,W,C] x [1,1,1,C]). Multiply of n inputs is a chain.',
   },
   {
     code: 8,

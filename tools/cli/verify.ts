@@ -5,7 +5,8 @@
  *   runtime     the runtime .wasm's ABI/format version and op mask vs the blob's (instantiated)
  *   shapes      --input-shape/--output-shape or --manifest vs the blob's I/O, in Keras terms
  *   memory      flash and RAM vs --board or --ram/--flash, linear memory in 64 KiB pages
- *   numbers     --model + --data: float model (Node) vs the blob in DeviceSim, with thresholds
+ *   numbers     --model + --data: float model (Node) vs the blob in DeviceSim, judged by the metric
+ *               that fits each output (top-1 for classifiers, SQNR for regressors; verify-numbers.ts)
  *   self-test   the embedded self-test vector run in DeviceSim
  *
  * Exit codes: 0 all checks passed; 5 a check failed; 2 usage error; 3 blob (or another input
@@ -19,7 +20,7 @@ import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { parseBlob, BlobError, type ParsedBlob } from '../blob/parse.ts';
 import { ABI_VERSION, DTYPE, ERR, ERR_TEXT, FLAG, OPS, STORAGE } from '../blob/spec.ts';
-import { readRuntimeInfo, measureLinearMemory, blobStaging, type RuntimeInfo, type MemoryMeasure } from '../blob/runtime-info.ts';
+import { readRuntimeInfo, measureLinearMemory, type RuntimeInfo, type MemoryMeasure } from '../blob/runtime-info.ts';
 import {
   BOARDS,
   estimateLatencyMs,
@@ -32,6 +33,8 @@ import {
   type InterpreterProfile,
 } from '../boards.ts';
 import { countInference } from '../blob/count.ts';
+import { blobStaging } from '../blob/runtime-info.ts';
+import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
 
 export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -44,14 +47,6 @@ export interface Check {
   details: string[];
   figures: Record<string, unknown>;
 }
-
-export interface Thresholds {
-  maxAbsErr?: number;
-  minSqnr: number;
-  minTop1: number;
-  minCosine: number;
-}
-export const DEFAULT_THRESHOLDS: Thresholds = { minSqnr: 15, minTop1: 0.9, minCosine: 0.98 };
 
 export interface VerifyOptions {
   blobFile: string;
@@ -66,7 +61,12 @@ export interface VerifyOptions {
   model?: string;
   config?: string;
   data?: string[];
+  /** class ids or one-hot rows for the model's output (the numbers check) */
+  labels?: string;
+  /** thresholds given on the command line; the chosen metric's defaults fill the rest */
   thresholds?: Partial<Thresholds>;
+  /** judge every output by this metric instead of the one its head suggests */
+  metric?: Metric;
   /** at most this many samples from --data (default 256) */
   maxSamples?: number;
   /** list the boards the model fits, smallest first */
@@ -409,25 +409,7 @@ function checkMemory(
   return { name: 'memory', status: 'PASS', summary: `${where} under ${interp.name}: ${ramText}, ${flashText}; ${pages} x 64 KiB pages`, details, figures };
 }
 
-// ---------------------------------------------------------------- device (DeviceSim)
-
-export interface Device {
-  setInputFloat(i: number, data: Float32Array): void;
-  invoke(): number;
-  getOutputFloat(i: number): Float32Array;
-  selfTest(): number;
-  resetState(): number;
-}
-
-/** Opens the blob in the Node host simulation (firmware-host/node/host.ts) on this runtime build. */
-export async function openDevice(runtimeFile: string, blob: Uint8Array): Promise<Device> {
-  const { DeviceSim } = await import('../../firmware-host/node/host.ts');
-  const streams = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(runtimeFile))).some((i) => i.name === 'read_blob');
-  const sim = await DeviceSim.load(runtimeFile, { weights: streams && blobStaging(blob) > 0 ? 'flash' : 'ram' });
-  const rc = sim.init(blob);
-  if (rc !== 0) throw new UserError(`DeviceSim: kw_init failed: ${ERR_TEXT[rc] ?? rc}`, EXIT.VERIFY_FAILED);
-  return sim;
-}
+// ---------------------------------------------------------------- self-test
 
 async function checkSelfTest(p: ParsedBlob, dev: Device | null, why: string): Promise<Check> {
   if (!(p.header.flags & FLAG.HAS_SELFTEST))
@@ -450,124 +432,6 @@ async function checkSelfTest(p: ParsedBlob, dev: Device | null, why: string): Pr
       figures: { code: rc },
     };
   return { name: 'self-test', status: 'FAIL', summary: `kw_self_test returned ${rc}: ${ERR_TEXT[rc] ?? 'unknown error'}`, details: [], figures: { code: rc } };
-}
-
-// ---------------------------------------------------------------- numbers
-
-export interface Metrics {
-  maxAbsErr: number;
-  rmse: number;
-  sqnrDb: number;
-  cosine: number;
-  top1: number | null;
-  samples: number;
-}
-
-/** Error metrics of `got` against the float reference `ref` (rows of `classes` for top-1). */
-export function compareOutputs(ref: Float32Array, got: Float32Array, classes: number): Metrics {
-  let maxAbs = 0;
-  let se = 0;
-  let sr = 0;
-  let dot = 0;
-  let ng = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const e = got[i] - ref[i];
-    maxAbs = Math.max(maxAbs, Math.abs(e));
-    se += e * e;
-    sr += ref[i] * ref[i];
-    dot += ref[i] * got[i];
-    ng += got[i] * got[i];
-  }
-  const rows = classes > 1 ? Math.floor(ref.length / classes) : 0;
-  let agree = 0;
-  for (let r = 0; r < rows; r++) {
-    let a = 0;
-    let b = 0;
-    for (let k = 1; k < classes; k++) {
-      if (ref[r * classes + k] > ref[r * classes + a]) a = k;
-      if (got[r * classes + k] > got[r * classes + b]) b = k;
-    }
-    if (a === b) agree++;
-  }
-  const sqnr = se === 0 ? Infinity : sr === 0 ? -Infinity : 10 * Math.log10(sr / se);
-  const cos = sr === 0 && ng === 0 ? 1 : sr === 0 || ng === 0 ? 0 : dot / Math.sqrt(sr * ng);
-  return { maxAbsErr: maxAbs, rmse: Math.sqrt(se / Math.max(1, ref.length)), sqnrDb: sqnr, cosine: cos, top1: rows ? agree / rows : null, samples: rows };
-}
-
-async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, o: VerifyOptions): Promise<Check> {
-  const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(o.thresholds ?? {}).filter(([, v]) => v !== undefined)) };
-  const { readModel } = await import('../readers/index.ts');
-  const { readArray } = await import('../readers/npy.ts');
-  const { buildGraph } = await import('../graph/build.ts');
-  const { runFloat } = await import('../float/forward.ts');
-  const B = p.header.batch;
-  const raw = await readModel(o.model!, o.config ? { config: o.config } : {});
-  let graph = buildGraph(raw, { batch: B });
-  const ins = p.io.inputs;
-  // a --stream blob processes K steps per invoke: compare against the model with K time steps
-  // (both start from a zero state: the device state is reset before every batch below)
-  const K = ins[0]?.dims[1];
-  if (p.header.flags & FLAG.STATEFUL && ins[0]?.dims.length >= 2 && graph.inputs.some((t) => graph.tensors[t].shape[1] !== K)) {
-    graph = buildGraph(await readModel(o.model!, o.config ? { config: o.config } : {}), { batch: B, steps: K });
-  }
-  if (o.data!.length !== ins.length)
-    throw new UserError(`--data: the blob has ${ins.length} input(s), ${o.data!.length} file(s) given (one .npy per input, in input order)`, EXIT.USAGE);
-  const arrays = o.data!.map((f, i) => {
-    const a = readArray(f);
-    const per = ins[i].dims.slice(1);
-    const perN = per.reduce((x, y) => x * y, 1);
-    const okShape = a.shape.length === per.length + 1 && per.every((d, k) => d === a.shape[k + 1]);
-    const okSingle = a.shape.length === per.length && per.every((d, k) => d === a.shape[k]);
-    if (!okShape && !okSingle)
-      throw new UserError(`${f}: shape ${shapeText(a.shape)} does not match input ${i} '${ins[i].name}' ${shapeText([null, ...per])}`, EXIT.BAD_INPUT);
-    const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
-    return { data, n: data.length / perN, perN };
-  });
-  const n0 = arrays[0].n;
-  if (arrays.some((a) => a.n !== n0))
-    throw new UserError(`--data: the files hold different sample counts (${arrays.map((a) => a.n).join(', ')})`, EXIT.BAD_INPUT);
-  const maxS = o.maxSamples ?? 256;
-  const batches = Math.floor(Math.min(n0, maxS) / B);
-  if (batches < 1) throw new UserError(`--data: ${n0} sample(s), but the blob was built with batch ${B}: give at least ${B}`, EXIT.BAD_INPUT);
-  const dev = await openDevice(runtimeFile, blob);
-  const outs = p.io.outputs;
-  const refs: number[][] = outs.map(() => []);
-  const gots: number[][] = outs.map(() => []);
-  for (let bi = 0; bi < batches; bi++) {
-    const floatIn = arrays.map((a, i) => ({ shape: [B, ...ins[i].dims.slice(1)], data: a.data.subarray(bi * B * a.perN, (bi + 1) * B * a.perN) }));
-    const ref = runFloat(graph, floatIn);
-    dev.resetState();
-    floatIn.forEach((t, i) => dev.setInputFloat(i, t.data));
-    const rc = dev.invoke();
-    if (rc !== 0)
-      return { name: 'numbers', status: 'FAIL', summary: `kw_invoke failed on batch ${bi}: ${ERR_TEXT[rc] ?? rc}`, details: [], figures: { code: rc } };
-    outs.forEach((_, k) => {
-      for (const v of ref[k].data) refs[k].push(v);
-      for (const v of dev.getOutputFloat(k)) gots[k].push(v);
-    });
-  }
-  const per = outs.map((t, k) => ({ output: t.name, ...compareOutputs(Float32Array.from(refs[k]), Float32Array.from(gots[k]), t.dims[t.dims.length - 1]) }));
-  const fails: string[] = [];
-  const fmt = (x: number, d = 4) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
-  for (const m of per) {
-    if (th.maxAbsErr !== undefined && m.maxAbsErr > th.maxAbsErr)
-      fails.push(`output '${m.output}': max abs error ${fmt(m.maxAbsErr, 5)} > --max-abs-err ${th.maxAbsErr}`);
-    if (m.sqnrDb < th.minSqnr) fails.push(`output '${m.output}': SQNR ${fmt(m.sqnrDb, 1)} dB < --min-sqnr ${th.minSqnr}`);
-    if (m.cosine < th.minCosine) fails.push(`output '${m.output}': cosine ${fmt(m.cosine, 5)} < --min-cosine ${th.minCosine}`);
-    if (m.top1 !== null && m.top1 < th.minTop1) fails.push(`output '${m.output}': top-1 agreement ${(100 * m.top1).toFixed(1)}% < --min-top1 ${th.minTop1}`);
-  }
-  const rows = per.map(
-    (m) =>
-      `output '${m.output}': max abs err ${fmt(m.maxAbsErr, 5)}, RMSE ${fmt(m.rmse, 5)}, SQNR ${fmt(m.sqnrDb, 1)} dB, cosine ${fmt(m.cosine, 5)}${m.top1 !== null ? `, top-1 ${(100 * m.top1).toFixed(1)}% of ${m.samples}` : ''}`,
-  );
-  const figures = {
-    samples: batches * B,
-    batch: B,
-    thresholds: th,
-    outputs: per.map((m) => ({ ...m, sqnrDb: Number.isFinite(m.sqnrDb) ? m.sqnrDb : m.sqnrDb > 0 ? 'inf' : '-inf' })),
-  };
-  if (fails.length) return { name: 'numbers', status: 'FAIL', summary: fails[0], details: [...fails.slice(1), ...rows], figures };
-  return { name: 'numbers', status: 'PASS', summary: `${batches * B} sample(s) vs the float model: ${rows.join('; ')}`, details: [], figures };
 }
 
 // ---------------------------------------------------------------- driver
@@ -617,10 +481,23 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   if (o.suggest) suggested.fits = boardFits(parsed, bytes.length, info, mem, interp, counted);
 
   const deviceOk = rt.status === 'PASS';
+  if (!o.model && !o.data?.length && (o.labels || o.metric))
+    throw new UserError(`${o.labels ? '--labels' : '--metric'} goes with --model and --data (the numbers check)`, EXIT.USAGE);
   if (o.model || o.data?.length) {
     if (!o.model || !o.data?.length) throw new UserError('--model and --data go together (the float model and one .npy per input)', EXIT.USAGE);
     if (!deviceOk) checks.push({ name: 'numbers', status: 'SKIP', summary: 'not run: the runtime cannot load this blob', details: [], figures: {} });
-    else checks.push(await checkNumbers(parsed, runtimeFile, bytes, o));
+    else
+      checks.push(
+        await checkNumbers(parsed, runtimeFile, bytes, {
+          model: o.model,
+          config: o.config,
+          data: o.data,
+          labels: o.labels,
+          thresholds: o.thresholds,
+          metric: o.metric,
+          maxSamples: o.maxSamples,
+        }),
+      );
   }
   let dev: Device | null = null;
   if (deviceOk && parsed.header.flags & FLAG.HAS_SELFTEST) dev = await openDevice(runtimeFile, bytes);
@@ -709,11 +586,14 @@ export async function main(argv: string[]) {
       .option('--model <file>', 'Keras/tfjs model for the numbers check')
       .option('--config <file>', 'model config JSON (for weights-only files)')
       .option('--data <file>', '.npy inputs for the numbers check (repeat per input)', collect)
+      .option('--labels <file>', 'class ids or one-hot rows for --data: judge as a classifier and report accuracy')
+      .option('--metric <name>', `judge every output by ${METRICS.join(' or ')} (default: top1 for softmax/sigmoid heads or --labels, else sqnr)`)
       .option('--max-samples <n>', 'samples of --data to use', '256')
       .option('--max-abs-err <x>', 'fail when any output differs more than this')
-      .option('--min-sqnr <db>', `fail below this SQNR (default ${DEFAULT_THRESHOLDS.minSqnr})`)
-      .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1})`)
-      .option('--min-cosine <c>', `fail below this cosine similarity (default ${DEFAULT_THRESHOLDS.minCosine})`)
+      .option('--min-sqnr <db>', `fail below this SQNR (default ${DEFAULT_THRESHOLDS.minSqnr} under the sqnr metric)`)
+      .option('--max-rel-err <r>', `fail above this max |error| / max |float output| (default ${DEFAULT_THRESHOLDS.maxRelErr} under the sqnr metric)`)
+      .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1} under the top1 metric)`)
+      .option('--min-cosine <c>', 'fail below this cosine similarity (checked only when given)')
       .option('--list-boards', 'print the board profiles and exit')
       .option('--suggest', 'list the boards this model fits, smallest first, with RAM, flash and estimated latency')
       .option('--json', 'print the result as JSON');
@@ -749,13 +629,16 @@ export async function main(argv: string[]) {
       model: o.model,
       config: o.config,
       data: o.data,
+      labels: o.labels,
+      metric: o.metric === undefined ? undefined : parseMetric(o.metric),
       maxSamples: num(o.maxSamples, '--max-samples', 1),
       suggest: !!o.suggest,
       thresholds: {
         maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),
-        minSqnr: num(o.minSqnr, '--min-sqnr') as number,
-        minTop1: num(o.minTop1, '--min-top1', 0, 1) as number,
-        minCosine: num(o.minCosine, '--min-cosine', -1, 1) as number,
+        minSqnr: num(o.minSqnr, '--min-sqnr'),
+        maxRelErr: num(o.maxRelErr, '--max-rel-err', 0),
+        minTop1: num(o.minTop1, '--min-top1', 0, 1),
+        minCosine: num(o.minCosine, '--min-cosine', -1, 1),
       },
     };
     const r = await verify(opts);

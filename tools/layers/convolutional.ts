@@ -263,6 +263,9 @@ function splitSeparable(n: IRNode, kit: RewriteKit): IRNode[] {
   // intermediate shape: the output's spatial dims with inC*dm channels
   const midShape = cf ? [outShape[0], inC * dm, ...outShape.slice(2)] : [...outShape.slice(0, -1), inC * dm];
   const mid = kit.newTensor(`${n.name}/depthwise`, midShape, -1);
+  // inside a TimeDistributed view the rows are batch x steps: the intermediate tensor is too
+  const mult = g.tensors[n.outputs[0]].batchMultiple;
+  if (mult !== undefined) mid.batchMultiple = mult;
   const dw: IRNode = {
     ...n,
     name: kit.uniqueName(`${n.name}/depthwise`),

@@ -3,7 +3,7 @@ import type { IRNode } from '../graph/ir.ts';
 import { fmt, normAxis, type Dim, type LayerRule, type RuleCtx, type Shape } from '../graph/shapes.ts';
 import * as merge from '../float/layers/merge.ts';
 import { asymmetricQParams } from '../quantize/qparams.ts';
-import { prod, unsupportedLayer } from '../quantize/lower-util.ts';
+import { prod } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import { keepConfig, type LayerEntry, type Lowering, type Normalize, type QuantRule } from './entry.ts';
 
@@ -71,12 +71,41 @@ const concatenate: LayerRule = {
 // ---------------------------------------------------------------------------------------
 // lowering
 
+/** An input's shape right-aligned to the output's rank (leading 1s), as numpy broadcasting reads it. */
+function aligned(shape: number[], rank: number): number[] {
+  return [...new Array(rank - shape.length).fill(1), ...shape];
+}
+
+/**
+ * How an input of a broadcasting merge reaches the output shape: 'same' (identical), 'repeat'
+ * (broadcast along leading axes only: its elements are a whole number of copies of the output's
+ * trailing block, which MUL reads cyclically) or 'expand' (anything else: a LAYOUT materialises it).
+ */
+function broadcastKind(shape: number[], out: number[]): 'same' | 'repeat' | 'expand' {
+  const a = aligned(shape, out.length);
+  if (a.every((d, i) => d === out[i])) return 'same';
+  const k = a.findIndex((d) => d !== 1);
+  return k < 0 || a.slice(k).every((d, i) => d === out[k + i]) ? 'repeat' : 'expand';
+}
+
+/** The input expanded to the output shape by a LAYOUT (its broadcast axes read with stride 0). */
+function expandTo(inL: number, out: number[], n: IRNode, k: number, L: LowerCtx): number {
+  const shape = L.tensors[inL].shape;
+  const lead = out.length - shape.length;
+  // a broadcast axis reads index floor(o / outDim) = 0 of a size-1 axis
+  const axes = aligned(shape, out.length).map((d, j) => (d === out[j] && j >= lead ? { inAxis: j - lead } : { inAxis: -1, div: out[j] }));
+  return L.layout(inL, out, axes, n.name, undefined, `${n.name}/broadcast${k}`);
+}
+
 function lowerAdd(n: IRNode, L: LowerCtx): void {
   const { tensors, lt, qm, emit, fuse } = L;
   const cls = n.className;
-  const ins = n.inputs.map((t) => lt(t));
-  const shapes = ins.map((i) => tensors[i].shape.join(','));
-  if (new Set(shapes).size !== 1) throw unsupportedLayer(n, `broadcasting inputs [${shapes.join('] [')}]`, 'inputs of identical shape');
+  // broadcast inputs are expanded to the output shape first (ADD_N reads every input element-wise)
+  const outShape = L.staticShape(n.outputs[0]);
+  const ins = n.inputs.map((t, k) => {
+    const i = lt(t);
+    return broadcastKind(tensors[i].shape, outShape) === 'same' ? i : expandTo(i, outShape, n, k, L);
+  });
   const f = fuse(n, false);
   const outL = lt(f.outIr, f.outQ);
   const scales = ins.map((i) => tensors[i].q.scale);
@@ -109,18 +138,36 @@ function lowerAdd(n: IRNode, L: LowerCtx): void {
   return;
 }
 
+/**
+ * The inputs of a Multiply in chain order: one of the output's shape first (the first such, else
+ * the first input expanded by a LAYOUT), then the others; one that broadcasts along leading axes
+ * only is MUL's repeated `b`, any other broadcast is expanded by a LAYOUT.
+ */
+function multiplyOrder(n: IRNode, L: LowerCtx): { l: number; ir: number }[] {
+  const outShape = L.staticShape(n.outputs[0]);
+  const ins = n.inputs.map((ir) => ({ l: L.lt(ir), ir }));
+  const kinds = ins.map((x) => broadcastKind(L.tensors[x.l].shape, outShape));
+  let first = kinds.indexOf('same');
+  if (first < 0) {
+    first = 0;
+    ins[0] = { ...ins[0], l: expandTo(ins[0].l, outShape, n, 0, L) };
+    kinds[0] = 'same';
+  }
+  const rest = ins.flatMap((x, k) => (k === first ? [] : [kinds[k] === 'expand' ? { ...x, l: expandTo(x.l, outShape, n, k, L) } : x]));
+  return [ins[first], ...rest];
+}
+
 function lowerMultiply(n: IRNode, L: LowerCtx): void {
   const { cal, tensors, notes, newT, lt, qm, emit, fuse } = L;
-  const ins = n.inputs.map((t) => lt(t));
-  const shapes = ins.map((i) => tensors[i].shape.join(','));
-  if (new Set(shapes).size !== 1) throw unsupportedLayer(n, `broadcasting inputs [${shapes.join('] [')}]`, 'inputs of identical shape');
+  const order = multiplyOrder(n, L);
+  const ins = order.map((x) => x.l);
   const f = fuse(n, false);
   const outL = lt(f.outIr, f.outQ);
   let acc = ins[0];
-  let accRange = cal.ranges.get(n.inputs[0]) ?? { min: -1, max: 1 };
+  let accRange = cal.ranges.get(order[0].ir) ?? { min: -1, max: 1 };
   for (let k = 1; k < ins.length; k++) {
     const last = k === ins.length - 1;
-    const rb = cal.ranges.get(n.inputs[k]) ?? { min: -1, max: 1 };
+    const rb = cal.ranges.get(order[k].ir) ?? { min: -1, max: 1 };
     const pr = [accRange.min * rb.min, accRange.min * rb.max, accRange.max * rb.min, accRange.max * rb.max];
     accRange = { min: Math.min(...pr, 0), max: Math.max(...pr, 0) };
     const oq = last ? f.accQ : asymmetricQParams(accRange.min, accRange.max);
@@ -157,9 +204,11 @@ function lowerMaximum(n: IRNode, L: LowerCtx): void {
   const { tensors, irQ, lt, qm, emit } = L;
   const cls = n.className;
   const outIr = n.outputs[0];
-  const ins = n.inputs.map((t) => lt(t));
-  const shapes = ins.map((i) => tensors[i].shape.join(','));
-  if (new Set(shapes).size !== 1) throw unsupportedLayer(n, `broadcasting inputs [${shapes.join('] [')}]`, 'inputs of identical shape');
+  const outShape = L.staticShape(outIr);
+  const ins = n.inputs.map((t, k) => {
+    const i = lt(t);
+    return broadcastKind(tensors[i].shape, outShape) === 'same' ? i : expandTo(i, outShape, n, k, L);
+  });
   const outQ = irQ(outIr);
   const outL = lt(outIr, outQ);
   const groups = ins.map((i, k) => {
@@ -214,13 +263,14 @@ function entry(className: string, rule: LayerRule, float: LayerEntry['float'], l
   return { className, aliases: [], normalize, rule, float, passesMask: false, quant: CALIBRATED, lower };
 }
 
-const ADD_N: Lowering = { ops: ['ADD_N'], emit: lowerAdd };
-const MAXMIN: Lowering = { ops: ['MAXMIN'], emit: lowerMaximum };
+// LAYOUT: a broadcast input expanded to the output shape
+const ADD_N: Lowering = { ops: ['ADD_N', 'LAYOUT'], emit: lowerAdd };
+const MAXMIN: Lowering = { ops: ['MAXMIN', 'LAYOUT'], emit: lowerMaximum };
 
 export const MERGING: LayerEntry[] = [
   entry('Add', mergeRule('many'), merge.add, ADD_N),
   entry('Subtract', mergeRule(2), merge.subtract, ADD_N),
-  entry('Multiply', mergeRule('many'), merge.multiply, { ops: ['MUL'], emit: lowerMultiply }),
+  entry('Multiply', mergeRule('many'), merge.multiply, { ops: ['MUL', 'LAYOUT'], emit: lowerMultiply }),
   entry('Average', mergeRule('many'), merge.average, ADD_N),
   entry('Maximum', mergeRule('many'), merge.maximum, MAXMIN),
   entry('Minimum', mergeRule('many'), merge.minimum, MAXMIN),

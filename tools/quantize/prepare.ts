@@ -54,6 +54,8 @@ function splitActivations(g: Graph): void {
     if (!entryFor(n.className, `layer '${n.name}'`).quant.splitActivation || act === undefined || act === null || act === 'linear') continue;
     const post = n.outputs[0];
     const pre = newTensor(g, `${n.name}/pre_activation`, g.tensors[post].shape, n.id);
+    // inside a TimeDistributed view the rows are batch x steps: the pre-activation tensor is too
+    if (g.tensors[post].batchMultiple !== undefined) pre.batchMultiple = g.tensors[post].batchMultiple;
     n.outputs = [pre.id];
     n.config = { ...n.config, activation: 'linear' };
     const a: IRNode = {

@@ -174,7 +174,8 @@ export function refAddN(p: P, inputs: Int8Array[]): Int8Array {
 export function refMul(p: P, a: Int8Array, b: Int8Array): Int8Array {
   const { count, zpA, zpB, zpOut, mult, shift, actMin, actMax } = p as Record<string, number>;
   const y = new Int8Array(count);
-  for (let i = 0; i < count; i++) y[i] = clamp((zpOut + mbqm((a[i] - zpA) * (b[i] - zpB), mult, shift)) | 0, actMin, actMax);
+  // b may hold fewer elements than count (a divisor of it): it repeats over the output
+  for (let i = 0; i < count; i++) y[i] = clamp((zpOut + mbqm((a[i] - zpA) * (b[i % b.length] - zpB), mult, shift)) | 0, actMin, actMax);
   return y;
 }
 
