@@ -8,7 +8,12 @@
  *   2  usage error (bad command-line option or missing argument)
  *   3  bad input file (unreadable, corrupt, truncated, not a model, missing weights, bad .npy)
  *   4  unsupported model (layers/options/values outside what the converter supports; linter output)
- *   5  verification failed (verify: integrity, compatibility, shapes, budget, accuracy)
+ *   5  verification failed (verify: integrity, runtime build, shapes, self-test)
+ *   6  does not fit (a region above the runtime's limit at convert; RAM or flash over the
+ *      board's budget at verify)
+ *   7  numeric check failed (verify --model --data: outputs differ from the float model by more
+ *      than the thresholds)
+ * When verify fails several checks, the lowest of 5, 6 and 7 wins.
  */
 export const EXIT = {
   OK: 0,
@@ -17,6 +22,8 @@ export const EXIT = {
   BAD_INPUT: 3,
   UNSUPPORTED: 4,
   VERIFY_FAILED: 5,
+  DOES_NOT_FIT: 6,
+  NUMERIC_FAILED: 7,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

@@ -27,7 +27,8 @@ import { convertGraph, type ConvertResult } from '../pipeline.ts';
 import { openSim } from './sim.ts';
 import { runBlobReference } from '../blob/reference.ts';
 import { ERR_TEXT } from '../blob/spec.ts';
-import { writeFileAtomic } from './fsutil.ts';
+import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.ts';
+import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
@@ -40,25 +41,13 @@ export function calibrationTensors(graph: Graph, files: string[]): FloatTensor[]
       EXIT.USAGE,
     );
   }
-  return files.map((f, i) => {
+  const samples = files.map((f, i) => {
     const t = graph.tensors[graph.inputs[i]];
-    const arr = readArray(f);
-    const dims = t.shape.slice(1) as number[];
-    let shape = [...arr.shape];
-    if (shape.length === dims.length && dims.every((d, k) => d === null || d === shape[k])) shape = [1, ...shape];
-    const ok = shape.length === dims.length + 1 && dims.every((d, k) => d === null || d === shape[k + 1]) && shape[0] >= 1;
-    if (!ok) {
-      throw new UserError(
-        `${f}: calibration array has shape [${arr.shape}] but model input '${t.name}' needs [N, ${dims.map((d) => (d === null ? '?' : d)).join(', ')}]`,
-        EXIT.BAD_INPUT,
-      );
-    }
-    const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as ArrayLike<number>);
-    for (let k = 0; k < data.length; k++) {
-      if (!Number.isFinite(data[k])) throw new UserError(`${f}: calibration data contains a non-finite value at index ${k}`, EXIT.BAD_INPUT);
-    }
-    return { shape, data };
+    const spec = { name: t.name, dims: t.shape.slice(1), int: t.dtype === 'int32' };
+    return checkSamples(f, readArray(f), spec, 'calibration');
   });
+  sameSampleCount(files, samples, '--calibration');
+  return samples;
 }
 
 export interface Report {
@@ -181,10 +170,18 @@ export async function main(argv: string[]) {
       .option('--report <file>', 'write a JSON report')
       .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
       .option('--stream', 'streaming recurrent model: every recurrent layer keeps its state between invokes (needs --stream-steps)')
-      .option('--stream-steps <k>', "time steps per invoke with --stream (the model input's time dimension becomes K)");
+      .option('--stream-steps <k>', "time steps per invoke with --stream (the model input's time dimension becomes K)")
+      .option('--force', 'overwrite existing output files');
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
+    const outputs = [
+      { option: '-o', file: o.output as string },
+      ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
+      ...(o.cHeader ? [{ option: '--c-header', file: o.cHeader as string }] : []),
+    ];
+    const inputs = [...modelFiles(file), ...(o.config ? [o.config] : []), ...(o.calibration as string[]).map(dataFile)];
+    checkOutputs(outputs, inputs, !!o.force);
     let batch: number | undefined;
     if (o.batch !== undefined) {
       batch = Number(o.batch);
@@ -230,9 +227,12 @@ export async function main(argv: string[]) {
     linearMemory = sim.memoryUsed;
     const runtimeBytes = existsSync(RUNTIME_WASM) ? statSync(RUNTIME_WASM).size : 0;
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
-    writeFileAtomic(o.output, result.blob);
-    if (o.report) writeFileAtomic(o.report, JSON.stringify(rep, null, 2) + '\n');
-    if (o.cHeader) writeFileAtomic(o.cHeader, toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }));
+    // every output is made before any is written, and they appear together or not at all
+    const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
+    if (o.report) files.push({ file: o.report, data: JSON.stringify(rep, null, 2) + '\n' });
+    if (o.cHeader)
+      files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
+    writeFilesAtomic(files);
     process.stdout.write(summaryText(rep));
     return EXIT.OK;
   });

@@ -8,18 +8,22 @@
  *   numbers     --model + --data: float model (Node) vs the blob in DeviceSim, with thresholds
  *   self-test   the embedded self-test vector run in DeviceSim
  *
- * Exit codes: 0 all checks passed; 5 a check failed; 2 usage error; 3 blob (or another input
- * file) unreadable or not a blob; 1 internal error. --json prints one JSON object on stdout.
+ * Exit codes: 0 all checks passed; 5 integrity, runtime, shapes or self-test failed; 6 memory
+ * (does not fit the budget); 7 numbers (outputs differ from the float model); the lowest wins
+ * when several fail; 2 usage error; 3 blob, model or data unreadable, not a blob, or not the
+ * model the blob came from; 1 internal error. --json prints one JSON object on stdout.
  */
 import { readFileSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { runMain, cliCommand } from './run-main.ts';
+import { checkSamples, modelNotBlob, sameSampleCount } from './inputs.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { parseBlob, BlobError, type ParsedBlob } from '../blob/parse.ts';
 import { ABI_VERSION, DTYPE, ERR, ERR_TEXT, FLAG, OPS, STORAGE } from '../blob/spec.ts';
 import { readRuntimeInfo, measureLinearMemory, type RuntimeInfo, type MemoryMeasure } from '../blob/runtime-info.ts';
+import type { Graph } from '../graph/ir.ts';
 import { BOARDS, findBoard, getInterpreter, memoryBudget, WASM_PAGE, type Board, type InterpreterProfile } from '../boards.ts';
 
 export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
@@ -158,7 +162,7 @@ function checkIntegrity(bytes: Uint8Array, file: string): { check: Check; parsed
   } catch (e) {
     if (!(e instanceof BlobError)) throw e;
     // not a blob at all -> unreadable (exit 3); a blob that fails its checks -> verification failure
-    if (e.code === ERR.BAD_MAGIC || (e.code === ERR.BAD_SIZE && bytes.length < 96)) throw new UserError(e.message, EXIT.BAD_INPUT);
+    if (e.code === ERR.BAD_MAGIC || (e.code === ERR.BAD_SIZE && bytes.length < 96)) throw modelNotBlob(bytes, file) ?? new UserError(e.message, EXIT.BAD_INPUT);
     return {
       parsed: null,
       check: {
@@ -458,6 +462,26 @@ export function compareOutputs(ref: Float32Array, got: Float32Array, classes: nu
   return { maxAbsErr: maxAbs, rmse: Math.sqrt(se / Math.max(1, ref.length)), sqnrDb: sqnr, cosine: cos, top1: rows ? agree / rows : null, samples: rows };
 }
 
+/**
+ * --model must be the model the blob was converted from: the same number of inputs and outputs,
+ * with the same per-sample shapes. Anything else is a wrong file given, named with both files.
+ */
+function modelMatchesBlob(graph: Graph, p: ParsedBlob, model: string, blobFile: string): void {
+  const side = (kind: string, ids: number[], io: ParsedBlob['io']['inputs']) => {
+    const m = ids.map((id) => graph.tensors[id]);
+    const dims = (s: readonly (number | null)[]) => shapeText([null, ...s.slice(1)]);
+    const bad = m.length !== io.length || m.some((t, i) => dims(t.shape) !== dims(io[i].dims));
+    if (!bad) return;
+    const list = (xs: { name: string; s: readonly (number | null)[] }[]) => xs.map((x) => `'${x.name}' ${dims(x.s)}`).join(', ');
+    throw new UserError(
+      `--model ${model} is not the model ${blobFile} was converted from: its ${kind}s are ${list(m.map((t) => ({ name: t.name, s: t.shape })))}, the blob's are ${list(io.map((t) => ({ name: t.name, s: t.dims })))}`,
+      EXIT.BAD_INPUT,
+    );
+  };
+  side('input', graph.inputs, p.io.inputs);
+  side('output', graph.outputs, p.io.outputs);
+}
+
 async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, o: VerifyOptions): Promise<Check> {
   const th: Thresholds = { ...DEFAULT_THRESHOLDS, ...Object.fromEntries(Object.entries(o.thresholds ?? {}).filter(([, v]) => v !== undefined)) };
   const { readModel } = await import('../readers/index.ts');
@@ -474,22 +498,19 @@ async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array
   if (p.header.flags & FLAG.STATEFUL && ins[0]?.dims.length >= 2 && graph.inputs.some((t) => graph.tensors[t].shape[1] !== K)) {
     graph = buildGraph(await readModel(o.model!, o.config ? { config: o.config } : {}), { batch: B, steps: K });
   }
+  modelMatchesBlob(graph, p, o.model!, o.blobFile);
   if (o.data!.length !== ins.length)
     throw new UserError(`--data: the blob has ${ins.length} input(s), ${o.data!.length} file(s) given (one .npy per input, in input order)`, EXIT.USAGE);
   const arrays = o.data!.map((f, i) => {
-    const a = readArray(f);
-    const per = ins[i].dims.slice(1);
-    const perN = per.reduce((x, y) => x * y, 1);
-    const okShape = a.shape.length === per.length + 1 && per.every((d, k) => d === a.shape[k + 1]);
-    const okSingle = a.shape.length === per.length && per.every((d, k) => d === a.shape[k]);
-    if (!okShape && !okSingle)
-      throw new UserError(`${f}: shape ${shapeText(a.shape)} does not match input ${i} '${ins[i].name}' ${shapeText([null, ...per])}`, EXIT.BAD_INPUT);
-    const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
-    return { data, n: data.length / perN, perN };
+    const a = checkSamples(f, readArray(f), { name: ins[i].name, dims: ins[i].dims.slice(1), int: ins[i].dtype === DTYPE.INT32 }, 'data');
+    return { data: a.data, n: a.shape[0], perN: a.data.length / a.shape[0] };
   });
+  sameSampleCount(
+    o.data!,
+    arrays.map((a) => ({ shape: [a.n] })),
+    '--data',
+  );
   const n0 = arrays[0].n;
-  if (arrays.some((a) => a.n !== n0))
-    throw new UserError(`--data: the files hold different sample counts (${arrays.map((a) => a.n).join(', ')})`, EXIT.BAD_INPUT);
   const maxS = o.maxSamples ?? 256;
   const batches = Math.floor(Math.min(n0, maxS) / B);
   if (batches < 1) throw new UserError(`--data: ${n0} sample(s), but the blob was built with batch ${B}: give at least ${B}`, EXIT.BAD_INPUT);
@@ -536,6 +557,14 @@ async function checkNumbers(p: ParsedBlob, runtimeFile: string, blob: Uint8Array
 
 // ---------------------------------------------------------------- driver
 
+/** 0 when nothing failed; else the lowest code of the failed checks (5 < 6 memory < 7 numbers). */
+export function exitCodeOf(checks: Check[]): number {
+  const failed = checks.filter((c) => c.status === 'FAIL');
+  if (!failed.length) return EXIT.OK;
+  const codeOf = (c: Check) => (c.name === 'memory' ? EXIT.DOES_NOT_FIT : c.name === 'numbers' ? EXIT.NUMERIC_FAILED : EXIT.VERIFY_FAILED);
+  return Math.min(...failed.map(codeOf));
+}
+
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const bytes = readFileOrThrow(o.blobFile, 'blob');
   const checks: Check[] = [];
@@ -543,7 +572,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   checks.push(integ);
   const finish = (): VerifyResult => {
     const ok = checks.every((c) => c.status !== 'FAIL');
-    return { blob: o.blobFile, ok, exitCode: ok ? EXIT.OK : EXIT.VERIFY_FAILED, checks };
+    return { blob: o.blobFile, ok, exitCode: exitCodeOf(checks), checks };
   };
   if (!parsed) return finish();
 
@@ -612,7 +641,7 @@ function collect(v: string, prev: string[] = []) {
 export async function main(argv: string[]) {
   await runMain(async () => {
     const cmd = cliCommand('verify')
-      .description('check a model blob before flashing (exit 0 pass, 5 failed, 2 usage, 3 unreadable blob)')
+      .description('check a model blob before flashing (exit 0 pass, 5 a check failed, 6 does not fit, 7 numbers off, 2 usage, 3 bad input)')
       .argument('[blob]', 'model blob written by convert')
       .option('--runtime <file>', 'runtime .wasm to check against (default build/runtime.wasm)')
       .option('--input-shape <dims>', 'shape the firmware feeds, e.g. 1,50,3 (repeat per input)', collect)
