@@ -35,7 +35,8 @@ const DTYPE_NAMES: Record<string, string> = {
   u4: 'uint32',
   u8: 'uint64',
 };
-const ACCEPTED = new Set(['f4', 'f8', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'u8']);
+/** float32, float64 or an integer type, by numpy code ('f4') or by name ('int32'). */
+const accepted = (name: string) => name === 'float32' || name === 'float64' || /^u?int\d+$/.test(name);
 
 const dimsText = (d: readonly (number | null)[]) => `[${d.map((x) => (x === null ? 'None' : x)).join(', ')}]`;
 
@@ -68,11 +69,9 @@ function checkShape(file: string, shape: number[], spec: InputSpec, role: string
  * counts samples (no batch axis is ever added), finite values, integers for token ids.
  */
 export function checkSamples(file: string, a: NumArray, spec: InputSpec, role: string): Samples {
-  if (!ACCEPTED.has(a.dtype))
-    throw badFile(
-      file,
-      `${role} array has dtype ${DTYPE_NAMES[a.dtype] ?? a.dtype}; accepted: float32, float64 or an integer type (save it with x.astype('float32'))`,
-    );
+  const dtype = DTYPE_NAMES[a.dtype] ?? a.dtype;
+  if (!accepted(dtype))
+    throw badFile(file, `${role} array has dtype ${dtype}; accepted: float32, float64 or an integer type (save it with x.astype('float32'))`);
   checkShape(file, a.shape, spec, role);
   const d = a.data;
   for (let i = 0; i < d.length; i++) {
