@@ -11,6 +11,7 @@ import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
 import { quantizeValue } from './quantize/qparams.ts';
+import { LIMITS } from './blob/spec.ts';
 
 export interface ConvertOptions {
   /** Static batch; default: the model's fixed batch, else 1. */
@@ -156,6 +157,23 @@ function firstSteps(low: Lowered, samples: FloatTensor[]): FloatTensor[] {
   });
 }
 
+/**
+ * The runtime refuses an arena or state region of LIMITS.MAX_REGION bytes or more (and a
+ * wasm32 memory could not hold it next to the blob). A batch that large does not fit: say so
+ * before the blob is assembled, with the largest batch that would.
+ */
+function checkRegions(plan: LoweredPlan, batch: number): void {
+  const need = Math.max(plan.arenaSize, plan.stateSize);
+  if (need < LIMITS.MAX_REGION) return;
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+  const fits = Math.floor(((LIMITS.MAX_REGION - 1) / need) * batch);
+  throw new UserError(
+    `batch ${batch}: the model does not fit: its ${plan.arenaSize >= plan.stateSize ? 'arena' : 'state'} needs ${mib(need)}, the runtime's limit is ${mib(LIMITS.MAX_REGION)}; ` +
+      (fits >= 1 ? `use a --batch of about ${fits} or less` : 'the model is too large even at batch 1'),
+    EXIT.DOES_NOT_FIT,
+  );
+}
+
 export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Promise<ConvertResult> {
   const batch = resolveBatch(graph0, opts.batch);
   const assumptions: string[] = [];
@@ -185,6 +203,7 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   const staging = weights === 'flash' ? chooseStaging(unsplit, opts.staging) : 0;
   const lowered = weights === 'flash' ? tileForStaging(unsplit, staging) : unsplit;
   const plan = planLowered(lowered);
+  checkRegions(plan, batch);
   const layout = { weights, staging };
   let { blob, constBytes } = assemble(lowered, plan, undefined, layout);
   let selfTest: SelfTest | null = null;

@@ -35,6 +35,25 @@ describe('summary on tfjs-built models (reader injected)', () => {
     expect(text).toContain('Non-trainable params: 8\n');
     expect(text).toContain('Total MACs: 672\n');
     expect(text).not.toContain('Connected to');
+    expect(text).not.toContain('InputLayer');
+  });
+  it('unsupported option: its row is marked, the table is whole, --json lists the problem', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.dense({ inputShape: [4], units: 3, name: 'd' }));
+    m.add(tf.layers.layerNormalization({ name: 'ln', axis: 1 }));
+    m.add(tf.layers.dense({ units: 2, name: 'out' }));
+    const raw = await rawFromTfjs(m);
+    (raw.config.config.layers ?? raw.config.config).find((l: any) => l.config.name === 'ln').config.rms_scaling = true;
+    const e = await summaryCommand(['m.json'], () => raw).catch((x) => x);
+    expect(e).toMatchObject({ name: 'UserError', exitCode: 4, message: 'm.json: 1 unsupported layer/option (marked * in the table)' });
+    expect(e.output).toMatch(/ ln \(LayerNormalization\) \*\s+\(None, 3\)\s+6\s+/);
+    expect(e.output).toMatch(/ out \(Dense\)\s+\(None, 2\)\s+8\s+6\n/);
+    expect(e.output).toContain("  layer 'ln' (LayerNormalization) option rms_scaling=true: not supported; supported: ");
+    expect(e.output).not.toContain('supported layer classes');
+    const j = await summaryCommand(['m.json', '--json'], () => raw).catch((x) => JSON.parse(x.output));
+    expect(j.problems).toHaveLength(1);
+    expect(j.problems[0]).toMatch(/^layer 'ln' \(LayerNormalization\) option rms_scaling=true/);
+    expect(j.layers.map((l: any) => l.name)).toEqual(['d', 'ln', 'out']);
   });
   it('functional: InputLayer rows and Connected to; --json', async () => {
     const a = tf.input({ shape: [4], name: 'a' });
@@ -60,6 +79,7 @@ describe('summary on tfjs-built models (reader injected)', () => {
       ['d@1', 'Dense', 0, 12, ['b']],
       ['sum', 'Add', 0, 0, ['d', 'd@1']],
     ]);
+    expect(j.problems).toEqual([]);
     expect(j.totals).toEqual({ params: 15, trainableParams: 15, nonTrainableParams: 0, macs: 24 });
   });
 });
@@ -88,12 +108,29 @@ describe.skipIf(!haveFixtures)('summary CLI on real files', () => {
       ['LeakyReLU', [[null, 32]], 0],
     ]);
   });
-  it('unsupported model: exit 4 with every problem listed, no stack', () => {
-    const r = cli([fixture('dl4j_concat_attention/keras-attention.h5')]);
+  it('unsupported model: the whole table with the row marked, the problem and the supported classes once below, exit 4', () => {
+    const file = fixture('dl4j_concat_attention/keras-attention.h5');
+    const r = cli([file]);
     expect(r.status).toBe(4);
-    expect(r.stderr).toMatch(/^error: .*1 unsupported layer\/option/);
-    expect(r.stderr).toMatch(/layer 'attention' \(Attention\): not supported/);
+    expect(r.stderr).toBe(`error: ${file}: 1 unsupported layer/option (marked * in the table)\n`);
+    const out = r.stdout;
+    expect(out).toMatch(/ inputs \(InputLayer\)\s+\[\(None, 22\)\]\s+0\s+0\s+\[\]\n/);
+    expect(out).toMatch(/ dense \(Dense\)\s+\(None, 32\)\s+736\s+704\s+inputs\[0\]\[0\]\n/);
+    expect(out).toMatch(/ attention \(Attention\) \*\s+\?\s+0\s+0\s+dense\[0\]\[0\], dense\[0\]\[0\]\n/);
+    // layers after it: shapes unknown, parameters from the file's weights (as Keras counts them)
+    expect(out).toMatch(/ dense_1 \(Dense\)\s+\?\s+2080\s+0\s+concatenate\[0\]\[0\]\n/);
+    expect(out).toMatch(/ outputs \(Dense\)\s+\?\s+33\s+0\s+dense_1\[0\]\[0\]\n/);
+    expect(out).toContain('Total params: 2,849\n');
+    expect(out).toContain("  layer 'attention' (Attention): this layer class is not supported\n");
+    expect(out.match(/supported layer classes: Dense, /g)).toHaveLength(1);
+    expect(out).not.toMatch(/at .*\.ts:\d+/);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+  it('a Functional model that is a chain keeps its InputLayer row (as Keras prints it)', () => {
+    const r = cli([fixture('mltk_autoencoder_nested_sequential/autoencoder_example.h5')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[4]).toMatch(/^ input_1 \(InputLayer\)\s+\[\(None, 140\)\]\s+0\s+0$/);
+    expect(r.stdout).not.toContain('Connected to');
   });
   it('usage and missing files (in-process)', async () => {
     await expect(summaryCommand([])).rejects.toMatchObject({ code: 'commander.missingArgument' });

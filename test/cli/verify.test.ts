@@ -216,7 +216,9 @@ describe('verify', () => {
     expect(byName(w, 'memory').summary).toMatch(
       /^flash over by [\d.]+ KiB: needs [\d.]+ KiB \(blob \d+ B \+ runtime [\d.]+ KiB \+ wamr 63 KiB\), the given budget has 40 KiB/,
     );
-    expect(w.exitCode).toBe(5);
+    // memory is the only failed check: does not fit (6)
+    expect(w.exitCode).toBe(6);
+    expect(r.exitCode).toBe(6);
   });
 
   it('computes error metrics correctly', () => {
@@ -291,7 +293,8 @@ describe.skipIf(!haveFixtures)(
       expect(s.status).toBe('FAIL');
       expect(s.summary).toMatch(/^output 'leaky_re_lu_1': max abs error [\d.]+ > --max-abs-err 0.000001$/);
       expect(s.details[0]).toMatch(/SQNR [\d.]+ dB < --min-sqnr 80/);
-      expect(strict.exitCode).toBe(5);
+      // numbers is the only failed check: numeric check failed (7)
+      expect(strict.exitCode).toBe(7);
     });
   },
   120_000,

@@ -126,7 +126,10 @@ describe.skipIf(!haveFixtures)('shared fixtures through readModel + buildGraph',
     }
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).exitCode).toBe(EXIT.UNSUPPORTED);
-    expect((err as UserError).details).toEqual([expect.stringMatching(/^layer 'attention' \(Attention\): not supported/)]);
+    expect((err as UserError).details).toEqual([
+      expect.stringMatching(/^layer 'attention' \(Attention\): this layer class is not supported$/),
+      expect.stringMatching(/^supported layer classes: Dense, .*TimeDistributed$/),
+    ]);
   });
 
   it('subclassed Keras 3 model: refused with a clear message', async () => {

@@ -463,7 +463,8 @@ describe('linter and weight errors', () => {
     expect(e.message).toMatch(/5 unsupported/);
     expect(e.details).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^layer 'lam' \(Lambda\): not supported; supported: layers Dense/),
+        expect.stringMatching(/^layer 'lam' \(Lambda\): this layer class is not supported$/),
+        expect.stringMatching(/^supported layer classes: Dense, /),
         expect.stringMatching(/^layer 'c' \(Conv1D\) option activation="celu": not supported/),
         expect.stringMatching(/^layer 'ln' \(LayerNormalization\) option rms_scaling=true: not supported; supported: false/),
         expect.stringMatching(/^layer 'st' \(LSTM\) option stateful=true: .*fixed batch/),

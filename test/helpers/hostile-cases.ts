@@ -310,7 +310,7 @@ export const HOSTILE_CAL: HostileCase[] = [
     model: 'model.json',
     calibration: 'cal.npy',
     convert: true,
-    expect: { exit: B, message: /calibration array has shape \[5,4\] but model input/ },
+    expect: { exit: B, message: /calibration array of shape \[5, 4\] does not match model input '\w+' \[None, 3\]/ },
   },
   {
     name: 'calibration with NaN',
@@ -318,7 +318,7 @@ export const HOSTILE_CAL: HostileCase[] = [
     model: 'model.json',
     calibration: 'cal.npy',
     convert: true,
-    expect: { exit: B, message: /non-finite value at index 2/ },
+    expect: { exit: B, message: /calibration array holds NaN at index \[0, 2\] \(the first; values must be finite\)/ },
   },
   {
     name: 'calibration with Inf',
@@ -326,7 +326,7 @@ export const HOSTILE_CAL: HostileCase[] = [
     model: 'model.json',
     calibration: 'cal.npy',
     convert: true,
-    expect: { exit: B, message: /non-finite/ },
+    expect: { exit: B, message: /calibration array holds Inf at index \[0, 1\]/ },
   },
   {
     name: 'calibration complex dtype',

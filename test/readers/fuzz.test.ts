@@ -139,7 +139,7 @@ describe('convert CLI: exit codes and atomic output', () => {
       const [r1, r2, r3, r4, r5, r6] = await Promise.all([
         runConvert([join(bad, 'model.json'), '-o', join(out, 'bad.blob')]),
         runConvert([join(unsup, 'model.json'), '-o', join(out, 'unsup.blob')]),
-        runConvert([join(good, 'model.json'), '--calibration', join(good, 'nan.npy'), '-o', join(out, 'keep.blob')]),
+        runConvert([join(good, 'model.json'), '--calibration', join(good, 'nan.npy'), '-o', join(out, 'keep.blob'), '--force']),
         runConvert([join(good, 'model.json'), '--calibration', join(good, 'cal.npy'), '-o', join(out, 'good.blob'), '--report', join(out, 'good.json')]),
         runConvert([join(good, 'model.json'), '--calibration', join(good, 'cal.npy'), '-o', out]),
         runConvert([join(good, 'model.json')]),
@@ -152,7 +152,7 @@ describe('convert CLI: exit codes and atomic output', () => {
       expect(r2.code, r2.stderr).toBe(EXIT.UNSUPPORTED);
       expect(r2.stderr).toMatch(/option units=0: not supported/);
       expect(r3.code, r3.stderr).toBe(EXIT.BAD_INPUT);
-      expect(r3.stderr).toMatch(/non-finite value at index 1/);
+      expect(r3.stderr).toMatch(/calibration array holds NaN at index \[0, 1\] \(the first; values must be finite\)/);
       expect(r4.code, r4.stderr).toBe(EXIT.OK);
       expect(r5.code, r5.stderr).toBe(EXIT.USAGE); // -o is a directory
       expect(r6.code, r6.stderr).toBe(EXIT.USAGE); // no -o

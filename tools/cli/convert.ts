@@ -28,7 +28,8 @@ import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
 import { ERR_TEXT } from '../blob/spec.ts';
-import { writeFileAtomic } from './fsutil.ts';
+import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.ts';
+import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
 
@@ -56,25 +57,13 @@ export function calibrationTensors(graph: Graph, files: string[]): FloatTensor[]
       EXIT.USAGE,
     );
   }
-  return files.map((f, i) => {
+  const samples = files.map((f, i) => {
     const t = graph.tensors[graph.inputs[i]];
-    const arr = readArray(f);
-    const dims = t.shape.slice(1) as number[];
-    let shape = [...arr.shape];
-    if (shape.length === dims.length && dims.every((d, k) => d === null || d === shape[k])) shape = [1, ...shape];
-    const ok = shape.length === dims.length + 1 && dims.every((d, k) => d === null || d === shape[k + 1]) && shape[0] >= 1;
-    if (!ok) {
-      throw new UserError(
-        `${f}: calibration array has shape [${arr.shape}] but model input '${t.name}' needs [N, ${dims.map((d) => (d === null ? '?' : d)).join(', ')}]`,
-        EXIT.BAD_INPUT,
-      );
-    }
-    const data = arr.data instanceof Float32Array ? arr.data : Float32Array.from(arr.data as ArrayLike<number>);
-    for (let k = 0; k < data.length; k++) {
-      if (!Number.isFinite(data[k])) throw new UserError(`${f}: calibration data contains a non-finite value at index ${k}`, EXIT.BAD_INPUT);
-    }
-    return { shape, data };
+    const spec = { name: t.name, dims: t.shape.slice(1), int: t.dtype === 'int32' };
+    return checkSamples(f, readArray(f), spec, 'calibration');
   });
+  sameSampleCount(files, samples, '--calibration');
+  return samples;
 }
 
 export interface Report {
@@ -211,11 +200,20 @@ export async function main(argv: string[]) {
         'flash',
       )
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 16 KiB)")
-      .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)');
+      .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
+      .option('--force', 'overwrite existing output files');
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
     const mode = weightOptions(o);
+    const outputs = [
+      { option: '-o', file: o.output as string },
+      ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
+      ...(o.cHeader ? [{ option: '--c-header', file: o.cHeader as string }] : []),
+      ...(o.runtime ? [{ option: '--runtime', file: o.runtime as string }] : []),
+    ];
+    const inputs = [...modelFiles(file), ...(o.config ? [o.config] : []), ...(o.calibration as string[]).map(dataFile)];
+    checkOutputs(outputs, inputs, !!o.force);
     let batch: number | undefined;
     if (o.batch !== undefined) {
       batch = Number(o.batch);
@@ -264,10 +262,13 @@ export async function main(argv: string[]) {
     const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
     const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
-    writeFileAtomic(o.output, result.blob);
-    if (modelRuntime) writeFileAtomic(o.runtime, modelRuntime);
-    if (o.report) writeFileAtomic(o.report, JSON.stringify(rep, null, 2) + '\n');
-    if (o.cHeader) writeFileAtomic(o.cHeader, toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }));
+    // every output is made before any is written, and they appear together or not at all
+    const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
+    if (o.report) files.push({ file: o.report, data: JSON.stringify(rep, null, 2) + '\n' });
+    if (o.cHeader)
+      files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
+    if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });
+    writeFilesAtomic(files);
     process.stdout.write(summaryText(rep));
     return EXIT.OK;
   });

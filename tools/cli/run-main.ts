@@ -21,6 +21,7 @@ export async function runMain(body: () => Promise<number | void>): Promise<never
     code = typeof r === 'number' ? r : EXIT.OK;
   } catch (e) {
     if (e instanceof UserError) {
+      if (e.output) process.stdout.write(e.output);
       process.stderr.write(`error: ${e.message}\n`);
       for (const d of e.details) process.stderr.write(`  ${d}\n`);
       code = e.exitCode;

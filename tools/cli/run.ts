@@ -17,11 +17,13 @@ import { readFileSync, existsSync } from 'node:fs';
 import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT, badFile } from '../errors.ts';
 import { readArray, npyBytes } from '../readers/npy.ts';
-import { parseBlob } from '../blob/parse.ts';
+import { parseBlob, type ParsedBlob } from '../blob/parse.ts';
+import { quantize } from '../fixedpoint.ts';
 import { DTYPE, ERR_TEXT, FLAG } from '../blob/spec.ts';
 import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
-import { writeFileAtomic } from './fsutil.ts';
+import { checkOutputs, dataFile, writeFilesAtomic } from './fsutil.ts';
+import { checkSamples, modelNotBlob, sameSampleCount, type Samples } from './inputs.ts';
 
 function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
@@ -39,6 +41,8 @@ export interface RunResult {
   invocations: number;
   /** The blob keeps state between invocations (FLAG.STATEFUL). */
   stateful: boolean;
+  /** Per input: values outside its quantised range, clipped to the nearest end of it. */
+  clipped: { input: string; count: number; values: number; lo: number; hi: number }[];
 }
 
 export interface RunOptions {
@@ -48,32 +52,47 @@ export interface RunOptions {
   weights?: WeightsMode;
 }
 
-/** Runs float inputs [N, ...dims] through a blob; N must be a multiple of the static batch. */
-export async function runBlob(
-  blob: Uint8Array,
-  inputs: { data: Float32Array | Int32Array; shape: number[]; file?: string }[],
-  file = 'blob',
-  opts: RunOptions = {},
-): Promise<RunResult> {
-  const pb = parseBlob(blob, { file });
+type InputArray = { data: Float32Array | Int32Array; shape: number[]; dtype?: string; file?: string };
+
+/** Inputs against the blob's inputs: Keras's sample count, finite values, a multiple of the batch. */
+function checkInputs(pb: ParsedBlob, inputs: InputArray[], file: string, batch: number): Samples[] {
   const ins = pb.io.inputs;
-  const outs = pb.io.outputs;
   if (inputs.length !== ins.length) {
     throw new UserError(`${file}: the model has ${ins.length} input(s) but ${inputs.length} --input file(s) were given`, EXIT.USAGE);
   }
-  const batch = pb.header.batch || ins[0].dims[0];
-  let n = -1;
-  inputs.forEach((a, i) => {
-    const dims = ins[i].dims.slice(1);
-    let shape = a.shape;
-    if (shape.length === dims.length && dims.every((d, k) => d === shape[k])) shape = [1, ...shape];
-    const ok = shape.length === dims.length + 1 && dims.every((d, k) => d === shape[k + 1]);
-    const name = a.file ?? `input ${i}`;
-    if (!ok) throw new UserError(`${name}: array shape [${a.shape}] does not match model input '${ins[i].name}' [N, ${dims.join(', ')}]`, EXIT.BAD_INPUT);
-    if (shape[0] % batch !== 0) throw new UserError(`${name}: ${shape[0]} samples is not a multiple of the blob's static batch ${batch}`, EXIT.BAD_INPUT);
-    if (n >= 0 && shape[0] !== n) throw new UserError(`${name}: ${shape[0]} samples but the other input has ${n}`, EXIT.BAD_INPUT);
-    n = shape[0];
+  const names = inputs.map((a, i) => a.file ?? `input ${i}`);
+  const samples = inputs.map((a, i) =>
+    checkSamples(names[i], { dtype: 'f4', ...a }, { name: ins[i].name, dims: ins[i].dims.slice(1), int: ins[i].dtype === DTYPE.INT32 }, 'input'),
+  );
+  sameSampleCount(names, samples, '--input');
+  const n = samples[0].shape[0];
+  if (n % batch !== 0) throw new UserError(`${names[0]}: ${n} samples is not a multiple of the blob's static batch ${batch}`, EXIT.BAD_INPUT);
+  return samples;
+}
+
+/** Values of each input outside what its int8/int16 quantisation can represent. */
+function countClipped(pb: ParsedBlob, samples: Samples[]): RunResult['clipped'] {
+  return pb.io.inputs.map((t, i) => {
+    const [lo, hi] = t.dtype === DTYPE.INT8 ? [-128, 127] : t.dtype === DTYPE.INT16 ? [-32768, 32767] : [-Infinity, Infinity];
+    let count = 0;
+    for (const x of samples[i].data) {
+      const q = quantize(x, t.scale, t.zeroPoint, -Infinity, Infinity);
+      if (q < lo || q > hi) count++;
+    }
+    return { input: t.name, count, values: samples[i].data.length, lo: (lo - t.zeroPoint) * t.scale, hi: (hi - t.zeroPoint) * t.scale };
   });
+}
+
+/** Runs float inputs [N, ...dims] through a blob; N must be a multiple of the static batch. */
+export async function runBlob(blob: Uint8Array, inputs: InputArray[], file = 'blob', opts: RunOptions = {}): Promise<RunResult> {
+  const notBlob = modelNotBlob(blob, file);
+  if (notBlob) throw notBlob;
+  const pb = parseBlob(blob, { file });
+  const ins = pb.io.inputs;
+  const outs = pb.io.outputs;
+  const batch = pb.header.batch || ins[0].dims[0];
+  const samples = checkInputs(pb, inputs, file, batch);
+  const n = samples[0].shape[0];
   const sim = await openSim(blob, file, opts.weights);
   const invocations = n / batch;
   const outPer = outs.map((o) => o.dims.slice(1).reduce((x, y) => x * y, 1));
@@ -84,15 +103,9 @@ export async function runBlob(
       const rc = sim.resetState();
       if (rc !== 0) throw new UserError(`${file}: kw_reset_state failed: ${ERR_TEXT[rc] ?? rc}`, EXIT.BAD_INPUT);
     }
-    inputs.forEach((a, i) => {
+    samples.forEach((a, i) => {
       const per = ins[i].dims.slice(1).reduce((x, y) => x * y, 1) * batch;
-      const chunk = a.data.subarray(k * per, (k + 1) * per);
-      if (ins[i].dtype === DTYPE.INT32) {
-        for (let j = 0; j < chunk.length; j++) {
-          if (!Number.isInteger(chunk[j])) throw new UserError(`${a.file ?? `input ${i}`}: token ids must be integers, found ${chunk[j]}`, EXIT.BAD_INPUT);
-        }
-      }
-      sim.setInputFloat(i, Float32Array.from(chunk));
+      sim.setInputFloat(i, a.data.slice(k * per, (k + 1) * per));
     });
     const rc = sim.invoke();
     if (rc !== 0) {
@@ -103,7 +116,18 @@ export async function runBlob(
       result[i].data.set(y.subarray(0, outPer[i] * batch), k * outPer[i] * batch);
     });
   }
-  return { outputs: result, invocations, stateful };
+  return { outputs: result, invocations, stateful, clipped: countClipped(pb, samples) };
+}
+
+/** "12 of 96 values of input 'x' were outside its quantised range [-1.02, 0.99] and were clipped". */
+export function clippedText(c: RunResult['clipped']): string[] {
+  const g = (x: number) => Number(x.toPrecision(4));
+  return c
+    .filter((x) => x.count > 0)
+    .map(
+      (x) =>
+        `${x.count} of ${x.values} values of input '${x.input}' were outside its quantised range [${g(x.lo)}, ${g(x.hi)}] and were clipped (calibrate with data that covers them)`,
+    );
 }
 
 export async function main(argv: string[]) {
@@ -117,18 +141,26 @@ export async function main(argv: string[]) {
         '--reset-each',
         'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)',
       )
-      .option('--weights <mode>', "flash (the runtime reads the blob through kw.read_blob) or ram (the blob copied in); default: the blob's own");
+      .option('--weights <mode>', "flash (the runtime reads the blob through kw.read_blob) or ram (the blob copied in); default: the blob's own")
+      .option('--force', 'overwrite existing output files');
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
     if (!existsSync(file)) throw badFile(file, 'no such file');
     const blob = new Uint8Array(readFileSync(file));
+    const notBlob = modelNotBlob(blob, file);
+    if (notBlob) throw notBlob;
+    const names = outputNames(o.output, parseBlob(blob, { file }).io.outputs.length);
+    checkOutputs(
+      names.map((f) => ({ option: '-o', file: f })),
+      [file, ...(o.input as string[]).map(dataFile)],
+      !!o.force,
+    );
     const inputs = (o.input as string[]).map((f) => ({ ...readArray(f), file: f }));
     if (o.weights !== undefined && !WEIGHT_MODES.includes(o.weights))
       throw new UserError(`--weights must be one of ${WEIGHT_MODES.join(', ')}, got '${o.weights}'`, EXIT.USAGE);
     const r = await runBlob(blob, inputs, file, { resetEach: !!o.resetEach, weights: o.weights });
-    const names = outputNames(o.output, r.outputs.length);
-    r.outputs.forEach((t, i) => writeFileAtomic(names[i], npyBytes(t.data, t.shape)));
+    writeFilesAtomic(r.outputs.map((t, i) => ({ file: names[i], data: npyBytes(t.data, t.shape) })));
     const stateText = !r.stateful
       ? ''
       : o.resetEach
@@ -137,6 +169,7 @@ export async function main(argv: string[]) {
     process.stdout.write(
       `ran ${r.outputs[0].shape[0]} samples in ${r.invocations} invocation(s)${stateText}; wrote ${names.map((nm, i) => `${nm} [${r.outputs[i].shape}]`).join(', ')}\n`,
     );
+    for (const line of clippedText(r.clipped)) process.stdout.write(`note: ${line}\n`);
     return EXIT.OK;
   });
 }

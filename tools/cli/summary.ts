@@ -7,6 +7,7 @@ import { runMain, cliCommand } from './run-main.ts';
 import { buildGraph } from '../graph/build.ts';
 import { summaryText, summaryJson } from '../graph/summary-format.ts';
 import type { RawModel } from '../readers/types.ts';
+import { UserError, EXIT } from '../errors.ts';
 
 export type ReadModel = (file: string, opts: { config?: string }) => Promise<RawModel> | RawModel;
 
@@ -27,8 +28,12 @@ export async function summaryCommand(argv: string[], reader?: ReadModel): Promis
   const opts = program.opts<{ config?: string; json?: boolean }>();
   const read = reader ?? (await defaultReader());
   const raw = await read(file, { config: opts.config });
-  const g = buildGraph(raw);
-  return opts.json ? JSON.stringify(summaryJson(g), null, 2) + '\n' : summaryText(g);
+  const g = buildGraph(raw, { keepProblems: true });
+  const text = opts.json ? JSON.stringify(summaryJson(g), null, 2) + '\n' : summaryText(g);
+  if (!g.problems?.length) return text;
+  // the table (with the problems below it) is the output; the exit code still says it cannot convert
+  const n = g.problems.length;
+  throw new UserError(`${file}: ${n} unsupported layer/option${n === 1 ? '' : 's'} (marked * in the table)`, EXIT.UNSUPPORTED, [], text);
 }
 
 export async function main(argv: string[]) {

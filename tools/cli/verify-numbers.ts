@@ -14,7 +14,8 @@ import { blobStaging } from '../blob/runtime-info.ts';
 import { readFileSync } from 'node:fs';
 import type { Graph } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
-import { ERR_TEXT, FLAG } from '../blob/spec.ts';
+import { DTYPE, ERR_TEXT, FLAG } from '../blob/spec.ts';
+import { checkSamples, sameSampleCount } from './inputs.ts';
 import type { ParsedBlob } from '../blob/parse.ts';
 import { entryFor } from '../layers/index.ts';
 
@@ -37,6 +38,8 @@ export interface Thresholds {
 export const DEFAULT_THRESHOLDS: Thresholds = { minSqnr: 15, maxRelErr: 0.1, minTop1: 0.9 };
 
 export interface NumbersOptions {
+  /** the blob's file, for messages */
+  blobFile: string;
   model: string;
   config?: string;
   data: string[];
@@ -200,19 +203,36 @@ async function readData(p: ParsedBlob, files: string[]): Promise<{ data: Float32
   if (files.length !== ins.length)
     throw new UserError(`--data: the blob has ${ins.length} input(s), ${files.length} file(s) given (one .npy per input, in input order)`, EXIT.USAGE);
   const arrays = files.map((f, i) => {
-    const a = readArray(f);
-    const per = ins[i].dims.slice(1);
-    const perN = per.reduce((x, y) => x * y, 1);
-    const okShape = a.shape.length === per.length + 1 && per.every((d, k) => d === a.shape[k + 1]);
-    const okSingle = a.shape.length === per.length && per.every((d, k) => d === a.shape[k]);
-    if (!okShape && !okSingle)
-      throw new UserError(`${f}: shape ${shapeText(a.shape)} does not match input ${i} '${ins[i].name}' ${shapeText([null, ...per])}`, EXIT.BAD_INPUT);
-    const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data);
-    return { data, n: data.length / perN, perN };
+    const a = checkSamples(f, readArray(f), { name: ins[i].name, dims: ins[i].dims.slice(1), int: ins[i].dtype === DTYPE.INT32 }, 'data');
+    const data = a.data instanceof Float32Array ? a.data : Float32Array.from(a.data as ArrayLike<number>);
+    return { data, n: a.shape[0], perN: data.length / a.shape[0] };
   });
-  if (arrays.some((a) => a.n !== arrays[0].n))
-    throw new UserError(`--data: the files hold different sample counts (${arrays.map((a) => a.n).join(', ')})`, EXIT.BAD_INPUT);
+  sameSampleCount(
+    files,
+    arrays.map((a) => ({ shape: [a.n] })),
+    '--data',
+  );
   return arrays;
+}
+
+/**
+ * --model must be the model the blob was converted from: the same number of inputs and outputs,
+ * with the same per-sample shapes. Anything else is a wrong file given, named with both files.
+ */
+function modelMatchesBlob(graph: Graph, p: ParsedBlob, model: string, blobFile: string): void {
+  const side = (kind: string, ids: number[], io: ParsedBlob['io']['inputs']) => {
+    const m = ids.map((id) => graph.tensors[id]);
+    const dims = (s: readonly (number | null)[]) => shapeText([null, ...s.slice(1)]);
+    const bad = m.length !== io.length || m.some((t, i) => dims(t.shape) !== dims(io[i].dims));
+    if (!bad) return;
+    const list = (xs: { name: string; s: readonly (number | null)[] }[]) => xs.map((x) => `'${x.name}' ${dims(x.s)}`).join(', ');
+    throw new UserError(
+      `--model ${model} is not the model ${blobFile} was converted from: its ${kind}s are ${list(m.map((t) => ({ name: t.name, s: t.shape })))}, the blob's are ${list(io.map((t) => ({ name: t.name, s: t.dims })))}`,
+      EXIT.BAD_INPUT,
+    );
+  };
+  side('input', graph.inputs, p.io.inputs);
+  side('output', graph.outputs, p.io.outputs);
 }
 
 /** The float model and the blob on the same batches of --data; a failed invoke is a FAIL check. */
@@ -229,6 +249,7 @@ async function runBoth(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, o: 
   const K = ins[0]?.dims[1];
   if (p.header.flags & FLAG.STATEFUL && ins[0]?.dims.length >= 2 && graph.inputs.some((t) => graph.tensors[t].shape[1] !== K))
     graph = buildGraph(await readModel(o.model, cfg), { batch: B, steps: K });
+  modelMatchesBlob(graph, p, o.model, o.blobFile);
   const arrays = await readData(p, o.data);
   const n0 = arrays[0].n;
   const batches = Math.floor(Math.min(n0, o.maxSamples ?? 256) / B);

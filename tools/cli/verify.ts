@@ -9,14 +9,17 @@
  *               that fits each output (top-1 for classifiers, SQNR for regressors; verify-numbers.ts)
  *   self-test   the embedded self-test vector run in DeviceSim
  *
- * Exit codes: 0 all checks passed; 5 a check failed; 2 usage error; 3 blob (or another input
- * file) unreadable or not a blob; 1 internal error. --json prints one JSON object on stdout.
+ * Exit codes: 0 all checks passed; 5 integrity, runtime, shapes or self-test failed; 6 memory
+ * (does not fit the budget); 7 numbers (outputs differ from the float model); the lowest wins
+ * when several fail; 2 usage error; 3 blob, model or data unreadable, not a blob, or not the
+ * model the blob came from; 1 internal error. --json prints one JSON object on stdout.
  */
 import { readFileSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { runMain, cliCommand } from './run-main.ts';
+import { modelNotBlob } from './inputs.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { parseBlob, BlobError, type ParsedBlob } from '../blob/parse.ts';
 import { ABI_VERSION, DTYPE, ERR, ERR_TEXT, FLAG, OPS, STORAGE } from '../blob/spec.ts';
@@ -185,7 +188,7 @@ function checkIntegrity(bytes: Uint8Array, file: string): { check: Check; parsed
   } catch (e) {
     if (!(e instanceof BlobError)) throw e;
     // not a blob at all -> unreadable (exit 3); a blob that fails its checks -> verification failure
-    if (e.code === ERR.BAD_MAGIC || (e.code === ERR.BAD_SIZE && bytes.length < 96)) throw new UserError(e.message, EXIT.BAD_INPUT);
+    if (e.code === ERR.BAD_MAGIC || (e.code === ERR.BAD_SIZE && bytes.length < 96)) throw modelNotBlob(bytes, file) ?? new UserError(e.message, EXIT.BAD_INPUT);
     return {
       parsed: null,
       check: {
@@ -436,6 +439,14 @@ async function checkSelfTest(p: ParsedBlob, dev: Device | null, why: string): Pr
 
 // ---------------------------------------------------------------- driver
 
+/** 0 when nothing failed; else the lowest code of the failed checks (5 < 6 memory < 7 numbers). */
+export function exitCodeOf(checks: Check[]): number {
+  const failed = checks.filter((c) => c.status === 'FAIL');
+  if (!failed.length) return EXIT.OK;
+  const codeOf = (c: Check) => (c.name === 'memory' ? EXIT.DOES_NOT_FIT : c.name === 'numbers' ? EXIT.NUMERIC_FAILED : EXIT.VERIFY_FAILED);
+  return Math.min(...failed.map(codeOf));
+}
+
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const bytes = readFileOrThrow(o.blobFile, 'blob');
   const checks: Check[] = [];
@@ -446,7 +457,9 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const finish = (): VerifyResult => {
     const fits = suggested.fits;
     const ok = checks.every((c) => c.status !== 'FAIL') && (!fits || fits.length > 0);
-    return { blob: o.blobFile, ok, exitCode: ok ? EXIT.OK : EXIT.VERIFY_FAILED, checks, ...(fits ? { fits } : {}) };
+    // --suggest with no board that fits: does not fit
+    const exitCode = checks.some((c) => c.status === 'FAIL') ? exitCodeOf(checks) : ok ? EXIT.OK : EXIT.DOES_NOT_FIT;
+    return { blob: o.blobFile, ok, exitCode, checks, ...(fits ? { fits } : {}) };
   };
   if (!parsed) return finish();
 
@@ -489,6 +502,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
     else
       checks.push(
         await checkNumbers(parsed, runtimeFile, bytes, {
+          blobFile: o.blobFile,
           model: o.model,
           config: o.config,
           data: o.data,
@@ -573,7 +587,7 @@ function collect(v: string, prev: string[] = []) {
 export async function main(argv: string[]) {
   await runMain(async () => {
     const cmd = cliCommand('verify')
-      .description('check a model blob before flashing (exit 0 pass, 5 failed, 2 usage, 3 unreadable blob)')
+      .description('check a model blob before flashing (exit 0 pass, 5 a check failed, 6 does not fit, 7 numbers off, 2 usage, 3 bad input)')
       .argument('[blob]', 'model blob written by convert')
       .option('--runtime <file>', 'runtime .wasm to check against (default build/runtime.wasm)')
       .option('--input-shape <dims>', 'shape the firmware feeds, e.g. 1,50,3 (repeat per input)', collect)

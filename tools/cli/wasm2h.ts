@@ -5,26 +5,15 @@
  * Writes a C header with the bytes as an aligned static const array plus named constants
  * (runtime: ABI/format version, op mask, initial pages; blob: shapes, scales, sizes, pages).
  */
-import { readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
 import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { toCHeader, wasmToCHeader, checkCName, cNameFromFile } from '../blob/c-header.ts';
 import { readRuntimeInfo } from '../blob/runtime-info.ts';
 import { MAGIC } from '../blob/spec.ts';
-
-/** Writes through a temp file in the same folder, then renames (never a partial output). */
-export function writeAtomic(file: string, text: string | Uint8Array) {
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new UserError(`${file}: cannot write (${(e as Error).message})`, EXIT.BAD_INPUT);
-  }
-}
+import { checkOutputs, writeFileAtomic } from './fsutil.ts';
 
 export async function main(argv: string[]) {
   await runMain(async () => {
@@ -33,10 +22,12 @@ export async function main(argv: string[]) {
       .requiredOption('-o, --output <file>', 'C header to write')
       .option('--name <ident>', 'C array name (default: from the file name)')
       .option('--alignment <bytes>', 'array alignment', '16')
-      .option('--no-constants', 'only the array and its length');
+      .option('--no-constants', 'only the array and its length')
+      .option('--force', 'overwrite an existing output file');
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
     const input = cmd.args[0];
+    checkOutputs([{ option: '-o', file: o.output }], [input], !!o.force);
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(readFileSync(input));
@@ -53,7 +44,7 @@ export async function main(argv: string[]) {
       const info = await readRuntimeInfo(bytes, input);
       text = wasmToCHeader(bytes, { name, alignment, constants: o.constants, source: basename(input), info: info.unexpectedImports.length ? undefined : info });
     }
-    writeAtomic(o.output, text);
+    writeFileAtomic(o.output, text);
     process.stdout.write(`wrote ${o.output} (${bytes.length} bytes as ${name}[])\n`);
   });
 }

@@ -9,6 +9,7 @@ import { UserError, EXIT, unsupported, type LintProblem } from '../errors.ts';
 import { normalizeModel, keras1Weights, type NormModel, type NormLayer, type TensorRef } from './normalize.ts';
 import { countParams, fmt, type LayerRule, type WeightSpec, type RuleCtx } from './shapes.ts';
 import { entryOf, INPUT_LAYER, isRecurrent, SUPPORTED_CLASSES } from '../layers/index.ts';
+import { ACTIVATION_KERAS_NAMES } from './config.ts';
 
 /** The shape rule of a class: its table entry's, or the model input's. */
 function ruleOf(className: string): LayerRule | undefined {
@@ -23,6 +24,11 @@ export interface BuildOptions {
    * --stream-steps K: the blob processes K steps per invoke). Inputs must have rank >= 2.
    */
   steps?: number;
+  /**
+   * Keep lint problems in the graph (`problems`) instead of throwing them (summary: the whole
+   * table with the unsupported layers marked). Weights are then not assigned.
+   */
+  keepProblems?: boolean;
 }
 
 interface Leaf {
@@ -120,26 +126,30 @@ class GraphBuilder {
     const outputIds = this.expand(this.model, '', '', null, [], null, this.model.trainable);
     const inputIds = this.topInputIds.filter((x) => x !== undefined);
     this.lintMasking();
-    if (this.problems.length) throw unsupported(this.file, this.problems);
+    if (this.problems.length && !opts.keepProblems) throw unsupported(this.file, this.problems);
     if (this.fatal.length) throw this.fatal[0];
-    assignWeights(this.raw, this.model, this.leaves, this.notes);
+    if (!this.problems.length) assignWeights(this.raw, this.model, this.leaves, this.notes);
     const nodes = this.irNodes();
     this.addNotes(nodes);
     const { raw, file, dialect } = this;
     return {
       name: this.model.name,
+      modelClass: this.model.className,
       inputs: inputIds,
       outputs: outputIds,
       tensors: this.tensors,
       nodes,
       source: { file, format: raw.format, dialect, kerasVersion: raw.kerasVersion },
       notes: [...raw.notes, ...this.notes],
+      ...(this.problems.length ? { problems: this.problems } : {}),
     };
   }
 
   addProblem(layer: string, className: string, option: string | undefined, value: unknown, supported: string): void {
     if (this.problems.some((p) => p.layer === layer && p.option === option && p.className === className)) return;
-    this.problems.push(option === undefined ? { layer, className, supported } : { layer, className, option, value, supported });
+    // activations by the names Keras gives them, not the converter's canonical ones
+    const v = option !== undefined && /activation$/.test(option) && typeof value === 'string' ? (ACTIVATION_KERAS_NAMES[value] ?? value) : value;
+    this.problems.push(option === undefined ? { layer, className, supported } : { layer, className, option, value: v, supported });
   }
 
   /** Config lint over every layer of every (nested) model. */
@@ -153,7 +163,8 @@ class GraphBuilder {
       const add = (o: string | undefined, v: unknown, s: string) => this.addProblem(nm, l.className, o, v, s);
       const rule = ruleOf(l.className);
       if (rule) rule.lint?.(l.config, add);
-      else add(undefined, undefined, `layers ${SUPPORTED_CLASSES.join(', ')}`);
+      else if (!this.problems.some((p) => p.layer === nm))
+        this.problems.push({ layer: nm, className: l.className, supported: SUPPORTED_CLASSES.join(', '), unknownClass: true });
       if (this.dialect === 'keras1' && l.config.data_format === 'channels_first' && /Conv/.test(l.className)) {
         this.addProblem(nm, l.className, 'dim_ordering', 'th', "'tf' (Theano-ordered Keras 1 kernels are not supported)");
       }
@@ -461,7 +472,7 @@ class GraphBuilder {
     const pending = this.pending;
     return pending.map((p, id) => {
       const first = p.leaf.applied > 0 && pending.findIndex((q) => q.leaf === p.leaf) === id;
-      const counts = first && p.leaf.specs ? countParams(p.leaf.specs, p.leaf.trainable) : { trainable: 0, nonTrainable: 0 };
+      const counts = first && p.leaf.specs ? countParams(p.leaf.specs, p.leaf.trainable) : { trainable: first ? this.fileParams(p.leaf) : 0, nonTrainable: 0 };
       return {
         id,
         name: p.name,
@@ -475,6 +486,16 @@ class GraphBuilder {
         macs: p.macs,
       };
     });
+  }
+
+  /**
+   * A layer without weight specs (an unsupported class, or shapes unknown after one): Keras's
+   * Param # is the size of its weights in the file (top-level layers; nested ones show 0).
+   */
+  fileParams(leaf: Leaf): number {
+    if (leaf.innerPath.length || leaf.topName !== leaf.key) return 0;
+    const ws = (this.raw.weights.get(leaf.topName) ?? []).filter((w) => !/seed_generator/.test(w.name));
+    return ws.reduce((a, w) => a + w.shape.reduce((x, y) => x * y, 1), 0);
   }
 
   addNotes(nodes: IRNode[]): void {

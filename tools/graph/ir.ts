@@ -24,6 +24,7 @@
  *    {class_name, config}; merge_mode is 'concat'|'sum'|'mul'|'ave'|null;
  *  - TimeDistributed: config.layer likewise.
  */
+import type { LintProblem } from '../errors.ts';
 
 export type Dim = number | null;
 /** A tensor shape with the batch at index 0. */
@@ -87,6 +88,8 @@ export interface IRNode {
 
 export interface Graph {
   name: string;
+  /** The top-level model's class: 'Sequential' or 'Functional' (Keras prints InputLayer rows for the latter). */
+  modelClass?: string;
   /** Model input tensor ids, in Keras order. */
   inputs: number[];
   /** Model output tensor ids, in Keras order. */
@@ -97,4 +100,10 @@ export interface Graph {
   /** Where it came from (for messages and reports). */
   source: { file: string; format: string; dialect: string; kerasVersion: string | null };
   notes: string[];
+  /**
+   * Lint problems kept in the graph instead of thrown (buildGraph `keepProblems`, for the
+   * summary); their layers have no weights and may have unknown shapes. A graph with problems
+   * cannot be converted.
+   */
+  problems?: LintProblem[];
 }

@@ -2,8 +2,11 @@
  * model.summary()-style text and the --json form for a Graph.
  */
 import type { Graph, Shape } from './ir.ts';
+import { lintLines } from '../errors.ts';
 
 function shapeStr(s: Shape): string {
+  // an unsupported layer (or one after it) has no inferred shape
+  if (s.length === 0) return '?';
   return `(${s.map((d) => (d === null ? 'None' : String(d))).join(', ')}${s.length === 1 ? ',' : ''})`;
 }
 
@@ -38,6 +41,8 @@ export interface SummaryJson {
   }[];
   totals: { params: number; trainableParams: number; nonTrainableParams: number; macs: number };
   notes: string[];
+  /** What the converter refuses (empty when the model converts). */
+  problems: string[];
 }
 
 export function summaryJson(g: Graph): SummaryJson {
@@ -67,6 +72,7 @@ export function summaryJson(g: Graph): SummaryJson {
     layers,
     totals: t,
     notes: g.notes,
+    problems: g.problems ? lintLines(g.problems) : [],
   };
 }
 
@@ -80,18 +86,34 @@ function isSequentialChain(g: Graph): boolean {
   return prev === g.outputs[0];
 }
 
-/** The text Keras's model.summary() prints, plus a MACs column and total. */
+/** Node names the lint refused (a shared layer's later calls are `name@k`). */
+function refusedNodes(g: Graph): Set<string> {
+  const bad = new Set((g.problems ?? []).map((p) => p.layer));
+  return new Set(g.nodes.filter((n) => bad.has(n.name.replace(/@\d+$/, ''))).map((n) => n.name));
+}
+
+/**
+ * The text Keras's model.summary() prints, plus a MACs column and total. Layers the converter
+ * refuses are marked with `*` and their problems listed once below the table.
+ */
 export function summaryText(g: Graph, opts: { width?: number } = {}): string {
   const functional = !isSequentialChain(g);
+  // Keras prints InputLayer rows for every Functional model, sequential-like or not
+  const inputRows = functional || g.modelClass === 'Functional';
+  const refused = refusedNodes(g);
   const heads = functional ? ['Layer (type)', 'Output Shape', 'Param #', 'MACs', 'Connected to'] : ['Layer (type)', 'Output Shape', 'Param #', 'MACs'];
   const rows: string[][] = [];
-  if (functional) {
-    for (const id of g.inputs) rows.push([`${g.tensors[id].name} (InputLayer)`, `[${shapeStr(g.tensors[id].shape)}]`, '0', '0', '[]']);
+  if (inputRows) {
+    for (const id of g.inputs) {
+      const r = [`${g.tensors[id].name} (InputLayer)`, `[${shapeStr(g.tensors[id].shape)}]`, '0', '0'];
+      if (functional) r.push('[]');
+      rows.push(r);
+    }
   }
   for (const n of g.nodes) {
     const shapes = n.outputs.map((t) => shapeStr(g.tensors[t].shape));
     const shape = shapes.length === 1 ? shapes[0] : `[${shapes.join(', ')}]`;
-    const r = [`${n.name} (${n.className})`, shape, String(n.trainableParams + n.nonTrainableParams), String(n.macs)];
+    const r = [`${n.name} (${n.className})${refused.has(n.name) ? ' *' : ''}`, shape, String(n.trainableParams + n.nonTrainableParams), String(n.macs)];
     if (functional) r.push(n.inputs.map((t) => tensorRef(g, t)).join(', ') || '[]');
     rows.push(r);
   }
@@ -120,5 +142,10 @@ export function summaryText(g: Graph, opts: { width?: number } = {}): string {
   out.push(`Total MACs: ${num(j.totals.macs)}`);
   out.push('_'.repeat(width));
   for (const n of g.notes) out.push(`note: ${n}`);
+  if (g.problems?.length) {
+    const n = g.problems.length;
+    out.push(`* not supported by the converter (${n} problem${n === 1 ? '' : 's'}; '?' marks shapes that follow from an unsupported layer):`);
+    for (const l of lintLines(g.problems)) out.push(`  ${l}`);
+  }
   return out.join('\n') + '\n';
 }

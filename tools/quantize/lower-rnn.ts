@@ -9,6 +9,7 @@
  */
 import { UserError, EXIT } from '../errors.ts';
 import type { FloatTensor, Graph, IRNode } from '../graph/ir.ts';
+import { ACTIVATION_KERAS_NAMES } from '../graph/config.ts';
 import type { RecurrentInfo, Range } from '../float/types.ts';
 import { quantizeMultiplier } from '../fixedpoint.ts';
 import { asymmetricQParams, type QParams } from './qparams.ts';
@@ -54,6 +55,11 @@ export interface RnnQuantOptions {
   outputInInputOrder?: boolean;
 }
 
+/** An activation as Keras names it (the canonical hard_sigmoid_k3 and gelu_tanh are the converter's own). */
+function kerasName(a: string): string {
+  return ACTIVATION_KERAS_NAMES[a] ?? a;
+}
+
 /** Activation name -> op kind and table. Unsupported names throw UserError naming the layer. */
 function actOf(name: string, layer: string, option: string): { kind: number; table: Int16Array | null; fn: TableFn | null } {
   switch (name) {
@@ -68,7 +74,7 @@ function actOf(name: string, layer: string, option: string): { kind: number; tab
       return { kind: ACT.LINEAR, table: null, fn: null };
     default:
       throw new UserError(
-        `layer '${layer}': ${option}='${name}' is not supported for recurrent layers; supported: tanh, sigmoid, hard_sigmoid, relu, linear`,
+        `layer '${layer}': ${option}='${kerasName(name)}' is not supported for recurrent layers; supported: tanh, sigmoid, hard_sigmoid, relu, linear`,
         EXIT.UNSUPPORTED,
       );
   }
@@ -158,7 +164,7 @@ function lstmExponents(L: RnnFloatLayer, info: RecurrentInfo, act: { kind: numbe
   const ohShift = hExp - gVal - aExp;
   if (igShift < 0 || ohShift < 0 || fcShift < 0 || igShift > 30 || ohShift > 30 || fcShift > 30) {
     throw new UserError(
-      `layer '${L.name}' (LSTM): calibrated ranges give unsupported fixed-point shifts (activation ${L.activation}, recurrent_activation ${L.recurrentActivation})`,
+      `layer '${L.name}' (LSTM): calibrated ranges give unsupported fixed-point shifts (activation ${kerasName(L.activation)}, recurrent_activation ${kerasName(L.recurrentActivation)})`,
       EXIT.UNSUPPORTED,
     );
   }
