@@ -40,12 +40,12 @@ export interface ConvertOptions {
   calibrationGraph?: Graph;
   /** Where the device keeps the weights: streamed from flash (default) or copied into RAM. */
   weights?: 'flash' | 'ram';
-  /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 16 KiB). */
+  /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
   staging?: number;
 }
 
-/** The default staging area: the largest op's constants, capped at 16 KiB, never below the smallest tile. */
-const DEFAULT_STAGING_CAP = 16384;
+/** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
+const DEFAULT_STAGING_CAP = 8192;
 
 /** The staging size for `low`: the one asked for (checked), or the default. */
 function chooseStaging(low: Lowered, asked: number | undefined): number {

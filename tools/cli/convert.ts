@@ -199,7 +199,7 @@ export async function main(argv: string[]) {
         'where the device keeps the weights: flash (read through kw.read_blob into a staging area) or ram (blob copied into linear memory)',
         'flash',
       )
-      .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 16 KiB)")
+      .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
       .option('--force', 'overwrite existing output files');
     program.parse(argv, { from: 'user' });
