@@ -74,6 +74,7 @@ interface Scope {
   byName: Map<string, NormLayer>;
   produced: Map<string, number[]>; // `${layer}#${callPos}` -> tensor ids
   wanted: Map<string, number>; // outputs consumers expect of each call (for unsupported layers)
+  maxNode: Map<string, number>; // the highest node index refs give each layer
 }
 
 /** Builds the IR: lint every layer, expand nested models, infer shapes, then attach weights. */
@@ -280,13 +281,15 @@ class GraphBuilder {
       byName.set(l.name, l);
     }
     const wanted = new Map<string, number>();
+    const maxNode = new Map<string, number>();
     const want = (ref: TensorRef) => {
       const k = `${ref[0]}#${ref[1]}`;
       wanted.set(k, Math.max(wanted.get(k) ?? 1, ref[2] + 1));
+      maxNode.set(ref[0], Math.max(maxNode.get(ref[0]) ?? 0, ref[1]));
     };
     for (const l of m.layers) for (const call of l.inbound) call.forEach(want);
     m.outputs.forEach(want);
-    return { m, prefix, weightPrefix, topName, innerPrefix, trainable, byName, produced: new Map(), wanted };
+    return { m, prefix, weightPrefix, topName, innerPrefix, trainable, byName, produced: new Map(), wanted, maxNode };
   }
 
   /** The tensors of the model's InputLayers: given by the caller (nested model) or new. */
@@ -345,7 +348,10 @@ class GraphBuilder {
     if (!l) throw new UserError(`${this.file}: layer reference to unknown layer '${ref[0]}' in model '${s.m.name}'`, EXIT.BAD_INPUT);
     if (l.className === 'InputLayer') return s.produced.get(`${l.name}#0`)?.[0];
     const calls = l.inbound.length;
-    let pos = calls === 1 ? 0 : ref[1] - this.offsetOf(l);
+    // a nested model called n times and referred to as node n counts its own creation node
+    // (tfjs does for a built Sequential and for tf.model)
+    const offset = l.model && (s.maxNode.get(l.name) ?? 0) >= calls ? 1 : this.offsetOf(l);
+    let pos = calls === 1 ? 0 : ref[1] - offset;
     if (pos < 0 || pos >= calls) pos = Math.min(Math.max(ref[1], 0), calls - 1);
     const outs = s.produced.get(`${l.name}#${pos}`);
     if (!outs) return undefined;
