@@ -126,14 +126,73 @@ describe.skipIf(!haveFixtures)('summary CLI on real files', () => {
     expect(out).not.toMatch(/at .*\.ts:\d+/);
     expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
-  it('a Functional model that is a chain keeps its InputLayer row (as Keras prints it)', () => {
-    const r = cli([fixture('mltk_autoencoder_nested_sequential/autoencoder_example.h5')]);
+  it('a Functional model that is a chain keeps its InputLayer row; nested Sequentials are one row each (as Keras prints them)', () => {
+    const file = fixture('mltk_autoencoder_nested_sequential/autoencoder_example.h5');
+    const r = cli([file]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')[4]).toMatch(/^ input_1 \(InputLayer\)\s+\[\(None, 140\)\]\s+0\s+0$/);
+    const lines = r.stdout.split('\n');
+    expect(lines[4]).toMatch(/^ input_1 \(InputLayer\)\s+\[\(None, 140\)\]\s+0\s+0$/);
+    // Keras: sequential 5176 (140*32+32 + 32*16+16 + 16*8+8), sequential_1 5308
+    expect(lines[5]).toMatch(/^ sequential \(Sequential\)\s+\(None, 8\)\s+5176\s+5120$/);
+    expect(lines[6]).toMatch(/^ sequential_1 \(Sequential\)\s+\(None, 140\)\s+5308\s+5120$/);
+    expect(lines[7]).toMatch(/^=+$/);
+    expect(r.stdout).toContain('Total params: 10,484\n');
     expect(r.stdout).not.toContain('Connected to');
+    const x = cli([file, '--expand-nested']);
+    expect(x.status, x.stderr).toBe(0);
+    expect(
+      x.stdout
+        .split('\n')
+        .slice(5, 14)
+        .map((l) => l.replace(/(\S) {2,}(?=\S)/g, '$1 | ')),
+    ).toEqual([
+      ' sequential (Sequential) | (None, 8) | 5176 | 5120',
+      '   dense (Dense) | (None, 32) | 4512 | 4480',
+      '   dense_1 (Dense) | (None, 16) | 528 | 512',
+      '   dense_2 (Dense) | (None, 8) | 136 | 128',
+      ' sequential_1 (Sequential) | (None, 140) | 5308 | 5120',
+      '   dense_3 (Dense) | (None, 16) | 144 | 128',
+      '   dense_4 (Dense) | (None, 32) | 544 | 512',
+      '   dense_5 (Dense) | (None, 140) | 4620 | 4480',
+      expect.stringMatching(/^=+$/),
+    ]);
   });
   it('usage and missing files (in-process)', async () => {
     await expect(summaryCommand([])).rejects.toMatchObject({ code: 'commander.missingArgument' });
     await expect(summaryCommand(['/nonexistent/model.h5'])).rejects.toMatchObject({ name: 'UserError', exitCode: 3 });
+  });
+});
+
+describe('summary: nested models as Keras shows them', () => {
+  it('a nested model is one row (class, output shape, the sum of its layers), --expand-nested lists its layers', async () => {
+    const inner = tf.sequential({ name: 'enc' });
+    inner.add(tf.layers.dense({ inputShape: [4], units: 3, name: 'e1' }));
+    inner.add(tf.layers.dense({ units: 2, name: 'e2' }));
+    const a = tf.input({ shape: [4], name: 'a' });
+    const b = tf.input({ shape: [4], name: 'b' });
+    const s = tf.layers.add({ name: 'sum' }).apply([inner.apply(a) as any, inner.apply(b) as any]) as any;
+    const out = tf.layers.dense({ units: 1, name: 'out' }).apply(s) as any;
+    const m = tf.model({ inputs: [a, b], outputs: out, name: 'outer' });
+    const raw = await rawFromTfjs(m);
+    const text = await summaryCommand(['m.json'], () => raw);
+    expect(text).toMatch(/ enc \(Sequential\)\s+\(None, 2\)\s+23\s+18\s+a\[0\]\[0\]\n/);
+    expect(text).toMatch(/ enc@1 \(Sequential\)\s+\(None, 2\)\s+0\s+18\s+b\[0\]\[0\]\n/);
+    expect(text).toMatch(/ sum \(Add\)\s+\(None, 2\)\s+0\s+0\s+enc\[0\]\[0\], enc\[1\]\[0\]\n/);
+    expect(text).not.toContain('e1');
+    // the totals are Keras's: the inner layers counted once
+    expect(text).toContain(`Total params: ${m.countParams()}\n`);
+    expect(m.countParams()).toBe(26);
+    const expanded = await summaryCommand(['m.json', '--expand-nested'], () => raw);
+    expect(expanded).toMatch(
+      / enc \(Sequential\)\s+\(None, 2\)\s+23\s+18\s+a\[0\]\[0\]\n {3}e1 \(Dense\)\s+\(None, 3\)\s+15\s+12\s+a\[0\]\[0\]\n {3}e2 \(Dense\)\s+\(None, 2\)\s+8\s+6\s+enc\/e1\[0\]\[0\]\n/,
+    );
+    expect(expanded).toMatch(/ {3}e1 \(Dense\)\s+\(None, 3\)\s+0\s+12\s+b\[0\]\[0\]\n/);
+    expect(expanded).toContain(`Total params: ${m.countParams()}\n`);
+    const j = JSON.parse(await summaryCommand(['m.json', '--json'], () => raw));
+    expect(j.layers.map((l: any) => l.name)).toEqual(['enc/e1', 'enc/e2', 'enc@1/e1', 'enc@1/e2', 'sum', 'out']);
+    expect(j.nested.map((n: any) => [n.name, n.class, n.parent, n.outputShapes, n.params, n.inbound, n.layers])).toEqual([
+      ['enc', 'Sequential', null, [[null, 2]], 23, ['a'], ['enc/e1', 'enc/e2']],
+      ['enc@1', 'Sequential', null, [[null, 2]], 0, ['b'], ['enc@1/e1', 'enc@1/e2']],
+    ]);
   });
 });

@@ -4,7 +4,7 @@
  * check weights, count parameters and MACs.
  */
 import type { RawModel, RawWeight, Dialect } from '../readers/types.ts';
-import type { Graph, IRNode, IRTensor, Shape, FloatTensor } from './ir.ts';
+import type { Graph, IRNode, IRTensor, Shape, FloatTensor, NestedCall } from './ir.ts';
 import { UserError, EXIT, unsupported, type LintProblem } from '../errors.ts';
 import { normalizeModel, keras1Weights, type NormModel, type NormLayer, type TensorRef } from './normalize.ts';
 import { countParams, fmt, type LayerRule, type WeightSpec, type RuleCtx } from './shapes.ts';
@@ -94,6 +94,10 @@ class GraphBuilder {
   readonly topInputIds: number[] = [];
   anyStateful = false;
   batchFixedInFile = false;
+  /** Each call of a nested model, outermost first (for the summary; the converter ignores it). */
+  readonly nested: NestedCall[] = [];
+  /** Index in `nested` of the nested model call being expanded, -1 at the top level. */
+  currentCall = -1;
 
   constructor(readonly raw: RawModel) {
     this.file = raw.file;
@@ -143,6 +147,7 @@ class GraphBuilder {
       source: { file, format: raw.format, dialect, kerasVersion: raw.kerasVersion },
       notes: [...raw.notes, ...this.notes],
       ...(this.problems.length ? { problems: this.problems } : {}),
+      ...(this.nested.length ? { nested: this.nested } : {}),
     };
   }
 
@@ -367,7 +372,21 @@ class GraphBuilder {
     if (l.model) {
       const p = callPos === 0 ? fullName + '/' : `${fullName}@${callPos}/`;
       const inner = s.topName ? [...s.innerPrefix, l.name] : [];
-      s.produced.set(`${l.name}#${callPos}`, this.expand(l.model, p, s.weightPrefix + l.name + '/', s.topName ?? l.name, inner, inputs, layerTrainable));
+      const call: NestedCall = {
+        name: p.slice(0, -1),
+        className: l.className,
+        parent: this.currentCall,
+        inputs,
+        outputs: [],
+        firstNode: this.pending.length,
+        endNode: 0,
+      };
+      const parent = this.currentCall;
+      this.currentCall = this.nested.push(call) - 1;
+      call.outputs = this.expand(l.model, p, s.weightPrefix + l.name + '/', s.topName ?? l.name, inner, inputs, layerTrainable);
+      call.endNode = this.pending.length;
+      this.currentCall = parent;
+      s.produced.set(`${l.name}#${callPos}`, call.outputs);
       return;
     }
     let nodeName = callPos === 0 ? fullName : `${fullName}@${callPos}`;

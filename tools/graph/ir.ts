@@ -106,4 +106,23 @@ export interface Graph {
    * cannot be converted.
    */
   problems?: LintProblem[];
+  /**
+   * The calls of nested Sequential/Functional models whose layers were flattened into `nodes`
+   * (absent when there are none). Only the summary reads it, to show them as Keras does.
+   */
+  nested?: NestedCall[];
+}
+
+/** One call of a nested model: its layers are the nodes firstNode .. endNode-1. */
+export interface NestedCall {
+  /** Its name as a node prefix: `inner`, `outer/inner`, or `inner@1` for a second call. */
+  name: string;
+  /** 'Sequential' or 'Functional'. */
+  className: string;
+  /** Index in Graph.nested of the nested model it sits in, -1 for the top-level model. */
+  parent: number;
+  inputs: number[];
+  outputs: number[];
+  firstNode: number;
+  endNode: number;
 }
