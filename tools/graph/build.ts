@@ -4,7 +4,7 @@
  * check weights, count parameters and MACs.
  */
 import type { RawModel, RawWeight, Dialect } from '../readers/types.ts';
-import type { Graph, IRNode, IRTensor, Shape, FloatTensor, NestedCall } from './ir.ts';
+import type { Graph, IRNode, IRTensor, Shape, FloatTensor, NestedCall, ShapeSource } from './ir.ts';
 import { UserError, EXIT, unsupported, type LintProblem } from '../errors.ts';
 import { normalizeModel, keras1Weights, type NormModel, type NormLayer, type TensorRef } from './normalize.ts';
 import { countParams, fmt, type LayerRule, type WeightSpec, type RuleCtx } from './shapes.ts';
@@ -92,6 +92,7 @@ class GraphBuilder {
   /** tensor ids whose shape is unknown (after an unsupported layer) */
   readonly unknownShape = new Set<number>();
   readonly topInputIds: number[] = [];
+  readonly topInputSources: (ShapeSource | null)[] = [];
   anyStateful = false;
   batchFixedInFile = false;
   /** Each call of a nested model, outermost first (for the summary; the converter ignores it). */
@@ -130,6 +131,7 @@ class GraphBuilder {
     this.fixSteps(opts);
     const outputIds = this.expand(this.model, '', '', null, [], null, this.model.trainable);
     const inputIds = this.topInputIds.filter((x) => x !== undefined);
+    const inputSources = this.topInputIds.map((_x, i) => this.topInputSources[i] ?? null).filter((_s, i) => this.topInputIds[i] !== undefined);
     this.lintMasking();
     if (this.problems.length && !opts.keepProblems) throw unsupported(this.file, this.problems);
     if (this.fatal.length) throw this.fatal[0];
@@ -148,6 +150,7 @@ class GraphBuilder {
       notes: [...raw.notes, ...this.notes],
       ...(this.problems.length ? { problems: this.problems } : {}),
       ...(this.nested.length ? { nested: this.nested } : {}),
+      inputSources,
     };
   }
 
@@ -311,7 +314,11 @@ class GraphBuilder {
         tid = givenInputs[k];
       } else {
         tid = this.modelInput(l);
-        if (idx >= 0 || nInputs === 0) this.topInputIds[idx >= 0 ? idx : this.topInputIds.length] = tid;
+        if (idx >= 0 || nInputs === 0) {
+          const k = idx >= 0 ? idx : this.topInputIds.length;
+          this.topInputIds[k] = tid;
+          this.topInputSources[k] = l.shapeSource ?? null;
+        }
       }
       s.produced.set(`${l.name}#0`, [tid]);
     }

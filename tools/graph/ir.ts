@@ -111,6 +111,25 @@ export interface Graph {
    * (absent when there are none). Only the summary reads it, to show them as Keras does.
    */
   nested?: NestedCall[];
+  /** For each model input (same order as `inputs`): the config option that set its shape. */
+  inputSources?: (ShapeSource | null)[];
+}
+
+/**
+ * Which Keras option set a model input's shape, as the file spells it: `input_shape` (no
+ * batch), `batch_input_shape` (Keras 2, tfjs) or `batch_shape` (Keras 3) with the batch,
+ * `input_dim` (n means input_shape (n,)), or a Keras 3 Sequential's `build_input_shape`.
+ */
+export interface ShapeSource {
+  option: 'input_shape' | 'batch_input_shape' | 'batch_shape' | 'input_dim' | 'build_input_shape';
+  /** The layer whose config holds it: the InputLayer, or a Sequential's first layer or the Sequential itself. */
+  layer: string;
+  where: 'InputLayer' | 'first layer' | 'Sequential';
+  value: unknown;
+  /** Keras 1 recurrent and 1-D layers: input_length, the steps next to input_dim's features. */
+  inputLength?: number | null;
+  /** An InputLayer's batch_size, when it fixed the batch of an input_shape. */
+  batchSize?: number;
 }
 
 /** One call of a nested model: its layers are the nodes firstNode .. endNode-1. */

@@ -1,7 +1,7 @@
 /**
  * model.summary()-style text and the --json form for a Graph.
  */
-import type { Graph, Shape } from './ir.ts';
+import type { Graph, Shape, ShapeSource } from './ir.ts';
 import { lintLines } from '../errors.ts';
 
 function shapeStr(s: Shape): string {
@@ -27,7 +27,11 @@ function tensorRef(g: Graph, id: number): string {
 
 export interface SummaryJson {
   name: string;
-  inputs: { name: string; shape: Shape; dtype: string }[];
+  /**
+   * shapeSource: the config option that set the input's shape (null: none found);
+   * blobBatch: what its batch becomes in a blob convert builds without --batch.
+   */
+  inputs: { name: string; shape: Shape; dtype: string; shapeSource: ShapeSource | null; blobBatch: number }[];
   outputs: { name: string; shape: Shape }[];
   layers: {
     name: string;
@@ -83,7 +87,13 @@ export function summaryJson(g: Graph): SummaryJson {
   );
   return {
     name: g.name,
-    inputs: g.inputs.map((id) => ({ name: g.tensors[id].name, shape: g.tensors[id].shape, dtype: g.tensors[id].dtype })),
+    inputs: g.inputs.map((id, i) => ({
+      name: g.tensors[id].name,
+      shape: g.tensors[id].shape,
+      dtype: g.tensors[id].dtype,
+      shapeSource: g.inputSources?.[i] ?? null,
+      blobBatch: g.tensors[id].shape[0] ?? 1,
+    })),
     outputs: g.outputs.map((id) => ({ name: g.tensors[id].name, shape: g.tensors[id].shape })),
     layers,
     totals: t,
@@ -226,7 +236,7 @@ function rowRef(g: Graph, id: number, expand: boolean): string {
  * refuses are marked with `*` and their problems listed once below the table. Nested models
  * are one row each, or (expandNested, Keras's expand_nested=True) followed by their layers.
  */
-export function summaryText(g: Graph, opts: { width?: number; expandNested?: boolean } = {}): string {
+export function summaryText(g: Graph, opts: { width?: number; expandNested?: boolean; explain?: boolean } = {}): string {
   const expand = !!opts.expandNested;
   const items = tableRows(g, expand);
   const functional = !isSequentialChain(g, items);
@@ -279,5 +289,46 @@ export function summaryText(g: Graph, opts: { width?: number; expandNested?: boo
     out.push(`* not supported by the converter (${n} problem${n === 1 ? '' : 's'}; '?' marks shapes that follow from an unsupported layer):`);
     for (const l of lintLines(g.problems)) out.push(`  ${l}`);
   }
+  if (opts.explain) out.push(...explainInputs(g));
   return out.join('\n') + '\n';
+}
+
+/** A config value as Python prints it (None for null). */
+function py(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(py).join(', ')}]`;
+  return v === null || v === undefined ? 'None' : String(v);
+}
+
+const OPTION_MEANING: Record<ShapeSource['option'], string> = {
+  input_shape: 'input_shape excludes the batch, which stays None',
+  batch_input_shape: 'batch_input_shape includes the batch; Keras 1/2 and tfjs save Input(shape=...) and input_shape=... this way',
+  batch_shape: 'batch_shape includes the batch; Keras 3 saves Input(shape=...) this way',
+  input_dim: 'input_dim=n means input_shape=(n,)',
+  build_input_shape: 'the shape the Sequential was built with: model.build(...) or its first call',
+};
+
+/** summary --explain: for each input, the option that set its shape and its batch in the blob. */
+function explainInputs(g: Graph): string[] {
+  const out = ['Input shapes:'];
+  g.inputs.forEach((id, i) => {
+    const t = g.tensors[id];
+    const src = g.inputSources?.[i] ?? null;
+    out.push(`  ${t.name}: ${shapeStr(t.shape)}`);
+    if (src) {
+      const holder =
+        src.where === 'InputLayer' ? `InputLayer '${src.layer}'` : src.where === 'Sequential' ? `Sequential '${src.layer}'` : `the first layer '${src.layer}'`;
+      const noInput = src.where === 'InputLayer' ? '' : ' (a Sequential without an InputLayer takes its input shape from there)';
+      const opt = src.inputLength !== undefined ? `input_dim=${py(src.value)}, input_length=${py(src.inputLength)}` : `${src.option}=${py(src.value)}`;
+      const meaning = src.inputLength !== undefined ? 'input_dim=n with input_length=t means input_shape=(t, n)' : OPTION_MEANING[src.option];
+      out.push(`    set by ${opt} of ${holder}${noInput}: ${meaning}`);
+      if (src.batchSize !== undefined) out.push(`    batch_size=${src.batchSize} fixes the batch`);
+    } else out.push('    set by the file (no input_shape, batch_input_shape, batch_shape or input_dim option found)');
+    const b = t.shape[0];
+    out.push(
+      b === null
+        ? '    batch: None in the model; the blob has a static batch of 1 (convert --batch N sets N)'
+        : `    batch: fixed at ${b} in the file; the blob uses ${b} (convert --batch N replaces it unless the model has stateful layers)`,
+    );
+  });
+  return out;
 }
