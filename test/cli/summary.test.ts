@@ -167,6 +167,39 @@ describe.skipIf(!haveFixtures)('summary CLI on real files', () => {
 });
 
 describe('summary: nested models as Keras shows them', () => {
+  it('a model nested two deep: one row at the top; --expand-nested indents each level', async () => {
+    const core = tf.sequential({ name: 'core', layers: [tf.layers.dense({ inputShape: [3], units: 2, name: 'c1' })] });
+    const block = tf.sequential({ name: 'block', layers: [tf.layers.dense({ inputShape: [4], units: 3, name: 'b1' })] });
+    block.add(core);
+    const x = tf.input({ shape: [4], name: 'x' });
+    const m = tf.model({ inputs: x, outputs: tf.layers.dense({ units: 1, name: 'head' }).apply(block.apply(x) as any) as any, name: 'top' });
+    const raw = await rawFromTfjs(m);
+    const rows = (t: string) =>
+      t
+        .split('\n')
+        .filter((l) => /\(\w+\)\s+[([]/.test(l))
+        .map((l) => l.replace(/(\S) {2,}(?=\S)/g, '$1 | '));
+    // tfjs's own summary: block 23 (b1 15 + c1 8), head 3
+    expect(rows(await summaryCommand(['m.json'], () => raw))).toEqual([
+      ' x (InputLayer) | [(None, 4)] | 0 | 0',
+      ' block (Sequential) | (None, 2) | 23 | 18',
+      ' head (Dense) | (None, 1) | 3 | 2',
+    ]);
+    expect(rows(await summaryCommand(['m.json', '--expand-nested'], () => raw))).toEqual([
+      ' x (InputLayer) | [(None, 4)] | 0 | 0',
+      ' block (Sequential) | (None, 2) | 23 | 18',
+      '   b1 (Dense) | (None, 3) | 15 | 12',
+      '   core (Sequential) | (None, 2) | 8 | 6',
+      '     c1 (Dense) | (None, 2) | 8 | 6',
+      ' head (Dense) | (None, 1) | 3 | 2',
+    ]);
+    const j = JSON.parse(await summaryCommand(['m.json', '--json'], () => raw));
+    expect(j.nested.map((n: any) => [n.name, n.parent, n.params, n.layers])).toEqual([
+      ['block', null, 23, ['block/b1']],
+      ['block/core', 'block', 8, ['block/core/c1']],
+    ]);
+    expect(j.totals.params).toBe(m.countParams());
+  });
   it('a nested model is one row (class, output shape, the sum of its layers), --expand-nested lists its layers', async () => {
     const inner = tf.sequential({ name: 'enc' });
     inner.add(tf.layers.dense({ inputShape: [4], units: 3, name: 'e1' }));
