@@ -308,6 +308,19 @@ describe('graph vs tfjs: functional graphs', () => {
     expect(g.nodes[0].trainableParams).toBe(28);
     expect(Array.from(g.nodes[1].weights.kernel.data)).toEqual(Array.from(inner.layers[1].getWeights()[0].dataSync()));
   });
+  it('a nested Sequential called twice: each call reads its own input (tfjs counts the creation node)', async () => {
+    const inner = tf.sequential({ name: 'enc', layers: [tf.layers.dense({ inputShape: [4], units: 3, name: 'e1' })] });
+    const a = tf.input({ shape: [4], name: 'a' });
+    const b = tf.input({ shape: [4], name: 'b' });
+    const y = tf.layers.add({ name: 'sum' }).apply([inner.apply(a) as any, inner.apply(b) as any]) as any;
+    const g = await check(tf.model({ inputs: [a, b], outputs: y }));
+    const name = (t: number) => g.tensors[t].name;
+    expect(g.nodes.map((n) => [n.name, n.inputs.map(name)])).toEqual([
+      ['enc/e1', ['a']],
+      ['enc@1/e1', ['b']],
+      ['sum', ['enc/e1', 'enc@1/e1']],
+    ]);
+  });
   it('opts.batch fixes a free batch', async () => {
     const g = await check(seq([3], [L(tf.layers.dense, { units: 2 })]));
     expect(g.tensors[g.outputs[0]].shape).toEqual([null, 2]);

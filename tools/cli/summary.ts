@@ -1,5 +1,5 @@
 /**
- * `npx ./tools/summary MODEL [--config CONFIG.json] [--json]`: what Keras's model.summary()
+ * `npx ./tools/summary MODEL [--config CONFIG.json] [--expand-nested] [--explain] [--json]`: what Keras's model.summary()
  * prints (plus MACs), from any supported model file.
  */
 
@@ -22,14 +22,19 @@ export async function summaryCommand(argv: string[], reader?: ReadModel): Promis
     .description("Print a Keras model's layers, output shapes, parameter counts and MACs (like model.summary())")
     .argument('<model>', 'model file: .keras, .h5 (full model or weights-only with --config), tfjs model.json')
     .option('--config <file>', 'architecture JSON (model.to_json()) for a weights-only .h5')
-    .option('--json', 'print JSON instead of the table');
+    .option('--expand-nested', "show the layers of nested models below their row (Keras's expand_nested=True)")
+    .option(
+      '--explain',
+      'for each input: the Keras option that set its shape (input_shape, batch_input_shape/batch_shape, input_dim) and its batch in the blob',
+    )
+    .option('--json', 'print JSON instead of the table (inputs carry shapeSource and blobBatch)');
   program.parse(argv, { from: 'user' });
   const file = program.args[0];
-  const opts = program.opts<{ config?: string; json?: boolean }>();
+  const opts = program.opts<{ config?: string; json?: boolean; expandNested?: boolean; explain?: boolean }>();
   const read = reader ?? (await defaultReader());
   const raw = await read(file, { config: opts.config });
   const g = buildGraph(raw, { keepProblems: true });
-  const text = opts.json ? JSON.stringify(summaryJson(g), null, 2) + '\n' : summaryText(g);
+  const text = opts.json ? JSON.stringify(summaryJson(g), null, 2) + '\n' : summaryText(g, { expandNested: opts.expandNested, explain: opts.explain });
   if (!g.problems?.length) return text;
   // the table (with the problems below it) is the output; the exit code still says it cannot convert
   const n = g.problems.length;

@@ -4,7 +4,7 @@
  * check weights, count parameters and MACs.
  */
 import type { RawModel, RawWeight, Dialect } from '../readers/types.ts';
-import type { Graph, IRNode, IRTensor, Shape, FloatTensor } from './ir.ts';
+import type { Graph, IRNode, IRTensor, Shape, FloatTensor, NestedCall, ShapeSource } from './ir.ts';
 import { UserError, EXIT, unsupported, type LintProblem } from '../errors.ts';
 import { normalizeModel, keras1Weights, type NormModel, type NormLayer, type TensorRef } from './normalize.ts';
 import { countParams, fmt, type LayerRule, type WeightSpec, type RuleCtx } from './shapes.ts';
@@ -74,6 +74,7 @@ interface Scope {
   byName: Map<string, NormLayer>;
   produced: Map<string, number[]>; // `${layer}#${callPos}` -> tensor ids
   wanted: Map<string, number>; // outputs consumers expect of each call (for unsupported layers)
+  maxNode: Map<string, number>; // the highest node index refs give each layer
 }
 
 /** Builds the IR: lint every layer, expand nested models, infer shapes, then attach weights. */
@@ -91,8 +92,13 @@ class GraphBuilder {
   /** tensor ids whose shape is unknown (after an unsupported layer) */
   readonly unknownShape = new Set<number>();
   readonly topInputIds: number[] = [];
+  readonly topInputSources: (ShapeSource | null)[] = [];
   anyStateful = false;
   batchFixedInFile = false;
+  /** Each call of a nested model, outermost first (for the summary; the converter ignores it). */
+  readonly nested: NestedCall[] = [];
+  /** Index in `nested` of the nested model call being expanded, -1 at the top level. */
+  currentCall = -1;
 
   constructor(readonly raw: RawModel) {
     this.file = raw.file;
@@ -125,6 +131,7 @@ class GraphBuilder {
     this.fixSteps(opts);
     const outputIds = this.expand(this.model, '', '', null, [], null, this.model.trainable);
     const inputIds = this.topInputIds.filter((x) => x !== undefined);
+    const inputSources = this.topInputIds.map((_x, i) => this.topInputSources[i] ?? null).filter((_s, i) => this.topInputIds[i] !== undefined);
     this.lintMasking();
     if (this.problems.length && !opts.keepProblems) throw unsupported(this.file, this.problems);
     if (this.fatal.length) throw this.fatal[0];
@@ -142,6 +149,8 @@ class GraphBuilder {
       source: { file, format: raw.format, dialect, kerasVersion: raw.kerasVersion },
       notes: [...raw.notes, ...this.notes],
       ...(this.problems.length ? { problems: this.problems } : {}),
+      ...(this.nested.length ? { nested: this.nested } : {}),
+      inputSources,
     };
   }
 
@@ -280,13 +289,15 @@ class GraphBuilder {
       byName.set(l.name, l);
     }
     const wanted = new Map<string, number>();
+    const maxNode = new Map<string, number>();
     const want = (ref: TensorRef) => {
       const k = `${ref[0]}#${ref[1]}`;
       wanted.set(k, Math.max(wanted.get(k) ?? 1, ref[2] + 1));
+      maxNode.set(ref[0], Math.max(maxNode.get(ref[0]) ?? 0, ref[1]));
     };
     for (const l of m.layers) for (const call of l.inbound) call.forEach(want);
     m.outputs.forEach(want);
-    return { m, prefix, weightPrefix, topName, innerPrefix, trainable, byName, produced: new Map(), wanted };
+    return { m, prefix, weightPrefix, topName, innerPrefix, trainable, byName, produced: new Map(), wanted, maxNode };
   }
 
   /** The tensors of the model's InputLayers: given by the caller (nested model) or new. */
@@ -303,7 +314,11 @@ class GraphBuilder {
         tid = givenInputs[k];
       } else {
         tid = this.modelInput(l);
-        if (idx >= 0 || nInputs === 0) this.topInputIds[idx >= 0 ? idx : this.topInputIds.length] = tid;
+        if (idx >= 0 || nInputs === 0) {
+          const k = idx >= 0 ? idx : this.topInputIds.length;
+          this.topInputIds[k] = tid;
+          this.topInputSources[k] = l.shapeSource ?? null;
+        }
       }
       s.produced.set(`${l.name}#0`, [tid]);
     }
@@ -345,7 +360,10 @@ class GraphBuilder {
     if (!l) throw new UserError(`${this.file}: layer reference to unknown layer '${ref[0]}' in model '${s.m.name}'`, EXIT.BAD_INPUT);
     if (l.className === 'InputLayer') return s.produced.get(`${l.name}#0`)?.[0];
     const calls = l.inbound.length;
-    let pos = calls === 1 ? 0 : ref[1] - this.offsetOf(l);
+    // a nested model called n times and referred to as node n counts its own creation node
+    // (tfjs does for a built Sequential and for tf.model)
+    const offset = l.model && (s.maxNode.get(l.name) ?? 0) >= calls ? 1 : this.offsetOf(l);
+    let pos = calls === 1 ? 0 : ref[1] - offset;
     if (pos < 0 || pos >= calls) pos = Math.min(Math.max(ref[1], 0), calls - 1);
     const outs = s.produced.get(`${l.name}#${pos}`);
     if (!outs) return undefined;
@@ -361,7 +379,21 @@ class GraphBuilder {
     if (l.model) {
       const p = callPos === 0 ? fullName + '/' : `${fullName}@${callPos}/`;
       const inner = s.topName ? [...s.innerPrefix, l.name] : [];
-      s.produced.set(`${l.name}#${callPos}`, this.expand(l.model, p, s.weightPrefix + l.name + '/', s.topName ?? l.name, inner, inputs, layerTrainable));
+      const call: NestedCall = {
+        name: p.slice(0, -1),
+        className: l.className,
+        parent: this.currentCall,
+        inputs,
+        outputs: [],
+        firstNode: this.pending.length,
+        endNode: 0,
+      };
+      const parent = this.currentCall;
+      this.currentCall = this.nested.push(call) - 1;
+      call.outputs = this.expand(l.model, p, s.weightPrefix + l.name + '/', s.topName ?? l.name, inner, inputs, layerTrainable);
+      call.endNode = this.pending.length;
+      this.currentCall = parent;
+      s.produced.set(`${l.name}#${callPos}`, call.outputs);
       return;
     }
     let nodeName = callPos === 0 ? fullName : `${fullName}@${callPos}`;

@@ -106,4 +106,42 @@ export interface Graph {
    * cannot be converted.
    */
   problems?: LintProblem[];
+  /**
+   * The calls of nested Sequential/Functional models whose layers were flattened into `nodes`
+   * (absent when there are none). Only the summary reads it, to show them as Keras does.
+   */
+  nested?: NestedCall[];
+  /** For each model input (same order as `inputs`): the config option that set its shape. */
+  inputSources?: (ShapeSource | null)[];
+}
+
+/**
+ * Which Keras option set a model input's shape, as the file spells it: `input_shape` (no
+ * batch), `batch_input_shape` (Keras 2, tfjs) or `batch_shape` (Keras 3) with the batch,
+ * `input_dim` (n means input_shape (n,)), or a Keras 3 Sequential's `build_input_shape`.
+ */
+export interface ShapeSource {
+  option: 'input_shape' | 'batch_input_shape' | 'batch_shape' | 'input_dim' | 'build_input_shape';
+  /** The layer whose config holds it: the InputLayer, or a Sequential's first layer or the Sequential itself. */
+  layer: string;
+  where: 'InputLayer' | 'first layer' | 'Sequential';
+  value: unknown;
+  /** Keras 1 recurrent and 1-D layers: input_length, the steps next to input_dim's features. */
+  inputLength?: number | null;
+  /** An InputLayer's batch_size, when it fixed the batch of an input_shape. */
+  batchSize?: number;
+}
+
+/** One call of a nested model: its layers are the nodes firstNode .. endNode-1. */
+export interface NestedCall {
+  /** Its name as a node prefix: `inner`, `outer/inner`, or `inner@1` for a second call. */
+  name: string;
+  /** 'Sequential' or 'Functional'. */
+  className: string;
+  /** Index in Graph.nested of the nested model it sits in, -1 for the top-level model. */
+  parent: number;
+  inputs: number[];
+  outputs: number[];
+  firstNode: number;
+  endNode: number;
 }

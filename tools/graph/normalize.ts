@@ -7,6 +7,7 @@
  * become a chain); nested models stay nested here and are flattened by build.ts.
  */
 import type { Dialect, RawWeight } from '../readers/types.ts';
+import type { ShapeSource } from './ir.ts';
 import { badFile } from '../errors.ts';
 import { canonicalActivation, DROP_KEYS, dtypeName, isObj, stripWrappers, type NormalizeCtx } from './config.ts';
 import { canonicalClassName, entryOf, INPUT_LAYER } from '../layers/index.ts';
@@ -22,6 +23,8 @@ export interface NormLayer {
   /** One entry per call of the layer: the input tensor refs of that call. */
   inbound: TensorRef[][];
   model?: NormModel;
+  /** An InputLayer's: the config option its shape came from (summary --explain). */
+  shapeSource?: ShapeSource | null;
 }
 
 export interface NormModel {
@@ -43,7 +46,11 @@ const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
  * Normalise one layer's {class_name, config} to the canonical form. Unknown classes keep
  * their (wrapper-stripped) config so the linter can name them.
  */
-function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dialect: Dialect): { className: string; config: Record<string, any> } {
+function normalizeLayer(
+  classNameIn: string,
+  configIn: Record<string, any>,
+  dialect: Dialect,
+): { className: string; config: Record<string, any>; shapeSource: ShapeSource | null } {
   const className = canonicalClassName(classNameIn);
   const src = stripWrappers(configIn ?? {}) as Record<string, any>;
   const k1 = dialect === 'keras1';
@@ -66,9 +73,36 @@ function normalizeLayer(classNameIn: string, configIn: Record<string, any>, dial
   // a non-list shape (e.g. 5) is kept as is: buildGraph refuses it naming the layer and option
   if (Array.isArray(c.batch_input_shape)) c.batch_input_shape = [...c.batch_input_shape];
 
+  if (!k1 && className === 'Dense' && c.batch_input_shape === undefined && typeof src.input_dim === 'number') {
+    // Keras 2's Dense takes input_dim=n for input_shape=(n,)
+    c.batch_input_shape = [null, src.input_dim];
+    delete c.input_dim;
+  }
+  const shapeSource = shapeSourceOf(className, src, k1);
   const entry = className === INPUT_LAYER.className ? INPUT_LAYER : entryOf(className);
   entry?.normalize(c, src, normalizeCtx(dialect));
-  return { className, config: c };
+  return { className, config: c, shapeSource: shapeSource && { ...shapeSource, layer: String(c.name) } };
+}
+
+/** The option a layer config sets its input shape with (the first the config holds, as Keras reads it). */
+function shapeSourceOf(className: string, src: Record<string, any>, k1: boolean): ShapeSource | null {
+  const where = className === 'InputLayer' ? 'InputLayer' : 'first layer';
+  const given = (v: unknown) => v !== undefined && v !== null;
+  const batchSize = className === 'InputLayer' && given(src.batch_size) ? { batchSize: Number(src.batch_size) } : {};
+  // Keras 1 stores input_dim (and input_length) next to the batch_input_shape they imply:
+  // input_dim is the option when it alone gives that shape
+  if (className !== 'Embedding' && given(src.input_dim) && (k1 || className === 'Dense')) {
+    const withLength = k1 && 'input_length' in src;
+    const implied = [...(withLength ? [src.input_length ?? null] : []), src.input_dim];
+    const bis = src.batch_input_shape;
+    if (!Array.isArray(bis) || JSON.stringify(bis.slice(1)) === JSON.stringify(implied))
+      return { option: 'input_dim', layer: '', where, value: src.input_dim, ...(withLength ? { inputLength: src.input_length ?? null } : {}) };
+  }
+  if (given(src.batch_shape)) return { option: 'batch_shape', layer: '', where, value: src.batch_shape };
+  if (given(src.batch_input_shape)) return { option: 'batch_input_shape', layer: '', where, value: src.batch_input_shape };
+  if (given(src.batchInputShape)) return { option: 'batch_input_shape', layer: '', where, value: src.batchInputShape };
+  if (className === 'InputLayer' && given(src.input_shape)) return { option: 'input_shape', layer: '', where, value: src.input_shape, ...batchSize };
+  return null;
 }
 
 function normalizeCtx(dialect: Dialect): NormalizeCtx {
@@ -225,7 +259,8 @@ function normalizeLayerEntry(l: any, dialect: Dialect, file: string): NormLayer 
   const n = normalizeLayer(cls, l.config ?? {}, dialect);
   const name = String(l.name ?? n.config.name);
   n.config.name = name;
-  return { className: n.className, name, config: n.config, inbound };
+  const src = n.className === 'InputLayer' && n.shapeSource ? { shapeSource: { ...n.shapeSource, layer: name } } : {};
+  return { className: n.className, name, config: n.config, inbound, ...src };
 }
 
 function normalizeSequential(cfg: any, dialect: Dialect, file: string): NormModel {
@@ -242,7 +277,7 @@ function normalizeSequential(cfg: any, dialect: Dialect, file: string): NormMode
       return { className: cls, name: nm, config: { name: nm, trainable: model.trainable }, inbound: [], model } as NormLayer;
     }
     const n = normalizeLayer(cls, l.config ?? {}, dialect);
-    return { className: n.className, name: String(n.config.name), config: n.config, inbound: [] } as NormLayer;
+    return { className: n.className, name: String(n.config.name), config: n.config, inbound: [], shapeSource: n.shapeSource } as NormLayer;
   });
   const layers: NormLayer[] = [];
   let first = 0;
@@ -253,9 +288,14 @@ function normalizeSequential(cfg: any, dialect: Dialect, file: string): NormMode
     // shape from the first layer's batch_input_shape, or Keras 3 build_config
     const f = entries[0];
     let bis = f?.config.batch_input_shape ?? null;
-    if (!bis && !Array.isArray(cfg) && Array.isArray(cfg?.build_input_shape)) bis = cfg.build_input_shape;
+    let shapeSource = bis ? (f.shapeSource ?? null) : null;
+    if (!bis && !Array.isArray(cfg) && Array.isArray(cfg?.build_input_shape)) {
+      bis = cfg.build_input_shape;
+      shapeSource = { option: 'build_input_shape', layer: name, where: 'Sequential', value: bis };
+    }
     const inName = f ? `${f.name}_input` : `${name}_input`;
     layers.push({
+      shapeSource,
       className: 'InputLayer',
       name: inName,
       config: {
@@ -273,6 +313,7 @@ function normalizeSequential(cfg: any, dialect: Dialect, file: string): NormMode
   for (let i = first; i < entries.length; i++) {
     const e = entries[i];
     delete e.config.batch_input_shape;
+    delete e.shapeSource;
     e.inbound = [[prev]];
     layers.push(e);
     prev = [e.name, 0, 0];
