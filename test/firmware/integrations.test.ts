@@ -14,10 +14,9 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { DTYPE, STORAGE } from '../../tools/blob/spec.ts';
 import { cNameFromFile, toCHeader, wasmToCHeader } from '../../tools/blob/c-header.ts';
-import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
+import { toyBlob } from '../helpers/toy-blob.ts';
 
 const has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0;
 const haveGcc = has('gcc');
@@ -47,36 +46,6 @@ function run(cmd: string, args: string[], cwd = dir, env: NodeJS.ProcessEnv = pr
 function ok(r: ReturnType<typeof run>) {
   expect(r.status, r.all).toBe(0);
   return r;
-}
-
-/** A blob whose self-test the toy runtime passes (it copies input 0 to output 0). */
-function toyBlob(): Uint8Array {
-  const b = new BlobBuilder();
-  const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 4 });
-  const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 4 });
-  b.addOp('DENSE', {
-    in: tin,
-    out: tout,
-    rows: 1,
-    inDim: 4,
-    outDim: 4,
-    weights: b.addConst(Int8Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])),
-    bias: b.addConstI32([0, 0, 0, 0]),
-    mult: b.addConstI32([1 << 30, 1 << 30, 1 << 30, 1 << 30]),
-    shift: b.addConstI8([1, 1, 1, 1]),
-    zpOut: 0,
-    actMin: -128,
-    actMax: 127,
-    lut: -1,
-    layout: 0,
-  });
-  b.setIO(
-    [{ tensor: tin, dims: [1, 4], scale: 0.5, zeroPoint: 0, name: 'features' }],
-    [{ tensor: tout, dims: [1, 4], scale: 0.25, zeroPoint: 0, name: 'scores' }],
-  );
-  b.setSelfTest([[1, 2, 3, 4]], [[1, 2, 3, 4]]);
-  b.setPlan({ arenaSize: 64, batch: 1 });
-  return b.build();
 }
 
 /** model.h as `convert --c-header model.h` names it (model[], MODEL_*). */
@@ -146,7 +115,7 @@ function buildSketch(libDir: string, tag: string, opts: { hdr: string; wasm3: (i
 
 describe.skipIf(!haveGcc)('integration skeletons compile with -Wall -Wextra -Werror against the test doubles and run', () => {
   beforeAll(() => {
-    writeModelHeader(HDR, toyBlob());
+    writeModelHeader(HDR, toyBlob(0.25));
     writeRuntimeHeader(HDR, fakeWasm);
   });
 
@@ -304,7 +273,7 @@ function fakeLibrary(interp: 'wasm3' | 'wamr'): string {
   const lib = join(dir, `libfake_${interp}.a`);
   ok(run('ar', ['rcs', lib, ...objs]));
   writeFileSync(join(dir, 'fake.wasm'), fakeWasm);
-  writeFileSync(join(dir, 'toy.blob'), toyBlob());
+  writeFileSync(join(dir, 'toy.blob'), toyBlob(0.25));
   return lib;
 }
 

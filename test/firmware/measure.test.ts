@@ -10,10 +10,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { DTYPE, STORAGE } from '../../tools/blob/spec.ts';
-import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { writeNpy } from '../../tools/readers/npy.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
+import { toyBlob } from '../helpers/toy-blob.ts';
 
 const has = (cmd: string) => spawnSync(cmd, ['--version']).status === 0;
 const haveGcc = has('gcc');
@@ -26,36 +25,6 @@ const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env) 
   return { status: r.status, out: r.stdout ?? '', all: `${cmd} ${args.join(' ')}\n${r.stdout}${r.stderr}` };
 };
 const field = (out: string, key: string) => new RegExp(`^${key}: (.*)$`, 'm').exec(out)?.[1];
-
-/** A blob whose self-test the toy runtime passes (it copies input 0 to output 0). */
-function toyBlob(): Uint8Array {
-  const b = new BlobBuilder();
-  const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 4 });
-  const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 4 });
-  b.addOp('DENSE', {
-    in: tin,
-    out: tout,
-    rows: 1,
-    inDim: 4,
-    outDim: 4,
-    weights: b.addConst(Int8Array.from([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])),
-    bias: b.addConstI32([0, 0, 0, 0]),
-    mult: b.addConstI32([1 << 30, 1 << 30, 1 << 30, 1 << 30]),
-    shift: b.addConstI8([1, 1, 1, 1]),
-    zpOut: 0,
-    actMin: -128,
-    actMax: 127,
-    lut: -1,
-    layout: 0,
-  });
-  b.setIO(
-    [{ tensor: tin, dims: [1, 4], scale: 0.5, zeroPoint: 0, name: 'features' }],
-    [{ tensor: tout, dims: [1, 4], scale: 0.5, zeroPoint: 0, name: 'scores' }],
-  );
-  b.setSelfTest([[1, 2, 3, 4]], [[1, 2, 3, 4]]);
-  b.setPlan({ arenaSize: 64, batch: 1 });
-  return b.build();
-}
 
 // make reads the environment too: the real-interpreter variables must not reach the doubles build
 const cleanEnv = { ...process.env };

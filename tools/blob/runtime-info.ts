@@ -154,16 +154,17 @@ export async function measureLinearMemory(runtime: Uint8Array, blob: Uint8Array,
   const pagesAfterInit = pages();
   // 0 when the runtime never grew its memory (no realloc peak)
   const pagesBeforeLastGrow = pagesAfterInit > pagesAfterBuffer ? pagesAfterBuffer : pagesAfterBuffer > pagesAtStart ? pagesAtStart : 0;
-  return {
-    initCode,
-    errorOp: ex.kw_error_op() | 0,
-    memoryUsed: ex.kw_memory_used() >>> 0,
-    pagesAtStart,
-    pagesAfterBuffer,
-    pagesAfterInit,
-    pagesBeforeLastGrow,
-    blobAddress: addr,
-  };
+  return afterInit(ex, initCode, { pagesAtStart, pagesAfterBuffer, pagesAfterInit, pagesBeforeLastGrow }, addr);
+}
+
+/** The measure after kw_init: its code, the op it names, kw_memory_used and the page counts. */
+function afterInit(
+  ex: Record<string, any>,
+  initCode: number,
+  p: Pick<MemoryMeasure, 'pagesAtStart' | 'pagesAfterBuffer' | 'pagesAfterInit' | 'pagesBeforeLastGrow'>,
+  blobAddress: number,
+): MemoryMeasure {
+  return { initCode, errorOp: ex.kw_error_op() | 0, memoryUsed: ex.kw_memory_used() >>> 0, ...p, blobAddress };
 }
 
 /** The streamed load sequence (the blob stays with the host): kw_blob_external -> kw_init. */
@@ -173,14 +174,5 @@ function measureStreamed(ex: Record<string, any>, blob: Uint8Array, pages: () =>
   const initCode = code === 0 ? ex.kw_init() | 0 : code;
   const pagesAfterInit = pages();
   const pagesBeforeLastGrow = pagesAfterInit > pagesAtStart ? pagesAtStart : 0;
-  return {
-    initCode,
-    errorOp: ex.kw_error_op() | 0,
-    memoryUsed: ex.kw_memory_used() >>> 0,
-    pagesAtStart,
-    pagesAfterBuffer,
-    pagesAfterInit,
-    pagesBeforeLastGrow,
-    blobAddress: 0,
-  };
+  return afterInit(ex, initCode, { pagesAtStart, pagesAfterBuffer, pagesAfterInit, pagesBeforeLastGrow }, 0);
 }
