@@ -18,16 +18,8 @@ import { convertGraph } from '../../tools/pipeline.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import { verify } from '../../tools/cli/verify.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
+import { MVP_ONLY } from '../helpers/mvp.ts';
 
-const MVP_ONLY = [
-  '--disable-mutable-globals',
-  '--disable-saturating-float-to-int',
-  '--disable-sign-extension',
-  '--disable-simd',
-  '--disable-multi-value',
-  '--disable-bulk-memory',
-  '--disable-reference-types',
-];
 const runRaw = (blob: Uint8Array, inputs: Uint8Array[]) =>
   runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice());
 

@@ -14,6 +14,7 @@ import { fixCrc, BlobBuilder } from '../../tools/blob/writer.ts';
 import { ABI_VERSION, DTYPE, ERR, EXPORTS, FORMAT_VERSION, HEADER, HEADER_SIZE, IMPORT_READ_BLOB, OP_HEADER_SIZE, OPS } from '../../tools/blob/spec.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import { GENERATORS, rng, rint, pick, type Rng } from '../helpers/opgen.ts';
+import { MVP_ONLY } from '../helpers/mvp.ts';
 
 function expectedCode(blob: Uint8Array): number {
   try {
@@ -422,16 +423,7 @@ describe('memory', () => {
 
 describe('build', () => {
   it('validates with every post-MVP feature disabled, imports nothing, and is small', () => {
-    execFileSync('wasm-validate', [
-      '--disable-mutable-globals',
-      '--disable-saturating-float-to-int',
-      '--disable-sign-extension',
-      '--disable-simd',
-      '--disable-multi-value',
-      '--disable-bulk-memory',
-      '--disable-reference-types',
-      DEFAULT_WASM,
-    ]);
+    execFileSync('wasm-validate', [...MVP_ONLY, DEFAULT_WASM]);
     const mod = new WebAssembly.Module(readFileSync(DEFAULT_WASM));
     expect(WebAssembly.Module.imports(mod)).toEqual([]);
     const size = statSync(DEFAULT_WASM).size;

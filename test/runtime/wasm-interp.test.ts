@@ -18,6 +18,7 @@ import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE, STORAGE } from '../../tools/blob/spec.ts';
 import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
+import { MVP_ONLY } from '../helpers/mvp.ts';
 
 const haveInterp = spawnSync('wasm-interp', ['--version']).status === 0;
 if (!haveInterp) console.warn('wasm-interp (Debian package wabt) not found: skipping the independent-interpreter test');
@@ -119,20 +120,7 @@ describe.skipIf(!haveInterp)('wabt wasm-interp (non-JIT) vs V8, byte for byte', 
       stderr: { write: (s: string) => (errs.push(String(s)), true) } as any,
     });
     expect(error, errs.join('')).toBeFalsy();
-    validate = spawnSync(
-      'wasm-validate',
-      [
-        '--disable-mutable-globals',
-        '--disable-saturating-float-to-int',
-        '--disable-sign-extension',
-        '--disable-simd',
-        '--disable-multi-value',
-        '--disable-bulk-memory',
-        '--disable-reference-types',
-        out,
-      ],
-      { encoding: 'utf8' },
-    );
+    validate = spawnSync('wasm-validate', [...MVP_ONLY, out], { encoding: 'utf8' });
     const r = spawnSync('wasm-interp', [out, '--run-all-exports'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');

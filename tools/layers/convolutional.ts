@@ -28,15 +28,20 @@ function normalizeConv(r: 1 | 2): Normalize {
       for (const k of ['nb_filter', 'filter_length', 'subsample_length', 'nb_row', 'nb_col', 'subsample', 'atrous_rate', 'dim_ordering']) delete c[k];
     }
     c.filters = Number(c.filters);
-    c.kernel_size = tuple(c.kernel_size, r, null);
-    c.strides = tuple(c.strides, r, new Array(r).fill(1));
-    c.padding = lowerCase(c.padding, 'valid');
-    c.data_format = dataFormat(c);
-    c.dilation_rate = tuple(c.dilation_rate, r, new Array(r).fill(1));
     c.groups = c.groups ?? 1;
-    c.activation = act(src.activation);
-    c.use_bias = c.use_bias !== false;
+    normalizeWindow(c, src, r, act);
   };
+}
+
+/** The keys every convolution shares: kernel, strides, padding, data format, dilation, activation, bias. */
+function normalizeWindow(c: Record<string, any>, src: Record<string, any>, r: 1 | 2, act: NormalizeCtx['act']): void {
+  c.kernel_size = tuple(c.kernel_size, r, null);
+  c.strides = tuple(c.strides, r, new Array(r).fill(1));
+  c.padding = lowerCase(c.padding, 'valid');
+  c.data_format = dataFormat(c);
+  c.dilation_rate = tuple(c.dilation_rate, r, new Array(r).fill(1));
+  c.activation = act(src.activation);
+  c.use_bias = c.use_bias !== false;
 }
 
 function normalizeDepthwise(r: 1 | 2, separable: boolean): Normalize {
@@ -48,14 +53,8 @@ function normalizeDepthwise(r: 1 | 2, separable: boolean): Normalize {
       for (const k of ['nb_filter', 'nb_row', 'nb_col', 'subsample', 'dim_ordering']) delete c[k];
     }
     if (separable) c.filters = Number(c.filters);
-    c.kernel_size = tuple(c.kernel_size, r, null);
-    c.strides = tuple(c.strides, r, new Array(r).fill(1));
-    c.padding = lowerCase(c.padding, 'valid');
-    c.data_format = dataFormat(c);
-    c.dilation_rate = tuple(c.dilation_rate, r, new Array(r).fill(1));
     c.depth_multiplier = c.depth_multiplier ?? 1;
-    c.activation = act(src.activation);
-    c.use_bias = c.use_bias !== false;
+    normalizeWindow(c, src, r, act);
   };
 }
 
