@@ -110,9 +110,15 @@ describe('convert / run commands', () => {
       expect(c.stderr).toMatch(msg);
       expect(readdirSync(sub)).toEqual([]);
     }
-    const ok = cli('convert', [ex('model/model.json'), ...cal, '--staging', '1K', '-o', out]);
+    const rt = join(sub, 'm.wasm');
+    const ok = cli('convert', [ex('model/model.json'), ...cal, '--staging', '1K', '-o', out, '--runtime', rt]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('staging 1.0 KiB (weights stay in flash)');
+    // --runtime: the model's own streaming runtime, written with the blob, smaller than the full one
+    expect(readdirSync(sub).sort()).toEqual(['m.blob', 'm.wasm']);
+    const own = readFileSync(rt);
+    expect(own.length).toBeLessThan(readFileSync(resolve(repoRoot, 'build/runtime-flash.wasm')).length - 8000);
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(own)).map((i) => i.name)).toEqual(['read_blob']);
   });
 
   it('bad model: exit 3, one line, no output or temp file left behind', () => {

@@ -16,7 +16,7 @@
  * start of each block (one fresh exported mutable i32 global per block), so after a run the
  * globals hold runs(block). Nothing else in the module changes (the counters are extra globals,
  * the original instructions are copied byte for byte), so instrumented and original modules
- * compute the same outputs; test/bench/count.test.ts checks both claims, the counts against
+ * compute the same outputs; test/blob/count.test.ts checks both claims, the counts against
  * wabt's `wasm-interp --trace`.
  *
  * What is counted: "executed" = every wasm instruction except the structural markers `block`,

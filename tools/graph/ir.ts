@@ -82,7 +82,7 @@ export interface IRNode {
   /** Keras parameter counts for this node's layer (0 for the 2nd+ application of a shared layer). */
   trainableParams: number;
   nonTrainableParams: number;
-  /** Multiply-accumulates for one inference at batch 1 (documented per layer in the registry). */
+  /** Multiply-accumulates for one inference at batch 1 (the MAC convention is in tools/graph/shapes.ts; each layer entry counts its own). */
   macs: number;
 }
 

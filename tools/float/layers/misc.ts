@@ -1,4 +1,4 @@
-/** Embedding (mask_zero), Masking and TimeDistributed. */
+/** Float kernels of Embedding (mask_zero), Masking and the time views of the TimeDistributed rewrite. */
 import { UserError, EXIT } from '../../errors.ts';
 import type { LayerFn, TimeMask } from '../types.ts';
 import { weight } from './core.ts';
