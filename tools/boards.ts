@@ -2,8 +2,8 @@
  * Board profiles and interpreter footprints used by `verify --board`.
  *
  * Every figure has a `source` (see docs/BOARDS.md): chip/board datasheets for RAM and flash,
- * /work/shared/research/kernels-and-runtimes.md §5 (wasm3 README / WAMR README) for the
- * interpreter footprints. "usable" figures are conservative estimates of what an application
+ * firmware-host/measure and cross-compiled code sizes (or, where marked, the interpreter
+ * projects' READMEs) for the interpreter footprints. "usable" figures are conservative estimates of what an application
  * can still allocate after the SDK/RTOS has started (no radio stack), not datasheet numbers;
  * use --ram/--flash for your own measured budget.
  *
@@ -48,6 +48,8 @@ export interface InterpreterProfile {
   name: 'wasm3' | 'wamr' | 'wamr-classic';
   /** Interpreter code in flash (bytes). */
   codeFlash: number;
+  /** The project's C glue for this interpreter in flash (firmware-host/src, bytes). */
+  glueFlash: number;
   /** Interpreter's own RAM (environment, runtime structs, allocator overhead) before any module. */
   baseRam: number;
   /** Wasm value/operand stack we configure in the C glue (KW_WASM3_STACK / KW_WAMR_STACK). */
@@ -71,48 +73,76 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 
 /**
- * Interpreter profiles. MEASURED: firmware-host/measure on x86-64 builds of WASM3 0.5.0 (-O2) and
- * WAMR 2.4.5 (-O3), 2026-12-04, docs/BOARDS.md: code 105.5 / 197.8 (classic) / 278.7 KB (fast);
- * smallest value stack 2,272 / 3,648 / 1,744 B (streamed); heap after running the example models
- * 3.9-5.3 (WASM3, compiled lazily) / 0.81-0.85 (classic) / 5.0-5.1 (fast) bytes per module byte,
- * the interpreter's fixed part included; WAMR cannot give a module less than a 64 KiB page.
- * The budgets below are for 32-bit boards, which were not measured: WASM3's compiled code is
- * pointer-sized slots, so its x86-64 module figure is halved (ESTIMATE); code sizes are the
- * projects' published 32-bit figures (the x86-64 sizes are upper bounds).
+ * Interpreter profiles for 32-bit boards (docs/BOARDS.md, "Measured on 32-bit builds"). Every
+ * figure says where it comes from:
+ *   MEASURED 2026-12-04 with firmware-host/measure on i386 builds (gcc 12.2 -m32, run under
+ *   qemu-i386) of WASM3 0.5.0 (-O2, with the macros wasm3 itself sets for ESP32: code pages of
+ *   1 KiB, function stack height 128, constant table 64, short error messages) and WAMR 2.4.5
+ *   (-O3, target X86_32), every example model in both weight modes with the full and with each
+ *   model's own runtime, outputs equal to Node's;
+ *   MEASURED code size: the interpreter's sources compiled with Debian's cross compilers (-Os,
+ *   -ffunction-sections, linked with --gc-sections behind the glue) for Cortex-M4 and RV32IMC;
+ *   README: the interpreter project's published figure, where nothing was measured;
+ *   ESTIMATE: what was not measured, with the reason.
+ * RAM besides linear memory and the value stack = baseRam + moduleRamFactor x runtime .wasm: a
+ * line above every measured point (interpreter structures, the parsed module and, for WASM3, the
+ * functions it compiled lazily while running; for WAMR, the loaded module).
  */
 export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', InterpreterProfile> = {
   wasm3: {
     name: 'wasm3',
-    codeFlash: 64 * KiB,
-    baseRam: 10 * KiB,
+    // MEASURED: linked with --gc-sections, ESP32 macros, -Os: 64,529 B on RV32IMC, 56,301 B on Cortex-M4
+    // (the larger is counted; Xtensa has no Debian toolchain: the wasm3 README says about 64 KiB)
+    codeFlash: 64_529,
+    // MEASURED: kw_common.c + kw_wasm3.c linked with --gc-sections, -Os: 7,949 B RV32IMC, 6,951 B Cortex-M4
+    glueFlash: 7_949,
+    // MEASURED (i386, ESP32 macros): heap after running minus linear memory and value stack is
+    // 34.1-70.3 KB over the 16 runs; 48 KiB + 0.8 x .wasm lies above all of them (equal within
+    // 0.3 KB for the recurrent models on the full runtime, 18 KB above for the autoencoder, which
+    // compiles fewer functions)
+    baseRam: 48 * KiB,
+    moduleRamFactor: 0.8,
+    // the glue default (KW_CONFIG_DEFAULT); MEASURED minimum 1,680 B (streamed), 1,344 B (copy-in)
     valueStack: 8 * KiB,
-    moduleRamFactor: 2.7,
     growPeakFactor: 0,
     capsLinearMemory: true,
-    note: 'code 64 KB and base RAM 10 KB: wasm3 README (32-bit; measured 105.5 KB code on x86-64). Module RAM: measured 3.9-5.3 x the .wasm on x86-64 after running (functions compile lazily, base included); 2.7 for 32-bit is an estimate (half the pointer-sized slots). Value stack: the glue default 8 KiB (KW_CONFIG_DEFAULT); the measured minimum is 2,272 B (recurrent models, streamed). Linear memory under a page: the glue sets the runtime memoryLimit (measured: exactly kw_memory_used bytes).',
-    source: 'firmware-host/measure, docs/BOARDS.md (measured 2026-12-04); wasm3 README',
+    note: 'code 63.0 KiB (RV32IMC) / 55.0 KiB (Cortex-M4), measured; glue 7.8 KiB. RAM: 48 KiB + 0.8 x the runtime .wasm above the measured heap of every example (i386 build with the ESP32 macros: code pages of 1 KiB, function stack height 128; with a stack height of 64, the default for Arduino boards, the runtime does not compile). Value stack: the glue default 8 KiB; measured minimum 1,680 B. Linear memory under a page: the glue sets the runtime memoryLimit (measured: exactly kw_memory_used bytes).',
+    source: 'firmware-host/measure on i386 and cross-compiled code size, docs/BOARDS.md (measured 2026-12-04)',
   },
   wamr: {
     name: 'wamr',
+    // README: WAMR README Cortex-M4F text size (not cross-compiled here: WAMR needs a platform
+    // layer for the target; i386 builds with SIMD, ref types and bulk memory link 234 KB classic, 365 KB fast)
     codeFlash: 59 * KiB + 4 * KiB,
-    baseRam: 16 * KiB,
+    // MEASURED: kw_common.c + kw_wamr.c objects, -Os: 10,770 B RV32IMC, 8,560 B Cortex-M4 (not linked)
+    glueFlash: 10_770,
+    // MEASURED (i386): heap minus value stack 29.6-94.0 KB over the 16 runs; 7 KiB + 3.27 x .wasm
+    // lies above all of them (the fast interpreter keeps a writable copy and pre-compiled code)
+    baseRam: 7 * KiB,
+    moduleRamFactor: 3.27,
+    // the glue default; MEASURED minimum 1,600 B (streamed), 1,440 B (copy-in)
     valueStack: 8 * KiB,
-    moduleRamFactor: 5.1,
     growPeakFactor: 1,
     capsLinearMemory: false,
-    note: 'fast interpreter. Code 63 KB: WAMR README Cortex-M4F text (measured 278.7 KB on x86-64). Module RAM: measured 5.0-5.1 x the .wasm (a writable copy plus pre-compiled code; pool >= 143.6 KB for the autoencoder on x86-64). Whole 64 KiB pages (2.4.5 has no smaller page). Base RAM 16 KiB is an estimate. memory.grow reallocates (old + new at once in pool mode).',
-    source: 'firmware-host/measure, docs/BOARDS.md (measured 2026-12-04); WAMR README',
+    note: 'fast interpreter. Code 63 KB: WAMR README Cortex-M4F text (not measured). RAM: 7 KiB + 3.27 x the runtime .wasm above the measured heap of every example (i386; a writable copy of the module plus pre-compiled code). Whole 64 KiB pages (2.4.5 has no smaller page). memory.grow reallocates (old + new at once in pool mode).',
+    source: 'firmware-host/measure on i386, docs/BOARDS.md (measured 2026-12-04); WAMR README (code)',
   },
   'wamr-classic': {
     name: 'wamr-classic',
+    // README: WAMR README Cortex-M4F text size (not cross-compiled here, as above)
     codeFlash: 56 * KiB + 4 * KiB,
-    baseRam: 16 * KiB,
+    // MEASURED: as for the fast interpreter (the same glue)
+    glueFlash: 10_770,
+    // MEASURED (i386): heap minus value stack 8.1-15.2 KB over the 16 runs; 7 KiB + 0.32 x .wasm
+    // lies above all of them
+    baseRam: 7 * KiB,
+    moduleRamFactor: 0.32,
+    // the glue default; MEASURED minimum 2,144 B (streamed), 2,128 B (copy-in)
     valueStack: 8 * KiB,
-    moduleRamFactor: 0.85,
     growPeakFactor: 1,
     capsLinearMemory: false,
-    note: 'classic interpreter. Code 60 KB: WAMR README Cortex-M4F text (measured 197.8 KB on x86-64). Module RAM: measured 0.81-0.85 x the .wasm (pool >= 30.9 KB for the autoencoder on x86-64). About 2.3x slower than the fast interpreter. Whole 64 KiB pages. Base RAM 16 KiB is an estimate.',
-    source: 'firmware-host/measure, docs/BOARDS.md (measured 2026-12-04); WAMR README',
+    note: 'classic interpreter. Code 60 KB: WAMR README Cortex-M4F text (not measured). RAM: 7 KiB + 0.32 x the runtime .wasm above the measured heap of every example (i386). About 2.3x slower than the fast interpreter. Whole 64 KiB pages.',
+    source: 'firmware-host/measure on i386, docs/BOARDS.md (measured 2026-12-04); WAMR README (code)',
   },
 };
 
@@ -336,6 +366,7 @@ export function memoryBudget(m: MemoryInputs, interp: InterpreterProfile, board?
     [m.streamed ? 'blob (weights read in place)' : 'blob']: m.blobBytes,
     'runtime .wasm': m.runtimeWasmBytes,
     [`${interp.name} code`]: interp.codeFlash,
+    'kerawasm glue': interp.glueFlash,
   };
   const capped = interp.capsLinearMemory && m.linearBytes !== undefined && m.linearBytes < WASM_PAGE;
   const linear = capped ? Math.ceil(m.linearBytes! / 16) * 16 : m.linearPages * WASM_PAGE;

@@ -117,7 +117,7 @@ describe('verify', () => {
     expect(mem.pages).toBe(sim.memoryBytes / 65536);
     expect(mem.linearMemoryBytes).toBe(sim.memoryUsed);
     expect(mem.staticBytes).toBe(sim.blobAddress);
-    expect(mem.flash.total).toBe(goodBytes.length + readFileSync(RUNTIME).length + INTERPRETERS.wasm3.codeFlash);
+    expect(mem.flash.total).toBe(goodBytes.length + readFileSync(RUNTIME).length + INTERPRETERS.wasm3.codeFlash + INTERPRETERS.wasm3.glueFlash);
     // under a page, wasm3's glue caps linear memory at what the runtime uses
     const linear = Math.ceil(sim.memoryUsed / 16) * 16;
     const w3 = INTERPRETERS.wasm3;
@@ -214,7 +214,7 @@ describe('verify', () => {
     // custom budget under WAMR: flash over
     const w = await verify({ blobFile: good, ram: 1 << 20, flash: 40 * 1024, interpreter: 'wamr' });
     expect(byName(w, 'memory').summary).toMatch(
-      /^flash over by [\d.]+ KiB: needs [\d.]+ KiB \(blob \d+ B \+ runtime [\d.]+ KiB \+ wamr 63 KiB\), the given budget has 40 KiB/,
+      /^flash over by [\d.]+ KiB: needs [\d.]+ KiB \(blob \d+ B \+ runtime [\d.]+ KiB \+ wamr 63 KiB \+ glue 10.5 KiB\), the given budget has 40 KiB/,
     );
     // memory is the only failed check: does not fit (6)
     expect(w.exitCode).toBe(6);
@@ -243,8 +243,10 @@ describe('verify', () => {
       expect(b.source.length).toBeGreaterThan(10);
     }
     const m = memoryBudget({ blobBytes: 1000, runtimeWasmBytes: 20000, linearPages: 2, pagesBeforeLastGrow: 1 }, INTERPRETERS.wamr, findBoard('rp2040'));
-    expect(m.ram.total).toBe(2 * 65536 + 16 * 1024 + Math.ceil(20000 * INTERPRETERS.wamr.moduleRamFactor) + 8192 + 8192 + 65536);
-    expect(m.flash.total).toBe(1000 + 20000 + 63 * 1024);
+    const wamr = INTERPRETERS.wamr;
+    expect(m.ram.total).toBe(2 * 65536 + wamr.baseRam + Math.ceil(20000 * wamr.moduleRamFactor) + wamr.valueStack + 8192 + 65536);
+    expect(m.flash.total).toBe(1000 + 20000 + wamr.codeFlash + wamr.glueFlash);
+    expect(m.flash.parts['kerawasm glue']).toBe(wamr.glueFlash);
     expect(() => findBoard('nope')).toThrow(UserError);
   });
 });

@@ -395,7 +395,7 @@ function checkMemory(
     );
   if (flashLimit !== undefined && b.flash.total > flashLimit)
     fails.push(
-      `flash over by ${KiB(b.flash.total - flashLimit)}: needs ${KiB(b.flash.total)} (blob ${KiB(blobBytes)} + runtime ${KiB(info.bytes)} + ${interp.name} ${KiB(interp.codeFlash)}), ${where} has ${KiB(flashLimit)} for the application`,
+      `flash over by ${KiB(b.flash.total - flashLimit)}: needs ${KiB(b.flash.total)} (blob ${KiB(blobBytes)} + runtime ${KiB(info.bytes)} + ${interp.name} ${KiB(interp.codeFlash)} + glue ${KiB(interp.glueFlash)}), ${where} has ${KiB(flashLimit)} for the application`,
     );
   if (fails.length) return { name: 'memory', status: 'FAIL', summary: fails[0], details: [...fails.slice(1), ...details], figures };
   if (ramLimit === undefined && flashLimit === undefined)
