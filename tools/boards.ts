@@ -2,9 +2,9 @@
  * Board profiles and interpreter footprints used by `verify --board`.
  *
  * Every figure has a `source` (see docs/BOARDS.md): chip/board datasheets for RAM and flash,
- * firmware-host/measure and cross-compiled code sizes (or, where marked, the interpreter
- * projects' READMEs) for the interpreter footprints. "usable" figures are conservative estimates of what an application
- * can still allocate after the SDK/RTOS has started (no radio stack), not datasheet numbers;
+ * firmware-host/measure and cross-compiled code sizes for the interpreter footprints. "usable"
+ * figures are conservative estimates of what an application can still allocate after the
+ * SDK/RTOS has started (no radio stack), not datasheet numbers;
  * use --ram/--flash for your own measured budget.
  *
  * Linear memory is counted in 64 KiB wasm pages because both interpreters allocate it that
@@ -80,9 +80,9 @@ const MiB = 1024 * 1024;
  *   1 KiB, function stack height 128, constant table 64, short error messages) and WAMR 2.4.5
  *   (-O3, target X86_32), every example model in both weight modes with the full and with each
  *   model's own runtime, outputs equal to Node's;
- *   MEASURED code size: the interpreter's sources compiled with Debian's cross compilers (-Os,
- *   -ffunction-sections, linked with --gc-sections behind the glue) for Cortex-M4 and RV32IMC;
- *   README: the interpreter project's published figure, where nothing was measured;
+ *   MEASURED code size: the interpreter compiled with Debian's cross compilers (-Os,
+ *   -ffunction-sections, linked with --gc-sections behind the glue): WASM3 for Cortex-M4 and
+ *   RV32IMC, WAMR for ARM Thumb-2 (an armhf Linux build: WAMR needs a platform layer);
  *   ESTIMATE: what was not measured, with the reason.
  * RAM besides linear memory and the value stack = baseRam + moduleRamFactor x runtime .wasm: a
  * line above every measured point (interpreter structures, the parsed module and, for WASM3, the
@@ -111,9 +111,11 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', Interpreter
   },
   wamr: {
     name: 'wamr',
-    // README: WAMR README Cortex-M4F text size (not cross-compiled here: WAMR needs a platform
-    // layer for the target; i386 builds with SIMD, ref types and bulk memory link 234 KB classic, 365 KB fast)
-    codeFlash: 59 * KiB + 4 * KiB,
+    // MEASURED on Thumb-2: armhf build (-mcpu=cortex-a7 -mthumb -Os; SIMD, ref types, bulk memory,
+    // AOT, JIT, WASI, libc-builtin off) linked with --gc-sections: 58,168 B + 1,229 B platform
+    // layer (Linux's; a board's differs). Cortex-M4 uses the same instruction set but was not
+    // compiled for; RV32 was not measured (WAMR needs a platform layer for the target).
+    codeFlash: 59_397,
     // MEASURED: kw_common.c + kw_wamr.c objects, -Os: 10,770 B RV32IMC, 8,560 B Cortex-M4 (not linked)
     glueFlash: 10_770,
     // MEASURED (i386): heap minus value stack 29.6-94.0 KB over the 16 runs; 7 KiB + 3.27 x .wasm
@@ -124,13 +126,13 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', Interpreter
     valueStack: 8 * KiB,
     growPeakFactor: 1,
     capsLinearMemory: false,
-    note: 'fast interpreter. Code 63 KB: WAMR README Cortex-M4F text (not measured). RAM: 7 KiB + 3.27 x the runtime .wasm above the measured heap of every example (i386; a writable copy of the module plus pre-compiled code). Whole 64 KiB pages (2.4.5 has no smaller page). memory.grow reallocates (old + new at once in pool mode).',
-    source: 'firmware-host/measure on i386, docs/BOARDS.md (measured 2026-12-04); WAMR README (code)',
+    note: 'fast interpreter. Code 58.0 KiB: measured on Thumb-2 (armhf build, MVP features only; the WAMR README says 63 KB for Cortex-M4F). RAM: 7 KiB + 3.27 x the runtime .wasm above the measured heap of every example (i386; a writable copy of the module plus pre-compiled code). Whole 64 KiB pages (2.4.5 has no smaller page). memory.grow reallocates (old + new at once in pool mode).',
+    source: 'firmware-host/measure on i386 and code size on Thumb-2, docs/BOARDS.md (measured 2026-12-04)',
   },
   'wamr-classic': {
     name: 'wamr-classic',
-    // README: WAMR README Cortex-M4F text size (not cross-compiled here, as above)
-    codeFlash: 56 * KiB + 4 * KiB,
+    // MEASURED on Thumb-2 as for the fast interpreter: 53,324 B + 1,229 B platform layer
+    codeFlash: 54_553,
     // MEASURED: as for the fast interpreter (the same glue)
     glueFlash: 10_770,
     // MEASURED (i386): heap minus value stack 8.1-15.2 KB over the 16 runs; 7 KiB + 0.32 x .wasm
@@ -141,8 +143,8 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', Interpreter
     valueStack: 8 * KiB,
     growPeakFactor: 1,
     capsLinearMemory: false,
-    note: 'classic interpreter. Code 60 KB: WAMR README Cortex-M4F text (not measured). RAM: 7 KiB + 0.32 x the runtime .wasm above the measured heap of every example (i386). About 2.3x slower than the fast interpreter. Whole 64 KiB pages.',
-    source: 'firmware-host/measure on i386, docs/BOARDS.md (measured 2026-12-04); WAMR README (code)',
+    note: 'classic interpreter. Code 53.3 KiB: measured on Thumb-2 (armhf build, MVP features only; the WAMR README says 60 KB). RAM: 7 KiB + 0.32 x the runtime .wasm above the measured heap of every example (i386). About 2.3x slower than the fast interpreter. Whole 64 KiB pages.',
+    source: 'firmware-host/measure on i386 and code size on Thumb-2, docs/BOARDS.md (measured 2026-12-04)',
   },
 };
 
