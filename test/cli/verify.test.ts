@@ -207,6 +207,11 @@ describe('verify', () => {
     expect(c.summary).toContain('stm32f411 has 112 KiB usable');
     expect(c.summary).toContain('largest part of linear memory: arena 150.0 KiB');
     expect(c.summary).toMatch(/the arena is dominated by tensor \d/);
+    // the full runtime carries ops the blob does not use: verify points to a runtime with only its ops
+    const rt = byName(r, 'runtime').figures as any;
+    const unused = rt.runtimeOps.filter((n: string) => !rt.blobOps.includes(n)).length;
+    expect(unused).toBeGreaterThan(0);
+    expect(c.summary).toContain(`the runtime carries ${unused} ops this model does not use: build one with only its ops (convert --runtime OUT.wasm`);
     // ESP32: enough total RAM but no 192 KiB contiguous block
     const e = await verify({ blobFile: f, board: 'esp32' });
     const em = byName(e, 'memory');

@@ -382,9 +382,12 @@ function checkMemory(
     .slice(0, 3)
     .map(([k, v]) => `${k} ${KiB(v)}`)
     .join(', ');
-  const moduleHint = /module code/.test(topRam.split(',')[0])
-    ? "; the compiled runtime dominates: build one with only this model's ops (convert --runtime OUT.wasm, then verify --runtime OUT.wasm)"
-    : '';
+  // the module's RAM scales with the runtime .wasm: a runtime with only this blob's ops is smaller
+  const unusedOps = opNamesOf((info.opMask[0] & ~h.opMask0) >>> 0, (info.opMask[1] & ~h.opMask1) >>> 0).length;
+  const moduleHint =
+    unusedOps > 0 && interp.moduleRamFactor > 0
+      ? `; the runtime carries ${unusedOps} ops this model does not use: build one with only its ops (convert --runtime OUT.wasm, then verify --runtime OUT.wasm)`
+      : '';
   if (ramLimit !== undefined && b.ram.total > ramLimit)
     fails.push(
       `RAM over by ${KiB(b.ram.total - ramLimit)}: needs ${KiB(b.ram.total)} under ${interp.name}, ${where} has ${KiB(ramLimit)} usable (largest: ${topRam})${moduleHint}; ${arenaHint()}`,
