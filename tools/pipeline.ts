@@ -78,6 +78,8 @@ interface TensorReport {
   aliasOf: number | null;
   scale: number;
   zeroPoint: number;
+  /** the model tensor (a Keras layer's output, by name) this tensor holds; null for the converter's own tensors */
+  layerOutput: string | null;
 }
 
 export interface ConvertResult {
@@ -225,6 +227,7 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
     aliasOf: t.aliasOf ?? null,
     scale: t.q.scale,
     zeroPoint: t.q.zeroPoint,
+    layerOutput: t.ir >= 0 ? graph.tensors[t.ir].name : null,
   }));
   return { blob, lowered, plan, calibration: cal, graph, batch, constBytes, selfTest, assumptions: cal.assumptions, notes, tensors, weights, staging };
 }

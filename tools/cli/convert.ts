@@ -27,7 +27,7 @@ import { convertGraph, type ConvertResult } from '../pipeline.ts';
 import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
-import { ERR_TEXT } from '../blob/spec.ts';
+import { ERR_TEXT, HEADER } from '../blob/spec.ts';
 import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.ts';
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
@@ -73,6 +73,8 @@ export interface Report {
   /** where the device keeps the weights: flash (streamed) or ram (blob copied in) */
   weights: WeightsMode;
   flash: { blobBytes: number; runtimeWasmBytes: number; totalBytes: number };
+  /** the blob's CRC-32 (header field): which blob this report describes (verify --layers --convert-report) */
+  blobCrc32: number;
   ram: {
     arenaBytes: number;
     arenaLowerBound: number;
@@ -116,6 +118,7 @@ export function buildReport(
     batch: r.batch,
     weights: r.weights,
     flash: { blobBytes: r.blob.length, runtimeWasmBytes: extra.runtimeBytes, totalBytes: r.blob.length + extra.runtimeBytes },
+    blobCrc32: new DataView(r.blob.buffer, r.blob.byteOffset, r.blob.byteLength).getUint32(HEADER.crc32, true),
     ram: {
       arenaBytes: r.plan.arenaSize,
       arenaLowerBound: r.plan.lowerBound,
