@@ -17,7 +17,7 @@ import { RANGE_METHODS, type RangeMethod } from './quantize/ranges.ts';
 
 type Method = NonNullable<ConvertOptions['calibrationMethod']>;
 
-export interface MethodTrial {
+interface MethodTrial {
   /** 'minmax' | 'percentile' | 'mse', or 'per-tensor' for the mix */
   method: RangeMethod | 'per-tensor';
   /** the lowest SQNR over the model's outputs on the calibration samples */

@@ -17,7 +17,7 @@ import { quantize } from '../fixedpoint.ts';
 import { OpTap } from './op-tap.ts';
 import type { Lowered } from '../quantize/lower-util.ts';
 
-export type Precision = 'int8' | 'int16';
+type Precision = 'int8' | 'int16';
 
 /** One Keras layer's output in the blob against the float model (the HTML report plots this shape). */
 export interface LayerError {
@@ -29,7 +29,7 @@ export interface LayerError {
 }
 
 /** A blob tensor that holds a Keras layer's output. */
-export interface MappedTensor {
+interface MappedTensor {
   /** index in the blob's tensor table */
   index: number;
   /** the float model's tensor it holds (Keras name: `<layer>` or `<layer>:<k>`) */

@@ -27,8 +27,8 @@ export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'm
  */
 export const MIN_SAMPLES: Record<CalibrationMethod, number> = { minmax: 1, percentile: 32, mse: 16, auto: 32 };
 
-export const PERCENTILE = 99.99;
-export const HISTOGRAM_BINS = 2048;
+const PERCENTILE = 99.99;
+const HISTOGRAM_BINS = 2048;
 
 export function parseCalibrationMethod(v: string): CalibrationMethod {
   if (!(CALIBRATION_METHODS as readonly string[]).includes(v))
