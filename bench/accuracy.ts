@@ -113,7 +113,8 @@ async function measure(m: AccuracyModel, methods: CalibrationMethod[]): Promise<
       const r = await convertBy(g, m, method, p.options);
       const got = await runBlobOn(r, m.test);
       const layers = await layerErrors(r.blob, layerMapOf(g, r.graph, r.lowered), [m.test], { runtime: join(ROOT, 'build/runtime.wasm') });
-      const classes = g.tensors[g.outputs[0]].shape.at(-1)!;
+      // a regressor's or autoencoder's outputs are values, not class scores: no argmax
+      const classes = m.task === 'classify' ? g.tensors[g.outputs[0]].shape.at(-1)! : 1;
       rows.push({ model: m.name, precision: p.name, method, ...modelMetrics(ref, got, classes, m.task === 'classify' ? m.labels : null, layers) });
       process.stderr.write(`${m.name} ${p.name} ${method}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }

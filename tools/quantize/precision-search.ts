@@ -13,7 +13,7 @@
  * it the real conversion).
  */
 
-export type LayerPrecision = 'int8' | 'int16';
+type LayerPrecision = 'int8' | 'int16';
 /** Layers not named are int8. */
 export type PrecisionMap = Record<string, LayerPrecision>;
 
@@ -40,7 +40,7 @@ export interface Budget {
   flashBytes?: number;
 }
 
-export interface Promotion {
+interface Promotion {
   layer: string;
   /** the layer's SQNR and the output SQNR before and after its promotion */
   layerSqnrDb: [number, number];
