@@ -131,6 +131,7 @@ export async function layerErrors(blob: Uint8Array, model: LayerModel, inputs: F
   );
   const B = parsed.header.batch;
   const n = Math.floor(inputs[0].shape[0] / B);
+  if (n < 1) throw new Error(`layerErrors: ${inputs[0].shape[0]} sample(s), the blob runs batches of ${B}`);
   for (let b = 0; b < n; b++) {
     const xs = inputs.map((t) => slice(t, b * B, B));
     const ref = new Map<number, Float32Array>();
