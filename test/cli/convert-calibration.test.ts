@@ -49,6 +49,9 @@ describe('convert --calibration-method', () => {
     expect(b.err).toBe('error: calibration: --calibration-method percentile needs at least 32 calibration samples, 8 given (minmax works from 1)\n');
     expect(existsSync(join(dir, 'y.blob'))).toBe(false);
     expect(convert(['--calibration', few, '-o', join(dir, 'z.blob')]).code).toBe(0);
+    const c = convert(['--calibration-method', 'auto', '-o', join(dir, 'w.blob')]);
+    expect(c.code).toBe(2);
+    expect(c.err).toBe('error: --calibration-method auto measures each method on the calibration samples: give --calibration\n');
   }, 120_000);
 
   it('auto measures every method and the per-tensor mix, and writes the best at the outputs', async () => {

@@ -98,7 +98,7 @@ export class OpTap {
     return ERR.OK;
   }
 
-  /** A copy of tensor `t` as the runtime holds it now. */
+  /** A copy of tensor `t` as the runtime holds it at the time of the call. */
   read(t: number): Int {
     const info = this.model.tensors[t];
     const base = info.storage === STORAGE.STATE ? this.state : this.arena;
