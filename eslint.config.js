@@ -24,9 +24,9 @@ const STAGES = [
   ['tools/layers'],
   ['tools/graph/normalize.ts', 'tools/graph/build.ts', 'tools/graph/summary-format.ts'],
   ['tools/float/forward.ts'],
-  ['tools/quantize/calibrate.ts', 'tools/quantize/prepare.ts', 'tools/quantize/lower.ts'],
+  ['tools/quantize/ranges.ts', 'tools/quantize/precision-search.ts', 'tools/quantize/calibrate.ts', 'tools/quantize/prepare.ts', 'tools/quantize/lower.ts'],
   ['tools/blob'],
-  ['tools/pipeline.ts'],
+  ['tools/pipeline.ts', 'tools/calibration-search.ts'],
   ['firmware-host/node'],
   ['tools/cli'],
 ];

@@ -6,7 +6,8 @@
 import type { FloatTensor, Graph } from './graph/ir.ts';
 import { UserError, EXIT } from './errors.ts';
 import { prepareGraph } from './quantize/prepare.ts';
-import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type Calibration } from './quantize/calibrate.ts';
+import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type CalibrateOptions, type Calibration } from './quantize/calibrate.ts';
+import { checkSampleCount } from './quantize/ranges.ts';
 import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
@@ -42,6 +43,8 @@ export interface ConvertOptions {
   weights?: 'flash' | 'ram';
   /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
   staging?: number;
+  /** How each tensor's int8 range is chosen (default minmax); `auto` is tools/calibration-search.ts. */
+  calibrationMethod?: CalibrateOptions['method'];
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -78,6 +81,8 @@ interface TensorReport {
   aliasOf: number | null;
   scale: number;
   zeroPoint: number;
+  /** the model tensor (a Keras layer's output, by name) this tensor holds; null for the converter's own tensors */
+  layerOutput: string | null;
 }
 
 export interface ConvertResult {
@@ -192,7 +197,9 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   }
   // stateful=True layers: calibrate as the device runs (states carried across batches of the fixed batch)
   const stateful = hasStatefulLayer(graph);
-  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions });
+  const method = opts.calibrationMethod ?? 'minmax';
+  if (opts.calibration) checkSampleCount(typeof method === 'string' ? method : 'auto', samples[0].shape[0]);
+  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions, method });
   if (stateful)
     notes.push(
       `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,
@@ -225,6 +232,7 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
     aliasOf: t.aliasOf ?? null,
     scale: t.q.scale,
     zeroPoint: t.q.zeroPoint,
+    layerOutput: t.ir >= 0 ? graph.tensors[t.ir].name : null,
   }));
   return { blob, lowered, plan, calibration: cal, graph, batch, constBytes, selfTest, assumptions: cal.assumptions, notes, tensors, weights, staging };
 }

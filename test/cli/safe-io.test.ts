@@ -152,10 +152,10 @@ describe('inputs', () => {
     v[6] = NaN;
     v[9] = Infinity;
     expect(thrown(() => checkSamples('n.npy', arr([3, 4], v), spec, 'input')).message).toBe(
-      'n.npy: input array holds NaN at index [1, 2] (the first; values must be finite)',
+      'n.npy: input array holds NaN in sample 1 at index [1, 2] (the first; values must be finite)',
     );
     v[6] = 0;
-    expect(thrown(() => checkSamples('n.npy', arr([3, 4], v), spec, 'input')).message).toContain('holds Inf at index [2, 1]');
+    expect(thrown(() => checkSamples('n.npy', arr([3, 4], v), spec, 'input')).message).toContain('holds Inf in sample 2 at index [2, 1]');
     for (const [dt, name] of [
       ['f2', 'float16'],
       ['b1', 'bool'],
@@ -179,7 +179,7 @@ describe('inputs', () => {
     const out = join(dir, 'nan-out.npy');
     const r = cli('run', [blob, '--input', f, '-o', out]);
     expect(r.code).toBe(EXIT.BAD_INPUT);
-    expect(r.stderr).toBe(`error: ${f}: input array holds NaN at index [1, 1, 1] (the first; values must be finite)\n`);
+    expect(r.stderr).toBe(`error: ${f}: input array holds NaN in sample 1 at index [1, 1, 1] (the first; values must be finite)\n`);
     expect(existsSync(out)).toBe(false);
   });
 

@@ -630,7 +630,7 @@ export function opMacs(name: string, p: Record<string, number>): number {
 }
 
 /** The op runner: `runOps` by name, else the first callee of the exported kw_invoke that has a loop. */
-function runnerFunc(wasm: Uint8Array, names: string[] | null): number {
+export function runnerFunc(wasm: Uint8Array, names: string[] | null): number {
   if (names) {
     const i = names.findIndex((n) => /(^|\/)runOps$/.test(n));
     if (i >= 0) return i;

@@ -23,11 +23,13 @@ import { readModel } from '../readers/index.ts';
 import { readArray } from '../readers/npy.ts';
 import { buildGraph } from '../graph/build.ts';
 import { RECURRENT_LAYERS } from '../layers/index.ts';
-import { convertGraph, type ConvertResult } from '../pipeline.ts';
+import { convertGraph, type ConvertOptions, type ConvertResult } from '../pipeline.ts';
+import { convertWithAutoCalibration } from '../calibration-search.ts';
+import { CALIBRATION_METHODS, parseCalibrationMethod, type CalibrationMethod } from '../quantize/ranges.ts';
 import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
-import { ERR_TEXT } from '../blob/spec.ts';
+import { ERR_TEXT, HEADER } from '../blob/spec.ts';
 import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.ts';
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
@@ -73,6 +75,8 @@ export interface Report {
   /** where the device keeps the weights: flash (streamed) or ram (blob copied in) */
   weights: WeightsMode;
   flash: { blobBytes: number; runtimeWasmBytes: number; totalBytes: number };
+  /** the blob's CRC-32 (header field): which blob this report describes (verify --layers --convert-report) */
+  blobCrc32: number;
   ram: {
     arenaBytes: number;
     arenaLowerBound: number;
@@ -90,25 +94,36 @@ export interface Report {
   /** --stream: time steps per invoke; null when not streaming. */
   streamSteps: number | null;
   weightsBytes: number;
-  calibration: { source: 'file' | 'synthetic'; files: string[]; samples: number };
+  calibration: { source: 'file' | 'synthetic'; files: string[]; samples: number; method: CalibrationMethod };
   assumptions: string[];
   notes: string[];
   ops: { index: number; op: string; layer: string; inputs: number[]; outputs: number[] }[];
   tensors: ConvertResult['tensors'];
-  quantization: Record<string, { scale: number; zeroPoint: number; min: number | null; max: number | null }>;
+  /** per tensor: scale, zero point, the observed range and the calibration method that set the int8 range */
+  quantization: Record<string, { scale: number; zeroPoint: number; min: number | null; max: number | null; method: string | null }>;
   selfTest: boolean;
 }
 
 export function buildReport(
   r: ConvertResult,
-  extra: { file: string; output: string; raw: any; calFiles: string[]; runtimeBytes: number; linearMemory: number | null; streamSteps?: number | null },
+  extra: {
+    file: string;
+    output: string;
+    raw: any;
+    calFiles: string[];
+    runtimeBytes: number;
+    linearMemory: number | null;
+    streamSteps?: number | null;
+    method?: CalibrationMethod;
+  },
 ): Report {
   const low = r.lowered;
   const q: Report['quantization'] = {};
   for (const t of low.tensors) {
     if (t.aliasOf !== undefined) continue;
     const range = t.ir >= 0 ? r.calibration.ranges.get(t.ir) : undefined;
-    q[t.name] = { scale: t.q.scale, zeroPoint: t.q.zeroPoint, min: range?.min ?? null, max: range?.max ?? null };
+    const method = t.ir >= 0 ? (r.calibration.methods?.get(t.ir) ?? null) : null;
+    q[t.name] = { scale: t.q.scale, zeroPoint: t.q.zeroPoint, min: range?.min ?? null, max: range?.max ?? null, method };
   }
   return {
     model: { file: extra.file, format: extra.raw.format, dialect: extra.raw.dialect, kerasVersion: extra.raw.kerasVersion, name: r.graph.name },
@@ -116,6 +131,7 @@ export function buildReport(
     batch: r.batch,
     weights: r.weights,
     flash: { blobBytes: r.blob.length, runtimeWasmBytes: extra.runtimeBytes, totalBytes: r.blob.length + extra.runtimeBytes },
+    blobCrc32: new DataView(r.blob.buffer, r.blob.byteOffset, r.blob.byteLength).getUint32(HEADER.crc32, true),
     ram: {
       arenaBytes: r.plan.arenaSize,
       arenaLowerBound: r.plan.lowerBound,
@@ -133,7 +149,12 @@ export function buildReport(
     stateful: r.plan.stateSize > 0,
     streamSteps: extra.streamSteps ?? null,
     weightsBytes: r.constBytes,
-    calibration: { source: extra.calFiles.length ? 'file' : 'synthetic', files: extra.calFiles, samples: r.calibration.samples },
+    calibration: {
+      source: extra.calFiles.length ? 'file' : 'synthetic',
+      files: extra.calFiles,
+      samples: r.calibration.samples,
+      method: extra.method ?? 'minmax',
+    },
     assumptions: r.assumptions,
     notes: r.notes,
     ops: low.ops.map((o, index) => ({ index, op: o.name, layer: o.layer, inputs: o.inputs, outputs: o.outputs })),
@@ -151,7 +172,7 @@ export function summaryText(rep: Report): string {
   const L: string[] = [];
   L.push(`converted ${rep.model.file} (${rep.model.format}, ${rep.model.dialect}) -> ${rep.output}`);
   L.push(
-    `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source} (${rep.calibration.samples} samples)`,
+    `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source} (${rep.calibration.samples} samples, ${rep.calibration.method})`,
   );
   L.push(
     `  flash: blob ${kb(rep.flash.blobBytes)} (weights/tables ${kb(rep.weightsBytes)}) + runtime ${kb(rep.flash.runtimeWasmBytes)} = ${kb(rep.flash.totalBytes)}`,
@@ -199,6 +220,11 @@ export async function main(argv: string[]) {
         'where the device keeps the weights: flash (read through kw.read_blob into a staging area) or ram (blob copied into linear memory)',
         'flash',
       )
+      .option(
+        '--calibration-method <m>',
+        `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples)`,
+        'minmax',
+      )
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
       .option('--force', 'overwrite existing output files');
@@ -206,6 +232,7 @@ export async function main(argv: string[]) {
     const o = program.opts();
     const file: string = program.args[0];
     const mode = weightOptions(o);
+    const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
     const outputs = [
       { option: '-o', file: o.output as string },
       ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
@@ -243,7 +270,7 @@ export async function main(argv: string[]) {
       calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
     }
     let linearMemory: number | null = null;
-    const result = await convertGraph(graph, {
+    const convertOpts: ConvertOptions = {
       batch,
       calibration: cal,
       stream: streamSteps !== null,
@@ -252,7 +279,11 @@ export async function main(argv: string[]) {
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
-    });
+    };
+    const result =
+      calibrationMethod === 'auto'
+        ? (await convertWithAutoCalibration(graph, convertOpts)).result
+        : await convertGraph(graph, { ...convertOpts, calibrationMethod });
     const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
     // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
     const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
@@ -261,7 +292,7 @@ export async function main(argv: string[]) {
     linearMemory = sim.memoryUsed;
     const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
     const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
-    const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
+    const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method: calibrationMethod });
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
     if (o.report) files.push({ file: o.report, data: JSON.stringify(rep, null, 2) + '\n' });

@@ -78,7 +78,7 @@ export function checkSamples(file: string, a: NumArray, spec: InputSpec, role: s
     if (!Number.isFinite(d[i])) {
       throw badFile(
         file,
-        `${role} array holds ${Number.isNaN(d[i]) ? 'NaN' : d[i] > 0 ? 'Inf' : '-Inf'} at index ${dimsText(unflatten(i, a.shape))} (the first; values must be finite)`,
+        `${role} array holds ${Number.isNaN(d[i]) ? 'NaN' : d[i] > 0 ? 'Inf' : '-Inf'} in sample ${unflatten(i, a.shape)[0]} at index ${dimsText(unflatten(i, a.shape))} (the first; values must be finite)`,
       );
     }
     if (spec.int && !Number.isInteger(d[i]))

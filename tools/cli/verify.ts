@@ -37,6 +37,7 @@ import {
 } from '../boards.ts';
 import { countInference } from '../blob/count.ts';
 import { blobStaging } from '../blob/runtime-info.ts';
+import { checkLayers } from './verify-layers.ts';
 import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
 
 export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
@@ -44,7 +45,7 @@ export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.u
 
 export type Status = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
 export interface Check {
-  name: 'integrity' | 'runtime' | 'shapes' | 'memory' | 'numbers' | 'self-test';
+  name: 'integrity' | 'runtime' | 'shapes' | 'memory' | 'numbers' | 'layers' | 'self-test';
   status: Status;
   summary: string;
   details: string[];
@@ -74,6 +75,9 @@ export interface VerifyOptions {
   maxSamples?: number;
   /** list the boards the model fits, smallest first */
   suggest?: boolean;
+  /** per-layer error report (verify-layers.ts); the scales come from convert's JSON report */
+  layers?: boolean;
+  convertReport?: string;
 }
 
 /** One board the model fits (verify --suggest). */
@@ -497,6 +501,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   if (o.suggest) suggested.fits = boardFits(parsed, bytes.length, info, mem, interp, counted);
 
   const deviceOk = rt.status === 'PASS';
+  if (o.convertReport && !o.layers) throw new UserError('--convert-report goes with --layers (the per-layer report)', EXIT.USAGE);
   if (!o.model && !o.data?.length && (o.labels || o.metric))
     throw new UserError(`${o.labels ? '--labels' : '--metric'} goes with --model and --data (the numbers check)`, EXIT.USAGE);
   if (o.model || o.data?.length) {
@@ -516,10 +521,22 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
         }),
       );
   }
+  if (o.layers) await addLayers(checks, o, parsed, runtimeFile, bytes, deviceOk);
   let dev: Device | null = null;
   if (deviceOk && parsed.header.flags & FLAG.HAS_SELFTEST) dev = await openDevice(runtimeFile, bytes);
   checks.push(await checkSelfTest(parsed, dev, 'the runtime cannot load this blob'));
   return finish();
+}
+
+/** The per-layer report (--layers): with --model and --data, on a blob the runtime loads. */
+async function addLayers(checks: Check[], o: VerifyOptions, p: ParsedBlob, runtimeFile: string, bytes: Uint8Array, deviceOk: boolean): Promise<void> {
+  if (!o.model || !o.data?.length) throw new UserError('--layers goes with --model and --data (the float model and one .npy per input)', EXIT.USAGE);
+  if (!deviceOk) {
+    checks.push({ name: 'layers', status: 'SKIP', summary: 'not run: the runtime cannot load this blob', details: [], figures: {} });
+    return;
+  }
+  const { model, config, data, convertReport, maxSamples } = o;
+  checks.push(await checkLayers(p, runtimeFile, bytes, { model, config, data, convertReport, maxSamples, minSqnr: o.thresholds?.minSqnr }));
 }
 
 /** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none). */
@@ -611,6 +628,8 @@ export async function main(argv: string[]) {
       .option('--max-rel-err <r>', `fail above this max |error| / max |float output| (default ${DEFAULT_THRESHOLDS.maxRelErr} under the sqnr metric)`)
       .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1} under the top1 metric)`)
       .option('--min-cosine <c>', 'fail below this cosine similarity (checked only when given)')
+      .option('--layers', 'per-layer report: each layer of the blob against the float model (SQNR, max abs error), the first below the threshold named')
+      .option('--convert-report <file>', 'the JSON report convert wrote with this blob (--report): scales of the tensors between the layers, for --layers')
       .option('--list-boards', 'print the board profiles and exit')
       .option('--suggest', 'list the boards this model fits, smallest first, with RAM, flash and estimated latency')
       .option('--json', 'print the result as JSON');
@@ -650,6 +669,8 @@ export async function main(argv: string[]) {
       metric: o.metric === undefined ? undefined : parseMetric(o.metric),
       maxSamples: num(o.maxSamples, '--max-samples', 1),
       suggest: !!o.suggest,
+      layers: !!o.layers,
+      convertReport: o.convertReport,
       thresholds: {
         maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),
         minSqnr: num(o.minSqnr, '--min-sqnr'),

@@ -1,21 +1,18 @@
 /**
  * Calibration: run the float reference over calibration samples, record each tensor's
- * min/max (widened to include 0) and derive int8 scale/zero point as TFLite's legacy
- * quantizer does (qparams.ts).
+ * min/max (widened to include 0), choose its int8 range by the calibration method (ranges.ts:
+ * min/max as TFLite's legacy quantizer, percentile or MSE-optimal) and derive the int8 scale and
+ * zero point as TFLite does (qparams.ts).
  */
 import type { FloatTensor, Graph } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { FloatState, runFloat, type RecurrentInfo } from '../float/forward.ts';
 import { asymmetricQParams, type QParams } from './qparams.ts';
+import { Histogram, rangeBy, type Range, type RangeMethod } from './ranges.ts';
 import { mergeRecurrentInfo } from './lower-rnn.ts';
 import type { Calibration } from './lower-util.ts';
 
 export type { Calibration } from './lower-util.ts';
-
-interface Range {
-  min: number;
-  max: number;
-}
 
 /** Deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
@@ -67,25 +64,57 @@ function sliceBatch(t: FloatTensor, start: number, count: number): FloatTensor {
   return { shape: [count, ...t.shape.slice(1)], data: t.data.slice(start * per, (start + count) * per) };
 }
 
+export interface CalibrateOptions {
+  batchSize?: number;
+  assumptions?: string[];
+  /**
+   * Keras stateful=True semantics during calibration: recurrent states carry over from one
+   * calibration batch to the next (sample i of batch k+1 continues sample i of batch k), so
+   * the state ranges cover long streams as the device will see them. batchSize must then be
+   * the model's fixed batch.
+   */
+  stateful?: boolean;
+  /** How each tensor's int8 range is chosen (ranges.ts): one method, or one per tensor name with a default. */
+  method?: RangeMethod | { byTensor: Map<string, RangeMethod>; otherwise: RangeMethod };
+}
+
 /**
- * Run `samples` (one FloatTensor per model input, batch-major, all with the same N) through
- * the float graph in chunks of `batchSize`, recording min/max of every tensor.
+ * Every batch of `samples` through the float graph (whole batches only when stateful): `seen`
+ * gets every tensor, model inputs and outputs included.
  */
-export async function calibrate(
+async function forEachTensor(
   graph: Graph,
   samples: FloatTensor[],
-  opts: {
-    batchSize?: number;
-    assumptions?: string[];
-    /**
-     * Keras stateful=True semantics during calibration: recurrent states carry over from one
-     * calibration batch to the next (sample i of batch k+1 continues sample i of batch k), so
-     * the state ranges cover long streams as the device will see them. batchSize must then be
-     * the model's fixed batch.
-     */
-    stateful?: boolean;
-  } = {},
-): Promise<Calibration> {
+  bs: number,
+  opts: CalibrateOptions,
+  seen: (id: number, t: FloatTensor) => void,
+  onRecurrent?: (id: number, info: RecurrentInfo) => void,
+): Promise<void> {
+  const n = samples[0].shape[0];
+  const state = opts.stateful ? new FloatState() : undefined;
+  for (let s = 0; s < n; s += bs) {
+    const c = Math.min(bs, n - s);
+    if (state && c !== bs) break; // a stateful model only runs whole batches
+    const batch = samples.map((t) => sliceBatch(t, s, c));
+    batch.forEach((t, i) => seen(graph.inputs[i], t));
+    const outs = await runFloat(graph, batch, { onTensor: seen, onRecurrent, state });
+    (outs as FloatTensor[]).forEach((t, i) => seen(graph.outputs[i], t));
+  }
+}
+
+/** The method of each tensor under `m`. */
+function methodOf(graph: Graph, m: CalibrateOptions['method'], id: number): RangeMethod {
+  if (!m) return 'minmax';
+  if (typeof m === 'string') return m;
+  return m.byTensor.get(graph.tensors[id]?.name) ?? m.otherwise;
+}
+
+/**
+ * Run `samples` (one FloatTensor per model input, batch-major, all with the same N) through
+ * the float graph in chunks of `batchSize`, recording min/max of every tensor; a second pass
+ * records value histograms when a tensor's method needs them (percentile, mse).
+ */
+export async function calibrate(graph: Graph, samples: FloatTensor[], opts: CalibrateOptions = {}): Promise<Calibration> {
   if (samples.length !== graph.inputs.length) {
     throw new Error(`calibrate: ${samples.length} sample arrays for ${graph.inputs.length} inputs`);
   }
@@ -116,20 +145,7 @@ export async function calibrate(
     );
   }
   const recurrent = new Map<number, RecurrentInfo>();
-  const state = opts.stateful ? new FloatState() : undefined;
-  for (let s = 0; s < n; s += bs) {
-    const c = Math.min(bs, n - s);
-    if (state && c !== bs) break; // a stateful model only runs whole batches
-    const batch = samples.map((t) => sliceBatch(t, s, c));
-    batch.forEach((t, i) => record(graph.inputs[i], t));
-    const outs = await runFloat(graph, batch, {
-      onTensor: (id: number, t: FloatTensor) => record(id, t),
-      onRecurrent: (id, info) => mergeRecurrentInfo(recurrent, id, info),
-      state,
-    });
-    (outs as FloatTensor[]).forEach((t, i) => record(graph.outputs[i], t));
-  }
-  const qparams = new Map<number, QParams>();
+  await forEachTensor(graph, samples, bs, opts, record, (id, info) => mergeRecurrentInfo(recurrent, id, info));
   for (const [id, r] of ranges) {
     if (!Number.isFinite(r.min) || !Number.isFinite(r.max)) {
       // float32 overflow in the float forward (absurd weights or inputs): a property of the input files
@@ -140,9 +156,38 @@ export async function calibrate(
     }
     r.min = Math.min(r.min, 0);
     r.max = Math.max(r.max, 0);
-    qparams.set(id, graph.tensors[id]?.dtype === 'int32' ? { scale: 1, zeroPoint: 0 } : asymmetricQParams(r.min, r.max));
   }
-  return { ranges, qparams, samples: n, recurrent, assumptions: [...(opts.assumptions ?? [])] };
+  const methods = new Map<number, RangeMethod>();
+  for (const id of ranges.keys()) if (graph.tensors[id]?.dtype !== 'int32') methods.set(id, methodOf(graph, opts.method, id));
+  const hists = await histograms(graph, samples, bs, opts, ranges, methods);
+  const qparams = new Map<number, QParams>();
+  const quantRanges = new Map<number, Range>();
+  for (const [id, r] of ranges) {
+    const m = methods.get(id);
+    if (!m) {
+      qparams.set(id, { scale: 1, zeroPoint: 0 });
+      continue;
+    }
+    const q = rangeBy(m, r, hists.get(id));
+    quantRanges.set(id, q);
+    qparams.set(id, asymmetricQParams(q.min, q.max));
+  }
+  return { ranges, qparams, samples: n, recurrent, assumptions: [...(opts.assumptions ?? [])], methods, quantRanges };
+}
+
+/** Value histograms over each tensor's [min, max], for the tensors whose method reads one. */
+async function histograms(
+  graph: Graph,
+  samples: FloatTensor[],
+  bs: number,
+  opts: CalibrateOptions,
+  ranges: Map<number, Range>,
+  methods: Map<number, RangeMethod>,
+): Promise<Map<number, Histogram>> {
+  const hists = new Map<number, Histogram>();
+  for (const [id, m] of methods) if (m !== 'minmax') hists.set(id, new Histogram(ranges.get(id)!.min, ranges.get(id)!.max));
+  if (hists.size) await forEachTensor(graph, samples, bs, opts, (id, t) => hists.get(id)?.add(t.data));
+  return hists;
 }
 
 export const SYNTHETIC_NOTE = (n: number) =>

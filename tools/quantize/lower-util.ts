@@ -162,6 +162,10 @@ export interface Calibration {
   recurrent: Map<number, RecurrentInfo>;
   /** Loud remarks about what was assumed (synthetic data, ...): printed and reported. */
   assumptions: string[];
+  /** The calibration method that set each tensor's int8 range (tools/quantize/ranges.ts). */
+  methods?: Map<number, 'minmax' | 'percentile' | 'mse'>;
+  /** The int8 range each method chose (`ranges` keeps the observed min/max). */
+  quantRanges?: Map<number, Range>;
 }
 
 export interface LowerOptions {
