@@ -90,7 +90,7 @@ export interface Report {
   /** --stream: time steps per invoke; null when not streaming. */
   streamSteps: number | null;
   weightsBytes: number;
-  calibration: { source: 'file' | 'synthetic'; files: string[]; samples: number };
+  calibration: { source: 'file' | 'synthetic' | 'model file'; files: string[]; samples: number };
   assumptions: string[];
   notes: string[];
   ops: { index: number; op: string; layer: string; inputs: number[]; outputs: number[] }[];
@@ -133,7 +133,11 @@ export function buildReport(
     stateful: r.plan.stateSize > 0,
     streamSteps: extra.streamSteps ?? null,
     weightsBytes: r.constBytes,
-    calibration: { source: extra.calFiles.length ? 'file' : 'synthetic', files: extra.calFiles, samples: r.calibration.samples },
+    calibration: {
+      source: r.graph.fileQuant ? 'model file' : extra.calFiles.length ? 'file' : 'synthetic',
+      files: extra.calFiles,
+      samples: r.calibration.samples,
+    },
     assumptions: r.assumptions,
     notes: r.notes,
     ops: low.ops.map((o, index) => ({ index, op: o.name, layer: o.layer, inputs: o.inputs, outputs: o.outputs })),
@@ -151,7 +155,7 @@ export function summaryText(rep: Report): string {
   const L: string[] = [];
   L.push(`converted ${rep.model.file} (${rep.model.format}, ${rep.model.dialect}) -> ${rep.output}`);
   L.push(
-    `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source} (${rep.calibration.samples} samples)`,
+    `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source === 'model file' ? "none (the model file's quantization)" : `${rep.calibration.source} (${rep.calibration.samples} samples)`}`,
   );
   L.push(
     `  flash: blob ${kb(rep.flash.blobBytes)} (weights/tables ${kb(rep.weightsBytes)}) + runtime ${kb(rep.flash.runtimeWasmBytes)} = ${kb(rep.flash.totalBytes)}`,
@@ -236,6 +240,7 @@ export async function main(argv: string[]) {
       throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
     }
     const calFiles: string[] = o.calibration;
+    if (raw.tflite && calFiles.length) throw new UserError(`${file}: a .tflite file carries its own scales and zero points; drop --calibration`, EXIT.USAGE);
     const cal = calFiles.length ? calibrationTensors(calGraph, calFiles) : null;
     if (streamSteps !== null && calGraph.inputs.some((t) => calGraph.tensors[t].shape[1] === null)) {
       // free time dimension: calibrate on the given sequences' length, else on 10 chunks

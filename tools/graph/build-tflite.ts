@@ -6,6 +6,7 @@
  * and DEQUANTIZE at a model output are the blob's own edges (its inputs and outputs are int8 with
  * the file's quantization); they become no node.
  */
+import { basename } from 'node:path';
 import type { LintProblem } from '../errors.ts';
 import { unsupported } from '../errors.ts';
 import type { FloatTensor, Graph, IRNode, IRTensor, Shape } from './ir.ts';
@@ -165,7 +166,8 @@ export function buildTfliteGraph(m: TfliteModel, opts: TfliteBuildOptions = {}):
   if (b.problems.length && !opts.keepProblems) throw unsupported(m.file, b.problems);
   const version = m.metadata.find((d) => d.name === 'min_runtime_version');
   return {
-    name: m.description || 'tflite',
+    // the converter writes no model name ('MLIR Converted.'): the file's name stands for it
+    name: basename(m.file).replace(/\.tflite$/i, ''),
     modelClass: 'Functional',
     inputs: inIds,
     outputs: outputs.map((i) => b.tensor(i)),
