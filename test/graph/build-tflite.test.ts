@@ -16,6 +16,15 @@ import { openSim } from '../../tools/cli/sim.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import { rng } from '../../tools/quantize/calibrate.ts';
 import { runTfliteReference } from '../helpers/tflite-reference.ts';
+import { bytesOf, fcModel, writeTflite, type TModel } from '../helpers/tflite-writer.ts';
+import {
+  BuiltinOptions,
+  ConcatenationOptions,
+  MulOptions,
+  Padding,
+  Pool2DOptions,
+  TensorType,
+} from '../../tools/readers/tflite/generated/tflite-subset_generated.ts';
 import { haveTflite, tfliteDir } from '../helpers/fixtures.ts';
 
 const read = (f: string) => readTflite(f, new Uint8Array(readFileSync(resolve(tfliteDir, f))));
@@ -90,5 +99,82 @@ describe.skipIf(!haveTflite)('MLPerf Tiny .tflite models end to end', () => {
     const adds = g.nodes.filter((n) => n.className === 'Add');
     expect(adds.length).toBe(3);
     for (const a of adds) expect(a.inputs.length).toBe(2);
+  });
+});
+
+describe('operators beyond the MLPerf models, in a written model', () => {
+  const q = (scale: number, zeroPoint: number) => ({ type: TensorType.INT8, scale: [scale], zeroPoint: [zeroPoint] });
+  const model: TModel = {
+    tensors: [
+      { name: 'x', shape: [1, 4, 4, 2], ...q(0.1, -5) },
+      { name: 'paddings', shape: [4, 2], type: TensorType.INT32, buffer: 1 },
+      { name: 'model/zero_padding2d/Pad', shape: [1, 6, 6, 2], ...q(0.1, -5) },
+      { name: 'model/max_pooling2d/MaxPool', shape: [1, 3, 3, 2], ...q(0.1, -5) },
+      { name: 'model/multiply/mul', shape: [1, 3, 3, 2], ...q(0.05, 10) },
+      { name: 'model/concatenate/concat', shape: [1, 3, 3, 4], ...q(0.08, 0) },
+      { name: 'model/sigmoid/Sigmoid', shape: [1, 3, 3, 4], ...q(1 / 256, -128) },
+      { name: 'model/tanh/Tanh', shape: [1, 3, 3, 4], ...q(1 / 128, 0) },
+    ],
+    ops: [
+      { code: 34, version: 1, inputs: [0, 1], outputs: [2] },
+      {
+        code: 17,
+        version: 2,
+        inputs: [2],
+        outputs: [3],
+        options: { type: BuiltinOptions.Pool2DOptions, build: (b) => Pool2DOptions.createPool2DOptions(b, Padding.VALID, 2, 2, 2, 2, 0) },
+      },
+      { code: 18, version: 2, inputs: [3, 3], outputs: [4], options: { type: BuiltinOptions.MulOptions, build: (b) => MulOptions.createMulOptions(b, 0) } },
+      {
+        code: 2,
+        version: 2,
+        inputs: [3, 4],
+        outputs: [5],
+        options: { type: BuiltinOptions.ConcatenationOptions, build: (b) => ConcatenationOptions.createConcatenationOptions(b, 3, 0) },
+      },
+      { code: 14, version: 2, inputs: [5], outputs: [6] },
+      { code: 28, version: 2, inputs: [5], outputs: [7] },
+    ],
+    inputs: [0],
+    outputs: [4, 5, 6, 7],
+    buffers: [null, bytesOf(Int32Array.from([0, 0, 1, 1, 1, 1, 0, 0]))],
+  };
+
+  it('PAD, MAX_POOL_2D and MUL bit-exact with the reference; CONCATENATION, LOGISTIC and TANH within 1 LSB', async () => {
+    const m = readTflite('ops.tflite', writeTflite(model));
+    const g = buildTfliteGraph(m);
+    expect(g.nodes.map((n) => n.className)).toEqual(['ZeroPadding2D', 'MaxPooling2D', 'Multiply', 'Concatenate', 'Activation', 'Activation']);
+    const r = await convertGraph(g, {
+      runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
+    });
+    const sim = await openSim(r.blob);
+    expect(sim.selfTest()).toBe(0);
+    const next = rng(3);
+    const maxDiff = [0, 0, 0, 0];
+    for (let k = 0; k < 50; k++) {
+      const x = Int8Array.from({ length: 32 }, () => Math.floor(next() * 256) - 128);
+      const dev = sim.run([x]);
+      const ref = runTfliteReference(m, x);
+      m.outputs.forEach((t, o) => ref.get(t)!.forEach((v, i) => (maxDiff[o] = Math.max(maxDiff[o], Math.abs(v - dev[o][i])))));
+    }
+    expect(maxDiff[0]).toBe(0);
+    for (const d of maxDiff.slice(1)) expect(d).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('QUANTIZE and DEQUANTIZE at the edges', () => {
+  it('a float input and output around the int8 model: the blob reads and writes the int8 tensors', async () => {
+    const m = fcModel();
+    m.tensors.push({ name: 'x_float', shape: [1, 4], type: TensorType.FLOAT32 }, { name: 'y_float', shape: [1, 3], type: TensorType.FLOAT32 });
+    m.ops.unshift({ code: 114, version: 1, inputs: [4], outputs: [0] });
+    m.ops.push({ code: 6, version: 2, inputs: [3], outputs: [5] });
+    m.inputs = [4];
+    m.outputs = [5];
+    const g = buildTfliteGraph(readTflite('edges.tflite', writeTflite(m)));
+    expect(g.inputs.map((t) => g.tensors[t].name)).toEqual(['x']);
+    expect(g.outputs.map((t) => g.tensors[t].name)).toEqual(['model/dense/MatMul;model/dense/Relu']);
+    expect(g.nodes.map((n) => n.className)).toEqual(['Dense', 'Activation']);
+    const r = await convertGraph(g);
+    expect(r.lowered.tensors[r.lowered.inputs[0]].q).toEqual({ scale: Math.fround(0.05), zeroPoint: 3 });
   });
 });

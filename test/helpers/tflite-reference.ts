@@ -225,6 +225,76 @@ function softmaxFloat(m: TfliteModel, op: TfliteOp, x: Int8Array): Int8Array {
   return y;
 }
 
+function maxPool(m: TfliteModel, op: TfliteOp, x: Int8Array): Int8Array {
+  const o = op.options!;
+  const g = windowOf(m, op, o.filter_height, o.filter_width);
+  const [lo, hi] = actRange(op, m.tensors[op.outputs[0]]);
+  const y = new Int8Array(g.OH * g.OW * g.C);
+  for (let oy = 0; oy < g.OH; oy++)
+    for (let ox = 0; ox < g.OW; ox++)
+      for (let c = 0; c < g.C; c++) {
+        let mx = -128;
+        for (let ky = 0; ky < g.kh; ky++)
+          for (let kx = 0; kx < g.kw; kx++) {
+            const iy = oy * g.sh - g.pt + ky;
+            const ix = ox * g.sw - g.pl + kx;
+            if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W) mx = Math.max(mx, x[(iy * g.W + ix) * g.C + c]);
+          }
+        y[(oy * g.OW + ox) * g.C + c] = clamp(mx, lo, hi);
+      }
+  return y;
+}
+
+/** MUL (same shapes): MBQM((a - za)(b - zb), sa·sb/so) + zo. */
+function mul(m: TfliteModel, op: TfliteOp, a: Int8Array, b: Int8Array): Int8Array {
+  const [qa, qb, qo] = [qOf(m.tensors[op.inputs[0]]), qOf(m.tensors[op.inputs[1]]), qOf(m.tensors[op.outputs[0]])];
+  const mult = quantizeMultiplier((qa.s * qb.s) / qo.s);
+  const [lo, hi] = actRange(op, m.tensors[op.outputs[0]]);
+  return Int8Array.from(a, (v, i) => clamp(mbqm((v - qa.zp) * (b[i] - qb.zp), mult) + qo.zp, lo, hi));
+}
+
+/** PAD of an NHWC tensor with the output's zero point. */
+function pad(m: TfliteModel, op: TfliteOp, x: Int8Array): Int8Array {
+  const p = i32(m.tensors[op.inputs[1]])!;
+  const [, H, W, C] = m.tensors[op.inputs[0]].shape;
+  const [, OH, OW] = m.tensors[op.outputs[0]].shape;
+  const y = new Int8Array(OH * OW * C).fill(qOf(m.tensors[op.outputs[0]]).zp);
+  for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) y[((h + p[2]) * OW + w + p[4]) * C + c] = x[(h * W + w) * C + c];
+  return y;
+}
+
+/** CONCATENATION on the last axis, each input rescaled in float as TFLite's reference does. */
+function concatLast(m: TfliteModel, op: TfliteOp, get: (i: number) => Int8Array): Int8Array {
+  const out = m.tensors[op.outputs[0]];
+  const qo = qOf(out);
+  const depth = out.shape.at(-1)!;
+  const rows = out.shape.reduce((a, b) => a * b, 1) / depth;
+  const y = new Int8Array(rows * depth);
+  let off = 0;
+  for (const i of op.inputs) {
+    const t = m.tensors[i];
+    const q = qOf(t);
+    const d = t.shape.at(-1)!;
+    const scale = f32(q.s * f32(1 / qo.s));
+    const bias = f32(-q.zp * scale);
+    const x = get(i);
+    for (let r = 0; r < rows; r++)
+      for (let k = 0; k < d; k++) {
+        const v = x[r * d + k];
+        y[r * depth + off + k] = q.s === qo.s && q.zp === qo.zp ? v : clamp(Math.round(f32(v * scale + bias)) + qo.zp, -128, 127);
+      }
+    off += d;
+  }
+  return y;
+}
+
+/** LOGISTIC and TANH in float on the dequantized input, quantized to the output (TFLite's int8 kernels are within 1 LSB). */
+function elementwise(m: TfliteModel, op: TfliteOp, x: Int8Array, f: (v: number) => number): Int8Array {
+  const qi = qOf(m.tensors[op.inputs[0]]);
+  const qo = qOf(m.tensors[op.outputs[0]]);
+  return Int8Array.from(x, (v) => clamp(Math.round(f((v - qi.zp) * qi.s) / qo.s) + qo.zp, -128, 127));
+}
+
 function runOp(m: TfliteModel, op: TfliteOp, get: (i: number) => Int8Array): Int8Array {
   const x = get(op.inputs[0]);
   switch (op.opcode) {
@@ -243,6 +313,18 @@ function runOp(m: TfliteModel, op: TfliteOp, get: (i: number) => Int8Array): Int
       return x.slice();
     case 'SOFTMAX':
       return softmaxFloat(m, op, x);
+    case 'MAX_POOL_2D':
+      return maxPool(m, op, x);
+    case 'MUL':
+      return mul(m, op, x, get(op.inputs[1]));
+    case 'PAD':
+      return pad(m, op, x);
+    case 'CONCATENATION':
+      return concatLast(m, op, get);
+    case 'LOGISTIC':
+      return elementwise(m, op, x, (v) => 1 / (1 + Math.exp(-v)));
+    case 'TANH':
+      return elementwise(m, op, x, Math.tanh);
     default:
       throw new Error(`reference: no ${op.opcode}`);
   }

@@ -34,6 +34,8 @@ export interface TOp {
   outputs: number[];
   /** FULLY_CONNECTED options: the fused activation (0 NONE, 1 RELU, 3 RELU6). */
   fc?: { activation: number };
+  /** Any other builtin options: their union type and a function that builds the table. */
+  options?: { type: BuiltinOptions; build(b: flatbuffers.Builder): number };
 }
 
 export interface TModel {
@@ -70,13 +72,17 @@ function tensor(b: flatbuffers.Builder, t: TTensor): number {
 function operator(b: flatbuffers.Builder, op: TOp, index: number): number {
   const ins = Operator.createInputsVector(b, op.inputs);
   const outs = Operator.createOutputsVector(b, op.outputs);
-  const opts = op.fc ? FullyConnectedOptions.createFullyConnectedOptions(b, op.fc.activation, 0, false, false, TensorType.FLOAT32) : 0;
+  const opts = op.fc
+    ? FullyConnectedOptions.createFullyConnectedOptions(b, op.fc.activation, 0, false, false, TensorType.FLOAT32)
+    : op.options
+      ? op.options.build(b)
+      : 0;
   Operator.startOperator(b);
   Operator.addOpcodeIndex(b, index);
   Operator.addInputs(b, ins);
   Operator.addOutputs(b, outs);
-  if (op.fc) {
-    Operator.addBuiltinOptionsType(b, BuiltinOptions.FullyConnectedOptions);
+  if (op.fc || op.options) {
+    Operator.addBuiltinOptionsType(b, op.fc ? BuiltinOptions.FullyConnectedOptions : op.options!.type);
     Operator.addBuiltinOptions(b, opts);
   }
   return Operator.endOperator(b);
@@ -125,7 +131,7 @@ export function writeTflite(m: TModel): Uint8Array {
   return b.asUint8Array().slice();
 }
 
-const bytesOf = (a: Int8Array | Int32Array) => new Uint8Array(a.buffer.slice(0));
+export const bytesOf = (a: Int8Array | Int32Array) => new Uint8Array(a.buffer.slice(0));
 
 /** x int8 [1, 4] -> FULLY_CONNECTED(3 units, RELU) -> y int8 [1, 3]; weights and bias seeded. */
 export function fcModel(): TModel {
