@@ -35,14 +35,14 @@ function wrap32(v: bigint): bigint {
 }
 
 /** MultiplyByQuantizedMultiplier (TFLite reference, double rounding). */
-export function mbqm(x: number, m: { mult: number; shift: number }): number {
+function mbqm(x: number, m: { mult: number; shift: number }): number {
   const left = m.shift > 0 ? BigInt(m.shift) : 0n;
   const right = m.shift > 0 ? 0n : BigInt(-m.shift);
   return Number(rdbpot(srdhm(wrap32(BigInt(x) * (1n << left)), BigInt(m.mult)), right));
 }
 
 /** QuantizeMultiplier(double): frexp, round(q * 2^31), the 2^31 case, tiny multipliers to 0. */
-export function quantizeMultiplier(d: number): { mult: number; shift: number } {
+function quantizeMultiplier(d: number): { mult: number; shift: number } {
   if (d === 0) return { mult: 0, shift: 0 };
   let shift = Math.floor(Math.log2(d)) + 1;
   let q = d / 2 ** shift;

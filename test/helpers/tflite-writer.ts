@@ -17,7 +17,7 @@ import {
   TensorType,
 } from '../../tools/readers/tflite/generated/tflite-subset_generated.ts';
 
-export interface TTensor {
+interface TTensor {
   name: string;
   shape: number[];
   type: TensorType;
@@ -27,7 +27,7 @@ export interface TTensor {
   axis?: number;
 }
 
-export interface TOp {
+interface TOp {
   code: number;
   version: number;
   inputs: number[];

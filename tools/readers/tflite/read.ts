@@ -13,7 +13,7 @@ import { builtinName, typeName, TYPE_BYTES } from './ops.ts';
 import { BuiltinOptions, Model, Operator, OperatorCode, SubGraph, Tensor } from './generated/tflite-subset_generated.ts';
 import { readOptions } from './options.ts';
 
-export interface TfliteQuant {
+interface TfliteQuant {
   scale: number[];
   zeroPoint: number[];
   /** quantized_dimension: the axis the scales run along when there are several. */
@@ -246,7 +246,7 @@ function checkQuant(t: TfliteTensor, fail: Fail): void {
 }
 
 /** The identifier at bytes 4..8, printable for messages. */
-export function fileIdentifier(bytes: Uint8Array): string {
+function fileIdentifier(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(4, 8), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '?')).join('');
 }
 
