@@ -237,7 +237,12 @@ function checkQuant(t: TfliteTensor, fail: Fail): void {
   if (bad >= 0) fail(`${what}: quantization scale ${q.scale[bad]} (index ${bad}); a scale must be finite and > 0`);
   const range = TYPE_RANGE[t.type];
   const zb = q.zeroPoint.findIndex((z) => range && (z < range[0] || z > range[1]));
-  if (zb >= 0) fail(`${what}: zero point ${q.zeroPoint[zb]} is outside ${t.type}'s range [${range[0]}, ${range[1]}]`);
+  if (zb >= 0)
+    fail(
+      range[0] === range[1]
+        ? `${what}: zero point ${q.zeroPoint[zb]}; a ${t.type} tensor's zero point must be 0`
+        : `${what}: zero point ${q.zeroPoint[zb]} is outside ${t.type}'s range [${range[0]}, ${range[1]}]`,
+    );
   if (q.zeroPoint.length !== q.scale.length && q.zeroPoint.length > 1) fail(`${what}: ${q.scale.length} scales but ${q.zeroPoint.length} zero points`);
   if (q.scale.length > 1) {
     if (!(q.axis >= 0 && q.axis < t.shape.length)) fail(`${what}: quantized_dimension ${q.axis} is outside its rank ${t.shape.length}`);
