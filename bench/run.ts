@@ -19,6 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { kernelTable, measureKernels, type KernelRow } from './kernels.ts';
 import { denseBlockedVariant } from './variants.ts';
 import { measureRnn, rnnTable, type RnnKernelResult } from './rnn.ts';
+import { benchTflite, tfliteTable } from './tflite.ts';
 import { readModel } from '../tools/readers/index.ts';
 import { buildGraph } from '../tools/graph/build.ts';
 import { convertGraph, rawInputs, type ConvertResult } from '../tools/pipeline.ts';
@@ -653,6 +654,8 @@ async function main() {
   };
   const kernels = names.length ? [] : await measureKernels();
   let md = markdown(results, runtimeBytes, meta, kernels, rnnK);
+  const tflite = names.length ? [] : await benchTflite({ flash: FLASH_RUNTIME, ram: RUNTIME }, log);
+  if (tflite.length) md += '\n' + tfliteTable(tflite);
   if (failed.length) md += '\nNot benchmarked:\n\n' + failed.map((f) => `- ${f.name}: ${f.error}`).join('\n') + '\n';
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'results.md'), md);
@@ -668,6 +671,7 @@ async function main() {
         failed,
         rnnKernels: rnnK,
         denseCandidates: kernels,
+        tfliteModels: tflite,
       },
       null,
       2,

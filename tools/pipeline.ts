@@ -6,7 +6,7 @@
 import type { FloatTensor, Graph } from './graph/ir.ts';
 import { UserError, EXIT } from './errors.ts';
 import { prepareGraph } from './quantize/prepare.ts';
-import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type CalibrateOptions, type Calibration } from './quantize/calibrate.ts';
+import { calibrate, rng, syntheticSamples, SYNTHETIC_NOTE, type CalibrateOptions, type Calibration } from './quantize/calibrate.ts';
 import { checkSampleCount } from './quantize/ranges.ts';
 import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
@@ -188,6 +188,7 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   const calGraph = opts.calibrationGraph && opts.calibrationGraph !== graph0 ? prepareGraph(opts.calibrationGraph).graph : graph;
   if (calGraph !== graph) checkSameModel(graph, calGraph);
   let samples = opts.calibration ?? null;
+  if (graph.fileQuant) return convertFileQuant(graph, notes, batch, opts);
   if (!samples) {
     const n = opts.syntheticCount ?? 64;
     samples = syntheticSamples(calGraph, n);
@@ -204,6 +205,35 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
     notes.push(
       `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,
     );
+  return finishConvert(graph, cal, samples, notes, batch, opts);
+}
+
+/**
+ * A model whose file carries its quantization (.tflite): the file's scales and zero points stand
+ * in for calibration; the self-test runs int8 inputs drawn uniformly over the input's range.
+ */
+function convertFileQuant(graph: Graph, notes: string[], batch: number, opts: ConvertOptions): Promise<ConvertResult> {
+  const qparams = new Map(graph.fileQuant!);
+  const cal: Calibration = { ranges: new Map(), qparams, samples: 0, recurrent: new Map(), assumptions: [] };
+  const r = rng(20261204);
+  const samples = graph.inputs.map((id) => {
+    const q = qparams.get(id)!;
+    const shape = [batch, ...graph.tensors[id].shape.slice(1).map(Number)];
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (Math.floor(r() * 256) - 128 - q.zeroPoint) * q.scale);
+    return { shape, data };
+  });
+  notes.push("quantization: the file's own scales and zero points (no calibration)");
+  return finishConvert(graph, cal, samples, notes, batch, opts);
+}
+
+async function finishConvert(
+  graph: Graph,
+  cal: Calibration,
+  samples: FloatTensor[],
+  notes: string[],
+  batch: number,
+  opts: ConvertOptions,
+): Promise<ConvertResult> {
   const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream });
   notes.push(...unsplit.notes);
   const weights = opts.weights ?? 'flash';

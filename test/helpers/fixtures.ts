@@ -32,3 +32,9 @@ export async function h5Arrays(file: string, names: string[]): Promise<{ shape: 
     f.close();
   }
 }
+
+/** Real int8 .tflite files (MLPerf Tiny reference models; see its MANIFEST.md). Read in place, never copied. */
+export const tfliteDir = resolve(repoRoot, '../shared/fixtures/tflite');
+export const haveTflite = existsSync(resolve(tfliteDir, 'manifest.json'));
+export const tfliteSkipReason = `shared .tflite fixtures not found at ${tfliteDir}: skipping the real-file tests`;
+if (!haveTflite) console.warn(tfliteSkipReason);

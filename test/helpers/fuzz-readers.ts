@@ -21,7 +21,7 @@ import { caseRng, mutateBytes, type Rng } from './fuzz.ts';
 /** A model on disk: relative file names -> bytes, and which file is the model/config/calibration. */
 export interface ReaderBase {
   name: string;
-  kind: 'tfjs' | 'h5' | 'keras' | 'npy';
+  kind: 'tfjs' | 'h5' | 'keras' | 'npy' | 'tflite';
   files: Record<string, Uint8Array>;
   model: string;
   config?: string;
@@ -239,7 +239,7 @@ function mutateModel(base: ReaderBase, r: Rng): ReaderMutant {
   const isJson = f.endsWith('.json');
   if (isJson && u < 0.85) files[f] = strToU8(mutateJson(strFromU8(b, true), r, log));
   else if (f.endsWith('.h5') && u < 0.35) files[f] = mutateEmbeddedJson(b, r, log);
-  else if (f.endsWith('.h5') && u < 0.7) files[f] = headBiased(b, r, log);
+  else if ((f.endsWith('.h5') || f.endsWith('.tflite')) && u < 0.7) files[f] = headBiased(b, r, log);
   else {
     const m = mutateBytes(b, r, 3);
     files[f] = m.bytes;
@@ -385,6 +385,16 @@ export function fixtureBases(fixturesDir: string): ReaderBase[] {
   );
   add('lstm_unroll (keras3)', 'keras', { 'm.keras': 'cdt406_keras3_lstm_unroll/model.keras' }, 'm.keras');
   add('elm custom (keras3)', 'keras', { 'm.keras': 'cdt406_keras3_custom_model_negative/elm_model.keras' }, 'm.keras');
+  return out;
+}
+
+/** The .tflite models of the shared fixtures (MLPerf Tiny), small ones first. */
+export function tfliteBases(tfliteDir: string): ReaderBase[] {
+  const out: ReaderBase[] = [];
+  for (const f of ['ad01_int8.tflite', 'kws_ref_model.tflite', 'pretrainedResnet_quant.tflite']) {
+    if (existsSync(join(tfliteDir, f)))
+      out.push({ name: `${f} (tflite)`, kind: 'tflite', files: { 'm.tflite': new Uint8Array(readFileSync(join(tfliteDir, f))) }, model: 'm.tflite' });
+  }
   return out;
 }
 

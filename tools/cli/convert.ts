@@ -94,7 +94,12 @@ export interface Report {
   /** --stream: time steps per invoke; null when not streaming. */
   streamSteps: number | null;
   weightsBytes: number;
-  calibration: { source: 'file' | 'synthetic'; files: string[]; samples: number; method: CalibrationMethod };
+  calibration: {
+    source: 'file' | 'synthetic' | 'model file';
+    files: string[];
+    samples: number;
+    method: CalibrationMethod | 'none';
+  };
   assumptions: string[];
   notes: string[];
   ops: { index: number; op: string; layer: string; inputs: number[]; outputs: number[] }[];
@@ -150,10 +155,10 @@ export function buildReport(
     streamSteps: extra.streamSteps ?? null,
     weightsBytes: r.constBytes,
     calibration: {
-      source: extra.calFiles.length ? 'file' : 'synthetic',
+      source: r.graph.fileQuant ? 'model file' : extra.calFiles.length ? 'file' : 'synthetic',
       files: extra.calFiles,
       samples: r.calibration.samples,
-      method: extra.method ?? 'minmax',
+      method: r.graph.fileQuant ? 'none' : (extra.method ?? 'minmax'),
     },
     assumptions: r.assumptions,
     notes: r.notes,
@@ -172,7 +177,7 @@ export function summaryText(rep: Report): string {
   const L: string[] = [];
   L.push(`converted ${rep.model.file} (${rep.model.format}, ${rep.model.dialect}) -> ${rep.output}`);
   L.push(
-    `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source} (${rep.calibration.samples} samples, ${rep.calibration.method})`,
+    `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source === 'model file' ? "none (the model file's quantization)" : `${rep.calibration.source} (${rep.calibration.samples} samples, ${rep.calibration.method})`}`,
   );
   L.push(
     `  flash: blob ${kb(rep.flash.blobBytes)} (weights/tables ${kb(rep.weightsBytes)}) + runtime ${kb(rep.flash.runtimeWasmBytes)} = ${kb(rep.flash.totalBytes)}`,
@@ -263,6 +268,7 @@ export async function main(argv: string[]) {
       throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
     }
     const calFiles: string[] = o.calibration;
+    if (raw.tflite && calFiles.length) throw new UserError(`${file}: a .tflite file carries its own scales and zero points; drop --calibration`, EXIT.USAGE);
     const cal = calFiles.length ? calibrationTensors(calGraph, calFiles) : null;
     if (streamSteps !== null && calGraph.inputs.some((t) => calGraph.tensors[t].shape[1] === null)) {
       // free time dimension: calibrate on the given sequences' length, else on 10 chunks

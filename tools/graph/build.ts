@@ -10,6 +10,7 @@ import { normalizeModel, keras1Weights, type NormModel, type NormLayer, type Ten
 import { countParams, fmt, type LayerRule, type WeightSpec, type RuleCtx } from './shapes.ts';
 import { entryOf, INPUT_LAYER, isRecurrent, SUPPORTED_CLASSES } from '../layers/index.ts';
 import { ACTIVATION_KERAS_NAMES } from './config.ts';
+import { buildTfliteGraph } from './build-tflite.ts';
 
 /** The shape rule of a class: its table entry's, or the model input's. */
 function ruleOf(className: string): LayerRule | undefined {
@@ -60,6 +61,7 @@ function goodDim(d: unknown): boolean {
 const HARD_SIGMOID_NOTE = 'hard_sigmoid uses the Keras 3 definition clip(x/6 + 0.5, 0, 1)';
 
 export function buildGraph(raw: RawModel, opts: BuildOptions = {}): Graph {
+  if (raw.tflite) return buildTfliteGraph(raw.tflite, { keepProblems: opts.keepProblems });
   return new GraphBuilder(raw).build(opts);
 }
 

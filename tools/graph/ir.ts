@@ -33,6 +33,13 @@ export type Shape = Dim[];
 export interface FloatTensor {
   shape: number[];
   data: Float32Array; // row-major
+  /**
+   * Weights read from an int8 .tflite file: the file's scale per output channel (`data` holds
+   * q x scale); the lowering keeps the file's integers instead of quantizing.
+   */
+  fileScales?: number[];
+  /** A bias read from a .tflite file: its int32 values, used as stored. */
+  fileInt32?: Int32Array;
 }
 
 export interface IRTensor {
@@ -111,6 +118,11 @@ export interface Graph {
    * (absent when there are none). Only the summary reads it, to show them as Keras does.
    */
   nested?: NestedCall[];
+  /**
+   * Models read from an int8 .tflite file: the file's scale and zero point of every tensor, used
+   * in place of calibration (nothing is re-quantized).
+   */
+  fileQuant?: Map<number, { scale: number; zeroPoint: number }>;
   /** For each model input (same order as `inputs`): the config option that set its shape. */
   inputSources?: (ShapeSource | null)[];
 }

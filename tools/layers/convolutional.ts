@@ -4,7 +4,7 @@ import { lowerCase, tuple, dataFormat, type NormalizeCtx } from '../graph/config
 import { convOutLen, fmt, joinCL, lintAct, lintDtype, lintPos, needKnown, needRank, prod, splitCL, type LayerRule, type WeightSpec } from '../graph/shapes.ts';
 import * as conv from '../float/layers/conv.ts';
 import { padInfo } from '../float/layers/conv.ts';
-import { foldBias, quantizeWeightsPerChannel } from '../quantize/qparams.ts';
+import { channelWeights, foldBias } from '../quantize/qparams.ts';
 import { blockRows4 } from '../quantize/reference-rnn.ts';
 import { constI8, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
@@ -200,8 +200,8 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
     const per = k.data.length / F;
     const wt = new Float32Array(k.data.length);
     for (let i = 0; i < per; i++) for (let o = 0; o < F; o++) wt[o * per + i] = k.data[i * F + o];
-    wq = quantizeWeightsPerChannel(wt, F);
-    bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint);
+    wq = channelWeights(wt, F, k);
+    bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
     const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
     // layout 1 (runtime: interior outputs as one contiguous DENSE vector) where the taps of
     // an output are contiguous in NHWC: one kernel row, no width dilation, one group
@@ -227,8 +227,8 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
     const taps = k.data.length / OC;
     const wt = new Float32Array(k.data.length);
     for (let t = 0; t < taps; t++) for (let o = 0; o < OC; o++) wt[o * taps + t] = k.data[t * OC + o];
-    wq = quantizeWeightsPerChannel(wt, OC);
-    bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint);
+    wq = channelWeights(wt, OC, k);
+    bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
     const back = new Int8Array(wq.q.length);
     for (let t = 0; t < taps; t++) for (let o = 0; o < OC; o++) back[t * OC + o] = wq.q[o * taps + t];
     const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));

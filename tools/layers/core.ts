@@ -4,7 +4,8 @@ import type { NormalizeCtx } from '../graph/config.ts';
 import { fmt, identity, lintAct, lintDtype, lintPos, needKnown, prod as prodDims, type LayerRule, type WeightSpec } from '../graph/shapes.ts';
 import * as core from '../float/layers/core.ts';
 import * as misc from '../float/layers/misc.ts';
-import { asymmetricQParams, foldBias, quantizeValue, quantizeWeightsPerChannel } from '../quantize/qparams.ts';
+import { asymmetricQParams, channelWeights, foldBias, quantizeValue } from '../quantize/qparams.ts';
+import { perTensorScale } from '../fixedpoint.ts';
 import { blockRows4 } from '../quantize/reference-rnn.ts';
 import { prod, constI8, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
@@ -78,9 +79,11 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
   for (let i = 0; i < inDim; i++) for (let u = 0; u < units; u++) wt[u * inDim + i] = k.data[i * units + u];
   const f = fuse(n, true);
   const outL = lt(f.outIr, f.outQ);
-  const wq = quantizeWeightsPerChannel(wt, units);
-  const bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint);
-  const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
+  const wq = channelWeights(wt, units, k);
+  const bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
+  // a .tflite FULLY_CONNECTED's multiplier as TFLite forms it: the scale product in float32
+  const scale = (s: number) => (k.fileScales ? perTensorScale(inT.q.scale, s, f.accQ.scale) : (inT.q.scale * s) / f.accQ.scale);
+  const ms = Array.from(wq.scales, (s) => qm(scale(s), n, 'output'));
   emit(
     'DENSE',
     {

@@ -79,6 +79,20 @@ export function quantizeWeightsPerChannel(w: ArrayLike<number>, channels: number
   return { q, scales };
 }
 
+/**
+ * The int8 weights of a layer, `w` as quantizeWeightsPerChannel takes it: the file's own integers
+ * when the kernel was read from a .tflite file (`data` = q x scale, so q = round(w / scale)
+ * exactly), else quantized per channel here.
+ */
+export function channelWeights(w: ArrayLike<number>, channels: number, kernel: { fileScales?: number[] }): PerChannelWeights {
+  const fs = kernel.fileScales;
+  if (!fs) return quantizeWeightsPerChannel(w, channels);
+  const per = w.length / channels;
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) q[i] = Math.round(w[i] / fs[Math.floor(i / per)]);
+  return { q, scales: Float64Array.from(fs) };
+}
+
 /** Wrap to int32. */
 const i32 = (v: number) => Number(BigInt.asIntN(32, BigInt(Math.round(v))));
 
@@ -86,13 +100,14 @@ const i32 = (v: number) => Number(BigInt.asIntN(32, BigInt(Math.round(v))));
  * Folded int32 bias per output channel: round(b / (sIn*sW[c])) - zpIn * sum(w[c]) (wrap).
  * `bias` may be null (no bias). The rounded bias itself saturates to int32.
  */
-export function foldBias(bias: ArrayLike<number> | null, wq: Int8Array, scales: Float64Array, sIn: number, zpIn: number): Int32Array {
+export function foldBias(bias: ArrayLike<number> | null, wq: Int8Array, scales: Float64Array, sIn: number, zpIn: number, fileInt32?: Int32Array): Int32Array {
   const channels = scales.length;
   const per = wq.length / channels;
   const out = new Int32Array(channels);
   for (let c = 0; c < channels; c++) {
     let b = 0;
-    if (bias) {
+    if (fileInt32) b = fileInt32[c];
+    else if (bias) {
       b = roundHalfAway(bias[c] / (sIn * scales[c]));
       b = Math.max(-2147483648, Math.min(2147483647, b));
     }

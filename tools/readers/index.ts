@@ -3,6 +3,8 @@
  *   PK\x03\x04           -> Keras 3 .keras zip
  *   \x89HDF\r\n\x1a\n    -> legacy Keras HDF5 (full model, or weights-only + --config)
  *   '{' (JSON)           -> TensorFlow.js layers-model model.json
+ *   'TFL3' at bytes 4..8 -> int8 TensorFlow Lite flatbuffer (also any *.tflite, whose
+ *                           identifier the TFLite reader then checks)
  * Every failure caused by the input is a one-line UserError naming the file.
  */
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { parseJson } from './config.ts';
 import { parseConfigJson, readH5, type ExternalConfig } from './keras-h5.ts';
 import { readKeras3Zip } from './keras3.ts';
 import { readTfjs } from './tfjs.ts';
+import { readTflite } from './tflite/read.ts';
 import { oneLine } from './zip.ts';
 import type { RawModel } from './types.ts';
 
@@ -21,12 +24,13 @@ export { readArray } from './npy.ts';
 const HDF5_MAGIC = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const MAX_JSON_BYTES = 256 * 1024 * 1024;
 
-export type Sniffed = 'zip' | 'hdf5' | 'json' | 'unknown' | 'empty';
+export type Sniffed = 'zip' | 'hdf5' | 'json' | 'tflite' | 'unknown' | 'empty';
 
 export function sniff(head: Uint8Array): Sniffed {
   if (head.length === 0) return 'empty';
   if (head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'zip';
   if (HDF5_MAGIC.every((b, i) => head[i] === b)) return 'hdf5';
+  if (head[4] === 0x54 && head[5] === 0x46 && head[6] === 0x4c && head[7] === 0x33) return 'tflite';
   let i = 0;
   if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3; // UTF-8 BOM
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
@@ -49,6 +53,10 @@ function loadConfig(configPath: string): ExternalConfig {
   if (!existsSync(configPath)) throw new UserError(`${configPath}: --config file not found`, EXIT.USAGE);
   if (statSync(configPath).size > MAX_JSON_BYTES) throw badFile(configPath, 'architecture JSON larger than 256 MiB; refusing');
   return parseConfigJson(readFileSync(configPath, 'utf8'), configPath);
+}
+
+function tfliteRaw(file: string, m: ReturnType<typeof readTflite>): RawModel {
+  return { file, format: 'tflite', dialect: 'tflite', kerasVersion: null, config: null, weights: new Map(), notes: [], tflite: m };
 }
 
 /** Refuse NaN/Inf weights, naming the layer and weight. */
@@ -80,7 +88,8 @@ async function readModelInner(file: string, opts: { config?: string }): Promise<
     st = statSync(path);
   }
   if (!st.isFile()) throw badFile(file, 'is not a regular file');
-  const kind = sniff(readHead(path, 64));
+  let kind = sniff(readHead(path, 64));
+  if (kind === 'unknown' && /\.tflite$/i.test(path)) kind = 'tflite';
   const config = opts.config ? loadConfig(opts.config) : null;
   switch (kind) {
     case 'empty':
@@ -95,10 +104,13 @@ async function readModelInner(file: string, opts: { config?: string }): Promise<
       const j = parseJson(readFileSync(path, 'utf8'), file, 'JSON');
       return readTfjs(file, path, j);
     }
+    case 'tflite':
+      if (config) throw new UserError(`${file}: --config is only for weights-only .h5 files; a .tflite file carries its own graph`, EXIT.USAGE);
+      return tfliteRaw(file, readTflite(file, new Uint8Array(readFileSync(path))));
     default:
       throw badFile(
         file,
-        'not a Keras model: expected a .keras zip archive, an HDF5 .h5 file or a TensorFlow.js model.json (checked the content, not the extension)',
+        'not a Keras model: expected a .keras zip archive, an HDF5 .h5 file, a TensorFlow.js model.json or an int8 .tflite file (checked the content, not the extension)',
       );
   }
 }

@@ -3,14 +3,17 @@
  * by top-level layer, with nothing interpreted yet. The graph builder (tools/graph) turns
  * this into the IR; readers know nothing of shapes or layers beyond what they must parse.
  */
+import type { TfliteModel } from './tflite/read.ts';
+
 type ModelFormat =
   | 'keras3' // .keras zip: config.json + metadata.json + model.weights.h5
   | 'h5' // legacy Keras full model HDF5 (model_config attr + model_weights group)
   | 'h5-weights' // weights-only HDF5 + separate architecture JSON (--config)
-  | 'tfjs'; // TensorFlow.js layers-model model.json + weight shards
+  | 'tfjs' // TensorFlow.js layers-model model.json + weight shards
+  | 'tflite'; // int8 TensorFlow Lite flatbuffer (the operators are in `tflite`, not in `config`)
 
 /** Which Keras wrote the config; decides dialect normalisation and changed semantics. */
-export type Dialect = 'keras1' | 'keras2' | 'keras3' | 'tfjs';
+export type Dialect = 'keras1' | 'keras2' | 'keras3' | 'tfjs' | 'tflite';
 
 export interface RawWeight {
   /**
@@ -52,4 +55,6 @@ export interface RawModel {
   weights: Map<string, RawWeight[]>;
   /** Non-fatal remarks for the user (e.g. 'optimizer weights ignored'). */
   notes: string[];
+  /** A .tflite file: its tensors and operators (then `config` is null and `weights` empty). */
+  tflite?: TfliteModel;
 }
