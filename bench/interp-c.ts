@@ -58,7 +58,7 @@ export function cLayers(model: tf.LayersModel): CLayer[] {
     const cfg = l.getConfig() as Record<string, unknown>;
     if (cls === 'Dense') out.push({ kind: 'fc', k: dim(inShape(l), -1), n: dim(l.outputShape, -1) });
     else if (cls === 'Conv1D') {
-      const kW = (cfg.kernel_size as number[])[0];
+      const kW = (cfg.kernelSize as number[])[0];
       const inW = dim(inShape(l), 1);
       const outW = dim(l.outputShape, 1);
       const strideW = (cfg.strides as number[])[0];
@@ -86,6 +86,8 @@ const inBytes = (l: CLayer) => (l.kind === 'fc' ? l.k : l.inW * l.inC);
 const outBytes = (l: CLayer) => (l.kind === 'fc' ? l.n : l.outW * l.outC);
 const wBytes = (l: CLayer) => (l.kind === 'fc' ? l.k * l.n : l.outC * l.kW * l.inC);
 const chans = (l: CLayer) => (l.kind === 'fc' ? l.n : l.outC);
+/** a right shift that keeps most outputs inside int8 for this accumulation depth */
+const shiftFor = (l: CLayer) => 5 + Math.ceil(0.5 * Math.log2(l.kind === 'fc' ? l.k : l.kW * l.inC));
 const align4 = (n: number) => (n + 3) & ~3;
 
 interface Params {
@@ -152,7 +154,7 @@ export function buildCJob(layers: CLayer[], seed = 1): CJob {
       outOff: (r() % 41) - 20,
       wOff: 0,
       mult: Int32Array.from({ length: c }, () => 0x40000000 + (r() >>> 2)),
-      shift: Int32Array.from({ length: c }, () => -6 - (r() % 5)),
+      shift: Int32Array.from({ length: c }, () => -shiftFor(l) - (r() % 2)),
     };
     const at = { x: take(x.length), w: take(w.length), b: take(4 * b.length), y: yAt, m: take(4 * c), s: take(4 * c) };
     parts.push(
