@@ -41,6 +41,14 @@ const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: 
     nStep: 4,
     rows: 2,
   },
+  {
+    fn: 'pairFly4k4',
+    shape: 'the same, pairs formed in the loop (no scratch)',
+    layout: (w, K, N) => interleave(w, K, N, 4, 4),
+    kStep: 4,
+    nStep: 4,
+    rows: 2,
+  },
 ];
 
 /** w[N][K] -> blocks [N/no][K/nk][no][nk] */

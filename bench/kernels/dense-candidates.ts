@@ -239,3 +239,48 @@ export function pair4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: us
     store<i32>(aq, <i32>((a3 - <i64>l3) >> 32), 12);
   }
 }
+
+// G: F without the scratch: each pair is formed in the loop from the two rows (for Conv1D the
+// second row is the first shifted by inC bytes), so it needs no buffer from the planner.
+export function pairFly4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  const xe = x + <usize>K;
+  for (let o = 0; o < N; o += 4) {
+    const bp = bias + ((<usize>o) << 2);
+    const b0 = <i64>load<i32>(bp),
+      b1 = <i64>load<i32>(bp, 4),
+      b2 = <i64>load<i32>(bp, 8),
+      b3 = <i64>load<i32>(bp, 12);
+    let a0 = b0 + (b0 << 32),
+      a1 = b1 + (b1 << 32),
+      a2 = b2 + (b2 << 32),
+      a3 = b3 + (b3 << 32);
+    let xp = x;
+    const x2 = <usize>K;
+    do {
+      const p0 = <i64>load<i8>(xp) + ((<i64>load<i8>(xp + x2)) << 32),
+        p1 = <i64>load<i8>(xp, 1) + ((<i64>load<i8>(xp + x2, 1)) << 32),
+        p2 = <i64>load<i8>(xp, 2) + ((<i64>load<i8>(xp + x2, 2)) << 32),
+        p3 = <i64>load<i8>(xp, 3) + ((<i64>load<i8>(xp + x2, 3)) << 32);
+      a0 += p0 * <i64>load<i8>(w) + p1 * <i64>load<i8>(w, 1) + p2 * <i64>load<i8>(w, 2) + p3 * <i64>load<i8>(w, 3);
+      a1 += p0 * <i64>load<i8>(w, 4) + p1 * <i64>load<i8>(w, 5) + p2 * <i64>load<i8>(w, 6) + p3 * <i64>load<i8>(w, 7);
+      a2 += p0 * <i64>load<i8>(w, 8) + p1 * <i64>load<i8>(w, 9) + p2 * <i64>load<i8>(w, 10) + p3 * <i64>load<i8>(w, 11);
+      a3 += p0 * <i64>load<i8>(w, 12) + p1 * <i64>load<i8>(w, 13) + p2 * <i64>load<i8>(w, 14) + p3 * <i64>load<i8>(w, 15);
+      xp += 4;
+      w += 16;
+    } while (xp < xe);
+    const ap = acc + ((<usize>o) << 2);
+    const aq = ap + ((<usize>N) << 2);
+    const l0 = <i32>a0,
+      l1 = <i32>a1,
+      l2 = <i32>a2,
+      l3 = <i32>a3;
+    store<i32>(ap, l0);
+    store<i32>(ap, l1, 4);
+    store<i32>(ap, l2, 8);
+    store<i32>(ap, l3, 12);
+    store<i32>(aq, <i32>((a0 - <i64>l0) >> 32));
+    store<i32>(aq, <i32>((a1 - <i64>l1) >> 32), 4);
+    store<i32>(aq, <i32>((a2 - <i64>l2) >> 32), 8);
+    store<i32>(aq, <i32>((a3 - <i64>l3) >> 32), 12);
+  }
+}
