@@ -280,15 +280,6 @@ async function main(): Promise<void> {
   const base = o.noBaseline ? null : o.baselineWasm ? { wasm: resolve(o.baselineWasm), note: o.baselineWasm } : baselineRuntime();
   if (base && !existsSync(base.wasm)) throw new BenchError(`--baseline-wasm: ${base.wasm} is missing`);
   const results: Record<string, Record<string, Cell>> = {};
-  for (const name of o.models) {
-    const m = await prepareModel(name, o.samples);
-    results[name] = {};
-    for (const { it, drv } of drivers) {
-      process.stderr.write(`${name} on ${it.id} ...\n`);
-      results[name][it.id] = measureModel(m, it, drv, { ram, flash, base: base?.wasm ?? null, c });
-    }
-  }
-  const md = table(results, o.interps);
   const meta = {
     date: new Date().toISOString(),
     samples: o.samples,
@@ -296,8 +287,18 @@ async function main(): Promise<void> {
     libraries: o.interps,
     valgrind: run('valgrind', ['--version'], 'valgrind').trim(),
   };
-  writeFileSync(join(ROOT, 'build/bench/interp.json'), JSON.stringify({ ...meta, results }, null, 2) + '\n');
-  process.stdout.write(md);
+  for (const name of o.models) {
+    const m = await prepareModel(name, o.samples);
+    results[name] = {};
+    for (const { it, drv } of drivers) {
+      process.stderr.write(`${name} on ${it.id} ...\n`);
+      results[name][it.id] = measureModel(m, it, drv, { ram, flash, base: base?.wasm ?? null, c });
+    }
+    // written after every model, so a later failure keeps the figures measured so far
+    writeFileSync(join(ROOT, 'build/bench/interp.json'), JSON.stringify({ ...meta, results }, null, 2) + '\n');
+    process.stderr.write(table({ [name]: results[name] }, o.interps));
+  }
+  process.stdout.write(table(results, o.interps));
 }
 
 try {
