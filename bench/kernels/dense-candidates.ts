@@ -284,3 +284,29 @@ export function pairFly4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc:
     store<i32>(aq, <i32>((a3 - <i64>l3) >> 32), 12);
   }
 }
+
+// For bench/c-kernels/driver.c (native cost under an interpreter): a job at ARENA of int32 words
+// [0] candidate (0 blk4k4, 1 blk4k8, 2 pair4k4, 3 pairFly4k4), [1] acc offset, [2] acc bytes,
+// [3] K, [4] N, [5] x offset, [6] w offset, [7] bias offset (offsets from ARENA).
+const ARENA: usize = 4096;
+export function bench_arena(): i32 {
+  return <i32>ARENA;
+}
+export function bench_arena_bytes(): i32 {
+  return <i32>(<usize>memory.size() * 65536 - ARENA);
+}
+export function bench_run(): i32 {
+  const f = load<i32>(ARENA);
+  const acc = ARENA + <usize>load<i32>(ARENA, 4);
+  const K = load<i32>(ARENA, 12),
+    N = load<i32>(ARENA, 16);
+  const x = ARENA + <usize>load<i32>(ARENA, 20),
+    w = ARENA + <usize>load<i32>(ARENA, 24),
+    b = ARENA + <usize>load<i32>(ARENA, 28);
+  if (f == 0) blk4k4(x, w, K, N, b, acc);
+  else if (f == 1) blk4k8(x, w, K, N, b, acc);
+  else if (f == 2) pair4k4(x, w, K, N, b, acc);
+  else if (f == 3) pairFly4k4(x, w, K, N, b, acc);
+  else return 1;
+  return 0;
+}
