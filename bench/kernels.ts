@@ -26,12 +26,29 @@ export interface KernelRow {
   exact: boolean;
 }
 
-const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: number) => Int8Array; kStep: number; nStep: number }[] = [
+/** rows: input rows per call (2: the two-lane i64 kernel, two positions or batch 2) */
+const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: number) => Int8Array; kStep: number; nStep: number; rows?: number }[] = [
   { fn: 'rowX4', shape: 'runtime layout 0: 1 output, k x4 (current DENSE path)', layout: (w) => w, kStep: 4, nStep: 1 },
   { fn: 'blk4', shape: 'runtime layout 1: 4 outputs, k x1', layout: (w, K, N) => interleave(w, K, N, 4, 1), kStep: 1, nStep: 4 },
   { fn: 'blk4k4', shape: '4 outputs, k x4, products summed per output', layout: (w, K, N) => interleave(w, K, N, 4, 4), kStep: 4, nStep: 4 },
   { fn: 'blk4k8', shape: '4 outputs, k x8, products summed per output', layout: (w, K, N) => interleave(w, K, N, 4, 8), kStep: 8, nStep: 4 },
   { fn: 'blk8k2', shape: '8 outputs, k x2', layout: (w, K, N) => interleave(w, K, N, 8, 2), kStep: 2, nStep: 8 },
+  {
+    fn: 'pair4k4',
+    shape: '2 input rows in one i64 per k (two-lane multiply), 4 outputs, k x4',
+    layout: (w, K, N) => interleave(w, K, N, 4, 4),
+    kStep: 4,
+    nStep: 4,
+    rows: 2,
+  },
+  {
+    fn: 'pairFly4k4',
+    shape: 'the same, pairs formed in the loop (no scratch)',
+    layout: (w, K, N) => interleave(w, K, N, 4, 4),
+    kStep: 4,
+    nStep: 4,
+    rows: 2,
+  },
 ];
 
 /** w[N][K] -> blocks [N/no][K/nk][no][nk] */
@@ -86,19 +103,20 @@ export async function measureKernels(
   const rows: KernelRow[] = [];
   const r = rng(3);
   for (const [K, N] of sizes) {
-    const x = Int8Array.from({ length: K }, () => Math.floor(r() * 256) - 128);
+    const x = Int8Array.from({ length: 2 * K }, () => Math.floor(r() * 256) - 128);
     const w = Int8Array.from({ length: N * K }, () => Math.floor(r() * 256) - 128);
     const bias = Int32Array.from({ length: N }, () => Math.floor(r() * 20000) - 10000);
-    const ref = new Int32Array(N);
-    for (let o = 0; o < N; o++) {
-      let a = bias[o];
-      for (let k = 0; k < K; k++) a += x[k] * w[o * K + k];
-      ref[o] = a;
-    }
+    const ref = new Int32Array(2 * N);
+    for (let row = 0; row < 2; row++)
+      for (let o = 0; o < N; o++) {
+        let a = bias[o];
+        for (let k = 0; k < K; k++) a += x[row * K + k] * w[o * K + k];
+        ref[row * N + o] = a;
+      }
     const X = 4096,
-      B = X + K,
+      B = X + 2 * K,
       A = B + 4 * N,
-      W = A + 4 * N + 64;
+      W = A + 8 * N + 8 * K + 64;
     for (const s of SHAPES) {
       if (K % s.kStep || N % s.nStep) continue;
       const m = mem();
@@ -108,9 +126,11 @@ export async function measureKernels(
       rt.reset();
       rt.exports[s.fn](X, W, K, N, B, A);
       const c = rt.summarise(null);
-      const got = new Int32Array(rt.memory.buffer.slice(A, A + 4 * N));
+      const rowsIn = s.rows ?? 1;
+      const got = new Int32Array(rt.memory.buffer.slice(A, A + 4 * N * rowsIn));
       const exact = got.every((v, i) => v === ref[i]);
-      rows.push({ kernel: s.fn, shape: s.shape, K, N, executed: c.executed, perMac: c.executed / (K * N), dispatchedPerMac: c.dispatched / (K * N), exact });
+      const macs = K * N * rowsIn;
+      rows.push({ kernel: s.fn, shape: s.shape, K, N, executed: c.executed, perMac: c.executed / macs, dispatchedPerMac: c.dispatched / macs, exact });
     }
   }
   return rows;

@@ -164,7 +164,7 @@ function rawWeightBytes(modelJson: string): number {
   return n;
 }
 
-async function convert(f: BenchModelFiles, weights: 'flash' | 'ram' = 'flash'): Promise<ConvertResult> {
+export async function convert(f: BenchModelFiles, weights: 'flash' | 'ram' = 'flash'): Promise<ConvertResult> {
   const raw = await readModel(f.modelJson);
   const graph = await buildGraph(raw, { batch: 1 });
   const cal = calibrationTensors(graph, [f.calibration]);

@@ -6,7 +6,7 @@
 // padding taps at zpIn; other geometries take the per-element path. mult int32[outC], shift int8[outC].
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cZp8, cAct, cConst, cShiftArray, cMultArray, cExtent, cmul, cFail, cRange, M_I8 } from '../check';
-import { dot8, denseVec, outQ } from './dense';
+import { dot8, denseVec, denseVec2, outQ } from './dense';
 
 export function prepareConvLike(depthwise: bool): void {
   let eIn = cTensor(P_CONV2D_IN, M_I8);
@@ -75,12 +75,21 @@ export function evalOp(p: usize): i32 {
   let K = kH * kW * icg; // weights per output channel
   let full = blocked ? outC & ~3 : 0;
   let fast = blocked && kH == 1 && dW == 1;
+  let pair = fast && (outC & 3) == 0 && (K & 3) == 0 && K <= 131072;
   for (let b = 0; b < batch; b++) {
     let xb = x0 + <usize>b * imgBytes;
     for (let oh = 0; oh < outH; oh++) {
       let ih0 = oh * sH - padT;
       for (let ow = 0; ow < outW; ow++) {
         let iw0 = ow * sW - padL;
+        // two positions per pass when both have every tap inside the input (dense.ts denseVec2)
+        if (pair && ow + 1 < outW && ih0 >= 0 && ih0 < inH && iw0 >= 0 && iw0 + sW + kW <= inW) {
+          denseVec2(xb + <usize>ih0 * rowBytes + <usize>iw0 * <usize>inC, <usize>(sW * inC), K, wts, outC,
+            bias, mult, shift, zpOut, lo, hi, lut, y);
+          y += <usize>(2 * outC);
+          ow++;
+          continue;
+        }
         if (fast) {
           // kW*inC contiguous input bytes (taps kwLo..kwHi inside the input), one DENSE vector
           // over all output channels; the other taps are padding (zpIn)

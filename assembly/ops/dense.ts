@@ -195,6 +195,53 @@ export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usi
   }
 }
 
+/**
+ * Two output positions per pass (CONV2D layout 1, both positions' taps inside the input): the
+ * inputs x and x + dx share every weight, so each i64 multiply serves both, with the pair
+ * x[k] + 2^32 * x[dx + k] formed in the loop. Needs N % 4 == 0 and K % 4 == 0; K <= 2^17 keeps
+ * each lane's sum of products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and
+ * lane 1 is (a - sext(lane 0)) >> 32; the bias is added in i32 afterwards, as in denseVec.
+ * Writes y[0..N) (position x) and y[N..2N) (position x + dx).
+ */
+export function denseVec2(x: usize, dx: usize, K: i32, w: usize, N: i32, bias: usize,
+  mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
+  let xe = x + <usize>K;
+  for (let o = 0; o < N; o += 4) {
+    let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0;
+    let xp = x;
+    do {
+      let p0 = <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32);
+      let p1 = <i64>load<i8>(xp, 1) + (<i64>load<i8>(xp + dx, 1) << 32);
+      let p2 = <i64>load<i8>(xp, 2) + (<i64>load<i8>(xp + dx, 2) << 32);
+      let p3 = <i64>load<i8>(xp, 3) + (<i64>load<i8>(xp + dx, 3) << 32);
+      a0 += p0 * <i64>load<i8>(w) + p1 * <i64>load<i8>(w, 4) + p2 * <i64>load<i8>(w, 8) + p3 * <i64>load<i8>(w, 12);
+      a1 += p0 * <i64>load<i8>(w, 1) + p1 * <i64>load<i8>(w, 5) + p2 * <i64>load<i8>(w, 9) + p3 * <i64>load<i8>(w, 13);
+      a2 += p0 * <i64>load<i8>(w, 2) + p1 * <i64>load<i8>(w, 6) + p2 * <i64>load<i8>(w, 10) + p3 * <i64>load<i8>(w, 14);
+      a3 += p0 * <i64>load<i8>(w, 3) + p1 * <i64>load<i8>(w, 7) + p2 * <i64>load<i8>(w, 11) + p3 * <i64>load<i8>(w, 15);
+      xp += 4; w += 16;
+    } while (xp < xe);
+    let l0 = <i32>a0, l1 = <i32>a1, l2 = <i32>a2, l3 = <i32>a3;
+    let h0 = <i32>((a0 - <i64>l0) >> 32), h1 = <i32>((a1 - <i64>l1) >> 32);
+    let h2 = <i32>((a2 - <i64>l2) >> 32), h3 = <i32>((a3 - <i64>l3) >> 32);
+    if (bias) {
+      let bp = bias + (<usize>o << 2);
+      let b0 = load<i32>(bp), b1 = load<i32>(bp, 4), b2 = load<i32>(bp, 8), b3 = load<i32>(bp, 12);
+      l0 += b0; l1 += b1; l2 += b2; l3 += b3;
+      h0 += b0; h1 += b1; h2 += b2; h3 += b3;
+    }
+    let yp = y + <usize>o;
+    let yq = yp + <usize>N;
+    store<i8>(yp, outQ(l0, mult, shift, o, zp, lo, hi, lut));
+    store<i8>(yp, outQ(l1, mult, shift, o + 1, zp, lo, hi, lut), 1);
+    store<i8>(yp, outQ(l2, mult, shift, o + 2, zp, lo, hi, lut), 2);
+    store<i8>(yp, outQ(l3, mult, shift, o + 3, zp, lo, hi, lut), 3);
+    store<i8>(yq, outQ(h0, mult, shift, o, zp, lo, hi, lut));
+    store<i8>(yq, outQ(h1, mult, shift, o + 1, zp, lo, hi, lut), 1);
+    store<i8>(yq, outQ(h2, mult, shift, o + 2, zp, lo, hi, lut), 2);
+    store<i8>(yq, outQ(h3, mult, shift, o + 3, zp, lo, hi, lut), 3);
+  }
+}
+
 export function evalOp(p: usize): i32 {
   let x = tP(p, P_DENSE_IN);
   let y = tP(p, P_DENSE_OUT);

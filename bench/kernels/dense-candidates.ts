@@ -186,3 +186,127 @@ export function blk4k8(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
     store<i32>(ap, a3, 12);
   }
 }
+
+// F: two input rows (two neighbouring Conv1D positions, or batch 2) in one i64 per k, so one
+// i64.mul serves two MACs: pair[k] = x0[k] + x1[k] * 2^32 (written first into the scratch at
+// acc + 8N, counted), then 4 outputs x k unrolled x4 with weights [N/4][K/4][4][4] (blk4k4's
+// layout). Both lanes sum exactly while each true sum fits in int32: lane 0 is the low word,
+// lane 1 is (a - sext(lane 0)) >> 32. acc is [2][N].
+export function pair4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  const pairs = acc + ((<usize>N) << 3);
+  for (let k = 0; k < K; k++) {
+    const lo = <i64>load<i8>(x + <usize>k);
+    const hi = <i64>load<i8>(x + <usize>(K + k));
+    store<i64>(pairs + ((<usize>k) << 3), lo + (hi << 32));
+  }
+  const pe = pairs + ((<usize>K) << 3);
+  for (let o = 0; o < N; o += 4) {
+    const bp = bias + ((<usize>o) << 2);
+    const b0 = <i64>load<i32>(bp),
+      b1 = <i64>load<i32>(bp, 4),
+      b2 = <i64>load<i32>(bp, 8),
+      b3 = <i64>load<i32>(bp, 12);
+    let a0 = b0 + (b0 << 32),
+      a1 = b1 + (b1 << 32),
+      a2 = b2 + (b2 << 32),
+      a3 = b3 + (b3 << 32);
+    let pp = pairs;
+    do {
+      const p0 = load<i64>(pp),
+        p1 = load<i64>(pp, 8),
+        p2 = load<i64>(pp, 16),
+        p3 = load<i64>(pp, 24);
+      a0 += p0 * <i64>load<i8>(w) + p1 * <i64>load<i8>(w, 1) + p2 * <i64>load<i8>(w, 2) + p3 * <i64>load<i8>(w, 3);
+      a1 += p0 * <i64>load<i8>(w, 4) + p1 * <i64>load<i8>(w, 5) + p2 * <i64>load<i8>(w, 6) + p3 * <i64>load<i8>(w, 7);
+      a2 += p0 * <i64>load<i8>(w, 8) + p1 * <i64>load<i8>(w, 9) + p2 * <i64>load<i8>(w, 10) + p3 * <i64>load<i8>(w, 11);
+      a3 += p0 * <i64>load<i8>(w, 12) + p1 * <i64>load<i8>(w, 13) + p2 * <i64>load<i8>(w, 14) + p3 * <i64>load<i8>(w, 15);
+      pp += 32;
+      w += 16;
+    } while (pp < pe);
+    const ap = acc + ((<usize>o) << 2);
+    const aq = ap + ((<usize>N) << 2);
+    const l0 = <i32>a0,
+      l1 = <i32>a1,
+      l2 = <i32>a2,
+      l3 = <i32>a3;
+    store<i32>(ap, l0);
+    store<i32>(ap, l1, 4);
+    store<i32>(ap, l2, 8);
+    store<i32>(ap, l3, 12);
+    store<i32>(aq, <i32>((a0 - <i64>l0) >> 32));
+    store<i32>(aq, <i32>((a1 - <i64>l1) >> 32), 4);
+    store<i32>(aq, <i32>((a2 - <i64>l2) >> 32), 8);
+    store<i32>(aq, <i32>((a3 - <i64>l3) >> 32), 12);
+  }
+}
+
+// G: F without the scratch: each pair is formed in the loop from the two rows (for Conv1D the
+// second row is the first shifted by inC bytes), so it needs no buffer from the planner.
+export function pairFly4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  const xe = x + <usize>K;
+  for (let o = 0; o < N; o += 4) {
+    const bp = bias + ((<usize>o) << 2);
+    const b0 = <i64>load<i32>(bp),
+      b1 = <i64>load<i32>(bp, 4),
+      b2 = <i64>load<i32>(bp, 8),
+      b3 = <i64>load<i32>(bp, 12);
+    let a0 = b0 + (b0 << 32),
+      a1 = b1 + (b1 << 32),
+      a2 = b2 + (b2 << 32),
+      a3 = b3 + (b3 << 32);
+    let xp = x;
+    const x2 = <usize>K;
+    do {
+      const p0 = <i64>load<i8>(xp) + ((<i64>load<i8>(xp + x2)) << 32),
+        p1 = <i64>load<i8>(xp, 1) + ((<i64>load<i8>(xp + x2, 1)) << 32),
+        p2 = <i64>load<i8>(xp, 2) + ((<i64>load<i8>(xp + x2, 2)) << 32),
+        p3 = <i64>load<i8>(xp, 3) + ((<i64>load<i8>(xp + x2, 3)) << 32);
+      a0 += p0 * <i64>load<i8>(w) + p1 * <i64>load<i8>(w, 1) + p2 * <i64>load<i8>(w, 2) + p3 * <i64>load<i8>(w, 3);
+      a1 += p0 * <i64>load<i8>(w, 4) + p1 * <i64>load<i8>(w, 5) + p2 * <i64>load<i8>(w, 6) + p3 * <i64>load<i8>(w, 7);
+      a2 += p0 * <i64>load<i8>(w, 8) + p1 * <i64>load<i8>(w, 9) + p2 * <i64>load<i8>(w, 10) + p3 * <i64>load<i8>(w, 11);
+      a3 += p0 * <i64>load<i8>(w, 12) + p1 * <i64>load<i8>(w, 13) + p2 * <i64>load<i8>(w, 14) + p3 * <i64>load<i8>(w, 15);
+      xp += 4;
+      w += 16;
+    } while (xp < xe);
+    const ap = acc + ((<usize>o) << 2);
+    const aq = ap + ((<usize>N) << 2);
+    const l0 = <i32>a0,
+      l1 = <i32>a1,
+      l2 = <i32>a2,
+      l3 = <i32>a3;
+    store<i32>(ap, l0);
+    store<i32>(ap, l1, 4);
+    store<i32>(ap, l2, 8);
+    store<i32>(ap, l3, 12);
+    store<i32>(aq, <i32>((a0 - <i64>l0) >> 32));
+    store<i32>(aq, <i32>((a1 - <i64>l1) >> 32), 4);
+    store<i32>(aq, <i32>((a2 - <i64>l2) >> 32), 8);
+    store<i32>(aq, <i32>((a3 - <i64>l3) >> 32), 12);
+  }
+}
+
+// For bench/c-kernels/driver.c (native cost under an interpreter): a job at ARENA of int32 words
+// [0] candidate (0 blk4k4, 1 blk4k8, 2 pair4k4, 3 pairFly4k4), [1] acc offset, [2] acc bytes,
+// [3] K, [4] N, [5] x offset, [6] w offset, [7] bias offset (offsets from ARENA).
+const ARENA: usize = 4096;
+export function bench_arena(): i32 {
+  return <i32>ARENA;
+}
+export function bench_arena_bytes(): i32 {
+  return <i32>(<usize>memory.size() * 65536 - ARENA);
+}
+export function bench_run(): i32 {
+  const f = load<i32>(ARENA);
+  const acc = ARENA + <usize>load<i32>(ARENA, 4);
+  const K = load<i32>(ARENA, 12),
+    N = load<i32>(ARENA, 16);
+  const x = ARENA + <usize>load<i32>(ARENA, 20),
+    w = ARENA + <usize>load<i32>(ARENA, 24),
+    b = ARENA + <usize>load<i32>(ARENA, 28);
+  if (f == 0) blk4k4(x, w, K, N, b, acc);
+  else if (f == 1) blk4k8(x, w, K, N, b, acc);
+  else if (f == 2) pair4k4(x, w, K, N, b, acc);
+  else if (f == 3) pairFly4k4(x, w, K, N, b, acc);
+  else return 1;
+  return 0;
+}
