@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileCandidates } from './kernels.ts';
+import { compileCandidates, pack24 } from './kernels.ts';
 import { ROOT } from './models.ts';
 import { rng } from '../test/helpers/tfjs-train.ts';
 
@@ -19,6 +19,9 @@ const CANDIDATES = [
   { id: 1, name: 'blk4k8', nk: 8, rows: 1 },
   { id: 2, name: 'pair4k4', nk: 4, rows: 2 },
   { id: 3, name: 'pairFly4k4', nk: 4, rows: 2 },
+  { id: 4, name: 'wpairFly4k4', nk: 1, rows: 1 },
+  { id: 5, name: 'wpack24', nk: 0, rows: 1, pack: 4 },
+  { id: 6, name: 'wpack24r8', nk: 0, rows: 1, pack: 8 },
 ];
 
 function interleave(w: Int8Array, K: number, N: number, nk: number): Int8Array {
@@ -33,7 +36,7 @@ function interleave(w: Int8Array, K: number, N: number, nk: number): Int8Array {
 function job(c: (typeof CANDIDATES)[number], K: number, N: number): { bytes: Uint8Array; want: Int32Array } {
   const r = rng(5);
   const x = Int8Array.from({ length: 2 * K }, () => Math.floor(r() * 256) - 128);
-  const w = Int8Array.from({ length: N * K }, () => Math.floor(r() * 256) - 128);
+  const w = Int8Array.from({ length: N * K }, () => Math.floor(r() * 255) - 127); // |w| <= 127, as the converter emits
   const bias = Int32Array.from({ length: N }, () => Math.floor(r() * 20000) - 10000);
   const want = new Int32Array(c.rows * N);
   for (let row = 0; row < c.rows; row++)
@@ -46,11 +49,12 @@ function job(c: (typeof CANDIDATES)[number], K: number, N: number): { bytes: Uin
     B = X + 2 * K,
     A = B + 4 * N,
     W = A + 8 * N + 8 * K + 64;
-  const bytes = new Uint8Array(W + N * K);
+  const wl = 'pack' in c && c.pack !== undefined ? pack24(w, K, N, c.pack) : interleave(w, K, N, c.nk);
+  const bytes = new Uint8Array(W + wl.length);
   new Int32Array(bytes.buffer, 0, 8).set([c.id, A, 4 * c.rows * N, K, N, X, W, B]);
   bytes.set(new Uint8Array(x.buffer), X);
   bytes.set(new Uint8Array(bias.buffer), B);
-  bytes.set(new Uint8Array(interleave(w, K, N, c.nk).buffer), W);
+  bytes.set(new Uint8Array(wl.buffer), W);
   return { bytes, want };
 }
 

@@ -49,7 +49,31 @@ const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: 
     nStep: 4,
     rows: 2,
   },
+  {
+    fn: 'wpairFly4k4',
+    shape: 'batch 1: 2 rows per i64, weight pair formed in the loop (layout 1), k x4',
+    layout: (w, K, N) => interleave(w, K, N, 4, 1),
+    kStep: 4,
+    nStep: 4,
+  },
+  {
+    fn: 'wpack24',
+    shape: 'batch 1: 2 rows per i64, pairs packed as w0 + 2^24 w1 (int32), 4 rows, k x4',
+    layout: (w, K, N) => pack24(w, K, N, 4),
+    kStep: 4,
+    nStep: 4,
+  },
+  { fn: 'wpack24r8', shape: 'the same, 8 rows per pass', layout: (w, K, N) => pack24(w, K, N, 8), kStep: 4, nStep: 8 },
 ];
+
+/** w[N][K] (|w| <= 127) -> int32 words [N/r][K][r/2]: w[o][k] + 2^24 * w[o+1][k] */
+export function pack24(w: Int8Array, K: number, N: number, r: number): Int8Array {
+  const out = new Int32Array((N * K) / 2);
+  let p = 0;
+  for (let b = 0; b < N / r; b++)
+    for (let k = 0; k < K; k++) for (let j = 0; j < r; j += 2) out[p++] = w[(b * r + j) * K + k] + w[(b * r + j + 1) * K + k] * 2 ** 24;
+  return new Int8Array(out.buffer);
+}
 
 /** w[N][K] -> blocks [N/no][K/nk][no][nk] */
 function interleave(w: Int8Array, K: number, N: number, no: number, nk: number): Int8Array {
@@ -77,7 +101,7 @@ export function compileCandidates(): boolean {
         '--disable',
         'mutable-globals,sign-extension,nontrapping-f2i,bulk-memory',
         '--initialMemory',
-        '2',
+        '4',
         '-o',
         WASM,
       ],
@@ -104,7 +128,7 @@ export async function measureKernels(
   const r = rng(3);
   for (const [K, N] of sizes) {
     const x = Int8Array.from({ length: 2 * K }, () => Math.floor(r() * 256) - 128);
-    const w = Int8Array.from({ length: N * K }, () => Math.floor(r() * 256) - 128);
+    const w = Int8Array.from({ length: N * K }, () => Math.floor(r() * 255) - 127); // |w| <= 127, as the converter emits
     const bias = Int32Array.from({ length: N }, () => Math.floor(r() * 20000) - 10000);
     const ref = new Int32Array(2 * N);
     for (let row = 0; row < 2; row++)

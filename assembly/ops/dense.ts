@@ -4,7 +4,7 @@
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
-import { prm, gP, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cMultArray, cmul, M_I8 } from '../check';
+import { prm, gP, gConsts, cFail, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cMultArray, cmul, M_I8 } from '../check';
 import { mbqmF, clampI } from '../fixedpoint';
 
 export function prepare(): void {
@@ -17,14 +17,30 @@ export function prepare(): void {
   cProd(eOut, rows, outDim);
   cZp8(P_DENSE_ZP_OUT);
   cAct(P_DENSE_ACT_MIN, P_DENSE_ACT_MAX);
-  cRange(P_DENSE_LAYOUT, 0, 1);
-  cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
+  let layout = cRange(P_DENSE_LAYOUT, 0, 2);
+  if (layout == 2) cPairs(inDim, outDim);
+  else cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
   cConst(P_DENSE_BIAS, cmul(outDim, 4), 4, true);
   cConst(P_DENSE_MULT, cmul(outDim, 4), 4);
   let sh = cConst(P_DENSE_SHIFT, outDim, 1);
   cConst(P_DENSE_LUT, 256, 1, true);
   cShiftArray(sh, outDim);
   cMultArray(prm(gP, P_DENSE_MULT), outDim);
+}
+
+/** layout 2: words and remainder rows inside the constants, inDim <= 2^17, lane 0 of every word int8 */
+function cPairs(inDim: i32, outDim: i32): void {
+  let words = cmul(outDim >> 3, inDim) << 2;
+  let off = cConst(P_DENSE_WEIGHTS, cmul(words, 2) + cmul(outDim & 7, inDim), 4);
+  if (off < 0) return;
+  if (inDim > 131072) { cFail(); return; }
+  let p = gConsts + <usize>off;
+  let e = p + (<usize>words << 2);
+  while (p < e) {
+    let l0 = (load<i32>(p) << 8) >> 8;
+    if (l0 < -128 || l0 > 127) { cFail(); return; }
+    p += 4;
+  }
 }
 
 /** sum_k x[k]*w[k], k < n; unrolled x4 with immediate offsets */
@@ -242,6 +258,73 @@ export function denseVec2(x: usize, dx: usize, K: i32, w: usize, N: i32, bias: u
   }
 }
 
+/** lane 0 (24 bits) and lane 1 of a chunk's sum a, as t = lane0 + 2^32 * lane1 */
+// @ts-ignore: decorator
+@inline function widen(a: i64): i64 {
+  let l = (a << 40) >> 40;
+  return l + ((a - l) << 8);
+}
+
+/** outputs o and o + 1 from t = s0 + 2^32 * s1 (|s0| < 2^31), bias added in i32; a call, not inlined, for size */
+function out2(t: i64, o: i32, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
+  let l = <i32>t;
+  let h = <i32>((t - <i64>l) >> 32);
+  if (bias) {
+    let bp = bias + (<usize>o << 2);
+    l += load<i32>(bp); h += load<i32>(bp, 4);
+  }
+  store<i8>(y + <usize>o, outQ(l, mult, shift, o, zp, lo, hi, lut));
+  store<i8>(y + <usize>o, outQ(h, mult, shift, o + 1, zp, lo, hi, lut), 1);
+}
+
+/**
+ * DENSE layout 2, one input row: 8 outputs per pass, each packed word times x[k] gives two
+ * rows' products in one i64 multiply. Lanes: a word is v = w0 + 2^24 * w1 with |w0| <= 128
+ * (prepare), |x * w0| <= 2^14, so a chunk of at most 511 k keeps |sum x * w0| < 2^23: the
+ * chunk's lane 0 is its low 24 bits sign-extended and lane 1 is (a - lane 0) >> 24, exact.
+ * Each chunk is widened into t = s0 + 2^32 * s1; with K <= 2^17, |s0| and |s1| < 2^31, so s0
+ * is t's low word and s1 = (t - sext(s0)) >> 32. The bias is added in i32 afterwards (the
+ * same int32 wrap-around as denseVec). Remainder rows (N % 8) run the row-major dot8 loop.
+ */
+export function densePairs(x: usize, K: i32, w: usize, N: i32, bias: usize, mult: usize, shift: usize,
+  zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
+  let full = N & ~7;
+  let xe = x + <usize>K;
+  let xe4 = x + <usize>(K & ~3);
+  for (let o = 0; o < full; o += 8) {
+    let t0: i64 = 0, t1: i64 = 0, t2: i64 = 0, t3: i64 = 0;
+    let xp = x;
+    do {
+      // k x4 passes up to 508 k, then the k tail (< 4) in the last chunk: at most 511 k
+      let ce = xp + 508;
+      if (ce > xe4) ce = xe4;
+      let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0;
+      while (xp < ce) {
+        let x0 = <i64>load<i8>(xp), x1 = <i64>load<i8>(xp, 1), x2 = <i64>load<i8>(xp, 2), x3 = <i64>load<i8>(xp, 3);
+        a0 += x0 * <i64>load<i32>(w) + x1 * <i64>load<i32>(w, 16) + x2 * <i64>load<i32>(w, 32) + x3 * <i64>load<i32>(w, 48);
+        a1 += x0 * <i64>load<i32>(w, 4) + x1 * <i64>load<i32>(w, 20) + x2 * <i64>load<i32>(w, 36) + x3 * <i64>load<i32>(w, 52);
+        a2 += x0 * <i64>load<i32>(w, 8) + x1 * <i64>load<i32>(w, 24) + x2 * <i64>load<i32>(w, 40) + x3 * <i64>load<i32>(w, 56);
+        a3 += x0 * <i64>load<i32>(w, 12) + x1 * <i64>load<i32>(w, 28) + x2 * <i64>load<i32>(w, 44) + x3 * <i64>load<i32>(w, 60);
+        xp += 4; w += 64;
+      }
+      if (ce == xe4) while (xp < xe) {
+        let xv = <i64>load<i8>(xp);
+        a0 += xv * <i64>load<i32>(w); a1 += xv * <i64>load<i32>(w, 4);
+        a2 += xv * <i64>load<i32>(w, 8); a3 += xv * <i64>load<i32>(w, 12);
+        xp++; w += 16;
+      }
+      t0 += widen(a0); t1 += widen(a1); t2 += widen(a2); t3 += widen(a3);
+    } while (xp < xe);
+    out2(t0, o, bias, mult, shift, zp, lo, hi, lut, y);
+    out2(t1, o + 2, bias, mult, shift, zp, lo, hi, lut, y);
+    out2(t2, o + 4, bias, mult, shift, zp, lo, hi, lut, y);
+    out2(t3, o + 6, bias, mult, shift, zp, lo, hi, lut, y);
+  }
+  // w is at the remainder rows: the row-major path with the arrays offset by full
+  let f = <usize>full;
+  if (full < N) denseVec(x, K, 0, K, 0, w, N - full, 0, bias ? bias + (f << 2) : 0, mult + (f << 2), shift + f, zp, lo, hi, lut, y + f);
+}
+
 export function evalOp(p: usize): i32 {
   let x = tP(p, P_DENSE_IN);
   let y = tP(p, P_DENSE_OUT);
@@ -258,7 +341,8 @@ export function evalOp(p: usize): i32 {
   let lut: usize = prm(p, P_DENSE_LUT) == -1 ? 0 : cP(p, P_DENSE_LUT);
   let layout = prm(p, P_DENSE_LAYOUT);
   for (let r = 0; r < rows; r++) {
-    denseVec(x, inDim, 0, inDim, 0, w, outDim, layout, bias, mult, shift, zp, lo, hi, lut, y);
+    if (layout == 2) densePairs(x, inDim, w, outDim, bias, mult, shift, zp, lo, hi, lut, y);
+    else denseVec(x, inDim, 0, inDim, 0, w, outDim, layout, bias, mult, shift, zp, lo, hi, lut, y);
     x += <usize>inDim;
     y += <usize>outDim;
   }

@@ -285,8 +285,130 @@ export function pairFly4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc:
   }
 }
 
+// H: Dense at batch 1, two output rows per i64 with the weight pair formed in the loop from the
+// runtime's layout 1 ([N/4][K][4]): w[o][k] + 2^32 * w[o+1][k] times x[k], k unrolled x4.
+export function wpairFly4k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  const xe = x + <usize>K;
+  for (let o = 0; o < N; o += 4) {
+    let a01: i64 = 0,
+      a23: i64 = 0;
+    let xp = x;
+    do {
+      const x0 = <i64>load<i8>(xp),
+        x1 = <i64>load<i8>(xp, 1),
+        x2 = <i64>load<i8>(xp, 2),
+        x3 = <i64>load<i8>(xp, 3);
+      a01 +=
+        x0 * (<i64>load<i8>(w) + ((<i64>load<i8>(w, 1)) << 32)) +
+        x1 * (<i64>load<i8>(w, 4) + ((<i64>load<i8>(w, 5)) << 32)) +
+        x2 * (<i64>load<i8>(w, 8) + ((<i64>load<i8>(w, 9)) << 32)) +
+        x3 * (<i64>load<i8>(w, 12) + ((<i64>load<i8>(w, 13)) << 32));
+      a23 +=
+        x0 * (<i64>load<i8>(w, 2) + ((<i64>load<i8>(w, 3)) << 32)) +
+        x1 * (<i64>load<i8>(w, 6) + ((<i64>load<i8>(w, 7)) << 32)) +
+        x2 * (<i64>load<i8>(w, 10) + ((<i64>load<i8>(w, 11)) << 32)) +
+        x3 * (<i64>load<i8>(w, 14) + ((<i64>load<i8>(w, 15)) << 32));
+      xp += 4;
+      w += 16;
+    } while (xp < xe);
+    const bp = bias + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
+    const l0 = <i32>a01,
+      l2 = <i32>a23;
+    store<i32>(ap, load<i32>(bp) + l0);
+    store<i32>(ap, load<i32>(bp, 4) + <i32>((a01 - <i64>l0) >> 32), 4);
+    store<i32>(ap, load<i32>(bp, 8) + l2, 8);
+    store<i32>(ap, load<i32>(bp, 12) + <i32>((a23 - <i64>l2) >> 32), 12);
+  }
+}
+
+// I: Dense at batch 1 with weight pairs packed at convert time: one int32 word per two rows,
+// w[o][k] + 2^24 * w[o+1][k] (needs |w| <= 127 so it fits int32), read with i64.load32_s;
+// layout [N/4][K][2 words]. Lane 0 is 24 bits: |x * w| <= 128 * 127 = 16256 and
+// 512 * 16256 < 2^23, so k runs in chunks of <= 512, each split into two i32 sums.
+export function wpack24(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  for (let o = 0; o < N; o += 4) {
+    const bp = bias + ((<usize>o) << 2);
+    let s0 = load<i32>(bp),
+      s1 = load<i32>(bp, 4),
+      s2 = load<i32>(bp, 8),
+      s3 = load<i32>(bp, 12);
+    let xp = x;
+    const xe = x + <usize>K;
+    do {
+      let ce = xp + 512;
+      if (ce > xe) ce = xe;
+      let a01: i64 = 0,
+        a23: i64 = 0;
+      do {
+        const x0 = <i64>load<i8>(xp),
+          x1 = <i64>load<i8>(xp, 1),
+          x2 = <i64>load<i8>(xp, 2),
+          x3 = <i64>load<i8>(xp, 3);
+        a01 += x0 * <i64>load<i32>(w) + x1 * <i64>load<i32>(w, 8) + x2 * <i64>load<i32>(w, 16) + x3 * <i64>load<i32>(w, 24);
+        a23 += x0 * <i64>load<i32>(w, 4) + x1 * <i64>load<i32>(w, 12) + x2 * <i64>load<i32>(w, 20) + x3 * <i64>load<i32>(w, 28);
+        xp += 4;
+        w += 32;
+      } while (xp < ce);
+      const l0 = (a01 << 40) >> 40,
+        l2 = (a23 << 40) >> 40;
+      s0 += <i32>l0;
+      s1 += <i32>((a01 - l0) >> 24);
+      s2 += <i32>l2;
+      s3 += <i32>((a23 - l2) >> 24);
+    } while (xp < xe);
+    const ap = acc + ((<usize>o) << 2);
+    store<i32>(ap, s0);
+    store<i32>(ap, s1, 4);
+    store<i32>(ap, s2, 8);
+    store<i32>(ap, s3, 12);
+  }
+}
+
+// J: wpack24 with 8 rows per pass (4 words per k), k unrolled x4; layout [N/8][K][4 words].
+export function wpack24r8(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  for (let o = 0; o < N; o += 8) {
+    const bp = bias + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
+    for (let j = 0; j < 8; j++) store<i32>(ap + ((<usize>j) << 2), load<i32>(bp + ((<usize>j) << 2)));
+    let xp = x;
+    const xe = x + <usize>K;
+    do {
+      let ce = xp + 512;
+      if (ce > xe) ce = xe;
+      let a01: i64 = 0,
+        a23: i64 = 0,
+        a45: i64 = 0,
+        a67: i64 = 0;
+      do {
+        const x0 = <i64>load<i8>(xp),
+          x1 = <i64>load<i8>(xp, 1),
+          x2 = <i64>load<i8>(xp, 2),
+          x3 = <i64>load<i8>(xp, 3);
+        a01 += x0 * <i64>load<i32>(w) + x1 * <i64>load<i32>(w, 16) + x2 * <i64>load<i32>(w, 32) + x3 * <i64>load<i32>(w, 48);
+        a23 += x0 * <i64>load<i32>(w, 4) + x1 * <i64>load<i32>(w, 20) + x2 * <i64>load<i32>(w, 36) + x3 * <i64>load<i32>(w, 52);
+        a45 += x0 * <i64>load<i32>(w, 8) + x1 * <i64>load<i32>(w, 24) + x2 * <i64>load<i32>(w, 40) + x3 * <i64>load<i32>(w, 56);
+        a67 += x0 * <i64>load<i32>(w, 12) + x1 * <i64>load<i32>(w, 28) + x2 * <i64>load<i32>(w, 44) + x3 * <i64>load<i32>(w, 60);
+        xp += 4;
+        w += 64;
+      } while (xp < ce);
+      split24(ap, a01);
+      split24(ap + 8, a23);
+      split24(ap + 16, a45);
+      split24(ap + 24, a67);
+    } while (xp < xe);
+  }
+}
+
+/** acc[0] += lane 0 (24 bits, sign-extended), acc[1] += lane 1 of a */
+function split24(ap: usize, a: i64): void {
+  const l = (a << 40) >> 40;
+  store<i32>(ap, load<i32>(ap) + <i32>l);
+  store<i32>(ap, load<i32>(ap, 4) + <i32>((a - l) >> 24), 4);
+}
+
 // For bench/c-kernels/driver.c (native cost under an interpreter): a job at ARENA of int32 words
-// [0] candidate (0 blk4k4, 1 blk4k8, 2 pair4k4, 3 pairFly4k4), [1] acc offset, [2] acc bytes,
+// [0] candidate (0 blk4k4, 1 blk4k8, 2 pair4k4, 3 pairFly4k4, 4 wpairFly4k4, 5 wpack24, 6 wpack24r8), [1] acc offset, [2] acc bytes,
 // [3] K, [4] N, [5] x offset, [6] w offset, [7] bias offset (offsets from ARENA).
 const ARENA: usize = 4096;
 export function bench_arena(): i32 {
@@ -307,6 +429,9 @@ export function bench_run(): i32 {
   else if (f == 1) blk4k8(x, w, K, N, b, acc);
   else if (f == 2) pair4k4(x, w, K, N, b, acc);
   else if (f == 3) pairFly4k4(x, w, K, N, b, acc);
+  else if (f == 4) wpairFly4k4(x, w, K, N, b, acc);
+  else if (f == 5) wpack24(x, w, K, N, b, acc);
+  else if (f == 6) wpack24r8(x, w, K, N, b, acc);
   else return 1;
   return 0;
 }

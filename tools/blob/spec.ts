@@ -10,7 +10,7 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 5; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash)
+export const FORMAT_VERSION = 6; // 6: DENSE layout 2 (packed weight pairs). 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash)
 export const ABI_VERSION = 2;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
@@ -172,7 +172,7 @@ export const OPS: OpSpec[] = [
     name: 'DENSE',
     consts: ['weights', 'bias', 'mult', 'shift', 'lut'],
     params: ['in', 'out', 'rows', 'inDim', 'outDim', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'layout'],
-    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult int32[outDim] and shift int8[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
+    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major; layout 2: blocks of 8 rows as int32 words [outDim/8][inDim][4], word j = w[8b+2j][k] + 2^24*w[8b+2j+1][k] with the low 24 bits (sign-extended) in [-128, 127], inDim <= 131072, 4-byte aligned, then the outDim % 8 remainder rows int8 row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult int32[outDim] and shift int8[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
   },
   {
     code: 2,

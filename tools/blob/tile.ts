@@ -2,7 +2,8 @@
  * Weights streamed from flash: the runtime reads each op's constants into a staging area of a
  * size fixed at convert time, so every op's constants must fit it. A DENSE, or a CONV2D with one
  * group, whose constants do not fit is split by output channels into ops that each do (tiles of
- * a multiple of 4 channels, so the 4-row weight blocks stay whole); each tile writes a temporary
+ * a multiple of 4 channels, so the 4-row weight blocks stay whole; of 8 for DENSE layout 2, whose
+ * 8-row blocks take 2 bytes per weight); each tile writes a temporary
  * and a CONCAT that only copies joins them into the original output. The arithmetic of every
  * output is unchanged, so outputs stay byte-identical to the unsplit op.
  */
@@ -24,18 +25,40 @@ export function opConstBytes(op: LOp): number {
   return end;
 }
 
+interface SplitShape {
+  channels: number;
+  perChannel: number;
+  key: 'outDim' | 'outC';
+  /** tiles are a multiple of this many channels */
+  step: number;
+  /** weight byte offset of channel c */
+  at: (c: number) => number;
+}
+
 /** Output channels and the per-channel weight bytes of an op that can be split, else null. */
-function splitShape(op: LOp): { channels: number; perChannel: number; key: 'outDim' | 'outC' } | null {
+function splitShape(op: LOp): SplitShape | null {
   const p = op.params as Record<string, any>;
-  if (op.name === 'DENSE') return { channels: p.outDim, perChannel: p.inDim, key: 'outDim' };
-  if (op.name === 'CONV2D' && p.groups === 1) return { channels: p.outC, perChannel: p.kH * p.kW * p.inC, key: 'outC' };
+  if (op.name === 'DENSE' && p.layout === 2) {
+    const full = p.outDim - (p.outDim % 8);
+    const at = (c: number) => (c <= full ? 2 * c * p.inDim : 2 * full * p.inDim + (c - full) * p.inDim);
+    return { channels: p.outDim, perChannel: p.inDim, key: 'outDim', step: 8, at };
+  }
+  const shape = (channels: number, perChannel: number, key: 'outDim' | 'outC'): SplitShape => ({
+    channels,
+    perChannel,
+    key,
+    step: 4,
+    at: (c) => c * perChannel,
+  });
+  if (op.name === 'DENSE') return shape(p.outDim, p.inDim, 'outDim');
+  if (op.name === 'CONV2D' && p.groups === 1) return shape(p.outC, p.kH * p.kW * p.inC, 'outC');
   return null;
 }
 
-/** Channels [c0, c1) of a per-channel const array with `bytesPer` bytes per channel. */
-function sliceConst(v: ParamValue, c0: number, c1: number, bytesPer: number, tag: string): ParamValue {
+/** Channels [c0, c1) of a per-channel const array; `at(c)` is channel c's byte offset. */
+function sliceConst(v: ParamValue, c0: number, c1: number, at: (c: number) => number, tag: string): ParamValue {
   if (!isConst(v)) return v;
-  return { ...v, bytes: v.bytes.subarray(c0 * bytesPer, c1 * bytesPer), what: `${v.what} ${tag}` };
+  return { ...v, bytes: v.bytes.subarray(at(c0), at(c1)), what: `${v.what} ${tag}` };
 }
 
 /** The op for output channels [c0, c1), writing tensor `out`. */
@@ -47,10 +70,10 @@ function tileOp(op: LOp, c0: number, c1: number, out: number, k: number): LOp {
     ...p,
     out,
     [s.key]: c1 - c0,
-    weights: sliceConst(p.weights, c0, c1, s.perChannel, tag),
-    bias: sliceConst(p.bias, c0, c1, 4, tag),
-    mult: sliceConst(p.mult, c0, c1, 4, tag),
-    shift: sliceConst(p.shift, c0, c1, 1, tag),
+    weights: sliceConst(p.weights, c0, c1, s.at, tag),
+    bias: sliceConst(p.bias, c0, c1, (c) => 4 * c, tag),
+    mult: sliceConst(p.mult, c0, c1, (c) => 4 * c, tag),
+    shift: sliceConst(p.shift, c0, c1, (c) => c, tag),
   };
   return { ...op, params, outputs: [out], layer: `${op.layer} (tile ${k})` };
 }
@@ -58,15 +81,15 @@ function tileOp(op: LOp, c0: number, c1: number, out: number, k: number): LOp {
 /** The smallest tile an op can be split into, in staged bytes (the whole op when it cannot be split). */
 function minTileBytes(op: LOp): number {
   const s = splitShape(op);
-  if (!s || s.channels <= 4) return opConstBytes(op);
-  return opConstBytes(tileOp(op, 0, 4, -1, 0));
+  if (!s || s.channels <= s.step) return opConstBytes(op);
+  return opConstBytes(tileOp(op, 0, s.step, -1, 0));
 }
 
-/** Channels per tile: the largest multiple of 4 whose tile fits `budget` (at least 4). */
+/** Channels per tile: the largest multiple of the step whose tile fits `budget` (at least one step). */
 function tileChannels(op: LOp, budget: number): number {
   const s = splitShape(op)!;
-  let g = 4;
-  while (g + 4 <= s.channels && opConstBytes(tileOp(op, 0, g + 4, -1, 0)) <= budget) g += 4;
+  let g = s.step;
+  while (g + s.step <= s.channels && opConstBytes(tileOp(op, 0, g + s.step, -1, 0)) <= budget) g += s.step;
   return g;
 }
 

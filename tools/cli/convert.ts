@@ -230,6 +230,7 @@ export async function main(argv: string[]) {
         `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples)`,
         'minmax',
       )
+      .option('--dense-pairs', 'Dense weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC')
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
       .option('--force', 'overwrite existing output files');
@@ -280,6 +281,7 @@ export async function main(argv: string[]) {
       batch,
       calibration: cal,
       stream: streamSteps !== null,
+      densePairs: !!o.densePairs,
       calibrationGraph: calGraph,
       ...mode,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),

@@ -6,7 +6,7 @@ import * as core from '../float/layers/core.ts';
 import * as misc from '../float/layers/misc.ts';
 import { asymmetricQParams, channelWeights, foldBias, quantizeValue } from '../quantize/qparams.ts';
 import { perTensorScale } from '../fixedpoint.ts';
-import { blockRows4 } from '../quantize/reference-rnn.ts';
+import { blockRows4, packPairs8 } from '../quantize/reference-rnn.ts';
 import { prod, constI8, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import { lowerActivation } from './activations.ts';
@@ -84,6 +84,7 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
   // a .tflite FULLY_CONNECTED's multiplier as TFLite forms it: the scale product in float32
   const scale = (s: number) => (k.fileScales ? perTensorScale(inT.q.scale, s, f.accQ.scale) : (inT.q.scale * s) / f.accQ.scale);
   const ms = Array.from(wq.scales, (s) => qm(scale(s), n, 'output'));
+  const pairs = L.opts.densePairs && units >= 8 ? packPairs8(wq.q, units, inDim) : null;
   emit(
     'DENSE',
     {
@@ -92,10 +93,11 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
       rows: prod(inT.shape) / inDim,
       inDim,
       outDim: units,
-      // layout 1: 4-row blocks for the runtime's 4-outputs-per-pass loop (same bytes, reordered)
-      weights: constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`),
+      // layout 1: 4-row blocks for the runtime's 4-outputs-per-pass loop (same bytes, reordered);
+      // layout 2 (--dense-pairs): 8-row blocks of packed weight pairs, twice the bytes
+      weights: pairs ? { kind: 'const', bytes: pairs, align: 16, what: `${n.name} weights` } : constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`),
       ...requantParams(n.name, bias, ms, f),
-      layout: 1,
+      layout: pairs ? 2 : 1,
     },
     [inL],
     [outL],

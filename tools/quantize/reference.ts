@@ -6,7 +6,7 @@
 
  */
 import { clamp, mbqm } from '../fixedpoint.ts';
-import { TABLE_ENTRIES, gateCount, type CellKind, type RnnQuant } from './reference-rnn.ts';
+import { TABLE_ENTRIES, gateCount, unpackPairs8, type CellKind, type RnnQuant } from './reference-rnn.ts';
 
 /** An op's params by spec name (repeat groups in `groups`). */
 type P = Record<string, any>;
@@ -40,7 +40,7 @@ function applyLut(y: number, consts: Uint8Array, lut: number): number {
 /** DENSE int32 accumulators (bias included), [rows][outDim]. */
 export function refDenseAcc(p: P, x: Int8Array, consts: Uint8Array): Int32Array {
   const { rows, inDim, outDim, weights, bias, layout } = p as Record<string, number>;
-  const w = i8s(consts, weights, outDim * inDim);
+  const w = layout === 2 ? unpackPairs8(consts, weights, outDim, inDim) : i8s(consts, weights, outDim * inDim);
   const b = bias === -1 ? new Int32Array(outDim) : i32s(consts, bias, outDim);
   const blocks = layout === 1 ? Math.floor(outDim / 4) : 0;
   // weight of output o, input k under either layout
