@@ -44,7 +44,7 @@ class BenchError extends Error {}
 function usage(): never {
   throw new BenchError(
     'usage: npm run bench:interp -- --wasm3 LIB --wamr LIB [--wamr-classic LIB] [--wasm3-inc DIR] [--wamr-inc DIR]\n' +
-      '       [--wamr-classic-inc DIR] [--baseline-wasm PATH | --no-baseline] [--samples N] [model ...]\n' +
+      '       [--wamr-classic-inc DIR] [--baseline-wasm PATH | --no-baseline] [--samples N] [--dense-pairs] [model ...]\n' +
       `  LIB: libm3.a / libiwasm.a you built; DIR defaults to LIB's ../../include; models: ${MODEL_NAMES.join(', ')}`,
   );
 }
@@ -61,6 +61,7 @@ function options() {
       'wamr-classic-inc': { type: 'string' },
       'baseline-wasm': { type: 'string' },
       'no-baseline': { type: 'boolean' },
+      'dense-pairs': { type: 'boolean' },
       samples: { type: 'string', default: '2' },
       help: { type: 'boolean' },
     },
@@ -88,6 +89,7 @@ function options() {
     samples,
     baselineWasm: values['baseline-wasm'],
     noBaseline: !!values['no-baseline'],
+    densePairs: !!values['dense-pairs'],
   };
 }
 
@@ -180,7 +182,7 @@ interface ModelFiles {
 }
 
 /** Converted blobs, the test inputs and the integer reference's outputs for one model. */
-async function prepareModel(name: string, samples: number): Promise<ModelFiles> {
+async function prepareModel(name: string, samples: number, densePairs: boolean): Promise<ModelFiles> {
   const f = await ensureModel(name, (m) => process.stderr.write(m + '\n'));
   const dir = join(OUT, name);
   mkdirSync(dir, { recursive: true });
@@ -191,7 +193,7 @@ async function prepareModel(name: string, samples: number): Promise<ModelFiles> 
   writeNpy(input, Float32Array.from(test.data.subarray(0, n * per)), [n, ...test.shape.slice(1)]);
   const files = { ram: '', flash: '', expRam: [] as string[], expFlash: [] as string[] };
   for (const weights of ['ram', 'flash'] as const) {
-    const conv = await convert(f, weights);
+    const conv = await convert(f, weights, { densePairs });
     const blob = join(dir, `${name}.${weights}.blob`);
     writeFileSync(blob, conv.blob);
     const outs: Uint8Array[][] = [];
@@ -288,7 +290,7 @@ async function main(): Promise<void> {
     valgrind: run('valgrind', ['--version'], 'valgrind').trim(),
   };
   for (const name of o.models) {
-    const m = await prepareModel(name, o.samples);
+    const m = await prepareModel(name, o.samples, o.densePairs);
     results[name] = {};
     for (const { it, drv } of drivers) {
       process.stderr.write(`${name} on ${it.id} ...\n`);

@@ -22,7 +22,7 @@ import { measureRnn, rnnTable, type RnnKernelResult } from './rnn.ts';
 import { benchTflite, tfliteTable } from './tflite.ts';
 import { readModel } from '../tools/readers/index.ts';
 import { buildGraph } from '../tools/graph/build.ts';
-import { convertGraph, rawInputs, type ConvertResult } from '../tools/pipeline.ts';
+import { convertGraph, rawInputs, type ConvertOptions, type ConvertResult } from '../tools/pipeline.ts';
 import { calibrationTensors } from '../tools/cli/convert.ts';
 import { runBlobReference } from '../tools/blob/reference.ts';
 import { DeviceSim } from '../firmware-host/node/host.ts';
@@ -164,7 +164,7 @@ function rawWeightBytes(modelJson: string): number {
   return n;
 }
 
-export async function convert(f: BenchModelFiles, weights: 'flash' | 'ram' = 'flash'): Promise<ConvertResult> {
+export async function convert(f: BenchModelFiles, weights: 'flash' | 'ram' = 'flash', extra: Partial<ConvertOptions> = {}): Promise<ConvertResult> {
   const raw = await readModel(f.modelJson);
   const graph = await buildGraph(raw, { batch: 1 });
   const cal = calibrationTensors(graph, [f.calibration]);
@@ -172,6 +172,7 @@ export async function convert(f: BenchModelFiles, weights: 'flash' | 'ram' = 'fl
     batch: 1,
     calibration: cal,
     weights,
+    ...extra,
     warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
     runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
   });
