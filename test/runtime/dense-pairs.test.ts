@@ -145,6 +145,21 @@ describe('convert --dense-pairs on a real model', () => {
         });
         outs[`bytes ${weights} ${densePairs}`] = [String(res.constBytes)];
       }
+    // a small staging area splits the layout-2 ops into tiles of multiples of 8 rows, the last
+    // tile of the 36-unit layer with its 4 remainder rows
+    const tiled = await convertGraph(graph, { runRaw, weights: 'flash', densePairs: true, staging: 2400 });
+    const tiles = tiled.lowered.ops.filter((o) => o.name === 'DENSE' && o.params.layout === 2).map((o) => o.params.outDim);
+    expect(tiles.length).toBeGreaterThan(8);
+    expect(tiles.some((n) => n % 8 !== 0)).toBe(true);
+    const st = await DeviceSim.load(undefined, { weights: 'flash' });
+    expect(st.init(tiled.blob), st.lastError).toBe(ERR.OK);
+    outs['flash tiled'] = inputs.map((set) =>
+      st
+        .run(set)
+        .map((o) => Buffer.from(o.buffer, o.byteOffset, o.byteLength).toString('hex'))
+        .join('|'),
+    );
+    expect(outs['flash tiled']).toEqual(outs['ram false']);
     expect(outs['ram true']).toEqual(outs['ram false']);
     expect(outs['flash true']).toEqual(outs['ram false']);
     expect(outs['flash false']).toEqual(outs['ram false']);
