@@ -148,7 +148,7 @@ describe('convert --dense-pairs on a real model', () => {
     // a small staging area splits the layout-2 ops into tiles of multiples of 8 rows, the last
     // tile of the 36-unit layer with its 4 remainder rows
     const tiled = await convertGraph(graph, { runRaw, weights: 'flash', densePairs: true, staging: 2400 });
-    const tiles = tiled.lowered.ops.filter((o) => o.name === 'DENSE' && o.params.layout === 2).map((o) => o.params.outDim);
+    const tiles = tiled.lowered.ops.filter((o) => o.name === 'DENSE' && o.params.layout === 2).map((o) => Number(o.params.outDim));
     expect(tiles.length).toBeGreaterThan(8);
     expect(tiles.some((n) => n % 8 !== 0)).toBe(true);
     const st = await DeviceSim.load(undefined, { weights: 'flash' });
