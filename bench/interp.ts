@@ -215,6 +215,17 @@ async function prepareModel(name: string, samples: number, densePairs: boolean):
   return { name, macs: f.macs * n, ...files, argsIn: ['--input', input], cJob, cExpected: job.expected, cMacs: job.macs };
 }
 
+/** The previous commit's figure, or null (shown n/a) when that runtime reads another blob format. */
+function previous(measure: () => number, what: string): number | null {
+  try {
+    return measure();
+  } catch (e) {
+    if (!(e instanceof BenchError) || !/format version differs/.test(e.message)) throw e;
+    process.stderr.write(`${what}: the previous commit's runtime reads another blob format, its column is n/a\n`);
+    return null;
+  }
+}
+
 function measureModel(
   m: ModelFiles,
   it: Interp,
@@ -229,7 +240,7 @@ function measureModel(
     ) / m.macs;
   const ram = ours(wasm.ram, m.ram, 'ram', m.expRam, 'build/runtime.wasm');
   const flash = ours(wasm.flash, m.flash, 'flash', m.expFlash, 'build/runtime-flash.wasm');
-  const baseline = wasm.base ? ours(wasm.base, m.ram, 'ram', m.expRam, 'previous commit') : null;
+  const baseline = wasm.base ? previous(() => ours(wasm.base!, m.ram, 'ram', m.expRam, 'previous commit'), `${m.name} on ${it.id}`) : null;
   const outFile = join(OUT, m.name, `c-out.${it.id}.bin`);
   const ir = callgrind('bench_invoke', [drv.kernel, wasm.c, m.cJob, outFile], `${m.name} C kernels on ${it.id}`);
   const got = readFileSync(outFile);
