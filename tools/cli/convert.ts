@@ -32,6 +32,7 @@ import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.t
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
+import { convertReport } from './report/build.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -190,7 +191,7 @@ export async function main(argv: string[]) {
       .option('--calibration <file>', 'calibration samples .npy [N, ...input dims] (repeat once per model input)', collect, [] as string[])
       .option('--batch <n>', "static batch size (default: the model's fixed batch, else 1)")
       .requiredOption('-o, --output <file>', 'output blob file')
-      .option('--report <file>', 'write a JSON report')
+      .option('--report <file>', 'write a report: FILE.html a self-contained page (layer table, memory plan, boards), else JSON')
       .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
       .option('--stream', 'streaming recurrent model: every recurrent layer keeps its state between invokes (needs --stream-steps)')
       .option('--stream-steps <k>', "time steps per invoke with --stream (the model input's time dimension becomes K)")
@@ -264,7 +265,7 @@ export async function main(argv: string[]) {
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
-    if (o.report) files.push({ file: o.report, data: JSON.stringify(rep, null, 2) + '\n' });
+    if (o.report) files.push({ file: o.report, data: await convertReport(o.report, rep, { blob: result.blob, graph, runtime: modelRuntime ?? runtimeWasm }) });
     if (o.cHeader)
       files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
     if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });
