@@ -33,6 +33,7 @@ import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport } from './report/build.ts';
+import { verify } from './verify.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -262,10 +263,12 @@ export async function main(argv: string[]) {
     linearMemory = sim.memoryUsed;
     const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
     const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
+    const check = (runtimeFile: string) => verify({ blobFile: o.output, blobBytes: result.blob, runtimeFile, boards: true });
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
-    if (o.report) files.push({ file: o.report, data: await convertReport(o.report, rep, { blob: result.blob, graph, runtime: modelRuntime ?? runtimeWasm }) });
+    if (o.report)
+      files.push({ file: o.report, data: await convertReport(o.report, rep, { blob: result.blob, graph, runtime: modelRuntime ?? runtimeWasm, check }) });
     if (o.cHeader)
       files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
     if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });

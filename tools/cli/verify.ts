@@ -504,10 +504,15 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   });
   checks.push(memory);
   const counted =
-    rt.status === 'PASS' && (board || o.suggest || o.boards) ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0) : 0;
+    rt.status === 'PASS' && (board || o.suggest || o.boards)
+      ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0)
+      : 0;
   if (board && counted) addLatency(memory, counted, board, interp);
   const rows = o.suggest || o.boards ? boardTable(parsed, bytes.length, info, mem, interp, counted) : [];
-  if (o.suggest) suggested.fits = rows.filter((r) => r.fits).map(({ board, ram, ramUsable, flash, flashUsable, latencyMs }) => ({ board, ram, ramUsable, flash, flashUsable, latencyMs }));
+  if (o.suggest)
+    suggested.fits = rows
+      .filter((r) => r.fits)
+      .map(({ board, ram, ramUsable, flash, flashUsable, latencyMs }) => ({ board, ram, ramUsable, flash, flashUsable, latencyMs }));
   if (o.boards) suggested.boards = rows;
 
   const deviceOk = rt.status === 'PASS';
@@ -649,7 +654,12 @@ export async function main(argv: string[]) {
     if (o.board) findBoard(o.board);
     if (o.suggest && (o.board || o.ram || o.flash)) throw new UserError('--suggest tries every board: give it without --board, --ram or --flash', EXIT.USAGE);
     if (o.interpreter) getInterpreter(o.interpreter);
-    const inputs = [blobFile, ...(o.model ? modelFiles(o.model) : []), ...[o.config, o.labels, o.manifest, o.runtime].filter(Boolean), ...(o.data ?? []).map(dataFile)];
+    const inputs = [
+      blobFile,
+      ...(o.model ? modelFiles(o.model) : []),
+      ...[o.config, o.labels, o.manifest, o.runtime].filter(Boolean),
+      ...(o.data ?? []).map(dataFile),
+    ];
     if (o.report) checkOutputs([{ option: '--report', file: o.report }], inputs, !!o.force);
     const opts: VerifyOptions = {
       blobFile,
@@ -679,7 +689,8 @@ export async function main(argv: string[]) {
     };
     const r = await verify(opts);
     if (o.report) writeFileAtomic(o.report, await verifyReport(o.report, r, { blob: readFileOrThrow(blobFile, 'blob'), model: o.model, config: o.config }));
-    if (!o.quiet) process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
+    if (!o.quiet)
+      process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
     return r.exitCode;
   });
 }

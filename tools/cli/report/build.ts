@@ -89,7 +89,9 @@ export async function verifyReport(file: string, r: VerifyResult, o: { blob: Uin
   const facts: [string, string][] = [
     ['blob', r.blob],
     ['result', r.ok ? 'PASS (exit 0)' : `FAIL (exit ${r.exitCode})`],
-    ...(ok ? ([['format', `version ${integrity.version}, ${integrity.bytes} bytes, ${integrity.ops} ops, batch ${integrity.batch}`]] as [string, string][]) : []),
+    ...(ok
+      ? ([['format', `version ${integrity.version}, ${integrity.bytes} bytes, ${integrity.ops} ops, batch ${integrity.batch}`]] as [string, string][])
+      : []),
     ...(o.model ? ([['model', o.model]] as [string, string][]) : []),
   ];
   const layerErrors = ok ? outputLayerErrors(r, decodeAcceptedBlob(o.blob), graph) : null;
@@ -105,19 +107,26 @@ function convertFacts(rep: Report): [string, string][] {
     ['blob', `${rep.output}: ${kib(rep.flash.blobBytes)} (weights and tables ${kib(rep.weightsBytes)}), batch ${rep.batch}`],
     ['weights', rep.weights === 'flash' ? `in flash, read through a ${kib(r.stagingBytes)} staging area` : 'copied into RAM'],
     ['flash', `${kib(rep.flash.totalBytes)} = blob + runtime ${kib(rep.flash.runtimeWasmBytes)}`],
-    ['RAM (model)', `arena ${kib(r.arenaBytes)}, state ${kib(r.stateBytes)}${r.linearMemoryBytes !== null ? `; linear memory ${kib(r.linearMemoryBytes)}` : ''}`],
+    [
+      'RAM (model)',
+      `arena ${kib(r.arenaBytes)}, state ${kib(r.stateBytes)}${r.linearMemoryBytes !== null ? `; linear memory ${kib(r.linearMemoryBytes)}` : ''}`,
+    ],
     ['calibration', `${rep.calibration.source}, ${rep.calibration.samples} samples`],
     ['self-test vector', rep.selfTest ? 'embedded' : 'none'],
   ];
 }
 
 /**
- * convert --report FILE: the page, with the boards from verify's checks on the new blob under
- * `runtime` (the .wasm the firmware would run), or convert's JSON report.
+ * convert --report FILE: the page, with the boards from verify's checks (`check`: verify with
+ * VerifyOptions.boards) on the new blob under `runtime`, the .wasm the firmware would run; or
+ * convert's JSON report.
  */
-export async function convertReport(file: string, rep: Report, o: { blob: Uint8Array; graph: Graph; runtime: string | Uint8Array }): Promise<string> {
+export async function convertReport(
+  file: string,
+  rep: Report,
+  o: { blob: Uint8Array; graph: Graph; runtime: string | Uint8Array; check: (runtimeFile: string) => Promise<VerifyResult> },
+): Promise<string> {
   if (!isHtmlReport(file)) return reportJson(rep);
-  const { verify } = await import('../verify.ts');
   let dir: string | null = null;
   let runtimeFile = typeof o.runtime === 'string' ? o.runtime : '';
   if (typeof o.runtime !== 'string') {
@@ -126,7 +135,7 @@ export async function convertReport(file: string, rep: Report, o: { blob: Uint8A
     writeFileSync(runtimeFile, o.runtime);
   }
   try {
-    const verified = await verify({ blobFile: rep.output, blobBytes: o.blob, runtimeFile, boards: true });
+    const verified = await o.check(runtimeFile);
     const notes = [...rep.assumptions.map((a) => `assumed: ${a}`), ...rep.notes];
     const title = `convert ${rep.model.file} -> ${rep.output}`;
     const opLayers = rep.ops.map((op) => op.layer);

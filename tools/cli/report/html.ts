@@ -67,7 +67,7 @@ function errorsSection(d: ReportData): string {
   if (!d.layerErrors?.length) return '';
   const rows = d.layerErrors.map((e) => [esc(e.layer), esc(e.className), e.precision, `${num(e.sqnrDb, 1)} dB`, num(e.maxAbsError, 5)]);
   return `<h2>Per-layer error</h2>
-<p>The blob against the float model on the given data.</p>
+<p>Each row: one layer's output, the blob against the float model on the given data.</p>
 <div id="errors-chart" class="chart"></div>
 ${table(['layer', 'class', 'precision', 'SQNR', 'max |error|'], rows)}`;
 }

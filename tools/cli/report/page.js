@@ -28,7 +28,10 @@
         width: width(el),
         height: 320,
         scales: { x: { time: false }, y: { range: [0, Math.max(a.arenaBytes, 16) * 1.1] } },
-        axes: [{ label: 'op (step)', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] }, { label: 'arena bytes', values: (_u, v) => v.map(kib), size: 80 }],
+        axes: [
+          { label: 'op (step)', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+          { label: 'arena bytes', values: (_u, v) => v.map(kib), size: 80 },
+        ],
         series: [
           { label: 'op', value: (_u, v) => opText(v) },
           { label: 'occupied', stroke: '#1f6feb', fill: 'rgba(31,111,235,0.25)', paths: uPlot.paths.stepped({ align: 1 }), value: (_u, v) => kib(v) },
@@ -49,11 +52,31 @@
         width: width(el),
         height: 340,
         scales: { x: { time: false, range: [-0.6, rows.length - 0.4] }, y: { range: [0, Math.max(110, ...rows.map((r) => pct(r.ram, r.ramUsable)))] } },
-        axes: [categoryAxis(rows.map((r) => r.board), 'board'), { label: '% of usable', values: (_u, v) => v.map((x) => `${x}%`) }],
+        axes: [
+          categoryAxis(
+            rows.map((r) => r.board),
+            'board',
+          ),
+          { label: '% of usable', values: (_u, v) => v.map((x) => `${x}%`) },
+        ],
         series: [
           { label: 'board', value: (_u, i) => rows[i]?.board ?? '' },
-          { label: 'RAM', stroke: '#1f6feb', fill: 'rgba(31,111,235,0.6)', paths: bars(-1), points: { show: false }, value: (_u, v) => (v == null ? '' : `${v}%`) },
-          { label: 'flash', stroke: '#8250df', fill: 'rgba(130,80,223,0.6)', paths: bars(1), points: { show: false }, value: (_u, v) => (v == null ? '' : `${v}%`) },
+          {
+            label: 'RAM',
+            stroke: '#1f6feb',
+            fill: 'rgba(31,111,235,0.6)',
+            paths: bars(-1),
+            points: { show: false },
+            value: (_u, v) => (v == null ? '' : `${v}%`),
+          },
+          {
+            label: 'flash',
+            stroke: '#8250df',
+            fill: 'rgba(130,80,223,0.6)',
+            paths: bars(1),
+            points: { show: false },
+            value: (_u, v) => (v == null ? '' : `${v}%`),
+          },
           { label: 'usable', stroke: '#d1242f', dash: [6, 4], points: { show: false }, value: (_u, v) => (v == null ? '' : `${v}%`) },
         ],
       },
@@ -69,10 +92,23 @@
         width: width(el),
         height: 300,
         scales: { x: { time: false, range: [-0.6, rows.length - 0.4] }, y: { range: [0, Math.max(10, ...rows.map((r) => r.sqnrDb)) * 1.1] } },
-        axes: [categoryAxis(rows.map((r) => r.layer), 'layer'), { label: 'SQNR (dB)' }],
+        axes: [
+          categoryAxis(
+            rows.map((r) => r.layer),
+            'layer',
+          ),
+          { label: 'SQNR (dB)' },
+        ],
         series: [
           { label: 'layer', value: (_u, i) => (rows[i] ? `${rows[i].layer} (${rows[i].className}, ${rows[i].precision})` : '') },
-          { label: 'SQNR dB', stroke: '#1a7f37', fill: 'rgba(26,127,55,0.6)', paths: uPlot.paths.bars({ size: [0.6, 60] }), points: { show: false }, value: (_u, v) => (v == null ? '' : `${v.toFixed(1)} dB`) },
+          {
+            label: 'SQNR dB',
+            stroke: '#1a7f37',
+            fill: 'rgba(26,127,55,0.6)',
+            paths: uPlot.paths.bars({ size: [0.6, 60] }),
+            points: { show: false },
+            value: (_u, v) => (v == null ? '' : `${v.toFixed(1)} dB`),
+          },
         ],
       },
       [rows.map((_, i) => i), rows.map((r) => r.sqnrDb)],
