@@ -13,6 +13,12 @@ import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
 import { quantizeValue } from './quantize/qparams.ts';
 import { LIMITS } from './blob/spec.ts';
 
+/**
+ * Progress of a long stage: `done` of `total` steps of `task` ('calibration', 'verification',
+ * a precision search). The CLI draws it as a bar (tools/cli/progress.ts); stages only call it.
+ */
+export type Progress = (task: string, done: number, total: number) => void;
+
 export interface ConvertOptions {
   /** Static batch; default: the model's fixed batch, else 1. */
   batch?: number;
@@ -42,6 +48,8 @@ export interface ConvertOptions {
   weights?: 'flash' | 'ram';
   /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
   staging?: number;
+  /** Called as calibration batches complete. */
+  progress?: Progress;
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -192,7 +200,8 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   }
   // stateful=True layers: calibrate as the device runs (states carried across batches of the fixed batch)
   const stateful = hasStatefulLayer(graph);
-  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions });
+  const onProgress = opts.progress && ((done: number, total: number) => opts.progress!('calibration', done, total));
+  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions, onProgress });
   if (stateful)
     notes.push(
       `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,

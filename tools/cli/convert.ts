@@ -34,6 +34,7 @@ import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport } from './report/build.ts';
 import { verify } from './verify.ts';
+import { progressBars } from './progress.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -203,7 +204,9 @@ export async function main(argv: string[]) {
       )
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
-      .option('--force', 'overwrite existing output files');
+      .option('--force', 'overwrite existing output files')
+      .option('--quiet', 'print nothing on stdout and draw no progress bar (warnings and errors still go to stderr)')
+      .option('--json', "print convert's report as JSON instead of the summary (errors as {error, code})");
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
@@ -245,7 +248,9 @@ export async function main(argv: string[]) {
       calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
     }
     let linearMemory: number | null = null;
+    const bars = progressBars(o);
     const result = await convertGraph(graph, {
+      progress: bars.progress,
       batch,
       calibration: cal,
       stream: streamSteps !== null,
@@ -255,6 +260,7 @@ export async function main(argv: string[]) {
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
     });
+    bars.stop();
     const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
     // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
     const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
@@ -273,7 +279,7 @@ export async function main(argv: string[]) {
       files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
     if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });
     writeFilesAtomic(files);
-    process.stdout.write(summaryText(rep));
+    if (!o.quiet) process.stdout.write(o.json ? JSON.stringify(rep, null, 2) + '\n' : summaryText(rep));
     return EXIT.OK;
-  });
+  }, argv);
 }

@@ -39,6 +39,8 @@ import { countInference } from '../blob/count.ts';
 import { blobStaging } from '../blob/runtime-info.ts';
 import { checkOutputs, dataFile, modelFiles, writeFileAtomic } from './fsutil.ts';
 import { verifyReport } from './report/build.ts';
+import { progressBars } from './progress.ts';
+import type { Progress } from '../pipeline.ts';
 import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
 
 export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
@@ -80,6 +82,8 @@ export interface VerifyOptions {
   boards?: boolean;
   /** the blob's bytes when it is not (yet) in blobFile (convert --report checks the blob before writing it) */
   blobBytes?: Uint8Array;
+  /** called as the numbers check runs batches of --data */
+  progress?: Progress;
 }
 
 /** One board the model fits (verify --suggest). */
@@ -532,6 +536,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
           thresholds: o.thresholds,
           metric: o.metric,
           maxSamples: o.maxSamples,
+          progress: o.progress,
         }),
       );
   }
@@ -638,7 +643,7 @@ export async function main(argv: string[]) {
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
     if (o.listBoards) {
-      process.stdout.write(o.json ? JSON.stringify(BOARDS, null, 2) + '\n' : listBoards());
+      if (!o.quiet) process.stdout.write(o.json ? JSON.stringify(BOARDS, null, 2) + '\n' : listBoards());
       return EXIT.OK;
     }
     const blobFile = cmd.args[0];
@@ -687,10 +692,12 @@ export async function main(argv: string[]) {
         minCosine: num(o.minCosine, '--min-cosine', -1, 1),
       },
     };
-    const r = await verify(opts);
+    const bars = progressBars(o);
+    const r = await verify({ ...opts, progress: bars.progress });
+    bars.stop();
     if (o.report) writeFileAtomic(o.report, await verifyReport(o.report, r, { blob: readFileOrThrow(blobFile, 'blob'), model: o.model, config: o.config }));
     if (!o.quiet)
       process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
     return r.exitCode;
-  });
+  }, argv);
 }

@@ -84,6 +84,8 @@ export async function calibrate(
      * the model's fixed batch.
      */
     stateful?: boolean;
+    /** called after each batch with the samples done and the total */
+    onProgress?: (done: number, total: number) => void;
   } = {},
 ): Promise<Calibration> {
   if (samples.length !== graph.inputs.length) {
@@ -128,6 +130,7 @@ export async function calibrate(
       state,
     });
     (outs as FloatTensor[]).forEach((t, i) => record(graph.outputs[i], t));
+    opts.onProgress?.(s + c, n);
   }
   const qparams = new Map<number, QParams>();
   for (const [id, r] of ranges) {
