@@ -15,9 +15,9 @@ import { reportHtml, type LayerError, type ReportData } from './html.ts';
 import type { VerifyResult } from '../verify.ts';
 import type { Report } from '../convert.ts';
 
-export const isHtmlReport = (file: string) => /\.html?$/i.test(file);
+const isHtmlReport = (file: string) => /\.html?$/i.test(file);
 
-export interface BlobReportInput {
+interface BlobReportInput {
   title: string;
   blob: Uint8Array;
   /** the blob checked with every board (VerifyOptions.boards) */
@@ -33,7 +33,7 @@ export interface BlobReportInput {
   layerErrors?: LayerError[] | null;
 }
 
-export function blobReportData(o: BlobReportInput): ReportData {
+function blobReportData(o: BlobReportInput): ReportData {
   // a blob that failed its integrity check is not decoded
   const p = o.verified.checks[0]?.status === 'PASS' ? decodeAcceptedBlob(o.blob) : null;
   return {
@@ -50,7 +50,7 @@ export function blobReportData(o: BlobReportInput): ReportData {
 }
 
 /** A JSON report: non-finite numbers (an SQNR of a bit-exact output) as strings. */
-export function reportJson(json: unknown): string {
+function reportJson(json: unknown): string {
   return JSON.stringify(json, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n';
 }
 
@@ -58,7 +58,7 @@ export function reportJson(json: unknown): string {
  * The numbers check's per-output figures as layer errors: each model output is the last layer
  * of its branch, compared on the final outputs (verify --model --data).
  */
-export function outputLayerErrors(v: VerifyResult, p: ParsedBlob, graph: Graph | null): LayerError[] | null {
+function outputLayerErrors(v: VerifyResult, p: ParsedBlob, graph: Graph | null): LayerError[] | null {
   const numbers = v.checks.find((c) => c.name === 'numbers');
   const outs = numbers?.figures.outputs as { sqnrDb: number | string; maxAbsErr: number }[] | undefined;
   if (!outs) return null;

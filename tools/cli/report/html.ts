@@ -35,7 +35,8 @@ export interface ReportData {
 }
 
 const require = createRequire(import.meta.url);
-const asset = (spec: string) => readFileSync(require.resolve(spec), 'utf8');
+const UPLOT_JS = require.resolve('uplot/dist/uPlot.iife.min.js');
+const UPLOT_CSS = require.resolve('uplot/dist/uPlot.min.css');
 const PAGE_JS = new URL('./page.js', import.meta.url);
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -114,11 +115,11 @@ export function reportHtml(d: ReportData): string {
   const json = JSON.stringify(d).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(d.title)}</title>
-<style>${asset('uplot/dist/uPlot.min.css')}</style><style>${CSS}</style></head>
+<style>${readFileSync(UPLOT_CSS, 'utf8')}</style><style>${CSS}</style></head>
 <body>
 ${body}
 <script type="application/json" id="kw-data">${json}</script>
-<script>${asset('uplot/dist/uPlot.iife.min.js')}</script>
+<script>${readFileSync(UPLOT_JS, 'utf8')}</script>
 <script>${readFileSync(PAGE_JS, 'utf8')}</script>
 </body></html>
 `;

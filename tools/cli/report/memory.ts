@@ -10,7 +10,7 @@ import { TENSOR_PARAMS } from '../../blob/assemble.ts';
 import { STORAGE } from '../../blob/spec.ts';
 import { alignUp } from '../../blob/plan.ts';
 
-export interface ArenaBuffer {
+interface ArenaBuffer {
   tensor: number;
   offset: number;
   /** bytes rounded up to the arena's 16-byte alignment */
@@ -29,7 +29,7 @@ export interface ArenaTimeline {
 }
 
 /** Tensor indices an op reads or writes (fixed params and repeat groups; -1 = none). */
-export function opTensors(op: ParsedBlob['ops'][number], nTensors: number): number[] {
+function opTensors(op: ParsedBlob['ops'][number], nTensors: number): number[] {
   const ids = Object.entries(op.params)
     .filter(([k, v]) => TENSOR_PARAMS.has(k) && typeof v === 'number')
     .map(([, v]) => v as number);
