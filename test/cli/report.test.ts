@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -159,6 +159,22 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     for (const ch of Object.values(charts)) expect(ch.coloured).toBeGreaterThan(500);
     // another extension keeps the JSON result
     expect(cli('verify', ['model.blob', '--report', 'r.json']).code).toBe(0);
+    // the report is an output like any other: never an input, never overwritten without --force
+    expect(cli('verify', ['model.blob', '--report', 'model.blob']).code).toBe(2);
+    expect(cli('verify', ['model.blob', '--report', 'r.json']).code).toBe(2);
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).checks.map((c: any) => c.name)).toContain('integrity');
+  }, 120_000);
+
+  it('verify --report of a corrupted blob: the checks without a memory plan, rendered without errors', async () => {
+    const bytes = new Uint8Array(readFileSync(blob));
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(join(dir, 'bad.blob'), bytes);
+    const v = cli('verify', ['bad.blob', '--report', 'bad.html']);
+    expect(v.code).toBe(5);
+    const text = readFileSync(join(dir, 'bad.html'), 'utf8');
+    expect(text).toContain('CRC');
+    const { charts, errors } = await render(join(dir, 'bad.html'));
+    expect(errors).toEqual([]);
+    expect(charts).toEqual({});
   }, 120_000);
 });
