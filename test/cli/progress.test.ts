@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -62,22 +62,30 @@ describe('progressBars', () => {
 });
 
 const haveScript = existsSync('/usr/bin/script');
+
+/** A child process, awaited without blocking the test worker. */
+function spawn(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) =>
+    execFile(cmd, args, { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) =>
+      done({ status: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    ),
+  );
+}
 describe.skipIf(!haveScript)('bars end to end (util-linux script gives the command a terminal)', () => {
   const convertArgs = (out: string) => [resolve(repoRoot, 'tools/convert'), ex('model/model.json'), '--calibration', ex('calibration.npy'), '-o', out];
-  it('convert and verify draw bars on a terminal, not with --quiet, not into a pipe', () => {
+  it('convert and verify draw bars on a terminal, not with --quiet, not into a pipe', async () => {
     const blob = join(dir, 'p.blob');
-    const inTty = (args: string[]) =>
-      spawnSync('/usr/bin/script', ['-qec', args.map((a) => `'${a}'`).join(' '), '/dev/null'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
-    const c = inTty([process.execPath, ...convertArgs(blob)]);
+    const inTty = (args: string[]) => spawn('/usr/bin/script', ['-qec', args.map((a) => `'${a}'`).join(' '), '/dev/null']);
+    const c = await inTty([process.execPath, ...convertArgs(blob)]);
     expect(c.status).toBe(0);
     expect(c.stdout).toMatch(/calibration +\[.*\] 100% \| 128\/128/);
-    const v = inTty([process.execPath, resolve(repoRoot, 'tools/verify'), blob, '--model', ex('model/model.json'), '--data', ex('test-inputs.npy')]);
+    const v = await inTty([process.execPath, resolve(repoRoot, 'tools/verify'), blob, '--model', ex('model/model.json'), '--data', ex('test-inputs.npy')]);
     expect(v.status).toBe(0);
     expect(v.stdout).toMatch(/verification +\[.*\] 100% \| 256\/256/);
-    const q = inTty([process.execPath, ...convertArgs(join(dir, 'q.blob')), '--quiet']);
+    const q = await inTty([process.execPath, ...convertArgs(join(dir, 'q.blob')), '--quiet']);
     expect(q.status).toBe(0);
     expect(q.stdout).not.toMatch(/calibration +\[/);
-    const piped = spawnSync(process.execPath, convertArgs(join(dir, 'r.blob')), { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    const piped = await spawn(process.execPath, convertArgs(join(dir, 'r.blob')));
     expect(piped.status).toBe(0);
     expect(piped.stderr).toBe('');
   }, 120_000);

@@ -5,7 +5,7 @@
  * KW_REPORT_PNG=docs/images/report.png writes the screenshot the docs show.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -31,9 +31,12 @@ const ex = (p: string) => resolve(repoRoot, 'examples', p);
 // the commands run in `dir`, where examples/ links to the repository's: the page names relative paths
 symlinkSync(resolve(repoRoot, 'examples'), join(dir, 'examples'));
 
-function cli(tool: 'convert' | 'verify', args: string[]) {
-  const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools', tool), ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function cli(tool: 'convert' | 'verify', args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) =>
+    execFile(process.execPath, [resolve(repoRoot, 'tools', tool), ...args], { cwd: dir, encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) =>
+      done({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    ),
+  );
 }
 
 describe('arena timeline from the blob', () => {
@@ -100,9 +103,9 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
 
   const blob = join(dir, 'model.blob');
   const html = join(dir, 'model.html');
-  let converted: ReturnType<typeof cli>;
-  beforeAll(() => {
-    converted = cli('convert', ['examples/model/model.json', '--calibration', 'examples/calibration.npy', '-o', 'model.blob', '--report', 'model.html']);
+  let converted: Awaited<ReturnType<typeof cli>>;
+  beforeAll(async () => {
+    converted = await cli('convert', ['examples/model/model.json', '--calibration', 'examples/calibration.npy', '-o', 'model.blob', '--report', 'model.html']);
   }, 120_000);
 
   /** Opens a page; returns its charts' data, the count of series-coloured pixels per chart, and the console errors. */
@@ -149,7 +152,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
   it('verify --report r.html with --model --data: checks, boards and the output error measured against tfjs', async () => {
     const page = join(dir, 'r.html');
     const args = ['model.blob', '--board', 'esp32', '--model', 'examples/model/model.json', '--data', 'examples/test-inputs.npy', '--report', 'r.html'];
-    const v = cli('verify', args);
+    const v = await cli('verify', args);
     expect(v.code).toBe(0);
     const { charts, errors } = await render(page, process.env.KW_REPORT_PNG ? resolve(repoRoot, process.env.KW_REPORT_PNG) : join(dir, 'v.png'));
     expect(errors).toEqual([]);
@@ -158,10 +161,10 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     expect(charts.errors.data[1][0]).toBeCloseTo(await exampleSqnr(blob), 1);
     for (const ch of Object.values(charts)) expect(ch.coloured).toBeGreaterThan(500);
     // another extension keeps the JSON result
-    expect(cli('verify', ['model.blob', '--report', 'r.json']).code).toBe(0);
+    expect((await cli('verify', ['model.blob', '--report', 'r.json'])).code).toBe(0);
     // the report is an output like any other: never an input, never overwritten without --force
-    expect(cli('verify', ['model.blob', '--report', 'model.blob']).code).toBe(2);
-    expect(cli('verify', ['model.blob', '--report', 'r.json']).code).toBe(2);
+    expect((await cli('verify', ['model.blob', '--report', 'model.blob'])).code).toBe(2);
+    expect((await cli('verify', ['model.blob', '--report', 'r.json'])).code).toBe(2);
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).checks.map((c: any) => c.name)).toContain('integrity');
   }, 120_000);
 
@@ -169,7 +172,7 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     const bytes = new Uint8Array(readFileSync(blob));
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(join(dir, 'bad.blob'), bytes);
-    const v = cli('verify', ['bad.blob', '--report', 'bad.html']);
+    const v = await cli('verify', ['bad.blob', '--report', 'bad.html']);
     expect(v.code).toBe(5);
     const text = readFileSync(join(dir, 'bad.html'), 'utf8');
     expect(text).toContain('CRC');
