@@ -76,7 +76,11 @@ function outputLayerErrors(v: VerifyResult, p: ParsedBlob, graph: Graph | null):
 }
 
 /** verify --report FILE: the page (with the model's layer table when --model was given) or the result as JSON. */
-export async function verifyReport(file: string, r: VerifyResult, o: { blob: Uint8Array; model?: string; config?: string }): Promise<string> {
+export async function verifyReport(
+  file: string,
+  r: VerifyResult,
+  o: { blob: Uint8Array; model?: string; config?: string; layerErrors?: LayerError[] | null },
+): Promise<string> {
   if (!isHtmlReport(file)) return reportJson(r);
   let graph: Graph | null = null;
   if (o.model) {
@@ -94,7 +98,8 @@ export async function verifyReport(file: string, r: VerifyResult, o: { blob: Uin
       : []),
     ...(o.model ? ([['model', o.model]] as [string, string][]) : []),
   ];
-  const layerErrors = ok ? outputLayerErrors(r, decodeAcceptedBlob(o.blob), graph) : null;
+  // per-layer errors when the caller measured them, else the model's outputs from the numbers check
+  const layerErrors = o.layerErrors ?? (ok ? outputLayerErrors(r, decodeAcceptedBlob(o.blob), graph) : null);
   return reportHtml(blobReportData({ title: `verify ${r.blob}`, blob: o.blob, verified: r, graph, facts, showChecks: true, layerErrors }));
 }
 
@@ -124,7 +129,13 @@ function convertFacts(rep: Report): [string, string][] {
 export async function convertReport(
   file: string,
   rep: Report,
-  o: { blob: Uint8Array; graph: Graph; runtime: string | Uint8Array; check: (runtimeFile: string) => Promise<VerifyResult> },
+  o: {
+    blob: Uint8Array;
+    graph: Graph;
+    runtime: string | Uint8Array;
+    check: (runtimeFile: string) => Promise<VerifyResult>;
+    layerErrors?: LayerError[] | null;
+  },
 ): Promise<string> {
   if (!isHtmlReport(file)) return reportJson(rep);
   let dir: string | null = null;
@@ -139,7 +150,8 @@ export async function convertReport(
     const notes = [...rep.assumptions.map((a) => `assumed: ${a}`), ...rep.notes];
     const title = `convert ${rep.model.file} -> ${rep.output}`;
     const opLayers = rep.ops.map((op) => op.layer);
-    return reportHtml(blobReportData({ title, blob: o.blob, verified, graph: o.graph, opLayers, facts: convertFacts(rep), notes }));
+    const facts = convertFacts(rep);
+    return reportHtml(blobReportData({ title, blob: o.blob, verified, graph: o.graph, opLayers, facts, notes, layerErrors: o.layerErrors }));
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
