@@ -19,6 +19,9 @@ import { arenaTimeline } from '../../tools/cli/report/memory.ts';
 import { readArray } from '../../tools/readers/npy.ts';
 import { runBlob } from '../../tools/cli/run.ts';
 import { BOARDS } from '../../tools/boards.ts';
+import { buildReport } from '../../tools/cli/convert.ts';
+import { verify } from '../../tools/cli/verify.ts';
+import { convertReport } from '../../tools/cli/report/build.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -166,6 +169,27 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     expect((await cli('verify', ['model.blob', '--report', 'model.blob'])).code).toBe(2);
     expect((await cli('verify', ['model.blob', '--report', 'r.json'])).code).toBe(2);
     expect(JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).checks.map((c: any) => c.name)).toContain('integrity');
+  }, 120_000);
+
+  it('a runtime given as bytes (convert --runtime): the boards are checked on a temporary copy of it, removed afterwards', async () => {
+    const graph = await graphFromFile(ex('model/model.json'));
+    const r = await convertGraph(graph, { syntheticCount: 8, warn: () => {} });
+    const runtime = new Uint8Array(readFileSync(resolve(repoRoot, 'build/runtime-flash.wasm')));
+    const raw = { format: 'tfjs', dialect: 'tfjs', kerasVersion: null };
+    const rep = buildReport(r, { file: 'model.json', output: 'm.blob', raw, calFiles: [], runtimeBytes: runtime.length, linearMemory: null });
+    const used: string[] = [];
+    const check = (runtimeFile: string) => {
+      used.push(runtimeFile);
+      expect(readFileSync(runtimeFile)).toEqual(Buffer.from(runtime));
+      return verify({ blobFile: 'm.blob', blobBytes: r.blob, runtimeFile, boards: true });
+    };
+    writeFileSync(join(dir, 'bytes.html'), await convertReport('m.html', rep, { blob: r.blob, graph, runtime, check }));
+    expect(used).toHaveLength(1);
+    expect(existsSync(used[0])).toBe(false);
+    const { charts, errors } = await render(join(dir, 'bytes.html'));
+    expect(errors).toEqual([]);
+    expect(charts.boards.data[1].length).toBe(BOARDS.length);
+    expect(charts.arena.data[1]).toEqual(arenaTimeline(decodeAcceptedBlob(r.blob)).liveBytes);
   }, 120_000);
 
   it('verify --report of a corrupted blob: the checks without a memory plan, rendered without errors', async () => {
