@@ -693,8 +693,8 @@ export async function main(argv: string[]) {
       },
     };
     const bars = progressBars(o);
-    const r = await verify({ ...opts, progress: bars.progress });
-    bars.stop();
+    // the bar ends before any message, an error's included
+    const r = await verify({ ...opts, progress: bars.progress }).finally(bars.stop);
     if (o.report) writeFileAtomic(o.report, await verifyReport(o.report, r, { blob: readFileOrThrow(blobFile, 'blob'), model: o.model, config: o.config }));
     if (!o.quiet)
       process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
