@@ -14,6 +14,12 @@ import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
 import { quantizeValue } from './quantize/qparams.ts';
 import { LIMITS } from './blob/spec.ts';
 
+/**
+ * Progress of a long stage: `done` of `total` steps of `task` ('calibration', 'verification',
+ * a precision search). The CLI draws it as a bar (tools/cli/progress.ts); stages only call it.
+ */
+export type Progress = (task: string, done: number, total: number) => void;
+
 export interface ConvertOptions {
   /** Static batch; default: the model's fixed batch, else 1. */
   batch?: number;
@@ -45,6 +51,8 @@ export interface ConvertOptions {
   staging?: number;
   /** How each tensor's int8 range is chosen (default minmax); `auto` is tools/calibration-search.ts. */
   calibrationMethod?: CalibrateOptions['method'];
+  /** Called as calibration batches complete. */
+  progress?: Progress;
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -200,7 +208,8 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   const stateful = hasStatefulLayer(graph);
   const method = opts.calibrationMethod ?? 'minmax';
   if (opts.calibration) checkSampleCount(typeof method === 'string' ? method : 'auto', samples[0].shape[0]);
-  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions, method });
+  const onProgress = opts.progress && ((done: number, total: number) => opts.progress!('calibration', done, total));
+  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions, method, onProgress });
   if (stateful)
     notes.push(
       `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,

@@ -43,6 +43,9 @@ export function planLowered(low: Lowered): LoweredPlan {
   return { ...plan, stateOffsets, stateSize };
 }
 
+/** Op params that are tensor-table indices (recurrent ops: hState, cState, scratch and the optional maskIds = -1); groups name theirs `tensor`. */
+export const TENSOR_PARAMS: ReadonlySet<string> = new Set(['in', 'out', 'a', 'b', 'ids', 'tensor', 'hState', 'cState', 'scratch', 'maskIds']);
+
 const DTYPE_OF = { int8: DTYPE.INT8, int16: DTYPE.INT16, int32: DTYPE.INT32 } as const;
 
 function isConst(v: ParamValue): v is ConstRef {
@@ -100,8 +103,6 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
     }
     return v;
   };
-  // tensor-index params (recurrent ops: hState, cState, scratch and the optional maskIds = -1)
-  const TENSOR_PARAMS = new Set(['in', 'out', 'a', 'b', 'ids', 'tensor', 'hState', 'cState', 'scratch', 'maskIds']);
   const flash = layout.weights === 'flash';
   for (const op of low.ops) {
     if (flash) {

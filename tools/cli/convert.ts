@@ -34,6 +34,9 @@ import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.t
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
+import { convertReport } from './report/build.ts';
+import { verify } from './verify.ts';
+import { progressBars } from './progress.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -216,7 +219,7 @@ export async function main(argv: string[]) {
       .option('--calibration <file>', 'calibration samples .npy [N, ...input dims] (repeat once per model input)', collect, [] as string[])
       .option('--batch <n>', "static batch size (default: the model's fixed batch, else 1)")
       .requiredOption('-o, --output <file>', 'output blob file')
-      .option('--report <file>', 'write a JSON report')
+      .option('--report <file>', 'write a report: FILE.html a self-contained page (layer table, memory plan, boards), else JSON')
       .option('--c-header <file>', 'also write the blob as an aligned C array with its shapes and sizes as named constants')
       .option('--stream', 'streaming recurrent model: every recurrent layer keeps its state between invokes (needs --stream-steps)')
       .option('--stream-steps <k>', "time steps per invoke with --stream (the model input's time dimension becomes K)")
@@ -232,7 +235,9 @@ export async function main(argv: string[]) {
       )
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
-      .option('--force', 'overwrite existing output files');
+      .option('--force', 'overwrite existing output files')
+      .option('--quiet', 'print nothing on stdout and draw no progress bar (warnings and errors still go to stderr)')
+      .option('--json', "print convert's report as JSON instead of the summary (errors as {error, code})");
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
@@ -276,7 +281,9 @@ export async function main(argv: string[]) {
       calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
     }
     let linearMemory: number | null = null;
+    const bars = progressBars(o);
     const convertOpts: ConvertOptions = {
+      progress: bars.progress,
       batch,
       calibration: cal,
       stream: streamSteps !== null,
@@ -286,10 +293,11 @@ export async function main(argv: string[]) {
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
     };
-    const result =
+    const result = await (
       calibrationMethod === 'auto'
-        ? (await convertWithAutoCalibration(graph, convertOpts)).result
-        : await convertGraph(graph, { ...convertOpts, calibrationMethod });
+        ? convertWithAutoCalibration(graph, convertOpts).then((a) => a.result)
+        : convertGraph(graph, { ...convertOpts, calibrationMethod })
+    ).finally(bars.stop); // the bar ends before any message, an error's included
     const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
     // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
     const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
@@ -298,15 +306,17 @@ export async function main(argv: string[]) {
     linearMemory = sim.memoryUsed;
     const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
     const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
+    const check = (runtimeFile: string) => verify({ blobFile: o.output, blobBytes: result.blob, runtimeFile, boards: true });
     const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method: calibrationMethod });
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
-    if (o.report) files.push({ file: o.report, data: JSON.stringify(rep, null, 2) + '\n' });
+    if (o.report)
+      files.push({ file: o.report, data: await convertReport(o.report, rep, { blob: result.blob, graph, runtime: modelRuntime ?? runtimeWasm, check }) });
     if (o.cHeader)
       files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
     if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });
     writeFilesAtomic(files);
-    process.stdout.write(summaryText(rep));
+    if (!o.quiet) process.stdout.write(o.json ? JSON.stringify(rep, null, 2) + '\n' : summaryText(rep));
     return EXIT.OK;
-  });
+  }, argv);
 }

@@ -38,6 +38,10 @@ import {
 import { countInference } from '../blob/count.ts';
 import { blobStaging } from '../blob/runtime-info.ts';
 import { checkLayers } from './verify-layers.ts';
+import { checkOutputs, dataFile, modelFiles, writeFileAtomic } from './fsutil.ts';
+import { verifyReport } from './report/build.ts';
+import { progressBars } from './progress.ts';
+import type { Progress } from '../pipeline.ts';
 import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
 
 export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
@@ -78,6 +82,12 @@ export interface VerifyOptions {
   /** per-layer error report (verify-layers.ts); the scales come from convert's JSON report */
   layers?: boolean;
   convertReport?: string;
+  /** every board's RAM, flash, fit and estimated latency (verify/convert --report) */
+  boards?: boolean;
+  /** the blob's bytes when it is not (yet) in blobFile (convert --report checks the blob before writing it) */
+  blobBytes?: Uint8Array;
+  /** called as the numbers check runs batches of --data */
+  progress?: Progress;
 }
 
 /** One board the model fits (verify --suggest). */
@@ -91,6 +101,13 @@ export interface BoardFit {
   latencyMs: number;
 }
 
+/** One board with or without a fit (verify --report): why it does not fit, or null. */
+export interface BoardRow extends BoardFit {
+  interpreter: string;
+  fits: boolean;
+  why: string | null;
+}
+
 export interface VerifyResult {
   blob: string;
   ok: boolean;
@@ -98,6 +115,8 @@ export interface VerifyResult {
   checks: Check[];
   /** --suggest: the boards the model fits, smallest RAM first */
   fits?: BoardFit[];
+  /** VerifyOptions.boards: every board, smallest RAM first */
+  boards?: BoardRow[];
 }
 
 const KiB = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`);
@@ -455,18 +474,18 @@ export function exitCodeOf(checks: Check[]): number {
 }
 
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
-  const bytes = readFileOrThrow(o.blobFile, 'blob');
+  const bytes = o.blobBytes ?? readFileOrThrow(o.blobFile, 'blob');
   const checks: Check[] = [];
   const { check: integ, parsed } = checkIntegrity(bytes, o.blobFile);
   checks.push(integ);
   // --suggest fills this in once the runtime has loaded the blob
-  const suggested: { fits?: BoardFit[] } = {};
+  const suggested: { fits?: BoardFit[]; boards?: BoardRow[] } = {};
   const finish = (): VerifyResult => {
-    const fits = suggested.fits;
+    const { fits, boards } = suggested;
     const ok = checks.every((c) => c.status !== 'FAIL') && (!fits || fits.length > 0);
     // --suggest with no board that fits: does not fit
     const exitCode = checks.some((c) => c.status === 'FAIL') ? exitCodeOf(checks) : ok ? EXIT.OK : EXIT.DOES_NOT_FIT;
-    return { blob: o.blobFile, ok, exitCode, checks, ...(fits ? { fits } : {}) };
+    return { blob: o.blobFile, ok, exitCode, checks, ...(fits ? { fits } : {}), ...(boards ? { boards } : {}) };
   };
   if (!parsed) return finish();
 
@@ -496,9 +515,16 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   });
   checks.push(memory);
   const counted =
-    rt.status === 'PASS' && (board || o.suggest) ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0) : 0;
+    rt.status === 'PASS' && (board || o.suggest || o.boards)
+      ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0)
+      : 0;
   if (board && counted) addLatency(memory, counted, board, interp);
-  if (o.suggest) suggested.fits = boardFits(parsed, bytes.length, info, mem, interp, counted);
+  const rows = o.suggest || o.boards ? boardTable(parsed, bytes.length, info, mem, interp, counted) : [];
+  if (o.suggest)
+    suggested.fits = rows
+      .filter((r) => r.fits)
+      .map(({ board, ram, ramUsable, flash, flashUsable, latencyMs }) => ({ board, ram, ramUsable, flash, flashUsable, latencyMs }));
+  if (o.boards) suggested.boards = rows;
 
   const deviceOk = rt.status === 'PASS';
   if (o.convertReport && !o.layers) throw new UserError('--convert-report goes with --layers (the per-layer report)', EXIT.USAGE);
@@ -518,6 +544,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
           thresholds: o.thresholds,
           metric: o.metric,
           maxSamples: o.maxSamples,
+          progress: o.progress,
         }),
       );
   }
@@ -555,18 +582,17 @@ function addLatency(memory: Check, executed: number, board: Board, interp: Inter
   memory.figures = { ...memory.figures, executedInstructions: executed, latencyMs: ms, latencyIsEstimate: true };
 }
 
-/** Every board the model fits under `interp`, smallest RAM first. */
-function boardFits(p: ParsedBlob, blobBytes: number, info: RuntimeInfo, mem: MemoryMeasure | null, interp: InterpreterProfile, executed: number): BoardFit[] {
-  const fits: BoardFit[] = [];
-  for (const board of BOARDS) {
+/** Every board under `interp`, whether the model fits it, smallest RAM first. */
+function boardTable(p: ParsedBlob, blobBytes: number, info: RuntimeInfo, mem: MemoryMeasure | null, interp: InterpreterProfile, executed: number): BoardRow[] {
+  const rows = BOARDS.map((board): BoardRow => {
     const c = checkMemory(p, blobBytes, info, mem, interp, { board });
-    if (c.status !== 'PASS') continue;
     const f = c.figures as any;
     const latencyMs = estimateLatencyMs(executed, board, interp.name);
-    fits.push({ board: board.name, ram: f.ram.total, ramUsable: board.ramUsable, flash: f.flash.total, flashUsable: board.flashUsable, latencyMs });
-  }
-  const usable = (name: string) => BOARDS.find((b) => b.name === name)!.ramUsable;
-  return fits.sort((a, b) => usable(a.board) - usable(b.board));
+    const fits = c.status === 'PASS';
+    const base = { board: board.name, ram: f.ram.total, ramUsable: board.ramUsable, flash: f.flash.total, flashUsable: board.flashUsable, latencyMs };
+    return { ...base, interpreter: interp.name, fits, why: fits ? null : c.summary };
+  });
+  return rows.sort((a, b) => a.ramUsable - b.ramUsable);
 }
 
 function suggestText(fits: BoardFit[], interp: string): string[] {
@@ -632,11 +658,14 @@ export async function main(argv: string[]) {
       .option('--convert-report <file>', 'the JSON report convert wrote with this blob (--report): scales of the tensors between the layers, for --layers')
       .option('--list-boards', 'print the board profiles and exit')
       .option('--suggest', 'list the boards this model fits, smallest first, with RAM, flash and estimated latency')
-      .option('--json', 'print the result as JSON');
+      .option('--json', 'print the result as JSON')
+      .option('--quiet', 'print nothing: the exit code tells the result')
+      .option('--report <file>', 'write a report: FILE.html a self-contained page (checks, layer table, memory plan, boards, errors), else the JSON result')
+      .option('--force', 'overwrite an existing --report file');
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
     if (o.listBoards) {
-      process.stdout.write(o.json ? JSON.stringify(BOARDS, null, 2) + '\n' : listBoards());
+      if (!o.quiet) process.stdout.write(o.json ? JSON.stringify(BOARDS, null, 2) + '\n' : listBoards());
       return EXIT.OK;
     }
     const blobFile = cmd.args[0];
@@ -652,6 +681,13 @@ export async function main(argv: string[]) {
     if (o.board) findBoard(o.board);
     if (o.suggest && (o.board || o.ram || o.flash)) throw new UserError('--suggest tries every board: give it without --board, --ram or --flash', EXIT.USAGE);
     if (o.interpreter) getInterpreter(o.interpreter);
+    const inputs = [
+      blobFile,
+      ...(o.model ? modelFiles(o.model) : []),
+      ...[o.config, o.labels, o.manifest, o.runtime].filter(Boolean),
+      ...(o.data ?? []).map(dataFile),
+    ];
+    if (o.report) checkOutputs([{ option: '--report', file: o.report }], inputs, !!o.force);
     const opts: VerifyOptions = {
       blobFile,
       runtimeFile: o.runtime,
@@ -671,6 +707,7 @@ export async function main(argv: string[]) {
       suggest: !!o.suggest,
       layers: !!o.layers,
       convertReport: o.convertReport,
+      boards: !!o.report,
       thresholds: {
         maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),
         minSqnr: num(o.minSqnr, '--min-sqnr'),
@@ -679,8 +716,12 @@ export async function main(argv: string[]) {
         minCosine: num(o.minCosine, '--min-cosine', -1, 1),
       },
     };
-    const r = await verify(opts);
-    process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
+    const bars = progressBars(o);
+    // the bar ends before any message, an error's included
+    const r = await verify({ ...opts, progress: bars.progress }).finally(bars.stop);
+    if (o.report) writeFileAtomic(o.report, await verifyReport(o.report, r, { blob: readFileOrThrow(blobFile, 'blob'), model: o.model, config: o.config }));
+    if (!o.quiet)
+      process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
     return r.exitCode;
-  });
+  }, argv);
 }
