@@ -2,7 +2,7 @@
 
 // versions
 export const MAGIC: i32 = 1313757003;
-export const FORMAT_VERSION: i32 = 5;
+export const FORMAT_VERSION: i32 = 6;
 export const ABI_VERSION: i32 = 2;
 export const HEADER_SIZE: i32 = 96;
 export const TENSOR_SIZE: i32 = 16;
@@ -47,6 +47,8 @@ export const H_RESERVED: i32 = 88;
 // header flags
 export const FLAG_HAS_SELFTEST: i32 = 1;
 export const FLAG_STATEFUL: i32 = 2;
+export const FLAG_ROUNDING_MASK: i32 = 12;
+export const FLAG_ROUNDING_SINGLE: i32 = 4;
 
 // tensor entry byte offsets
 export const T_DTYPE: i32 = 0;

@@ -11,7 +11,7 @@ import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
 import { quantizeValue } from './quantize/qparams.ts';
-import { LIMITS } from './blob/spec.ts';
+import { LIMITS, type Rounding } from './blob/spec.ts';
 
 export interface ConvertOptions {
   /** Static batch; default: the model's fixed batch, else 1. */
@@ -42,6 +42,8 @@ export interface ConvertOptions {
   weights?: 'flash' | 'ram';
   /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
   staging?: number;
+  /** Rounding mode of every requantisation (blob header; default double, TFLite's reference). */
+  rounding?: Rounding;
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -204,7 +206,7 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   const lowered = weights === 'flash' ? tileForStaging(unsplit, staging) : unsplit;
   const plan = planLowered(lowered);
   checkRegions(plan, batch);
-  const layout = { weights, staging };
+  const layout = { weights, staging, rounding: opts.rounding };
   let { blob, constBytes } = assemble(lowered, plan, undefined, layout);
   let selfTest: SelfTest | null = null;
   if (opts.runRaw) {

@@ -7,7 +7,7 @@
 
 /* versions */
 #define KW_MAGIC 0x4E4E574Bu
-#define KW_FORMAT_VERSION 5
+#define KW_FORMAT_VERSION 6
 #define KW_ABI_VERSION 2
 #define KW_HEADER_SIZE 96
 #define KW_TENSOR_SIZE 16
@@ -52,6 +52,8 @@
 /* header flags */
 #define KW_FLAG_HAS_SELFTEST 1
 #define KW_FLAG_STATEFUL 2
+#define KW_FLAG_ROUNDING_MASK 12
+#define KW_FLAG_ROUNDING_SINGLE 4
 
 /* tensor entry byte offsets */
 #define KW_T_DTYPE 0
