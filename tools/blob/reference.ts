@@ -26,6 +26,7 @@ import {
   rnnQuantFromParams,
 } from '../quantize/reference.ts';
 import { runRnnRef } from '../quantize/reference-rnn.ts';
+import { softmaxTfliteRow, type SoftmaxTfliteParams } from '../quantize/softmax-tflite.ts';
 
 type Int = Int8Array | Int16Array | Int32Array;
 
@@ -102,6 +103,11 @@ function runOp(op: ParsedBlob['ops'][number], T: (i: number) => Int, m: ParsedBl
       break;
     case 'SOFTMAX':
       out = refSoftmax(p, x(), c);
+      break;
+    case 'SOFTMAX_TFLITE':
+      out = new Int8Array(p.rows * p.depth);
+      for (let r = 0; r < p.rows; r++)
+        softmaxTfliteRow(x().subarray(r * p.depth, (r + 1) * p.depth), p as unknown as SoftmaxTfliteParams, out as Int8Array, r * p.depth);
       break;
     case 'LUT':
       out = refLut(p, x(), c);

@@ -357,6 +357,18 @@ export const OPS: OpSpec[] = [
       'y_c = clamp(zpOut + bias[c] + MBQM(t_c, mult[c], shift[c]), -128, 127). mult int32[channels] (0, [2^30, 2^31) or (-2^31, -2^30]: ' +
       'gamma_c / (s_out * 2^16)), shift int8[channels], bias int32[channels] = round(beta_c / s_out), |bias| < 2^24.',
   },
+  {
+    code: 20,
+    name: 'SOFTMAX_TFLITE',
+    params: ['in', 'out', 'rows', 'depth', 'inputMult', 'inputLeftShift', 'diffMin'],
+    doc:
+      "TFLite's int8 reference softmax (reference/softmax.h), output qparams fixed (1/256, -128), depth <= 4095. Per row, d = x - max: " +
+      'for d >= diffMin, e = exp_on_negative_values(Q5.26 MBQM(d, inputMult, inputLeftShift)) (gemmlowp, Q0.31); sum = sum of RDPOT(e, 12) (Q12.19); ' +
+      'scale = one_over_one_plus_x_for_x_in_0_1 of the sum normalised by its leading zeros (GetReciprocal); ' +
+      'y = clamp(RDPOT(SRDHM(scale, e), bitsOverUnit + 23) - 128, -128, 127) (RDPOT in 64 bits); d < diffMin gives -128. ' +
+      'inputMult in [2^30, 2^31), inputLeftShift in [0, 30] (PreprocessSoftmaxScaling with 5 integer bits), diffMin <= 0 with -diffMin * 2^inputLeftShift <= 31 * 2^26 ' +
+      '(CalculateInputRadius). The MBQM follows the blob rounding mode, as TFLite does under TFLITE_SINGLE_ROUNDING.',
+  },
   // 16..18: recurrent ops; layouts added with the recurrent issue.
   // Recurrent ops (docs/RECURRENT.md has the full integer scheme). Common conventions:
   //  x int8 [batch][steps][inDim] (zp folded into bx); h state int16 [batch][units] at 2^hExp
