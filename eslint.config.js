@@ -20,6 +20,7 @@ const STAGES = [
     'tools/quantize/lower-rnn.ts',
     'tools/quantize/reference.ts',
     'tools/quantize/reference-rnn.ts',
+    'tools/quantize/softmax-tflite.ts',
   ],
   ['tools/layers'],
   ['tools/graph/normalize.ts', 'tools/graph/build-tflite.ts', 'tools/graph/build.ts', 'tools/graph/summary-format.ts'],

@@ -21,3 +21,4 @@ export const EN_SIMPLE_RNN: bool = true;
 export const EN_GRU: bool = true;
 export const EN_LSTM: bool = true;
 export const EN_LAYER_NORM: bool = true;
+export const EN_SOFTMAX_TFLITE: bool = true;

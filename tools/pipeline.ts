@@ -12,7 +12,7 @@ import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
 import { quantizeValue } from './quantize/qparams.ts';
-import { LIMITS } from './blob/spec.ts';
+import { LIMITS, type Rounding } from './blob/spec.ts';
 
 /**
  * Progress of a long stage: `done` of `total` steps of `task` ('calibration', 'verification',
@@ -53,6 +53,8 @@ export interface ConvertOptions {
   calibrationMethod?: CalibrateOptions['method'];
   /** Called as calibration batches complete. */
   progress?: Progress;
+  /** Rounding mode of every requantisation (blob header; default double, TFLite's reference). */
+  rounding?: Rounding;
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -250,7 +252,7 @@ async function finishConvert(
   const lowered = weights === 'flash' ? tileForStaging(unsplit, staging) : unsplit;
   const plan = planLowered(lowered);
   checkRegions(plan, batch);
-  const layout = { weights, staging };
+  const layout = { weights, staging, rounding: opts.rounding };
   let { blob, constBytes } = assemble(lowered, plan, undefined, layout);
   let selfTest: SelfTest | null = null;
   if (opts.runRaw) {

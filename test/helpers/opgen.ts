@@ -4,6 +4,7 @@
  */
 import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE, STORAGE } from '../../tools/blob/spec.ts';
+import { softmaxTfliteParams } from '../../tools/quantize/softmax-tflite.ts';
 
 export type Rng = () => number;
 
@@ -239,6 +240,17 @@ export const GENERATORS: Record<string, (r: Rng) => OneOp> = {
     const tout = ar.t(DTYPE.INT8, rows * depth);
     b.addOp('SOFTMAX', { in: tin, out: tout, rows, depth, table: b.addConstI32(table) });
     return { name: 'SOFTMAX', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes, r), inputs: [randI8(r, rows * depth)] };
+  },
+  SOFTMAX_TFLITE(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const rows = rint(r, 1, 4);
+    const depth = pick(r, [1, 2, 3, 10, rint(r, 1, 300)]);
+    const scale = pick(r, [0.01 + r() * 0.3, 1 / 256, 1, 16]);
+    const tin = ar.t(DTYPE.INT8, rows * depth);
+    const tout = ar.t(DTYPE.INT8, rows * depth);
+    b.addOp('SOFTMAX_TFLITE', { in: tin, out: tout, rows, depth, ...softmaxTfliteParams(0.5 + r(), scale) });
+    return { name: 'SOFTMAX_TFLITE', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes, r), inputs: [randI8(r, rows * depth)] };
   },
   LUT(r) {
     const b = new BlobBuilder();

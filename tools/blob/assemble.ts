@@ -3,7 +3,7 @@
  * become offsets in the constants section; identical constants are stored once.
  */
 import { BlobBuilder } from './writer.ts';
-import { DTYPE, STORAGE } from './spec.ts';
+import { DTYPE, STORAGE, type Rounding } from './spec.ts';
 import type { Lowered, ConstRef, ParamValue } from '../quantize/lower.ts';
 import { alignUp, planMemory, type MemoryPlan } from './plan.ts';
 
@@ -71,6 +71,8 @@ export interface AssembleResult {
 export interface ConstLayout {
   weights: 'flash' | 'ram';
   staging?: number;
+  /** The header's rounding mode (default double), carried here with the other blob-wide choices. */
+  rounding?: Rounding;
 }
 
 export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, layout: ConstLayout = { weights: 'ram' }): AssembleResult {
@@ -126,6 +128,7 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
   if (selfTest) b.setSelfTest(selfTest.inputs, selfTest.outputs);
   // recurrent scratch is an ordinary arena tensor of the op (planned above): no header scratch
   b.setPlan({ arenaSize: plan.arenaSize, stateSize: plan.stateSize, scratchSize: 0, batch: low.batch });
+  b.setRounding(layout.rounding ?? 'double');
   if (flash) b.setStagingSize(layout.staging ?? Math.max(16, ...b.ops.map((o) => o.constsSize)));
   return { blob: b.build(), plan, constBytes };
 }

@@ -10,7 +10,7 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 5; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash)
+export const FORMAT_VERSION = 6; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash). 6: header flag bits 2..3 give the rounding mode (ROUNDING)
 export const ABI_VERSION = 2;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
@@ -47,7 +47,27 @@ export const HEADER_SIZE = 96;
 export const FLAG = {
   HAS_SELFTEST: 1,
   STATEFUL: 2, // has persistent state (RNN stateful or streaming)
+  ROUNDING_MASK: 12, // bits 2..3: the rounding mode, ROUNDING value << 2; values 2 and 3 are invalid (BAD_HEADER)
+  ROUNDING_SINGLE: 4, // ROUNDING.single << 2
 } as const;
+
+/**
+ * Rounding mode of every MBQM in the blob (header flags bits 2..3), see the requantisation note
+ * above OpSpec and docs/FORMAT.md:
+ *   double: TFLite's reference kernels and TFLite Micro (SaturatingRoundingDoublingHighMul, then
+ *           RoundingDivideByPOT). The default.
+ *   single: TFLite built with TFLITE_SINGLE_ROUNDING (its optimised / XNNPACK kernels):
+ *           (x * mult + 2^(30 - shift)) >> (31 - shift) in 64-bit, truncated to int32.
+ */
+export const ROUNDING = { double: 0, single: 1 } as const;
+export type Rounding = keyof typeof ROUNDING;
+export const ROUNDING_SHIFT = 2;
+export const ROUNDINGS = Object.keys(ROUNDING) as Rounding[];
+
+/** The rounding mode held in header flags (validated blobs only hold 0 or 1). */
+export function roundingOfFlags(flags: number): Rounding {
+  return (flags & FLAG.ROUNDING_MASK) === FLAG.ROUNDING_SINGLE ? 'single' : 'double';
+}
 
 export const DTYPE = { INT8: 1, INT16: 2, INT32: 3 } as const;
 export const DTYPE_BYTES: Record<number, number> = { 1: 1, 2: 2, 3: 4 };
@@ -147,7 +167,8 @@ export const OP_HEADER_SIZE = 12;
  * inputs and writes its outputs only through tensors, so the runtime can check every access
  * against the tensor sizes at init.
  *
- * Requantisation everywhere is TFLite's MultiplyByQuantizedMultiplier with double rounding:
+ * Requantisation everywhere (MBQM) is TFLite's MultiplyByQuantizedMultiplier in the blob's
+ * rounding mode (ROUNDING: double, TFLite's reference, or single, TFLITE_SINGLE_ROUNDING):
  *   mult in [2^30, 2^31) (or 0), shift in [-31, 30] (positive = left). Every scalar and per-channel
  *   multiplier is VALIDATED at init (BAD_PARAMS, runtime and parseBlob alike): 0 or in [2^30, 2^31)
  *   (what TFLite QuantizeMultiplier produces); only ADD_N's per-input mult may also be negative,
@@ -335,6 +356,18 @@ export const OPS: OpSpec[] = [
       'd_c = channels*(x_c - zpIn) - sum; t_c = (d_c << 24) / s truncated toward zero (0 when s = 0); ' +
       'y_c = clamp(zpOut + bias[c] + MBQM(t_c, mult[c], shift[c]), -128, 127). mult int32[channels] (0, [2^30, 2^31) or (-2^31, -2^30]: ' +
       'gamma_c / (s_out * 2^16)), shift int8[channels], bias int32[channels] = round(beta_c / s_out), |bias| < 2^24.',
+  },
+  {
+    code: 20,
+    name: 'SOFTMAX_TFLITE',
+    params: ['in', 'out', 'rows', 'depth', 'inputMult', 'inputLeftShift', 'diffMin'],
+    doc:
+      "TFLite's int8 reference softmax (reference/softmax.h), output qparams fixed (1/256, -128), depth <= 4095. Per row, d = x - max: " +
+      'for d >= diffMin, e = exp_on_negative_values(Q5.26 MBQM(d, inputMult, inputLeftShift)) (gemmlowp, Q0.31); sum = sum of RDPOT(e, 12) (Q12.19); ' +
+      'scale = one_over_one_plus_x_for_x_in_0_1 of the sum normalised by its leading zeros (GetReciprocal); ' +
+      'y = clamp(RDPOT(SRDHM(scale, e), bitsOverUnit + 23) - 128, -128, 127) (RDPOT in 64 bits); d < diffMin gives -128. ' +
+      'inputMult in [2^30, 2^31), inputLeftShift in [0, 30] (PreprocessSoftmaxScaling with 5 integer bits), diffMin <= 0 with -diffMin * 2^inputLeftShift <= 31 * 2^26 ' +
+      '(CalculateInputRadius). The MBQM follows the blob rounding mode, as TFLite does under TFLITE_SINGLE_ROUNDING.',
   },
   // 16..18: recurrent ops; layouts added with the recurrent issue.
   // Recurrent ops (docs/RECURRENT.md has the full integer scheme). Common conventions:

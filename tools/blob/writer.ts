@@ -10,6 +10,9 @@ import {
   ALIGN,
   DTYPE_BYTES,
   FLAG,
+  ROUNDING,
+  ROUNDING_SHIFT,
+  type Rounding,
   FORMAT_VERSION,
   HEADER,
   HEADER_SIZE,
@@ -69,6 +72,7 @@ export class BlobBuilder {
   private outputs: IODesc[] = [];
   private selfTest: { inputs: Uint8Array[]; outputs: Uint8Array[] } | null = null;
   private plan: Required<PlanDesc> | null = null;
+  private rounding: Rounding = 'double';
 
   /** Returns the tensor index. */
   addTensor(t: TensorDesc): number {
@@ -184,6 +188,11 @@ export class BlobBuilder {
     this.plan = { arenaSize: p.arenaSize, stateSize: p.stateSize ?? 0, scratchSize: p.scratchSize ?? 0, batch: p.batch ?? 1 };
   }
 
+  /** The rounding mode of every requantisation in the blob (header flags; default double). */
+  setRounding(r: Rounding): void {
+    this.rounding = r;
+  }
+
   /** Serialises the blob (with CRC and op mask); validates it with parseBlob unless validate=false. */
   build(opts: { validate?: boolean } = {}): Uint8Array {
     if (!this.plan) {
@@ -228,6 +237,7 @@ export class BlobBuilder {
     let flags = 0;
     if (this.selfTest) flags |= FLAG.HAS_SELFTEST;
     if (this.plan.stateSize > 0) flags |= FLAG.STATEFUL;
+    flags |= ROUNDING[this.rounding] << ROUNDING_SHIFT;
     dv.setUint32(HEADER.flags, flags, true);
     dv.setUint16(HEADER.nTensors, this.tensors.length, true);
     dv.setUint16(HEADER.nOps, this.ops.length, true);

@@ -29,7 +29,7 @@ import { CALIBRATION_METHODS, parseCalibrationMethod, type CalibrationMethod } f
 import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
-import { ERR_TEXT, HEADER } from '../blob/spec.ts';
+import { ERR_TEXT, HEADER, ROUNDINGS, type Rounding } from '../blob/spec.ts';
 import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.ts';
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
@@ -40,6 +40,13 @@ import { progressBars } from './progress.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+
+/** --rounding, checked: one of ROUNDINGS (default double, TFLite's reference kernels). */
+export function roundingOption(v: string | undefined): Rounding {
+  const r = (v ?? 'double') as Rounding;
+  if (!ROUNDINGS.includes(r)) throw new UserError(`--rounding must be one of ${ROUNDINGS.join(', ')}, got '${v}'`, EXIT.USAGE);
+  return r;
+}
 
 /** --weights and --staging, checked. */
 export function weightOptions(o: { weights?: string; staging?: string }): { weights: WeightsMode; staging?: number } {
@@ -235,6 +242,11 @@ export async function main(argv: string[]) {
       )
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
+      .option(
+        '--rounding <mode>',
+        'requantisation rounding: double (TFLite reference kernels, TFLite Micro) or single (TFLite built with TFLITE_SINGLE_ROUNDING: its optimised/XNNPACK kernels)',
+        'double',
+      )
       .option('--force', 'overwrite existing output files')
       .option('--quiet', 'print nothing on stdout and draw no progress bar (warnings and errors still go to stderr)')
       .option('--json', "print convert's report as JSON instead of the summary (errors as {error, code})");
@@ -243,6 +255,7 @@ export async function main(argv: string[]) {
     const file: string = program.args[0];
     const mode = weightOptions(o);
     const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
+    const rounding = roundingOption(o.rounding);
     const outputs = [
       { option: '-o', file: o.output as string },
       ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
@@ -289,6 +302,7 @@ export async function main(argv: string[]) {
       stream: streamSteps !== null,
       calibrationGraph: calGraph,
       ...mode,
+      rounding,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
