@@ -10,7 +10,7 @@ import { calibrate, syntheticSamples, SYNTHETIC_NOTE, type Calibration } from '.
 import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
-import { quantizeValue } from './quantize/qparams.ts';
+import { quantizeValue, type Precision } from './quantize/qparams.ts';
 import { LIMITS } from './blob/spec.ts';
 
 export interface ConvertOptions {
@@ -42,6 +42,16 @@ export interface ConvertOptions {
   weights?: 'flash' | 'ram';
   /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
   staging?: number;
+  /**
+   * Activation precision by Keras layer name (LowerOptions.precision); see `uniformPrecision`
+   * for convert --precision. Default: every layer int8.
+   */
+  precision?: Map<string, Precision>;
+}
+
+/** convert --precision P: every layer of the graph at P. */
+export function uniformPrecision(g: Graph, p: Precision): Map<string, Precision> {
+  return new Map(g.nodes.map((n) => [n.name, p]));
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -119,8 +129,9 @@ export function rawInputs(low: Lowered, samples: FloatTensor[], batch: number): 
       for (let k = 0; k < n; k++) a[k] = Math.round(s.data[k % s.data.length]);
       return new Uint8Array(a.buffer);
     }
-    const a = new Int8Array(n);
-    for (let k = 0; k < n; k++) a[k] = quantizeValue(s.data[k % s.data.length], t.q);
+    const a = t.dtype === 'int16' ? new Int16Array(n) : new Int8Array(n);
+    const [lo, hi] = t.dtype === 'int16' ? [-32768, 32767] : [-128, 127];
+    for (let k = 0; k < n; k++) a[k] = quantizeValue(s.data[k % s.data.length], t.q, lo, hi);
     return new Uint8Array(a.buffer);
   });
 }
@@ -197,7 +208,7 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
     notes.push(
       `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,
     );
-  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream });
+  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream, ...(opts.precision ? { precision: opts.precision } : {}) });
   notes.push(...unsplit.notes);
   const weights = opts.weights ?? 'flash';
   const staging = weights === 'flash' ? chooseStaging(unsplit, opts.staging) : 0;

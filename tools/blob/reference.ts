@@ -23,6 +23,7 @@ import {
   refRequant,
   refSoftmax,
   rnnQuantFromParams,
+  type Act,
 } from '../quantize/reference.ts';
 import { runRnnRef } from '../quantize/reference-rnn.ts';
 
@@ -63,8 +64,8 @@ export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBuf
   for (const op of m.ops) {
     const p = op.params;
     const g = p.groups ?? [];
-    const x = () => T(p.in) as Int8Array;
-    const ins = () => g.map((e) => T(e.tensor) as Int8Array);
+    const x = () => T(p.in) as Act;
+    const ins = () => g.map((e) => T(e.tensor) as Act);
     let out: Int | null;
     switch (op.name) {
       case 'DENSE':
@@ -86,7 +87,7 @@ export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBuf
         out = refAddN(p, ins());
         break;
       case 'MUL':
-        out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array);
+        out = refMul(p, T(p.a) as Act, T(p.b) as Act);
         break;
       case 'MAXMIN':
         out = refMaxMin(p, ins());
@@ -95,13 +96,13 @@ export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBuf
         out = refConcat(p, ins());
         break;
       case 'SOFTMAX':
-        out = refSoftmax(p, x(), c);
+        out = refSoftmax(p, x() as Int8Array, c);
         break;
       case 'LUT':
         out = refLut(p, x(), c);
         break;
       case 'PRELU':
-        out = refPrelu(p, x(), c);
+        out = refPrelu(p, x() as Int8Array, c);
         break;
       case 'LAYOUT':
         out = refLayout(p, T(p.in).slice());
@@ -111,7 +112,7 @@ export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBuf
         if (!out) throw new ReferenceError2(13, op.index);
         break;
       case 'LAYER_NORM':
-        out = refLayerNorm(p, x(), c);
+        out = refLayerNorm(p, x() as Int8Array, c);
         break;
       case 'REQUANT':
         out = refRequant(p, T(p.in) as Int8Array | Int16Array, m.tensors[p.out].dtype === DTYPE.INT8 ? 'int8' : 'int16');

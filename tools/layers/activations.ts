@@ -2,7 +2,7 @@
 import type { IRNode } from '../graph/ir.ts';
 import { identity, needKnown, normAxis, type LayerRule } from '../graph/shapes.ts';
 import * as core from '../float/layers/core.ts';
-import { buildLut, softmaxTable, SOFTMAX_OUT } from '../quantize/qparams.ts';
+import { softmaxTable, SOFTMAX_OUT } from '../quantize/qparams.ts';
 import { prod, constI8, constU32, unsupportedLayer, elementwiseFn } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import type { LayerEntry, Lowering, Normalize, QuantRule } from './entry.ts';
@@ -94,7 +94,7 @@ export function lowerActivation(n: IRNode, L: LowerCtx): void {
   if (!fn) throw unsupportedLayer(n, `activation ${JSON.stringify(c.activation)}`, 'element-wise activations and softmax');
   const outQ = fixedActivationQ(n) ?? irQ(outIr);
   const outL = lt(outIr, outQ);
-  emit('LUT', { in: inL, out: outL, count: prod(inT.shape), table: constI8(buildLut(fn, inT.q, outQ), `${n.name} lut`) }, [inL], [outL], n.name);
+  emit('LUT', { in: inL, out: outL, count: prod(inT.shape), table: L.lutConst(fn, inT.q, outQ, `${n.name} lut`) }, [inL], [outL], n.name);
   return;
 }
 

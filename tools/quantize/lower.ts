@@ -8,19 +8,43 @@
  * an alias (reshapes, dropout) emit no op and share their input's bytes. Const params are
  * `ConstRef`s, resolved to byte offsets by the blob assembler.
  */
-import type { Graph } from '../graph/ir.ts';
+import type { Graph, IRNode } from '../graph/ir.ts';
+import { INT16_OPS } from '../blob/spec.ts';
+import type { Precision } from './qparams.ts';
 import { entryFor } from '../layers/index.ts';
 import type { Calibration, Lowered, LowerOptions } from './lower-util.ts';
 import { makeLowerCtx } from './lower-ctx.ts';
 
+/**
+ * The activation precision of node n: the one `opts.precision` gives its layer (a node a
+ * rewrite derived from layer L is named `L/...`), int8 when none is given or when its ops
+ * cannot run on int16.
+ */
+function precisionOf(n: IRNode, opts: LowerOptions): Precision {
+  const want = opts.precision?.get(n.name) ?? opts.precision?.get(n.name.split('/')[0]) ?? 'int8';
+  if (want === 'int8') return 'int8';
+  const lower = entryFor(n.className, `layer '${n.name}'`).lower;
+  if ('alias' in lower) return 'int16';
+  if (!('emit' in lower)) return 'int8';
+  const ok = lower.int16 ? lower.int16(n) : lower.ops.every((op) => INT16_OPS.includes(op));
+  return ok ? 'int16' : 'int8';
+}
+
 export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowered {
   const L = makeLowerCtx(g, cal, opts, (cls) => entryFor(cls, 'mask rule').passesMask);
-  const { B, tensors, ops, notes, irToL, absorbed, lt, alias } = L;
-  for (const id of g.inputs) lt(id);
+  const { B, tensors, ops, notes, irToL, absorbed, prec, lt, home, alias } = L;
+  // a model input is stored in the precision of the first layer that reads it
+  for (const id of g.inputs) {
+    const first = g.nodes.find((n) => n.inputs.includes(id));
+    prec.cur = first ? precisionOf(first, opts) : 'int8';
+    lt(id);
+  }
   for (const n of g.nodes) {
     if (absorbed.has(n)) continue;
     const lower = entryFor(n.className, `layer '${n.name}'`).lower;
-    if ('alias' in lower) alias(n.outputs[0], lt(n.inputs[0]));
+    prec.cur = precisionOf(n, opts);
+    // an alias shares its input's bytes, in whatever precision they are
+    if ('alias' in lower) alias(n.outputs[0], home(n.inputs[0]));
     else if ('emit' in lower) lower.emit(n, L);
     else throw new Error(`layer '${n.name}' (${n.className}) reached lowering without its rewrite (prepare.ts)`);
   }

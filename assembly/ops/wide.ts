@@ -1,0 +1,97 @@
+// int16 activations with int8 weights (TFLite's 16x8 scheme) for DENSE, CONV2D and
+// DEPTHWISE_CONV2D: taken when the op's tensors are int16. Activations are symmetric (zero
+// points 0), the accumulator is int64 (bias int32 widened), requantisation is mbqm64 (the
+// reduced 16-bit multiplier, one rounding), the clamp is in int16 and the fused table is
+// TFLite's 513-entry int16 LUT. Out-of-bounds conv taps are skipped (TFLite has no input offset
+// in 16x8). Weights in either layout: weight k of output o at wb(o) + k * ws(o).
+import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_OUT, P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
+import { prm, tP, cP } from '../check';
+import { mbqm64, lut16, clampI } from '../fixedpoint';
+
+/** sum_k x[k] * w[k * ws], k < n, x int16, w int8, in int64 */
+// @ts-ignore: decorator
+@inline function dot16(x: usize, w: usize, ws: usize, n: i32): i64 {
+  let acc: i64 = 0;
+  let end = x + (<usize>n << 1);
+  while (x < end) {
+    acc += <i64>(<i32>load<i16>(x) * <i32>load<i8>(w));
+    x += 2; w += ws;
+  }
+  return acc;
+}
+
+/** int16 output of channel o: clamp(mbqm64(acc) + zp), then the optional int16 LUT */
+function out16(acc: i64, mult: usize, shift: usize, o: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+  let y = clampI(mbqm64(acc, load<i32>(mult + (<usize>o << 2)), <i32>load<i8>(shift + <usize>o)) + zp, lo, hi);
+  return lut ? lut16(y, lut) : y;
+}
+
+/** first weight of output o of a [N][K] matrix in `layout` (1: 4-row blocks interleaved) */
+// @ts-ignore: decorator
+@inline function wBase(w: usize, o: i32, K: i32, full: i32): usize {
+  return w + (o < full ? <usize>(o & ~3) * <usize>K + <usize>(o & 3) : <usize>o * <usize>K);
+}
+
+function optConst(p: usize, i: i32): usize { return prm(p, i) == -1 ? 0 : cP(p, i); }
+
+export function evalDense16(p: usize): i32 {
+  let x = tP(p, P_DENSE_IN), y = tP(p, P_DENSE_OUT);
+  let rows = prm(p, P_DENSE_ROWS), K = prm(p, P_DENSE_IN_DIM), N = prm(p, P_DENSE_OUT_DIM);
+  let w = cP(p, P_DENSE_WEIGHTS), bias = optConst(p, P_DENSE_BIAS), lut = optConst(p, P_DENSE_LUT);
+  let mult = cP(p, P_DENSE_MULT), shift = cP(p, P_DENSE_SHIFT);
+  let zp = prm(p, P_DENSE_ZP_OUT), lo = prm(p, P_DENSE_ACT_MIN), hi = prm(p, P_DENSE_ACT_MAX);
+  let full = prm(p, P_DENSE_LAYOUT) == 1 ? N & ~3 : 0;
+  for (let r = 0; r < rows; r++) {
+    for (let o = 0; o < N; o++) {
+      let acc: i64 = bias ? <i64>load<i32>(bias + (<usize>o << 2)) : 0;
+      acc += dot16(x, wBase(w, o, K, full), o < full ? 4 : 1, K);
+      store<i16>(y, out16(acc, mult, shift, o, zp, lo, hi, lut));
+      y += 2;
+    }
+    x += <usize>K << 1;
+  }
+  return 0;
+}
+
+/** CONV2D (any groups, either layout) and DEPTHWISE_CONV2D (params at the same indices) on int16 */
+export function evalConv16(p: usize, depthwise: bool): i32 {
+  let x0 = tP(p, P_CONV2D_IN), y = tP(p, P_CONV2D_OUT);
+  let batch = prm(p, P_CONV2D_BATCH), inH = prm(p, P_CONV2D_IN_H), inW = prm(p, P_CONV2D_IN_W), inC = prm(p, P_CONV2D_IN_C);
+  let outH = prm(p, P_CONV2D_OUT_H), outW = prm(p, P_CONV2D_OUT_W), oc0 = prm(p, P_CONV2D_OUT_C);
+  let kH = prm(p, P_CONV2D_K_H), kW = prm(p, P_CONV2D_K_W), sH = prm(p, P_CONV2D_STRIDE_H), sW = prm(p, P_CONV2D_STRIDE_W), dH = prm(p, P_CONV2D_DIL_H), dW = prm(p, P_CONV2D_DIL_W);
+  let padT = prm(p, P_CONV2D_PAD_TOP), padL = prm(p, P_CONV2D_PAD_LEFT);
+  let wts = cP(p, P_CONV2D_WEIGHTS), bias = optConst(p, P_CONV2D_BIAS), lut = optConst(p, P_CONV2D_LUT);
+  let mult = cP(p, P_CONV2D_MULT), shift = cP(p, P_CONV2D_SHIFT);
+  let zp = prm(p, P_CONV2D_ZP_OUT), lo = prm(p, P_CONV2D_ACT_MIN), hi = prm(p, P_CONV2D_ACT_MAX);
+  // depthwise: out channel oc = c*dm + m reads input channel c; one tap weight at (kh*kW + kw)*outC + oc
+  let outC = depthwise ? inC * oc0 : oc0;
+  let groups = depthwise ? inC : prm(p, P_CONV2D_GROUPS);
+  let icg = inC / groups, ocg = outC / groups;
+  let K = kH * kW * icg;
+  let full = !depthwise && prm(p, P_CONV2D_LAYOUT) == 1 ? outC & ~3 : 0;
+  let rowB = <usize>inW * <usize>inC << 1;
+  for (let b = 0; b < batch; b++) {
+    let xb = x0 + <usize>b * <usize>inH * rowB;
+    for (let oh = 0; oh < outH; oh++) {
+      for (let ow = 0; ow < outW; ow++) {
+        for (let oc = 0; oc < outC; oc++) {
+          let xg = xb + (<usize>((oc / ocg) * icg) << 1);
+          let wb = depthwise ? wts + <usize>oc : wBase(wts, oc, K, full);
+          let ws: usize = depthwise ? <usize>outC : (oc < full ? 4 : 1);
+          let acc: i64 = bias ? <i64>load<i32>(bias + (<usize>oc << 2)) : 0;
+          for (let kh = 0; kh < kH; kh++) {
+            let ih = oh * sH - padT + kh * dH;
+            for (let kw = 0; kw < kW; kw++) {
+              let iw = ow * sW - padL + kw * dW;
+              if (ih >= 0 && ih < inH && iw >= 0 && iw < inW)
+                acc += dot16(xg + <usize>ih * rowB + (<usize>iw * <usize>inC << 1), wb + <usize>((kh * kW + kw) * icg) * ws, ws, icg);
+            }
+          }
+          store<i16>(y, out16(acc, mult, shift, oc, zp, lo, hi, lut));
+          y += 2;
+        }
+      }
+    }
+  }
+  return 0;
+}
