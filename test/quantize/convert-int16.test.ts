@@ -90,4 +90,83 @@ describe('int16 activations (16x8)', () => {
     expect(db16).toBeGreaterThanOrEqual(ceiling - 1);
     expect(db16).toBeGreaterThan(db8 + 6);
   });
+
+  it('Conv1D regressor (BatchNorm folded, relu, max and average pooling, sigmoid fused, global pooling): bit-exact, at the int8-weights ceiling', async () => {
+    const T = 32;
+    const mk = (n: number, seed: number) => {
+      const r = rng(seed);
+      const x = new Float32Array(n * T * 3);
+      const y = new Float32Array(n * 2);
+      for (let i = 0; i < n; i++) {
+        const f = 0.5 + r() * 2;
+        const ph = r() * 6;
+        for (let t = 0; t < T; t++) for (let c = 0; c < 3; c++) x[(i * T + t) * 3 + c] = Math.sin(f * t * 0.3 + ph + c) * (1 + c * 0.3) + 0.1 * (r() - 0.5);
+        y[i * 2] = f;
+        y[i * 2 + 1] = Math.cos(ph);
+      }
+      return { x: { data: x, shape: [n, T, 3] }, y: { data: y, shape: [n, 2] } };
+    };
+    const train = mk(400, 41);
+    const test = mk(200, 42);
+    const m = tf.sequential();
+    m.add(tf.layers.conv1d({ inputShape: [T, 3], filters: 8, kernelSize: 5, padding: 'same', kernelInitializer: seedInit(31) }));
+    m.add(tf.layers.batchNormalization({ momentum: 0.8 }));
+    m.add(tf.layers.activation({ activation: 'relu' }));
+    m.add(tf.layers.maxPooling1d({ poolSize: 2 }));
+    m.add(tf.layers.conv1d({ filters: 12, kernelSize: 3, activation: 'sigmoid', kernelInitializer: seedInit(32) }));
+    m.add(tf.layers.averagePooling1d({ poolSize: 2 }));
+    m.add(tf.layers.conv1d({ filters: 12, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: seedInit(33) }));
+    m.add(tf.layers.globalAveragePooling1d({}));
+    m.add(tf.layers.dense({ units: 2, kernelInitializer: seedInit(34) }));
+    await fit(m, train.x, train.y, { epochs: 15, loss: 'meanSquaredError' });
+    const { r16, db8, db16, ceiling } = await convertBoth(m, 'conv1d', train.x, test.x);
+    expect(r16.selfTest).toBe(0);
+    expect(r16.bitExact).toBe(true);
+    const lo = r16.result.lowered;
+    expect(lo.ops.map((o) => o.name)).toEqual(['CONV2D', 'MAX_POOL2D', 'CONV2D', 'AVG_POOL2D', 'CONV2D', 'AVG_POOL2D', 'DENSE']);
+    expect(lo.tensors.every((t) => t.dtype === 'int16')).toBe(true);
+    console.log(`Conv1D regressor: SQNR int8 ${db8.toFixed(1)} dB, int16 ${db16.toFixed(1)} dB, int8-weights ceiling ${ceiling.toFixed(1)} dB`);
+    expect(db16).toBeGreaterThanOrEqual(ceiling - 1);
+    expect(db16).toBeGreaterThan(db8 + 6);
+  });
+
+  it('functional 2-D model (DepthwiseConv2D, Add, Multiply, Concatenate, Maximum, standalone sigmoid): bit-exact, at the ceiling', async () => {
+    const inp = tf.input({ shape: [8, 8, 2] });
+    const c = tf.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seedInit(51) })
+      .apply(inp) as tf.SymbolicTensor;
+    const a = tf.layers
+      .depthwiseConv2d({ kernelSize: 3, padding: 'same', depthMultiplier: 1, depthwiseInitializer: seedInit(52) })
+      .apply(c) as tf.SymbolicTensor;
+    const b = tf.layers.conv2d({ filters: 4, kernelSize: 1, kernelInitializer: seedInit(53) }).apply(c) as tf.SymbolicTensor;
+    const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
+    const gate = tf.layers.activation({ activation: 'sigmoid' }).apply(b) as tf.SymbolicTensor;
+    const prod = tf.layers.multiply().apply([sum, gate]) as tf.SymbolicTensor;
+    const mx = tf.layers.maximum().apply([prod, a]) as tf.SymbolicTensor;
+    const cat = tf.layers.concatenate().apply([mx, sum]) as tf.SymbolicTensor;
+    const gp = tf.layers.globalAveragePooling2d({}).apply(cat) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3, kernelInitializer: seedInit(54) }).apply(gp) as tf.SymbolicTensor;
+    const m = tf.model({ inputs: inp, outputs: out });
+    const mk = (n: number, seed: number) => {
+      const r = rng(seed);
+      const x = Float32Array.from({ length: n * 128 }, () => r() * 2 - 1);
+      const y = new Float32Array(n * 3);
+      for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) y[i * 3 + k] = x[i * 128 + k * 7] * x[i * 128 + k * 11 + 1];
+      return { x: { data: x, shape: [n, 8, 8, 2] }, y: { data: y, shape: [n, 3] } };
+    };
+    const train = mk(300, 61);
+    const test = mk(100, 62);
+    await fit(m, train.x, train.y, { epochs: 5, loss: 'meanSquaredError' });
+    const { r16, db8, db16, ceiling } = await convertBoth(m, 'merges', train.x, test.x);
+    expect(r16.selfTest).toBe(0);
+    expect(r16.bitExact).toBe(true);
+    const lo = r16.result.lowered;
+    const ops = new Set(lo.ops.map((o) => o.name));
+    for (const op of ['CONV2D', 'DEPTHWISE_CONV2D', 'ADD_N', 'LUT', 'MUL', 'MAXMIN', 'CONCAT', 'AVG_POOL2D', 'DENSE']) expect(ops).toContain(op);
+    expect(ops).not.toContain('REQUANT');
+    expect(lo.tensors.every((t) => t.dtype === 'int16')).toBe(true);
+    console.log(`functional 2-D merges: SQNR int8 ${db8.toFixed(1)} dB, int16 ${db16.toFixed(1)} dB, int8-weights ceiling ${ceiling.toFixed(1)} dB`);
+    expect(db16).toBeGreaterThanOrEqual(ceiling - 1);
+    expect(db16).toBeGreaterThan(db8 + 6);
+  });
 });
