@@ -32,6 +32,7 @@ import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.t
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
+import { checkPrecision, precisionMap } from './precision.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -201,11 +202,17 @@ export async function main(argv: string[]) {
       )
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
+      .option(
+        '--precision <p>',
+        'activation precision of every layer: int8, or int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8)',
+        'int8',
+      )
       .option('--force', 'overwrite existing output files');
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
     const mode = weightOptions(o);
+    const precision = checkPrecision(o.precision);
     const outputs = [
       { option: '-o', file: o.output as string },
       ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
@@ -248,6 +255,7 @@ export async function main(argv: string[]) {
       calibration: cal,
       stream: streamSteps !== null,
       calibrationGraph: calGraph,
+      precision: precisionMap(graph, precision),
       ...mode,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
       // expected self-test outputs come from the integer reference (independent of the runtime)

@@ -20,9 +20,12 @@ import { makeLowerCtx } from './lower-ctx.ts';
  * rewrite derived from layer L is named `L/...`), int8 when none is given or when its ops
  * cannot run on int16.
  */
+function wantsInt16(n: IRNode, opts: LowerOptions): boolean {
+  return (opts.precision?.get(n.name) ?? opts.precision?.get(n.name.split('/')[0])) === 'int16';
+}
+
 function precisionOf(n: IRNode, opts: LowerOptions): Precision {
-  const want = opts.precision?.get(n.name) ?? opts.precision?.get(n.name.split('/')[0]) ?? 'int8';
-  if (want === 'int8') return 'int8';
+  if (!wantsInt16(n, opts)) return 'int8';
   const lower = entryFor(n.className, `layer '${n.name}'`).lower;
   if ('alias' in lower) return 'int16';
   if (!('emit' in lower)) return 'int8';
@@ -39,10 +42,12 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     prec.cur = first ? precisionOf(first, opts) : 'int8';
     lt(id);
   }
+  const keptInt8: string[] = [];
   for (const n of g.nodes) {
     if (absorbed.has(n)) continue;
     const lower = entryFor(n.className, `layer '${n.name}'`).lower;
     prec.cur = precisionOf(n, opts);
+    if (prec.cur === 'int8' && wantsInt16(n, opts)) keptInt8.push(`'${n.name}' (${n.className})`);
     // an alias shares its input's bytes, in whatever precision they are
     if ('alias' in lower) alias(n.outputs[0], home(n.inputs[0]));
     else if ('emit' in lower) lower.emit(n, L);
@@ -54,6 +59,9 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     return i;
   });
   const inputs = g.inputs.map((id) => irToL.get(id)!);
+  if (keptInt8.length) notes.push(`int16 asked, int8 kept (no int16 kernel): ${keptInt8.join(', ')}`);
+  const requants = ops.filter((o) => o.name === 'REQUANT').length;
+  if (requants) notes.push(`${requants} REQUANT op(s) join int8 and int16 layers`);
   return { tensors, ops, inputs, outputs, batch: B, notes };
 }
 
