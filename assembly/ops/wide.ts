@@ -8,14 +8,27 @@ import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CO
 import { prm, tP, cP } from '../check';
 import { mbqm64, lut16, clampI } from '../fixedpoint';
 
-/** sum_k x[k] * w[k * ws], k < n, x int16, w int8, in int64 */
-// @ts-ignore: decorator
-@inline function dot16(x: usize, w: usize, ws: usize, n: i32): i64 {
+/**
+ * sum_k x[k] * w[k * ws], k < n, x int16, w int8, exact in int64: int32 partial sums over runs
+ * of at most 256 products (|x * w| <= 2^22, so a run stays below 2^30), unrolled x4.
+ */
+function dot16(x: usize, w: usize, ws: usize, n: i32): i64 {
   let acc: i64 = 0;
   let end = x + (<usize>n << 1);
   while (x < end) {
-    acc += <i64>(<i32>load<i16>(x) * <i32>load<i8>(w));
-    x += 2; w += ws;
+    let runEnd = end - x > 512 ? x + 512 : end;
+    let run4 = x + ((runEnd - x) & ~7);
+    let a: i32 = 0;
+    while (x < run4) {
+      a += <i32>load<i16>(x) * <i32>load<i8>(w) + <i32>load<i16>(x, 2) * <i32>load<i8>(w + ws)
+        + <i32>load<i16>(x, 4) * <i32>load<i8>(w + 2 * ws) + <i32>load<i16>(x, 6) * <i32>load<i8>(w + 3 * ws);
+      x += 8; w += 4 * ws;
+    }
+    while (x < runEnd) {
+      a += <i32>load<i16>(x) * <i32>load<i8>(w);
+      x += 2; w += ws;
+    }
+    acc += <i64>a;
   }
   return acc;
 }
@@ -70,6 +83,7 @@ export function evalConv16(p: usize, depthwise: bool): i32 {
   let K = kH * kW * icg;
   let full = !depthwise && prm(p, P_CONV2D_LAYOUT) == 1 ? outC & ~3 : 0;
   let rowB = <usize>inW * <usize>inC << 1;
+  let contig = !depthwise && groups == 1 && dW == 1;
   for (let b = 0; b < batch; b++) {
     let xb = x0 + <usize>b * <usize>inH * rowB;
     for (let oh = 0; oh < outH; oh++) {
@@ -79,12 +93,21 @@ export function evalConv16(p: usize, depthwise: bool): i32 {
           let wb = depthwise ? wts + <usize>oc : wBase(wts, oc, K, full);
           let ws: usize = depthwise ? <usize>outC : (oc < full ? 4 : 1);
           let acc: i64 = bias ? <i64>load<i32>(bias + (<usize>oc << 2)) : 0;
+          let iw0 = ow * sW - padL;
           for (let kh = 0; kh < kH; kh++) {
             let ih = oh * sH - padT + kh * dH;
+            if (ih < 0 || ih >= inH) continue;
+            let xr = xg + <usize>ih * rowB;
+            if (contig) {
+              // the in-bounds taps of the row are contiguous in x and in w: one dot product
+              let lo = iw0 < 0 ? -iw0 : 0;
+              let hi = inW - iw0 < kW ? inW - iw0 : kW;
+              if (hi > lo) acc += dot16(xr + (<usize>((iw0 + lo) * inC) << 1), wb + <usize>((kh * kW + lo) * icg) * ws, ws, (hi - lo) * icg);
+              continue;
+            }
             for (let kw = 0; kw < kW; kw++) {
-              let iw = ow * sW - padL + kw * dW;
-              if (ih >= 0 && ih < inH && iw >= 0 && iw < inW)
-                acc += dot16(xg + <usize>ih * rowB + (<usize>iw * <usize>inC << 1), wb + <usize>((kh * kW + kw) * icg) * ws, ws, icg);
+              let iw = iw0 + kw * dW;
+              if (iw >= 0 && iw < inW) acc += dot16(xr + (<usize>iw * <usize>inC << 1), wb + <usize>((kh * kW + kw) * icg) * ws, ws, icg);
             }
           }
           store<i16>(y, out16(acc, mult, shift, oc, zp, lo, hi, lut));
