@@ -5,8 +5,9 @@
 // TFLite's 513-entry int16 LUT. Out-of-bounds conv taps are skipped (TFLite has no input offset
 // in 16x8). Weights in either layout: weight k of output o at wb(o) + k * ws(o).
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_OUT, P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
-import { prm, tP, cP } from '../check';
-import { mbqm64, lut16, clampI } from '../fixedpoint';
+import { P_SOFTMAX_DEPTH, P_SOFTMAX_IN, P_SOFTMAX_OUT, P_SOFTMAX_ROWS, P_SOFTMAX_TABLE } from '../abi.gen';
+import { prm, tP, cP, gConsts, gErr, cConst, cFail } from '../check';
+import { mbqm, mbqm64, lut16, clampI } from '../fixedpoint';
 
 /**
  * sum_k x[k] * w[k * ws], k < n, x int16, w int8, exact in int64: int32 partial sums over runs
@@ -115,6 +116,46 @@ export function evalConv16(p: usize, depthwise: bool): i32 {
         }
       }
     }
+  }
+  return 0;
+}
+
+// SOFTMAX on int16 (output scale 2^-15, zero point 0). table: i32 mult, i32 shift, then 513 int16
+// entries of exp over [-10, 0] in Q0.15 (TFLite's int16 LUT). Per row: v = clamp(MBQM(x - max,
+// mult, shift) + 32767) (the diff scaled so that -10 maps to -32768), e = lut16(v);
+// y = clamp(((e << 15) + sum/2) / sum, 0, 32767) in int64.
+export function prepareSoftmax16(): void {
+  let t = cConst(P_SOFTMAX_TABLE, 8 + 1026, 4);
+  if (gErr) return;
+  let a = gConsts + <usize>t;
+  let m = load<i32>(a), s = load<i32>(a, 4);
+  if ((m != 0 && m < 0x40000000) || s < -31 || s > 30) { cFail(); return; }
+  // entries >= 0 and the two read at x = max >= 1: every row's sum is positive
+  for (let i = 0; i < 513; i++) if (load<i16>(a + 8 + (<usize>i << 1)) < 0) { cFail(); return; }
+  if (load<i16>(a + 8 + 1022) < 1 || load<i16>(a + 8 + 1024) < 1) cFail();
+}
+
+// @ts-ignore: decorator
+@inline function softExp(v: i32, mx: i32, m: i32, s: i32, t: usize): i64 {
+  return <i64>lut16(clampI(mbqm(v - mx, m, s) + 32767, -32768, 32767), t);
+}
+
+export function evalSoftmax16(p: usize): i32 {
+  let x = tP(p, P_SOFTMAX_IN), y = tP(p, P_SOFTMAX_OUT);
+  let rows = prm(p, P_SOFTMAX_ROWS), depth = prm(p, P_SOFTMAX_DEPTH);
+  let a = cP(p, P_SOFTMAX_TABLE);
+  let m = load<i32>(a), s = load<i32>(a, 4), t = a + 8;
+  for (let r = 0; r < rows; r++) {
+    let mx: i32 = -32768;
+    for (let k = 0; k < depth; k++) { let v = <i32>load<i16>(x + (<usize>k << 1)); if (v > mx) mx = v; }
+    let sum: i64 = 0;
+    for (let k = 0; k < depth; k++) sum += softExp(<i32>load<i16>(x + (<usize>k << 1)), mx, m, s, t);
+    for (let k = 0; k < depth; k++) {
+      let q = <i32>(((softExp(<i32>load<i16>(x + (<usize>k << 1)), mx, m, s, t) << 15) + (sum >> 1)) / sum);
+      store<i16>(y + (<usize>k << 1), q > 32767 ? 32767 : q);
+    }
+    x += <usize>depth << 1;
+    y += <usize>depth << 1;
   }
   return 0;
 }

@@ -538,3 +538,19 @@ export const GENERATORS16: Record<string, (r: Rng) => OneOp> = {
     return { name: 'LUT', blob: finish(b, ar, [tin], [tout], () => count, r), inputs: [x] };
   },
 };
+
+/** SOFTMAX on int16: a scale multiplier and a 513-entry exp table (positive entries) in its const. */
+GENERATORS16.SOFTMAX = (r) => {
+  const b = new BlobBuilder();
+  const ar = new Arena(b);
+  const rows = rint(r, 1, 4);
+  const depth = rint(r, 1, 30);
+  const [tin, tout] = [ar.t(I16, rows * depth), ar.t(I16, rows * depth)];
+  const table = new Uint8Array(8 + 1026);
+  const dv = new DataView(table.buffer);
+  dv.setInt32(0, rint(r, 1 << 30, 2147483647), true);
+  dv.setInt32(4, rint(r, -20, 2), true);
+  for (let i = 0; i < 513; i++) dv.setInt16(8 + 2 * i, Math.max(1, Math.round(32767 * Math.exp(-(512 - i) / rint(r, 20, 200)))), true);
+  b.addOp('SOFTMAX', { in: tin, out: tout, rows, depth, table: b.addConst(table, 4) });
+  return { name: 'SOFTMAX', blob: finish(b, ar, [tin], [tout], () => rows * depth, r), inputs: [randI16(r, rows * depth)] };
+};

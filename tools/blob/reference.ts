@@ -96,7 +96,7 @@ export function runBlobReference(blob: Uint8Array | ParsedBlob, inputs: ArrayBuf
         out = refConcat(p, ins());
         break;
       case 'SOFTMAX':
-        out = refSoftmax(p, x() as Int8Array, c);
+        out = refSoftmax(p, x(), c);
         break;
       case 'LUT':
         out = refLut(p, x(), c);

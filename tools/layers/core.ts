@@ -182,7 +182,7 @@ export const CORE: LayerEntry[] = [
       weights: 'an int8 lookup table (element-wise) or an exp table (softmax); fused into the preceding op where it is a clamp',
       output: 'calibrated; fixed for sigmoid, tanh and softmax (as TFLite)',
     },
-    lower: { ops: ['LUT', 'SOFTMAX'], emit: lowerActivation, int16: (n) => n.config.activation !== 'softmax' },
+    lower: { ops: ['LUT', 'SOFTMAX'], emit: lowerActivation },
   },
   {
     className: 'Embedding',

@@ -26,15 +26,7 @@ export interface RewriteKit {
 /** How the layer becomes runtime ops. */
 export type Lowering =
   /** The ops it emits (runtime op names of tools/blob/spec.ts) and the function that emits them. */
-  | {
-      ops: readonly string[];
-      emit(n: IRNode, L: LowerCtx): void;
-      /**
-       * Whether this node can run on int16 activations, when not every op of `ops` can (an
-       * Activation can unless it is a softmax). Default: every op of `ops` is in INT16_OPS.
-       */
-      int16?: (n: IRNode) => boolean;
-    }
+  | { ops: readonly string[]; emit(n: IRNode, L: LowerCtx): void }
   /** No op: the output shares its input's bytes. */
   | { alias: true }
   /**

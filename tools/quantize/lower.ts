@@ -17,8 +17,8 @@ import { makeLowerCtx } from './lower-ctx.ts';
 
 /**
  * The activation precision of node n: the one `opts.precision` gives its layer (a node a
- * rewrite derived from layer L is named `L/...`), int8 when none is given or when its ops
- * cannot run on int16.
+ * rewrite derived from layer L is named `L/...`), int8 when none is given or when one of its
+ * ops has no int16 kernel (INT16_OPS).
  */
 function wantsInt16(n: IRNode, opts: LowerOptions): boolean {
   return (opts.precision?.get(n.name) ?? opts.precision?.get(n.name.split('/')[0])) === 'int16';
@@ -29,8 +29,7 @@ function precisionOf(n: IRNode, opts: LowerOptions): Precision {
   const lower = entryFor(n.className, `layer '${n.name}'`).lower;
   if ('alias' in lower) return 'int16';
   if (!('emit' in lower)) return 'int8';
-  const ok = lower.int16 ? lower.int16(n) : lower.ops.every((op) => INT16_OPS.includes(op));
-  return ok ? 'int16' : 'int8';
+  return lower.ops.every((op) => INT16_OPS.includes(op)) ? 'int16' : 'int8';
 }
 
 export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowered {

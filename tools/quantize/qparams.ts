@@ -12,6 +12,8 @@ export interface QParams {
   zeroPoint: number;
 }
 
+import { quantizeMultiplier } from '../fixedpoint.ts';
+
 const f32 = Math.fround;
 
 /** std::round: half away from zero. */
@@ -192,4 +194,12 @@ export function buildLut16(f: (x: number) => number, inQ: QParams, outQ: QParams
   }
   t[512] = sat(roundHalfAway(fz(inMax) * inv));
   return t;
+}
+
+/**
+ * The multiplier of the int16 SOFTMAX input difference (x - max, at scale sIn) onto its exp
+ * table's int16 domain, where 65535 LSB span a real difference of 10: sIn * 6553.5.
+ */
+export function quantizeMultiplier16Softmax(sIn: number): { mult: number; shift: number } {
+  return quantizeMultiplier(Math.min(sIn * 6553.5, 2 ** 29));
 }

@@ -228,7 +228,27 @@ export function refConcat(p: P, inputs: Act[]): Act {
   return y;
 }
 
-export function refSoftmax(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+/**
+ * SOFTMAX on int16: table = i32 mult, i32 shift, 513 int16 exp entries (Q0.15 over [-10, 0]);
+ * e = lut16(clamp(MBQM(x - max) + 32767)); y = clamp(((e << 15) + sum/2) / sum, 0, 32767).
+ */
+function refSoftmax16(p: P, x: Int16Array, consts: Uint8Array): Int16Array {
+  const { rows, depth, table } = p as Record<string, number>;
+  const [m, s] = i32s(consts, table, 2);
+  const t = i16s(consts, table + 8, 513);
+  const y = new Int16Array(rows * depth);
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * depth, (r + 1) * depth);
+    const mx = Math.max(...row);
+    const e = Array.from(row, (v) => BigInt(lut16Lookup(clamp((mbqm(v - mx, m, s) + 32767) | 0, -32768, 32767), t)));
+    const sum = e.reduce((a, b) => a + b, 0n);
+    e.forEach((ek, k) => (y[r * depth + k] = Math.min(32767, Number(((ek << 15n) + sum / 2n) / sum))));
+  }
+  return y;
+}
+
+export function refSoftmax(p: P, x: Act, consts: Uint8Array): Act {
+  if (x instanceof Int16Array) return refSoftmax16(p, x, consts);
   const { rows, depth, table } = p as Record<string, number>;
   const t = u32s(consts, table, 256);
   const y = new Int8Array(rows * depth);
