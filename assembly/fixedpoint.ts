@@ -46,7 +46,8 @@ export function mbqm(x: i32, mult: i32, shift: i32): i32 {
 // TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 paths,
 // kernels/internal/common.cc): the multiplier reduced to 16 bits, one rounding:
 //   reduced = mult < 0x7FFF0000 ? (mult + 2^15) >> 16 : 0x7FFF
-//   y = (x * reduced + 2^(14 - shift)) >> (15 - shift), shift in [-31, 7], mult >= 0.
+//   y = (x * reduced + 2^(14 - shift)) >> (15 - shift), mult >= 0; TFLite asserts shift in [-31, 7],
+//   the runtime accepts [-31, 14] (the right shift stays >= 1; same formula).
 // @ts-ignore: decorator
 @inline export function mbqm64(x: i64, mult: i32, shift: i32): i32 {
   let red: i64 = mult < 0x7FFF0000 ? <i64>((mult + 0x8000) >> 16) : 0x7FFF;

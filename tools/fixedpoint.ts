@@ -141,7 +141,7 @@ export function dequantize(q: number, scale: number, zp: number): number {
 /**
  * TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 kernels,
  * kernels/internal/common.cc): the multiplier reduced to 16 bits, one rounding.
- * x is an exact integer (|x| < 2^53); mult 0 or in [2^30, 2^31); shift in [-31, 7].
+ * x is an exact integer (|x| < 2^53); mult 0 or in [2^30, 2^31); shift in [-31, 14] (TFLite: [-31, 7]).
  * The result is taken to int32 as the runtime's i64 -> i32 wrap does.
  */
 export function mbqm64(x: number, mult: number, shift: number): number {

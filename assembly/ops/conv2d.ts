@@ -51,7 +51,7 @@ export function prepareConvLike(depthwise: bool): void {
   let mo = cConst(P_CONV2D_MULT, cmul(outC, 4), 4);
   let sh = cConst(P_CONV2D_SHIFT, outC, 1);
   cLutDt(P_CONV2D_LUT, dt, true);
-  cShiftArrayIn(sh, <i32>outC, -31, dt == DTYPE_INT16 ? 7 : 30);
+  cShiftArrayIn(sh, <i32>outC, -31, dt == DTYPE_INT16 ? 14 : 30);
   cMultArray(mo, <i32>outC);
 }
 

@@ -26,8 +26,8 @@ export function prepare(): void {
   cConst(P_DENSE_MULT, cmul(outDim, 4), 4);
   let sh = cConst(P_DENSE_SHIFT, outDim, 1);
   cLutDt(P_DENSE_LUT, dt, true);
-  // int16: mbqm64's shift range [-31, 7]
-  cShiftArrayIn(sh, outDim, -31, dt == DTYPE_INT16 ? 7 : 30);
+  // int16: mbqm64 shifts right by 15 - shift >= 1
+  cShiftArrayIn(sh, outDim, -31, dt == DTYPE_INT16 ? 14 : 30);
   cMultArray(prm(gP, P_DENSE_MULT), outDim);
 }
 

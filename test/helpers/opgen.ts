@@ -395,7 +395,7 @@ function randAct16(r: Rng): { actMin: number; actMax: number } {
 /** a 16x8 multiplier (shift in [-31, 7]) mapping a typical accumulator of K taps to about +-16k */
 function realisticMS16(r: Rng, K: number): { mult: number; shift: number } {
   const mult = r() < 0.03 ? 0 : rint(r, 1 << 30, 2147483647);
-  if (r() < 0.1) return { mult, shift: rint(r, -31, 7) };
+  if (r() < 0.1) return { mult, shift: rint(r, -31, 14) };
   const typical = Math.sqrt(K) * 18000 * 73;
   return { mult, shift: Math.max(-31, Math.min(7, -Math.round(Math.log2(typical / 16384)) + rint(r, -2, 2))) };
 }

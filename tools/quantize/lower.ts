@@ -12,7 +12,8 @@ import type { Graph, IRNode } from '../graph/ir.ts';
 import { INT16_OPS } from '../blob/spec.ts';
 import type { Precision } from './qparams.ts';
 import { entryFor } from '../layers/index.ts';
-import type { Calibration, Lowered, LowerOptions } from './lower-util.ts';
+import type { Calibration, LOp, Lowered, LowerOptions, LTensor } from './lower-util.ts';
+import { UserError, EXIT } from '../errors.ts';
 import { makeLowerCtx } from './lower-ctx.ts';
 
 /**
@@ -30,6 +31,23 @@ function precisionOf(n: IRNode, opts: LowerOptions): Precision {
   if ('alias' in lower) return 'int16';
   if (!('emit' in lower)) return 'int8';
   return lower.ops.every((op) => INT16_OPS.includes(op)) ? 'int16' : 'int8';
+}
+
+/**
+ * An int16 DENSE/CONV2D/DEPTHWISE_CONV2D requantises with a right shift of 15 - shift >= 1: a
+ * layer whose multiplier needs a shift above 14 (an output range 2^14 times narrower than its
+ * accumulator's unit) cannot run on int16.
+ */
+function checkInt16Shifts(ops: LOp[], tensors: LTensor[]): void {
+  for (const op of ops) {
+    const sh = op.params.shift;
+    if (!['DENSE', 'CONV2D', 'DEPTHWISE_CONV2D'].includes(op.name) || tensors[op.params.out as number].dtype !== 'int16') continue;
+    if (typeof sh === 'object' && !Array.isArray(sh) && new Int8Array(sh.bytes.buffer, sh.bytes.byteOffset, sh.bytes.length).some((v) => v > 14))
+      throw new UserError(
+        `layer '${op.layer}': its output range is too narrow for int16 (requantisation multiplier above 2^14); convert with --precision int8`,
+        EXIT.UNSUPPORTED,
+      );
+  }
 }
 
 export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowered {
@@ -59,6 +77,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
   });
   const inputs = g.inputs.map((id) => irToL.get(id)!);
   if (keptInt8.length) notes.push(`int16 asked, int8 kept (no int16 kernel): ${keptInt8.join(', ')}`);
+  checkInt16Shifts(L.ops, tensors);
   const requants = ops.filter((o) => o.name === 'REQUANT').length;
   if (requants) notes.push(`${requants} REQUANT op(s) join int8 and int16 layers`);
   return { tensors, ops, inputs, outputs, batch: B, notes };
