@@ -76,6 +76,8 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
     return i;
   });
   const inputs = g.inputs.map((id) => irToL.get(id)!);
+  const wide = ops.filter((o) => o.name !== 'REQUANT' && o.outputs.some((t) => tensors[t].dtype === 'int16')).length;
+  if (wide) notes.push(`int16 activations (int8 weights, TFLite's 16x8) in ${wide} of ${ops.length} ops`);
   if (keptInt8.length) notes.push(`int16 asked, int8 kept (no int16 kernel): ${keptInt8.join(', ')}`);
   checkInt16Shifts(L.ops, tensors);
   const requants = ops.filter((o) => o.name === 'REQUANT').length;
