@@ -5,6 +5,7 @@ import {
   ERR_BAD_PARAMS, ERR_BAD_CONST, TENSOR_SIZE, T_DTYPE, T_STORAGE, T_OFFSET, T_ELEMENTS, T_BYTES,
   LIMIT_MAX_GEOM, LIMIT_MAX_REGION, DTYPE_INT8, DTYPE_INT16,
 } from './abi.gen';
+import { EN_INT16 } from './ops-enabled';
 
 // ---- model (valid after a successful kw_init) ----
 export let gBlob: usize = 0;
@@ -158,6 +159,8 @@ export function cExtent(out: i32, stride: i32, k: i32, dil: i32): void {
 
 export const M_I8: i32 = 1 << 1;
 export const M_I16: i32 = 1 << 2;
+/** int16 activation tensors of the INT16_OPS: allowed only in a build with EN_INT16 */
+export const M_I16A: i32 = EN_INT16 ? M_I16 : 0;
 export const M_I32: i32 = 1 << 3;
 
 // ---- int16 activations (TFLite 16x8): the dtype of an op's tensors picks its path ----
@@ -194,5 +197,5 @@ export function cLutDt(i: i32, dt: i32, optional: bool): i32 {
 @inline export function stE(base: usize, i: i32, v: i32, w16: bool): void {
   if (w16) store<i16>(base + (<usize>i << 1), v); else store<i8>(base + <usize>i, v);
 }
-/** whether the tensor named by param i of the op at p is int16 */
-@inline export function is16(p: usize, i: i32): bool { return tDtype(prm(p, i)) == DTYPE_INT16; }
+/** whether the tensor named by param i of the op at p is int16 (never in a build without EN_INT16) */
+@inline export function is16(p: usize, i: i32): bool { return EN_INT16 && tDtype(prm(p, i)) == DTYPE_INT16; }

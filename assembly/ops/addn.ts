@@ -1,11 +1,11 @@
 // ADD_N: s = sum_i MBQM((x_i - zp_i) << leftShift, mult_i, shift_i); y = clamp(MBQM(s, outMult, outShift) + zpOut)
 // int8 or int16: every input has the output's dtype
-import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cRange, cShift, cMult, cSameDtype, cZpDt, cActDt, is16, ldE, stE, M_I8, M_I16 } from '../check';
+import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cRange, cShift, cMult, cSameDtype, cZpDt, cActDt, is16, ldE, stE, M_I8, M_I16A } from '../check';
 import { LIMIT_MAX_LEFT_SHIFT, NP_ADD_N, P_ADD_N_ACT_MAX, P_ADD_N_ACT_MIN, P_ADD_N_COUNT, P_ADD_N_LEFT_SHIFT, P_ADD_N_N, P_ADD_N_OUT, P_ADD_N_OUT_MULT, P_ADD_N_OUT_SHIFT, P_ADD_N_ZP_OUT, RF_ADD_N_MULT, RF_ADD_N_SHIFT, RF_ADD_N_ZP, RN_ADD_N } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eOut = cTensor(P_ADD_N_OUT, M_I8 | M_I16);
+  let eOut = cTensor(P_ADD_N_OUT, M_I8 | M_I16A);
   let count = cDim(P_ADD_N_COUNT);
   cProd(eOut, count);
   let dt = cSameDtype(P_ADD_N_OUT, P_ADD_N_OUT);
@@ -17,7 +17,7 @@ export function prepare(): void {
   let n = prm(gP, P_ADD_N_N);
   for (let g = 0; g < n; g++) {
     let b = NP_ADD_N + g * RN_ADD_N;
-    cProd(cTensor(b, M_I8 | M_I16), count);
+    cProd(cTensor(b, M_I8 | M_I16A), count);
     cSameDtype(b, P_ADD_N_OUT);
     cZpDt(b + RF_ADD_N_ZP, dt);
     cMult(b + RF_ADD_N_MULT, true);

@@ -1,13 +1,13 @@
 // CONCAT: for each of `outer` blocks, `inner_i` elements of each input in turn; identity copies
 // elements, else y = clamp(zpOut + MBQM(x - zp, mult, shift)) to the dtype's range. Inputs and
 // output share one dtype, int8 or int16.
-import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cRange, cShift, cMult, cSameDtype, cZpDt, dtMin, dtMax, is16, ldE, stE, M_I8, M_I16 } from '../check';
+import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cRange, cShift, cMult, cSameDtype, cZpDt, dtMin, dtMax, is16, ldE, stE, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { NP_CONCAT, P_CONCAT_N, P_CONCAT_OUT, P_CONCAT_OUTER, P_CONCAT_ZP_OUT, RF_CONCAT_IDENTITY, RF_CONCAT_INNER, RF_CONCAT_MULT, RF_CONCAT_SHIFT, RF_CONCAT_ZP, RN_CONCAT } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eOut = cTensor(P_CONCAT_OUT, M_I8 | M_I16);
+  let eOut = cTensor(P_CONCAT_OUT, M_I8 | M_I16A);
   let outer = cDim(P_CONCAT_OUTER);
   let dt = cSameDtype(P_CONCAT_OUT, P_CONCAT_OUT);
   cZpDt(P_CONCAT_ZP_OUT, dt);
@@ -15,7 +15,7 @@ export function prepare(): void {
   let sumInner: i64 = 0;
   for (let g = 0; g < n; g++) {
     let b = NP_CONCAT + g * RN_CONCAT;
-    let e = cTensor(b, M_I8 | M_I16);
+    let e = cTensor(b, M_I8 | M_I16A);
     cSameDtype(b, P_CONCAT_OUT);
     let inner = cDim(b + RF_CONCAT_INNER);
     cProd(e, outer, inner);

@@ -5,14 +5,14 @@
 // are contiguous input bytes: every output position runs as one DENSE vector (denseVec) with the
 // padding taps at zpIn; other geometries take the per-element path. mult int32[outC], shift int8[outC].
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
-import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16 } from '../check';
+import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { dot8, denseVec, outQ } from './dense';
 import { evalConv16 } from './wide';
 
 export function prepareConvLike(depthwise: bool): void {
-  let eIn = cTensor(P_CONV2D_IN, M_I8 | M_I16);
-  let eOut = cTensor(P_CONV2D_OUT, M_I8 | M_I16);
+  let eIn = cTensor(P_CONV2D_IN, M_I8 | M_I16A);
+  let eOut = cTensor(P_CONV2D_OUT, M_I8 | M_I16A);
   let dt = cSameDtype(P_CONV2D_IN, P_CONV2D_OUT);
   let batch = cDim(P_CONV2D_BATCH);
   let inH = cDim(P_CONV2D_IN_H);

@@ -4,14 +4,14 @@
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
-import { prm, gP, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16 } from '../check';
+import { prm, gP, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { mbqmF, clampI } from '../fixedpoint';
 import { evalDense16 } from './wide';
 
 export function prepare(): void {
-  let eIn = cTensor(P_DENSE_IN, M_I8 | M_I16);
-  let eOut = cTensor(P_DENSE_OUT, M_I8 | M_I16);
+  let eIn = cTensor(P_DENSE_IN, M_I8 | M_I16A);
+  let eOut = cTensor(P_DENSE_OUT, M_I8 | M_I16A);
   let dt = cSameDtype(P_DENSE_IN, P_DENSE_OUT);
   let rows = cDim(P_DENSE_ROWS);
   let inDim = cDim(P_DENSE_IN_DIM);

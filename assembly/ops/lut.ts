@@ -1,12 +1,12 @@
 // LUT: int8 y = table[x + 128]; int16 (TFLite's int16 LUT): 513 int16 entries, interpolated (lut16)
 import { P_LUT_COUNT, P_LUT_IN, P_LUT_OUT, P_LUT_TABLE } from '../abi.gen';
-import { prm, tP, cP, cTensor, cDim, cProd, cSameDtype, cLutDt, is16, M_I8, M_I16 } from '../check';
+import { prm, tP, cP, cTensor, cDim, cProd, cSameDtype, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { lut16 } from '../fixedpoint';
 
 export function prepare(): void {
   let count = cDim(P_LUT_COUNT);
-  cProd(cTensor(P_LUT_IN, M_I8 | M_I16), count);
-  cProd(cTensor(P_LUT_OUT, M_I8 | M_I16), count);
+  cProd(cTensor(P_LUT_IN, M_I8 | M_I16A), count);
+  cProd(cTensor(P_LUT_OUT, M_I8 | M_I16A), count);
   cLutDt(P_LUT_TABLE, cSameDtype(P_LUT_IN, P_LUT_OUT), false);
 }
 

@@ -1,10 +1,10 @@
 // MAXMIN: r_i = zpOut + MBQM(x_i - zp_i, mult_i, shift_i); y = clamp(max_i r_i) (or min)
-import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cRange, cShift, cMult, cSameDtype, cZpDt, cActDt, is16, ldE, stE, M_I8, M_I16 } from '../check';
+import { prm, tP, tAddr, gP, cTensor, cDim, cProd, cRange, cShift, cMult, cSameDtype, cZpDt, cActDt, is16, ldE, stE, M_I8, M_I16A } from '../check';
 import { NP_MAXMIN, P_MAXMIN_ACT_MAX, P_MAXMIN_ACT_MIN, P_MAXMIN_COUNT, P_MAXMIN_IS_MIN, P_MAXMIN_N, P_MAXMIN_OUT, P_MAXMIN_ZP_OUT, RF_MAXMIN_MULT, RF_MAXMIN_SHIFT, RF_MAXMIN_ZP, RN_MAXMIN } from '../abi.gen';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eOut = cTensor(P_MAXMIN_OUT, M_I8 | M_I16);
+  let eOut = cTensor(P_MAXMIN_OUT, M_I8 | M_I16A);
   let count = cDim(P_MAXMIN_COUNT);
   cProd(eOut, count);
   let dt = cSameDtype(P_MAXMIN_OUT, P_MAXMIN_OUT);
@@ -14,7 +14,7 @@ export function prepare(): void {
   let n = prm(gP, P_MAXMIN_N);
   for (let g = 0; g < n; g++) {
     let b = NP_MAXMIN + g * RN_MAXMIN;
-    cProd(cTensor(b, M_I8 | M_I16), count);
+    cProd(cTensor(b, M_I8 | M_I16A), count);
     cSameDtype(b, P_MAXMIN_OUT);
     cZpDt(b + RF_MAXMIN_ZP, dt);
     cMult(b + RF_MAXMIN_MULT);

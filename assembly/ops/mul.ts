@@ -3,15 +3,15 @@
 // (broadcasting along leading axes, e.g. [1, H, W, C] x [1, 1, 1, C] with nB = C). a, b and out
 // share one dtype, int8 or int16 ((a - zpA) * (b - zpB) fits int32 in both).
 import { P_MUL_A, P_MUL_ACT_MAX, P_MUL_ACT_MIN, P_MUL_B, P_MUL_COUNT, P_MUL_MULT, P_MUL_OUT, P_MUL_SHIFT, P_MUL_ZP_A, P_MUL_ZP_B, P_MUL_ZP_OUT } from '../abi.gen';
-import { prm, tP, tElems, cTensor, cDim, cProd, cShift, cMult, cFail, cSameDtype, cZpDt, cActDt, is16, ldE, stE, M_I8, M_I16 } from '../check';
+import { prm, tP, tElems, cTensor, cDim, cProd, cShift, cMult, cFail, cSameDtype, cZpDt, cActDt, is16, ldE, stE, M_I8, M_I16A } from '../check';
 import { mbqm, clampI } from '../fixedpoint';
 
 export function prepare(): void {
   let count = cDim(P_MUL_COUNT);
-  cProd(cTensor(P_MUL_A, M_I8 | M_I16), count);
+  cProd(cTensor(P_MUL_A, M_I8 | M_I16A), count);
   // nB >= 1 (every tensor has elements); it must divide count
-  if (count % cTensor(P_MUL_B, M_I8 | M_I16) != 0) cFail();
-  cProd(cTensor(P_MUL_OUT, M_I8 | M_I16), count);
+  if (count % cTensor(P_MUL_B, M_I8 | M_I16A) != 0) cFail();
+  cProd(cTensor(P_MUL_OUT, M_I8 | M_I16A), count);
   let dt = cSameDtype(P_MUL_A, P_MUL_OUT);
   cSameDtype(P_MUL_B, P_MUL_OUT);
   cZpDt(P_MUL_ZP_A, dt);

@@ -1,11 +1,11 @@
 // MAX_POOL2D / AVG_POOL2D over in-bounds taps (NHWC int8 or int16, same dtype and qparams in and out).
 import { P_MAX_POOL2D_ACT_MAX, P_MAX_POOL2D_ACT_MIN, P_MAX_POOL2D_BATCH, P_MAX_POOL2D_CHANNELS, P_MAX_POOL2D_IN, P_MAX_POOL2D_IN_H, P_MAX_POOL2D_IN_W, P_MAX_POOL2D_K_H, P_MAX_POOL2D_K_W, P_MAX_POOL2D_OUT, P_MAX_POOL2D_OUT_H, P_MAX_POOL2D_OUT_W, P_MAX_POOL2D_PAD_LEFT, P_MAX_POOL2D_PAD_TOP, P_MAX_POOL2D_STRIDE_H, P_MAX_POOL2D_STRIDE_W } from '../abi.gen';
-import { prm, tP, cTensor, cDim, cGeom, cPad, cProd, cExtent, cFail, cSameDtype, cActDt, dtMin, is16, ldE, stE, M_I8, M_I16 } from '../check';
+import { prm, tP, cTensor, cDim, cGeom, cPad, cProd, cExtent, cFail, cSameDtype, cActDt, dtMin, is16, ldE, stE, M_I8, M_I16A } from '../check';
 import { clampI } from '../fixedpoint';
 
 export function prepare(): void {
-  let eIn = cTensor(P_MAX_POOL2D_IN, M_I8 | M_I16);
-  let eOut = cTensor(P_MAX_POOL2D_OUT, M_I8 | M_I16);
+  let eIn = cTensor(P_MAX_POOL2D_IN, M_I8 | M_I16A);
+  let eOut = cTensor(P_MAX_POOL2D_OUT, M_I8 | M_I16A);
   let dt = cSameDtype(P_MAX_POOL2D_IN, P_MAX_POOL2D_OUT);
   let batch = cDim(P_MAX_POOL2D_BATCH), inH = cDim(P_MAX_POOL2D_IN_H), inW = cDim(P_MAX_POOL2D_IN_W), ch = cDim(P_MAX_POOL2D_CHANNELS), outH = cDim(P_MAX_POOL2D_OUT_H), outW = cDim(P_MAX_POOL2D_OUT_W);
   cProd(eIn, batch, inH, inW, ch);

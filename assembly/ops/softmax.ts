@@ -1,12 +1,12 @@
 // SOFTMAX per row: d = max - x; e = table[d] (u32); y = clamp(((e << 8) + sum/2) / sum - 128, -128, 127), u64 math.
 import { P_SOFTMAX_DEPTH, P_SOFTMAX_IN, P_SOFTMAX_OUT, P_SOFTMAX_ROWS, P_SOFTMAX_TABLE } from '../abi.gen';
-import { prm, tP, cP, cTensor, cDim, cProd, cConst, cFail, cSameDtype, is16, gConsts, gErr, M_I8, M_I16 } from '../check';
+import { prm, tP, cP, cTensor, cDim, cProd, cConst, cFail, cSameDtype, is16, gConsts, gErr, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { prepareSoftmax16, evalSoftmax16 } from './wide';
 
 export function prepare(): void {
-  let eIn = cTensor(P_SOFTMAX_IN, M_I8 | M_I16);
-  let eOut = cTensor(P_SOFTMAX_OUT, M_I8 | M_I16);
+  let eIn = cTensor(P_SOFTMAX_IN, M_I8 | M_I16A);
+  let eOut = cTensor(P_SOFTMAX_OUT, M_I8 | M_I16A);
   let dt = cSameDtype(P_SOFTMAX_IN, P_SOFTMAX_OUT);
   let rows = cDim(P_SOFTMAX_ROWS);
   let depth = cDim(P_SOFTMAX_DEPTH);

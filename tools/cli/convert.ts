@@ -261,7 +261,13 @@ export async function main(argv: string[]) {
       // expected self-test outputs come from the integer reference (independent of the runtime)
       runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
     });
-    const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
+    const modelRuntime = o.runtime
+      ? await buildModelRuntime(
+          new Set(result.lowered.ops.map((op) => op.name)),
+          mode.weights === 'flash',
+          result.lowered.tensors.some((t) => t.dtype === 'int16'),
+        )
+      : null;
     // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
     const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
     const st = sim.selfTest();
