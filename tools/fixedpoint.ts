@@ -173,3 +173,23 @@ export function quantize(x: number, scale: number, zp: number, lo = -128, hi = 1
 export function dequantize(q: number, scale: number, zp: number): number {
   return (q - zp) * scale;
 }
+
+/**
+ * TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 kernels,
+ * kernels/internal/common.cc): the multiplier reduced to 16 bits, one rounding.
+ * x is an exact integer (|x| < 2^53); mult 0 or in [2^30, 2^31); shift in [-31, 14] (TFLite: [-31, 7]).
+ * The result is taken to int32 as the runtime's i64 -> i32 wrap does.
+ */
+export function mbqm64(x: number, mult: number, shift: number): number {
+  const reduced = mult < 0x7fff0000 ? (mult + 32768) >> 16 : 0x7fff;
+  const ts = BigInt(15 - shift);
+  const r = (BigInt(x) * BigInt(reduced) + (1n << (ts - 1n))) >> ts;
+  return Number(BigInt.asIntN(32, r));
+}
+
+/** TFLite's int16 LUT lookup (LUTLookup): 513 int16 entries, interpolated on the low 7 bits. */
+export function lut16Lookup(v: number, table: ArrayLike<number>): number {
+  const i = 256 + (v >> 7);
+  const base = table[i];
+  return base + (((table[i + 1] - base) * (v & 0x7f) + 64) >> 7);
+}

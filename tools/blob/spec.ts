@@ -492,6 +492,29 @@ export const OPS: OpSpec[] = [
   },
 ];
 
+/**
+ * Ops that also run on int16 activations (TFLite's 16x8 scheme): the dtype of their tensors
+ * (all int8, or all int16) picks the path. int16: zero points 0; DENSE/CONV2D/DEPTHWISE_CONV2D
+ * accumulate in int64 and requantise with the reduced-multiplier MBQM (shifts in [-31, 14]); a
+ * fused or LUT table is 513 int16 entries (TFLite's int16 LUT, interpolated); SOFTMAX's table is
+ * i32 mult, i32 shift and a 513-entry int16 exp table, its output scale 2^-15. docs/FORMAT.md §4.
+ */
+export const INT16_OPS: readonly string[] = [
+  'DENSE',
+  'CONV2D',
+  'DEPTHWISE_CONV2D',
+  'MAX_POOL2D',
+  'AVG_POOL2D',
+  'ADD_N',
+  'MUL',
+  'MAXMIN',
+  'CONCAT',
+  'LUT',
+  'SOFTMAX',
+  'LAYOUT',
+  'REQUANT',
+];
+
 export const OP_BY_NAME: Record<string, OpSpec> = Object.fromEntries(OPS.map((o) => [o.name, o]));
 
 /** Error codes returned by the runtime exports (0 = OK). */

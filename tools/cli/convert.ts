@@ -37,6 +37,7 @@ import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport } from './report/build.ts';
 import { verify } from './verify.ts';
 import { progressBars } from './progress.ts';
+import { checkPrecision, precisionMap } from './precision.ts';
 
 export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
 export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
@@ -243,6 +244,11 @@ export async function main(argv: string[]) {
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
       .option(
+        '--precision <p>',
+        'activation precision of every layer: int8, or int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8)',
+        'int8',
+      )
+      .option(
         '--rounding <mode>',
         'requantisation rounding: double (TFLite reference kernels, TFLite Micro) or single (TFLite built with TFLITE_SINGLE_ROUNDING: its optimised/XNNPACK kernels)',
         'double',
@@ -256,6 +262,7 @@ export async function main(argv: string[]) {
     const mode = weightOptions(o);
     const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
+    const precision = checkPrecision(o.precision);
     const outputs = [
       { option: '-o', file: o.output as string },
       ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
@@ -301,6 +308,7 @@ export async function main(argv: string[]) {
       calibration: cal,
       stream: streamSteps !== null,
       calibrationGraph: calGraph,
+      precision: precisionMap(graph, precision),
       ...mode,
       rounding,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
@@ -312,7 +320,13 @@ export async function main(argv: string[]) {
         ? convertWithAutoCalibration(graph, convertOpts).then((a) => a.result)
         : convertGraph(graph, { ...convertOpts, calibrationMethod })
     ).finally(bars.stop); // the bar ends before any message, an error's included
-    const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
+    const modelRuntime = o.runtime
+      ? await buildModelRuntime(
+          new Set(result.lowered.ops.map((op) => op.name)),
+          mode.weights === 'flash',
+          result.lowered.tensors.some((t) => t.dtype === 'int16'),
+        )
+      : null;
     // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
     const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
     const st = sim.selfTest();
