@@ -14,8 +14,7 @@
  * are [N, T, ...] sequences of that length (any length when the model's time dimension is free).
  */
 import { existsSync, statSync } from 'node:fs';
-import { resolve, dirname, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import type { FloatTensor, Graph } from '../graph/ir.ts';
@@ -32,9 +31,10 @@ import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.t
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
+import { packageFile } from '../package-root.ts';
 
-export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
-export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+export const RUNTIME_WASM = packageFile('build', 'runtime.wasm');
+export const RUNTIME_FLASH_WASM = packageFile('build', 'runtime-flash.wasm');
 
 /** --weights and --staging, checked. */
 export function weightOptions(o: { weights?: string; staging?: string }): { weights: WeightsMode; staging?: number } {
@@ -177,6 +177,105 @@ export function summaryText(rep: Report): string {
   return L.join('\n') + '\n';
 }
 
+/** What convertModel takes: the command's options, checked, with arrays or .npy files for calibration. */
+export interface ConvertModelOptions {
+  config?: string;
+  /** one per model input: a .npy/.csv file (FILE or FILE.npz:NAME) or an array [N, ...input dims] */
+  calibration?: (string | CalibrationArray)[];
+  batch?: number;
+  /** --stream --stream-steps K: time steps per invoke (null/undefined: not streaming) */
+  streamSteps?: number | null;
+  weights?: WeightsMode;
+  staging?: number;
+  /** also build a runtime .wasm with only the model's ops */
+  runtime?: boolean;
+  /** the blob's file name, shown in the report (default 'model.blob') */
+  output?: string;
+  warn?: (msg: string) => void;
+}
+
+/** A calibration array given in memory: [N, ...input dims] in C order; dtype as numpy names it ('f4', 'float32', ...). */
+export interface CalibrationArray {
+  data: Float32Array | Int32Array | Float64Array | number[];
+  shape: number[];
+  dtype?: string;
+}
+
+export interface ConvertModelResult {
+  result: ConvertResult;
+  report: Report;
+  /** the model's own runtime .wasm (ConvertModelOptions.runtime), else null */
+  runtimeWasm: Uint8Array | null;
+}
+
+function calibrationArrays(graph: Graph, cal: (string | CalibrationArray)[]): FloatTensor[] {
+  const files = cal.map((c, i) => (typeof c === 'string' ? c : `calibration[${i}]`));
+  if (cal.every((c) => typeof c === 'string')) return calibrationTensors(graph, files);
+  if (cal.length !== graph.inputs.length)
+    throw new UserError(
+      `calibration: the model has ${graph.inputs.length} input(s) but ${cal.length} array(s) were given (one per input, in input order)`,
+      EXIT.USAGE,
+    );
+  const samples = cal.map((c, i) => {
+    const t = graph.tensors[graph.inputs[i]];
+    const a = typeof c === 'string' ? readArray(c) : { dtype: 'f4', ...c, data: c.data instanceof Int32Array ? c.data : Float32Array.from(c.data) };
+    return checkSamples(files[i], a, { name: t.name, dims: t.shape.slice(1), int: t.dtype === 'int32' }, 'calibration');
+  });
+  sameSampleCount(files, samples, 'calibration');
+  return samples;
+}
+
+function checkStreamSteps(k: number | null | undefined): number | null {
+  if (k === null || k === undefined) return null;
+  if (!Number.isInteger(k) || k < 1) throw new UserError(`--stream-steps must be a positive integer, got '${k}'`, EXIT.USAGE);
+  return k;
+}
+
+/**
+ * convert without the files: reads the model, calibrates, quantises, checks the blob in the
+ * simulator against the integer reference and returns blob, report and (on request) the model's runtime.
+ */
+export async function convertModel(file: string, o: ConvertModelOptions = {}): Promise<ConvertModelResult> {
+  const batch = o.batch;
+  const streamSteps = checkStreamSteps(o.streamSteps);
+  const mode = weightOptions({ weights: o.weights, staging: o.staging === undefined ? undefined : String(o.staging) });
+  const output = o.output ?? 'model.blob';
+  const calFiles = (o.calibration ?? []).map((c, i) => (typeof c === 'string' ? c : `calibration[${i}]`));
+  const raw = await readModel(file, { config: o.config });
+  // the model as saved (calibration) and, for --stream, the same model with K time steps (the blob)
+  let calGraph = await buildGraph(raw, { batch });
+  const graph = streamSteps !== null ? await buildGraph(await readModel(file, { config: o.config }), { batch, steps: streamSteps }) : calGraph;
+  if (streamSteps !== null && !graph.nodes.some((n) => RECURRENT_LAYERS.has(n.className))) {
+    throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
+  }
+  const cal = o.calibration?.length ? calibrationArrays(calGraph, o.calibration) : null;
+  if (streamSteps !== null && calGraph.inputs.some((t) => calGraph.tensors[t].shape[1] === null)) {
+    // free time dimension: calibrate on the given sequences' length, else on 10 chunks
+    const T = cal ? cal[0].shape[1] : 10 * streamSteps;
+    calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
+  }
+  const result = await convertGraph(graph, {
+    batch,
+    calibration: cal,
+    stream: streamSteps !== null,
+    calibrationGraph: calGraph,
+    ...mode,
+    warn: o.warn,
+    // expected self-test outputs come from the integer reference (independent of the runtime)
+    runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
+  });
+  const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
+  // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
+  const sim = await openSim(result.blob, output, mode.weights, modelRuntime ?? undefined);
+  const st = sim.selfTest();
+  if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
+  const linearMemory = sim.memoryUsed;
+  const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
+  const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
+  const rep = buildReport(result, { file, output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
+  return { result, report: rep, runtimeWasm: modelRuntime };
+}
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
@@ -228,40 +327,20 @@ export async function main(argv: string[]) {
     } else if (o.streamSteps !== undefined) {
       throw new UserError('--stream-steps is only valid with --stream', EXIT.USAGE);
     }
-    const raw = await readModel(file, { config: o.config });
-    // the model as saved (calibration) and, for --stream, the same model with K time steps (the blob)
-    let calGraph = await buildGraph(raw, { batch });
-    const graph = streamSteps !== null ? await buildGraph(await readModel(file, { config: o.config }), { batch, steps: streamSteps }) : calGraph;
-    if (streamSteps !== null && !graph.nodes.some((n) => RECURRENT_LAYERS.has(n.className))) {
-      throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
-    }
-    const calFiles: string[] = o.calibration;
-    const cal = calFiles.length ? calibrationTensors(calGraph, calFiles) : null;
-    if (streamSteps !== null && calGraph.inputs.some((t) => calGraph.tensors[t].shape[1] === null)) {
-      // free time dimension: calibrate on the given sequences' length, else on 10 chunks
-      const T = cal ? cal[0].shape[1] : 10 * streamSteps;
-      calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
-    }
-    let linearMemory: number | null = null;
-    const result = await convertGraph(graph, {
+    const {
+      result,
+      report: rep,
+      runtimeWasm: modelRuntime,
+    } = await convertModel(file, {
+      config: o.config,
+      calibration: o.calibration,
       batch,
-      calibration: cal,
-      stream: streamSteps !== null,
-      calibrationGraph: calGraph,
+      streamSteps,
       ...mode,
+      runtime: !!o.runtime,
+      output: o.output,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
-      // expected self-test outputs come from the integer reference (independent of the runtime)
-      runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
     });
-    const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
-    // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
-    const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
-    const st = sim.selfTest();
-    if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
-    linearMemory = sim.memoryUsed;
-    const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
-    const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
-    const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps });
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
     if (o.report) files.push({ file: o.report, data: JSON.stringify(rep, null, 2) + '\n' });

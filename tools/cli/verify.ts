@@ -15,8 +15,6 @@
  * model the blob came from; 1 internal error. --json prints one JSON object on stdout.
  */
 import { readFileSync } from 'node:fs';
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { runMain, cliCommand } from './run-main.ts';
 import { modelNotBlob } from './inputs.ts';
@@ -38,9 +36,10 @@ import {
 import { countInference } from '../blob/count.ts';
 import { blobStaging } from '../blob/runtime-info.ts';
 import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
+import { packageFile } from '../package-root.ts';
 
-export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
-export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+export const DEFAULT_RUNTIME = packageFile('build', 'runtime.wasm');
+export const DEFAULT_FLASH_RUNTIME = packageFile('build', 'runtime-flash.wasm');
 
 export type Status = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
 export interface Check {
@@ -52,7 +51,10 @@ export interface Check {
 }
 
 export interface VerifyOptions {
+  /** the blob's file name (read from disk unless blobBytes is given; shown in messages) */
   blobFile: string;
+  /** the blob's bytes, when it is already in memory */
+  blobBytes?: Uint8Array;
   runtimeFile?: string;
   inputShapes?: number[][];
   outputShapes?: number[][];
@@ -448,7 +450,7 @@ export function exitCodeOf(checks: Check[]): number {
 }
 
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
-  const bytes = readFileOrThrow(o.blobFile, 'blob');
+  const bytes = o.blobBytes ?? readFileOrThrow(o.blobFile, 'blob');
   const checks: Check[] = [];
   const { check: integ, parsed } = checkIntegrity(bytes, o.blobFile);
   checks.push(integ);
