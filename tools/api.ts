@@ -105,7 +105,7 @@ export async function convert(model: ModelSource, opts: ConvertOptions = {}): Pr
   const name = opts.name ?? 'model.blob';
   return withModelFile(model, async (file) => {
     const { result, report, runtimeWasm } = await convertModel(file, { ...opts, output: name });
-    const arrayName = typeof opts.cHeader === 'string' ? opts.cHeader : cNameFromFile(name).replace(/_blob$/, '');
+    const arrayName = typeof opts.cHeader === 'string' ? opts.cHeader : cNameFromFile(name.replace(/\.blob$/i, ''));
     const cHeader = opts.cHeader ? toCHeader(result.blob, { name: arrayName, source: name }) : null;
     return { blob: result.blob, report, cHeader, runtimeWasm };
   });

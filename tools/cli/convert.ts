@@ -345,7 +345,7 @@ export async function main(argv: string[]) {
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
     if (o.report) files.push({ file: o.report, data: JSON.stringify(rep, null, 2) + '\n' });
     if (o.cHeader)
-      files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
+      files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader.replace(/\.h$/i, '')), source: basename(o.output) }) });
     if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });
     writeFilesAtomic(files);
     process.stdout.write(summaryText(rep));
