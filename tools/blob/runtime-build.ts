@@ -7,12 +7,12 @@
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { UserError, EXIT } from '../errors.ts';
 import { OPS } from './spec.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const repoRoot = PACKAGE_ROOT;
 
 /** assembly/ops-enabled.ts with only `ops` on (and the int16 activation paths when `int16`). */
 function opsEnabled(ops: ReadonlySet<string>, int16: boolean): string {

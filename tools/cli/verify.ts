@@ -15,8 +15,6 @@
  * model the blob came from; 1 internal error. --json prints one JSON object on stdout.
  */
 import { readFileSync } from 'node:fs';
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { runMain, cliCommand } from './run-main.ts';
 import { modelNotBlob } from './inputs.ts';
@@ -43,9 +41,10 @@ import { verifyReport } from './report/build.ts';
 import { progressBars } from './progress.ts';
 import type { Progress } from '../pipeline.ts';
 import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
+import { packageFile } from '../package-root.ts';
 
-export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
-export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+export const DEFAULT_RUNTIME = packageFile('build', 'runtime.wasm');
+export const DEFAULT_FLASH_RUNTIME = packageFile('build', 'runtime-flash.wasm');
 
 export type Status = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
 export interface Check {
@@ -57,7 +56,10 @@ export interface Check {
 }
 
 export interface VerifyOptions {
+  /** the blob's file name (read from disk unless blobBytes is given; shown in messages) */
   blobFile: string;
+  /** the blob's bytes, when they are in memory (the API; convert --report checks the blob before writing it) */
+  blobBytes?: Uint8Array;
   runtimeFile?: string;
   inputShapes?: number[][];
   outputShapes?: number[][];
@@ -84,8 +86,6 @@ export interface VerifyOptions {
   convertReport?: string;
   /** every board's RAM, flash, fit and estimated latency (verify/convert --report) */
   boards?: boolean;
-  /** the blob's bytes when it is not (yet) in blobFile (convert --report checks the blob before writing it) */
-  blobBytes?: Uint8Array;
   /** called as the numbers check runs batches of --data */
   progress?: Progress;
 }
