@@ -2,7 +2,7 @@
 
 // versions
 export const MAGIC: i32 = 1313757003;
-export const FORMAT_VERSION: i32 = 6;
+export const FORMAT_VERSION: i32 = 7;
 export const ABI_VERSION: i32 = 2;
 export const HEADER_SIZE: i32 = 96;
 export const TENSOR_SIZE: i32 = 16;
@@ -42,11 +42,14 @@ export const H_OP_MASK0: i32 = 72;
 export const H_OP_MASK1: i32 = 76;
 export const H_BATCH: i32 = 80;
 export const H_STAGING_SIZE: i32 = 84;
-export const H_RESERVED: i32 = 88;
+export const H_NAMES_OFF: i32 = 88;
+export const H_NAMES_SIZE: i32 = 92;
 
 // header flags
 export const FLAG_HAS_SELFTEST: i32 = 1;
 export const FLAG_STATEFUL: i32 = 2;
+export const FLAG_ROUNDING_MASK: i32 = 12;
+export const FLAG_ROUNDING_SINGLE: i32 = 4;
 
 // tensor entry byte offsets
 export const T_DTYPE: i32 = 0;
@@ -117,6 +120,7 @@ export const OP_LAYOUT: i32 = 13;
 export const OP_GATHER: i32 = 14;
 export const OP_REQUANT: i32 = 15;
 export const OP_LAYER_NORM: i32 = 19;
+export const OP_SOFTMAX_TFLITE: i32 = 20;
 export const OP_SIMPLE_RNN: i32 = 16;
 export const OP_GRU: i32 = 17;
 export const OP_LSTM: i32 = 18;
@@ -373,6 +377,16 @@ export const P_LAYER_NORM_SHIFT: i32 = 8;
 export const P_LAYER_NORM_BIAS: i32 = 9;
 export const NP_LAYER_NORM: i32 = 10;
 
+// params of SOFTMAX_TFLITE (word index)
+export const P_SOFTMAX_TFLITE_IN: i32 = 0;
+export const P_SOFTMAX_TFLITE_OUT: i32 = 1;
+export const P_SOFTMAX_TFLITE_ROWS: i32 = 2;
+export const P_SOFTMAX_TFLITE_DEPTH: i32 = 3;
+export const P_SOFTMAX_TFLITE_INPUT_MULT: i32 = 4;
+export const P_SOFTMAX_TFLITE_INPUT_LEFT_SHIFT: i32 = 5;
+export const P_SOFTMAX_TFLITE_DIFF_MIN: i32 = 6;
+export const NP_SOFTMAX_TFLITE: i32 = 7;
+
 // params of SIMPLE_RNN (word index)
 export const P_SIMPLE_RNN_IN: i32 = 0;
 export const P_SIMPLE_RNN_OUT: i32 = 1;
@@ -486,5 +500,5 @@ export const ERR_NO_STAGING: i32 = 19;
 export const ERR_READ_FAILED: i32 = 20;
 
 // ops known to this format version
-export const OP_MASK_FORMAT_0: i32 = 0xFFFFE;
+export const OP_MASK_FORMAT_0: i32 = 0x1FFFFE;
 export const OP_MASK_FORMAT_1: i32 = 0x0;

@@ -5,25 +5,26 @@ import {
   MAGIC, FORMAT_VERSION, HEADER_SIZE, TENSOR_SIZE, IO_SIZE, IO_MAX_RANK,
   H_MAGIC, H_VERSION, H_HEADER_SIZE, H_TOTAL_SIZE, H_CRC32, H_FLAGS, H_N_TENSORS, H_N_OPS, H_N_INPUTS, H_N_OUTPUTS,
   H_ARENA_SIZE, H_STATE_SIZE, H_SCRATCH_SIZE, H_TENSORS_OFF, H_OPS_OFF, H_OPS_SIZE, H_IO_OFF, H_CONSTS_OFF, H_CONSTS_SIZE,
-  H_SELF_TEST_OFF, H_SELF_TEST_SIZE, H_OP_MASK0, H_OP_MASK1, H_BATCH, H_RESERVED, H_STAGING_SIZE,
+  H_SELF_TEST_OFF, H_SELF_TEST_SIZE, H_OP_MASK0, H_OP_MASK1, H_BATCH, H_NAMES_OFF, H_NAMES_SIZE, H_STAGING_SIZE,
   OP_HEADER_SIZE, OR_CODE, OR_N_PARAMS, OR_CONSTS_OFF, OR_CONSTS_SIZE, ERR_NO_STAGING, ERR_READ_FAILED, ERR_BAD_CONST,
-  FLAG_HAS_SELFTEST, FLAG_STATEFUL, T_DTYPE, T_STORAGE, T_RESERVED, T_OFFSET, T_BYTES, T_ELEMENTS,
+  FLAG_HAS_SELFTEST, FLAG_STATEFUL, FLAG_ROUNDING_MASK, FLAG_ROUNDING_SINGLE, T_DTYPE, T_STORAGE, T_RESERVED, T_OFFSET, T_BYTES, T_ELEMENTS,
   IO_TENSOR, IO_DTYPE, IO_RANK, IO_DIMS, IO_SCALE, IO_ZERO_POINT,
   ALIGN_TABLE, ALIGN_CONSTS, LIMIT_MAX_REGION, LIMIT_MAX_GROUP, LIMIT_MAX_RANK,
   ERR_OK, ERR_BAD_MAGIC, ERR_BAD_VERSION, ERR_BAD_SIZE, ERR_BAD_CRC, ERR_BAD_HEADER, ERR_BAD_TENSOR, ERR_BAD_OP,
   ERR_BAD_PARAMS, ERR_UNSUPPORTED_OP, ERR_BAD_IO,
   OP_MASK_FORMAT_0, OP_MASK_FORMAT_1,
   OP_DENSE, OP_CONV2D, OP_DEPTHWISE_CONV2D, OP_MAX_POOL2D, OP_AVG_POOL2D, OP_ADD_N, OP_MUL, OP_MAXMIN, OP_CONCAT,
-  OP_SOFTMAX, OP_LUT, OP_PRELU, OP_LAYOUT, OP_GATHER, OP_REQUANT, OP_LAYER_NORM, NP_LAYER_NORM,
+  OP_SOFTMAX, OP_LUT, OP_PRELU, OP_LAYOUT, OP_GATHER, OP_REQUANT, OP_LAYER_NORM, NP_LAYER_NORM, OP_SOFTMAX_TFLITE, NP_SOFTMAX_TFLITE,
   OP_SIMPLE_RNN, OP_GRU, OP_LSTM, NP_SIMPLE_RNN, NP_GRU, NP_LSTM,
   NP_DENSE, NP_CONV2D, NP_DEPTHWISE_CONV2D, NP_MAX_POOL2D, NP_AVG_POOL2D, NP_ADD_N, NP_MUL, NP_MAXMIN, NP_CONCAT,
   NP_SOFTMAX, NP_LUT, NP_PRELU, NP_LAYOUT, NP_GATHER, NP_REQUANT,
   RN_ADD_N, RN_MAXMIN, RN_CONCAT, RN_LAYOUT, P_ADD_N_N, P_MAXMIN_N, P_CONCAT_N, P_LAYOUT_RANK,
 } from './abi.gen';
 import { crc32 } from './crc32';
+import { setRounding } from './fixedpoint';
 import {
   EN_DENSE, EN_CONV2D, EN_DEPTHWISE_CONV2D, EN_MAX_POOL2D, EN_AVG_POOL2D, EN_ADD_N, EN_MUL, EN_MAXMIN, EN_CONCAT, EN_SOFTMAX,
-  EN_LUT, EN_PRELU, EN_LAYOUT, EN_GATHER, EN_REQUANT, EN_SIMPLE_RNN, EN_GRU, EN_LSTM, EN_LAYER_NORM,
+  EN_LUT, EN_PRELU, EN_LAYOUT, EN_GATHER, EN_REQUANT, EN_SIMPLE_RNN, EN_GRU, EN_LSTM, EN_LAYER_NORM, EN_SOFTMAX_TFLITE,
 } from './ops-enabled';
 import { setModel, setOpConsts, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
 import { gExternal, readBlob } from './source';
@@ -45,6 +46,7 @@ import * as rnn from './ops/rnn';
 import * as gru from './ops/gru';
 import * as lstm from './ops/lstm';
 import * as layernorm from './ops/layernorm';
+import * as softmaxTflite from './ops/softmax-tflite';
 
 /** bit of op code `code` when `on` */
 // @ts-ignore: decorator
@@ -55,7 +57,7 @@ export const RUNTIME_MASK_0: i32 = bit(EN_DENSE, OP_DENSE) | bit(EN_CONV2D, OP_C
   bit(EN_MAX_POOL2D, OP_MAX_POOL2D) | bit(EN_AVG_POOL2D, OP_AVG_POOL2D) | bit(EN_ADD_N, OP_ADD_N) | bit(EN_MUL, OP_MUL) |
   bit(EN_MAXMIN, OP_MAXMIN) | bit(EN_CONCAT, OP_CONCAT) | bit(EN_SOFTMAX, OP_SOFTMAX) | bit(EN_LUT, OP_LUT) | bit(EN_PRELU, OP_PRELU) |
   bit(EN_LAYOUT, OP_LAYOUT) | bit(EN_GATHER, OP_GATHER) | bit(EN_REQUANT, OP_REQUANT) | bit(EN_SIMPLE_RNN, OP_SIMPLE_RNN) |
-  bit(EN_GRU, OP_GRU) | bit(EN_LSTM, OP_LSTM) | bit(EN_LAYER_NORM, OP_LAYER_NORM);
+  bit(EN_GRU, OP_GRU) | bit(EN_LSTM, OP_LSTM) | bit(EN_LAYER_NORM, OP_LAYER_NORM) | bit(EN_SOFTMAX_TFLITE, OP_SOFTMAX_TFLITE);
 export const RUNTIME_MASK_1: i32 = 0;
 
 // validated header fields (absolute addresses)
@@ -118,6 +120,7 @@ function fixedParams(code: i32): i32 {
     case OP_GRU: return NP_GRU;
     case OP_LSTM: return NP_LSTM;
     case OP_LAYER_NORM: return NP_LAYER_NORM;
+    case OP_SOFTMAX_TFLITE: return NP_SOFTMAX_TFLITE;
   }
   return -1;
 }
@@ -159,6 +162,7 @@ function prepareOp(code: i32): void {
     case OP_GATHER: if (EN_GATHER) gather.prepare(); break;
     case OP_REQUANT: if (EN_REQUANT) requant.prepare(); break;
     case OP_LAYER_NORM: if (EN_LAYER_NORM) layernorm.prepare(); break;
+    case OP_SOFTMAX_TFLITE: if (EN_SOFTMAX_TFLITE) softmaxTflite.prepare(); break;
     case OP_SIMPLE_RNN: if (EN_SIMPLE_RNN) rnn.prepare(); break;
     case OP_GRU: if (EN_GRU) gru.prepare(); break;
     case OP_LSTM: if (EN_LSTM) lstm.prepare(); break;
@@ -183,6 +187,7 @@ export function evalOp(code: i32, p: usize): i32 {
     case OP_GATHER: if (EN_GATHER) return gather.evalOp(p); break;
     case OP_REQUANT: if (EN_REQUANT) return requant.evalOp(p); break;
     case OP_LAYER_NORM: if (EN_LAYER_NORM) return layernorm.evalOp(p); break;
+    case OP_SOFTMAX_TFLITE: if (EN_SOFTMAX_TFLITE) return softmaxTflite.evalOp(p); break;
     case OP_SIMPLE_RNN: if (EN_SIMPLE_RNN) return rnn.evalOp(p); break;
     case OP_GRU: if (EN_GRU) return gru.evalOp(p); break;
     case OP_LSTM: if (EN_LSTM) return lstm.evalOp(p); break;
@@ -267,8 +272,15 @@ export function validateBlob(b: usize, cap: u32, external: bool): i32 {
   let flags = u32at(b + H_FLAGS);
   let staging = u32at(b + H_STAGING_SIZE);
   if (staging >= <u32>LIMIT_MAX_REGION) return ERR_BAD_HEADER;
-  if ((flags & ~(<u32>(FLAG_HAS_SELFTEST | FLAG_STATEFUL))) != 0) return ERR_BAD_HEADER;
-  for (let r = 0; r < 2; r++) if (u32at(b + H_RESERVED + (<usize>r << 2)) != 0) return ERR_BAD_HEADER;
+  if ((flags & ~(<u32>(FLAG_HAS_SELFTEST | FLAG_STATEFUL | FLAG_ROUNDING_MASK))) != 0) return ERR_BAD_HEADER;
+  let rounding = flags & <u32>FLAG_ROUNDING_MASK;
+  if (rounding > <u32>FLAG_ROUNDING_SINGLE) return ERR_BAD_HEADER;
+  // a failed init leaves the runtime not ready, so setting the mode before the other checks is safe
+  setRounding(rounding == <u32>FLAG_ROUNDING_SINGLE);
+  let namesOff = u32at(b + H_NAMES_OFF);
+  let namesSize = u32at(b + H_NAMES_SIZE);
+  // names are metadata for the tools: only their bounds are checked, the runtime never reads them
+  if (namesSize == 0 ? namesOff != 0 : !sectionOk(namesOff, <u64>namesSize, 1, total)) return ERR_BAD_HEADER;
   if (u32at(b + H_BATCH) == 0) return ERR_BAD_HEADER;
   let nT = u16at(b + H_N_TENSORS);
   let nOps = u16at(b + H_N_OPS);

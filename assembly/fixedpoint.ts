@@ -18,8 +18,25 @@
   return (r >> rs) + <i32>((r & mask) > (mask >> 1) + (r >>> 31));
 }
 
+// The loaded blob's rounding mode (header flags, set by validateBlob): -1 = double (TFLite
+// reference), 0 = single (TFLITE_SINGLE_ROUNDING). A mask, so the fast forms stay branch-free.
+export let roundDouble: i32 = -1;
+
+export function setRounding(single: bool): void {
+  roundDouble = single ? 0 : -1;
+}
+
+// TFLite MultiplyByQuantizedMultiplier with TFLITE_SINGLE_ROUNDING (kernels/internal/common.h):
+//   (x * mult + 2^(30 - shift)) >> (31 - shift) in i64, truncated to i32. shift in [-31, 30].
+// @ts-ignore: decorator
+@inline export function mbqmS(x: i32, mult: i32, shift: i32): i32 {
+  let S = <i64>(31 - shift);
+  return <i32>((<i64>x * <i64>mult + (<i64>1 << (S - 1))) >> S);
+}
+
+// MBQM in the blob's rounding mode (elementwise ops: one predictable branch per element).
 export function mbqm(x: i32, mult: i32, shift: i32): i32 {
-  return mbqmI(x, mult, shift);
+  return roundDouble ? mbqmI(x, mult, shift) : mbqmS(x, mult, shift);
 }
 
 // Fast exact form of mbqmI for mult >= 0 and shift <= 0 (every DENSE/CONV/RNN row the converter
@@ -31,14 +48,38 @@ export function mbqm(x: i32, mult: i32, shift: i32): i32 {
 // for rs > 0, so [r < 0] may be replaced by [x < 0]: the term -2^31*[x < 0 and shift < 0] is
 // sign-extend(x & shift & INT32_MIN). No saturation case exists (m != INT32_MIN). Other
 // mult/shift values take the general path (the call keeps code small).
+// Single rounding is the same expression without the 2^30 and sign terms, for every mult/shift:
+// both terms and the general-path test are masked with roundDouble (no branch on the mode).
 // @ts-ignore: decorator
 @inline export function mbqmF(x: i32, mult: i32, shift: i32): i32 {
-  if ((mult | -shift) < 0) return mbqm(x, mult, shift);
+  let d = roundDouble;
+  if (((mult | -shift) & d) < 0) return mbqm(x, mult, shift);
   let S = <i64>(31 - shift);
-  return <i32>((<i64>x * <i64>mult + ((<i64>1 << (S - 1)) | 0x40000000) + <i64>(x & shift & i32.MIN_VALUE)) >> S);
+  return <i32>((<i64>x * <i64>mult + ((<i64>1 << (S - 1)) | <i64>(0x40000000 & d)) + <i64>(x & shift & d & i32.MIN_VALUE)) >> S);
 }
 
 // @ts-ignore: decorator
 @inline export function clampI(v: i32, lo: i32, hi: i32): i32 {
   return v < lo ? lo : (v > hi ? hi : v);
+}
+
+// TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 paths,
+// kernels/internal/common.cc): the multiplier reduced to 16 bits, one rounding:
+//   reduced = mult < 0x7FFF0000 ? (mult + 2^15) >> 16 : 0x7FFF
+//   y = (x * reduced + 2^(14 - shift)) >> (15 - shift), mult >= 0; TFLite asserts shift in [-31, 7],
+//   the runtime accepts [-31, 14] (the right shift stays >= 1; same formula).
+// @ts-ignore: decorator
+@inline export function mbqm64(x: i64, mult: i32, shift: i32): i32 {
+  let red: i64 = mult < 0x7FFF0000 ? <i64>((mult + 0x8000) >> 16) : 0x7FFF;
+  let ts = <i64>(15 - shift);
+  return <i32>((x * red + (<i64>1 << (ts - 1))) >> ts);
+}
+
+// TFLite's int16 LUT lookup (kernels/internal/common.h LUTLookup): 513 int16 entries, entry
+// 256 + (v >> 7) interpolated linearly on the low 7 bits of v.
+// @ts-ignore: decorator
+@inline export function lut16(v: i32, t: usize): i32 {
+  let e = t + (<usize>(256 + (v >> 7)) << 1);
+  let base = <i32>load<i16>(e);
+  return base + (((<i32>load<i16>(e, 2) - base) * (v & 0x7f) + 64) >> 7); // between two int16 entries
 }

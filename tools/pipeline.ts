@@ -11,8 +11,14 @@ import { checkSampleCount } from './quantize/ranges.ts';
 import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
-import { quantizeValue } from './quantize/qparams.ts';
-import { LIMITS } from './blob/spec.ts';
+import { quantizeValue, type Precision } from './quantize/qparams.ts';
+import { LIMITS, type Rounding } from './blob/spec.ts';
+
+/**
+ * Progress of a long stage: `done` of `total` steps of `task` ('calibration', 'verification',
+ * a precision search). The CLI draws it as a bar (tools/cli/progress.ts); stages only call it.
+ */
+export type Progress = (task: string, done: number, total: number) => void;
 
 export interface ConvertOptions {
   /** Static batch; default: the model's fixed batch, else 1. */
@@ -47,6 +53,20 @@ export interface ConvertOptions {
   staging?: number;
   /** How each tensor's int8 range is chosen (default minmax); `auto` is tools/calibration-search.ts. */
   calibrationMethod?: CalibrateOptions['method'];
+  /** Called as calibration batches complete. */
+  progress?: Progress;
+  /** Rounding mode of every requantisation (blob header; default double, TFLite's reference). */
+  rounding?: Rounding;
+  /**
+   * Activation precision by Keras layer name (LowerOptions.precision); see `uniformPrecision`
+   * for convert --precision. Default: every layer int8.
+   */
+  precision?: Map<string, Precision>;
+}
+
+/** convert --precision P: every layer of the graph at P. */
+export function uniformPrecision(g: Graph, p: Precision): Map<string, Precision> {
+  return new Map(g.nodes.map((n) => [n.name, p]));
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -126,8 +146,9 @@ export function rawInputs(low: Lowered, samples: FloatTensor[], batch: number): 
       for (let k = 0; k < n; k++) a[k] = Math.round(s.data[k % s.data.length]);
       return new Uint8Array(a.buffer);
     }
-    const a = new Int8Array(n);
-    for (let k = 0; k < n; k++) a[k] = quantizeValue(s.data[k % s.data.length], t.q);
+    const a = t.dtype === 'int16' ? new Int16Array(n) : new Int8Array(n);
+    const [lo, hi] = t.dtype === 'int16' ? [-32768, 32767] : [-128, 127];
+    for (let k = 0; k < n; k++) a[k] = quantizeValue(s.data[k % s.data.length], t.q, lo, hi);
     return new Uint8Array(a.buffer);
   });
 }
@@ -202,7 +223,8 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   const stateful = hasStatefulLayer(graph);
   const method = opts.calibrationMethod ?? 'minmax';
   if (opts.calibration) checkSampleCount(typeof method === 'string' ? method : 'auto', samples[0].shape[0]);
-  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions, method });
+  const onProgress = opts.progress && ((done: number, total: number) => opts.progress!('calibration', done, total));
+  const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions, method, onProgress });
   if (stateful)
     notes.push(
       `stateful recurrent layers: calibrated with states carried over consecutive calibration batches of ${batch} (sample i of batch k+1 continues sample i of batch k)`,
@@ -236,14 +258,14 @@ async function finishConvert(
   batch: number,
   opts: ConvertOptions,
 ): Promise<ConvertResult> {
-  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream, densePairs: opts.densePairs });
+  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream, densePairs: opts.densePairs, ...(opts.precision ? { precision: opts.precision } : {}) });
   notes.push(...unsplit.notes);
   const weights = opts.weights ?? 'flash';
   const staging = weights === 'flash' ? chooseStaging(unsplit, opts.staging) : 0;
   const lowered = weights === 'flash' ? tileForStaging(unsplit, staging) : unsplit;
   const plan = planLowered(lowered);
   checkRegions(plan, batch);
-  const layout = { weights, staging };
+  const layout = { weights, staging, rounding: opts.rounding };
   let { blob, constBytes } = assemble(lowered, plan, undefined, layout);
   let selfTest: SelfTest | null = null;
   if (opts.runRaw) {

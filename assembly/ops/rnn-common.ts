@@ -2,13 +2,13 @@
 // Bit-identical to tools/quantize/reference-rnn.ts. No allocation, no floats, no traps:
 // every address was validated by the op's prepare.
 
-import { mbqmF } from '../fixedpoint';
+import { mbqmF, roundDouble } from '../fixedpoint';
 import {
   RNN_FLAG_RETURN_SEQUENCES, RNN_FLAG_GO_BACKWARDS, RNN_FLAG_OUTPUT_INPUT_ORDER, RNN_FLAG_KEEP_STATE, RNN_FLAG_RESET_AFTER, RNN_FLAG_ALL,
   RNN_TABLE_BYTES, RNN_ACT_TABLE, RNN_ACT_LINEAR, RNN_ACT_RELU,
 } from '../abi.gen';
 
-// TFLite MultiplyByQuantizedMultiplier, double rounding: the one definition in ../fixedpoint.
+// TFLite MultiplyByQuantizedMultiplier in the blob's rounding mode: the one definition in ../fixedpoint.
 // @ts-ignore: decorator
 @inline
 export function rnnMbqm(x: i32, mult: i32, shift: i32): i32 {
@@ -101,19 +101,21 @@ export const REC_BYTES: usize = 24;
  * [8] shift & INT32_MIN, [12] S = 31 - min(shift, 0), [16] i64 (2^(S-1) | 2^30). recQ is then
  * mbqm exactly: for shift <= 0 it is mbqmF's fast form; for shift > 0 mbqm is
  * ((x << shift) * mult + 2^30) >> 31 (no RDPOT, no saturation since mult >= 0), which is the
- * same expression with L = shift, S = 31, no sign term.
+ * same expression with L = shift, S = 31, no sign term. Single rounding (roundDouble = 0):
+ * L = 0, no sign term, S = 31 - shift, [16] = 2^(S-1): mbqmS.
  */
 export function rowConsts(m: usize, s: usize, rows: i32, rec: usize): void {
   const e = rec + <usize>rows * REC_BYTES;
+  const d = roundDouble;
   while (rec < e) {
     const sh = load<i32>(s);
-    const L = sh > 0 ? sh : 0;
+    const L = sh > 0 ? sh & d : 0;
     const S = 31 + L - sh;
     store<i32>(rec, load<i32>(m));
     store<i32>(rec, L, 4);
-    store<i32>(rec, sh & i32.MIN_VALUE, 8);
+    store<i32>(rec, sh & d & i32.MIN_VALUE, 8);
     store<i32>(rec, S, 12);
-    store<i64>(rec, (<i64>1 << <i64>(S - 1)) | 0x40000000, 16);
+    store<i64>(rec, (<i64>1 << <i64>(S - 1)) | <i64>(0x40000000 & d), 16);
     rec += REC_BYTES;
     m += 4;
     s += 4;
@@ -323,11 +325,13 @@ export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: 
     const b0 = load<i32>(b + ro), b1 = load<i32>(b + ro, 4), b2 = load<i32>(b + ro, 8), b3 = load<i32>(b + ro, 12);
     const m0 = load<i32>(m + ro), m1 = load<i32>(m + ro, 4), m2 = load<i32>(m + ro, 8), m3 = load<i32>(m + ro, 12);
     const s0 = load<i32>(s + ro), s1 = load<i32>(s + ro, 4), s2 = load<i32>(s + ro, 8), s3 = load<i32>(s + ro, 12);
-    const L0 = s0 > 0 ? s0 : 0, L1 = s1 > 0 ? s1 : 0, L2 = s2 > 0 ? s2 : 0, L3 = s3 > 0 ? s3 : 0;
+    // rowConsts' records, in locals (d masks out the double-rounding terms in single mode)
+    const d = roundDouble, h = <i64>(0x40000000 & d);
+    const L0 = s0 > 0 ? s0 & d : 0, L1 = s1 > 0 ? s1 & d : 0, L2 = s2 > 0 ? s2 & d : 0, L3 = s3 > 0 ? s3 & d : 0;
     const S0 = <i64>(31 + L0 - s0), S1 = <i64>(31 + L1 - s1), S2 = <i64>(31 + L2 - s2), S3 = <i64>(31 + L3 - s3);
-    const rc0 = (<i64>1 << (S0 - 1)) | 0x40000000, rc1 = (<i64>1 << (S1 - 1)) | 0x40000000;
-    const rc2 = (<i64>1 << (S2 - 1)) | 0x40000000, rc3 = (<i64>1 << (S3 - 1)) | 0x40000000;
-    const sm0 = s0 & i32.MIN_VALUE, sm1 = s1 & i32.MIN_VALUE, sm2 = s2 & i32.MIN_VALUE, sm3 = s3 & i32.MIN_VALUE;
+    const rc0 = (<i64>1 << (S0 - 1)) | h, rc1 = (<i64>1 << (S1 - 1)) | h;
+    const rc2 = (<i64>1 << (S2 - 1)) | h, rc3 = (<i64>1 << (S3 - 1)) | h;
+    const sm0 = s0 & d & i32.MIN_VALUE, sm1 = s1 & d & i32.MIN_VALUE, sm2 = s2 & d & i32.MIN_VALUE, sm3 = s3 & d & i32.MIN_VALUE;
     const M0 = <i64>m0, M1 = <i64>m1, M2 = <i64>m2, M3 = <i64>m3;
     let q = x0;
     let o = P + (<usize>r << 1);

@@ -7,7 +7,7 @@
 
 /* versions */
 #define KW_MAGIC 0x4E4E574Bu
-#define KW_FORMAT_VERSION 6
+#define KW_FORMAT_VERSION 7
 #define KW_ABI_VERSION 2
 #define KW_HEADER_SIZE 96
 #define KW_TENSOR_SIZE 16
@@ -47,11 +47,14 @@
 #define KW_H_OP_MASK1 76
 #define KW_H_BATCH 80
 #define KW_H_STAGING_SIZE 84
-#define KW_H_RESERVED 88
+#define KW_H_NAMES_OFF 88
+#define KW_H_NAMES_SIZE 92
 
 /* header flags */
 #define KW_FLAG_HAS_SELFTEST 1
 #define KW_FLAG_STATEFUL 2
+#define KW_FLAG_ROUNDING_MASK 12
+#define KW_FLAG_ROUNDING_SINGLE 4
 
 /* tensor entry byte offsets */
 #define KW_T_DTYPE 0
@@ -122,6 +125,7 @@
 #define KW_OP_GATHER 14
 #define KW_OP_REQUANT 15
 #define KW_OP_LAYER_NORM 19
+#define KW_OP_SOFTMAX_TFLITE 20
 #define KW_OP_SIMPLE_RNN 16
 #define KW_OP_GRU 17
 #define KW_OP_LSTM 18
@@ -378,6 +382,16 @@
 #define KW_P_LAYER_NORM_BIAS 9
 #define KW_NP_LAYER_NORM 10
 
+/* params of SOFTMAX_TFLITE (word index) */
+#define KW_P_SOFTMAX_TFLITE_IN 0
+#define KW_P_SOFTMAX_TFLITE_OUT 1
+#define KW_P_SOFTMAX_TFLITE_ROWS 2
+#define KW_P_SOFTMAX_TFLITE_DEPTH 3
+#define KW_P_SOFTMAX_TFLITE_INPUT_MULT 4
+#define KW_P_SOFTMAX_TFLITE_INPUT_LEFT_SHIFT 5
+#define KW_P_SOFTMAX_TFLITE_DIFF_MIN 6
+#define KW_NP_SOFTMAX_TFLITE 7
+
 /* params of SIMPLE_RNN (word index) */
 #define KW_P_SIMPLE_RNN_IN 0
 #define KW_P_SIMPLE_RNN_OUT 1
@@ -490,12 +504,12 @@
 #define KW_ERR_NO_STAGING 19
 #define KW_ERR_READ_FAILED 20
 
-#define KW_OP_MASK_FORMAT_0 0xFFFFEu
+#define KW_OP_MASK_FORMAT_0 0x1FFFFEu
 #define KW_OP_MASK_FORMAT_1 0x0u
 
 /* op names indexed by op code (NULL = unused code) */
-#define KW_OP_CODE_MAX 19
-static const char *const kw_op_names[KW_OP_CODE_MAX + 1] = { NULL, "DENSE", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVG_POOL2D", "ADD_N", "MUL", "MAXMIN", "CONCAT", "SOFTMAX", "LUT", "PRELU", "LAYOUT", "GATHER", "REQUANT", "SIMPLE_RNN", "GRU", "LSTM", "LAYER_NORM" };
+#define KW_OP_CODE_MAX 20
+static const char *const kw_op_names[KW_OP_CODE_MAX + 1] = { NULL, "DENSE", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVG_POOL2D", "ADD_N", "MUL", "MAXMIN", "CONCAT", "SOFTMAX", "LUT", "PRELU", "LAYOUT", "GATHER", "REQUANT", "SIMPLE_RNN", "GRU", "LSTM", "LAYER_NORM", "SOFTMAX_TFLITE" };
 
 /* error texts indexed by error code */
 #define KW_ERR_MAX 20

@@ -303,7 +303,7 @@ describe('call order and ABI', () => {
     const s = await DeviceSim.load();
     expect(s.call('kw_abi_version')).toBe(ABI_VERSION);
     expect(s.call('kw_format_version')).toBe(FORMAT_VERSION);
-    // every op code the format defines is implemented (codes 1..19)
+    // every op code the format defines is implemented
     const m0 = s.call('kw_op_mask', 0) >>> 0;
     const m1 = s.call('kw_op_mask', 1) >>> 0;
     const defined = OPS.reduce((m, o) => m | (1 << o.code), 0) >>> 0;

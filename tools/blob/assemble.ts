@@ -3,7 +3,7 @@
  * become offsets in the constants section; identical constants are stored once.
  */
 import { BlobBuilder } from './writer.ts';
-import { DTYPE, STORAGE } from './spec.ts';
+import { DTYPE, STORAGE, type Rounding } from './spec.ts';
 import type { Lowered, ConstRef, ParamValue } from '../quantize/lower.ts';
 import { alignUp, planMemory, type MemoryPlan } from './plan.ts';
 
@@ -43,6 +43,9 @@ export function planLowered(low: Lowered): LoweredPlan {
   return { ...plan, stateOffsets, stateSize };
 }
 
+/** Op params that are tensor-table indices (recurrent ops: hState, cState, scratch and the optional maskIds = -1); groups name theirs `tensor`. */
+export const TENSOR_PARAMS: ReadonlySet<string> = new Set(['in', 'out', 'a', 'b', 'ids', 'tensor', 'hState', 'cState', 'scratch', 'maskIds']);
+
 const DTYPE_OF = { int8: DTYPE.INT8, int16: DTYPE.INT16, int32: DTYPE.INT32 } as const;
 
 function isConst(v: ParamValue): v is ConstRef {
@@ -68,6 +71,8 @@ export interface AssembleResult {
 export interface ConstLayout {
   weights: 'flash' | 'ram';
   staging?: number;
+  /** The header's rounding mode (default double), carried here with the other blob-wide choices. */
+  rounding?: Rounding;
 }
 
 export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, layout: ConstLayout = { weights: 'ram' }): AssembleResult {
@@ -100,8 +105,6 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
     }
     return v;
   };
-  // tensor-index params (recurrent ops: hState, cState, scratch and the optional maskIds = -1)
-  const TENSOR_PARAMS = new Set(['in', 'out', 'a', 'b', 'ids', 'tensor', 'hState', 'cState', 'scratch', 'maskIds']);
   const flash = layout.weights === 'flash';
   for (const op of low.ops) {
     if (flash) {
@@ -115,7 +118,7 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
     }
     const groups = op.params.rep as Record<string, number>[] | undefined;
     if (groups) params.groups = groups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, k === 'tensor' ? tIndex[v] : v])));
-    b.addOp(op.name, params);
+    b.addOp(op.name, params, op.layer);
   }
   const io = (i: number) => {
     const t = low.tensors[i];
@@ -125,6 +128,7 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
   if (selfTest) b.setSelfTest(selfTest.inputs, selfTest.outputs);
   // recurrent scratch is an ordinary arena tensor of the op (planned above): no header scratch
   b.setPlan({ arenaSize: plan.arenaSize, stateSize: plan.stateSize, scratchSize: 0, batch: low.batch });
+  b.setRounding(layout.rounding ?? 'double');
   if (flash) b.setStagingSize(layout.staging ?? Math.max(16, ...b.ops.map((o) => o.constsSize)));
   return { blob: b.build(), plan, constBytes };
 }

@@ -10,7 +10,7 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 6; // 6: DENSE layout 2 (packed weight pairs). 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash)
+export const FORMAT_VERSION = 7; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash). 6: header flag bits 2..3 give the rounding mode (ROUNDING); names section (whole I/O and layer names; header namesOff/namesSize) 7: DENSE layout 2 (packed weight pairs).
 export const ABI_VERSION = 2;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
@@ -40,14 +40,35 @@ export const HEADER = {
   opMask1: 76, // u32 codes 32..63
   batch: 80, // u32 static batch the blob was built with
   stagingSize: 84, // u32 bytes of the staging area a streaming runtime reads each op's constants into (>= every op's constsSize); 0 = copy-in only
-  reserved: 88, // u32[2] zero
+  namesOff: 88, // u32 offset of the names section (NAMES_DOC), 0 if none
+  namesSize: 92, // u32 bytes of the names section, 0 if none
 } as const;
 export const HEADER_SIZE = 96;
 
 export const FLAG = {
   HAS_SELFTEST: 1,
   STATEFUL: 2, // has persistent state (RNN stateful or streaming)
+  ROUNDING_MASK: 12, // bits 2..3: the rounding mode, ROUNDING value << 2; values 2 and 3 are invalid (BAD_HEADER)
+  ROUNDING_SINGLE: 4, // ROUNDING.single << 2
 } as const;
+
+/**
+ * Rounding mode of every MBQM in the blob (header flags bits 2..3), see the requantisation note
+ * above OpSpec and docs/FORMAT.md:
+ *   double: TFLite's reference kernels and TFLite Micro (SaturatingRoundingDoublingHighMul, then
+ *           RoundingDivideByPOT). The default.
+ *   single: TFLite built with TFLITE_SINGLE_ROUNDING (its optimised / XNNPACK kernels):
+ *           (x * mult + 2^(30 - shift)) >> (31 - shift) in 64-bit, truncated to int32.
+ */
+export const ROUNDING = { double: 0, single: 1 } as const;
+export type Rounding = keyof typeof ROUNDING;
+export const ROUNDING_SHIFT = 2;
+export const ROUNDINGS = Object.keys(ROUNDING) as Rounding[];
+
+/** The rounding mode held in header flags (validated blobs only hold 0 or 1). */
+export function roundingOfFlags(flags: number): Rounding {
+  return (flags & FLAG.ROUNDING_MASK) === FLAG.ROUNDING_SINGLE ? 'single' : 'double';
+}
 
 export const DTYPE = { INT8: 1, INT16: 2, INT32: 3 } as const;
 export const DTYPE_BYTES: Record<number, number> = { 1: 1, 2: 2, 3: 4 };
@@ -73,7 +94,7 @@ export const IO = {
   dims: 4, // u32[5]
   scale: 24, // f32 quantization scale (real = (q - zeroPoint) * scale); 1.0 for INT32 ids
   zeroPoint: 28, // i32
-  name: 32, // 16 bytes, NUL-padded UTF-8 (truncated Keras layer name)
+  name: 32, // 16 bytes, NUL-padded UTF-8: the name's first 16 bytes, cut at a character boundary (whole in the names section)
 } as const;
 export const IO_SIZE = 48;
 export const IO_MAX_RANK = 5;
@@ -95,6 +116,15 @@ export const ALIGN = { TABLE: 4, CONSTS: 16 } as const;
  * output tensor in output order, back to back, no padding. selfTestSize must equal
  * sum(input tensor bytes) + sum(output tensor bytes).
  */
+/**
+ * Names section (present iff namesSize != 0; after the constants and the self-test, so a
+ * streaming runtime never reads it; the runtime checks only that it lies inside the blob): the
+ * whole UTF-8 names, each followed by one NUL byte: the I/O names in descriptor order (inputs,
+ * then outputs), then the Keras layer name of every op in op order. A NUL inside a name is
+ * written as U+FFFD.
+ */
+export const NAMES_DOC = 'I/O names, then one layer name per op; UTF-8, each NUL-terminated';
+
 export const SELFTEST_DOC = 'inputs then expected outputs, raw tensor bytes back to back';
 
 /**
@@ -147,7 +177,8 @@ export const OP_HEADER_SIZE = 12;
  * inputs and writes its outputs only through tensors, so the runtime can check every access
  * against the tensor sizes at init.
  *
- * Requantisation everywhere is TFLite's MultiplyByQuantizedMultiplier with double rounding:
+ * Requantisation everywhere (MBQM) is TFLite's MultiplyByQuantizedMultiplier in the blob's
+ * rounding mode (ROUNDING: double, TFLite's reference, or single, TFLITE_SINGLE_ROUNDING):
  *   mult in [2^30, 2^31) (or 0), shift in [-31, 30] (positive = left). Every scalar and per-channel
  *   multiplier is VALIDATED at init (BAD_PARAMS, runtime and parseBlob alike): 0 or in [2^30, 2^31)
  *   (what TFLite QuantizeMultiplier produces); only ADD_N's per-input mult may also be negative,
@@ -336,6 +367,18 @@ export const OPS: OpSpec[] = [
       'y_c = clamp(zpOut + bias[c] + MBQM(t_c, mult[c], shift[c]), -128, 127). mult int32[channels] (0, [2^30, 2^31) or (-2^31, -2^30]: ' +
       'gamma_c / (s_out * 2^16)), shift int8[channels], bias int32[channels] = round(beta_c / s_out), |bias| < 2^24.',
   },
+  {
+    code: 20,
+    name: 'SOFTMAX_TFLITE',
+    params: ['in', 'out', 'rows', 'depth', 'inputMult', 'inputLeftShift', 'diffMin'],
+    doc:
+      "TFLite's int8 reference softmax (reference/softmax.h), output qparams fixed (1/256, -128), depth <= 4095. Per row, d = x - max: " +
+      'for d >= diffMin, e = exp_on_negative_values(Q5.26 MBQM(d, inputMult, inputLeftShift)) (gemmlowp, Q0.31); sum = sum of RDPOT(e, 12) (Q12.19); ' +
+      'scale = one_over_one_plus_x_for_x_in_0_1 of the sum normalised by its leading zeros (GetReciprocal); ' +
+      'y = clamp(RDPOT(SRDHM(scale, e), bitsOverUnit + 23) - 128, -128, 127) (RDPOT in 64 bits); d < diffMin gives -128. ' +
+      'inputMult in [2^30, 2^31), inputLeftShift in [0, 30] (PreprocessSoftmaxScaling with 5 integer bits), diffMin <= 0 with -diffMin * 2^inputLeftShift <= 31 * 2^26 ' +
+      '(CalculateInputRadius). The MBQM follows the blob rounding mode, as TFLite does under TFLITE_SINGLE_ROUNDING.',
+  },
   // 16..18: recurrent ops; layouts added with the recurrent issue.
   // Recurrent ops (docs/RECURRENT.md has the full integer scheme). Common conventions:
   //  x int8 [batch][steps][inDim] (zp folded into bx); h state int16 [batch][units] at 2^hExp
@@ -457,6 +500,29 @@ export const OPS: OpSpec[] = [
     ],
     doc: 'gates i,f,c,o (Keras order). i,f,o = rec(pre); g = act(pre); c = sat16(rsr(f*c, fcShift) + rsr(i*g, igShift)); a = act(c) (table kind: c shifted to Q3.12 by cellShift, positive = saturating left shift, negative = rounding right); h = sat16(rsr(o*a, ohShift)).',
   },
+];
+
+/**
+ * Ops that also run on int16 activations (TFLite's 16x8 scheme): the dtype of their tensors
+ * (all int8, or all int16) picks the path. int16: zero points 0; DENSE/CONV2D/DEPTHWISE_CONV2D
+ * accumulate in int64 and requantise with the reduced-multiplier MBQM (shifts in [-31, 14]); a
+ * fused or LUT table is 513 int16 entries (TFLite's int16 LUT, interpolated); SOFTMAX's table is
+ * i32 mult, i32 shift and a 513-entry int16 exp table, its output scale 2^-15. docs/FORMAT.md §4.
+ */
+export const INT16_OPS: readonly string[] = [
+  'DENSE',
+  'CONV2D',
+  'DEPTHWISE_CONV2D',
+  'MAX_POOL2D',
+  'AVG_POOL2D',
+  'ADD_N',
+  'MUL',
+  'MAXMIN',
+  'CONCAT',
+  'LUT',
+  'SOFTMAX',
+  'LAYOUT',
+  'REQUANT',
 ];
 
 export const OP_BY_NAME: Record<string, OpSpec> = Object.fromEntries(OPS.map((o) => [o.name, o]));

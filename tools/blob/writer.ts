@@ -10,6 +10,9 @@ import {
   ALIGN,
   DTYPE_BYTES,
   FLAG,
+  ROUNDING,
+  ROUNDING_SHIFT,
+  type Rounding,
   FORMAT_VERSION,
   HEADER,
   HEADER_SIZE,
@@ -53,6 +56,15 @@ export type OpParamsIn = Record<string, number | Record<string, number>[] | unde
 
 type ConstData = Uint8Array | Int8Array | Int16Array | Int32Array | Uint32Array | Uint16Array | ArrayLike<number>;
 
+/** The names section (spec NAMES_DOC): I/O names, then one layer name per op, each NUL-terminated. */
+function namesSection(io: string[], layers: string[]): Uint8Array {
+  const enc = new TextEncoder();
+  const parts = [...io, ...layers].map((n) => enc.encode(n.replace(/\0/g, '\uFFFD') + '\0'));
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
 function toBytes(d: ConstData): Uint8Array {
   if (d instanceof Uint8Array) return d;
   if (ArrayBuffer.isView(d)) return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
@@ -61,7 +73,7 @@ function toBytes(d: ConstData): Uint8Array {
 
 export class BlobBuilder {
   readonly tensors: Required<TensorDesc>[] = [];
-  readonly ops: { code: number; params: number[]; constsOff: number; constsSize: number }[] = [];
+  readonly ops: { code: number; params: number[]; constsOff: number; constsSize: number; layer: string }[] = [];
   private constChunks: { offset: number; bytes: Uint8Array }[] = [];
   private stagingSize = 0;
   private constEnd = 0;
@@ -69,6 +81,7 @@ export class BlobBuilder {
   private outputs: IODesc[] = [];
   private selfTest: { inputs: Uint8Array[]; outputs: Uint8Array[] } | null = null;
   private plan: Required<PlanDesc> | null = null;
+  private rounding: Rounding = 'double';
 
   /** Returns the tensor index. */
   addTensor(t: TensorDesc): number {
@@ -126,8 +139,11 @@ export class BlobBuilder {
     return this.addConst(Int8Array.from(values), align);
   }
 
-  /** Adds an op; returns its index. Throws on an unknown op, unknown/missing params or a wrong group shape. */
-  addOp(name: string, params: OpParamsIn): number {
+  /**
+   * Adds an op of Keras layer `layer` (kept whole in the names section); returns its index. Throws on
+   * an unknown op, unknown/missing params or a wrong group shape.
+   */
+  addOp(name: string, params: OpParamsIn, layer = ''): number {
     const spec = OP_BY_NAME[name];
     if (!spec) throw new Error(`addOp: unknown op ${name}`);
     const known = new Set([...spec.params, 'groups']);
@@ -164,7 +180,7 @@ export class BlobBuilder {
       });
     }
     if (out.length > 0xffff) throw new Error(`addOp ${name}: too many params`);
-    this.ops.push({ code: spec.code, params: out, ...this.opConstRange(spec, out) });
+    this.ops.push({ code: spec.code, params: out, ...this.opConstRange(spec, out), layer });
     return this.ops.length - 1;
   }
 
@@ -182,6 +198,11 @@ export class BlobBuilder {
 
   setPlan(p: PlanDesc): void {
     this.plan = { arenaSize: p.arenaSize, stateSize: p.stateSize ?? 0, scratchSize: p.scratchSize ?? 0, batch: p.batch ?? 1 };
+  }
+
+  /** The rounding mode of every requantisation in the blob (header flags; default double). */
+  setRounding(r: Rounding): void {
+    this.rounding = r;
   }
 
   /** Serialises the blob (with CRC and op mask); validates it with parseBlob unless validate=false. */
@@ -212,6 +233,12 @@ export class BlobBuilder {
       selfTestSize = [...this.selfTest.inputs, ...this.selfTest.outputs].reduce((s, b) => s + b.length, 0);
       end += selfTestSize;
     }
+    const names = namesSection(
+      [...this.inputs, ...this.outputs].map((d) => d.name ?? ''),
+      this.ops.map((o) => o.layer),
+    );
+    const namesOff = end;
+    end += names.length;
     const total = end;
     const bytes = new Uint8Array(total);
     const dv = new DataView(bytes.buffer);
@@ -228,6 +255,7 @@ export class BlobBuilder {
     let flags = 0;
     if (this.selfTest) flags |= FLAG.HAS_SELFTEST;
     if (this.plan.stateSize > 0) flags |= FLAG.STATEFUL;
+    flags |= ROUNDING[this.rounding] << ROUNDING_SHIFT;
     dv.setUint32(HEADER.flags, flags, true);
     dv.setUint16(HEADER.nTensors, this.tensors.length, true);
     dv.setUint16(HEADER.nOps, this.ops.length, true);
@@ -248,6 +276,9 @@ export class BlobBuilder {
     dv.setUint32(HEADER.opMask1, m1 >>> 0, true);
     dv.setUint32(HEADER.batch, this.plan.batch, true);
     dv.setUint32(HEADER.stagingSize, this.stagingSize, true);
+    dv.setUint32(HEADER.namesOff, namesOff, true);
+    dv.setUint32(HEADER.namesSize, names.length, true);
+    bytes.set(names, namesOff);
 
     this.tensors.forEach((t, i) => {
       const o = tensorsOff + i * TENSOR_SIZE;

@@ -9,12 +9,29 @@ export function cliCommand(name: string): Command {
   return new Command(name).exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n').filter((l) => l.trim())[0] + '\n') });
 }
 
+/** `--json` among the options of `argv` (before a `--`). */
+export function wantsJson(argv: readonly string[] = []): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** With --json, a failure is one JSON document on stdout too: the output the command still has, or {error, code, details}. */
+function jsonError(e: unknown, code: number): void {
+  if (e instanceof UserError && e.output) return;
+  const message = e instanceof Error ? e.message.replace(/^error: /, '') : String(e);
+  const details = e instanceof UserError ? e.details : [];
+  process.stdout.write(
+    JSON.stringify({ error: code === EXIT.INTERNAL ? `internal error: ${message}` : message, code, ...(details.length ? { details } : {}) }) + '\n',
+  );
+}
+
 /**
  * Runs a CLI body and turns its outcome into an exit code: UserError -> its one-line message
  * (plus detail lines) on stderr and its exit code; anything else is an internal error
- * (exit 1) reported with a stack, since it is our bug, not the user's.
+ * (exit 1) reported with a stack, since it is our bug, not the user's. With `--json` in `argv`
+ * the failure is also printed as JSON on stdout.
  */
-export async function runMain(body: () => Promise<number | void>): Promise<never> {
+export async function runMain(body: () => Promise<number | void>, argv?: readonly string[]): Promise<never> {
   let code: number;
   try {
     const r = await body();
@@ -33,6 +50,7 @@ export async function runMain(body: () => Promise<number | void>): Promise<never
       process.stderr.write(`internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
       code = EXIT.INTERNAL;
     }
+    if (code !== EXIT.OK && wantsJson(argv)) jsonError(e, code);
   }
   // Let pending stdout writes drain before exiting.
   await new Promise<void>((res) => process.stdout.write('', () => res()));

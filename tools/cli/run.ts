@@ -142,7 +142,9 @@ export async function main(argv: string[]) {
         'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)',
       )
       .option('--weights <mode>', "flash (the runtime reads the blob through kw.read_blob) or ram (the blob copied in); default: the blob's own")
-      .option('--force', 'overwrite existing output files');
+      .option('--force', 'overwrite existing output files')
+      .option('--quiet', 'print nothing on stdout (errors still go to stderr)')
+      .option('--json', 'print what was run and written as JSON (errors as {error, code})');
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
@@ -166,10 +168,17 @@ export async function main(argv: string[]) {
       : o.resetEach
         ? ' (stateful blob: state reset before each invocation)'
         : ' (stateful blob: state kept across invocations, in sample order)';
+    const files = names.map((file, i) => ({ file, shape: r.outputs[i].shape }));
+    const json = { samples: r.outputs[0].shape[0], invocations: r.invocations, stateful: r.stateful, outputs: files, clipped: r.clipped };
+    if (o.quiet) return EXIT.OK;
+    if (o.json) {
+      process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+      return EXIT.OK;
+    }
     process.stdout.write(
       `ran ${r.outputs[0].shape[0]} samples in ${r.invocations} invocation(s)${stateText}; wrote ${names.map((nm, i) => `${nm} [${r.outputs[i].shape}]`).join(', ')}\n`,
     );
     for (const line of clippedText(r.clipped)) process.stdout.write(`note: ${line}\n`);
     return EXIT.OK;
-  });
+  }, argv);
 }

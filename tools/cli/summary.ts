@@ -27,14 +27,19 @@ export async function summaryCommand(argv: string[], reader?: ReadModel): Promis
       '--explain',
       'for each input: the Keras option that set its shape (input_shape, batch_input_shape/batch_shape, input_dim) and its batch in the blob',
     )
-    .option('--json', 'print JSON instead of the table (inputs carry shapeSource and blobBatch)');
+    .option('--json', 'print JSON instead of the table (inputs carry shapeSource and blobBatch)')
+    .option('--quiet', 'print nothing: the exit code tells whether the model converts (0) or not (4)');
   program.parse(argv, { from: 'user' });
   const file = program.args[0];
-  const opts = program.opts<{ config?: string; json?: boolean; expandNested?: boolean; explain?: boolean }>();
+  const opts = program.opts<{ config?: string; json?: boolean; expandNested?: boolean; explain?: boolean; quiet?: boolean }>();
   const read = reader ?? (await defaultReader());
   const raw = await read(file, { config: opts.config });
   const g = buildGraph(raw, { keepProblems: true });
-  const text = opts.json ? JSON.stringify(summaryJson(g), null, 2) + '\n' : summaryText(g, { expandNested: opts.expandNested, explain: opts.explain });
+  const text = opts.quiet
+    ? ''
+    : opts.json
+      ? JSON.stringify(summaryJson(g), null, 2) + '\n'
+      : summaryText(g, { expandNested: opts.expandNested, explain: opts.explain });
   if (!g.problems?.length) return text;
   // the table (with the problems below it) is the output; the exit code still says it cannot convert
   const n = g.problems.length;
@@ -44,5 +49,5 @@ export async function summaryCommand(argv: string[], reader?: ReadModel): Promis
 export async function main(argv: string[]) {
   await runMain(async () => {
     process.stdout.write(await summaryCommand(argv));
-  });
+  }, argv);
 }

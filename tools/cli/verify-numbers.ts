@@ -17,6 +17,7 @@ import { UserError, EXIT } from '../errors.ts';
 import { DTYPE, ERR_TEXT, FLAG } from '../blob/spec.ts';
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import type { ParsedBlob } from '../blob/parse.ts';
+import type { Progress } from '../pipeline.ts';
 import { entryFor } from '../layers/index.ts';
 
 export const METRICS = ['top1', 'sqnr'] as const;
@@ -49,6 +50,8 @@ export interface NumbersOptions {
   thresholds?: Partial<Thresholds>;
   metric?: Metric;
   maxSamples?: number;
+  /** called as batches of --data complete ('verification') */
+  progress?: Progress;
 }
 
 export interface NumbersCheck {
@@ -270,6 +273,7 @@ async function runBoth(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, o: 
       for (const v of ref[k].data) refs[k].push(v);
       for (const v of dev.getOutputFloat(k)) gots[k].push(v);
     });
+    o.progress?.('verification', (bi + 1) * B, batches * B);
   }
   return { graph, refs: refs.map((r) => Float32Array.from(r)), gots: gots.map((g) => Float32Array.from(g)), samples: batches * B, total: n0 };
 }

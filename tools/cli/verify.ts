@@ -15,8 +15,6 @@
  * model the blob came from; 1 internal error. --json prints one JSON object on stdout.
  */
 import { readFileSync } from 'node:fs';
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { runMain, cliCommand } from './run-main.ts';
 import { modelNotBlob } from './inputs.ts';
@@ -35,13 +33,18 @@ import {
   type Board,
   type InterpreterProfile,
 } from '../boards.ts';
-import { countInference } from '../blob/count.ts';
+import { countLoadAndInference, type CompiledCode } from '../blob/count.ts';
 import { blobStaging } from '../blob/runtime-info.ts';
 import { checkLayers } from './verify-layers.ts';
+import { checkOutputs, dataFile, modelFiles, writeFileAtomic } from './fsutil.ts';
+import { verifyReport } from './report/build.ts';
+import { progressBars } from './progress.ts';
+import type { Progress } from '../pipeline.ts';
 import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
+import { packageFile } from '../package-root.ts';
 
-export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
-export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+export const DEFAULT_RUNTIME = packageFile('build', 'runtime.wasm');
+export const DEFAULT_FLASH_RUNTIME = packageFile('build', 'runtime-flash.wasm');
 
 export type Status = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
 export interface Check {
@@ -53,7 +56,10 @@ export interface Check {
 }
 
 export interface VerifyOptions {
+  /** the blob's file name (read from disk unless blobBytes is given; shown in messages) */
   blobFile: string;
+  /** the blob's bytes, when they are in memory (the API; convert --report checks the blob before writing it) */
+  blobBytes?: Uint8Array;
   runtimeFile?: string;
   inputShapes?: number[][];
   outputShapes?: number[][];
@@ -78,6 +84,10 @@ export interface VerifyOptions {
   /** per-layer error report (verify-layers.ts); the scales come from convert's JSON report */
   layers?: boolean;
   convertReport?: string;
+  /** every board's RAM, flash, fit and estimated latency (verify/convert --report) */
+  boards?: boolean;
+  /** called as the numbers check runs batches of --data */
+  progress?: Progress;
 }
 
 /** One board the model fits (verify --suggest). */
@@ -91,6 +101,13 @@ export interface BoardFit {
   latencyMs: number;
 }
 
+/** One board with or without a fit (verify --report): why it does not fit, or null. */
+export interface BoardRow extends BoardFit {
+  interpreter: string;
+  fits: boolean;
+  why: string | null;
+}
+
 export interface VerifyResult {
   blob: string;
   ok: boolean;
@@ -98,6 +115,8 @@ export interface VerifyResult {
   checks: Check[];
   /** --suggest: the boards the model fits, smallest RAM first */
   fits?: BoardFit[];
+  /** VerifyOptions.boards: every board, smallest RAM first */
+  boards?: BoardRow[];
 }
 
 const KiB = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`);
@@ -316,6 +335,7 @@ function checkMemory(
   mem: MemoryMeasure | null,
   interp: InterpreterProfile,
   budget: { board?: Board; ram?: number; flash?: number },
+  code?: CompiledCode,
 ): Check {
   const h = p.header;
   const streamed = info.streams && h.stagingSize > 0;
@@ -325,7 +345,16 @@ function checkMemory(
   const modelBytes = blobPart + h.arenaSize + h.stateSize + h.scratchSize;
   const linearBytes = mem && mem.initCode === 0 ? mem.memoryUsed : staticBytes + modelBytes;
   const pages = mem && mem.initCode === 0 ? mem.pagesAfterInit : Math.max(1, Math.ceil(linearBytes / WASM_PAGE));
-  const inputs = { blobBytes, runtimeWasmBytes: info.bytes, linearPages: pages, pagesBeforeLastGrow: mem?.pagesBeforeLastGrow, linearBytes, streamed };
+  const compiledBodyBytes = code?.bodyBytes;
+  const inputs = {
+    blobBytes,
+    runtimeWasmBytes: info.bytes,
+    linearPages: pages,
+    pagesBeforeLastGrow: mem?.pagesBeforeLastGrow,
+    linearBytes,
+    streamed,
+    compiledBodyBytes,
+  };
   const b = memoryBudget(inputs, interp, budget.board);
   const ramLimit = budget.ram ?? budget.board?.ramUsable;
   const flashLimit = budget.flash ?? budget.board?.flashUsable;
@@ -342,6 +371,7 @@ function checkMemory(
     `flash ${KiB(b.flash.total)} = ${Object.entries(b.flash.parts)
       .map(([k, v]) => `${k} ${KiB(v)}`)
       .join(' + ')} (blob constants/weights ${KiB(h.constsSize)})`,
+    moduleModelText(interp, b.moduleModel, info.bytes, code),
     `largest tensors: ${dom.map((t) => `tensor ${t.index} ${KiB(t.bytes)} (${t.what}, ${t.storage})`).join('; ')}`,
   ];
   const figures = {
@@ -361,6 +391,7 @@ function checkMemory(
     flash: b.flash,
     dominantTensors: dom,
     measured: !!(mem && mem.initCode === 0),
+    moduleModel: b.moduleModel,
   };
   const fails: string[] = [];
   const arenaHint = () => {
@@ -419,6 +450,15 @@ function checkMemory(
   return { name: 'memory', status: 'PASS', summary: `${where} under ${interp.name}: ${ramText}, ${flashText}; ${pages} x 64 KiB pages`, details, figures };
 }
 
+/** Which model counted the interpreter's module RAM (verify prints it with the memory figures). */
+function moduleModelText(interp: InterpreterProfile, model: string, wasmBytes: number, code?: CompiledCode): string {
+  const cc = interp.compiledCode;
+  if (model === 'compiled functions' && cc && code)
+    return `${interp.name} RAM model: compiled functions, ${KiB(cc.base)} + ${cc.perByte} x ${code.bodyBytes} B + ${cc.perWasmByte} x ${wasmBytes} B .wasm: the ${code.functions} of ${code.totalFunctions} function bodies (${code.bodyBytes} of ${code.totalBodyBytes} B) that init + self-test + one inference run, plus the exports (a fit above every measured run, docs/BOARDS.md)`;
+  const why = cc ? '; the functions this blob runs were not counted (give --board, --ram or --suggest)' : '';
+  return `${interp.name} RAM model: runtime size, ${KiB(interp.baseRam)} + ${interp.moduleRamFactor} x ${wasmBytes} B runtime .wasm (upper bound, docs/BOARDS.md)${why}`;
+}
+
 // ---------------------------------------------------------------- self-test
 
 async function checkSelfTest(p: ParsedBlob, dev: Device | null, why: string): Promise<Check> {
@@ -455,18 +495,18 @@ export function exitCodeOf(checks: Check[]): number {
 }
 
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
-  const bytes = readFileOrThrow(o.blobFile, 'blob');
+  const bytes = o.blobBytes ?? readFileOrThrow(o.blobFile, 'blob');
   const checks: Check[] = [];
   const { check: integ, parsed } = checkIntegrity(bytes, o.blobFile);
   checks.push(integ);
   // --suggest fills this in once the runtime has loaded the blob
-  const suggested: { fits?: BoardFit[] } = {};
+  const suggested: { fits?: BoardFit[]; boards?: BoardRow[] } = {};
   const finish = (): VerifyResult => {
-    const fits = suggested.fits;
+    const { fits, boards } = suggested;
     const ok = checks.every((c) => c.status !== 'FAIL') && (!fits || fits.length > 0);
     // --suggest with no board that fits: does not fit
     const exitCode = checks.some((c) => c.status === 'FAIL') ? exitCodeOf(checks) : ok ? EXIT.OK : EXIT.DOES_NOT_FIT;
-    return { blob: o.blobFile, ok, exitCode, checks, ...(fits ? { fits } : {}) };
+    return { blob: o.blobFile, ok, exitCode, checks, ...(fits ? { fits } : {}), ...(boards ? { boards } : {}) };
   };
   if (!parsed) return finish();
 
@@ -489,16 +529,28 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const boardName = o.board ?? (o.ram === undefined && o.flash === undefined ? manifest?.board : undefined);
   const board = boardName ? findBoard(boardName) : undefined;
   const interp = getInterpreter(o.interpreter ?? manifest?.interpreter ?? 'wasm3');
-  const memory = checkMemory(parsed, bytes.length, info, mem, interp, {
-    board,
-    ram: o.ram ?? (boardName ? undefined : manifest?.ram),
-    flash: o.flash ?? (boardName ? undefined : manifest?.flash),
-  });
-  checks.push(memory);
+  const ram = o.ram ?? (boardName ? undefined : manifest?.ram);
   const counted =
-    rt.status === 'PASS' && (board || o.suggest) ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0) : 0;
-  if (board && counted) addLatency(memory, counted, board, interp);
-  if (o.suggest) suggested.fits = boardFits(parsed, bytes.length, info, mem, interp, counted);
+    rt.status === 'PASS' && (board || o.suggest || o.boards || ram !== undefined)
+      ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0)
+      : null;
+  const memory = checkMemory(
+    parsed,
+    bytes.length,
+    info,
+    mem,
+    interp,
+    { board, ram, flash: o.flash ?? (boardName ? undefined : manifest?.flash) },
+    counted?.code,
+  );
+  checks.push(memory);
+  if (board && counted) addLatency(memory, counted.executed, board, interp);
+  const rows = o.suggest || o.boards ? boardTable(parsed, bytes.length, info, mem, interp, counted) : [];
+  if (o.suggest)
+    suggested.fits = rows
+      .filter((r) => r.fits)
+      .map(({ board, ram, ramUsable, flash, flashUsable, latencyMs }) => ({ board, ram, ramUsable, flash, flashUsable, latencyMs }));
+  if (o.boards) suggested.boards = rows;
 
   const deviceOk = rt.status === 'PASS';
   if (o.convertReport && !o.layers) throw new UserError('--convert-report goes with --layers (the per-layer report)', EXIT.USAGE);
@@ -518,6 +570,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
           thresholds: o.thresholds,
           metric: o.metric,
           maxSamples: o.maxSamples,
+          progress: o.progress,
         }),
       );
   }
@@ -539,11 +592,16 @@ async function addLayers(checks: Check[], o: VerifyOptions, p: ParsedBlob, runti
   checks.push(await checkLayers(p, runtimeFile, bytes, { model, config, data, convertReport, maxSamples, minSqnr: o.thresholds?.minSqnr }));
 }
 
-/** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none). */
-async function executedInstructions(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, streamed: boolean): Promise<number> {
+/** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none), and the code that init + self-test + that inference run. */
+async function executedInstructions(
+  p: ParsedBlob,
+  runtimeFile: string,
+  blob: Uint8Array,
+  streamed: boolean,
+): Promise<{ executed: number; code: CompiledCode }> {
   const inputs = p.selfTest?.inputs ?? p.io.inputs.map((t) => new Uint8Array(t.bytes));
-  const c = await countInference(runtimeFile, blob, inputs, streamed);
-  return c.executed;
+  const c = await countLoadAndInference(runtimeFile, blob, inputs, streamed);
+  return { executed: c.count.executed, code: c.code };
 }
 
 /** Adds the estimated latency on the board to the memory check. */
@@ -555,18 +613,24 @@ function addLatency(memory: Check, executed: number, board: Board, interp: Inter
   memory.figures = { ...memory.figures, executedInstructions: executed, latencyMs: ms, latencyIsEstimate: true };
 }
 
-/** Every board the model fits under `interp`, smallest RAM first. */
-function boardFits(p: ParsedBlob, blobBytes: number, info: RuntimeInfo, mem: MemoryMeasure | null, interp: InterpreterProfile, executed: number): BoardFit[] {
-  const fits: BoardFit[] = [];
-  for (const board of BOARDS) {
-    const c = checkMemory(p, blobBytes, info, mem, interp, { board });
-    if (c.status !== 'PASS') continue;
+/** Every board under `interp`, whether the model fits it, smallest RAM first. */
+function boardTable(
+  p: ParsedBlob,
+  blobBytes: number,
+  info: RuntimeInfo,
+  mem: MemoryMeasure | null,
+  interp: InterpreterProfile,
+  counted: { executed: number; code: CompiledCode } | null,
+): BoardRow[] {
+  const rows = BOARDS.map((board): BoardRow => {
+    const c = checkMemory(p, blobBytes, info, mem, interp, { board }, counted?.code);
     const f = c.figures as any;
-    const latencyMs = estimateLatencyMs(executed, board, interp.name);
-    fits.push({ board: board.name, ram: f.ram.total, ramUsable: board.ramUsable, flash: f.flash.total, flashUsable: board.flashUsable, latencyMs });
-  }
-  const usable = (name: string) => BOARDS.find((b) => b.name === name)!.ramUsable;
-  return fits.sort((a, b) => usable(a.board) - usable(b.board));
+    const latencyMs = estimateLatencyMs(counted?.executed ?? 0, board, interp.name);
+    const fits = c.status === 'PASS';
+    const base = { board: board.name, ram: f.ram.total, ramUsable: board.ramUsable, flash: f.flash.total, flashUsable: board.flashUsable, latencyMs };
+    return { ...base, interpreter: interp.name, fits, why: fits ? null : c.summary };
+  });
+  return rows.sort((a, b) => a.ramUsable - b.ramUsable);
 }
 
 function suggestText(fits: BoardFit[], interp: string): string[] {
@@ -632,11 +696,14 @@ export async function main(argv: string[]) {
       .option('--convert-report <file>', 'the JSON report convert wrote with this blob (--report): scales of the tensors between the layers, for --layers')
       .option('--list-boards', 'print the board profiles and exit')
       .option('--suggest', 'list the boards this model fits, smallest first, with RAM, flash and estimated latency')
-      .option('--json', 'print the result as JSON');
+      .option('--json', 'print the result as JSON')
+      .option('--quiet', 'print nothing: the exit code tells the result')
+      .option('--report <file>', 'write a report: FILE.html a self-contained page (checks, layer table, memory plan, boards, errors), else the JSON result')
+      .option('--force', 'overwrite an existing --report file');
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
     if (o.listBoards) {
-      process.stdout.write(o.json ? JSON.stringify(BOARDS, null, 2) + '\n' : listBoards());
+      if (!o.quiet) process.stdout.write(o.json ? JSON.stringify(BOARDS, null, 2) + '\n' : listBoards());
       return EXIT.OK;
     }
     const blobFile = cmd.args[0];
@@ -652,6 +719,13 @@ export async function main(argv: string[]) {
     if (o.board) findBoard(o.board);
     if (o.suggest && (o.board || o.ram || o.flash)) throw new UserError('--suggest tries every board: give it without --board, --ram or --flash', EXIT.USAGE);
     if (o.interpreter) getInterpreter(o.interpreter);
+    const inputs = [
+      blobFile,
+      ...(o.model ? modelFiles(o.model) : []),
+      ...[o.config, o.labels, o.manifest, o.runtime].filter(Boolean),
+      ...(o.data ?? []).map(dataFile),
+    ];
+    if (o.report) checkOutputs([{ option: '--report', file: o.report }], inputs, !!o.force);
     const opts: VerifyOptions = {
       blobFile,
       runtimeFile: o.runtime,
@@ -671,6 +745,7 @@ export async function main(argv: string[]) {
       suggest: !!o.suggest,
       layers: !!o.layers,
       convertReport: o.convertReport,
+      boards: !!o.report,
       thresholds: {
         maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),
         minSqnr: num(o.minSqnr, '--min-sqnr'),
@@ -679,8 +754,12 @@ export async function main(argv: string[]) {
         minCosine: num(o.minCosine, '--min-cosine', -1, 1),
       },
     };
-    const r = await verify(opts);
-    process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
+    const bars = progressBars(o);
+    // the bar ends before any message, an error's included
+    const r = await verify({ ...opts, progress: bars.progress }).finally(bars.stop);
+    if (o.report) writeFileAtomic(o.report, await verifyReport(o.report, r, { blob: readFileOrThrow(blobFile, 'blob'), model: o.model, config: o.config }));
+    if (!o.quiet)
+      process.stdout.write(o.json ? JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2) + '\n' : formatText(r));
     return r.exitCode;
-  });
+  }, argv);
 }

@@ -23,7 +23,9 @@ export async function main(argv: string[]) {
       .option('--name <ident>', 'C array name (default: from the file name)')
       .option('--alignment <bytes>', 'array alignment', '16')
       .option('--no-constants', 'only the array and its length')
-      .option('--force', 'overwrite an existing output file');
+      .option('--force', 'overwrite an existing output file')
+      .option('--quiet', 'print nothing on stdout (errors still go to stderr)')
+      .option('--json', 'print what was written as JSON (errors as {error, code})');
     cmd.parse(argv, { from: 'user' });
     const o = cmd.opts();
     const input = cmd.args[0];
@@ -45,6 +47,10 @@ export async function main(argv: string[]) {
       text = wasmToCHeader(bytes, { name, alignment, constants: o.constants, source: basename(input), info: info.unexpectedImports.length ? undefined : info });
     }
     writeFileAtomic(o.output, text);
-    process.stdout.write(`wrote ${o.output} (${bytes.length} bytes as ${name}[])\n`);
-  });
+    if (o.quiet) return;
+    const kind = isBlob ? 'blob' : 'runtime';
+    process.stdout.write(
+      o.json ? JSON.stringify({ output: o.output, kind, bytes: bytes.length, name }) + '\n' : `wrote ${o.output} (${bytes.length} bytes as ${name}[])\n`,
+    );
+  }, argv);
 }

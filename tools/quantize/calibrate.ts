@@ -76,6 +76,8 @@ export interface CalibrateOptions {
   stateful?: boolean;
   /** How each tensor's int8 range is chosen (ranges.ts): one method, or one per tensor name with a default. */
   method?: RangeMethod | { byTensor: Map<string, RangeMethod>; otherwise: RangeMethod };
+  /** Called after each batch of the first pass with the samples done and the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /**
@@ -99,6 +101,7 @@ async function forEachTensor(
     batch.forEach((t, i) => seen(graph.inputs[i], t));
     const outs = await runFloat(graph, batch, { onTensor: seen, onRecurrent, state });
     (outs as FloatTensor[]).forEach((t, i) => seen(graph.outputs[i], t));
+    opts.onProgress?.(s + c, n);
   }
 }
 
@@ -186,7 +189,7 @@ async function histograms(
 ): Promise<Map<number, Histogram>> {
   const hists = new Map<number, Histogram>();
   for (const [id, m] of methods) if (m !== 'minmax') hists.set(id, new Histogram(ranges.get(id)!.min, ranges.get(id)!.max));
-  if (hists.size) await forEachTensor(graph, samples, bs, opts, (id, t) => hists.get(id)?.add(t.data));
+  if (hists.size) await forEachTensor(graph, samples, bs, { ...opts, onProgress: undefined }, (id, t) => hists.get(id)?.add(t.data));
   return hists;
 }
 
