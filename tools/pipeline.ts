@@ -258,7 +258,12 @@ async function finishConvert(
   batch: number,
   opts: ConvertOptions,
 ): Promise<ConvertResult> {
-  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream, densePairs: opts.densePairs, ...(opts.precision ? { precision: opts.precision } : {}) });
+  const unsplit = lowerGraph(graph, cal, {
+    batch,
+    stream: !!opts.stream,
+    densePairs: opts.densePairs,
+    ...(opts.precision ? { precision: opts.precision } : {}),
+  });
   notes.push(...unsplit.notes);
   const weights = opts.weights ?? 'flash';
   const staging = weights === 'flash' ? chooseStaging(unsplit, opts.staging) : 0;
