@@ -2,6 +2,10 @@
 // layout 0: w[outDim][inDim]; layout 1: blocks of 4 output rows interleaved [outDim/4][inDim][4]
 // (4 accumulators per pass over x, k unrolled x16 (then x8) with the 8 products of an output summed before
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
+// layout 2 (packed pairs, format 7, int8 only): blocks of 8 output rows as int32 words
+// [outDim/8][inDim][4], word j of (block b, k) = w[8b+2j][k] + 2^24 * w[8b+2j+1][k] (every
+// lane-0 weight in [-128, 127], checked here; inDim <= 2^17), remainder rows (outDim % 8) int8
+// row-major after the blocks (densePairs).
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
 import { prm, gP, gConsts, cFail, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
