@@ -137,8 +137,10 @@ export async function convertWithAutoPrecision(graph: Graph, opts: ConvertOption
   let done = 0;
   let last: LayerError[] = [];
   const trials = new Map<string, LayerError[]>();
+  let start: Trial | null = null;
   const convert = async (map: PrecisionMap) => {
     const t = await measure(graph, opts, map, xs);
+    start ??= t;
     trials.set(JSON.stringify(map), t.layers);
     last = t.layers;
     opts.progress?.('precision', Math.min(++done, total), total);
@@ -153,12 +155,22 @@ export async function convertWithAutoPrecision(graph: Graph, opts: ConvertOption
     throw new UserError(
       `--target-sqnr ${o.targetSqnrDb} dB cannot be reached ${why}: the best output SQNR reached is ${db(search.trial.outputSqnrDb)} (all-int8 ${db(int8)}); nothing was written (--allow-below writes the best mix)`,
       EXIT.NUMERIC_FAILED,
-      [...layerTable(layers), ...(search.overBudget.length ? [`over budget when promoted: ${search.overBudget.join(', ')}`] : [])],
+      [...layerTable(layers), ...costLines(start!, search, o.budget)],
     );
   }
   const result = await convertGraph(graph, { ...opts, precision: new Map(Object.entries(search.map)) });
   result.notes.push(autoNote(report, o.budgetName));
   return { result, report, layers };
+}
+
+/** What the all-int8 blob and the best mix need against the budget, and the layers that did not fit. */
+function costLines(start: Trial, s: SearchResult, b: Budget | undefined): string[] {
+  const cost = (t: Trial) => `RAM ${t.ramBytes} B, flash ${t.flashBytes} B`;
+  const limit = `RAM ${b?.ramBytes ?? 'unlimited'}${b?.ramBytes !== undefined ? ' B' : ''}, flash ${b?.flashBytes ?? 'unlimited'}${b?.flashBytes !== undefined ? ' B' : ''}`;
+  return [
+    `all-int8 needs ${cost(start)}; the best mix ${cost(s.trial)}; the budget: ${limit}`,
+    ...(s.overBudget.length ? [`over budget when promoted: ${s.overBudget.join(', ')}`] : []),
+  ];
 }
 
 function autoNote(r: PrecisionReport, budgetName: string | undefined): string {
