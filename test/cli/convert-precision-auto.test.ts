@@ -16,6 +16,7 @@ import { convertWithSelfTest, graphFromFile } from '../helpers/convert-harness.t
 import { writeNpy } from '../../tools/readers/npy.ts';
 import { runBlob } from '../../tools/cli/run.ts';
 import { convertWithAutoPrecision } from '../../tools/precision-auto.ts';
+import { convert as apiConvert } from '../../tools/api.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import type { FloatTensor } from '../../tools/graph/ir.ts';
 
@@ -93,6 +94,16 @@ describe('convert --precision auto', () => {
     expect(p).toMatchObject({ mode: 'auto', promoted: [], targetSqnrDb: 90, met: false, stoppedBy: 'budget' });
     expect(ok.out).toContain('precision auto: output SQNR');
   }, 120_000);
+
+  it("the API's precision 'auto' reports the promotions and refuses a bad target", async () => {
+    const out = await apiConvert(file, { calibration: [calFile], precision: 'auto', auto: { targetSqnr: 45 } });
+    expect(out.report.precision).toMatchObject({ mode: 'auto', targetSqnrDb: 45, met: true });
+    expect(out.report.precision!.promoted.length).toBeGreaterThan(0);
+    expect(out.report.tensors.some((t) => t.dtype === 'int16')).toBe(true);
+    await expect(apiConvert(file, { calibration: [calFile], precision: 'auto', auto: { targetSqnr: -3 } })).rejects.toThrow(
+      "--target-sqnr must be a number of dB in (0, 200], got '-3'",
+    );
+  }, 60_000);
 
   it('its options are refused in one line each', () => {
     const o = join(dir, 'x.blob');
