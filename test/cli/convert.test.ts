@@ -44,7 +44,7 @@ describe('convert / run commands', () => {
     const bad = join(dir, 'bad-precision.blob');
     const b = cli('convert', [ex('model/model.json'), '--precision', 'int4', '-o', bad]);
     expect(b.code).toBe(2);
-    expect(b.stderr.trim()).toBe("error: --precision must be one of int8, int16, got 'int4'");
+    expect(b.stderr.trim()).toBe("error: --precision must be one of int8, int16, auto, got 'int4'");
     expect(existsSync(bad)).toBe(false);
   });
 
