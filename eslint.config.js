@@ -27,7 +27,7 @@ const STAGES = [
   ['tools/float/forward.ts'],
   ['tools/quantize/ranges.ts', 'tools/quantize/precision-search.ts', 'tools/quantize/calibrate.ts', 'tools/quantize/prepare.ts', 'tools/quantize/lower.ts'],
   ['tools/blob'],
-  ['tools/pipeline.ts', 'tools/calibration-search.ts'],
+  ['tools/pipeline.ts', 'tools/calibration-search.ts', 'tools/precision-auto.ts'],
   ['firmware-host/node'],
   ['tools/cli'],
   ['tools/api.ts'],

@@ -20,6 +20,7 @@ import type { WeightsMode } from '../firmware-host/node/host.ts';
 import { convertModel, type CalibrationArray, type Report } from './cli/convert.ts';
 import type { CalibrationMethod } from './quantize/ranges.ts';
 import type { Precision } from './quantize/qparams.ts';
+import type { AutoFlags } from './cli/precision.ts';
 import type { Rounding } from './blob/spec.ts';
 import type { Progress } from './pipeline.ts';
 import { runBlob, type RunResult } from './cli/run.ts';
@@ -85,8 +86,10 @@ export interface ConvertOptions {
   staging?: number;
   /** how each tensor's int8 range is chosen: minmax (default), percentile, mse, auto */
   calibrationMethod?: CalibrationMethod;
-  /** activation precision of every layer: int8 (default) or int16 (TFLite 16x8) */
-  precision?: Precision;
+  /** activation precision of every layer: int8 (default), int16 (TFLite 16x8), or auto (int16 where needed to reach `auto.targetSqnr`) */
+  precision?: Precision | 'auto';
+  /** precision auto: target output SQNR in dB (default 30), budget (board name, ram/flash bytes), allowBelow */
+  auto?: AutoFlags;
   /** requantisation rounding: double (default, TFLite reference / TFLite Micro) or single */
   rounding?: Rounding;
   /** called as long stages (calibration) advance: done of total steps of task */

@@ -97,7 +97,7 @@ function rdpot(x: number, e: number): number {
  * MultiplyByQuantizedMultiplier(x, mult, shift), TFLite double rounding; x, mult int32,
  * shift in [-31, 30]. x << leftShift wraps to int32 (as the runtime does).
  */
-export function mbqmDouble(x: number, mult: number, shift: number): number {
+function mbqmDouble(x: number, mult: number, shift: number): number {
   const ls = shift > 0 ? shift : 0;
   const rs = shift > 0 ? 0 : -shift;
   return rdpot(srdhm((x << ls) | 0, mult), rs);
@@ -109,7 +109,7 @@ export function mbqmDouble(x: number, mult: number, shift: number): number {
  * floor((A + 2^(S-1)) / 2^S) = floor((floor(A / 2^(S-1)) + 1) / 2), and A = x * mult is split
  * into x * (mult >> 16) * 2^16 + x * (mult & 0xffff), both products below 2^47.
  */
-export function mbqmSingle(x: number, mult: number, shift: number): number {
+function mbqmSingle(x: number, mult: number, shift: number): number {
   const k = 30 - shift; // S - 1
   if (k < 16) return Number(BigInt.asIntN(32, (BigInt(x) * BigInt(mult) + (1n << BigInt(k))) >> BigInt(k + 1)));
   const hi = x * (mult >> 16);

@@ -280,6 +280,22 @@ export class BlobBuilder {
     dv.setUint32(HEADER.namesSize, names.length, true);
     bytes.set(names, namesOff);
 
+    this.writeTables(bytes, dv, tensorsOff, ioOff, opsOff);
+    for (const c of this.constChunks) bytes.set(c.bytes, constsOff + c.offset);
+    if (this.selfTest) {
+      let q = selfTestOff;
+      for (const b of [...this.selfTest.inputs, ...this.selfTest.outputs]) {
+        bytes.set(b, q);
+        q += b.length;
+      }
+    }
+    dv.setUint32(HEADER.crc32, crc32(bytes, 16, total), true);
+    if (opts.validate !== false) parseBlob(bytes);
+    return bytes;
+  }
+
+  /** The tensor table, the I/O descriptors and the op records. */
+  private writeTables(bytes: Uint8Array, dv: DataView, tensorsOff: number, ioOff: number, opsOff: number): void {
     this.tensors.forEach((t, i) => {
       const o = tensorsOff + i * TENSOR_SIZE;
       dv.setUint8(o + TENSOR.dtype, t.dtype);
@@ -318,17 +334,6 @@ export class BlobBuilder {
       op.params.forEach((v, k) => dv.setInt32(p + OP_HEADER_SIZE + 4 * k, v, true));
       p += OP_HEADER_SIZE + 4 * op.params.length;
     }
-    for (const c of this.constChunks) bytes.set(c.bytes, constsOff + c.offset);
-    if (this.selfTest) {
-      let q = selfTestOff;
-      for (const b of [...this.selfTest.inputs, ...this.selfTest.outputs]) {
-        bytes.set(b, q);
-        q += b.length;
-      }
-    }
-    dv.setUint32(HEADER.crc32, crc32(bytes, 16, total), true);
-    if (opts.validate !== false) parseBlob(bytes);
-    return bytes;
   }
 }
 

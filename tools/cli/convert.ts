@@ -36,10 +36,10 @@ import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport } from './report/build.ts';
 import { verify } from './verify.ts';
 import { progressBars } from './progress.ts';
-import { checkPrecision, precisionMap } from './precision.ts';
+import { autoOptions, checkPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
+import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
 import type { Progress } from '../pipeline.ts';
-import type { Precision } from '../quantize/qparams.ts';
 
 export const RUNTIME_WASM = packageFile('build', 'runtime.wasm');
 export const RUNTIME_FLASH_WASM = packageFile('build', 'runtime-flash.wasm');
@@ -120,6 +120,8 @@ export interface Report {
   /** per tensor: scale, zero point, the observed range and the calibration method that set the int8 range */
   quantization: Record<string, { scale: number; zeroPoint: number; min: number | null; max: number | null; method: string | null }>;
   selfTest: boolean;
+  /** --precision auto: the layers promoted to int16 and what they cost */
+  precision?: PrecisionReport;
 }
 
 export function buildReport(
@@ -228,8 +230,10 @@ export interface ConvertModelOptions {
   streamSteps?: number | null;
   weights?: WeightsMode;
   staging?: number;
-  /** activation precision of every layer (default int8) */
-  precision?: Precision;
+  /** activation precision of every layer (default int8); auto: int16 where it is needed to reach `auto.targetSqnr` */
+  precision?: PrecisionMode;
+  /** --precision auto: --target-sqnr, --board, --ram, --flash, --allow-below */
+  auto?: AutoFlags;
   /** requantisation rounding (default double, TFLite's reference kernels) */
   rounding?: Rounding;
   /** DENSE weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC */
@@ -312,6 +316,9 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const calibrationMethod = parseCalibrationMethod(o.calibrationMethod ?? 'minmax');
   const rounding = roundingOption(o.rounding);
   const precision = checkPrecision(o.precision);
+  const auto = autoOptions(precision, o.auto ?? {});
+  if (auto && calibrationMethod === 'auto')
+    throw new UserError('--precision auto and --calibration-method auto cannot be combined: give minmax, percentile or mse', EXIT.USAGE);
   const output = o.output ?? 'model.blob';
   const calFiles = (o.calibration ?? []).map((c, i) => (typeof c === 'string' ? c : `calibration[${i}]`));
   const { raw, graph, calGraph, cal } = await modelGraphs(file, o, streamSteps);
@@ -329,8 +336,12 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
     // expected self-test outputs come from the integer reference (independent of the runtime)
     runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
   };
-  const result =
-    calibrationMethod === 'auto'
+  const autoRun = auto
+    ? await convertWithAutoPrecision(graph, { ...convertOpts, calibrationMethod: calibrationMethod === 'auto' ? undefined : calibrationMethod }, auto)
+    : null;
+  const result = autoRun
+    ? autoRun.result
+    : calibrationMethod === 'auto'
       ? (await convertWithAutoCalibration(graph, convertOpts)).result
       : await convertGraph(graph, { ...convertOpts, calibrationMethod });
   const modelRuntime = o.runtime
@@ -348,6 +359,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
   const linearMemory = sim.memoryUsed;
   const report = buildReport(result, { file, output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method: calibrationMethod });
+  if (autoRun) report.precision = autoRun.report;
   return { result, report, graph, runtimeWasm: modelRuntime };
 }
 
@@ -383,9 +395,14 @@ export async function main(argv: string[]) {
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
       .option(
         '--precision <p>',
-        'activation precision of every layer: int8, or int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8)',
+        'activation precision of every layer: int8, int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8), or auto (int16 for the layers that lose the most, until --target-sqnr is met)',
         'int8',
       )
+      .option('--target-sqnr <dB>', `--precision auto: the output SQNR to reach on the calibration samples (default 30)`)
+      .option('--board <name>', '--precision auto: stop promoting when the RAM/flash the model needs exceed this board (tools/boards.ts)')
+      .option('--ram <bytes>', "--precision auto: RAM budget for the model's arena, state and staging/blob copy (e.g. 64K)")
+      .option('--flash <bytes>', '--precision auto: flash budget for the blob (e.g. 512K)')
+      .option('--allow-below', '--precision auto: write the best mix found when the target cannot be reached')
       .option(
         '--rounding <mode>',
         'requantisation rounding: double (TFLite reference kernels, TFLite Micro) or single (TFLite built with TFLITE_SINGLE_ROUNDING: its optimised/XNNPACK kernels)',
@@ -401,6 +418,7 @@ export async function main(argv: string[]) {
     const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
     const precision = checkPrecision(o.precision);
+    autoOptions(precision, { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow });
     const outputs = [
       { option: '-o', file: o.output as string },
       ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
@@ -438,6 +456,7 @@ export async function main(argv: string[]) {
       densePairs: !!o.densePairs,
       ...mode,
       precision,
+      auto: { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow },
       rounding,
       runtime: !!o.runtime,
       output: o.output,

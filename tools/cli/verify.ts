@@ -140,7 +140,7 @@ export function parseShape(text: string, opt: string): number[] {
   return dims;
 }
 
-function parseBytes(text: string, opt: string): number {
+export function parseBytes(text: string, opt: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kKmM]i?[bB]?|[bB])?$/.exec(text.trim());
   if (!m) throw new UserError(`${opt} ${text}: expected a byte count such as 262144, 256K or 1M`, EXIT.USAGE);
   const unit = (m[2] ?? '').toLowerCase();
