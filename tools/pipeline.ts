@@ -245,7 +245,7 @@ async function finishConvert(
   batch: number,
   opts: ConvertOptions,
 ): Promise<ConvertResult> {
-  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream });
+  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream, rounding: opts.rounding });
   notes.push(...unsplit.notes);
   const weights = opts.weights ?? 'flash';
   const staging = weights === 'flash' ? chooseStaging(unsplit, opts.staging) : 0;

@@ -2,8 +2,9 @@
 import type { IRNode } from '../graph/ir.ts';
 import { identity, needKnown, normAxis, type LayerRule } from '../graph/shapes.ts';
 import * as core from '../float/layers/core.ts';
-import { buildLut, softmaxTable, SOFTMAX_OUT } from '../quantize/qparams.ts';
-import { prod, constI8, constU32, unsupportedLayer, elementwiseFn } from '../quantize/lower-util.ts';
+import { softmaxTable, SOFTMAX_OUT } from '../quantize/qparams.ts';
+import { softmaxTfliteParams } from '../quantize/softmax-tflite.ts';
+import { prod, constI8, constU32, unsupportedLayer, elementwiseFn, activationLut } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import type { LayerEntry, Lowering, Normalize, QuantRule } from './entry.ts';
 
@@ -81,6 +82,12 @@ export function lowerActivation(n: IRNode, L: LowerCtx): void {
     if (axis !== r - 1) throw unsupportedLayer(n, `option axis=${JSON.stringify(c.axis)}`, 'softmax over the last axis');
     const outL = lt(outIr, SOFTMAX_OUT);
     const depth = inT.shape[r - 1];
+    if (c.kernel === 'tflite') {
+      // a .tflite SOFTMAX: TFLite's own int8 kernel, bit for bit
+      const params = { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, ...softmaxTfliteParams(c.beta ?? 1, inT.q.scale) };
+      emit('SOFTMAX_TFLITE', params, [inL], [outL], n.name);
+      return;
+    }
     emit(
       'SOFTMAX',
       { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, table: constU32(softmaxTable(inT.q.scale), `${n.name} exp table`) },
@@ -94,7 +101,13 @@ export function lowerActivation(n: IRNode, L: LowerCtx): void {
   if (!fn) throw unsupportedLayer(n, `activation ${JSON.stringify(c.activation)}`, 'element-wise activations and softmax');
   const outQ = fixedActivationQ(n) ?? irQ(outIr);
   const outL = lt(outIr, outQ);
-  emit('LUT', { in: inL, out: outL, count: prod(inT.shape), table: constI8(buildLut(fn, inT.q, outQ), `${n.name} lut`) }, [inL], [outL], n.name);
+  emit(
+    'LUT',
+    { in: inL, out: outL, count: prod(inT.shape), table: constI8(activationLut(n, fn, inT.q, outQ, L.opts.rounding), `${n.name} lut`) },
+    [inL],
+    [outL],
+    n.name,
+  );
   return;
 }
 

@@ -3,7 +3,7 @@ import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { OP_BY_NAME } from '../blob/spec.ts';
 import { quantizeMultiplier } from '../fixedpoint.ts';
-import { activationRange, buildLut, SIGMOID_OUT, TANH_OUT, type QParams } from './qparams.ts';
+import { activationRange, SIGMOID_OUT, TANH_OUT, type QParams } from './qparams.ts';
 import { maskSourceIds, outOfRange, type RecurrentLowerCtx } from './lower-rnn.ts';
 import {
   ConstRef,
@@ -14,6 +14,7 @@ import {
   rowStrides,
   constI8,
   elementwiseFn,
+  activationLut,
   clampActivation,
   consumers,
   LowerOptions,
@@ -103,7 +104,7 @@ function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
 }
 
 function viewCtx(base: ReturnType<typeof baseCtx>) {
-  const { g, tensors, qOverride, absorbed, irQ, newT, lt, emit } = base;
+  const { g, opts, tensors, qOverride, absorbed, irQ, newT, lt, emit } = base;
   /** LAYOUT op: out axis j reads in axis map[j].axis (or -1 = broadcast), with pad/div. */
   const layout = (
     inL: number,
@@ -174,7 +175,7 @@ function viewCtx(base: ReturnType<typeof baseCtx>) {
           outIr: post,
           outQ: postQ,
           range: [-128, 127] as [number, number],
-          lut: constI8(buildLut(f, preQ, postQ), `${a.name} lut`) as ParamValue,
+          lut: constI8(activationLut(a, f, preQ, postQ, opts.rounding), `${a.name} lut`) as ParamValue,
           accQ: preQ,
           fused: a.name,
         };

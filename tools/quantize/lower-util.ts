@@ -1,7 +1,9 @@
 /** Types and helpers shared by the lowering of every layer (tools/quantize/lower*.ts). */
 import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
-import { type QParams } from './qparams.ts';
+import { buildLut, type QParams } from './qparams.ts';
+import type { Rounding } from '../blob/spec.ts';
+import { tfliteLut } from './lut-tflite.ts';
 import type { RecurrentInfo, Range } from '../float/types.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
 
@@ -133,6 +135,17 @@ export function elementwiseFn(n: IRNode): ((x: number) => number) | null {
   };
 }
 
+/**
+ * The LUT of an element-wise activation node: a .tflite LOGISTIC/TANH (config.kernel 'tflite')
+ * gets the table of TFLite's implementation for the blob's rounding mode, every other the
+ * function's table (buildLut).
+ */
+export function activationLut(n: IRNode, fn: (x: number) => number, inQ: QParams, outQ: QParams, rounding: Rounding | undefined): Int8Array {
+  const a = n.config.activation;
+  if (n.config.kernel === 'tflite' && (a === 'sigmoid' || a === 'tanh')) return tfliteLut(a, inQ, outQ, rounding);
+  return buildLut(fn, inQ, outQ);
+}
+
 /** Clamp-only activation if the node is exactly one (relu, relu6, ReLU(max_value)). */
 export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min: number; max: number } | null {
   if (n.className === 'Activation') {
@@ -175,4 +188,6 @@ export interface LowerOptions {
    * time dimension is then the chunk length).
    */
   stream?: boolean;
+  /** The blob's rounding mode: which TFLite implementation's tables a .tflite LOGISTIC/TANH gets. */
+  rounding?: Rounding;
 }
