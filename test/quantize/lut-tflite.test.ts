@@ -2,7 +2,8 @@
  * The tables of .tflite LOGISTIC and TANH (tools/quantize/lut-tflite.ts) against TFLite itself:
  * a written model runs every int8 input value through both ops in the real interpreter
  * (tfjs-tflite); the `single` tables equal its outputs, and so does the converted blob (single
- * rounding) in host simulation.
+ * rounding) in host simulation. The `double` tables equal TFLite's reference integer kernels as
+ * transcribed in test/helpers/tflite-logistic.ts.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { tfliteLut } from '../../tools/quantize/lut-tflite.ts';
@@ -13,6 +14,7 @@ import { openSim } from '../../tools/cli/sim.ts';
 import { TensorType } from '../../tools/readers/tflite/generated/tflite-subset_generated.ts';
 import { loadTflite, type TfliteInterpreter } from '../helpers/tflite-interpreter.ts';
 import { writeTflite, type TModel } from '../helpers/tflite-writer.ts';
+import { tfliteActivationTableRef } from '../helpers/tflite-logistic.ts';
 
 const LOGISTIC = 14;
 const TANH = 28;
@@ -67,4 +69,27 @@ describe('LOGISTIC/TANH tables against the TFLite interpreter', () => {
       expect(Array.from(dev[1])).toEqual(Array.from(tanh));
     }, 60_000);
   }
+});
+
+describe("LOGISTIC/TANH double tables against TFLite's reference integer kernels", () => {
+  for (const [scale, zp] of [...CASES, [0.1, 0], [0.2, -3], [0.004, 50]] as [number, number][]) {
+    it(`input scale ${scale}, zero point ${zp}`, () => {
+      const inQ = { scale, zeroPoint: zp };
+      const sig = tfliteLut('sigmoid', inQ, SIGMOID_OUT, 'double');
+      const tanh = tfliteLut('tanh', inQ, TANH_OUT, 'double');
+      expect(Array.from(sig)).toEqual(tfliteActivationTableRef('sigmoid', scale, zp));
+      expect(Array.from(tanh)).toEqual(tfliteActivationTableRef('tanh', scale, zp));
+      // within 1 LSB of the interpreter's float table
+      const single = tfliteLut('sigmoid', inQ, SIGMOID_OUT, 'single');
+      sig.forEach((v, i) => expect(Math.abs(v - single[i])).toBeLessThanOrEqual(1));
+    });
+  }
+
+  it('the modes give different tables where the fixed-point kernel rounds the other way (input scale 0.03756, zero point -20)', () => {
+    const inQ = { scale: 0.03756, zeroPoint: -20 };
+    const double = tfliteLut('sigmoid', inQ, SIGMOID_OUT, 'double');
+    const single = tfliteLut('sigmoid', inQ, SIGMOID_OUT, 'single');
+    expect(Array.from(double)).toEqual(tfliteActivationTableRef('sigmoid', inQ.scale, inQ.zeroPoint));
+    expect(double.filter((v, i) => v !== single[i]).length).toBeGreaterThan(0);
+  });
 });
