@@ -22,8 +22,23 @@
 // reference), 0 = single (TFLITE_SINGLE_ROUNDING). A mask, so the fast forms stay branch-free.
 export let roundDouble: i32 = -1;
 
-export function setRounding(single: bool): void {
+// Mode float (the TFLite interpreter with XNNPACK): DENSE/CONV2D/DEPTHWISE outputs requantize
+// in float32 (outQF); every MBQM is single.
+export let roundFloat: bool = false;
+
+export function setRounding(single: bool, float: bool): void {
   roundDouble = single ? 0 : -1;
+  roundFloat = float;
+}
+
+// XNNPACK's fp32 requantization: S = mult * 2^(shift - 31) (exact in float32: the converter
+// writes a 24-bit mult), v = f32(acc) * S clamped to [lo - zp, hi - zp] in float (no trapping
+// conversion), round half to even (f32.nearest), + zp.
+export function outQF(acc: i32, mult: i32, shift: i32, zp: i32, lo: i32, hi: i32): i32 {
+  let s = <f32>mult * reinterpret<f32>((shift - 31 + 127) << 23);
+  let v = <f32>acc * s;
+  v = max<f32>(<f32>(lo - zp), min<f32>(<f32>(hi - zp), v));
+  return <i32>nearest<f32>(v) + zp;
 }
 
 // TFLite MultiplyByQuantizedMultiplier with TFLITE_SINGLE_ROUNDING (kernels/internal/common.h):

@@ -44,7 +44,7 @@ describe.skipIf(!haveTflite)('convert, verify and run a .tflite model', () => {
 
   for (const [name, rounding] of [
     ['kws_ref_model', 'double'],
-    ['vww_96_int8', 'single'],
+    ['vww_96_int8', 'float'],
     ['pretrainedResnet_quant', 'double'],
   ]) {
     it(`${name}: convert --rounding ${rounding}, then verify --board esp32-s3`, () => {

@@ -4,6 +4,7 @@ import { UserError, EXIT } from '../errors.ts';
 import { buildLut, type QParams } from './qparams.ts';
 import type { Rounding } from '../blob/spec.ts';
 import { tfliteLut } from './lut-tflite.ts';
+import { xnnpackScale } from '../fixedpoint.ts';
 import type { RecurrentInfo, Range } from '../float/types.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
 
@@ -144,6 +145,11 @@ export function activationLut(n: IRNode, fn: (x: number) => number, inQ: QParams
   const a = n.config.activation;
   if (n.config.kernel === 'tflite' && (a === 'sigmoid' || a === 'tanh')) return tfliteLut(a, inQ, outQ, rounding);
   return buildLut(fn, inQ, outQ);
+}
+
+/** The output scale s_in·s_w / s_out of a CONV2D/DEPTHWISE channel: in mode float as XNNPACK forms it in float32, else in double (TFLite). */
+export function outputScale(rounding: Rounding | undefined, sIn: number, sW: number, sOut: number): number {
+  return rounding === 'float' ? xnnpackScale(sIn, sW, sOut) : (sIn * sW) / sOut;
 }
 
 /** Clamp-only activation if the node is exactly one (relu, relu6, ReLU(max_value)). */

@@ -1,7 +1,7 @@
 /**
  * The int8 -> int8 tables of a .tflite LOGISTIC or TANH, as the TFLite implementation of the
  * blob's rounding mode computes them, for the runtime's LUT op:
- *   single: the TFLite interpreter's optimised kernels (what @tensorflow/tfjs-tflite runs), a
+ *   single and float: the TFLite interpreter's optimised kernels (what @tensorflow/tfjs-tflite runs), a
  *     256-entry table filled in float32 at Prepare (lut.h LUTPopulate): y = round(f(s_in·(q - zp_in))
  *     · (1 / s_out)) + zp_out with f = 1 / (1 + expf(-x)) or tanhf(x), every step in float32.
  *   double: TFLite Micro and TFLite's reference integer kernels (reference_integer_ops/logistic.h,
@@ -133,5 +133,5 @@ function referenceTable(fn: TfliteLutFn, inQ: QParams): Int8Array {
 
 /** The table of a .tflite LOGISTIC / TANH for a blob of the given rounding mode (see the module comment). */
 export function tfliteLut(fn: TfliteLutFn, inQ: QParams, outQ: QParams, rounding: Rounding = 'double'): Int8Array {
-  return rounding === 'single' ? lutPopulate(fn, inQ, outQ) : referenceTable(fn, inQ);
+  return rounding === 'double' ? referenceTable(fn, inQ) : lutPopulate(fn, inQ, outQ);
 }

@@ -5,7 +5,7 @@
  * constants section, and returns the output tensor. The runtime must be bit-identical.
 
  */
-import { clamp, mbqm } from '../fixedpoint.ts';
+import { clamp, mbqm, requantOutput } from '../fixedpoint.ts';
 import { TABLE_ENTRIES, gateCount, type CellKind, type RnnQuant } from './reference-rnn.ts';
 
 /** An op's params by spec name (repeat groups in `groups`). */
@@ -66,7 +66,7 @@ export function refDense(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
   const y = new Int8Array(rows * outDim);
   for (let i = 0; i < acc.length; i++) {
     const o = i % outDim;
-    y[i] = applyLut(clamp((mbqm(acc[i], m[o], s[o]) + zpOut) | 0, actMin, actMax), consts, lut);
+    y[i] = applyLut(clamp((requantOutput(acc[i], m[o], s[o]) + zpOut) | 0, actMin, actMax), consts, lut);
   }
   return y;
 }
@@ -117,7 +117,7 @@ function requantPerChannel(p: P, acc: Int32Array, outC: number, consts: Uint8Arr
   const y = new Int8Array(acc.length);
   for (let i = 0; i < acc.length; i++) {
     const o = i % outC;
-    y[i] = applyLut(clamp((mbqm(acc[i], m[o], s[o]) + q.zpOut) | 0, q.actMin, q.actMax), consts, q.lut);
+    y[i] = applyLut(clamp((requantOutput(acc[i], m[o], s[o]) + q.zpOut) | 0, q.actMin, q.actMax), consts, q.lut);
   }
   return y;
 }
