@@ -28,9 +28,10 @@ const STAGES = [
   ['tools/float/forward.ts'],
   ['tools/quantize/ranges.ts', 'tools/quantize/precision-search.ts', 'tools/quantize/calibrate.ts', 'tools/quantize/prepare.ts', 'tools/quantize/lower.ts'],
   ['tools/blob'],
-  ['tools/pipeline.ts', 'tools/calibration-search.ts'],
+  ['tools/pipeline.ts', 'tools/calibration-search.ts', 'tools/precision-auto.ts'],
   ['firmware-host/node'],
   ['tools/cli'],
+  ['tools/api.ts'],
 ];
 const LEAVES = ['tools/blob/spec.ts'];
 const STAGE_ZONES = STAGES.flatMap((targets, i) =>
@@ -49,7 +50,7 @@ const STAGE_ZONES = STAGES.flatMap((targets, i) =>
 const screen = { max: 120, skipBlankLines: true, skipComments: true };
 
 export default tseslint.config(
-  { ignores: ['build/**', 'node_modules/**', 'assembly/abi.gen.ts', 'tools/readers/tflite/generated/**'] },
+  { ignores: ['build/**', 'dist/**', 'node_modules/**', 'assembly/abi.gen.ts', 'tools/readers/tflite/generated/**'] },
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     extends: [tseslint.configs.recommended],

@@ -42,7 +42,8 @@ export const H_OP_MASK0: i32 = 72;
 export const H_OP_MASK1: i32 = 76;
 export const H_BATCH: i32 = 80;
 export const H_STAGING_SIZE: i32 = 84;
-export const H_RESERVED: i32 = 88;
+export const H_NAMES_OFF: i32 = 88;
+export const H_NAMES_SIZE: i32 = 92;
 
 // header flags
 export const FLAG_HAS_SELFTEST: i32 = 1;

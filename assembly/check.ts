@@ -5,6 +5,7 @@ import {
   ERR_BAD_PARAMS, ERR_BAD_CONST, TENSOR_SIZE, T_DTYPE, T_STORAGE, T_OFFSET, T_ELEMENTS, T_BYTES,
   LIMIT_MAX_GEOM, LIMIT_MAX_REGION, DTYPE_INT8, DTYPE_INT16,
 } from './abi.gen';
+import { EN_INT16 } from './ops-enabled';
 
 // ---- model (valid after a successful kw_init) ----
 export let gBlob: usize = 0;
@@ -158,4 +159,43 @@ export function cExtent(out: i32, stride: i32, k: i32, dil: i32): void {
 
 export const M_I8: i32 = 1 << 1;
 export const M_I16: i32 = 1 << 2;
+/** int16 activation tensors of the INT16_OPS: allowed only in a build with EN_INT16 */
+export const M_I16A: i32 = EN_INT16 ? M_I16 : 0;
 export const M_I32: i32 = 1 << 3;
+
+// ---- int16 activations (TFLite 16x8): the dtype of an op's tensors picks its path ----
+/** DTYPE of the tensor named by param i, which must equal the dtype of the tensor named by param j */
+export function cSameDtype(i: i32, j: i32): i32 {
+  let d = cDtype(i);
+  if (!gErr && d != cDtype(j)) setErr(ERR_BAD_PARAMS);
+  return d;
+}
+/** zero point param of dtype dt: int8 in [-128, 127]; int16 symmetric, 0 */
+export function cZpDt(i: i32, dt: i32): i32 { return dt == DTYPE_INT16 ? cRange(i, 0, 0) : cRange(i, -128, 127); }
+/** activation clamp params inside the range of dtype dt */
+export function cActDt(iMin: i32, iMax: i32, dt: i32): void {
+  let lo = cRange(iMin, dtMin(dt), dtMax(dt));
+  cRange(iMax, lo, dtMax(dt));
+}
+/** every int8 of const array [off, off + n) in [lo, hi] */
+export function cShiftArrayIn(off: i32, n: i32, lo: i32, hi: i32): void {
+  if (gErr) return;
+  let p = gConsts + <usize>off;
+  for (let k = 0; k < n; k++) {
+    let s = <i32>load<i8>(p + <usize>k);
+    if (s < lo || s > hi) { setErr(ERR_BAD_PARAMS); return; }
+  }
+}
+/** the fused-activation table of an op of dtype dt: 256 int8 entries, or 513 int16 entries (TFLite's int16 LUT) */
+export function cLutDt(i: i32, dt: i32, optional: bool): i32 {
+  return dt == DTYPE_INT16 ? cConst(i, 1026, 2, optional) : cConst(i, 256, 1, optional);
+}
+/** element i of an int8 (w16 false) or int16 array */
+@inline export function ldE(base: usize, i: i32, w16: bool): i32 {
+  return w16 ? <i32>load<i16>(base + (<usize>i << 1)) : <i32>load<i8>(base + <usize>i);
+}
+@inline export function stE(base: usize, i: i32, v: i32, w16: bool): void {
+  if (w16) store<i16>(base + (<usize>i << 1), v); else store<i8>(base + <usize>i, v);
+}
+/** whether the tensor named by param i of the op at p is int16 (never in a build without EN_INT16) */
+@inline export function is16(p: usize, i: i32): bool { return EN_INT16 && tDtype(prm(p, i)) == DTYPE_INT16; }

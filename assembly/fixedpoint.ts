@@ -103,3 +103,24 @@ export function mbqm(x: i32, mult: i32, shift: i32): i32 {
 @inline export function clampI(v: i32, lo: i32, hi: i32): i32 {
   return v < lo ? lo : (v > hi ? hi : v);
 }
+
+// TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 paths,
+// kernels/internal/common.cc): the multiplier reduced to 16 bits, one rounding:
+//   reduced = mult < 0x7FFF0000 ? (mult + 2^15) >> 16 : 0x7FFF
+//   y = (x * reduced + 2^(14 - shift)) >> (15 - shift), mult >= 0; TFLite asserts shift in [-31, 7],
+//   the runtime accepts [-31, 14] (the right shift stays >= 1; same formula).
+// @ts-ignore: decorator
+@inline export function mbqm64(x: i64, mult: i32, shift: i32): i32 {
+  let red: i64 = mult < 0x7FFF0000 ? <i64>((mult + 0x8000) >> 16) : 0x7FFF;
+  let ts = <i64>(15 - shift);
+  return <i32>((x * red + (<i64>1 << (ts - 1))) >> ts);
+}
+
+// TFLite's int16 LUT lookup (kernels/internal/common.h LUTLookup): 513 int16 entries, entry
+// 256 + (v >> 7) interpolated linearly on the low 7 bits of v.
+// @ts-ignore: decorator
+@inline export function lut16(v: i32, t: usize): i32 {
+  let e = t + (<usize>(256 + (v >> 7)) << 1);
+  let base = <i32>load<i16>(e);
+  return base + (((<i32>load<i16>(e, 2) - base) * (v & 0x7f) + 64) >> 7); // between two int16 entries
+}

@@ -9,7 +9,7 @@
  *
  * Writes build/accuracy/report.json and build/accuracy/report.md (docs/ACCURACY.md quotes them).
  *
- *   npm run accuracy [-- --models cnn,lstm] [-- --methods minmax,mse]
+ *   npm run accuracy [-- --models cnn,lstm] [-- --methods minmax,mse] [-- --precisions int8,auto]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,14 +21,25 @@ import { runFloat } from '../tools/float/forward.ts';
 import type { FloatTensor, Graph } from '../tools/graph/ir.ts';
 import { convertGraph, type ConvertOptions, type ConvertResult } from '../tools/pipeline.ts';
 import { convertWithAutoCalibration } from '../tools/calibration-search.ts';
+import { convertWithAutoPrecision, type AutoPrecisionOptions } from '../tools/precision-auto.ts';
+import { uniformPrecision } from '../tools/pipeline.ts';
 import { layerErrors, layerMapOf } from '../tools/blob/layer-error.ts';
 import { DeviceSim } from '../firmware-host/node/host.ts';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../tools/quantize/ranges.ts';
 import { modelMetrics, markdownReport, type Row } from './accuracy-metrics.ts';
 import { ensureHar } from './har-model.ts';
 
-/** The precisions measured: one entry per column group (int16 adds `{ name: 'int16', options: { precision: 'int16' } }`). */
-export const PRECISIONS: { name: string; options: Partial<ConvertOptions> }[] = [{ name: 'int8', options: {} }];
+/**
+ * The precisions measured: one entry per column group. int16 is every layer int16; auto is
+ * convert --precision auto at its default target (30 dB, no budget, the best mix written when the
+ * target is not met), measured with the calibration methods other than auto.
+ */
+export const PRECISIONS: { name: string; options: Partial<ConvertOptions>; auto?: AutoPrecisionOptions; int16?: boolean }[] = [
+  { name: 'int8', options: {} },
+  { name: 'int16', options: {}, int16: true },
+  { name: 'auto', options: {}, auto: { targetSqnrDb: 30, allowBelow: true } },
+  { name: 'auto-45', options: {}, auto: { targetSqnrDb: 45, allowBelow: true } },
+];
 
 export interface AccuracyModel {
   name: string;
@@ -82,8 +93,13 @@ function exampleModel(): AccuracyModel {
   };
 }
 
-async function convertBy(g: Graph, m: AccuracyModel, method: CalibrationMethod, extra: Partial<ConvertOptions>): Promise<ConvertResult> {
-  const opts: ConvertOptions = { calibration: [m.calibration], weights: 'ram', ...extra };
+async function convertBy(g: Graph, m: AccuracyModel, method: CalibrationMethod, p: (typeof PRECISIONS)[number]): Promise<ConvertResult> {
+  const opts: ConvertOptions = { calibration: [m.calibration], weights: 'ram', ...p.options, ...(p.int16 ? { precision: uniformPrecision(g, 'int16') } : {}) };
+  if (p.auto) {
+    const a = await convertWithAutoPrecision(g, { ...opts, calibrationMethod: method === 'auto' ? undefined : method }, p.auto);
+    process.stderr.write(`${m.name} ${method}: ${a.result.notes.at(-1)}\n`);
+    return a.result;
+  }
   return method === 'auto' ? (await convertWithAutoCalibration(g, opts)).result : convertGraph(g, { ...opts, calibrationMethod: method });
 }
 
@@ -103,14 +119,15 @@ async function runBlobOn(r: ConvertResult, test: FloatTensor): Promise<Float32Ar
   return Float32Array.from(out);
 }
 
-async function measure(m: AccuracyModel, methods: CalibrationMethod[]): Promise<Row[]> {
+async function measure(m: AccuracyModel, methods: CalibrationMethod[], precisions: string[]): Promise<Row[]> {
   const g = buildGraph(await readModel(m.modelJson));
   const ref = runFloat(g, [m.test])[0].data;
   const rows: Row[] = [];
-  for (const p of PRECISIONS)
+  for (const p of PRECISIONS.filter((x) => precisions.includes(x.name)))
     for (const method of methods) {
+      if (p.auto && method === 'auto') continue;
       const t0 = Date.now();
-      const r = await convertBy(g, m, method, p.options);
+      const r = await convertBy(g, m, method, p);
       const got = await runBlobOn(r, m.test);
       const layers = await layerErrors(r.blob, layerMapOf(g, r.graph, r.lowered), [m.test], { runtime: join(ROOT, 'build/runtime.wasm') });
       // a regressor's or autoencoder's outputs are values, not class scores: no argmax
@@ -129,10 +146,14 @@ function option(name: string, all: readonly string[]): string[] {
 async function main() {
   const names = option('models', ['har', 'example', 'cnn', 'gru', 'lstm', 'ad']);
   const methods = option('methods', CALIBRATION_METHODS) as CalibrationMethod[];
+  const precisions = option(
+    'precisions',
+    PRECISIONS.map((p) => p.name),
+  );
   const models: AccuracyModel[] = [];
   for (const n of names) models.push(n === 'example' ? exampleModel() : n === 'har' ? await harModel() : await benchModel(n));
   const rows: Row[] = [];
-  for (const m of models) rows.push(...(await measure(m, methods)));
+  for (const m of models) rows.push(...(await measure(m, methods, precisions)));
   const dir = join(ROOT, 'build/accuracy');
   mkdirSync(dir, { recursive: true });
   const meta = models.map((m) => ({ name: m.name, title: m.title, task: m.task, calibrationSamples: m.calibration.shape[0], testSamples: m.test.shape[0] }));

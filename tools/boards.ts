@@ -58,6 +58,14 @@ export interface InterpreterProfile {
    *  (wasm3: compiled meta-machine code pages; WAMR: writable copy of the .wasm + fast-interp
    *  pre-compiled code). */
   moduleRamFactor: number;
+  /**
+   * For an interpreter that compiles functions lazily (wasm3): RAM besides linear memory and the
+   * value stack = base + perByte x the byte size of the function bodies it compiles (those that
+   * init + self-test + one inference run, and the exports) + perWasmByte x the runtime .wasm (the
+   * parsed module: a record per function, types, exports). Used when that set is known (verify
+   * counts it); otherwise baseRam + moduleRamFactor x .wasm.
+   */
+  compiledCode?: { base: number; perByte: number; perWasmByte: number };
   /** Extra RAM during memory.grow, as a fraction of the linear memory before the grow. */
   growPeakFactor: number;
   /**
@@ -86,7 +94,8 @@ const MiB = 1024 * 1024;
  *   ESTIMATE: what was not measured, with the reason.
  * RAM besides linear memory and the value stack = baseRam + moduleRamFactor x runtime .wasm: a
  * line above every measured point (interpreter structures, the parsed module and, for WASM3, the
- * functions it compiled lazily while running; for WAMR, the loaded module).
+ * functions it compiled lazily while running; for WAMR, the loaded module). For WASM3, when verify
+ * has counted the functions a blob runs, compiledCode gives a closer bound (see there).
  */
 export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', InterpreterProfile> = {
   wasm3: {
@@ -102,11 +111,17 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', Interpreter
     // compiles fewer functions)
     baseRam: 48 * KiB,
     moduleRamFactor: 0.8,
+    // MEASURED 2026-12-04, same i386 build, 16 runs (bench/wasm3-ram.ts fits them): wasm3 compiles
+    // a function when it first runs or when the glue looks it up, so its RAM follows the bodies of
+    // the functions init + self-test + one inference run (plus the exports): 10,240 B + 3.55 x
+    // those bodies + 0.39 x the runtime .wasm (the parsed module) lies 0.2-3.9 KB above every run.
+    // ARM Thumb-2 (-Os) heaps equal the i386 ones byte for byte.
+    compiledCode: { base: 10_240, perByte: 3.55, perWasmByte: 0.39 },
     // the glue default (KW_CONFIG_DEFAULT); MEASURED minimum 1,680 B (streamed), 1,344 B (copy-in)
     valueStack: 8 * KiB,
     growPeakFactor: 0,
     capsLinearMemory: true,
-    note: 'code 63.0 KiB (RV32IMC) / 55.0 KiB (Cortex-M4), measured; glue 7.8 KiB. RAM: 48 KiB + 0.8 x the runtime .wasm above the measured heap of every example (i386 build with the ESP32 macros: code pages of 1 KiB, function stack height 128; with a stack height of 64, the default for Arduino boards, the runtime does not compile). Value stack: the glue default 8 KiB; measured minimum 1,680 B. Linear memory under a page: the glue sets the runtime memoryLimit (measured: exactly kw_memory_used bytes).',
+    note: 'code 63.0 KiB (RV32IMC) / 55.0 KiB (Cortex-M4), measured; glue 7.8 KiB. RAM: 10 KiB + 3.55 x the function bodies the blob runs (wasm3 compiles lazily) + 0.39 x the runtime .wasm, or without that count 48 KiB + 0.8 x the runtime .wasm; both above the measured heap of every example (i386 build with the ESP32 macros: code pages of 1 KiB, function stack height 128; with a stack height of 64, the default for Arduino boards, the runtime does not compile). Value stack: the glue default 8 KiB; measured minimum 1,680 B. Linear memory under a page: the glue sets the runtime memoryLimit (measured: exactly kw_memory_used bytes).',
     source: 'firmware-host/measure on i386 and cross-compiled code size, docs/BOARDS.md (measured 2026-12-04)',
   },
   wamr: {
@@ -355,11 +370,33 @@ export interface MemoryInputs {
   linearBytes?: number;
   /** The weights stay in flash (streamed): the blob is not in RAM. */
   streamed?: boolean;
+  /** Byte size of the runtime's function bodies that the blob's init + self-test + one inference run (and the exports); undefined = unknown. */
+  compiledBodyBytes?: number;
 }
 
 export interface MemoryBudget {
   flash: { total: number; parts: Record<string, number> };
   ram: { total: number; parts: Record<string, number>; largestBlock: number };
+  /** How the interpreter's module RAM was counted: from the compiled functions, or from the .wasm size. */
+  moduleModel: 'compiled functions' | 'runtime size';
+}
+
+/** The interpreter's base and module RAM: from the functions it compiles when known, else from the .wasm size. */
+function moduleRam(m: MemoryInputs, interp: InterpreterProfile): { parts: Record<string, number>; model: MemoryBudget['moduleModel'] } {
+  const cc = interp.compiledCode;
+  if (cc && m.compiledBodyBytes !== undefined)
+    return {
+      parts: {
+        [`${interp.name} base`]: cc.base,
+        [`${interp.name} compiled functions (${cc.perByte} x ${m.compiledBodyBytes} B of function bodies run)`]: Math.ceil(m.compiledBodyBytes * cc.perByte),
+        [`${interp.name} parsed module (${cc.perWasmByte} x .wasm)`]: Math.ceil(m.runtimeWasmBytes * cc.perWasmByte),
+      },
+      model: 'compiled functions',
+    };
+  return {
+    parts: { [`${interp.name} base`]: interp.baseRam, [`${interp.name} module code`]: Math.ceil(m.runtimeWasmBytes * interp.moduleRamFactor) },
+    model: 'runtime size',
+  };
 }
 
 /** Flash and RAM the firmware needs for a blob under one interpreter on one board. */
@@ -373,10 +410,10 @@ export function memoryBudget(m: MemoryInputs, interp: InterpreterProfile, board?
   const capped = interp.capsLinearMemory && m.linearBytes !== undefined && m.linearBytes < WASM_PAGE;
   const linear = capped ? Math.ceil(m.linearBytes! / 16) * 16 : m.linearPages * WASM_PAGE;
   const before = m.pagesBeforeLastGrow ?? Math.max(0, m.linearPages - 1);
+  const mod = moduleRam(m, interp);
   const ramParts: Record<string, number> = {
     [capped ? `linear memory (capped at ${linear} B, under a page)` : `linear memory (${m.linearPages} x 64 KiB pages)`]: linear,
-    [`${interp.name} base`]: interp.baseRam,
-    [`${interp.name} module code`]: Math.ceil(m.runtimeWasmBytes * interp.moduleRamFactor),
+    ...mod.parts,
     'wasm value stack': interp.valueStack,
     'native stack': board?.nativeStack ?? 4096,
   };
@@ -386,6 +423,7 @@ export function memoryBudget(m: MemoryInputs, interp: InterpreterProfile, board?
   return {
     flash: { total: sum(flashParts), parts: flashParts },
     ram: { total: sum(ramParts), parts: ramParts, largestBlock: linear },
+    moduleModel: mod.model,
   };
 }
 

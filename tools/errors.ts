@@ -12,7 +12,7 @@
  *   6  does not fit (a region above the runtime's limit at convert; RAM or flash over the
  *      board's budget at verify)
  *   7  numeric check failed (verify --model --data: outputs differ from the float model by more
- *      than the thresholds)
+ *      than the thresholds; convert --precision auto: the target SQNR not reached within the budget)
  * When verify fails several checks, the lowest of 5, 6 and 7 wins.
  */
 export const EXIT = {

@@ -97,7 +97,7 @@ function rdpot(x: number, e: number): number {
  * MultiplyByQuantizedMultiplier(x, mult, shift), TFLite double rounding; x, mult int32,
  * shift in [-31, 30]. x << leftShift wraps to int32 (as the runtime does).
  */
-export function mbqmDouble(x: number, mult: number, shift: number): number {
+function mbqmDouble(x: number, mult: number, shift: number): number {
   const ls = shift > 0 ? shift : 0;
   const rs = shift > 0 ? 0 : -shift;
   return rdpot(srdhm((x << ls) | 0, mult), rs);
@@ -109,7 +109,7 @@ export function mbqmDouble(x: number, mult: number, shift: number): number {
  * floor((A + 2^(S-1)) / 2^S) = floor((floor(A / 2^(S-1)) + 1) / 2), and A = x * mult is split
  * into x * (mult >> 16) * 2^16 + x * (mult & 0xffff), both products below 2^47.
  */
-export function mbqmSingle(x: number, mult: number, shift: number): number {
+function mbqmSingle(x: number, mult: number, shift: number): number {
   const k = 30 - shift; // S - 1
   if (k < 16) return Number(BigInt.asIntN(32, (BigInt(x) * BigInt(mult) + (1n << BigInt(k))) >> BigInt(k + 1)));
   const hi = x * (mult >> 16);
@@ -192,4 +192,24 @@ export function quantize(x: number, scale: number, zp: number, lo = -128, hi = 1
 
 export function dequantize(q: number, scale: number, zp: number): number {
   return (q - zp) * scale;
+}
+
+/**
+ * TFLite's MultiplyByQuantizedMultiplier for an int64 accumulator (the 16x8 kernels,
+ * kernels/internal/common.cc): the multiplier reduced to 16 bits, one rounding.
+ * x is an exact integer (|x| < 2^53); mult 0 or in [2^30, 2^31); shift in [-31, 14] (TFLite: [-31, 7]).
+ * The result is taken to int32 as the runtime's i64 -> i32 wrap does.
+ */
+export function mbqm64(x: number, mult: number, shift: number): number {
+  const reduced = mult < 0x7fff0000 ? (mult + 32768) >> 16 : 0x7fff;
+  const ts = BigInt(15 - shift);
+  const r = (BigInt(x) * BigInt(reduced) + (1n << (ts - 1n))) >> ts;
+  return Number(BigInt.asIntN(32, r));
+}
+
+/** TFLite's int16 LUT lookup (LUTLookup): 513 int16 entries, interpolated on the low 7 bits. */
+export function lut16Lookup(v: number, table: ArrayLike<number>): number {
+  const i = 256 + (v >> 7);
+  const base = table[i];
+  return base + (((table[i + 1] - base) * (v & 0x7f) + 64) >> 7);
 }

@@ -11,7 +11,7 @@ import { checkSampleCount } from './quantize/ranges.ts';
 import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
-import { quantizeValue } from './quantize/qparams.ts';
+import { quantizeValue, type Precision } from './quantize/qparams.ts';
 import { LIMITS, type Rounding } from './blob/spec.ts';
 
 /**
@@ -55,6 +55,16 @@ export interface ConvertOptions {
   progress?: Progress;
   /** Rounding mode of every requantisation (blob header; default double, TFLite's reference). */
   rounding?: Rounding;
+  /**
+   * Activation precision by Keras layer name (LowerOptions.precision); see `uniformPrecision`
+   * for convert --precision. Default: every layer int8.
+   */
+  precision?: Map<string, Precision>;
+}
+
+/** convert --precision P: every layer of the graph at P. */
+export function uniformPrecision(g: Graph, p: Precision): Map<string, Precision> {
+  return new Map(g.nodes.map((n) => [n.name, p]));
 }
 
 /** The default staging area: the largest op's constants, capped at 8 KiB, never below the smallest tile. */
@@ -134,8 +144,9 @@ export function rawInputs(low: Lowered, samples: FloatTensor[], batch: number): 
       for (let k = 0; k < n; k++) a[k] = Math.round(s.data[k % s.data.length]);
       return new Uint8Array(a.buffer);
     }
-    const a = new Int8Array(n);
-    for (let k = 0; k < n; k++) a[k] = quantizeValue(s.data[k % s.data.length], t.q);
+    const a = t.dtype === 'int16' ? new Int16Array(n) : new Int8Array(n);
+    const [lo, hi] = t.dtype === 'int16' ? [-32768, 32767] : [-128, 127];
+    for (let k = 0; k < n; k++) a[k] = quantizeValue(s.data[k % s.data.length], t.q, lo, hi);
     return new Uint8Array(a.buffer);
   });
 }
@@ -245,7 +256,7 @@ async function finishConvert(
   batch: number,
   opts: ConvertOptions,
 ): Promise<ConvertResult> {
-  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream, rounding: opts.rounding });
+  const unsplit = lowerGraph(graph, cal, { batch, stream: !!opts.stream, rounding: opts.rounding, ...(opts.precision ? { precision: opts.precision } : {}) });
   notes.push(...unsplit.notes);
   const weights = opts.weights ?? 'flash';
   const staging = weights === 'flash' ? chooseStaging(unsplit, opts.staging) : 0;

@@ -5,12 +5,15 @@
 // are contiguous input bytes: every output position runs as one DENSE vector (denseVec) with the
 // padding taps at zpIn; other geometries take the per-element path. mult int32[outC], shift int8[outC].
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
-import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cZp8, cAct, cConst, cShiftArray, cMultArray, cExtent, cmul, cFail, cRange, M_I8 } from '../check';
+import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
+import { DTYPE_INT16 } from '../abi.gen';
 import { dot8, denseVec, denseVec2, outQ } from './dense';
+import { evalConv16 } from './wide';
 
 export function prepareConvLike(depthwise: bool): void {
-  let eIn = cTensor(P_CONV2D_IN, M_I8);
-  let eOut = cTensor(P_CONV2D_OUT, M_I8);
+  let eIn = cTensor(P_CONV2D_IN, M_I8 | M_I16A);
+  let eOut = cTensor(P_CONV2D_OUT, M_I8 | M_I16A);
+  let dt = cSameDtype(P_CONV2D_IN, P_CONV2D_OUT);
   let batch = cDim(P_CONV2D_BATCH);
   let inH = cDim(P_CONV2D_IN_H);
   let inW = cDim(P_CONV2D_IN_W);
@@ -31,9 +34,9 @@ export function prepareConvLike(depthwise: bool): void {
   cPad(P_CONV2D_PAD_LEFT);
   cExtent(outH, sH, kH, dH);
   cExtent(outW, sW, kW, dW);
-  cZp8(P_CONV2D_ZP_IN);
-  cZp8(P_CONV2D_ZP_OUT);
-  cAct(P_CONV2D_ACT_MIN, P_CONV2D_ACT_MAX);
+  cZpDt(P_CONV2D_ZP_IN, dt);
+  cZpDt(P_CONV2D_ZP_OUT, dt);
+  cActDt(P_CONV2D_ACT_MIN, P_CONV2D_ACT_MAX, dt);
   let outC: i64 = depthwise ? cmul(inC, oc) : <i64>oc;
   let icg: i64 = inC;
   if (!depthwise) {
@@ -47,14 +50,15 @@ export function prepareConvLike(depthwise: bool): void {
   cConst(P_CONV2D_BIAS, cmul(outC, 4), 4, true);
   let mo = cConst(P_CONV2D_MULT, cmul(outC, 4), 4);
   let sh = cConst(P_CONV2D_SHIFT, outC, 1);
-  cConst(P_CONV2D_LUT, 256, 1, true);
-  cShiftArray(sh, <i32>outC);
+  cLutDt(P_CONV2D_LUT, dt, true);
+  cShiftArrayIn(sh, <i32>outC, -31, dt == DTYPE_INT16 ? 14 : 30);
   cMultArray(mo, <i32>outC);
 }
 
 export function prepare(): void { prepareConvLike(false); }
 
 export function evalOp(p: usize): i32 {
+  if (is16(p, P_CONV2D_IN)) return evalConv16(p, false);
   let x0 = tP(p, P_CONV2D_IN);
   let y = tP(p, P_CONV2D_OUT);
   let batch = prm(p, P_CONV2D_BATCH), inH = prm(p, P_CONV2D_IN_H), inW = prm(p, P_CONV2D_IN_W), inC = prm(p, P_CONV2D_IN_C);

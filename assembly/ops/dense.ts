@@ -4,26 +4,30 @@
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
-import { prm, gP, tP, cP, cTensor, cDim, cProd, cZp8, cAct, cRange, cConst, cShiftArray, cMultArray, cmul, M_I8 } from '../check';
+import { prm, gP, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
+import { DTYPE_INT16 } from '../abi.gen';
 import { mbqmF, clampI, outQF, roundFloat } from '../fixedpoint';
+import { evalDense16 } from './wide';
 
 export function prepare(): void {
-  let eIn = cTensor(P_DENSE_IN, M_I8);
-  let eOut = cTensor(P_DENSE_OUT, M_I8);
+  let eIn = cTensor(P_DENSE_IN, M_I8 | M_I16A);
+  let eOut = cTensor(P_DENSE_OUT, M_I8 | M_I16A);
+  let dt = cSameDtype(P_DENSE_IN, P_DENSE_OUT);
   let rows = cDim(P_DENSE_ROWS);
   let inDim = cDim(P_DENSE_IN_DIM);
   let outDim = cDim(P_DENSE_OUT_DIM);
   cProd(eIn, rows, inDim);
   cProd(eOut, rows, outDim);
-  cZp8(P_DENSE_ZP_OUT);
-  cAct(P_DENSE_ACT_MIN, P_DENSE_ACT_MAX);
+  cZpDt(P_DENSE_ZP_OUT, dt);
+  cActDt(P_DENSE_ACT_MIN, P_DENSE_ACT_MAX, dt);
   cRange(P_DENSE_LAYOUT, 0, 1);
   cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
   cConst(P_DENSE_BIAS, cmul(outDim, 4), 4, true);
   cConst(P_DENSE_MULT, cmul(outDim, 4), 4);
   let sh = cConst(P_DENSE_SHIFT, outDim, 1);
-  cConst(P_DENSE_LUT, 256, 1, true);
-  cShiftArray(sh, outDim);
+  cLutDt(P_DENSE_LUT, dt, true);
+  // int16: mbqm64 shifts right by 15 - shift >= 1
+  cShiftArrayIn(sh, outDim, -31, dt == DTYPE_INT16 ? 14 : 30);
   cMultArray(prm(gP, P_DENSE_MULT), outDim);
 }
 
@@ -243,6 +247,7 @@ export function denseVec2(x: usize, dx: usize, K: i32, w: usize, N: i32, bias: u
 }
 
 export function evalOp(p: usize): i32 {
+  if (is16(p, P_DENSE_IN)) return evalDense16(p);
   let x = tP(p, P_DENSE_IN);
   let y = tP(p, P_DENSE_OUT);
   let rows = prm(p, P_DENSE_ROWS);

@@ -1,12 +1,14 @@
 // DEPTHWISE_CONV2D: out channel oc = c*depthMult + m; weights [kH][kW][inC*depthMult].
 import { P_DEPTHWISE_CONV2D_ACT_MAX, P_DEPTHWISE_CONV2D_ACT_MIN, P_DEPTHWISE_CONV2D_BATCH, P_DEPTHWISE_CONV2D_BIAS, P_DEPTHWISE_CONV2D_DEPTH_MULT, P_DEPTHWISE_CONV2D_DIL_H, P_DEPTHWISE_CONV2D_DIL_W, P_DEPTHWISE_CONV2D_IN, P_DEPTHWISE_CONV2D_IN_C, P_DEPTHWISE_CONV2D_IN_H, P_DEPTHWISE_CONV2D_IN_W, P_DEPTHWISE_CONV2D_K_H, P_DEPTHWISE_CONV2D_K_W, P_DEPTHWISE_CONV2D_LUT, P_DEPTHWISE_CONV2D_MULT, P_DEPTHWISE_CONV2D_OUT, P_DEPTHWISE_CONV2D_OUT_H, P_DEPTHWISE_CONV2D_OUT_W, P_DEPTHWISE_CONV2D_PAD_LEFT, P_DEPTHWISE_CONV2D_PAD_TOP, P_DEPTHWISE_CONV2D_SHIFT, P_DEPTHWISE_CONV2D_STRIDE_H, P_DEPTHWISE_CONV2D_STRIDE_W, P_DEPTHWISE_CONV2D_WEIGHTS, P_DEPTHWISE_CONV2D_ZP_IN, P_DEPTHWISE_CONV2D_ZP_OUT } from '../abi.gen';
-import { prm, tP, cP } from '../check';
+import { prm, tP, cP, is16 } from '../check';
+import { evalConv16 } from './wide';
 import { prepareConvLike } from './conv2d';
 import { outQ } from './dense';
 
 export function prepare(): void { prepareConvLike(true); }
 
 export function evalOp(p: usize): i32 {
+  if (is16(p, P_DEPTHWISE_CONV2D_IN)) return evalConv16(p, true);
   let x0 = tP(p, P_DEPTHWISE_CONV2D_IN);
   let y = tP(p, P_DEPTHWISE_CONV2D_OUT);
   let batch = prm(p, P_DEPTHWISE_CONV2D_BATCH), inH = prm(p, P_DEPTHWISE_CONV2D_IN_H), inW = prm(p, P_DEPTHWISE_CONV2D_IN_W), inC = prm(p, P_DEPTHWISE_CONV2D_IN_C);

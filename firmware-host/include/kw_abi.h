@@ -47,7 +47,8 @@
 #define KW_H_OP_MASK1 76
 #define KW_H_BATCH 80
 #define KW_H_STAGING_SIZE 84
-#define KW_H_RESERVED 88
+#define KW_H_NAMES_OFF 88
+#define KW_H_NAMES_SIZE 92
 
 /* header flags */
 #define KW_FLAG_HAS_SELFTEST 1

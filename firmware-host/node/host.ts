@@ -8,14 +8,13 @@
  * that linear memory never exceeds the memory limit.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeAcceptedBlob, type IOInfo, type ParsedBlob } from '../../tools/blob/parse.ts';
 import { DTYPE, ERR, ERR_TEXT, EXPORTS, IMPORT_READ_BLOB } from '../../tools/blob/spec.ts';
 import { dequantize, quantize } from '../../tools/fixedpoint.ts';
+import { packageFile } from '../../tools/package-root.ts';
 
-export const DEFAULT_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
-export const FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+export const DEFAULT_WASM = packageFile('build', 'runtime.wasm');
+export const FLASH_WASM = packageFile('build', 'runtime-flash.wasm');
 
 /** Where the weights live on the device: streamed from flash (the default) or copied into RAM. */
 export type WeightsMode = 'flash' | 'ram';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CountingRuntime, instrument, STRUCTURAL } from '../../tools/blob/count.ts';
+import { CountingRuntime, countLoadAndInference, instrument, STRUCTURAL } from '../../tools/blob/count.ts';
 import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
 import { convertWithSelfTest } from '../helpers/convert-harness.ts';
 import { graphFromFile } from '../helpers/convert-harness.ts';
@@ -111,6 +111,26 @@ describe('bench/count.ts instruction counter', () => {
     expect(c.executed).toBe(data + ours.call + ours.br_table + ours.if + ours.else + ours.br_if + (ours.return ?? 0));
   });
 
+  it('knows which functions ran and their body sizes (wasm-objdump)', async () => {
+    // $unused is never called; run calls $b, which calls $a
+    const wat = join(tmp, 'f.wat');
+    const wasm = join(tmp, 'f.wasm');
+    writeFileSync(
+      wat,
+      '(module (func $a (result i32) i32.const 1) (func $unused (result i32) i32.const 7 i32.const 8 i32.mul) (func $b (result i32) call $a i32.const 2 i32.add) (func (export "run") (result i32) call $b))',
+    );
+    execFileSync('wat2wasm', [wat, '-o', wasm]);
+    const dump = execFileSync('wasm-objdump', ['-x', wasm], { encoding: 'utf8' });
+    const sizes = [...dump.matchAll(/^ - func\[\d+\] size=(\d+)/gm)].map((m) => Number(m[1]));
+    const inst = instrument(new Uint8Array(readFileSync(wasm)));
+    expect(inst.bodyBytes).toEqual(sizes);
+    expect(inst.exportedFuncs).toEqual([3]);
+    const rt = await CountingRuntime.fromInstrumented(inst);
+    expect(rt.ranFunctions().size).toBe(0);
+    expect(rt.exports.run()).toBe(3);
+    expect([...rt.ranFunctions()].sort()).toEqual([0, 2, 3]);
+  });
+
   it('instrumented runtime gives the same outputs as the plain one and splits counts per op', async () => {
     const g = await graphFromFile(join(repoRoot, 'examples/model/model.json'), { batch: 1 });
     const calArr = readArray(join(repoRoot, 'examples/calibration.npy'));
@@ -136,5 +156,15 @@ describe('bench/count.ts instruction counter', () => {
       if (i === 0) first = c.executed;
       if (i === 0) expect(rt.count(model, raw).executed).toBe(first);
     }
+    // the code wasm3 compiles for this blob: what ran, plus every export; a Dense model runs a part
+    const { code, count } = await countLoadAndInference(DEFAULT_WASM, r.blob, model.selfTest!.inputs);
+    expect(count.executed).toBeGreaterThan(1000);
+    const all = instrument(new Uint8Array(readFileSync(DEFAULT_WASM)));
+    const exported = new Set(all.exportedFuncs);
+    expect(code.totalFunctions).toBe(all.bodyBytes.length);
+    expect(code.totalBodyBytes).toBe(all.bodyBytes.reduce((a, b) => a + b, 0));
+    expect(code.functions).toBeGreaterThan(exported.size);
+    expect(code.bodyBytes).toBeGreaterThan([...exported].reduce((a, f) => a + all.bodyBytes[f], 0));
+    expect(code.bodyBytes).toBeLessThan(code.totalBodyBytes / 2);
   }, 60_000);
 });

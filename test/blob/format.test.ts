@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobBuilder, fixCrc } from '../../tools/blob/writer.ts';
 import { parseBlob, BlobError } from '../../tools/blob/parse.ts';
 import { crc32 } from '../../tools/blob/crc32.ts';
-import { DTYPE, ERR, HEADER, HEADER_SIZE, MAGIC, OP_HEADER_SIZE, STORAGE } from '../../tools/blob/spec.ts';
+import { DTYPE, ERR, HEADER, HEADER_SIZE, IO, MAGIC, OP_HEADER_SIZE, STORAGE } from '../../tools/blob/spec.ts';
 import { frexp, mbqm, mbqmBig, quantize, quantizeMultiplier, roundHalfAwayFromZero, perTensorScale } from '../../tools/fixedpoint.ts';
 import { UserError } from '../../tools/errors.ts';
 import { rng, rint } from '../helpers/opgen.ts';
@@ -116,7 +116,11 @@ describe('BlobBuilder / parseBlob', () => {
     expect(p.header.opMask0).toBe(1 << 1);
     expect(p.header.constsOff % 16).toBe(0);
     expect(p.tensors[1]).toEqual({ dtype: 1, storage: 0, offset: 16, bytes: 2, elements: 2 });
-    expect(p.io.inputs[0].name).toBe('input_layer_with');
+    // the whole name from the names section; the descriptor keeps its first 16 bytes
+    expect(p.io.inputs[0].name).toBe('input_layer_with_a_long_name');
+    const d = blob.subarray(p.header.ioOff + IO.name, p.header.ioOff + IO.name + 16);
+    expect(new TextDecoder().decode(d)).toBe('input_layer_with');
+    expect(p.header.namesOff).toBeGreaterThanOrEqual(p.header.constsOff + p.header.constsSize);
     expect(p.io.inputs[0].dims).toEqual([1, 4]);
     expect(p.io.outputs[0].scale).toBe(0.25);
     expect(p.io.outputs[0].zeroPoint).toBe(3);

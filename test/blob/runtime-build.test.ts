@@ -19,11 +19,26 @@ import { runBlobReference } from '../../tools/blob/reference.ts';
 import { verify } from '../../tools/cli/verify.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
 import { MVP_ONLY } from '../helpers/mvp.ts';
+import { GENERATORS, GENERATORS16, rng } from '../helpers/opgen.ts';
 
 const runRaw = (blob: Uint8Array, inputs: Uint8Array[]) =>
   runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice());
 
 describe('a runtime with only the ops of one model', () => {
+  it('without the int16 paths (a model with no int16 tensor): smaller, runs int8 DENSE, refuses an int16 DENSE blob with BAD_PARAMS', async () => {
+    const [full, int8] = [await buildModelRuntime(['DENSE'], false), await buildModelRuntime(['DENSE'], false, false)];
+    console.log(`Dense-only runtime.wasm: ${full.length} bytes with int16 paths, ${int8.length} without`);
+    expect(int8.length).toBeLessThan(full.length);
+    const r = rng(0x1616);
+    const sim = await DeviceSim.load(int8, { weights: 'ram' });
+    const op8 = GENERATORS.DENSE(r);
+    expect(sim.init(op8.blob)).toBe(ERR.OK);
+    const op16 = GENERATORS16.DENSE(r);
+    expect(sim.init(op16.blob)).toBe(ERR.BAD_PARAMS);
+    const simFull = await DeviceSim.load(full, { weights: 'ram' });
+    expect(simFull.init(op16.blob)).toBe(ERR.OK);
+  });
+
   it('Dense only: at most 12 KiB, MVP-valid, no imports, op mask DENSE; refuses a CONV2D blob', async () => {
     const wasm = await buildModelRuntime(['DENSE'], false);
     console.log(`Dense-only runtime.wasm: ${wasm.length} bytes`);

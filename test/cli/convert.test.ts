@@ -25,6 +25,29 @@ beforeAll(async () => {
 });
 
 describe('convert / run commands', () => {
+  it('--precision int16: the bundled example all int16 (input, output, every op), runs, keeps its accuracy; an unknown value is one line, EXIT usage, nothing written', () => {
+    const blob = join(dir, 'example16.blob');
+    const rep = join(dir, 'example16.json');
+    const c = cli('convert', [ex('model/model.json'), '--calibration', ex('calibration.npy'), '--precision', 'int16', '-o', blob, '--report', rep]);
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    const report = JSON.parse(readFileSync(rep, 'utf8'));
+    expect(report.tensors.every((t: any) => t.dtype === 'int16')).toBe(true);
+    expect(report.ram.ioBytes).toEqual({ inputs: 2 * 32 * 3, outputs: 2 * 4 });
+    expect(report.quantization.classes).toEqual({ scale: 1 / 32768, zeroPoint: 0, min: expect.any(Number), max: expect.any(Number), method: 'minmax' });
+    const out = join(dir, 'example16-out.npy');
+    expect(cli('run', [blob, '--input', ex('test-inputs.npy'), '-o', out]).code).toBe(0);
+    const pred = argmaxRows(readArray(out).data, 4);
+    const labels = readArray(ex('test-labels.npy'));
+    expect(pred.filter((p, i) => p === labels.data[i]).length / 256).toBeGreaterThanOrEqual(0.97);
+
+    const bad = join(dir, 'bad-precision.blob');
+    const b = cli('convert', [ex('model/model.json'), '--precision', 'int4', '-o', bad]);
+    expect(b.code).toBe(2);
+    expect(b.stderr.trim()).toBe("error: --precision must be one of int8, int16, auto, got 'int4'");
+    expect(existsSync(bad)).toBe(false);
+  });
+
   it('bundled example: convert with calibration, report, run 256 windows, accuracy vs labels', () => {
     const blob = join(dir, 'example.blob');
     const rep = join(dir, 'example.json');
@@ -40,9 +63,9 @@ describe('convert / run commands', () => {
     expect(report.ram.arenaBytes).toBe(report.ram.arenaLowerBound);
     expect(report.ram.ioBytes).toEqual({ inputs: 32 * 3, outputs: 4 });
     expect(report.ram.pages64k).toBeGreaterThanOrEqual(1);
-    expect(report.calibration).toEqual({ source: 'file', files: [ex('calibration.npy')], samples: 128 });
+    expect(report.calibration).toEqual({ source: 'file', files: [ex('calibration.npy')], samples: 128, method: 'minmax' });
     expect(report.ops.map((o: any) => o.op)).toEqual(['CONV2D', 'MAX_POOL2D', 'CONV2D', 'AVG_POOL2D', 'DENSE', 'SOFTMAX']);
-    expect(report.quantization.classes).toEqual({ scale: 1 / 256, zeroPoint: -128, min: expect.any(Number), max: expect.any(Number) });
+    expect(report.quantization.classes).toEqual({ scale: 1 / 256, zeroPoint: -128, min: expect.any(Number), max: expect.any(Number), method: 'minmax' });
     expect(report.selfTest).toBe(true);
     expect(report.assumptions.some((a: string) => a.includes('static batch of 1'))).toBe(true);
 

@@ -10,6 +10,7 @@ import { verify, checkShapes, parseShape, type VerifyResult } from '../../tools/
 import { compareOutputs } from '../../tools/cli/verify-numbers.ts';
 import { parseBlob } from '../../tools/blob/parse.ts';
 import { DeviceSim } from '../../firmware-host/node/host.ts';
+import { countLoadAndInference } from '../../tools/blob/count.ts';
 import { findBoard, INTERPRETERS, memoryBudget, BOARDS } from '../../tools/boards.ts';
 import { UserError } from '../../tools/errors.ts';
 import { repoRoot, haveFixtures, fixture, fixturesSkipReason } from '../helpers/fixtures.ts';
@@ -121,9 +122,21 @@ describe('verify', () => {
     // under a page, wasm3's glue caps linear memory at what the runtime uses
     const linear = Math.ceil(sim.memoryUsed / 16) * 16;
     const w3 = INTERPRETERS.wasm3;
+    const cc = w3.compiledCode!;
+    // wasm3 compiles lazily: the module RAM follows the function bodies that init + self-test + one inference run
+    const p = parseBlob(goodBytes);
+    const { code } = await countLoadAndInference(RUNTIME, goodBytes, p.selfTest?.inputs ?? p.io.inputs.map((t) => new Uint8Array(t.bytes)));
+    const wasmBytes = readFileSync(RUNTIME).length;
+    expect(mem.moduleModel).toBe('compiled functions');
     expect(mem.ram.total).toBe(
-      linear + w3.baseRam + Math.ceil(readFileSync(RUNTIME).length * w3.moduleRamFactor) + w3.valueStack + findBoard('esp32').nativeStack,
+      linear + cc.base + Math.ceil(code.bodyBytes * cc.perByte) + Math.ceil(wasmBytes * cc.perWasmByte) + w3.valueStack + findBoard('esp32').nativeStack,
     );
+    expect(byName(r, 'memory').details.join('\n')).toContain('wasm3 RAM model: compiled functions');
+    // no budget: the functions are not counted and the runtime-size bound is used
+    const plain = byName(await verify({ blobFile: good }), 'memory');
+    expect((plain.figures as any).moduleModel).toBe('runtime size');
+    expect((plain.figures as any).ram.total).toBe(linear + w3.baseRam + Math.ceil(wasmBytes * w3.moduleRamFactor) + w3.valueStack + 4096);
+    expect(plain.details.join('\n')).toContain('wasm3 RAM model: runtime size');
     const wamr = byName(await verify({ blobFile: good, board: 'esp32', interpreter: 'wamr' }), 'memory').figures as any;
     expect(Object.keys(wamr.ram.parts)[0]).toBe('linear memory (1 x 64 KiB pages)');
     expect(byName(r, 'runtime').summary).toContain('DENSE');

@@ -214,7 +214,6 @@ export function mapBlob(blob: Uint8Array): BlobMap {
   const m = parseBlob(blob);
   const h = m.header;
   const header: FieldRef[] = Object.entries(HEADER).map(([name, at]) => ({ at, size: HEADER_WIDTH[name] ?? 4, name }));
-  header.push({ at: HEADER.reserved + 4, size: 4, name: 'reserved1' }, { at: HEADER.reserved + 8, size: 4, name: 'reserved2' });
   const tensors = m.tensors.map((_, i) => {
     const o = h.tensorsOff + i * TENSOR_SIZE;
     return [

@@ -318,7 +318,7 @@ export const HOSTILE_CAL: HostileCase[] = [
     model: 'model.json',
     calibration: 'cal.npy',
     convert: true,
-    expect: { exit: B, message: /calibration array holds NaN at index \[0, 2\] \(the first; values must be finite\)/ },
+    expect: { exit: B, message: /calibration array holds NaN in sample 0 at index \[0, 2\] \(the first; values must be finite\)/ },
   },
   {
     name: 'calibration with Inf',
@@ -326,7 +326,7 @@ export const HOSTILE_CAL: HostileCase[] = [
     model: 'model.json',
     calibration: 'cal.npy',
     convert: true,
-    expect: { exit: B, message: /calibration array holds Inf at index \[0, 1\]/ },
+    expect: { exit: B, message: /calibration array holds Inf in sample 0 at index \[0, 1\]/ },
   },
   {
     name: 'calibration complex dtype',

@@ -393,3 +393,176 @@ function poolGen(r: Rng, name: string): OneOp {
   b.addOp(name, { in: tin, out: tout, batch, inH, inW, channels: ch, outH, outW, kH, kW, strideH: sH, strideW: sW, padTop, padLeft, ...randAct(r) });
   return { name, blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes, r), inputs: [randI8(r, batch * inH * inW * ch)] };
 }
+
+// ---------- int16 activations (TFLite 16x8): the same ops with int16 tensors ----------
+
+const I16 = DTYPE.INT16;
+
+function randAct16(r: Rng): { actMin: number; actMax: number } {
+  if (r() < 0.5) return { actMin: -32768, actMax: 32767 };
+  const lo = rint(r, -32768, 3000);
+  return { actMin: lo, actMax: rint(r, lo, 32767) };
+}
+
+/** a 16x8 multiplier (shift in [-31, 7]) mapping a typical accumulator of K taps to about +-16k */
+function realisticMS16(r: Rng, K: number): { mult: number; shift: number } {
+  const mult = r() < 0.03 ? 0 : rint(r, 1 << 30, 2147483647);
+  if (r() < 0.1) return { mult, shift: rint(r, -31, 14) };
+  const typical = Math.sqrt(K) * 18000 * 73;
+  return { mult, shift: Math.max(-31, Math.min(7, -Math.round(Math.log2(typical / 16384)) + rint(r, -2, 2))) };
+}
+
+function perChannel16(b: BlobBuilder, r: Rng, outC: number, weights: Int8Array): Record<string, number> {
+  const K = Math.max(1, weights.length / outC);
+  const ms = Array.from({ length: outC }, () => realisticMS16(r, K));
+  return {
+    weights: b.addConst(weights),
+    bias: r() < 0.85 ? b.addConstI32(Array.from({ length: outC }, () => rint(r, -(1 << 22), 1 << 22))) : -1,
+    mult: b.addConstI32(ms.map((m) => m.mult)),
+    shift: b.addConstI8(ms.map((m) => m.shift)),
+    lut: r() < 0.25 ? b.addConst(randI16(r, 513), 2) : -1,
+  };
+}
+
+function conv16(r: Rng, depthwise: boolean): OneOp {
+  for (;;) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const batch = rint(r, 1, 2);
+    const [inH, inW] = [rint(r, 1, 6), rint(r, 1, 8)];
+    const groups = depthwise ? 1 : pick(r, [1, 1, 2, 3]);
+    const icg = rint(r, 1, 5);
+    const inC = depthwise ? rint(r, 1, 6) : groups * icg;
+    const dm = rint(r, 1, 3);
+    const outC = depthwise ? inC * dm : groups * rint(r, 1, 5);
+    const [kH, kW, sH, sW, dH, dW] = [rint(r, 1, 3), rint(r, 1, 4), rint(r, 1, 2), rint(r, 1, 3), rint(r, 1, 2), rint(r, 1, 2)];
+    const [padTop, padLeft] = [rint(r, 0, (kH - 1) * dH), rint(r, 0, (kW - 1) * dW)];
+    const outH = Math.floor((inH + 2 * padTop - (kH - 1) * dH - 1) / sH) + 1;
+    const outW = Math.floor((inW + 2 * padLeft - (kW - 1) * dW - 1) / sW) + 1;
+    if (outH < 1 || outW < 1) continue;
+    const tin = ar.t(I16, batch * inH * inW * inC);
+    const tout = ar.t(I16, batch * outH * outW * outC);
+    const wN = depthwise ? kH * kW * outC : outC * kH * kW * icg;
+    const c = perChannel16(b, r, outC, randI8(r, wN, -127, 127));
+    const geom = { batch, inH, inW, inC, outH, outW, kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW, padTop, padLeft };
+    const common = { in: tin, out: tout, ...geom, zpIn: 0, zpOut: 0, ...randAct16(r), ...c };
+    if (depthwise) b.addOp('DEPTHWISE_CONV2D', { ...common, depthMult: dm });
+    else b.addOp('CONV2D', { ...common, outC, groups, layout: groups === 1 ? rint(r, 0, 1) : 0 });
+    const blob = finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / 2, r);
+    return { name: depthwise ? 'DEPTHWISE_CONV2D' : 'CONV2D', blob, inputs: [randI16(r, batch * inH * inW * inC)] };
+  }
+}
+
+function pool16(r: Rng, name: string): OneOp {
+  const b = new BlobBuilder();
+  const ar = new Arena(b);
+  const [batch, inH, inW, ch, kH, kW, sH, sW] = [
+    rint(r, 1, 2),
+    rint(r, 1, 7),
+    rint(r, 1, 7),
+    rint(r, 1, 4),
+    rint(r, 1, 3),
+    rint(r, 1, 3),
+    rint(r, 1, 2),
+    rint(r, 1, 2),
+  ];
+  const [padTop, padLeft] = [rint(r, 0, kH - 1), rint(r, 0, kW - 1)];
+  const outH = Math.max(1, Math.floor((inH + padTop - kH) / sH) + 1);
+  const outW = Math.max(1, Math.floor((inW + padLeft - kW) / sW) + 1);
+  const tin = ar.t(I16, batch * inH * inW * ch);
+  const tout = ar.t(I16, batch * outH * outW * ch);
+  b.addOp(name, { in: tin, out: tout, batch, inH, inW, channels: ch, outH, outW, kH, kW, strideH: sH, strideW: sW, padTop, padLeft, ...randAct16(r) });
+  return { name, blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / 2, r), inputs: [randI16(r, batch * inH * inW * ch)] };
+}
+
+/** Seeded one-op blobs of every op that runs on int16 (INT16_OPS; LAYOUT and REQUANT are in GENERATORS). */
+export const GENERATORS16: Record<string, (r: Rng) => OneOp> = {
+  DENSE(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const rows = rint(r, 1, 3);
+    const inDim = pick(r, [1, 3, 4, 8, 17, rint(r, 1, 90)]);
+    const outDim = pick(r, [1, 3, 4, 5, 9, rint(r, 1, 21)]);
+    const tin = ar.t(I16, rows * inDim);
+    const tout = ar.t(I16, rows * outDim);
+    const c = perChannel16(b, r, outDim, randI8(r, outDim * inDim, -127, 127));
+    b.addOp('DENSE', { in: tin, out: tout, rows, inDim, outDim, ...c, zpOut: 0, ...randAct16(r), layout: rint(r, 0, 1) });
+    return { name: 'DENSE', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / 2, r), inputs: [randI16(r, rows * inDim)] };
+  },
+  CONV2D: (r) => conv16(r, false),
+  DEPTHWISE_CONV2D: (r) => conv16(r, true),
+  MAX_POOL2D: (r) => pool16(r, 'MAX_POOL2D'),
+  AVG_POOL2D: (r) => pool16(r, 'AVG_POOL2D'),
+  ADD_N(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const count = rint(r, 1, 40);
+    const ins = Array.from({ length: rint(r, 1, 4) }, () => ar.t(I16, count));
+    const tout = ar.t(I16, count);
+    const groups = ins.map((t) => {
+      const ms = randMS(r, true);
+      return { tensor: t, zp: 0, mult: ms.mult, shift: Math.min(ms.shift, 0) };
+    });
+    const om = randMS(r);
+    b.addOp('ADD_N', { out: tout, count, zpOut: 0, ...randAct16(r), leftShift: 15, outMult: om.mult, outShift: om.shift, n: groups });
+    return { name: 'ADD_N', blob: finish(b, ar, ins, [tout], () => count, r), inputs: ins.map(() => randI16(r, count)) };
+  },
+  MUL(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const count = rint(r, 1, 40);
+    const divisors = Array.from({ length: count }, (_, i) => i + 1).filter((d) => count % d === 0);
+    const nB = r() < 0.5 ? count : pick(r, divisors);
+    const [ta, tb, tout] = [ar.t(I16, count), ar.t(I16, nB), ar.t(I16, count)];
+    const ms = { mult: rint(r, 1 << 30, 2147483647), shift: rint(r, -31, -10) };
+    b.addOp('MUL', { a: ta, b: tb, out: tout, count, zpA: 0, zpB: 0, zpOut: 0, ...ms, ...randAct16(r) });
+    return { name: 'MUL', blob: finish(b, ar, [ta, tb], [tout], (t) => (t === tb ? nB : count), r), inputs: [randI16(r, count), randI16(r, nB)] };
+  },
+  MAXMIN(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const count = rint(r, 1, 40);
+    const ins = Array.from({ length: rint(r, 1, 4) }, () => ar.t(I16, count));
+    const tout = ar.t(I16, count);
+    const groups = ins.map((t) => ({ tensor: t, zp: 0, ...randMS(r) }));
+    b.addOp('MAXMIN', { out: tout, count, isMin: rint(r, 0, 1), zpOut: 0, ...randAct16(r), n: groups });
+    return { name: 'MAXMIN', blob: finish(b, ar, ins, [tout], () => count, r), inputs: ins.map(() => randI16(r, count)) };
+  },
+  CONCAT(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const outer = rint(r, 1, 5);
+    const inners = Array.from({ length: rint(r, 1, 4) }, () => rint(r, 1, 9));
+    const ins = inners.map((k) => ar.t(I16, outer * k));
+    const tout = ar.t(I16, outer * inners.reduce((a, c) => a + c, 0));
+    const groups = ins.map((t, i) => ({ tensor: t, inner: inners[i], zp: 0, ...randMS(r), identity: r() < 0.3 ? 1 : 0 }));
+    b.addOp('CONCAT', { out: tout, outer, zpOut: 0, n: groups });
+    return { name: 'CONCAT', blob: finish(b, ar, ins, [tout], (t) => b.tensors[t].bytes / 2, r), inputs: ins.map((t) => randI16(r, b.tensors[t].bytes / 2)) };
+  },
+  LUT(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const count = rint(r, 1, 200);
+    const [tin, tout] = [ar.t(I16, count), ar.t(I16, count)];
+    b.addOp('LUT', { in: tin, out: tout, count, table: b.addConst(randI16(r, 513), 2 * rint(r, 1, 8)) });
+    const x = randI16(r, count);
+    if (count > 2) x.set([-32768, 32767], 0); // both ends of the table
+    return { name: 'LUT', blob: finish(b, ar, [tin], [tout], () => count, r), inputs: [x] };
+  },
+};
+
+/** SOFTMAX on int16: a scale multiplier and a 513-entry exp table (positive entries) in its const. */
+GENERATORS16.SOFTMAX = (r) => {
+  const b = new BlobBuilder();
+  const ar = new Arena(b);
+  const rows = rint(r, 1, 4);
+  const depth = rint(r, 1, 30);
+  const [tin, tout] = [ar.t(I16, rows * depth), ar.t(I16, rows * depth)];
+  const table = new Uint8Array(8 + 1026);
+  const dv = new DataView(table.buffer);
+  dv.setInt32(0, rint(r, 1 << 30, 2147483647), true);
+  dv.setInt32(4, rint(r, -20, 2), true);
+  for (let i = 0; i < 513; i++) dv.setInt16(8 + 2 * i, Math.max(1, Math.round(32767 * Math.exp(-(512 - i) / rint(r, 20, 200)))), true);
+  b.addOp('SOFTMAX', { in: tin, out: tout, rows, depth, table: b.addConst(table, 4) });
+  return { name: 'SOFTMAX', blob: finish(b, ar, [tin], [tout], () => rows * depth, r), inputs: [randI16(r, rows * depth)] };
+};

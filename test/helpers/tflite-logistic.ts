@@ -6,7 +6,7 @@
  * on Q4.27 (with the fixed-point pieces of tflite-softmax.ts), and the output RoundingDivideByPOT.
  */
 import { add, expOnNegativeValues, fp, mul, one, rdpot, rescale, sub, type FP } from './tflite-softmax.ts';
-import { requantDouble } from './tflite-requant.ts';
+import { requant } from './tflite-requant.ts';
 
 /** RoundingHalfSum(a, One) and three Newton-Raphson steps of 1 / (1 + a) in Q2.29 (gemmlowp). */
 function newton(a: FP): FP {
@@ -45,7 +45,7 @@ export function tfliteActivationTableRef(fn: 'sigmoid' | 'tanh', inputScale: num
     const d = i - 128 - inputZeroPoint;
     if (d <= -radius) return -128;
     if (d >= radius) return 127;
-    const x = fp(BigInt(requantDouble(d, mult, shift)), 4);
+    const x = fp(BigInt(requant('double', d, mult, shift)), 4);
     const y = fn === 'sigmoid' ? Number(rdpot(logistic(x).raw, 23)) - 128 : Number(rdpot(tanh(x).raw, 24));
     return Math.max(-128, Math.min(127, y));
   });

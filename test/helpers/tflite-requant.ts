@@ -35,12 +35,12 @@ function rdpot(v: bigint, e: number): bigint {
   return v < 0n ? -mag : mag;
 }
 
-export function requantDouble(x: number, mult: number, shift: number): number {
+function requantDouble(x: number, mult: number, shift: number): number {
   const left = BigInt.asIntN(32, BigInt(x) * 2n ** BigInt(Math.max(shift, 0)));
   return Number(rdpot(srdhm(left, BigInt(mult)), Math.max(-shift, 0)));
 }
 
-export function requantSingle(x: number, mult: number, shift: number): number {
+function requantSingle(x: number, mult: number, shift: number): number {
   const total = BigInt(31 - shift);
   return Number(BigInt.asIntN(32, floorDiv(BigInt(x) * BigInt(mult) + 2n ** (total - 1n), 2n ** total)));
 }

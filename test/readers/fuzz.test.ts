@@ -152,7 +152,7 @@ describe('convert CLI: exit codes and atomic output', () => {
       expect(r2.code, r2.stderr).toBe(EXIT.UNSUPPORTED);
       expect(r2.stderr).toMatch(/option units=0: not supported/);
       expect(r3.code, r3.stderr).toBe(EXIT.BAD_INPUT);
-      expect(r3.stderr).toMatch(/calibration array holds NaN at index \[0, 1\] \(the first; values must be finite\)/);
+      expect(r3.stderr).toMatch(/calibration array holds NaN in sample 0 at index \[0, 1\] \(the first; values must be finite\)/);
       expect(r4.code, r4.stderr).toBe(EXIT.OK);
       expect(r5.code, r5.stderr).toBe(EXIT.USAGE); // -o is a directory
       expect(r6.code, r6.stderr).toBe(EXIT.USAGE); // no -o

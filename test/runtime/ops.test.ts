@@ -10,7 +10,7 @@ import { parseBlob } from '../../tools/blob/parse.ts';
 import { ERR } from '../../tools/blob/spec.ts';
 import { refConvAcc, refDenseAcc, refDense, refLut } from '../../tools/quantize/reference.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
-import { GENERATORS, rng, rint, pick, randI8, randMS } from '../helpers/opgen.ts';
+import { GENERATORS, GENERATORS16, rng, rint, pick, randI8, randMS } from '../helpers/opgen.ts';
 import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE } from '../../tools/blob/spec.ts';
 import { blockRows4 } from '../../tools/quantize/reference-rnn.ts';
@@ -60,6 +60,28 @@ describe('runtime ops are bit-identical to the integer reference', () => {
       // the cases exercise the value range, not just saturation
       expect(distinct.size).toBeGreaterThan(name === 'GATHER' || name === 'LUT' ? 100 : 60);
       if (name === 'GATHER') expect(badInputs).toBeGreaterThan(5);
+    });
+  }
+
+  // int16 activations (TFLite 16x8): the same ops with int16 tensors, int64 accumulators,
+  // reduced-multiplier requantisation and the interpolated int16 LUT
+  for (const [name, gen] of Object.entries(GENERATORS16)) {
+    it(`${name} on int16: seeded random cases`, () => {
+      const r = rng(0x16b ^ (name.length * 7919) ^ name.charCodeAt(0));
+      const distinct = new Set<number>();
+      for (let i = 0; i < 120; i++) {
+        const op = gen(r);
+        expect(sim.init(op.blob), `${name} int16 case ${i}: ${sim.lastError}`).toBe(ERR.OK);
+        op.inputs.forEach((x, k) => sim.setInputRaw(k, x));
+        expect(sim.invoke()).toBe(ERR.OK);
+        const ref = runBlobReference(op.blob, op.inputs)[0];
+        const got = sim.getOutputRaw(0);
+        expect(got).toBeInstanceOf(Int16Array);
+        expect(Array.from(got), `${name} int16 case ${i}`).toEqual(Array.from(ref));
+        for (const v of got) distinct.add(v);
+      }
+      // int16 outputs spread over the range, far beyond int8's 256 values
+      expect(distinct.size).toBeGreaterThan(500);
     });
   }
 

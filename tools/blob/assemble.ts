@@ -118,7 +118,7 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
     }
     const groups = op.params.rep as Record<string, number>[] | undefined;
     if (groups) params.groups = groups.map((g) => Object.fromEntries(Object.entries(g).map(([k, v]) => [k, k === 'tensor' ? tIndex[v] : v])));
-    b.addOp(op.name, params);
+    b.addOp(op.name, params, op.layer);
   }
   const io = (i: number) => {
     const t = low.tensors[i];

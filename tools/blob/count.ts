@@ -336,6 +336,10 @@ export interface Instrumented {
   /** defined-function index carrying the op-loop hook, or -1 */
   hookFunc: number;
   importedFuncs: number;
+  /** byte size of each defined function's body in the original module (locals + code) */
+  bodyBytes: number[];
+  /** defined-function indices of the exported functions */
+  exportedFuncs: number[];
 }
 
 export interface InstrumentOptions {
@@ -355,14 +359,16 @@ interface CodeRewrite {
 }
 
 /** The code section with a counter increment at the start of every basic block (and the hook). */
-function instrumentCode(payload: Uint8Array, o: CodeRewrite): { blocks: BlockInfo[]; bodies: number[][]; nFuncs: number } {
+function instrumentCode(payload: Uint8Array, o: CodeRewrite): { blocks: BlockInfo[]; bodies: number[][]; nFuncs: number; sizes: number[] } {
   const { firstCounter, addHook, hookFunc, shift, remapFunc, hookIndex } = o;
   const cr = new Reader(payload);
   const nFuncs = cr.u32();
   const blocks: BlockInfo[] = [];
   const bodies: number[][] = [];
+  const sizes: number[] = [];
   for (let f = 0; f < nFuncs; f++) {
     const size = cr.u32();
+    sizes.push(size);
     const body = cr.bytes(size);
     const br = new Reader(body);
     const nl = br.u32();
@@ -412,7 +418,7 @@ function instrumentCode(payload: Uint8Array, o: CodeRewrite): { blocks: BlockInf
     if (!hooked) throw new Error(`instrument: function ${hookFunc} has no loop for the hook`);
     bodies.push([...uleb(out.length), ...out]);
   }
-  return { blocks, bodies, nFuncs };
+  return { blocks, bodies, nFuncs, sizes };
 }
 
 /** An element section with every function index remapped (flags 0 segments only). */
@@ -461,12 +467,13 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
 
   const codeSec = get(10);
   if (!codeSec) throw new Error('wasm: no code section');
-  const { blocks, bodies, nFuncs } = instrumentCode(codeSec.payload, { firstCounter, addHook, hookFunc, shift, remapFunc, hookIndex: imp.funcs });
+  const { blocks, bodies, nFuncs, sizes } = instrumentCode(codeSec.payload, { firstCounter, addHook, hookFunc, shift, remapFunc, hookIndex: imp.funcs });
 
   // assemble the new module
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const counterExports: number[][] = blocks.map((_, i) => [...str(`__bb${i}`), 0x03, ...uleb(firstCounter + i)]);
   const sawSection = new Set<number>();
+  const exportedFuncs: number[] = [];
   const emitTypes = () => {
     const r = typeSec ? new Reader(typeSec.payload) : null;
     if (r) r.u32();
@@ -528,6 +535,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
           const name = r.bytes(r.u32());
           const kind = r.byte();
           const idx = r.u32();
+          if (kind === 0 && idx >= imp.funcs) exportedFuncs.push(idx - imp.funcs);
           items.push(...uleb(name.length), ...name, kind, ...uleb(kind === 0 ? remapFunc(idx) : idx));
         }
         out.push(...section(7, [...uleb(n + blocks.length), ...items, ...counterExports.flat()]));
@@ -550,7 +558,7 @@ export function instrument(wasm: Uint8Array, opts: InstrumentOptions = {}): Inst
   }
   if (!sawSection.has(7)) throw new Error('instrument: module has no export section');
   const funcNames = opts.funcNames && opts.funcNames.length === nFuncs ? opts.funcNames : Array.from({ length: nFuncs }, (_, i) => `func${i}`);
-  return { wasm: Uint8Array.from(out), blocks, funcNames, hookFunc, importedFuncs: imp.funcs };
+  return { wasm: Uint8Array.from(out), blocks, funcNames, hookFunc, importedFuncs: imp.funcs, bodyBytes: sizes, exportedFuncs };
 }
 
 // ---------------------------------------------------------------- names
@@ -722,6 +730,13 @@ export class CountingRuntime {
     this.snapshots = [];
   }
 
+  /** Defined functions with a block that ran since instantiation or the last reset. */
+  ranFunctions(): Set<number> {
+    const ran = new Set<number>();
+    this.counters.forEach((g, i) => g.value && ran.add(this.inst.blocks[i].func));
+    return ran;
+  }
+
   get memory(): WebAssembly.Memory {
     return this.exports.memory;
   }
@@ -799,6 +814,37 @@ export class CountingRuntime {
     }
     return { executed: all.executed, dispatched: all.dispatched, histogram, byFunction: all.byFunction, ops, overhead };
   }
+}
+
+/**
+ * The functions an interpreter that compiles lazily (WASM3) compiles for a blob: every function
+ * that runs during instantiation, init, the self-test and one inference, plus every export (the
+ * glue looks each one up at load, and WASM3 compiles a function when it is looked up).
+ */
+export interface CompiledCode {
+  functions: number;
+  /** summed byte size of those function bodies in the runtime .wasm */
+  bodyBytes: number;
+  totalFunctions: number;
+  totalBodyBytes: number;
+}
+
+/** One counted inference (as countInference) and the code WASM3 compiles for init + self-test + that inference. */
+export async function countLoadAndInference(
+  wasmPath: string,
+  blob: Uint8Array,
+  inputs: ArrayBufferView[],
+  streamed = false,
+): Promise<{ count: CountResult; code: CompiledCode }> {
+  const rt = await CountingRuntime.load(wasmPath);
+  const model = rt.init(blob, streamed);
+  if (model.selfTest && rt.exports.kw_self_test) rt.exports.kw_self_test();
+  const ran = rt.ranFunctions();
+  const count = rt.count(model, inputs);
+  for (const f of [...rt.ranFunctions(), ...rt.inst.exportedFuncs]) ran.add(f);
+  const sizes = rt.inst.bodyBytes;
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return { count, code: { functions: ran.size, bodyBytes: sum([...ran].map((f) => sizes[f])), totalFunctions: sizes.length, totalBodyBytes: sum(sizes) } };
 }
 
 /** One counted inference of `blob` on raw `inputs` with a fresh instrumented runtime. */

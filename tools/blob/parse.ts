@@ -64,6 +64,9 @@ interface BlobHeader {
   batch: number;
   /** staging area a streaming runtime needs (0 = copy-in only) */
   stagingSize: number;
+  /** the names section (whole I/O and layer names), 0 if none */
+  namesOff: number;
+  namesSize: number;
 }
 
 interface TensorInfo {
@@ -93,6 +96,8 @@ interface ParsedOp {
   index: number;
   code: number;
   name: string;
+  /** the Keras layer the op comes from ('' when the blob has no names section) */
+  layer: string;
   /** byte offset of the record inside the blob; its params start OP_HEADER_SIZE bytes later */
   offset: number;
   /** the op's range of the constants section (bytes a streaming runtime stages for it) */
@@ -189,12 +194,30 @@ export function decodeAcceptedBlob(bytes: Uint8Array): ParsedBlob {
     for (let k = 0; k < raw.length; k++) raw[k] = dv.getInt32(pos + OP_HEADER_SIZE + 4 * k, true);
     const spec = OP_BY_CODE.get(code)!;
     const range = { constsOff: dv.getUint32(pos + OP_RECORD.constsOff, true), constsSize: dv.getUint32(pos + OP_RECORD.constsSize, true) };
-    ops.push({ index: i, code, name: spec.name, offset: pos, ...range, params: decodeParams(spec, raw), raw });
+    ops.push({ index: i, code, name: spec.name, layer: '', offset: pos, ...range, params: decodeParams(spec, raw), raw });
     pos += OP_HEADER_SIZE + 4 * raw.length;
   }
+  applyNames(bytes, h, ios, ops);
   const consts = bytes.subarray(h.constsOff, h.constsOff + h.constsSize);
   const selfTest = h.flags & FLAG.HAS_SELFTEST ? readSelfTest(bytes, h, ios) : null;
   return { header: h, tensors, io: { inputs: ios.slice(0, h.nInputs), outputs: ios.slice(h.nInputs) }, ops, consts, selfTest };
+}
+
+/**
+ * Whole names from the names section (the runtime checked only its bounds): I/O names replace
+ * the descriptors' 16-byte ones, layer names go to the ops; a section with too few names leaves
+ * the rest as they are.
+ */
+function applyNames(bytes: Uint8Array, h: BlobHeader, ios: IOInfo[], ops: ParsedOp[]): void {
+  if (h.namesSize === 0) return;
+  const names = new TextDecoder().decode(bytes.subarray(h.namesOff, h.namesOff + h.namesSize)).split('\0');
+  ios.forEach((io, i) => {
+    if (i < names.length - 1) io.name = names[i];
+  });
+  ops.forEach((op, i) => {
+    const k = ios.length + i;
+    if (k < names.length - 1) op.layer = names[k];
+  });
 }
 
 function readIO(bytes: Uint8Array, dv: DataView, o: number, tensors: TensorInfo[]): IOInfo {
@@ -263,5 +286,7 @@ function readHeader(dv: DataView): BlobHeader {
     opMask1: u32(HEADER.opMask1),
     batch: u32(HEADER.batch),
     stagingSize: u32(HEADER.stagingSize),
+    namesOff: u32(HEADER.namesOff),
+    namesSize: u32(HEADER.namesSize),
   };
 }

@@ -24,6 +24,7 @@ import {
   refRequant,
   refSoftmax,
   rnnQuantFromParams,
+  type Act,
 } from '../quantize/reference.ts';
 import { runRnnRef } from '../quantize/reference-rnn.ts';
 import { softmaxTfliteRow, type SoftmaxTfliteParams } from '../quantize/softmax-tflite.ts';
@@ -70,8 +71,8 @@ function runOp(op: ParsedBlob['ops'][number], T: (i: number) => Int, m: ParsedBl
   const c = m.consts;
   const p = op.params;
   const g = p.groups ?? [];
-  const x = () => T(p.in) as Int8Array;
-  const ins = () => g.map((e) => T(e.tensor) as Int8Array);
+  const x = () => T(p.in) as Act;
+  const ins = () => g.map((e) => T(e.tensor) as Act);
   let out: Int | null;
   switch (op.name) {
     case 'DENSE':
@@ -93,7 +94,7 @@ function runOp(op: ParsedBlob['ops'][number], T: (i: number) => Int, m: ParsedBl
       out = refAddN(p, ins());
       break;
     case 'MUL':
-      out = refMul(p, T(p.a) as Int8Array, T(p.b) as Int8Array);
+      out = refMul(p, T(p.a) as Act, T(p.b) as Act);
       break;
     case 'MAXMIN':
       out = refMaxMin(p, ins());
@@ -107,13 +108,13 @@ function runOp(op: ParsedBlob['ops'][number], T: (i: number) => Int, m: ParsedBl
     case 'SOFTMAX_TFLITE':
       out = new Int8Array(p.rows * p.depth);
       for (let r = 0; r < p.rows; r++)
-        softmaxTfliteRow(x().subarray(r * p.depth, (r + 1) * p.depth), p as unknown as SoftmaxTfliteParams, out as Int8Array, r * p.depth);
+        softmaxTfliteRow((x() as Int8Array).subarray(r * p.depth, (r + 1) * p.depth), p as unknown as SoftmaxTfliteParams, out as Int8Array, r * p.depth);
       break;
     case 'LUT':
       out = refLut(p, x(), c);
       break;
     case 'PRELU':
-      out = refPrelu(p, x(), c);
+      out = refPrelu(p, x() as Int8Array, c);
       break;
     case 'LAYOUT':
       out = refLayout(p, T(p.in).slice());
@@ -123,7 +124,7 @@ function runOp(op: ParsedBlob['ops'][number], T: (i: number) => Int, m: ParsedBl
       if (!out) throw new ReferenceError2(13, op.index);
       break;
     case 'LAYER_NORM':
-      out = refLayerNorm(p, x(), c);
+      out = refLayerNorm(p, x() as Int8Array, c);
       break;
     case 'REQUANT':
       out = refRequant(p, T(p.in) as Int8Array | Int16Array, m.tensors[p.out].dtype === DTYPE.INT8 ? 'int8' : 'int16');

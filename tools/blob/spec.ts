@@ -10,7 +10,7 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 6; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash). 6: header flag bits 2..3 give the rounding mode (ROUNDING)
+export const FORMAT_VERSION = 6; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash). 6: header flag bits 2..3 give the rounding mode (ROUNDING); names section (whole I/O and layer names; header namesOff/namesSize)
 export const ABI_VERSION = 2;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
@@ -40,7 +40,8 @@ export const HEADER = {
   opMask1: 76, // u32 codes 32..63
   batch: 80, // u32 static batch the blob was built with
   stagingSize: 84, // u32 bytes of the staging area a streaming runtime reads each op's constants into (>= every op's constsSize); 0 = copy-in only
-  reserved: 88, // u32[2] zero
+  namesOff: 88, // u32 offset of the names section (NAMES_DOC), 0 if none
+  namesSize: 92, // u32 bytes of the names section, 0 if none
 } as const;
 export const HEADER_SIZE = 96;
 
@@ -99,7 +100,7 @@ export const IO = {
   dims: 4, // u32[5]
   scale: 24, // f32 quantization scale (real = (q - zeroPoint) * scale); 1.0 for INT32 ids
   zeroPoint: 28, // i32
-  name: 32, // 16 bytes, NUL-padded UTF-8 (truncated Keras layer name)
+  name: 32, // 16 bytes, NUL-padded UTF-8: the name's first 16 bytes, cut at a character boundary (whole in the names section)
 } as const;
 export const IO_SIZE = 48;
 export const IO_MAX_RANK = 5;
@@ -121,6 +122,15 @@ export const ALIGN = { TABLE: 4, CONSTS: 16 } as const;
  * output tensor in output order, back to back, no padding. selfTestSize must equal
  * sum(input tensor bytes) + sum(output tensor bytes).
  */
+/**
+ * Names section (present iff namesSize != 0; after the constants and the self-test, so a
+ * streaming runtime never reads it; the runtime checks only that it lies inside the blob): the
+ * whole UTF-8 names, each followed by one NUL byte: the I/O names in descriptor order (inputs,
+ * then outputs), then the Keras layer name of every op in op order. A NUL inside a name is
+ * written as U+FFFD.
+ */
+export const NAMES_DOC = 'I/O names, then one layer name per op; UTF-8, each NUL-terminated';
+
 export const SELFTEST_DOC = 'inputs then expected outputs, raw tensor bytes back to back';
 
 /**
@@ -496,6 +506,29 @@ export const OPS: OpSpec[] = [
     ],
     doc: 'gates i,f,c,o (Keras order). i,f,o = rec(pre); g = act(pre); c = sat16(rsr(f*c, fcShift) + rsr(i*g, igShift)); a = act(c) (table kind: c shifted to Q3.12 by cellShift, positive = saturating left shift, negative = rounding right); h = sat16(rsr(o*a, ohShift)).',
   },
+];
+
+/**
+ * Ops that also run on int16 activations (TFLite's 16x8 scheme): the dtype of their tensors
+ * (all int8, or all int16) picks the path. int16: zero points 0; DENSE/CONV2D/DEPTHWISE_CONV2D
+ * accumulate in int64 and requantise with the reduced-multiplier MBQM (shifts in [-31, 14]); a
+ * fused or LUT table is 513 int16 entries (TFLite's int16 LUT, interpolated); SOFTMAX's table is
+ * i32 mult, i32 shift and a 513-entry int16 exp table, its output scale 2^-15. docs/FORMAT.md §4.
+ */
+export const INT16_OPS: readonly string[] = [
+  'DENSE',
+  'CONV2D',
+  'DEPTHWISE_CONV2D',
+  'MAX_POOL2D',
+  'AVG_POOL2D',
+  'ADD_N',
+  'MUL',
+  'MAXMIN',
+  'CONCAT',
+  'LUT',
+  'SOFTMAX',
+  'LAYOUT',
+  'REQUANT',
 ];
 
 export const OP_BY_NAME: Record<string, OpSpec> = Object.fromEntries(OPS.map((o) => [o.name, o]));

@@ -76,7 +76,7 @@ interface Builder {
 }
 
 function newTensor(b: Builder, like: LTensor, name: string, shape: number[]): number {
-  const bytes = shape.reduce((a, x) => a * x, 1);
+  const bytes = shape.reduce((a, x) => a * x, 1) * (like.dtype === 'int16' ? 2 : 1);
   const t: LTensor = { index: b.tensors.length, name, dtype: like.dtype, storage: 'arena', shape, bytes, q: like.q, ir: -1 };
   b.tensors.push(t);
   return t.index;

@@ -3,11 +3,11 @@
  * build/runtime.wasm these tools ship) on a copy of the blob. One validator, not two copies.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { UserError, EXIT } from '../errors.ts';
 import { ERR } from './spec.ts';
+import { packageFile } from '../package-root.ts';
 
-const RUNTIME_WASM = fileURLToPath(new URL('../../build/runtime.wasm', import.meta.url));
+const RUNTIME_WASM = packageFile('build', 'runtime.wasm');
 let defaultModule: WebAssembly.Module | null = null;
 
 function runtimeModule(wasm?: Uint8Array): WebAssembly.Module {

@@ -56,6 +56,15 @@ export type OpParamsIn = Record<string, number | Record<string, number>[] | unde
 
 type ConstData = Uint8Array | Int8Array | Int16Array | Int32Array | Uint32Array | Uint16Array | ArrayLike<number>;
 
+/** The names section (spec NAMES_DOC): I/O names, then one layer name per op, each NUL-terminated. */
+function namesSection(io: string[], layers: string[]): Uint8Array {
+  const enc = new TextEncoder();
+  const parts = [...io, ...layers].map((n) => enc.encode(n.replace(/\0/g, '\uFFFD') + '\0'));
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  return out;
+}
+
 function toBytes(d: ConstData): Uint8Array {
   if (d instanceof Uint8Array) return d;
   if (ArrayBuffer.isView(d)) return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
@@ -64,7 +73,7 @@ function toBytes(d: ConstData): Uint8Array {
 
 export class BlobBuilder {
   readonly tensors: Required<TensorDesc>[] = [];
-  readonly ops: { code: number; params: number[]; constsOff: number; constsSize: number }[] = [];
+  readonly ops: { code: number; params: number[]; constsOff: number; constsSize: number; layer: string }[] = [];
   private constChunks: { offset: number; bytes: Uint8Array }[] = [];
   private stagingSize = 0;
   private constEnd = 0;
@@ -130,8 +139,11 @@ export class BlobBuilder {
     return this.addConst(Int8Array.from(values), align);
   }
 
-  /** Adds an op; returns its index. Throws on an unknown op, unknown/missing params or a wrong group shape. */
-  addOp(name: string, params: OpParamsIn): number {
+  /**
+   * Adds an op of Keras layer `layer` (kept whole in the names section); returns its index. Throws on
+   * an unknown op, unknown/missing params or a wrong group shape.
+   */
+  addOp(name: string, params: OpParamsIn, layer = ''): number {
     const spec = OP_BY_NAME[name];
     if (!spec) throw new Error(`addOp: unknown op ${name}`);
     const known = new Set([...spec.params, 'groups']);
@@ -168,7 +180,7 @@ export class BlobBuilder {
       });
     }
     if (out.length > 0xffff) throw new Error(`addOp ${name}: too many params`);
-    this.ops.push({ code: spec.code, params: out, ...this.opConstRange(spec, out) });
+    this.ops.push({ code: spec.code, params: out, ...this.opConstRange(spec, out), layer });
     return this.ops.length - 1;
   }
 
@@ -221,6 +233,12 @@ export class BlobBuilder {
       selfTestSize = [...this.selfTest.inputs, ...this.selfTest.outputs].reduce((s, b) => s + b.length, 0);
       end += selfTestSize;
     }
+    const names = namesSection(
+      [...this.inputs, ...this.outputs].map((d) => d.name ?? ''),
+      this.ops.map((o) => o.layer),
+    );
+    const namesOff = end;
+    end += names.length;
     const total = end;
     const bytes = new Uint8Array(total);
     const dv = new DataView(bytes.buffer);
@@ -258,7 +276,26 @@ export class BlobBuilder {
     dv.setUint32(HEADER.opMask1, m1 >>> 0, true);
     dv.setUint32(HEADER.batch, this.plan.batch, true);
     dv.setUint32(HEADER.stagingSize, this.stagingSize, true);
+    dv.setUint32(HEADER.namesOff, namesOff, true);
+    dv.setUint32(HEADER.namesSize, names.length, true);
+    bytes.set(names, namesOff);
 
+    this.writeTables(bytes, dv, tensorsOff, ioOff, opsOff);
+    for (const c of this.constChunks) bytes.set(c.bytes, constsOff + c.offset);
+    if (this.selfTest) {
+      let q = selfTestOff;
+      for (const b of [...this.selfTest.inputs, ...this.selfTest.outputs]) {
+        bytes.set(b, q);
+        q += b.length;
+      }
+    }
+    dv.setUint32(HEADER.crc32, crc32(bytes, 16, total), true);
+    if (opts.validate !== false) parseBlob(bytes);
+    return bytes;
+  }
+
+  /** The tensor table, the I/O descriptors and the op records. */
+  private writeTables(bytes: Uint8Array, dv: DataView, tensorsOff: number, ioOff: number, opsOff: number): void {
     this.tensors.forEach((t, i) => {
       const o = tensorsOff + i * TENSOR_SIZE;
       dv.setUint8(o + TENSOR.dtype, t.dtype);
@@ -297,17 +334,6 @@ export class BlobBuilder {
       op.params.forEach((v, k) => dv.setInt32(p + OP_HEADER_SIZE + 4 * k, v, true));
       p += OP_HEADER_SIZE + 4 * op.params.length;
     }
-    for (const c of this.constChunks) bytes.set(c.bytes, constsOff + c.offset);
-    if (this.selfTest) {
-      let q = selfTestOff;
-      for (const b of [...this.selfTest.inputs, ...this.selfTest.outputs]) {
-        bytes.set(b, q);
-        q += b.length;
-      }
-    }
-    dv.setUint32(HEADER.crc32, crc32(bytes, 16, total), true);
-    if (opts.validate !== false) parseBlob(bytes);
-    return bytes;
   }
 }
 

@@ -14,8 +14,7 @@
  * are [N, T, ...] sequences of that length (any length when the model's time dimension is free).
  */
 import { existsSync, statSync } from 'node:fs';
-import { resolve, dirname, basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import { runMain, cliCommand } from './run-main.ts';
 import { UserError, EXIT } from '../errors.ts';
 import type { FloatTensor, Graph } from '../graph/ir.ts';
@@ -37,9 +36,13 @@ import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport } from './report/build.ts';
 import { verify } from './verify.ts';
 import { progressBars } from './progress.ts';
+import { autoOptions, checkPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
+import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
+import { packageFile } from '../package-root.ts';
+import type { Progress } from '../pipeline.ts';
 
-export const RUNTIME_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
-export const RUNTIME_FLASH_WASM = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+export const RUNTIME_WASM = packageFile('build', 'runtime.wasm');
+export const RUNTIME_FLASH_WASM = packageFile('build', 'runtime-flash.wasm');
 
 /** --rounding, checked: one of ROUNDINGS (default double, TFLite's reference kernels). */
 export function roundingOption(v: string | undefined): Rounding {
@@ -117,6 +120,8 @@ export interface Report {
   /** per tensor: scale, zero point, the observed range and the calibration method that set the int8 range */
   quantization: Record<string, { scale: number; zeroPoint: number; min: number | null; max: number | null; method: string | null }>;
   selfTest: boolean;
+  /** --precision auto: the layers promoted to int16 and what they cost */
+  precision?: PrecisionReport;
 }
 
 export function buildReport(
@@ -213,6 +218,148 @@ export function summaryText(rep: Report): string {
   return L.join('\n') + '\n';
 }
 
+/** What convertModel takes: the command's options, checked, with arrays or .npy files for calibration. */
+export interface ConvertModelOptions {
+  config?: string;
+  /** one per model input: a .npy/.csv file (FILE or FILE.npz:NAME) or an array [N, ...input dims] */
+  calibration?: (string | CalibrationArray)[];
+  /** how each tensor's int8 range is chosen (default minmax) */
+  calibrationMethod?: CalibrationMethod;
+  batch?: number;
+  /** --stream --stream-steps K: time steps per invoke (null/undefined: not streaming) */
+  streamSteps?: number | null;
+  weights?: WeightsMode;
+  staging?: number;
+  /** activation precision of every layer (default int8); auto: int16 where it is needed to reach `auto.targetSqnr` */
+  precision?: PrecisionMode;
+  /** --precision auto: --target-sqnr, --board, --ram, --flash, --allow-below */
+  auto?: AutoFlags;
+  /** requantisation rounding (default double, TFLite's reference kernels) */
+  rounding?: Rounding;
+  /** also build a runtime .wasm with only the model's ops */
+  runtime?: boolean;
+  /** the blob's file name, shown in the report (default 'model.blob') */
+  output?: string;
+  warn?: (msg: string) => void;
+  /** called as long stages (calibration) advance */
+  progress?: Progress;
+}
+
+/** A calibration array given in memory: [N, ...input dims] in C order; dtype as numpy names it ('f4', 'float32', ...). */
+export interface CalibrationArray {
+  data: Float32Array | Int32Array | Float64Array | number[];
+  shape: number[];
+  dtype?: string;
+}
+
+export interface ConvertModelResult {
+  result: ConvertResult;
+  report: Report;
+  /** the graph the blob was built from */
+  graph: Graph;
+  /** the model's own runtime .wasm (ConvertModelOptions.runtime), else null */
+  runtimeWasm: Uint8Array | null;
+}
+
+function calibrationArrays(graph: Graph, cal: (string | CalibrationArray)[]): FloatTensor[] {
+  const files = cal.map((c, i) => (typeof c === 'string' ? c : `calibration[${i}]`));
+  if (cal.every((c) => typeof c === 'string')) return calibrationTensors(graph, files);
+  if (cal.length !== graph.inputs.length)
+    throw new UserError(
+      `calibration: the model has ${graph.inputs.length} input(s) but ${cal.length} array(s) were given (one per input, in input order)`,
+      EXIT.USAGE,
+    );
+  const samples = cal.map((c, i) => {
+    const t = graph.tensors[graph.inputs[i]];
+    const a = typeof c === 'string' ? readArray(c) : { dtype: 'f4', ...c, data: c.data instanceof Int32Array ? c.data : Float32Array.from(c.data) };
+    return checkSamples(files[i], a, { name: t.name, dims: t.shape.slice(1), int: t.dtype === 'int32' }, 'calibration');
+  });
+  sameSampleCount(files, samples, 'calibration');
+  return samples;
+}
+
+function checkStreamSteps(k: number | null | undefined): number | null {
+  if (k === null || k === undefined) return null;
+  if (!Number.isInteger(k) || k < 1) throw new UserError(`--stream-steps must be a positive integer, got '${k}'`, EXIT.USAGE);
+  return k;
+}
+
+/** The model as saved (calibration) and, for --stream, the same model with K time steps (the blob). */
+async function modelGraphs(file: string, o: ConvertModelOptions, streamSteps: number | null) {
+  const batch = o.batch;
+  const raw = await readModel(file, { config: o.config });
+  let calGraph = await buildGraph(raw, { batch });
+  const graph = streamSteps !== null ? await buildGraph(await readModel(file, { config: o.config }), { batch, steps: streamSteps }) : calGraph;
+  if (streamSteps !== null && !graph.nodes.some((n) => RECURRENT_LAYERS.has(n.className))) {
+    throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
+  }
+  if (raw.tflite && o.calibration?.length)
+    throw new UserError(`${file}: a .tflite file carries its own scales and zero points; drop --calibration`, EXIT.USAGE);
+  const cal = o.calibration?.length ? calibrationArrays(calGraph, o.calibration) : null;
+  if (streamSteps !== null && calGraph.inputs.some((t) => calGraph.tensors[t].shape[1] === null)) {
+    // free time dimension: calibrate on the given sequences' length, else on 10 chunks
+    const T = cal ? cal[0].shape[1] : 10 * streamSteps;
+    calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
+  }
+  return { raw, graph, calGraph, cal };
+}
+
+/**
+ * convert without the files: reads the model, calibrates, quantises, checks the blob in the
+ * simulator against the integer reference and returns blob, report and (on request) the model's runtime.
+ */
+export async function convertModel(file: string, o: ConvertModelOptions = {}): Promise<ConvertModelResult> {
+  const streamSteps = checkStreamSteps(o.streamSteps);
+  const mode = weightOptions({ weights: o.weights, staging: o.staging === undefined ? undefined : String(o.staging) });
+  const calibrationMethod = parseCalibrationMethod(o.calibrationMethod ?? 'minmax');
+  const rounding = roundingOption(o.rounding);
+  const precision = checkPrecision(o.precision);
+  const auto = autoOptions(precision, o.auto ?? {});
+  if (auto && calibrationMethod === 'auto')
+    throw new UserError('--precision auto and --calibration-method auto cannot be combined: give minmax, percentile or mse', EXIT.USAGE);
+  const output = o.output ?? 'model.blob';
+  const calFiles = (o.calibration ?? []).map((c, i) => (typeof c === 'string' ? c : `calibration[${i}]`));
+  const { raw, graph, calGraph, cal } = await modelGraphs(file, o, streamSteps);
+  const convertOpts: ConvertOptions = {
+    progress: o.progress,
+    batch: o.batch,
+    calibration: cal,
+    stream: streamSteps !== null,
+    calibrationGraph: calGraph,
+    precision: precisionMap(graph, precision),
+    ...mode,
+    rounding,
+    warn: o.warn,
+    // expected self-test outputs come from the integer reference (independent of the runtime)
+    runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
+  };
+  const autoRun = auto
+    ? await convertWithAutoPrecision(graph, { ...convertOpts, calibrationMethod: calibrationMethod === 'auto' ? undefined : calibrationMethod }, auto)
+    : null;
+  const result = autoRun
+    ? autoRun.result
+    : calibrationMethod === 'auto'
+      ? (await convertWithAutoCalibration(graph, convertOpts)).result
+      : await convertGraph(graph, { ...convertOpts, calibrationMethod });
+  const modelRuntime = o.runtime
+    ? await buildModelRuntime(
+        new Set(result.lowered.ops.map((op) => op.name)),
+        mode.weights === 'flash',
+        result.lowered.tensors.some((t) => t.dtype === 'int16'),
+      )
+    : null;
+  // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
+  const sim = await openSim(result.blob, output, mode.weights, modelRuntime ?? undefined);
+  const st = sim.selfTest();
+  if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
+  const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
+  const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
+  const linearMemory = sim.memoryUsed;
+  const report = buildReport(result, { file, output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method: calibrationMethod });
+  if (autoRun) report.precision = autoRun.report;
+  return { result, report, graph, runtimeWasm: modelRuntime };
+}
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
@@ -243,6 +390,16 @@ export async function main(argv: string[]) {
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
       .option(
+        '--precision <p>',
+        'activation precision of every layer: int8, int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8), or auto (int16 for the layers that lose the most, until --target-sqnr is met)',
+        'int8',
+      )
+      .option('--target-sqnr <dB>', `--precision auto: the output SQNR to reach on the calibration samples (default 30)`)
+      .option('--board <name>', '--precision auto: stop promoting when the RAM/flash the model needs exceed this board (tools/boards.ts)')
+      .option('--ram <bytes>', "--precision auto: RAM budget for the model's arena, state and staging/blob copy (e.g. 64K)")
+      .option('--flash <bytes>', '--precision auto: flash budget for the blob (e.g. 512K)')
+      .option('--allow-below', '--precision auto: write the best mix found when the target cannot be reached')
+      .option(
         '--rounding <mode>',
         'requantisation rounding: double (TFLite reference kernels, TFLite Micro), single (TFLite built with TFLITE_SINGLE_ROUNDING) or float (the TFLite interpreter with XNNPACK: float32 requantization of Dense/Conv outputs)',
         'double',
@@ -256,6 +413,8 @@ export async function main(argv: string[]) {
     const mode = weightOptions(o);
     const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
+    const precision = checkPrecision(o.precision);
+    autoOptions(precision, { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow });
     const outputs = [
       { option: '-o', file: o.output as string },
       ...(o.report ? [{ option: '--report', file: o.report as string }] : []),
@@ -278,56 +437,35 @@ export async function main(argv: string[]) {
     } else if (o.streamSteps !== undefined) {
       throw new UserError('--stream-steps is only valid with --stream', EXIT.USAGE);
     }
-    const raw = await readModel(file, { config: o.config });
-    // the model as saved (calibration) and, for --stream, the same model with K time steps (the blob)
-    let calGraph = await buildGraph(raw, { batch });
-    const graph = streamSteps !== null ? await buildGraph(await readModel(file, { config: o.config }), { batch, steps: streamSteps }) : calGraph;
-    if (streamSteps !== null && !graph.nodes.some((n) => RECURRENT_LAYERS.has(n.className))) {
-      throw new UserError(`${file}: --stream needs a model with a recurrent layer (SimpleRNN, GRU, LSTM)`, EXIT.USAGE);
-    }
-    const calFiles: string[] = o.calibration;
-    if (raw.tflite && calFiles.length) throw new UserError(`${file}: a .tflite file carries its own scales and zero points; drop --calibration`, EXIT.USAGE);
-    const cal = calFiles.length ? calibrationTensors(calGraph, calFiles) : null;
-    if (streamSteps !== null && calGraph.inputs.some((t) => calGraph.tensors[t].shape[1] === null)) {
-      // free time dimension: calibrate on the given sequences' length, else on 10 chunks
-      const T = cal ? cal[0].shape[1] : 10 * streamSteps;
-      calGraph = await buildGraph(await readModel(file, { config: o.config }), { batch, steps: T });
-    }
-    let linearMemory: number | null = null;
     const bars = progressBars(o);
-    const convertOpts: ConvertOptions = {
-      progress: bars.progress,
+    const {
+      result,
+      report: rep,
+      graph,
+      runtimeWasm: modelRuntime,
+    } = await convertModel(file, {
+      config: o.config,
+      calibration: o.calibration,
+      calibrationMethod,
       batch,
-      calibration: cal,
-      stream: streamSteps !== null,
-      calibrationGraph: calGraph,
+      streamSteps,
       ...mode,
+      precision,
+      auto: { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow },
       rounding,
+      runtime: !!o.runtime,
+      output: o.output,
+      progress: bars.progress,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
-      // expected self-test outputs come from the integer reference (independent of the runtime)
-      runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
-    };
-    const result = await (
-      calibrationMethod === 'auto'
-        ? convertWithAutoCalibration(graph, convertOpts).then((a) => a.result)
-        : convertGraph(graph, { ...convertOpts, calibrationMethod })
-    ).finally(bars.stop); // the bar ends before any message, an error's included
-    const modelRuntime = o.runtime ? await buildModelRuntime(new Set(result.lowered.ops.map((op) => op.name)), mode.weights === 'flash') : null;
-    // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
-    const sim = await openSim(result.blob, o.output, mode.weights, modelRuntime ?? undefined);
-    const st = sim.selfTest();
-    if (st !== 0) throw new Error(`the runtime disagrees with the integer reference on the self-test vector: ${ERR_TEXT[st] ?? st} (op ${sim.errorOp})`);
-    linearMemory = sim.memoryUsed;
+    }).finally(bars.stop); // the bar ends before any message, an error's included
     const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
-    const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
     const check = (runtimeFile: string) => verify({ blobFile: o.output, blobBytes: result.blob, runtimeFile, boards: true });
-    const rep = buildReport(result, { file, output: o.output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method: calibrationMethod });
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
     if (o.report)
       files.push({ file: o.report, data: await convertReport(o.report, rep, { blob: result.blob, graph, runtime: modelRuntime ?? runtimeWasm, check }) });
     if (o.cHeader)
-      files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader).replace(/_h$/, ''), source: basename(o.output) }) });
+      files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader.replace(/\.h$/i, '')), source: basename(o.output) }) });
     if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });
     writeFilesAtomic(files);
     if (!o.quiet) process.stdout.write(o.json ? JSON.stringify(rep, null, 2) + '\n' : summaryText(rep));

@@ -15,8 +15,6 @@
  * model the blob came from; 1 internal error. --json prints one JSON object on stdout.
  */
 import { readFileSync } from 'node:fs';
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { runMain, cliCommand } from './run-main.ts';
 import { modelNotBlob } from './inputs.ts';
@@ -35,7 +33,7 @@ import {
   type Board,
   type InterpreterProfile,
 } from '../boards.ts';
-import { countInference } from '../blob/count.ts';
+import { countLoadAndInference, type CompiledCode } from '../blob/count.ts';
 import { blobStaging } from '../blob/runtime-info.ts';
 import { checkLayers } from './verify-layers.ts';
 import { checkOutputs, dataFile, modelFiles, writeFileAtomic } from './fsutil.ts';
@@ -43,9 +41,10 @@ import { verifyReport } from './report/build.ts';
 import { progressBars } from './progress.ts';
 import type { Progress } from '../pipeline.ts';
 import { checkNumbers, openDevice, parseMetric, DEFAULT_THRESHOLDS, METRICS, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
+import { packageFile } from '../package-root.ts';
 
-export const DEFAULT_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime.wasm');
-export const DEFAULT_FLASH_RUNTIME = resolve(dirname(fileURLToPath(import.meta.url)), '../../build/runtime-flash.wasm');
+export const DEFAULT_RUNTIME = packageFile('build', 'runtime.wasm');
+export const DEFAULT_FLASH_RUNTIME = packageFile('build', 'runtime-flash.wasm');
 
 export type Status = 'PASS' | 'FAIL' | 'WARN' | 'SKIP';
 export interface Check {
@@ -57,7 +56,10 @@ export interface Check {
 }
 
 export interface VerifyOptions {
+  /** the blob's file name (read from disk unless blobBytes is given; shown in messages) */
   blobFile: string;
+  /** the blob's bytes, when they are in memory (the API; convert --report checks the blob before writing it) */
+  blobBytes?: Uint8Array;
   runtimeFile?: string;
   inputShapes?: number[][];
   outputShapes?: number[][];
@@ -84,8 +86,6 @@ export interface VerifyOptions {
   convertReport?: string;
   /** every board's RAM, flash, fit and estimated latency (verify/convert --report) */
   boards?: boolean;
-  /** the blob's bytes when it is not (yet) in blobFile (convert --report checks the blob before writing it) */
-  blobBytes?: Uint8Array;
   /** called as the numbers check runs batches of --data */
   progress?: Progress;
 }
@@ -140,7 +140,7 @@ export function parseShape(text: string, opt: string): number[] {
   return dims;
 }
 
-function parseBytes(text: string, opt: string): number {
+export function parseBytes(text: string, opt: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kKmM]i?[bB]?|[bB])?$/.exec(text.trim());
   if (!m) throw new UserError(`${opt} ${text}: expected a byte count such as 262144, 256K or 1M`, EXIT.USAGE);
   const unit = (m[2] ?? '').toLowerCase();
@@ -335,6 +335,7 @@ function checkMemory(
   mem: MemoryMeasure | null,
   interp: InterpreterProfile,
   budget: { board?: Board; ram?: number; flash?: number },
+  code?: CompiledCode,
 ): Check {
   const h = p.header;
   const streamed = info.streams && h.stagingSize > 0;
@@ -344,7 +345,16 @@ function checkMemory(
   const modelBytes = blobPart + h.arenaSize + h.stateSize + h.scratchSize;
   const linearBytes = mem && mem.initCode === 0 ? mem.memoryUsed : staticBytes + modelBytes;
   const pages = mem && mem.initCode === 0 ? mem.pagesAfterInit : Math.max(1, Math.ceil(linearBytes / WASM_PAGE));
-  const inputs = { blobBytes, runtimeWasmBytes: info.bytes, linearPages: pages, pagesBeforeLastGrow: mem?.pagesBeforeLastGrow, linearBytes, streamed };
+  const compiledBodyBytes = code?.bodyBytes;
+  const inputs = {
+    blobBytes,
+    runtimeWasmBytes: info.bytes,
+    linearPages: pages,
+    pagesBeforeLastGrow: mem?.pagesBeforeLastGrow,
+    linearBytes,
+    streamed,
+    compiledBodyBytes,
+  };
   const b = memoryBudget(inputs, interp, budget.board);
   const ramLimit = budget.ram ?? budget.board?.ramUsable;
   const flashLimit = budget.flash ?? budget.board?.flashUsable;
@@ -361,6 +371,7 @@ function checkMemory(
     `flash ${KiB(b.flash.total)} = ${Object.entries(b.flash.parts)
       .map(([k, v]) => `${k} ${KiB(v)}`)
       .join(' + ')} (blob constants/weights ${KiB(h.constsSize)})`,
+    moduleModelText(interp, b.moduleModel, info.bytes, code),
     `largest tensors: ${dom.map((t) => `tensor ${t.index} ${KiB(t.bytes)} (${t.what}, ${t.storage})`).join('; ')}`,
   ];
   const figures = {
@@ -380,6 +391,7 @@ function checkMemory(
     flash: b.flash,
     dominantTensors: dom,
     measured: !!(mem && mem.initCode === 0),
+    moduleModel: b.moduleModel,
   };
   const fails: string[] = [];
   const arenaHint = () => {
@@ -436,6 +448,15 @@ function checkMemory(
   const flashText =
     flashLimit !== undefined ? `flash ${KiB(b.flash.total)} of ${KiB(flashLimit)} (${((100 * b.flash.total) / flashLimit).toFixed(0)}%)` : 'flash not budgeted';
   return { name: 'memory', status: 'PASS', summary: `${where} under ${interp.name}: ${ramText}, ${flashText}; ${pages} x 64 KiB pages`, details, figures };
+}
+
+/** Which model counted the interpreter's module RAM (verify prints it with the memory figures). */
+function moduleModelText(interp: InterpreterProfile, model: string, wasmBytes: number, code?: CompiledCode): string {
+  const cc = interp.compiledCode;
+  if (model === 'compiled functions' && cc && code)
+    return `${interp.name} RAM model: compiled functions, ${KiB(cc.base)} + ${cc.perByte} x ${code.bodyBytes} B + ${cc.perWasmByte} x ${wasmBytes} B .wasm: the ${code.functions} of ${code.totalFunctions} function bodies (${code.bodyBytes} of ${code.totalBodyBytes} B) that init + self-test + one inference run, plus the exports (a fit above every measured run, docs/BOARDS.md)`;
+  const why = cc ? '; the functions this blob runs were not counted (give --board, --ram or --suggest)' : '';
+  return `${interp.name} RAM model: runtime size, ${KiB(interp.baseRam)} + ${interp.moduleRamFactor} x ${wasmBytes} B runtime .wasm (upper bound, docs/BOARDS.md)${why}`;
 }
 
 // ---------------------------------------------------------------- self-test
@@ -508,17 +529,22 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const boardName = o.board ?? (o.ram === undefined && o.flash === undefined ? manifest?.board : undefined);
   const board = boardName ? findBoard(boardName) : undefined;
   const interp = getInterpreter(o.interpreter ?? manifest?.interpreter ?? 'wasm3');
-  const memory = checkMemory(parsed, bytes.length, info, mem, interp, {
-    board,
-    ram: o.ram ?? (boardName ? undefined : manifest?.ram),
-    flash: o.flash ?? (boardName ? undefined : manifest?.flash),
-  });
-  checks.push(memory);
+  const ram = o.ram ?? (boardName ? undefined : manifest?.ram);
   const counted =
-    rt.status === 'PASS' && (board || o.suggest || o.boards)
+    rt.status === 'PASS' && (board || o.suggest || o.boards || ram !== undefined)
       ? await executedInstructions(parsed, runtimeFile, bytes, info.streams && parsed.header.stagingSize > 0)
-      : 0;
-  if (board && counted) addLatency(memory, counted, board, interp);
+      : null;
+  const memory = checkMemory(
+    parsed,
+    bytes.length,
+    info,
+    mem,
+    interp,
+    { board, ram, flash: o.flash ?? (boardName ? undefined : manifest?.flash) },
+    counted?.code,
+  );
+  checks.push(memory);
+  if (board && counted) addLatency(memory, counted.executed, board, interp);
   const rows = o.suggest || o.boards ? boardTable(parsed, bytes.length, info, mem, interp, counted) : [];
   if (o.suggest)
     suggested.fits = rows
@@ -566,11 +592,16 @@ async function addLayers(checks: Check[], o: VerifyOptions, p: ParsedBlob, runti
   checks.push(await checkLayers(p, runtimeFile, bytes, { model, config, data, convertReport, maxSamples, minSqnr: o.thresholds?.minSqnr }));
 }
 
-/** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none). */
-async function executedInstructions(p: ParsedBlob, runtimeFile: string, blob: Uint8Array, streamed: boolean): Promise<number> {
+/** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none), and the code that init + self-test + that inference run. */
+async function executedInstructions(
+  p: ParsedBlob,
+  runtimeFile: string,
+  blob: Uint8Array,
+  streamed: boolean,
+): Promise<{ executed: number; code: CompiledCode }> {
   const inputs = p.selfTest?.inputs ?? p.io.inputs.map((t) => new Uint8Array(t.bytes));
-  const c = await countInference(runtimeFile, blob, inputs, streamed);
-  return c.executed;
+  const c = await countLoadAndInference(runtimeFile, blob, inputs, streamed);
+  return { executed: c.count.executed, code: c.code };
 }
 
 /** Adds the estimated latency on the board to the memory check. */
@@ -583,11 +614,18 @@ function addLatency(memory: Check, executed: number, board: Board, interp: Inter
 }
 
 /** Every board under `interp`, whether the model fits it, smallest RAM first. */
-function boardTable(p: ParsedBlob, blobBytes: number, info: RuntimeInfo, mem: MemoryMeasure | null, interp: InterpreterProfile, executed: number): BoardRow[] {
+function boardTable(
+  p: ParsedBlob,
+  blobBytes: number,
+  info: RuntimeInfo,
+  mem: MemoryMeasure | null,
+  interp: InterpreterProfile,
+  counted: { executed: number; code: CompiledCode } | null,
+): BoardRow[] {
   const rows = BOARDS.map((board): BoardRow => {
-    const c = checkMemory(p, blobBytes, info, mem, interp, { board });
+    const c = checkMemory(p, blobBytes, info, mem, interp, { board }, counted?.code);
     const f = c.figures as any;
-    const latencyMs = estimateLatencyMs(executed, board, interp.name);
+    const latencyMs = estimateLatencyMs(counted?.executed ?? 0, board, interp.name);
     const fits = c.status === 'PASS';
     const base = { board: board.name, ram: f.ram.total, ramUsable: board.ramUsable, flash: f.flash.total, flashUsable: board.flashUsable, latencyMs };
     return { ...base, interpreter: interp.name, fits, why: fits ? null : c.summary };

@@ -2,9 +2,9 @@
 import type { IRNode } from '../graph/ir.ts';
 import { identity, needKnown, normAxis, type LayerRule } from '../graph/shapes.ts';
 import * as core from '../float/layers/core.ts';
-import { softmaxTable, SOFTMAX_OUT } from '../quantize/qparams.ts';
+import { buildLut16, quantizeMultiplier16Softmax, softmaxTable, Q15_OUT, SOFTMAX_OUT } from '../quantize/qparams.ts';
+import { prod, constI8, constU32, unsupportedLayer, elementwiseFn, activationLut, type ConstRef } from '../quantize/lower-util.ts';
 import { softmaxTfliteParams } from '../quantize/softmax-tflite.ts';
-import { prod, constI8, constU32, unsupportedLayer, elementwiseFn, activationLut } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import type { LayerEntry, Lowering, Normalize, QuantRule } from './entry.ts';
 
@@ -64,6 +64,23 @@ const softmaxRule: LayerRule = {
   },
 };
 
+/**
+ * The int16 SOFTMAX table: i32 mult and shift scaling x - max (at the input scale) so that a
+ * real difference of -10 reaches -32768 of the exp table, then TFLite's 513-entry int16 LUT of
+ * exp over [-10, 0] at 2^-15.
+ */
+function softmaxTable16(sIn: number, what: string): ConstRef {
+  const { mult, shift } = quantizeMultiplier16Softmax(sIn);
+  const step = 10 / 65535;
+  const lut = buildLut16((v) => Math.exp(v - 32767 * step), { scale: step, zeroPoint: 0 }, Q15_OUT);
+  const b = new Uint8Array(8 + 2 * lut.length);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, mult, true);
+  dv.setInt32(4, shift, true);
+  lut.forEach((v, i) => dv.setInt16(8 + 2 * i, v, true));
+  return { kind: 'const', bytes: b, align: 16, what };
+}
+
 /** Activation, ReLU, LeakyReLU, ELU, ThresholdedReLU, Softmax: a lookup table or the softmax op. */
 export function lowerActivation(n: IRNode, L: LowerCtx): void {
   const { tensors, irQ, lt, emit, fixedActivationQ } = L;
@@ -80,7 +97,8 @@ export function lowerActivation(n: IRNode, L: LowerCtx): void {
     let axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? c.axis[0] : NaN) : (c.axis ?? -1);
     if (axis < 0) axis += r;
     if (axis !== r - 1) throw unsupportedLayer(n, `option axis=${JSON.stringify(c.axis)}`, 'softmax over the last axis');
-    const outL = lt(outIr, SOFTMAX_OUT);
+    const wide = L.prec.cur === 'int16';
+    const outL = lt(outIr, wide ? Q15_OUT : SOFTMAX_OUT);
     const depth = inT.shape[r - 1];
     if (c.kernel === 'tflite') {
       // a .tflite SOFTMAX: TFLite's own int8 kernel, bit for bit
@@ -88,26 +106,17 @@ export function lowerActivation(n: IRNode, L: LowerCtx): void {
       emit('SOFTMAX_TFLITE', params, [inL], [outL], n.name);
       return;
     }
-    emit(
-      'SOFTMAX',
-      { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, table: constU32(softmaxTable(inT.q.scale), `${n.name} exp table`) },
-      [inL],
-      [outL],
-      n.name,
-    );
+    const table = wide ? softmaxTable16(inT.q.scale, `${n.name} exp table`) : constU32(softmaxTable(inT.q.scale), `${n.name} exp table`);
+    emit('SOFTMAX', { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, table }, [inL], [outL], n.name);
     return;
   }
   const fn = elementwiseFn(n);
   if (!fn) throw unsupportedLayer(n, `activation ${JSON.stringify(c.activation)}`, 'element-wise activations and softmax');
   const outQ = fixedActivationQ(n) ?? irQ(outIr);
   const outL = lt(outIr, outQ);
-  emit(
-    'LUT',
-    { in: inL, out: outL, count: prod(inT.shape), table: constI8(activationLut(n, fn, inT.q, outQ, L.opts.rounding), `${n.name} lut`) },
-    [inL],
-    [outL],
-    n.name,
-  );
+  const table =
+    c.kernel === 'tflite' ? constI8(activationLut(n, fn, inT.q, outQ, L.opts.rounding), `${n.name} lut`) : L.lutConst(fn, inT.q, outQ, `${n.name} lut`);
+  emit('LUT', { in: inL, out: outL, count: prod(inT.shape), table }, [inL], [outL], n.name);
   return;
 }
 

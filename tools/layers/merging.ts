@@ -3,7 +3,7 @@ import type { IRNode } from '../graph/ir.ts';
 import { fmt, normAxis, type Dim, type LayerRule, type RuleCtx, type Shape } from '../graph/shapes.ts';
 import * as merge from '../float/layers/merge.ts';
 import { frexp, roundHalfEven } from '../fixedpoint.ts';
-import { asymmetricQParams } from '../quantize/qparams.ts';
+import { asymmetricQParams, symmetricQParams16 } from '../quantize/qparams.ts';
 import { prod } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import { keepConfig, type LayerEntry, type Lowering, type Normalize, type QuantRule } from './entry.ts';
@@ -130,7 +130,8 @@ function lowerAdd(n: IRNode, L: LowerCtx): void {
   const outL = lt(f.outIr, f.outQ);
   const scales = ins.map((i) => tensors[i].q.scale);
   const twiceMax = 2 * Math.max(...scales);
-  let leftShift = 20;
+  // TFLite's ADD: inputs shifted left by 20 (int8) or 15 (int16) before their rescale
+  let leftShift = L.prec.cur === 'int16' ? 15 : 20;
   let groups = ins.map((i, k) => {
     const sign = cls === 'Subtract' && k === 1 ? -1 : 1;
     const m = qm((sign * tensors[i].q.scale) / twiceMax, n, `input ${k}`);
@@ -196,7 +197,7 @@ function lowerMultiply(n: IRNode, L: LowerCtx): void {
     const rb = cal.ranges.get(order[k].ir) ?? { min: -1, max: 1 };
     const pr = [accRange.min * rb.min, accRange.min * rb.max, accRange.max * rb.min, accRange.max * rb.max];
     accRange = { min: Math.min(...pr, 0), max: Math.max(...pr, 0) };
-    const oq = last ? f.accQ : asymmetricQParams(accRange.min, accRange.max);
+    const oq = last ? f.accQ : L.prec.cur === 'int16' ? symmetricQParams16(accRange.min, accRange.max) : asymmetricQParams(accRange.min, accRange.max);
     const o = last ? outL : newT(`${n.name}/product${k}`, tensors[outL].shape, oq);
     const a = tensors[acc],
       b = tensors[ins[k]];
@@ -213,8 +214,8 @@ function lowerMultiply(n: IRNode, L: LowerCtx): void {
         zpOut: oq.zeroPoint,
         mult: m.mult,
         shift: m.shift,
-        actMin: last ? f.range[0] : -128,
-        actMax: last ? f.range[1] : 127,
+        actMin: last ? f.range[0] : L.actRange()[0],
+        actMax: last ? f.range[1] : L.actRange()[1],
       },
       [acc, ins[k]],
       [o],
@@ -248,8 +249,8 @@ function lowerMaximum(n: IRNode, L: LowerCtx): void {
       count: prod(tensors[outL].shape),
       isMin: cls === 'Minimum' ? 1 : 0,
       zpOut: outQ.zeroPoint,
-      actMin: -128,
-      actMax: 127,
+      actMin: L.actRange()[0],
+      actMax: L.actRange()[1],
       n: groups.length,
       rep: groups,
     },

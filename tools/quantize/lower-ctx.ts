@@ -3,7 +3,18 @@ import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { OP_BY_NAME } from '../blob/spec.ts';
 import { quantizeMultiplier } from '../fixedpoint.ts';
-import { activationRange, SIGMOID_OUT, TANH_OUT, type QParams } from './qparams.ts';
+import {
+  activationRange,
+  buildLut,
+  buildLut16,
+  dtypeRange,
+  symmetricQParams16,
+  SIGMOID_OUT,
+  TANH_OUT,
+  Q15_OUT,
+  type Precision,
+  type QParams,
+} from './qparams.ts';
 import { maskSourceIds, outOfRange, type RecurrentLowerCtx } from './lower-rnn.ts';
 import {
   ConstRef,
@@ -13,6 +24,7 @@ import {
   prod,
   rowStrides,
   constI8,
+  constI16,
   elementwiseFn,
   activationLut,
   clampActivation,
@@ -28,7 +40,16 @@ function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
   const ops: LOp[] = [];
   const notes: string[] = [];
   const irToL = new Map<number, number>();
-  const qOverride = new Map<number, QParams>();
+  /** The activation precision of the layer being lowered (lowerGraph sets it per node). */
+  const prec = { cur: 'int8' as Precision };
+  const overrides = { int8: new Map<number, QParams>(), int16: new Map<number, QParams>() };
+  /** Fixed qparams of IR tensors in the current precision (fused LUT outputs, pooling, aliases). */
+  const qOverride = {
+    set: (irId: number, q: QParams) => overrides[prec.cur].set(irId, q),
+    get: (irId: number) => overrides[prec.cur].get(irId),
+  };
+  /** REQUANT copies of tensors in the other precision, by `${tensor}:${dtype}`. */
+  const requants = new Map<string, number>();
   const absorbed = new Set<IRNode>();
 
   const staticShape = (irId: number): number[] => {
@@ -39,10 +60,16 @@ function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
       return d;
     });
   };
-  const irQ = (irId: number): QParams => {
-    const o = qOverride.get(irId);
+  /** The qparams of an IR tensor in precision dt (int16: symmetric, from the calibrated range). */
+  const irQ = (irId: number, dt: Precision = prec.cur): QParams => {
+    const o = overrides[dt].get(irId);
     if (o) return o;
     if (g.tensors[irId].dtype === 'int32') return { scale: 1, zeroPoint: 0 };
+    if (dt === 'int16') {
+      const r = cal.ranges.get(irId);
+      if (!r) throw new Error(`no calibration range for tensor '${g.tensors[irId].name}'`);
+      return symmetricQParams16(r.min, r.max);
+    }
     const q = cal.qparams.get(irId);
     if (!q) throw new Error(`no calibration range for tensor '${g.tensors[irId].name}'`);
     return q;
@@ -52,7 +79,7 @@ function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
     shape: number[],
     q: QParams,
     ir = -1,
-    dtype: 'int8' | 'int16' | 'int32' = 'int8',
+    dtype: 'int8' | 'int16' | 'int32' = prec.cur,
     aliasOf?: number,
     storage: 'arena' | 'state' = 'arena',
   ): number => {
@@ -62,21 +89,48 @@ function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
     tensors.push({ index, name, dtype, storage, shape, bytes: count * size, q, ir, ...(aliasOf !== undefined ? { aliasOf } : {}) });
     return index;
   };
-  /** The LTensor of an IR tensor (created on first request as its own buffer). */
+  /**
+   * The LTensor of an IR tensor in the current precision: created on first request as its own
+   * buffer (the producer's precision); read by a layer of the other precision, a REQUANT copy.
+   */
   const lt = (irId: number, q?: QParams): number => {
-    let i = irToL.get(irId);
-    if (i === undefined) {
-      const t = g.tensors[irId];
-      if (q) qOverride.set(irId, q);
-      i = newT(t.name, staticShape(irId), irQ(irId), irId, t.dtype === 'int32' ? 'int32' : 'int8');
-      irToL.set(irId, i);
+    const i = irToL.get(irId);
+    if (i !== undefined) return homeDtypeFits(i) ? i : requantTo(i, irId, prec.cur);
+    const t = g.tensors[irId];
+    if (q) qOverride.set(irId, q);
+    const made = newT(t.name, staticShape(irId), irQ(irId), irId, t.dtype === 'int32' ? 'int32' : prec.cur);
+    irToL.set(irId, made);
+    return made;
+  };
+  const homeDtypeFits = (i: number) => tensors[i].dtype === 'int32' || tensors[i].dtype === prec.cur;
+  /** The LTensor of an IR tensor as its producer wrote it (whatever its precision). */
+  const home = (irId: number): number => irToL.get(irId) ?? lt(irId);
+  /** REQUANT of tensor `fromL` (IR tensor irId) into dtype dt, once per tensor and dtype. */
+  const requantTo = (fromL: number, irId: number, dt: Precision): number => {
+    const key = `${fromL}:${dt}`;
+    const done = requants.get(key);
+    if (done !== undefined) return done;
+    const src = tensors[fromL];
+    const q = irQ(irId, dt);
+    const out = newT(`${src.name}/${dt}`, src.shape, q, -1, dt);
+    const r = requantMultiplier(src.q.scale / q.scale, src.name);
+    const [lo, hi] = dtypeRange(dt);
+    const params = { in: fromL, out, count: prod(src.shape), zpIn: src.q.zeroPoint, zpOut: q.zeroPoint, mult: r.mult, shift: r.shift, outMin: lo, outMax: hi };
+    emit('REQUANT', params, [fromL], [out], `${src.name}/requant`);
+    requants.set(key, out);
+    return out;
+  };
+  const requantMultiplier = (d: number, name: string) => {
+    try {
+      return quantizeMultiplier(d);
+    } catch {
+      throw new UserError(outOfRange(`tensor '${name}'`, 'int8/int16 requantization', d), EXIT.BAD_INPUT);
     }
-    return i;
   };
   const alias = (irId: number, ofL: number) => {
     const t = g.tensors[irId];
     const root = tensors[ofL];
-    qOverride.set(irId, root.q);
+    if (root.dtype !== 'int32') overrides[root.dtype].set(irId, root.q);
     const i = newT(t.name, staticShape(irId), root.q, irId, root.dtype, ofL);
     irToL.set(irId, i);
     return i;
@@ -100,11 +154,13 @@ function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
     ops.push({ name, params, inputs, outputs, layer });
   };
 
-  return { g, cal, opts, B, tensors, ops, notes, irToL, qOverride, absorbed, staticShape, irQ, newT, lt, alias, qm, emit };
+  /** The value range of the current precision (the clamp of an op without activation). */
+  const actRange = (): [number, number] => dtypeRange(prec.cur);
+  return { g, cal, opts, B, tensors, ops, notes, irToL, prec, qOverride, absorbed, staticShape, irQ, newT, lt, home, alias, qm, emit, actRange };
 }
 
 function viewCtx(base: ReturnType<typeof baseCtx>) {
-  const { g, opts, tensors, qOverride, absorbed, irQ, newT, lt, emit } = base;
+  const { g, opts, tensors, prec, qOverride, absorbed, irQ, newT, lt, emit } = base;
   /** LAYOUT op: out axis j reads in axis map[j].axis (or -1 = broadcast), with pad/div. */
   const layout = (
     inL: number,
@@ -124,7 +180,13 @@ function viewCtx(base: ReturnType<typeof baseCtx>) {
       padBefore: a.padBefore ?? 0,
       div: a.div ?? 1,
     }));
-    emit('LAYOUT', { in: inL, out, elemSize: inT.dtype === 'int32' ? 4 : 1, rank: outShape.length, fill: inT.q.zeroPoint, rep: groups }, [inL], [out], layer);
+    emit(
+      'LAYOUT',
+      { in: inL, out, elemSize: inT.dtype === 'int32' ? 4 : inT.dtype === 'int16' ? 2 : 1, rank: outShape.length, fill: inT.q.zeroPoint, rep: groups },
+      [inL],
+      [out],
+      layer,
+    );
     return out;
   };
   const transposeL = (inL: number, perm: number[], layer: string, outL?: number): number => {
@@ -156,6 +218,7 @@ function viewCtx(base: ReturnType<typeof baseCtx>) {
   const fuse = (n: IRNode, allowLut: boolean) => {
     const pre = n.outputs[0];
     const preQ = irQ(pre);
+    const full = dtypeRange(prec.cur);
     const cs = consumers(g, pre);
     if (cs.length === 1 && !g.outputs.includes(pre) && cs[0].inputs.length === 1) {
       const a = cs[0];
@@ -163,7 +226,7 @@ function viewCtx(base: ReturnType<typeof baseCtx>) {
       if (cl) {
         absorbed.add(a);
         const post = a.outputs[0];
-        return { outIr: post, outQ: irQ(post), range: activationRange(cl, irQ(post)), lut: -1 as ParamValue, accQ: irQ(post), fused: a.name };
+        return { outIr: post, outQ: irQ(post), range: activationRange(cl, irQ(post), prec.cur), lut: -1 as ParamValue, accQ: irQ(post), fused: a.name };
       }
       const f = elementwiseFn(a);
       if (f && allowLut) {
@@ -174,25 +237,31 @@ function viewCtx(base: ReturnType<typeof baseCtx>) {
         return {
           outIr: post,
           outQ: postQ,
-          range: [-128, 127] as [number, number],
-          lut: constI8(activationLut(a, f, preQ, postQ, opts.rounding), `${a.name} lut`) as ParamValue,
+          range: full,
+          lut: (prec.cur === 'int16'
+            ? constI16(buildLut16(f, preQ, postQ), `${a.name} lut`)
+            : constI8(activationLut(a, f, preQ, postQ, opts.rounding), `${a.name} lut`)) as ParamValue,
           accQ: preQ,
           fused: a.name,
         };
       }
     }
-    return { outIr: pre, outQ: preQ, range: [-128, 127] as [number, number], lut: -1 as ParamValue, accQ: preQ, fused: null as string | null };
+    return { outIr: pre, outQ: preQ, range: full, lut: -1 as ParamValue, accQ: preQ, fused: null as string | null };
   };
 
   /** TFLite's fixed output qparams for sigmoid and tanh. */
   function fixedActivationQ(a: IRNode): QParams | null {
     if (a.className !== 'Activation') return null;
+    if (prec.cur === 'int16') return a.config.activation === 'sigmoid' || a.config.activation === 'tanh' ? Q15_OUT : null;
     if (a.config.activation === 'sigmoid') return SIGMOID_OUT;
     if (a.config.activation === 'tanh') return TANH_OUT;
     return null;
   }
 
-  return { layout, transposeL, nhwcInput, toLast, toFirst, fuse, fixedActivationQ };
+  /** An elementwise table in the current precision (int8: 256 entries; int16: TFLite's 513, interpolated). */
+  const lutConst = (f: (x: number) => number, inQ: QParams, outQ: QParams, what: string): ConstRef =>
+    prec.cur === 'int16' ? constI16(buildLut16(f, inQ, outQ), what) : constI8(buildLut(f, inQ, outQ), what);
+  return { layout, transposeL, nhwcInput, toLast, toFirst, fuse, fixedActivationQ, lutConst };
 }
 
 function recurrentCtx(base: ReturnType<typeof baseCtx>, passesMask: (className: string) => boolean) {

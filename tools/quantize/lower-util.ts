@@ -1,7 +1,7 @@
 /** Types and helpers shared by the lowering of every layer (tools/quantize/lower*.ts). */
 import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
-import { buildLut, type QParams } from './qparams.ts';
+import { buildLut, type Precision, type QParams } from './qparams.ts';
 import type { Rounding } from '../blob/spec.ts';
 import { tfliteLut } from './lut-tflite.ts';
 import { xnnpackScale } from '../fixedpoint.ts';
@@ -69,6 +69,12 @@ export const rowStrides = (shape: number[]) => {
 
 export function constI8(a: Int8Array, what: string): ConstRef {
   return { kind: 'const', bytes: new Uint8Array(a.buffer, a.byteOffset, a.byteLength), align: 16, what };
+}
+export function constI16(a: Int16Array, what: string): ConstRef {
+  const b = new Uint8Array(a.length * 2);
+  const dv = new DataView(b.buffer);
+  a.forEach((v, i) => dv.setInt16(i * 2, v, true));
+  return { kind: 'const', bytes: b, align: 16, what };
 }
 export function constI32(a: Int32Array | number[], what: string): ConstRef {
   const arr = a instanceof Int32Array ? a : Int32Array.from(a);
@@ -189,6 +195,12 @@ export interface Calibration {
 
 export interface LowerOptions {
   batch: number;
+  /**
+   * Activation precision by Keras layer name (nodes a rewrite derived from a layer, named
+   * `layer/...`, follow it); a layer not named is int8. A layer whose ops cannot run on int16
+   * (softmax, recurrent, ...) stays int8; REQUANT ops join layers of different precision.
+   */
+  precision?: Map<string, Precision>;
   /**
    * convert --stream: every recurrent layer keeps its state between invokes (the graph's
    * time dimension is then the chunk length).

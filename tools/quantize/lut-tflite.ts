@@ -10,7 +10,7 @@
  *     the output (1/256, -128 or 1/128, 0); inputs beyond the input radius saturate.
  */
 import type { Rounding } from '../blob/spec.ts';
-import { frexp, mbqmDouble, roundHalfAwayFromZero } from '../fixedpoint.ts';
+import { frexp, mbqm, roundHalfAwayFromZero, withRounding } from '../fixedpoint.ts';
 import type { QParams } from './qparams.ts';
 
 export type TfliteLutFn = 'sigmoid' | 'tanh';
@@ -123,7 +123,7 @@ function referenceTable(fn: TfliteLutFn, inQ: QParams): Int8Array {
     if (d <= -radius) y = -128;
     else if (d >= radius) y = 127;
     else {
-      const x = mbqmDouble(d, mult, shift);
+      const x = withRounding('double', () => mbqm(d, mult, shift));
       y = fn === 'sigmoid' ? rdpot(logistic(x), 23) - 128 : rdpot(tanh(x), 24);
     }
     t[v + 128] = Math.max(-128, Math.min(127, y));

@@ -12,6 +12,8 @@ export interface QParams {
   zeroPoint: number;
 }
 
+import { quantizeMultiplier } from '../fixedpoint.ts';
+
 const f32 = Math.fround;
 
 /** std::round: half away from zero. */
@@ -122,13 +124,14 @@ export function foldBias(bias: ArrayLike<number> | null, wq: Int8Array, scales: 
  * Clamp range of a fused activation in the output's quantised domain
  * (kernel_util.cc CalculateActivationRangeQuantized, float32 division then round).
  */
-export function activationRange(act: 'linear' | 'relu' | 'relu6' | { min: number; max: number }, out: QParams): [number, number] {
+export function activationRange(act: 'linear' | 'relu' | 'relu6' | { min: number; max: number }, out: QParams, dtype: Precision = 'int8'): [number, number] {
+  const [qmin, qmax] = dtypeRange(dtype);
   const q = (x: number) => out.zeroPoint + roundHalfAway(f32(f32(x) / f32(out.scale)));
-  if (act === 'linear') return [-128, 127];
-  if (act === 'relu') return [Math.max(-128, out.zeroPoint), 127];
-  if (act === 'relu6') return [Math.max(-128, out.zeroPoint), Math.min(127, q(6))];
-  const lo = Number.isFinite(act.min) ? Math.max(-128, q(act.min)) : -128;
-  const hi = Number.isFinite(act.max) ? Math.min(127, q(act.max)) : 127;
+  if (act === 'linear') return [qmin, qmax];
+  if (act === 'relu') return [Math.max(qmin, out.zeroPoint), qmax];
+  if (act === 'relu6') return [Math.max(qmin, out.zeroPoint), Math.min(qmax, q(6))];
+  const lo = Number.isFinite(act.min) ? Math.max(qmin, q(act.min)) : qmin;
+  const hi = Number.isFinite(act.max) ? Math.min(qmax, q(act.max)) : qmax;
   return [lo, hi];
 }
 
@@ -156,3 +159,62 @@ export function softmaxTable(sIn: number, beta = 1): Uint32Array {
 export const SOFTMAX_OUT: QParams = { scale: 1 / 256, zeroPoint: -128 };
 export const SIGMOID_OUT: QParams = { scale: 1 / 256, zeroPoint: -128 };
 export const TANH_OUT: QParams = { scale: 1 / 128, zeroPoint: 0 };
+
+/** The precision of a layer's activations: int8, or int16 with int8 weights (TFLite's 16x8). */
+export type Precision = 'int8' | 'int16';
+
+export function dtypeRange(dtype: Precision): [number, number] {
+  return dtype === 'int16' ? [-32768, 32767] : [-128, 127];
+}
+
+/**
+ * TFLite's int16 activation qparams (16x8): symmetric, scale = max|x| / 32767 in float32, zero
+ * point 0. A range that is exactly {0} gets scale 1/32768.
+ */
+export function symmetricQParams16(min: number, max: number): QParams {
+  const m = f32(Math.max(Math.abs(f32(min)), Math.abs(f32(max))));
+  const scale = f32(m / 32767);
+  if (!(scale > 0) || !Number.isFinite(scale)) return { scale: 1 / 32768, zeroPoint: 0 };
+  return { scale, zeroPoint: 0 };
+}
+
+/** TFLite's fixed int16 output of sigmoid and tanh (and any table bounded by 1): scale 2^-15, zero point 0. */
+export const Q15_OUT: QParams = { scale: 1 / 32768, zeroPoint: 0 };
+
+/**
+ * TFLite's int16 LUT (LUTPopulateInt16, kernels/internal/common.h): 513 entries over the whole
+ * int16 input range, 512 segments of 128 LSB read with linear interpolation; each entry is
+ * nudged by half the interpolation error at its segment's midpoint. Input and output zero points
+ * are 0 (symmetric int16).
+ */
+export function buildLut16(f: (x: number) => number, inQ: QParams, outQ: QParams): Int16Array {
+  const fz = (x: number) => {
+    const y = f(x);
+    return Number.isNaN(y) ? 0 : y;
+  };
+  const inMin = inQ.scale * -32768;
+  const inMax = inQ.scale * 32767;
+  const step = (inMax - inMin) / 512;
+  const inv = 1 / outQ.scale;
+  const sat = (v: number) => Math.min(32767, Math.max(-32768, v));
+  const t = new Int16Array(513);
+  for (let i = 0; i < 512; i++) {
+    const val = fz(inMin + i * step);
+    const mid = fz(inMin + i * step + step / 2);
+    const next = fz(inMin + (i + 1) * step);
+    const sample = roundHalfAway(val * inv);
+    const midInterp = roundHalfAway((next * inv + roundHalfAway(val * inv)) / 2);
+    const bias = roundHalfAway((midInterp - roundHalfAway(mid * inv)) / 2);
+    t[i] = sat(sample - bias);
+  }
+  t[512] = sat(roundHalfAway(fz(inMax) * inv));
+  return t;
+}
+
+/**
+ * The multiplier of the int16 SOFTMAX input difference (x - max, at scale sIn) onto its exp
+ * table's int16 domain, where 65535 LSB span a real difference of 10: sIn * 6553.5.
+ */
+export function quantizeMultiplier16Softmax(sIn: number): { mult: number; shift: number } {
+  return quantizeMultiplier(Math.min(sIn * 6553.5, 2 ** 29));
+}

@@ -5,12 +5,19 @@
  * constants section, and returns the output tensor. The runtime must be bit-identical.
 
  */
-import { clamp, mbqm, requantOutput } from '../fixedpoint.ts';
+import { clamp, lut16Lookup, mbqm, mbqm64, requantOutput } from '../fixedpoint.ts';
 import { TABLE_ENTRIES, gateCount, type CellKind, type RnnQuant } from './reference-rnn.ts';
 
 /** An op's params by spec name (repeat groups in `groups`). */
 type P = Record<string, any>;
 type Int = Int8Array | Int16Array | Int32Array;
+/** An activation tensor: int8, or int16 (TFLite's 16x8 scheme: symmetric, int64 accumulators). */
+export type Act = Int8Array | Int16Array;
+
+/** A new array of n elements of x's dtype. */
+const like = (x: Act, n: number): Act => (x instanceof Int16Array ? new Int16Array(n) : new Int8Array(n));
+/** The value range of x's dtype. */
+const rangeOf = (x: Act): [number, number] => (x instanceof Int16Array ? [-32768, 32767] : [-128, 127]);
 
 const i32s = (c: Uint8Array, off: number, n: number): Int32Array => {
   const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
@@ -25,6 +32,12 @@ const u32s = (c: Uint8Array, off: number, n: number): Uint32Array => {
   return a;
 };
 const i8s = (c: Uint8Array, off: number, n: number): Int8Array => new Int8Array(c.buffer, c.byteOffset + off, n);
+const i16s = (c: Uint8Array, off: number, n: number): Int16Array => {
+  const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  const a = new Int16Array(n);
+  for (let k = 0; k < n; k++) a[k] = dv.getInt16(off + 2 * k, true);
+  return a;
+};
 
 function groupsOf(p: P): Record<string, number>[] {
   if (Array.isArray(p.groups)) return p.groups;
@@ -33,12 +46,26 @@ function groupsOf(p: P): Record<string, number>[] {
   throw new Error('reference: op params have no repeat groups');
 }
 
-function applyLut(y: number, consts: Uint8Array, lut: number): number {
-  return lut === -1 ? y : (consts[lut + y + 128] << 24) >> 24;
+function applyLut(y: number, consts: Uint8Array, lut: number, wide = false): number {
+  if (lut === -1) return y;
+  return wide ? lut16Lookup(y, i16s(consts, lut, 513)) : (consts[lut + y + 128] << 24) >> 24;
 }
 
-/** DENSE int32 accumulators (bias included), [rows][outDim]. */
-export function refDenseAcc(p: P, x: Int8Array, consts: Uint8Array): Int32Array {
+/**
+ * Requantise one accumulator: int8 MBQM (double rounding) on the int32 accumulator, or, for
+ * int16 activations, mbqm64 on the exact int64 accumulator; + zpOut (int32 add), clamp, LUT.
+ */
+function requantOne(acc: number, m: number, s: number, q: Record<string, number>, consts: Uint8Array, wide: boolean): number {
+  const r = wide ? mbqm64(acc, m, s) : requantOutput(acc, m, s);
+  return applyLut(clamp((r + q.zpOut) | 0, q.actMin, q.actMax), consts, q.lut, wide);
+}
+
+/**
+ * DENSE accumulators (bias included), [rows][outDim]: int32 with wrap-around for int8 input;
+ * exact (the int64 of TFLite's 16x8 kernels) for int16 input.
+ */
+export function refDenseAcc(p: P, x: Act, consts: Uint8Array): Int32Array | Float64Array {
+  const wide = x instanceof Int16Array;
   const { rows, inDim, outDim, weights, bias, layout } = p as Record<string, number>;
   const w = i8s(consts, weights, outDim * inDim);
   const b = bias === -1 ? new Int32Array(outDim) : i32s(consts, bias, outDim);
@@ -48,32 +75,27 @@ export function refDenseAcc(p: P, x: Int8Array, consts: Uint8Array): Int32Array 
     if (o < blocks * 4) return w[Math.floor(o / 4) * inDim * 4 + k * 4 + (o % 4)];
     return w[o * inDim + k];
   };
-  const acc = new Int32Array(rows * outDim);
+  const acc = wide ? new Float64Array(rows * outDim) : new Int32Array(rows * outDim);
   for (let r = 0; r < rows; r++)
     for (let o = 0; o < outDim; o++) {
       let a = b[o];
-      for (let k = 0; k < inDim; k++) a = (a + x[r * inDim + k] * wAt(o, k)) | 0;
+      for (let k = 0; k < inDim; k++) a = wide ? a + x[r * inDim + k] * wAt(o, k) : (a + x[r * inDim + k] * wAt(o, k)) | 0;
       acc[r * outDim + o] = a;
     }
   return acc;
 }
 
-export function refDense(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
-  const { rows, outDim, mult, shift, zpOut, actMin, actMax, lut } = p as Record<string, number>;
-  const acc = refDenseAcc(p, x, consts);
-  const m = i32s(consts, mult, outDim);
-  const s = i8s(consts, shift, outDim);
-  const y = new Int8Array(rows * outDim);
-  for (let i = 0; i < acc.length; i++) {
-    const o = i % outDim;
-    y[i] = applyLut(clamp((requantOutput(acc[i], m[o], s[o]) + zpOut) | 0, actMin, actMax), consts, lut);
-  }
-  return y;
+export function refDense(p: P, x: Act, consts: Uint8Array): Act {
+  return requantPerChannel(p, refDenseAcc(p, x, consts), (p as any).outDim, consts, x);
 }
 
-/** CONV2D / DEPTHWISE int32 accumulators (bias included), NHWC. */
-export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = false): Int32Array {
+/**
+ * CONV2D / DEPTHWISE accumulators (bias included), NHWC: int32 with wrap for int8 input, exact
+ * for int16 input (zpIn is then 0: out-of-bounds taps contribute nothing, as TFLite skips them).
+ */
+export function refConvAcc(p: P, x: Act, consts: Uint8Array, depthwise = false): Int32Array | Float64Array {
   const q = p as Record<string, number>;
+  const wide = x instanceof Int16Array;
   const { batch, inH, inW, inC, outH, outW, kH, kW, strideH, strideW, dilH, dilW, padTop, padLeft, zpIn } = q;
   const outC = depthwise ? inC * q.depthMult : q.outC;
   const groups = depthwise ? inC : q.groups;
@@ -85,7 +107,7 @@ export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = f
   const K = kH * kW * icg;
   const blocks = !depthwise && q.layout === 1 ? Math.floor(outC / 4) : 0;
   const convW = (oc: number, i: number): number => (oc < blocks * 4 ? w[Math.floor(oc / 4) * K * 4 + i * 4 + (oc % 4)] : w[oc * K + i]);
-  const acc = new Int32Array(batch * outH * outW * outC);
+  const acc = wide ? new Float64Array(batch * outH * outW * outC) : new Int32Array(batch * outH * outW * outC);
   let idx = 0;
   for (let n = 0; n < batch; n++)
     for (let oh = 0; oh < outH; oh++)
@@ -102,7 +124,7 @@ export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = f
                 const c = g * icg + ic;
                 const xv = inside ? x[((n * inH + ih) * inW + iw) * inC + c] : zpIn;
                 const wv = depthwise ? w[(kh * kW + kw) * outC + oc] : convW(oc, (kh * kW + kw) * icg + ic);
-                a = (a + xv * wv) | 0;
+                a = wide ? a + xv * wv : (a + xv * wv) | 0;
               }
             }
           acc[idx++] = a;
@@ -110,35 +132,34 @@ export function refConvAcc(p: P, x: Int8Array, consts: Uint8Array, depthwise = f
   return acc;
 }
 
-function requantPerChannel(p: P, acc: Int32Array, outC: number, consts: Uint8Array): Int8Array {
+/** Per-channel requantisation of accumulators [..][outC] into an array of x's dtype. */
+function requantPerChannel(p: P, acc: Int32Array | Float64Array, outC: number, consts: Uint8Array, x: Act): Act {
   const q = p as Record<string, number>;
   const m = i32s(consts, q.mult, outC);
   const s = i8s(consts, q.shift, outC);
-  const y = new Int8Array(acc.length);
-  for (let i = 0; i < acc.length; i++) {
-    const o = i % outC;
-    y[i] = applyLut(clamp((requantOutput(acc[i], m[o], s[o]) + q.zpOut) | 0, q.actMin, q.actMax), consts, q.lut);
-  }
+  const y = like(x, acc.length);
+  const wide = x instanceof Int16Array;
+  for (let i = 0; i < acc.length; i++) y[i] = requantOne(acc[i], m[i % outC], s[i % outC], q, consts, wide);
   return y;
 }
 
-export function refConv2d(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
-  return requantPerChannel(p, refConvAcc(p, x, consts, false), (p as any).outC, consts);
+export function refConv2d(p: P, x: Act, consts: Uint8Array): Act {
+  return requantPerChannel(p, refConvAcc(p, x, consts, false), (p as any).outC, consts, x);
 }
 
-export function refDepthwise(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
-  return requantPerChannel(p, refConvAcc(p, x, consts, true), (p as any).inC * (p as any).depthMult, consts);
+export function refDepthwise(p: P, x: Act, consts: Uint8Array): Act {
+  return requantPerChannel(p, refConvAcc(p, x, consts, true), (p as any).inC * (p as any).depthMult, consts, x);
 }
 
-function refPool(p: P, x: Int8Array, avg: boolean): Int8Array {
+function refPool(p: P, x: Act, avg: boolean): Act {
   const { batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft, actMin, actMax } = p as Record<string, number>;
-  const y = new Int8Array(batch * outH * outW * channels);
+  const y = like(x, batch * outH * outW * channels);
   let idx = 0;
   for (let n = 0; n < batch; n++)
     for (let oh = 0; oh < outH; oh++)
       for (let ow = 0; ow < outW; ow++)
         for (let c = 0; c < channels; c++) {
-          let acc = avg ? 0 : -128;
+          let acc = avg ? 0 : rangeOf(x)[0];
           let cnt = 0;
           for (let kh = 0; kh < kH; kh++)
             for (let kw = 0; kw < kW; kw++) {
@@ -155,14 +176,14 @@ function refPool(p: P, x: Int8Array, avg: boolean): Int8Array {
         }
   return y;
 }
-export const refMaxPool2d = (p: P, x: Int8Array): Int8Array => refPool(p, x, false);
-export const refAvgPool2d = (p: P, x: Int8Array): Int8Array => refPool(p, x, true);
+export const refMaxPool2d = (p: P, x: Act): Act => refPool(p, x, false);
+export const refAvgPool2d = (p: P, x: Act): Act => refPool(p, x, true);
 
 /** ADD_N: inputs in group order. */
-export function refAddN(p: P, inputs: Int8Array[]): Int8Array {
+export function refAddN(p: P, inputs: Act[]): Act {
   const { count, zpOut, actMin, actMax, leftShift, outMult, outShift } = p as Record<string, number>;
   const gs = groupsOf(p);
-  const y = new Int8Array(count);
+  const y = like(inputs[0], count);
   for (let i = 0; i < count; i++) {
     let s = 0;
     gs.forEach((g, k) => (s = (s + mbqm(((inputs[k][i] - g.zp) << leftShift) | 0, g.mult, g.shift)) | 0));
@@ -171,18 +192,18 @@ export function refAddN(p: P, inputs: Int8Array[]): Int8Array {
   return y;
 }
 
-export function refMul(p: P, a: Int8Array, b: Int8Array): Int8Array {
+export function refMul(p: P, a: Act, b: Act): Act {
   const { count, zpA, zpB, zpOut, mult, shift, actMin, actMax } = p as Record<string, number>;
-  const y = new Int8Array(count);
+  const y = like(a, count);
   // b may hold fewer elements than count (a divisor of it): it repeats over the output
   for (let i = 0; i < count; i++) y[i] = clamp((zpOut + mbqm((a[i] - zpA) * (b[i % b.length] - zpB), mult, shift)) | 0, actMin, actMax);
   return y;
 }
 
-export function refMaxMin(p: P, inputs: Int8Array[]): Int8Array {
+export function refMaxMin(p: P, inputs: Act[]): Act {
   const { count, isMin, zpOut, actMin, actMax } = p as Record<string, number>;
   const gs = groupsOf(p);
-  const y = new Int8Array(count);
+  const y = like(inputs[0], count);
   for (let i = 0; i < count; i++) {
     const r = gs.map((g, k) => (zpOut + mbqm(inputs[k][i] - g.zp, g.mult, g.shift)) | 0);
     y[i] = clamp(isMin ? Math.min(...r) : Math.max(...r), actMin, actMax);
@@ -190,21 +211,44 @@ export function refMaxMin(p: P, inputs: Int8Array[]): Int8Array {
   return y;
 }
 
-export function refConcat(p: P, inputs: Int8Array[]): Int8Array {
+export function refConcat(p: P, inputs: Act[]): Act {
   const { outer, zpOut } = p as Record<string, number>;
   const gs = groupsOf(p);
   const out: number[] = [];
+  const [lo, hi] = rangeOf(inputs[0]);
   for (let o = 0; o < outer; o++)
     gs.forEach((g, k) => {
       for (let j = 0; j < g.inner; j++) {
         const x = inputs[k][o * g.inner + j];
-        out.push(g.identity ? x : clamp((zpOut + mbqm(x - g.zp, g.mult, g.shift)) | 0, -128, 127));
+        out.push(g.identity ? x : clamp((zpOut + mbqm(x - g.zp, g.mult, g.shift)) | 0, lo, hi));
       }
     });
-  return Int8Array.from(out);
+  const y = like(inputs[0], out.length);
+  y.set(out);
+  return y;
 }
 
-export function refSoftmax(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+/**
+ * SOFTMAX on int16: table = i32 mult, i32 shift, 513 int16 exp entries (Q0.15 over [-10, 0]);
+ * e = lut16(clamp(MBQM(x - max) + 32767)); y = clamp(((e << 15) + sum/2) / sum, 0, 32767).
+ */
+function refSoftmax16(p: P, x: Int16Array, consts: Uint8Array): Int16Array {
+  const { rows, depth, table } = p as Record<string, number>;
+  const [m, s] = i32s(consts, table, 2);
+  const t = i16s(consts, table + 8, 513);
+  const y = new Int16Array(rows * depth);
+  for (let r = 0; r < rows; r++) {
+    const row = x.subarray(r * depth, (r + 1) * depth);
+    const mx = Math.max(...row);
+    const e = Array.from(row, (v) => BigInt(lut16Lookup(clamp((mbqm(v - mx, m, s) + 32767) | 0, -32768, 32767), t)));
+    const sum = e.reduce((a, b) => a + b, 0n);
+    e.forEach((ek, k) => (y[r * depth + k] = Math.min(32767, Number(((ek << 15n) + sum / 2n) / sum))));
+  }
+  return y;
+}
+
+export function refSoftmax(p: P, x: Act, consts: Uint8Array): Act {
+  if (x instanceof Int16Array) return refSoftmax16(p, x, consts);
   const { rows, depth, table } = p as Record<string, number>;
   const t = u32s(consts, table, 256);
   const y = new Int8Array(rows * depth);
@@ -222,8 +266,12 @@ export function refSoftmax(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
   return y;
 }
 
-export function refLut(p: P, x: Int8Array, consts: Uint8Array): Int8Array {
+export function refLut(p: P, x: Act, consts: Uint8Array): Act {
   const { count, table } = p as Record<string, number>;
+  if (x instanceof Int16Array) {
+    const t = i16s(consts, table, 513);
+    return Int16Array.from(x.subarray(0, count), (v) => lut16Lookup(v, t));
+  }
   const y = new Int8Array(count);
   for (let i = 0; i < count; i++) y[i] = (consts[table + x[i] + 128] << 24) >> 24;
   return y;
@@ -298,13 +346,6 @@ function unblockRows4(w: Int8Array, rows: number, K: number): Int8Array {
   for (let r = full; r < rows; r++) for (let k = 0; k < K; k++) out[r * K + k] = w[p++];
   return out;
 }
-
-const i16s = (c: Uint8Array, off: number, n: number): Int16Array => {
-  const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
-  const a = new Int16Array(n);
-  for (let k = 0; k < n; k++) a[k] = dv.getInt16(off + 2 * k, true);
-  return a;
-};
 
 /** The RnnQuant of a SIMPLE_RNN / GRU / LSTM op record (params by spec name + constants). */
 export function rnnQuantFromParams(name: string, p: P, consts: Uint8Array): RnnQuant {
