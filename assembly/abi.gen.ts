@@ -50,6 +50,7 @@ export const FLAG_HAS_SELFTEST: i32 = 1;
 export const FLAG_STATEFUL: i32 = 2;
 export const FLAG_ROUNDING_MASK: i32 = 12;
 export const FLAG_ROUNDING_SINGLE: i32 = 4;
+export const FLAG_ROUNDING_FLOAT: i32 = 8;
 
 // tensor entry byte offsets
 export const T_DTYPE: i32 = 0;

@@ -7,7 +7,7 @@ import {
   H_ARENA_SIZE, H_STATE_SIZE, H_SCRATCH_SIZE, H_TENSORS_OFF, H_OPS_OFF, H_OPS_SIZE, H_IO_OFF, H_CONSTS_OFF, H_CONSTS_SIZE,
   H_SELF_TEST_OFF, H_SELF_TEST_SIZE, H_OP_MASK0, H_OP_MASK1, H_BATCH, H_NAMES_OFF, H_NAMES_SIZE, H_STAGING_SIZE,
   OP_HEADER_SIZE, OR_CODE, OR_N_PARAMS, OR_CONSTS_OFF, OR_CONSTS_SIZE, ERR_NO_STAGING, ERR_READ_FAILED, ERR_BAD_CONST,
-  FLAG_HAS_SELFTEST, FLAG_STATEFUL, FLAG_ROUNDING_MASK, FLAG_ROUNDING_SINGLE, T_DTYPE, T_STORAGE, T_RESERVED, T_OFFSET, T_BYTES, T_ELEMENTS,
+  FLAG_HAS_SELFTEST, FLAG_STATEFUL, FLAG_ROUNDING_MASK, FLAG_ROUNDING_FLOAT, T_DTYPE, T_STORAGE, T_RESERVED, T_OFFSET, T_BYTES, T_ELEMENTS,
   IO_TENSOR, IO_DTYPE, IO_RANK, IO_DIMS, IO_SCALE, IO_ZERO_POINT,
   ALIGN_TABLE, ALIGN_CONSTS, LIMIT_MAX_REGION, LIMIT_MAX_GROUP, LIMIT_MAX_RANK,
   ERR_OK, ERR_BAD_MAGIC, ERR_BAD_VERSION, ERR_BAD_SIZE, ERR_BAD_CRC, ERR_BAD_HEADER, ERR_BAD_TENSOR, ERR_BAD_OP,
@@ -274,9 +274,9 @@ export function validateBlob(b: usize, cap: u32, external: bool): i32 {
   if (staging >= <u32>LIMIT_MAX_REGION) return ERR_BAD_HEADER;
   if ((flags & ~(<u32>(FLAG_HAS_SELFTEST | FLAG_STATEFUL | FLAG_ROUNDING_MASK))) != 0) return ERR_BAD_HEADER;
   let rounding = flags & <u32>FLAG_ROUNDING_MASK;
-  if (rounding > <u32>FLAG_ROUNDING_SINGLE) return ERR_BAD_HEADER;
+  if (rounding > <u32>FLAG_ROUNDING_FLOAT) return ERR_BAD_HEADER;
   // a failed init leaves the runtime not ready, so setting the mode before the other checks is safe
-  setRounding(rounding == <u32>FLAG_ROUNDING_SINGLE);
+  setRounding(rounding != 0, rounding == <u32>FLAG_ROUNDING_FLOAT);
   let namesOff = u32at(b + H_NAMES_OFF);
   let namesSize = u32at(b + H_NAMES_SIZE);
   // names are metadata for the tools: only their bounds are checked, the runtime never reads them

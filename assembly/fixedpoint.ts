@@ -22,8 +22,49 @@
 // reference), 0 = single (TFLITE_SINGLE_ROUNDING). A mask, so the fast forms stay branch-free.
 export let roundDouble: i32 = -1;
 
-export function setRounding(single: bool): void {
+// Mode float (the TFLite interpreter with XNNPACK): DENSE/CONV2D/DEPTHWISE outputs requantize
+// in float32 (outQF); every MBQM is single.
+export let roundFloat: bool = false;
+
+export function setRounding(single: bool, float: bool): void {
   roundDouble = single ? 0 : -1;
+  roundFloat = float;
+}
+
+// x / 2^e rounded half to even, x >= 0 (x < 2^62: e > 62 gives 0).
+// @ts-ignore: decorator
+@inline function rneShr(x: i64, e: i32): i64 {
+  if (e <= 0) return x;
+  if (e > 62) return 0;
+  let q = x >> e;
+  let rem = x & ((<i64>1 << e) - 1);
+  let half = <i64>1 << (e - 1);
+  return q + <i64>(rem > half || (rem == half && (q & 1) != 0));
+}
+
+// x rounded to 24 significant bits, half to even (float32's rounding), x >= 0.
+// @ts-ignore: decorator
+@inline function rne24(x: i64): i64 {
+  let d = 40 - <i32>clz(x);
+  return d > 0 ? rneShr(x, d) << d : x;
+}
+
+// XNNPACK's fp32 requantization in integers (the runtime has no float ops): with S = mult *
+// 2^(shift - 31) (24 significant bits, exact in float32), y = round-half-even(f32(f32(acc) * S))
+// + zp, clamped. f32(acc) and the product's float32 rounding are both rne24 on exact integers
+// (|acc| <= 2^31, mult < 2^31: the product is below 2^62); rounding is symmetric, so |acc| is
+// rounded and the sign restored. Clamping after rounding equals XNNPACK's clamp before it (integer bounds).
+export function outQF(acc: i32, mult: i32, shift: i32, zp: i32, lo: i32, hi: i32): i32 {
+  let a = rne24(acc < 0 ? -<i64>acc : <i64>acc);
+  let x = a * <i64>mult;
+  let d = 40 - <i32>clz(x);
+  if (d < 0) d = 0;
+  let q = rneShr(x, d); // |v| = q * 2^(d - 31 + shift)
+  let e = 31 - shift - d;
+  let y = e >= 0 ? rneShr(q, e) : q << -e;
+  if (y > 0xffff) y = 0xffff; // beyond every int8 bound: keeps the narrowing exact
+  let v = <i32>y;
+  return clampI((acc < 0 ? -v : v) + zp, lo, hi);
 }
 
 // TFLite MultiplyByQuantizedMultiplier with TFLITE_SINGLE_ROUNDING (kernels/internal/common.h):

@@ -118,13 +118,13 @@ function mbqmSingle(x: number, mult: number, shift: number): number {
   return Math.floor((f + 1) / 2) | 0;
 }
 
-let rounding: 'double' | 'single' = 'double';
+let rounding: 'double' | 'single' | 'float' = 'double';
 
 /**
  * Runs `f` with every mbqm in the given rounding mode (the blob's header property, as the
  * runtime holds it for the loaded blob). Restores the previous mode afterwards.
  */
-export function withRounding<T>(mode: 'double' | 'single', f: () => T): T {
+export function withRounding<T>(mode: 'double' | 'single' | 'float', f: () => T): T {
   const prev = rounding;
   rounding = mode;
   try {
@@ -136,7 +136,27 @@ export function withRounding<T>(mode: 'double' | 'single', f: () => T): T {
 
 /** MBQM in the current rounding mode (withRounding; double by default). */
 export function mbqm(x: number, mult: number, shift: number): number {
-  return rounding === 'single' ? mbqmSingle(x, mult, shift) : mbqmDouble(x, mult, shift);
+  return rounding === 'double' ? mbqmDouble(x, mult, shift) : mbqmSingle(x, mult, shift);
+}
+
+/** round half to even (f32.nearest, lrintf). */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * The requantized output of a DENSE/CONV2D/DEPTHWISE accumulator before the zero point, in the
+ * current mode: MBQM, or in mode float XNNPACK's round-half-even(f32(acc) · f32(mult · 2^(shift − 31))).
+ */
+export function requantOutput(acc: number, mult: number, shift: number): number {
+  if (rounding !== 'float') return mbqm(acc, mult, shift);
+  return roundHalfEven(Math.fround(Math.fround(acc) * Math.fround(mult * 2 ** (shift - 31))));
+}
+
+/** XNNPACK's float32 requantization scale f32(f32(sIn·sW) / sOut), the one mode float writes as mult/shift. */
+export function xnnpackScale(sIn: number, sW: number, sOut: number): number {
+  return Math.fround(Math.fround(Math.fround(sIn) * Math.fround(sW)) / Math.fround(sOut));
 }
 
 /** BigInt oracle for mbqm (slow; tests only). Follows gemmlowp literally (nudge + C division). */

@@ -262,6 +262,7 @@ async function finishConvert(
     batch,
     stream: !!opts.stream,
     densePairs: opts.densePairs,
+    rounding: opts.rounding,
     ...(opts.precision ? { precision: opts.precision } : {}),
   });
   notes.push(...unsplit.notes);

@@ -10,7 +10,7 @@
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
 import { prm, gP, gConsts, cFail, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
-import { mbqmF, clampI } from '../fixedpoint';
+import { mbqmF, clampI, outQF, roundFloat } from '../fixedpoint';
 import { evalDense16 } from './wide';
 
 export function prepare(): void {
@@ -79,7 +79,7 @@ function cPairs(inDim: i32, outDim: i32): void {
 }
 // @ts-ignore: decorator
 @inline export function outQv(acc: i32, m: i32, s: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
-  let y = clampI(mbqmF(acc, m, s) + zp, lo, hi);
+  let y = roundFloat ? outQF(acc, m, s, zp, lo, hi) : clampI(mbqmF(acc, m, s) + zp, lo, hi);
   if (lut) y = <i32>load<i8>(lut + <usize>(y + 128));
   return y;
 }

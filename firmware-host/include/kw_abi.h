@@ -55,6 +55,7 @@
 #define KW_FLAG_STATEFUL 2
 #define KW_FLAG_ROUNDING_MASK 12
 #define KW_FLAG_ROUNDING_SINGLE 4
+#define KW_FLAG_ROUNDING_FLOAT 8
 
 /* tensor entry byte offsets */
 #define KW_T_DTYPE 0

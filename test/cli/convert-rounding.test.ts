@@ -34,4 +34,15 @@ describe('convert --rounding', () => {
     const st = d.header.selfTestOff;
     expect(differing.filter((i) => !(i >= HEADER.flags && i < HEADER.flags + 4) && !(i >= HEADER.crc32 && i < HEADER.crc32 + 4) && i < st)).toEqual([]);
   }, 240_000);
+
+  it('float: header field 2, the self-test passes in the runtime (verify), Dense multipliers are float32 scales', () => {
+    const out = join(dir, 'float.blob');
+    const args = [ex('model/model.json'), '--calibration', ex('calibration.npy'), '-o', out, '--rounding', 'float'];
+    const r = spawnSync(process.execPath, [resolve(repoRoot, 'tools/convert'), ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(roundingOfFlags(parseBlob(new Uint8Array(readFileSync(out))).header.flags)).toBe('float');
+    const v = spawnSync(process.execPath, [resolve(repoRoot, 'tools/verify'), out], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
+    expect(v.status, v.stdout + v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/PASS self-test/);
+  }, 240_000);
 });

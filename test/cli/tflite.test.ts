@@ -41,6 +41,22 @@ describe.skipIf(!haveTflite)('convert, verify and run a .tflite model', () => {
     expect(y.shape).toEqual([3, 640]);
     expect(readFileSync(out).length).toBeGreaterThan(3 * 640);
   }, 120_000);
+
+  for (const [name, rounding] of [
+    ['kws_ref_model', 'double'],
+    ['vww_96_int8', 'float'],
+    ['pretrainedResnet_quant', 'double'],
+  ]) {
+    it(`${name}: convert --rounding ${rounding}, then verify --board esp32-s3`, () => {
+      const blob = join(dir, `${name}.blob`);
+      const c = cli('convert', [join(tfliteDir, `${name}.tflite`), '-o', blob, '--rounding', rounding]);
+      expect(c.code, c.stderr).toBe(0);
+      expect(c.stdout).toMatch(/weights stay in flash/);
+      const v = cli('verify', [blob, '--board', 'esp32-s3']);
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+      expect(v.stdout).toMatch(/PASS self-test/);
+    }, 180_000);
+  }
 });
 
 describe('bad .tflite input through convert: one line, exit code, nothing written', () => {

@@ -4,11 +4,12 @@
  * reference/integer_ops/*.h, as TFLite's quantization spec documents them), with the double
  * rounding of MultiplyByQuantizedMultiplier (SaturatingRoundingDoublingHighMul, then
  * RoundingDivideByPOT) in BigInt. It reads the model with the project's reader (the file's
- * integers and scales) and nothing else of the project. SOFTMAX is the float function quantized
- * to the int8 output (TFLite's integer kernel is within 1 LSB of it); the tests compare the
- * tensor that feeds it bit for bit.
+ * integers and scales) and nothing else of the project. SOFTMAX is TFLite's int8 reference kernel
+ * (tflite-softmax.ts); LOGISTIC and TANH are the float functions quantized to the output (TFLite's
+ * integer kernels are within 1 LSB of them).
  */
 import type { TfliteModel, TfliteOp, TfliteTensor } from '../../tools/readers/tflite/read.ts';
+import { softmaxParamsRef, softmaxRowRef } from './tflite-softmax.ts';
 
 const I32_MIN = -(2n ** 31n);
 const I32_MAX = 2n ** 31n - 1n;
@@ -209,19 +210,12 @@ function add(m: TfliteModel, op: TfliteOp, a: Int8Array, b: Int8Array): Int8Arra
   });
 }
 
-/** SOFTMAX in float on the dequantized input, quantized to TFLite's int8 softmax output (1/256, -128): an approximation of TFLite's integer kernel, within 1 LSB of it. */
-function softmaxFloat(m: TfliteModel, op: TfliteOp, x: Int8Array): Int8Array {
-  const q = qOf(m.tensors[op.inputs[0]]);
-  const beta = op.options?.beta ?? 1;
+/** SOFTMAX as TFLite's int8 reference kernel computes it (test/helpers/tflite-softmax.ts), double rounding. */
+function softmax(m: TfliteModel, op: TfliteOp, x: Int8Array): Int8Array {
+  const p = softmaxParamsRef(op.options?.beta ?? 1, qOf(m.tensors[op.inputs[0]]).s);
   const depth = m.tensors[op.inputs[0]].shape.at(-1)!;
   const y = new Int8Array(x.length);
-  for (let r = 0; r < x.length / depth; r++) {
-    const row = Array.from(x.subarray(r * depth, (r + 1) * depth));
-    const mx = Math.max(...row);
-    const e = row.map((v) => Math.exp(beta * q.s * (v - mx)));
-    const sum = e.reduce((a, b) => a + b, 0);
-    e.forEach((v, i) => (y[r * depth + i] = clamp(Math.round((v / sum) * 256) - 128, -128, 127)));
-  }
+  for (let r = 0; r < x.length / depth; r++) y.set(softmaxRowRef(x.subarray(r * depth, (r + 1) * depth), p, 'double'), r * depth);
   return y;
 }
 
@@ -312,7 +306,7 @@ function runOp(m: TfliteModel, op: TfliteOp, get: (i: number) => Int8Array): Int
     case 'SQUEEZE':
       return x.slice();
     case 'SOFTMAX':
-      return softmaxFloat(m, op, x);
+      return softmax(m, op, x);
     case 'MAX_POOL_2D':
       return maxPool(m, op, x);
     case 'MUL':

@@ -8,7 +8,7 @@
  */
 import { quantizeMultiplierRef, requant, type RoundingMode } from './tflite-requant.ts';
 
-interface FP {
+export interface FP {
   raw: bigint;
   ib: number;
 }
@@ -114,3 +114,6 @@ export function softmaxRowRef(x: ArrayLike<number>, p: SoftmaxParamsRef, mode: R
     return Math.max(-128, Math.min(127, u));
   });
 }
+
+/** gemmlowp's fixed-point pieces, for the other transcribed kernels (tflite-logistic.ts). */
+export { fp, mul, add, sub, rescale, one, rdpot, expOnNegativeValues };

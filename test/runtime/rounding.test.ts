@@ -7,7 +7,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { BlobBuilder } from '../../tools/blob/writer.ts';
-import { DTYPE, ERR, STORAGE, type Rounding } from '../../tools/blob/spec.ts';
+import { DTYPE, ERR, STORAGE, type Rounding as BlobRounding } from '../../tools/blob/spec.ts';
+
+/** The integer modes (mode float changes only DENSE/CONV2D/DEPTHWISE outputs: test/graph/tflite-exact.test.ts). */
+type Rounding = Exclude<BlobRounding, 'float'>;
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import { GENERATORS, rng, rint, type Rng } from '../helpers/opgen.ts';
 import { requant } from '../helpers/tflite-requant.ts';
@@ -43,7 +46,7 @@ function triples(r: Rng, n: number): Triple[] {
 }
 
 /** One DENSE op, inDim 1 with a zero weight: output o = clamp(MBQM(bias[o], mult[o], shift[o])). */
-function denseBlob(ts: Triple[], layout: number, rounding: Rounding): Uint8Array {
+function denseBlob(ts: Triple[], layout: number, rounding: BlobRounding): Uint8Array {
   const b = new BlobBuilder();
   const n = ts.length;
   const tin = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 0, bytes: 1 });
@@ -71,7 +74,30 @@ function denseBlob(ts: Triple[], layout: number, rounding: Rounding): Uint8Array
 
 const clamp8 = (v: number) => Math.max(-128, Math.min(127, v));
 
+/** XNNPACK's fp32 requantization in float32 arithmetic: round-half-even(f32(f32(x) · f32(S))). */
+function xnnpackRequant(x: number, mult: number, shift: number): number {
+  const v = Math.fround(Math.fround(x) * Math.fround(mult * 2 ** (shift - 31)));
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 describe('runtime requantization = independent TFLite transcription', () => {
+  it('float: DENSE outputs = float32 arithmetic (XNNPACK) over 6000 triples with 24-bit multipliers, both layouts', () => {
+    const r = rng(0xf1);
+    for (let chunk = 0; chunk < 12; chunk++) {
+      // the converter writes float32 scales: at most 24 significant bits
+      const ts = triples(r, 500).map(([x, m, s]): Triple => [x, m & ~0x7f, s]);
+      expect(sim.init(denseBlob(ts, chunk & 1, 'float')), sim.lastError).toBe(ERR.OK);
+      sim.setInputRaw(0, new Int8Array(1));
+      expect(sim.invoke()).toBe(ERR.OK);
+      const got = sim.getOutputRaw(0);
+      ts.forEach(([x, m, s], i) => {
+        const want = clamp8(xnnpackRequant(x, m, s));
+        if (got[i] !== want) expect(`fp32(${x}, ${m}, ${s}) = ${got[i]}`).toBe(`fp32(${x}, ${m}, ${s}) = ${want}`);
+      });
+    }
+  });
+
   for (const mode of ['double', 'single'] as Rounding[]) {
     it(`${mode}: DENSE per-channel requantization over 6000 triples, both weight layouts`, () => {
       const r = rng(mode === 'single' ? 0x51 : 0xd0);
@@ -125,10 +151,10 @@ describe('every op honours the rounding mode', () => {
 });
 
 describe('rounding field validation', () => {
-  it('modes 2 and 3 are rejected with BAD_HEADER, never a trap', () => {
+  it('mode 3 is rejected with BAD_HEADER, never a trap; modes 1 and 2 load', () => {
     const op = GENERATORS.DENSE(rng(7));
-    for (const v of [2, 3]) expect(sim.init(withRoundingField(op.blob, v))).toBe(ERR.BAD_HEADER);
-    expect(sim.init(withRoundingField(op.blob, 1))).toBe(ERR.OK);
+    expect(sim.init(withRoundingField(op.blob, 3))).toBe(ERR.BAD_HEADER);
+    for (const v of [1, 2]) expect(sim.init(withRoundingField(op.blob, v))).toBe(ERR.OK);
   });
 });
 

@@ -48,8 +48,9 @@ export const HEADER_SIZE = 96;
 export const FLAG = {
   HAS_SELFTEST: 1,
   STATEFUL: 2, // has persistent state (RNN stateful or streaming)
-  ROUNDING_MASK: 12, // bits 2..3: the rounding mode, ROUNDING value << 2; values 2 and 3 are invalid (BAD_HEADER)
+  ROUNDING_MASK: 12, // bits 2..3: the rounding mode, ROUNDING value << 2; value 3 is invalid (BAD_HEADER)
   ROUNDING_SINGLE: 4, // ROUNDING.single << 2
+  ROUNDING_FLOAT: 8, // ROUNDING.float << 2
 } as const;
 
 /**
@@ -59,15 +60,20 @@ export const FLAG = {
  *           RoundingDivideByPOT). The default.
  *   single: TFLite built with TFLITE_SINGLE_ROUNDING (its optimised / XNNPACK kernels):
  *           (x * mult + 2^(30 - shift)) >> (31 - shift) in 64-bit, truncated to int32.
+ *   float:  the TFLite interpreter with XNNPACK (what tfjs-tflite runs): DENSE, CONV2D and
+ *           DEPTHWISE_CONV2D outputs requantize in float32, round-half-even(f32(acc) * S) with
+ *           S = mult * 2^(shift - 31) an exact float32 (the converter writes S = f32(f32(s_in *
+ *           s_w) / s_out) as XNNPACK forms it); every other MBQM is single.
  */
-export const ROUNDING = { double: 0, single: 1 } as const;
+export const ROUNDING = { double: 0, single: 1, float: 2 } as const;
 export type Rounding = keyof typeof ROUNDING;
 export const ROUNDING_SHIFT = 2;
 export const ROUNDINGS = Object.keys(ROUNDING) as Rounding[];
 
-/** The rounding mode held in header flags (validated blobs only hold 0 or 1). */
+/** The rounding mode held in header flags (validated blobs only hold 0, 1 or 2). */
 export function roundingOfFlags(flags: number): Rounding {
-  return (flags & FLAG.ROUNDING_MASK) === FLAG.ROUNDING_SINGLE ? 'single' : 'double';
+  const r = (flags & FLAG.ROUNDING_MASK) >> ROUNDING_SHIFT;
+  return ROUNDINGS.find((k) => ROUNDING[k] === r) ?? 'double';
 }
 
 export const DTYPE = { INT8: 1, INT16: 2, INT32: 3 } as const;

@@ -405,7 +405,7 @@ export async function main(argv: string[]) {
       .option('--allow-below', '--precision auto: write the best mix found when the target cannot be reached')
       .option(
         '--rounding <mode>',
-        'requantisation rounding: double (TFLite reference kernels, TFLite Micro) or single (TFLite built with TFLITE_SINGLE_ROUNDING: its optimised/XNNPACK kernels)',
+        'requantisation rounding: double (TFLite reference kernels, TFLite Micro), single (TFLite built with TFLITE_SINGLE_ROUNDING) or float (the TFLite interpreter with XNNPACK: float32 requantization of Dense/Conv outputs)',
         'double',
       )
       .option('--force', 'overwrite existing output files')

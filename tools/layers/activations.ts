@@ -3,7 +3,8 @@ import type { IRNode } from '../graph/ir.ts';
 import { identity, needKnown, normAxis, type LayerRule } from '../graph/shapes.ts';
 import * as core from '../float/layers/core.ts';
 import { buildLut16, quantizeMultiplier16Softmax, softmaxTable, Q15_OUT, SOFTMAX_OUT } from '../quantize/qparams.ts';
-import { prod, constI8, constU32, unsupportedLayer, elementwiseFn, type ConstRef } from '../quantize/lower-util.ts';
+import { prod, constI8, constU32, unsupportedLayer, elementwiseFn, activationLut, type ConstRef } from '../quantize/lower-util.ts';
+import { softmaxTfliteParams } from '../quantize/softmax-tflite.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import type { LayerEntry, Lowering, Normalize, QuantRule } from './entry.ts';
 
@@ -99,6 +100,12 @@ export function lowerActivation(n: IRNode, L: LowerCtx): void {
     const wide = L.prec.cur === 'int16';
     const outL = lt(outIr, wide ? Q15_OUT : SOFTMAX_OUT);
     const depth = inT.shape[r - 1];
+    if (c.kernel === 'tflite') {
+      // a .tflite SOFTMAX: TFLite's own int8 kernel, bit for bit
+      const params = { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, ...softmaxTfliteParams(c.beta ?? 1, inT.q.scale) };
+      emit('SOFTMAX_TFLITE', params, [inL], [outL], n.name);
+      return;
+    }
     const table = wide ? softmaxTable16(inT.q.scale, `${n.name} exp table`) : constU32(softmaxTable(inT.q.scale), `${n.name} exp table`);
     emit('SOFTMAX', { in: inL, out: outL, rows: prod(inT.shape) / depth, depth, table }, [inL], [outL], n.name);
     return;
@@ -107,7 +114,9 @@ export function lowerActivation(n: IRNode, L: LowerCtx): void {
   if (!fn) throw unsupportedLayer(n, `activation ${JSON.stringify(c.activation)}`, 'element-wise activations and softmax');
   const outQ = fixedActivationQ(n) ?? irQ(outIr);
   const outL = lt(outIr, outQ);
-  emit('LUT', { in: inL, out: outL, count: prod(inT.shape), table: L.lutConst(fn, inT.q, outQ, `${n.name} lut`) }, [inL], [outL], n.name);
+  const table =
+    c.kernel === 'tflite' ? constI8(activationLut(n, fn, inT.q, outQ, L.opts.rounding), `${n.name} lut`) : L.lutConst(fn, inT.q, outQ, `${n.name} lut`);
+  emit('LUT', { in: inL, out: outL, count: prod(inT.shape), table }, [inL], [outL], n.name);
   return;
 }
 

@@ -6,7 +6,7 @@ import * as conv from '../float/layers/conv.ts';
 import { padInfo } from '../float/layers/conv.ts';
 import { channelWeights, foldBias } from '../quantize/qparams.ts';
 import { blockRows4 } from '../quantize/reference-rnn.ts';
-import { constI8, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
+import { constI8, unsupportedLayer, requantParams, outputScale } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import type { LayerEntry, Lowering, Normalize, QuantRule, RewriteKit } from './entry.ts';
 
@@ -202,7 +202,7 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
     for (let i = 0; i < per; i++) for (let o = 0; o < F; o++) wt[o * per + i] = k.data[i * F + o];
     wq = channelWeights(wt, F, k);
     bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
-    const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
+    const ms = Array.from(wq.scales, (s) => qm(outputScale(L.opts.rounding, inT.q.scale, s, f.accQ.scale), n, 'output'));
     // layout 1 (runtime: interior outputs as one contiguous DENSE vector) where the taps of
     // an output are contiguous in NHWC: one kernel row, no width dilation, one group
     const layout = groups === 1 && kH === 1 && dW === 1 ? 1 : 0;
@@ -231,7 +231,7 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
     bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
     const back = new Int8Array(wq.q.length);
     for (let t = 0; t < taps; t++) for (let o = 0; o < OC; o++) back[t * OC + o] = wq.q[o * taps + t];
-    const ms = Array.from(wq.scales, (s) => qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
+    const ms = Array.from(wq.scales, (s) => qm(outputScale(L.opts.rounding, inT.q.scale, s, f.accQ.scale), n, 'output'));
     emit(
       'DEPTHWISE_CONV2D',
       {

@@ -5,7 +5,7 @@ import { fmt, identity, lintAct, lintDtype, lintPos, needKnown, prod as prodDims
 import * as core from '../float/layers/core.ts';
 import * as misc from '../float/layers/misc.ts';
 import { asymmetricQParams, channelWeights, foldBias, quantizeValue } from '../quantize/qparams.ts';
-import { perTensorScale } from '../fixedpoint.ts';
+import { perTensorScale, xnnpackScale } from '../fixedpoint.ts';
 import { blockRows4, packPairs8 } from '../quantize/reference-rnn.ts';
 import { prod, constI8, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
@@ -82,7 +82,12 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
   const wq = channelWeights(wt, units, k);
   const bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
   // a .tflite FULLY_CONNECTED's multiplier as TFLite forms it: the scale product in float32
-  const scale = (s: number) => (k.fileScales ? perTensorScale(inT.q.scale, s, f.accQ.scale) : (inT.q.scale * s) / f.accQ.scale);
+  const scale = (s: number) =>
+    L.opts.rounding === 'float'
+      ? xnnpackScale(inT.q.scale, s, f.accQ.scale)
+      : k.fileScales
+        ? perTensorScale(inT.q.scale, s, f.accQ.scale)
+        : (inT.q.scale * s) / f.accQ.scale;
   const ms = Array.from(wq.scales, (s) => qm(scale(s), n, 'output'));
   const pairs = L.opts.densePairs && units >= 8 ? packPairs8(wq.q, units, inDim) : null;
   emit(

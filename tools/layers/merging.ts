@@ -2,6 +2,7 @@
 import type { IRNode } from '../graph/ir.ts';
 import { fmt, normAxis, type Dim, type LayerRule, type RuleCtx, type Shape } from '../graph/shapes.ts';
 import * as merge from '../float/layers/merge.ts';
+import { frexp, roundHalfEven } from '../fixedpoint.ts';
 import { asymmetricQParams, symmetricQParams16 } from '../quantize/qparams.ts';
 import { prod } from '../quantize/lower-util.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
@@ -97,6 +98,25 @@ function expandTo(inL: number, out: number[], n: IRNode, k: number, L: LowerCtx)
   return L.layout(inL, out, axes, n.name, undefined, `${n.name}/broadcast${k}`);
 }
 
+/**
+ * XNNPACK's int8 add (what the TFLite interpreter runs in mode float) as ADD_N parameters: with
+ * m_k = round-half-even(f32(s_k / s_out) · 2^shift), shift = 20 − the exponent of the largest
+ * f32(s_k / s_out), XNNPACK computes y = (Σ (x_k − zp_k)·m_k + 2^(shift−1)) >> shift. Each input's
+ * MBQM (single rounding, left shift 0) multiplies by m_k exactly (mult m_k·2^j, shift 31 − j),
+ * and the output's (mult 2^30, shift 1 − shift) is the rounding shift.
+ */
+function xnnpackAdd(scales: number[], outScale: number) {
+  const ratios = scales.map((s) => Math.fround(Math.fround(s) / Math.fround(outScale)));
+  const shift = 20 - (frexp(Math.max(...ratios)).e - 1);
+  const inputs = ratios.map((r) => {
+    const m = roundHalfEven(r * 2 ** shift);
+    if (m === 0) return { mult: 0, shift: 0 };
+    const j = 31 - frexp(m).e; // m·2^j in [2^30, 2^31)
+    return { mult: m * 2 ** j, shift: 31 - j };
+  });
+  return { inputs, output: { mult: 2 ** 30, shift: 1 - shift } };
+}
+
 function lowerAdd(n: IRNode, L: LowerCtx): void {
   const { tensors, lt, qm, emit, fuse } = L;
   const cls = n.className;
@@ -111,13 +131,19 @@ function lowerAdd(n: IRNode, L: LowerCtx): void {
   const scales = ins.map((i) => tensors[i].q.scale);
   const twiceMax = 2 * Math.max(...scales);
   // TFLite's ADD: inputs shifted left by 20 (int8) or 15 (int16) before their rescale
-  const leftShift = L.prec.cur === 'int16' ? 15 : 20;
-  const groups = ins.map((i, k) => {
+  let leftShift = L.prec.cur === 'int16' ? 15 : 20;
+  let groups = ins.map((i, k) => {
     const sign = cls === 'Subtract' && k === 1 ? -1 : 1;
     const m = qm((sign * tensors[i].q.scale) / twiceMax, n, `input ${k}`);
     return { tensor: i, zp: tensors[i].q.zeroPoint, mult: m.mult, shift: m.shift };
   });
-  const o = qm(twiceMax / ((1 << leftShift) * f.accQ.scale * (cls === 'Average' ? ins.length : 1)), n, 'output');
+  let o = qm(twiceMax / ((1 << leftShift) * f.accQ.scale * (cls === 'Average' ? ins.length : 1)), n, 'output');
+  if (cls === 'Add' && L.opts.rounding === 'float') {
+    const x = xnnpackAdd(scales, f.accQ.scale);
+    leftShift = 0;
+    groups = groups.map((g, k) => ({ ...g, ...x.inputs[k] }));
+    o = x.output;
+  }
   emit(
     'ADD_N',
     {

@@ -185,7 +185,8 @@ function softmax(op: TfliteOp, c: TfliteBuildCtx): void {
   const q = c.raw(op.outputs[0]).quant;
   if (!q || q.scale[0] !== 1 / 256 || q.zeroPoint[0] !== -128)
     c.problem('output quantization', q ? `${q.scale[0]}, ${q.zeroPoint[0]}` : null, '1/256, -128 (TFLite int8 softmax)');
-  c.node('Softmax', { axis: -1 }, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
+  // kernel 'tflite': TFLite's int8 softmax kernel (op SOFTMAX_TFLITE), not the Keras Softmax's
+  c.node('Softmax', { axis: -1, beta, kernel: 'tflite' }, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
 }
 
 function activation(name: string, scale: number, zp: number) {
@@ -193,7 +194,8 @@ function activation(name: string, scale: number, zp: number) {
     const q = c.raw(op.outputs[0]).quant;
     if (!q || q.scale[0] !== scale || q.zeroPoint[0] !== zp)
       c.problem('output quantization', q ? `${q.scale[0]}, ${q.zeroPoint[0]}` : null, `${scale}, ${zp} (TFLite int8 ${name})`);
-    c.node('Activation', { activation: name }, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
+    // kernel 'tflite': the table of TFLite's own kernel for the blob's rounding mode (quantize/lut-tflite.ts)
+    c.node('Activation', { activation: name, kernel: 'tflite' }, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
   };
 }
 

@@ -26,6 +26,7 @@ import {
   constI8,
   constI16,
   elementwiseFn,
+  activationLut,
   clampActivation,
   consumers,
   LowerOptions,
@@ -159,7 +160,7 @@ function baseCtx(g: Graph, cal: Calibration, opts: LowerOptions) {
 }
 
 function viewCtx(base: ReturnType<typeof baseCtx>) {
-  const { g, tensors, prec, qOverride, absorbed, irQ, newT, lt, emit } = base;
+  const { g, opts, tensors, prec, qOverride, absorbed, irQ, newT, lt, emit } = base;
   /** LAYOUT op: out axis j reads in axis map[j].axis (or -1 = broadcast), with pad/div. */
   const layout = (
     inL: number,
@@ -239,7 +240,7 @@ function viewCtx(base: ReturnType<typeof baseCtx>) {
           range: full,
           lut: (prec.cur === 'int16'
             ? constI16(buildLut16(f, preQ, postQ), `${a.name} lut`)
-            : constI8(buildLut(f, preQ, postQ), `${a.name} lut`)) as ParamValue,
+            : constI8(activationLut(a, f, preQ, postQ, opts.rounding), `${a.name} lut`)) as ParamValue,
           accQ: preQ,
           fused: a.name,
         };

@@ -1,7 +1,10 @@
 /** Types and helpers shared by the lowering of every layer (tools/quantize/lower*.ts). */
 import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
-import { type Precision, type QParams } from './qparams.ts';
+import { buildLut, type Precision, type QParams } from './qparams.ts';
+import type { Rounding } from '../blob/spec.ts';
+import { tfliteLut } from './lut-tflite.ts';
+import { xnnpackScale } from '../fixedpoint.ts';
 import type { RecurrentInfo, Range } from '../float/types.ts';
 import { activation as activationLayer, eluLayer, leakyRelu, reluLayer, thresholdedRelu } from '../float/layers/core.ts';
 
@@ -139,6 +142,22 @@ export function elementwiseFn(n: IRNode): ((x: number) => number) | null {
   };
 }
 
+/**
+ * The LUT of an element-wise activation node: a .tflite LOGISTIC/TANH (config.kernel 'tflite')
+ * gets the table of TFLite's implementation for the blob's rounding mode, every other the
+ * function's table (buildLut).
+ */
+export function activationLut(n: IRNode, fn: (x: number) => number, inQ: QParams, outQ: QParams, rounding: Rounding | undefined): Int8Array {
+  const a = n.config.activation;
+  if (n.config.kernel === 'tflite' && (a === 'sigmoid' || a === 'tanh')) return tfliteLut(a, inQ, outQ, rounding);
+  return buildLut(fn, inQ, outQ);
+}
+
+/** The output scale s_in·s_w / s_out of a CONV2D/DEPTHWISE channel: in mode float as XNNPACK forms it in float32, else in double (TFLite). */
+export function outputScale(rounding: Rounding | undefined, sIn: number, sW: number, sOut: number): number {
+  return rounding === 'float' ? xnnpackScale(sIn, sW, sOut) : (sIn * sW) / sOut;
+}
+
 /** Clamp-only activation if the node is exactly one (relu, relu6, ReLU(max_value)). */
 export function clampActivation(n: IRNode): 'linear' | 'relu' | 'relu6' | { min: number; max: number } | null {
   if (n.className === 'Activation') {
@@ -189,4 +208,6 @@ export interface LowerOptions {
   stream?: boolean;
   /** convert --dense-pairs: DENSE weights in layout 2 (packed pairs, twice the weight bytes, about half the instructions) */
   densePairs?: boolean;
+  /** The blob's rounding mode: which TFLite implementation's tables a .tflite LOGISTIC/TANH gets. */
+  rounding?: Rounding;
 }

@@ -5,7 +5,7 @@
  * constants section, and returns the output tensor. The runtime must be bit-identical.
 
  */
-import { clamp, lut16Lookup, mbqm, mbqm64 } from '../fixedpoint.ts';
+import { clamp, lut16Lookup, mbqm, mbqm64, requantOutput } from '../fixedpoint.ts';
 import { TABLE_ENTRIES, gateCount, unpackPairs8, type CellKind, type RnnQuant } from './reference-rnn.ts';
 
 /** An op's params by spec name (repeat groups in `groups`). */
@@ -56,7 +56,7 @@ function applyLut(y: number, consts: Uint8Array, lut: number, wide = false): num
  * int16 activations, mbqm64 on the exact int64 accumulator; + zpOut (int32 add), clamp, LUT.
  */
 function requantOne(acc: number, m: number, s: number, q: Record<string, number>, consts: Uint8Array, wide: boolean): number {
-  const r = wide ? mbqm64(acc, m, s) : mbqm(acc, m, s);
+  const r = wide ? mbqm64(acc, m, s) : requantOutput(acc, m, s);
   return applyLut(clamp((r + q.zpOut) | 0, q.actMin, q.actMax), consts, q.lut, wide);
 }
 
