@@ -52,7 +52,7 @@ export interface AutoPrecision {
 }
 
 /** The calibration samples each trial is measured on when not given. */
-export const AUTO_SAMPLES = 256;
+const AUTO_SAMPLES = 256;
 
 const outputSqnr = (g: Graph, layers: LayerError[]) => {
   const outs = new Set(g.outputs.map((t) => g.tensors[t].name));
@@ -67,7 +67,7 @@ function firstSamples(cal: FloatTensor[], n: number): FloatTensor[] {
 }
 
 /** RAM the model adds to linear memory and flash the blob takes. */
-export function blobCost(r: ConvertResult): { ramBytes: number; flashBytes: number } {
+function blobCost(r: ConvertResult): { ramBytes: number; flashBytes: number } {
   const copy = r.weights === 'ram' ? r.blob.length : r.staging;
   return { ramBytes: r.plan.arenaSize + r.plan.stateSize + copy, flashBytes: r.blob.length };
 }
@@ -96,7 +96,7 @@ function searchLayers(layers: LayerError[], map: PrecisionMap): Trial['layers'] 
 const db = (x: number) => (Number.isFinite(x) ? `${x.toFixed(1)} dB` : x > 0 ? 'exact' : '-inf');
 
 /** The per-layer table: layer, class, precision, SQNR, max abs error. */
-export function layerTable(layers: LayerError[]): string[] {
+function layerTable(layers: LayerError[]): string[] {
   const w = Math.max(5, ...layers.map((l) => l.layer.length));
   return [
     `${'layer'.padEnd(w)}  ${'class'.padEnd(22)} prec   SQNR       max |err|`,
