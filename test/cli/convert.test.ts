@@ -125,7 +125,7 @@ describe('convert / run commands', () => {
       [['--staging', '64'], /--staging 64: op SOFTMAX of layer 'classes\/activation' needs at least 1024 bytes of staging; give --staging 1024 or more/],
       [['--staging', '10000000'], /--staging 10000000 is larger than all of the model's constants \(\d+ bytes\)/],
       [['--weights', 'ram', '--staging', '4096'], /--staging is only valid with --weights flash/],
-      [['--rounding', 'half-even'], /--rounding must be one of double, single, got 'half-even'/],
+      [['--rounding', 'half-even'], /--rounding must be one of double, single, float, got 'half-even'/],
     ];
     for (const [args, msg] of cases) {
       const c = cli('convert', [ex('model/model.json'), ...cal, ...args, '-o', out]);
