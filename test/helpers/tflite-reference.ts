@@ -10,58 +10,11 @@
  */
 import type { TfliteModel, TfliteOp, TfliteTensor } from '../../tools/readers/tflite/read.ts';
 import { softmaxParamsRef, softmaxRowRef } from './tflite-softmax.ts';
-
-const I32_MIN = -(2n ** 31n);
-const I32_MAX = 2n ** 31n - 1n;
-
-/** gemmlowp SaturatingRoundingDoublingHighMul. */
-function srdhm(a: bigint, b: bigint): bigint {
-  if (a === I32_MIN && b === I32_MIN) return I32_MAX;
-  const ab = a * b;
-  const nudge = ab >= 0n ? 1n << 30n : 1n - (1n << 30n);
-  const q = (ab + nudge) / (1n << 31n); // C division truncates toward zero, as BigInt does
-  return q;
-}
-
-/** gemmlowp RoundingDivideByPOT. */
-function rdbpot(x: bigint, e: bigint): bigint {
-  const mask = (1n << e) - 1n;
-  const rem = x & mask;
-  const thr = (mask >> 1n) + (x < 0n ? 1n : 0n);
-  return (x >> e) + (rem > thr ? 1n : 0n);
-}
-
-function wrap32(v: bigint): bigint {
-  return BigInt.asIntN(32, v);
-}
+import { quantizeMultiplierRef as quantizeMultiplier, requant } from './tflite-requant.ts';
 
 /** MultiplyByQuantizedMultiplier (TFLite reference, double rounding). */
 function mbqm(x: number, m: { mult: number; shift: number }): number {
-  const left = m.shift > 0 ? BigInt(m.shift) : 0n;
-  const right = m.shift > 0 ? 0n : BigInt(-m.shift);
-  return Number(rdbpot(srdhm(wrap32(BigInt(x) * (1n << left)), BigInt(m.mult)), right));
-}
-
-/** QuantizeMultiplier(double): frexp, round(q * 2^31), the 2^31 case, tiny multipliers to 0. */
-function quantizeMultiplier(d: number): { mult: number; shift: number } {
-  if (d === 0) return { mult: 0, shift: 0 };
-  let shift = Math.floor(Math.log2(d)) + 1;
-  let q = d / 2 ** shift;
-  if (q >= 1) {
-    q /= 2;
-    shift++;
-  }
-  if (q < 0.5) {
-    q *= 2;
-    shift--;
-  }
-  let qf = Math.round(q * 2 ** 31); // q > 0: std::round and Math.round agree
-  if (qf === 2 ** 31) {
-    qf /= 2;
-    shift++;
-  }
-  if (shift < -31) return { mult: 0, shift: 0 };
-  return { mult: qf, shift };
+  return requant('double', x, m.mult, m.shift);
 }
 
 const clamp = (v: number, lo: number, hi: number) => (v < lo ? lo : v > hi ? hi : v);
