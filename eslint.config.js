@@ -15,6 +15,7 @@ const STAGES = [
   ['tools/float/types.ts', 'tools/float/tensor.ts', 'tools/float/activations.ts', 'tools/float/layers'],
   [
     'tools/quantize/qparams.ts',
+    'tools/quantize/gemmlowp.ts',
     'tools/quantize/lut-tflite.ts',
     'tools/quantize/lower-util.ts',
     'tools/quantize/lower-ctx.ts',

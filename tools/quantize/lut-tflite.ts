@@ -12,12 +12,11 @@
 import type { Rounding } from '../blob/spec.ts';
 import { frexp, mbqm, roundHalfAwayFromZero, withRounding } from '../fixedpoint.ts';
 import type { QParams } from './qparams.ts';
+import { MAX, expQuarter, mulPot, rdpot, srdhm, wrap } from './gemmlowp.ts';
 
 export type TfliteLutFn = 'sigmoid' | 'tanh';
 
 const f32 = Math.fround;
-const MAX = 2147483647;
-const MIN = -2147483648;
 
 /** LUTPopulate<int8_t> in float32 (the interpreter's table). */
 function lutPopulate(fn: TfliteLutFn, inQ: QParams, outQ: QParams): Int8Array {
@@ -31,38 +30,6 @@ function lutPopulate(fn: TfliteLutFn, inQ: QParams, outQ: QParams): Int8Array {
     t[v + 128] = Math.max(-128, Math.min(127, q));
   }
   return t;
-}
-
-/** gemmlowp fixed point on int32 raws: SaturatingRoundingDoublingHighMul, RoundingDivideByPOT, saturating shifts. */
-function srdhm(a: number, b: number): number {
-  if (a === MIN && b === MIN) return MAX;
-  const ab = BigInt(a) * BigInt(b);
-  const nudge = ab >= 0n ? 1n << 30n : 1n - (1n << 30n);
-  return Number((ab + nudge) / (1n << 31n));
-}
-function rdpot(x: number, e: number): number {
-  if (e === 0) return x;
-  const d = 2 ** e;
-  const q = Math.floor(x / d);
-  const r = x - q * d;
-  return q + (r > d / 2 || (r === d / 2 && x >= 0) ? 1 : 0);
-}
-function mulPot(x: number, e: number): number {
-  if (e <= 0) return rdpot(x, -e);
-  const t = 2 ** (31 - e) - 1;
-  return x > t ? MAX : x < -t ? MIN : x * 2 ** e;
-}
-const wrap = (v: number) => v | 0;
-
-/** exp_on_interval_between_negative_one_quarter_and_0_excl, Q0.31. */
-function expQuarter(a: number): number {
-  const c = 1895147668;
-  const x = wrap(a + 2 ** 28);
-  const x2 = srdhm(x, x);
-  const x3 = srdhm(x2, x);
-  const x4 = srdhm(x2, x2);
-  const poly = mulPot(wrap(srdhm(wrap(mulPot(x4, -2) + x3), 715827883) + x2), -1);
-  return wrap(c + srdhm(c, wrap(x + poly)));
 }
 
 const BARREL: [number, number][] = [

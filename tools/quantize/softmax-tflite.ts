@@ -5,42 +5,7 @@
  * int32 raw values: Q5.26 scaled differences, Q0.31 exponentials, Q12.19 sum, Q2.29 Newton steps.
  */
 import { mbqm, quantizeMultiplier } from '../fixedpoint.ts';
-
-const MAX = 2147483647;
-const MIN = -2147483648;
-
-/** gemmlowp SaturatingRoundingDoublingHighMul. */
-function srdhm(a: number, b: number): number {
-  if (a === MIN && b === MIN) return MAX;
-  return Number((BigInt(a) * BigInt(b) + (1n << 30n)) >> 31n);
-}
-
-/** gemmlowp RoundingDivideByPOT (half away from zero), exact for any exponent. */
-function rdpot(x: number, e: number): number {
-  const d = 2 ** e;
-  const q = Math.floor(x / d);
-  const r = x - q * d;
-  return q + (r > d / 2 || (r === d / 2 && x >= 0) ? 1 : 0);
-}
-
-/** gemmlowp SaturatingRoundingMultiplyByPOT<e>, e > 0. */
-function satShl(x: number, e: number): number {
-  const t = 2 ** (31 - e) - 1;
-  return x > t ? MAX : x < -t ? MIN : x * 2 ** e;
-}
-
-const wrap = (v: number) => v | 0;
-
-/** exp on [-1/4, 0), Q0.31 (exp_on_interval_between_negative_one_quarter_and_0_excl). */
-function expQuarter(a: number): number {
-  const c = 1895147668;
-  const x = wrap(a + 2 ** 28);
-  const x2 = srdhm(x, x);
-  const x3 = srdhm(x2, x);
-  const x4 = srdhm(x2, x2);
-  const t = rdpot(wrap(srdhm(wrap(rdpot(x4, 2) + x3), 715827883) + x2), 1);
-  return wrap(c + srdhm(c, wrap(x + t)));
-}
+import { MAX, expQuarter, mulPot, rdpot, srdhm, wrap } from './gemmlowp.ts';
 
 const BARREL = [1672461947, 1302514674, 790015084, 290630308, 39332535, 720401, 242];
 
@@ -60,8 +25,8 @@ function expNeg(a: number): number {
 function recipOnePlus(a: number): number {
   const hd = Math.trunc((a + MAX + 1) / 2);
   let x = wrap(1515870810 + srdhm(hd, -1010580540));
-  for (let i = 0; i < 3; i++) x = wrap(x + satShl(srdhm(x, wrap(2 ** 29 - srdhm(hd, x))), 2));
-  return satShl(x, 1);
+  for (let i = 0; i < 3; i++) x = wrap(x + mulPot(srdhm(x, wrap(2 ** 29 - srdhm(hd, x))), 2));
+  return mulPot(x, 1);
 }
 
 export interface SoftmaxTfliteParams {
