@@ -3,7 +3,7 @@
  * SOFTMAX, LOGISTIC and TANH kernels use it: exact in plain numbers and BigInt.
  */
 export const MAX = 2147483647;
-export const MIN = -2147483648;
+const MIN = -2147483648;
 
 /** SaturatingRoundingDoublingHighMul: (a·b + 2^30) >> 31, equal to gemmlowp's nudge + truncating division. */
 export function srdhm(a: number, b: number): number {
