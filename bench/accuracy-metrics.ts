@@ -3,6 +3,7 @@
  * they can be tested on known arrays.
  */
 import type { LayerError } from '../tools/blob/layer-error.ts';
+import { predictions } from '../tools/cli/verify-numbers.ts';
 
 export interface Metrics {
   /** share of held-out samples the float model classifies right (null: no labels) */
@@ -26,17 +27,6 @@ export interface Row extends Metrics {
   method: string;
 }
 
-function argmax(d: Float32Array, classes: number): Int32Array {
-  const rows = Math.floor(d.length / classes);
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let a = 0;
-    for (let k = 1; k < classes; k++) if (d[r * classes + k] > d[r * classes + a]) a = k;
-    out[r] = a;
-  }
-  return out;
-}
-
 const share = (a: Int32Array, b: ArrayLike<number>) => a.filter((v, i) => v === b[i]).length / a.length;
 
 /** The figures of one conversion: `ref` and `got` are the float and blob outputs over the same samples. */
@@ -53,8 +43,8 @@ export function modelMetrics(ref: Float32Array, got: Float32Array, classes: numb
     maxAbs = Math.max(maxAbs, Math.abs(e));
     peak = Math.max(peak, Math.abs(ref[i]));
   }
-  const pr = classes > 1 ? argmax(ref.subarray(0, n), classes) : null;
-  const pg = classes > 1 ? argmax(got.subarray(0, n), classes) : null;
+  const pr = classes > 1 ? predictions(ref.subarray(0, n), classes, undefined) : null;
+  const pg = classes > 1 ? predictions(got.subarray(0, n), classes, undefined) : null;
   const lab = labels && pr ? labels.subarray(0, pr.length) : null;
   const fa = lab ? share(pr!, lab) : null;
   const ba = lab ? share(pg!, lab) : null;

@@ -97,7 +97,7 @@ export interface Metrics {
 }
 
 /** The predicted class of each row: argmax over `classes`, or (one class) value >= `decision`. */
-function predictions(d: Float32Array, classes: number, decision: number | undefined): Int32Array | null {
+export function predictions(d: Float32Array, classes: number, decision: number | undefined): Int32Array | null {
   if (classes === 1) return decision === undefined ? null : Int32Array.from(d, (v) => (v >= decision ? 1 : 0));
   const rows = Math.floor(d.length / classes);
   const out = new Int32Array(rows);
