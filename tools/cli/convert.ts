@@ -88,7 +88,7 @@ export interface Report {
   /** where the device keeps the weights: flash (streamed) or ram (blob copied in) */
   weights: WeightsMode;
   flash: { blobBytes: number; runtimeWasmBytes: number; totalBytes: number };
-  /** the blob's CRC-32 (header field): which blob this report describes (verify --layers --convert-report) */
+  /** the blob's CRC-32 (header field): which blob this report describes */
   blobCrc32: number;
   ram: {
     arenaBytes: number;
