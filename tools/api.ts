@@ -96,6 +96,8 @@ export interface ConvertOptions {
   progress?: Progress;
   /** also build a runtime .wasm with only the model's ops (needs AssemblyScript, a few seconds) */
   runtime?: boolean;
+  /** measure every layer of the blob against the float model on the first 256 calibration samples (report.layerErrors) */
+  layerErrors?: boolean;
   /** also make the C header; the string is its array name (default: from `name`) */
   cHeader?: boolean | string;
   /** the blob's name in the report and messages (default 'model.blob') */

@@ -68,6 +68,12 @@ describe('convert / run commands', () => {
     expect(report.quantization.classes).toEqual({ scale: 1 / 256, zeroPoint: -128, min: expect.any(Number), max: expect.any(Number), method: 'minmax' });
     expect(report.selfTest).toBe(true);
     expect(report.assumptions.some((a: string) => a.includes('static batch of 1'))).toBe(true);
+    // every layer of the blob against the float model on the calibration samples, the output layer last
+    expect(report.layerErrors.samples).toBe(128);
+    expect(report.layerErrors.layers.map((l: any) => l.layer)).toEqual(['relu1', 'pool1', 'conv2', 'gap', 'classes']);
+    for (const l of report.layerErrors.layers) expect(l.sqnrDb).toBeGreaterThan(30);
+    expect(c.stdout).toMatch(/per-layer SQNR on 128 calibration samples: lowest '\w+' \(\w+, int8\) \d+\.\d dB/);
+    expect(c.stdout).toMatch(/^converted \S+ \(tfjs\) -> /);
 
     const out = join(dir, 'example-out.npy');
     const r = cli('run', [blob, '--input', ex('test-inputs.npy'), '-o', out]);
