@@ -24,7 +24,7 @@ import { buildGraph } from '../graph/build.ts';
 import { RECURRENT_LAYERS } from '../layers/index.ts';
 import { convertGraph, type ConvertOptions, type ConvertResult } from '../pipeline.ts';
 import { convertWithAutoCalibration } from '../calibration-search.ts';
-import { CALIBRATION_METHODS, parseCalibrationMethod, type CalibrationMethod } from '../quantize/ranges.ts';
+import { CALIBRATION_METHODS, MIN_SAMPLES, parseCalibrationMethod, type CalibrationMethod } from '../quantize/ranges.ts';
 import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
@@ -127,6 +127,12 @@ export interface Report {
   layerErrors?: { samples: number; layers: LayerError[] };
 }
 
+/** The range method of the int8 tensors when one method set them all (the default resolves to one), else auto. */
+function uniformMethod(q: Report['quantization'], int8: Set<string>): CalibrationMethod {
+  const used = new Set(Object.entries(q).flatMap(([name, t]) => (int8.has(name) && t.method ? [t.method as CalibrationMethod] : [])));
+  return used.size === 1 ? [...used][0] : used.size === 0 ? 'minmax' : 'auto';
+}
+
 export function buildReport(
   r: ConvertResult,
   extra: {
@@ -145,7 +151,8 @@ export function buildReport(
   for (const t of low.tensors) {
     if (t.aliasOf !== undefined) continue;
     const range = t.ir >= 0 ? r.calibration.ranges.get(t.ir) : undefined;
-    const method = t.ir >= 0 ? (r.calibration.methods?.get(t.ir) ?? null) : null;
+    // int16 tensors take the observed range (symmetric): the methods shape int8 ranges
+    const method = t.ir < 0 ? null : t.dtype === 'int16' ? 'minmax' : (r.calibration.methods?.get(t.ir) ?? null);
     q[t.name] = { scale: t.q.scale, zeroPoint: t.q.zeroPoint, min: range?.min ?? null, max: range?.max ?? null, method };
   }
   return {
@@ -176,7 +183,7 @@ export function buildReport(
       source: r.graph.fileQuant ? 'model file' : extra.calFiles.length ? 'file' : 'synthetic',
       files: extra.calFiles,
       samples: r.calibration.samples,
-      method: r.graph.fileQuant ? 'none' : (extra.method ?? 'minmax'),
+      method: r.graph.fileQuant ? 'none' : (extra.method ?? uniformMethod(q, new Set(low.tensors.filter((t) => t.dtype === 'int8').map((t) => t.name)))),
     },
     assumptions: r.assumptions,
     notes: r.notes,
@@ -323,7 +330,7 @@ async function modelGraphs(file: string, o: ConvertModelOptions, streamSteps: nu
 export async function convertModel(file: string, o: ConvertModelOptions = {}): Promise<ConvertModelResult> {
   const streamSteps = checkStreamSteps(o.streamSteps);
   const mode = weightOptions({ weights: o.weights, staging: o.staging === undefined ? undefined : String(o.staging) });
-  const calibrationMethod = parseCalibrationMethod(o.calibrationMethod ?? 'minmax');
+  const calibrationMethod = o.calibrationMethod === undefined ? undefined : parseCalibrationMethod(o.calibrationMethod);
   const rounding = roundingOption(o.rounding);
   const precision = checkPrecision(o.precision);
   const auto = autoOptions(precision, o.auto ?? {});
@@ -417,8 +424,7 @@ export async function main(argv: string[]) {
       )
       .option(
         '--calibration-method <m>',
-        `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples)`,
-        'minmax',
+        `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples; default: mse with ${MIN_SAMPLES.mse} or more calibration samples, else minmax)`,
       )
       .option('--dense-pairs', 'Dense weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC')
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
@@ -445,7 +451,7 @@ export async function main(argv: string[]) {
     const o = program.opts();
     const file: string = program.args[0];
     const mode = weightOptions(o);
-    const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
+    const calibrationMethod = o.calibrationMethod === undefined ? undefined : parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
     const precision = checkPrecision(o.precision);
     autoOptions(precision, { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow });
