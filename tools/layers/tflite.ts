@@ -237,6 +237,24 @@ function pad(op: TfliteOp, c: TfliteBuildCtx): void {
   c.node('ZeroPadding2D', cfg, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
 }
 
+/**
+ * MEAN over the two spatial axes of an NHWC tensor (a constant int32 axis tensor holding 1 and 2,
+ * in either order, negative forms included): GlobalAveragePooling2D with kernel 'tflite', which
+ * lowers to op MEAN with TFLite's own requantization (the output may have its own quantization).
+ */
+function mean(op: TfliteOp, c: TfliteBuildCtx): void {
+  const x = c.raw(op.inputs[0]);
+  const a = c.raw(op.inputs[1]);
+  const allowed = 'a constant int32 axis tensor [1, 2] (the spatial axes of a 4-D NHWC input, any order)';
+  if (x.shape.length !== 4) return c.problem('input rank', x.shape.length, `4 (NHWC) with ${allowed}`);
+  if (!a.data || a.type !== 'int32') return c.problem('axis', `${a.type}${a.data ? '' : ' (not constant)'}`, allowed);
+  const axes = Array.from(int32Of(a), (v) => (v < 0 ? v + 4 : v)).sort((p, q) => p - q);
+  if (axes.length !== 2 || axes[0] !== 1 || axes[1] !== 2) return c.problem('axis', Array.from(int32Of(a)), allowed);
+  const keepdims = !!op.options?.keep_dims;
+  const cfg = { data_format: 'channels_last', keepdims, kernel: 'tflite' };
+  c.node('GlobalAveragePooling2D', cfg, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
+}
+
 /** The TFLite ops the converter serves, by builtin name. */
 export const TFLITE_OPS: Record<string, TfliteOpEntry> = {
   FULLY_CONNECTED: { versions: [1, 2, 3, 4, 5], classes: ['Dense', 'Activation'], build: fullyConnected },
@@ -253,4 +271,5 @@ export const TFLITE_OPS: Record<string, TfliteOpEntry> = {
   MUL: { versions: [1, 2], classes: ['Multiply', 'Activation'], build: merge('Multiply') },
   CONCATENATION: { versions: [1, 2], classes: ['Concatenate', 'Activation'], build: concatenation },
   PAD: { versions: [1, 2], classes: ['ZeroPadding2D'], build: pad },
+  MEAN: { versions: [1, 2], classes: ['GlobalAveragePooling2D'], build: mean },
 };
