@@ -105,6 +105,40 @@ describe('.tflite MEAN (op MEAN)', () => {
     }, 120_000);
   }
 
+  it("float: the scale is XNNPACK's f32(s_in / f32(s_out·n)), not f32(f32(s_in/s_out) / n) (sums where the two round apart)", async () => {
+    const f32 = Math.fround;
+    const next = rng(0x4d99);
+    let checked = 0;
+    while (checked < 4) {
+      const [si, so] = [f32(0.001 + next() * 0.2), f32(0.001 + next() * 0.2)];
+      const [H, W] = [1 + Math.floor(next() * 6), 1 + Math.floor(next() * 6)];
+      const n = H * W;
+      const [a, b] = [f32(f32(si / so) / n), f32(si / f32(so * n))];
+      const round = (acc: number, scale: number) => {
+        const v = f32(f32(acc) * scale);
+        const r = Math.round(v);
+        return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r; // half to even
+      };
+      const acc = Array.from({ length: 255 * n }, (_, i) => i - 128 * n).find((v) => round(v, a) !== round(v, b) && Math.abs(round(v, b)) < 100);
+      if (a === b || acc === undefined) continue;
+      const spec: MeanSpec = { shape: [1, H, W, 1], inQ: [si, 0], outQ: [so, 0], keepDims: true };
+      const bytes = writeTflite(meanModel(spec));
+      const tfl = await loadTflite(bytes);
+      interpreters.push(tfl);
+      // an input whose sum is acc
+      let rem = acc;
+      const x = Int8Array.from({ length: n }, (_, i) => {
+        const v = Math.max(-128, Math.min(127, Math.round(rem / (n - i))));
+        rem -= v;
+        return v;
+      });
+      const want = tfl.run([x])[0][0];
+      expect(want).toBe(round(acc, b));
+      expect((await device(readTflite('mean_scale.tflite', bytes), 'float')).run([x])[0][0]).toBe(want);
+      checked++;
+    }
+  }, 120_000);
+
   const lint: [string, Partial<MeanSpec>, RegExp][] = [
     ['one spatial axis', { axis: [1] }, /option axis=\[1\]: not supported; supported: a constant int32 axis tensor \[1, 2\]/],
     ['the channel axis', { axis: [1, 3] }, /option axis=\[1,3\]/],
