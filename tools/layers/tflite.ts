@@ -255,6 +255,20 @@ function mean(op: TfliteOp, c: TfliteBuildCtx): void {
   c.node('GlobalAveragePooling2D', cfg, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
 }
 
+/**
+ * TFLite ops the converter refuses for a reason other than a missing mapping: the lint problem's
+ * option, value and what is supported instead, so the line says why.
+ */
+export const TFLITE_REFUSED: Record<string, { option: string; value: string; supported: string }> = {
+  UNIDIRECTIONAL_SEQUENCE_LSTM: {
+    option: 'hidden state',
+    value: "int8 at the output's scale and zero point",
+    supported:
+      "Keras LSTM layers (convert the Keras model): TFLite's integer LSTM cannot be matched bit-exactly, as the runtime's LSTM keeps h int16 at 2^-15 " +
+      'into the recurrent matmul and uses its own 257-entry gate tables and rounding shifts, where TFLite uses int8 h, the int16 LUT sigmoid/tanh and MBQM products',
+  },
+};
+
 /** The TFLite ops the converter serves, by builtin name. */
 export const TFLITE_OPS: Record<string, TfliteOpEntry> = {
   FULLY_CONNECTED: { versions: [1, 2, 3, 4, 5], classes: ['Dense', 'Activation'], build: fullyConnected },
