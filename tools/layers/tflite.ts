@@ -265,7 +265,8 @@ export const TFLITE_REFUSED: Record<string, { option: string; value: string; sup
     value: "int8 at the output's scale and zero point",
     supported:
       "Keras LSTM layers (convert the Keras model): TFLite's integer LSTM cannot be matched bit-exactly, as the runtime's LSTM keeps h int16 at 2^-15 " +
-      'into the recurrent matmul and uses its own 257-entry gate tables and rounding shifts, where TFLite uses int8 h, the int16 LUT sigmoid/tanh and MBQM products',
+      'into the recurrent matmul and uses its own 257-entry gate tables and half-up rounding shifts, where TFLite keeps h int8 and uses its integer ' +
+      'sigmoid/tanh (gemmlowp in TFLite, the int16 LUT in TFLite Micro) and half-away-from-zero products',
   },
 };
 
