@@ -193,6 +193,6 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
     expect(lines[0]).toMatch(
       /^layer 'lstm' \(UNIDIRECTIONAL_SEQUENCE_LSTM v4, operator 1\) option hidden state=.*: not supported; supported: Keras LSTM layers/,
     );
-    expect(lines[0]).toMatch(/int16 at 2\^-15 .* int8 h/);
+    expect(lines[0]).toMatch(/int16 at 2\^-15 .* keeps h int8/);
   });
 });
