@@ -2,7 +2,9 @@
  * TFLite's int8 MEAN over the spatial axes (op MEAN): the multiplier each rounding mode's
  * implementation derives, and the integer reference of the op.
  *   double, single: TFLite's reference QuantizedMeanOrSum (kernels/internal/reference/reduce.h,
- *     TFLite Micro's only int8 path): M, s = QuantizeMultiplier(s_in / s_out); with
+ *     the int8 MEAN of TFLite's reference kernel and of TFLite Micro; older releases sent a
+ *     keep_dims spatial mean through reference_integer_ops::Mean, which rounds twice: MBQM by
+ *     s_in/s_out, then a rounded division by n): M, s = QuantizeMultiplier(s_in / s_out); with
  *     k = min(floor(log2 n), 32, 31 + s), M' = trunc(M·2^k / n) (int64), s' = s − k;
  *     y = MBQM(Σx − zp_in·n, M', s') + zp_out.
  *   float: XNNPACK's global average pooling (what the TFLite interpreter runs): the float32 scale
