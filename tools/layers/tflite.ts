@@ -250,6 +250,8 @@ function mean(op: TfliteOp, c: TfliteBuildCtx): void {
   if (!a.data || a.type !== 'int32') return c.problem('axis', `${a.type}${a.data ? '' : ' (not constant)'}`, allowed);
   const axes = Array.from(int32Of(a), (v) => (v < 0 ? v + 4 : v)).sort((p, q) => p - q);
   if (axes.length !== 2 || axes[0] !== 1 || axes[1] !== 2) return c.problem('axis', Array.from(int32Of(a)), allowed);
+  // op MEAN sums in int32: at most 2^23 int8 values per mean
+  if (x.shape[1] * x.shape[2] > 2 ** 23) return c.problem('height x width', x.shape[1] * x.shape[2], 'at most 2^23 elements per mean');
   const keepdims = !!op.options?.keep_dims;
   const cfg = { data_format: 'channels_last', keepdims, kernel: 'tflite' };
   c.node('GlobalAveragePooling2D', cfg, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
