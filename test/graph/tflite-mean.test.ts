@@ -139,6 +139,15 @@ describe('.tflite MEAN (op MEAN)', () => {
     }
   }, 120_000);
 
+  it('lint: an output shape that is not the mean of the input is refused', () => {
+    const model = meanModel({ shape: [1, 5, 5, 16], inQ: [0.05, 0], outQ: [0.05, 0], keepDims: true });
+    model.tensors[2].shape = [1, 5, 1, 16];
+    const g = buildTfliteGraph(readTflite('bad_mean_shape.tflite', writeTflite(model)), { keepProblems: true });
+    expect(lintLines(g.problems!)).toEqual([
+      "layer 'global_average_pooling2d' (MEAN v2, operator 0) option output shape=[1,5,1,16]: not supported; supported: [1, 1, 1, 16] (keep_dims true of input [1, 5, 5, 16])",
+    ]);
+  });
+
   const lint: [string, Partial<MeanSpec>, RegExp][] = [
     ['one spatial axis', { axis: [1] }, /option axis=\[1\]: not supported; supported: a constant int32 axis tensor \[1, 2\]/],
     ['the channel axis', { axis: [1, 3] }, /option axis=\[1,3\]/],

@@ -253,6 +253,9 @@ function mean(op: TfliteOp, c: TfliteBuildCtx): void {
   // op MEAN sums in int32: at most 2^23 int8 values per mean
   if (x.shape[1] * x.shape[2] > 2 ** 23) return c.problem('height x width', x.shape[1] * x.shape[2], 'at most 2^23 elements per mean');
   const keepdims = !!op.options?.keep_dims;
+  const want = keepdims ? [x.shape[0], 1, 1, x.shape[3]] : [x.shape[0], x.shape[3]];
+  const got = c.raw(op.outputs[0]).shape;
+  if (got.join() !== want.join()) return c.problem('output shape', got, `[${want.join(', ')}] (keep_dims ${keepdims} of input [${x.shape.join(', ')}])`);
   const cfg = { data_format: 'channels_last', keepdims, kernel: 'tflite' };
   c.node('GlobalAveragePooling2D', cfg, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
 }
