@@ -31,7 +31,7 @@ interface Case {
   zo: number;
 }
 
-function blob(k: Case, params: Record<string, number>, rounding?: Rounding): Uint8Array {
+function blob(k: Case, params: { mult: number; shift: number }, rounding?: Rounding): Uint8Array {
   const b = new BlobBuilder();
   const n = k.batch * k.H * k.W * k.C;
   const tin = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 0, bytes: n });
@@ -103,7 +103,7 @@ describe('op MEAN', () => {
     const good = meanTfliteParams(k.si, k.so, 9, 'double');
     expect(good.mult).toBeLessThan(2 ** 30); // TFLite's readapted multiplier is accepted below 2^30
     expect(() => blob(k, good)).not.toThrow();
-    const bad: [Partial<Case>, Record<string, number>][] = [
+    const bad: [Partial<Case>, { mult: number; shift: number }][] = [
       [{}, { ...good, mult: -1 }],
       [{}, { ...good, shift: 31 }],
       [{}, { ...good, shift: -32 }],
