@@ -98,12 +98,17 @@ describe('verify', () => {
     expect(text.stdout).toBe(formatText(r));
   });
 
-  it('refuses the option combinations the command refuses, with its message and exit code', async () => {
+  it('refuses the options and values the command refuses, with its message and exit code', async () => {
     const e = await refusal(verify(blob, { board: 'esp32', ram: 1024 }));
     const c = cli('verify', [blob, '--board', 'esp32', '--ram', '1K']);
     expect([e.exitCode, `error: ${e.message}\n`]).toEqual([c.code, c.stderr]);
     expect((await refusal(verify(blob, { suggest: true, flash: 1 << 20 }))).exitCode).toBe(EXIT.USAGE);
     expect((await refusal(verify(blob, { board: 'no-such-board' }))).message).toMatch(/^--board no-such-board: unknown board; known: esp32/);
+    const top1 = await refusal(verify(blob, { thresholds: { minTop1: 2 } }));
+    const c1 = cli('verify', [blob, '--min-top1', '2']);
+    expect([top1.exitCode, `error: ${top1.message}\n`]).toEqual([c1.code, c1.stderr]);
+    expect((await refusal(verify(blob, { maxSamples: 0 }))).message).toBe('--max-samples 0: expected a number');
+    expect((await refusal(verify(blob, { metric: 'mse' as never }))).message).toBe('--metric mse: expected one of top1, sqnr');
   });
 
   it('BOARDS is the list --list-boards prints as JSON', () => {

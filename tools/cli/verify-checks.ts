@@ -36,7 +36,7 @@ import { countLoadAndInference, type CompiledCode } from '../blob/count.ts';
 import { blobStaging } from '../blob/runtime-info.ts';
 import { checkLayers } from './verify-layers.ts';
 import type { Progress } from '../pipeline.ts';
-import { checkNumbers, openDevice, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
+import { checkNumbers, openDevice, parseMetric, type Device, type Metric, type Thresholds } from './verify-numbers.ts';
 import { packageFile } from '../package-root.ts';
 
 export const DEFAULT_RUNTIME = packageFile('build', 'runtime.wasm');
@@ -495,9 +495,36 @@ export function checkVerifyOptions(o: { board?: string; ram?: unknown; flash?: u
   if (o.interpreter) getInterpreter(o.interpreter);
 }
 
+/** The flag and the allowed range of each number option. */
+const NUMBER_OPTIONS: Record<string, { flag: string; lo?: number; hi?: number }> = {
+  maxSamples: { flag: '--max-samples', lo: 1 },
+  maxAbsErr: { flag: '--max-abs-err', lo: 0 },
+  minSqnr: { flag: '--min-sqnr' },
+  maxRelErr: { flag: '--max-rel-err', lo: 0 },
+  minTop1: { flag: '--min-top1', lo: 0, hi: 1 },
+  minCosine: { flag: '--min-cosine', lo: -1, hi: 1 },
+};
+
+/** A number option (`maxSamples` or a threshold) as a number within its range; undefined when not given. */
+export function checkNumber(v: string | number | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const { flag, lo = -Infinity, hi = Infinity } = NUMBER_OPTIONS[name];
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < lo || x > hi) throw new UserError(`${flag} ${v}: expected a number${hi < Infinity ? ` in [${lo}, ${hi}]` : ''}`, EXIT.USAGE);
+  return x;
+}
+
+/** The values the command checks as it parses them: numbers in range, a known metric. */
+function checkValues(o: VerifyOptions): void {
+  checkNumber(o.maxSamples, 'maxSamples');
+  for (const [k, v] of Object.entries(o.thresholds ?? {})) if (k in NUMBER_OPTIONS) checkNumber(v, k);
+  if (o.metric !== undefined) parseMetric(o.metric);
+}
+
 /** Runs every check that the options ask for; a failed check is in the result, a bad input throws. */
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   checkVerifyOptions(o);
+  checkValues(o);
   const bytes = o.blobBytes ?? readFileOrThrow(o.blobFile, 'blob');
   const checks: Check[] = [];
   const { check: integ, parsed } = checkIntegrity(bytes, o.blobFile);

@@ -21,7 +21,7 @@ import { checkOutputs, dataFile, modelFiles, writeFileAtomic } from './fsutil.ts
 import { verifyReport } from './report/build.ts';
 import { progressBars } from './progress.ts';
 import { parseMetric, DEFAULT_THRESHOLDS, METRICS } from './verify-numbers.ts';
-import { checkVerifyOptions, parseBytes, readFileOrThrow, verify, type BoardFit, type VerifyOptions, type VerifyResult } from './verify-checks.ts';
+import { checkNumber, checkVerifyOptions, parseBytes, readFileOrThrow, verify, type BoardFit, type VerifyOptions, type VerifyResult } from './verify-checks.ts';
 
 const KiB = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n % 1024 === 0 ? 0 : 1)} KiB`);
 
@@ -102,14 +102,6 @@ function verifyCommand() {
     .option('--force', 'overwrite an existing --report file');
 }
 
-/** A number option within [lo, hi], or undefined when not given. */
-function num(v: string | undefined, opt: string, lo = -Infinity, hi = Infinity): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < lo || x > hi) throw new UserError(`${opt} ${v}: expected a number${hi < Infinity ? ` in [${lo}, ${hi}]` : ''}`, EXIT.USAGE);
-  return x;
-}
-
 /** The command line's options as verify's (parsed, in the order the flags are listed). */
 function verifyOptions(blobFile: string, o: Record<string, any>): VerifyOptions {
   return {
@@ -127,17 +119,17 @@ function verifyOptions(blobFile: string, o: Record<string, any>): VerifyOptions 
     data: o.data,
     labels: o.labels,
     metric: o.metric === undefined ? undefined : parseMetric(o.metric),
-    maxSamples: num(o.maxSamples, '--max-samples', 1),
+    maxSamples: checkNumber(o.maxSamples, 'maxSamples'),
     suggest: !!o.suggest,
     layers: !!o.layers,
     convertReport: o.convertReport,
     boards: !!o.report,
     thresholds: {
-      maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),
-      minSqnr: num(o.minSqnr, '--min-sqnr'),
-      maxRelErr: num(o.maxRelErr, '--max-rel-err', 0),
-      minTop1: num(o.minTop1, '--min-top1', 0, 1),
-      minCosine: num(o.minCosine, '--min-cosine', -1, 1),
+      maxAbsErr: checkNumber(o.maxAbsErr, 'maxAbsErr'),
+      minSqnr: checkNumber(o.minSqnr, 'minSqnr'),
+      maxRelErr: checkNumber(o.maxRelErr, 'maxRelErr'),
+      minTop1: checkNumber(o.minTop1, 'minTop1'),
+      minCosine: checkNumber(o.minCosine, 'minCosine'),
     },
   };
 }
