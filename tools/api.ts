@@ -29,8 +29,9 @@ import { BOARDS, type Board } from './boards.ts';
 import { openSim } from './cli/sim.ts';
 import { modelNotBlob } from './cli/inputs.ts';
 
-/** The board profiles `verify --list-boards` prints (names for `verify`'s `board`). */
-export { EXIT, FORMAT_VERSION, BOARDS };
+export { EXIT, FORMAT_VERSION };
+/** The board profiles `verify --list-boards` prints (their names are what `verify`'s `board` takes). */
+export { BOARDS };
 export type {
   ExitCode,
   LintProblem,
