@@ -77,9 +77,8 @@ export interface VerifyOptions {
   maxSamples?: number;
   /** list the boards the model fits, smallest first */
   suggest?: boolean;
-  /** per-layer error report (verify-layers.ts); the scales come from convert's JSON report */
+  /** per-layer error report (verify-layers.ts), from the scales in the blob's metadata section */
   layers?: boolean;
-  convertReport?: string;
   /** every board's RAM, flash, fit and estimated latency (verify/convert --report) */
   boards?: boolean;
   /** called as the numbers check runs batches of --data */
@@ -583,7 +582,6 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   if (o.boards) suggested.boards = rows;
 
   const deviceOk = rt.status === 'PASS';
-  if (o.convertReport && !o.layers) throw new UserError('--convert-report goes with --layers (the per-layer report)', EXIT.USAGE);
   if (!o.model && !o.data?.length && (o.labels || o.metric))
     throw new UserError(`${o.labels ? '--labels' : '--metric'} goes with --model and --data (the numbers check)`, EXIT.USAGE);
   if (o.model || o.data?.length) {
@@ -618,8 +616,8 @@ async function addLayers(checks: Check[], o: VerifyOptions, p: ParsedBlob, runti
     checks.push({ name: 'layers', status: 'SKIP', summary: 'not run: the runtime cannot load this blob', details: [], figures: {} });
     return;
   }
-  const { model, config, data, convertReport, maxSamples } = o;
-  checks.push(await checkLayers(p, runtimeFile, bytes, { model, config, data, convertReport, maxSamples, minSqnr: o.thresholds?.minSqnr }));
+  const { model, config, data, maxSamples } = o;
+  checks.push(await checkLayers(p, runtimeFile, bytes, { model, config, data, maxSamples, minSqnr: o.thresholds?.minSqnr }));
 }
 
 /** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none), and the code that init + self-test + that inference run. */

@@ -93,7 +93,6 @@ function verifyCommand() {
     .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1} under the top1 metric)`)
     .option('--min-cosine <c>', 'fail below this cosine similarity (checked only when given)')
     .option('--layers', 'per-layer report: each layer of the blob against the float model (SQNR, max abs error), the first below the threshold named')
-    .option('--convert-report <file>', 'the JSON report convert wrote with this blob (--report): scales of the tensors between the layers, for --layers')
     .option('--list-boards', 'print the board profiles and exit')
     .option('--suggest', 'list the boards this model fits, smallest first, with RAM, flash and estimated latency')
     .option('--json', 'print the result as JSON')
@@ -122,7 +121,6 @@ function verifyOptions(blobFile: string, o: Record<string, any>): VerifyOptions 
     maxSamples: checkNumber(o.maxSamples, 'maxSamples'),
     suggest: !!o.suggest,
     layers: !!o.layers,
-    convertReport: o.convertReport,
     boards: !!o.report,
     thresholds: {
       maxAbsErr: checkNumber(o.maxAbsErr, 'maxAbsErr'),
