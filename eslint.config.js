@@ -26,7 +26,7 @@ const STAGES = [
     'tools/quantize/mean-tflite.ts',
   ],
   ['tools/layers'],
-  ['tools/graph/normalize.ts', 'tools/graph/build-tflite.ts', 'tools/graph/build.ts', 'tools/graph/summary-format.ts'],
+  ['tools/graph/normalize.ts', 'tools/graph/build-tflite.ts', 'tools/graph/build.ts', 'tools/graph/summary-format.ts', 'tools/graph/summary.ts'],
   ['tools/float/forward.ts'],
   ['tools/quantize/ranges.ts', 'tools/quantize/precision-search.ts', 'tools/quantize/calibrate.ts', 'tools/quantize/prepare.ts', 'tools/quantize/lower.ts'],
   ['tools/blob'],

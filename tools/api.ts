@@ -5,14 +5,14 @@
  * code (EXIT); anything else thrown is a bug (the CLI's exit 1). The commands in tools/cli/
  * parse their options, call the same functions and write the files. docs/API.md.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError, EXIT, type ExitCode, type LintProblem } from './errors.ts';
 import { readModel, sniff } from './readers/index.ts';
 import { readArray } from './readers/npy.ts';
-import { buildGraph } from './graph/build.ts';
-import { summaryJson, summaryText, type SummaryJson } from './graph/summary-format.ts';
+import type { SummaryJson } from './graph/summary-format.ts';
+import { summarizeModel, type SummaryOutput, type SummaryTextOptions } from './graph/summary.ts';
 import { parseBlob, type IOInfo } from './blob/parse.ts';
 import { ERR_TEXT, FORMAT_VERSION } from './blob/spec.ts';
 import { toCHeader, cNameFromFile } from './blob/c-header.ts';
@@ -23,13 +23,32 @@ import type { Precision } from './quantize/qparams.ts';
 import type { AutoFlags } from './cli/precision.ts';
 import type { Rounding } from './blob/spec.ts';
 import type { Progress } from './pipeline.ts';
-import { runBlob, type RunResult } from './cli/run.ts';
-import { verify as verifyBlob, type VerifyOptions, type VerifyResult, type Check, type BoardFit } from './cli/verify.ts';
+import { runBlob, type RunOptions, type RunResult } from './cli/run-blob.ts';
+import { readFileOrThrow, verify as verifyBlob, type VerifyOptions, type VerifyResult, type Check, type BoardFit, type BoardRow } from './cli/verify-checks.ts';
+import { BOARDS, type Board } from './boards.ts';
 import { openSim } from './cli/sim.ts';
 import { modelNotBlob } from './cli/inputs.ts';
 
 export { EXIT, FORMAT_VERSION };
-export type { ExitCode, LintProblem, Report, RunResult, VerifyResult, Check, BoardFit, CalibrationArray, WeightsMode, IOInfo, SummaryJson };
+/** The board profiles `verify --list-boards` prints (their names are what `verify`'s `board` takes). */
+export { BOARDS };
+export type {
+  ExitCode,
+  LintProblem,
+  Report,
+  RunOptions,
+  RunResult,
+  VerifyResult,
+  Check,
+  BoardFit,
+  BoardRow,
+  Board,
+  CalibrationArray,
+  WeightsMode,
+  IOInfo,
+  SummaryJson,
+  SummaryOutput,
+};
 
 /** A user error: a bad path, option or input. `exitCode` is what the CLI exits with; `details` are extra lines. */
 export const KerawasmError = UserError;
@@ -59,16 +78,7 @@ async function withModelFile<T>(model: ModelSource, body: (file: string) => Prom
 }
 
 function blobBytes(blob: BlobSource): { bytes: Uint8Array; file: string } {
-  return typeof blob === 'string' ? { bytes: readBytes(blob, 'blob'), file: blob } : { bytes: blob, file: 'blob' };
-}
-
-function readBytes(file: string, what: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: cannot read ${what} (${code === 'ENOENT' ? 'no such file' : (code ?? (e as Error).message)})`, EXIT.BAD_INPUT);
-  }
+  return typeof blob === 'string' ? { bytes: readFileOrThrow(blob, 'blob'), file: blob } : { bytes: blob, file: 'blob' };
 }
 
 export interface ConvertOptions {
@@ -128,36 +138,14 @@ export async function convert(model: ModelSource, opts: ConvertOptions = {}): Pr
   });
 }
 
-export interface SummaryOptions {
+export interface SummaryOptions extends SummaryTextOptions {
+  /** architecture JSON (model.to_json()) for a weights-only .h5 */
   config?: string;
-  /** list the layers of nested models below their row (Keras's expand_nested=True) */
-  expandNested?: boolean;
-  /** for each input, the Keras option that set its shape and its batch in the blob */
-  explain?: boolean;
-}
-
-export interface SummaryOutput {
-  /** the table `summary` prints */
-  text: string;
-  /** what `summary --json` prints */
-  json: SummaryJson;
-  /** layers or options the converter does not support (empty: convert will take the model) */
-  problems: LintProblem[];
 }
 
 /** What Keras's model.summary() prints, plus MACs; unsupported layers are listed, not thrown. */
 export async function summary(model: ModelSource, opts: SummaryOptions = {}): Promise<SummaryOutput> {
-  return withModelFile(model, async (file) => {
-    const g = buildGraph(await readModel(file, { config: opts.config }), { keepProblems: true });
-    return { text: summaryText(g, opts), json: summaryJson(g), problems: g.problems ?? [] };
-  });
-}
-
-export interface RunOptions {
-  /** stateful blobs: zero the state before every invocation (default: keep it, in sample order) */
-  resetEach?: boolean;
-  /** weight mode of the simulation (default: the blob's own) */
-  weights?: WeightsMode;
+  return withModelFile(model, async (file) => summarizeModel(await readModel(file, { config: opts.config }), opts));
 }
 
 /** Float samples through a blob in the device simulation: one array per model input, N a multiple of the batch. */

@@ -16,7 +16,7 @@ import { readModel } from '../../tools/readers/index.ts';
 import { buildGraph } from '../../tools/graph/build.ts';
 import { convertGraph } from '../../tools/pipeline.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
-import { verify } from '../../tools/cli/verify.ts';
+import { verify } from '../../tools/cli/verify-checks.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
 import { MVP_ONLY } from '../helpers/mvp.ts';
 import { GENERATORS, GENERATORS16, rng } from '../helpers/opgen.ts';

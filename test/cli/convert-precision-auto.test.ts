@@ -14,7 +14,7 @@ import { initTf, predict, rng, sqnr, tf } from '../helpers/tfjs-train.ts';
 import { writeTfjs } from '../helpers/keras-writers.ts';
 import { convertWithSelfTest, graphFromFile } from '../helpers/convert-harness.ts';
 import { writeNpy } from '../../tools/readers/npy.ts';
-import { runBlob } from '../../tools/cli/run.ts';
+import { runBlob } from '../../tools/cli/run-blob.ts';
 import { convertWithAutoPrecision } from '../../tools/precision-auto.ts';
 import { convert as apiConvert } from '../../tools/api.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';

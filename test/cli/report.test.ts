@@ -17,10 +17,10 @@ import { convertGraph } from '../../tools/pipeline.ts';
 import { decodeAcceptedBlob } from '../../tools/blob/parse.ts';
 import { arenaTimeline } from '../../tools/cli/report/memory.ts';
 import { readArray } from '../../tools/readers/npy.ts';
-import { runBlob } from '../../tools/cli/run.ts';
+import { runBlob } from '../../tools/cli/run-blob.ts';
 import { BOARDS } from '../../tools/boards.ts';
 import { buildReport } from '../../tools/cli/convert.ts';
-import { verify } from '../../tools/cli/verify.ts';
+import { verify } from '../../tools/cli/verify-checks.ts';
 import { convertReport } from '../../tools/cli/report/build.ts';
 
 const CHROMIUM = '/usr/bin/chromium';

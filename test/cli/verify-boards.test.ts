@@ -12,7 +12,7 @@ import { readModel } from '../../tools/readers/index.ts';
 import { buildGraph } from '../../tools/graph/build.ts';
 import { convertGraph } from '../../tools/pipeline.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
-import { verify } from '../../tools/cli/verify.ts';
+import { verify } from '../../tools/cli/verify-checks.ts';
 import { BOARDS } from '../../tools/boards.ts';
 import { EXIT } from '../../tools/errors.ts';
 import { initTf, saveTfjsFiles, tf } from '../helpers/tfjs-train.ts';

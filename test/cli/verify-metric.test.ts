@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { verify, type Check } from '../../tools/cli/verify.ts';
+import { verify, type Check } from '../../tools/cli/verify-checks.ts';
 import { compareOutputs } from '../../tools/cli/verify-numbers.ts';
 import { writeNpy } from '../../tools/readers/npy.ts';
 import { accelData, fit, gauss, initTf, oneHot, rng, saveTfjsFiles, tf, type Arr } from '../helpers/tfjs-train.ts';

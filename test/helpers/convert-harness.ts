@@ -4,7 +4,7 @@ import { readModel } from '../../tools/readers/index.ts';
 import { buildGraph } from '../../tools/graph/build.ts';
 import { convertGraph, rawInputs, type ConvertOptions, type ConvertResult } from '../../tools/pipeline.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
-import { runBlob } from '../../tools/cli/run.ts';
+import { runBlob } from '../../tools/cli/run-blob.ts';
 import { openSim } from '../../tools/cli/sim.ts';
 
 export async function graphFromFile(file: string, opts: { config?: string; batch?: number } = {}): Promise<Graph> {

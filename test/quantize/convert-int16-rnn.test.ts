@@ -15,7 +15,7 @@ import { buildGraph } from '../../tools/graph/build.ts';
 import type { Graph } from '../../tools/graph/ir.ts';
 import { convertGraph, uniformPrecision } from '../../tools/pipeline.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
-import { runBlob } from '../../tools/cli/run.ts';
+import { runBlob } from '../../tools/cli/run-blob.ts';
 import { openSim } from '../../tools/cli/sim.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kw-int16-rnn-'));

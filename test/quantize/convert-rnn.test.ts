@@ -28,7 +28,7 @@ import type { FloatTensor, Graph } from '../../tools/graph/ir.ts';
 import { runFloat } from '../../tools/float/forward.ts';
 import { convertGraph, rawInputs } from '../../tools/pipeline.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
-import { runBlob } from '../../tools/cli/run.ts';
+import { runBlob } from '../../tools/cli/run-blob.ts';
 import { openSim } from '../../tools/cli/sim.ts';
 import { parseBlob } from '../../tools/blob/parse.ts';
 import { FLAG, STORAGE } from '../../tools/blob/spec.ts';

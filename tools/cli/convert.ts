@@ -34,7 +34,7 @@ import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport, modelKind } from './report/build.ts';
-import { verify } from './verify.ts';
+import { verify } from './verify-checks.ts';
 import { progressBars } from './progress.ts';
 import { autoOptions, checkPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';

@@ -5,7 +5,7 @@ import { uniformPrecision } from '../pipeline.ts';
 import type { Precision } from '../quantize/qparams.ts';
 import type { AutoPrecisionOptions } from '../precision-auto.ts';
 import { findBoard } from '../boards.ts';
-import { parseBytes } from './verify.ts';
+import { parseBytes } from './verify-checks.ts';
 
 export type PrecisionMode = Precision | 'auto';
 export const PRECISIONS: readonly PrecisionMode[] = ['int8', 'int16', 'auto'];

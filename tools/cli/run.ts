@@ -2,28 +2,18 @@
  * `npx ./tools/run BLOB --input IN.npy [--input IN2.npy] [--reset-each] -o OUT.npy`
  *
  * Runs N samples (a multiple of the blob's static batch) through the runtime .wasm in the Node
- * device simulation, N/batch invocations, and writes the dequantised float32 outputs
- * (OUT.npy for one output; OUT.0.npy, OUT.1.npy, ... for several).
- *
- * Stateful blobs (FLAG.STATEFUL: stateful=True recurrent layers, or converted with --stream):
- * the state starts at zero and the invocations run in sample order, each continuing from the
- * state the previous one left (as on the device, and as Keras stateful predict over consecutive
- * calls): with batch B, sample i of invocation k+1 continues sample i of invocation k; with
- * --stream --stream-steps K and batch 1, consecutive samples are consecutive K-step chunks of one
- * stream. `--reset-each` zeroes the state before every invocation instead (independent
- * sequences). For blobs without state the option changes nothing.
+ * device simulation (run-blob.ts, which the API calls too) and writes the dequantised float32
+ * outputs (OUT.npy for one output; OUT.0.npy, OUT.1.npy, ... for several). Stateful blobs keep
+ * their state across invocations in sample order; `--reset-each` zeroes it before every one.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { runMain, cliCommand } from './run-main.ts';
-import { UserError, EXIT, badFile } from '../errors.ts';
+import { badFile } from '../errors.ts';
 import { readArray, npyBytes } from '../readers/npy.ts';
-import { parseBlob, type ParsedBlob } from '../blob/parse.ts';
-import { quantize } from '../fixedpoint.ts';
-import { DTYPE, ERR_TEXT, FLAG } from '../blob/spec.ts';
-import { openSim } from './sim.ts';
-import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
+import { parseBlob } from '../blob/parse.ts';
 import { checkOutputs, dataFile, writeFilesAtomic } from './fsutil.ts';
-import { checkSamples, modelNotBlob, sameSampleCount, type Samples } from './inputs.ts';
+import { modelNotBlob } from './inputs.ts';
+import { runBlob, type RunResult } from './run-blob.ts';
 
 function collect(v: string, prev: string[] | undefined): string[] {
   return [...(prev ?? []), v];
@@ -36,115 +26,36 @@ export function outputNames(out: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => `${base}.${i}.npy`);
 }
 
-export interface RunResult {
-  outputs: { data: Float32Array; shape: number[] }[];
-  invocations: number;
-  /** The blob keeps state between invocations (FLAG.STATEFUL). */
-  stateful: boolean;
-  /** Per input: values outside its quantised range, clipped to the nearest end of it. */
-  clipped: { input: string; count: number; values: number; lo: number; hi: number }[];
+function runCommand() {
+  return cliCommand('run')
+    .description('Run a converted blob on .npy inputs in the Node device simulation')
+    .argument('<blob>', 'blob written by convert')
+    .requiredOption('--input <file>', 'input samples .npy [N, ...] (repeat once per model input, in order)', collect)
+    .requiredOption('-o, --output <file>', 'output .npy (OUT.0.npy, OUT.1.npy, ... for several outputs)')
+    .option('--reset-each', 'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)')
+    .option('--weights <mode>', "flash (the runtime reads the blob through kw.read_blob) or ram (the blob copied in); default: the blob's own")
+    .option('--force', 'overwrite existing output files')
+    .option('--quiet', 'print nothing on stdout (errors still go to stderr)')
+    .option('--json', 'print what was run and written as JSON (errors as {error, code})');
 }
 
-export interface RunOptions {
-  /** Stateful blobs: zero the state before every invocation (default: keep it, in sample order). */
-  resetEach?: boolean;
-  /** Weight mode of the simulation (default: the blob's own: flash when it names a staging size). */
-  weights?: WeightsMode;
-}
-
-type InputArray = { data: Float32Array | Int32Array; shape: number[]; dtype?: string; file?: string };
-
-/** Inputs against the blob's inputs: Keras's sample count, finite values, a multiple of the batch. */
-function checkInputs(pb: ParsedBlob, inputs: InputArray[], file: string, batch: number): Samples[] {
-  const ins = pb.io.inputs;
-  if (inputs.length !== ins.length) {
-    throw new UserError(`${file}: the model has ${ins.length} input(s) but ${inputs.length} --input file(s) were given`, EXIT.USAGE);
-  }
-  const names = inputs.map((a, i) => a.file ?? `input ${i}`);
-  const samples = inputs.map((a, i) =>
-    checkSamples(names[i], { dtype: 'f4', ...a }, { name: ins[i].name, dims: ins[i].dims.slice(1), int: ins[i].dtype === DTYPE.INT32 }, 'input'),
-  );
-  sameSampleCount(names, samples, '--input');
-  const n = samples[0].shape[0];
-  if (n % batch !== 0) throw new UserError(`${names[0]}: ${n} samples is not a multiple of the blob's static batch ${batch}`, EXIT.BAD_INPUT);
-  return samples;
-}
-
-/** Values of each input outside what its int8/int16 quantisation can represent. */
-function countClipped(pb: ParsedBlob, samples: Samples[]): RunResult['clipped'] {
-  return pb.io.inputs.map((t, i) => {
-    const [lo, hi] = t.dtype === DTYPE.INT8 ? [-128, 127] : t.dtype === DTYPE.INT16 ? [-32768, 32767] : [-Infinity, Infinity];
-    let count = 0;
-    for (const x of samples[i].data) {
-      const q = quantize(x, t.scale, t.zeroPoint, -Infinity, Infinity);
-      if (q < lo || q > hi) count++;
-    }
-    return { input: t.name, count, values: samples[i].data.length, lo: (lo - t.zeroPoint) * t.scale, hi: (hi - t.zeroPoint) * t.scale };
-  });
-}
-
-/** Runs float inputs [N, ...dims] through a blob; N must be a multiple of the static batch. */
-export async function runBlob(blob: Uint8Array, inputs: InputArray[], file = 'blob', opts: RunOptions = {}): Promise<RunResult> {
-  const notBlob = modelNotBlob(blob, file);
-  if (notBlob) throw notBlob;
-  const pb = parseBlob(blob, { file });
-  const ins = pb.io.inputs;
-  const outs = pb.io.outputs;
-  const batch = pb.header.batch || ins[0].dims[0];
-  const samples = checkInputs(pb, inputs, file, batch);
-  const n = samples[0].shape[0];
-  const sim = await openSim(blob, file, opts.weights);
-  const invocations = n / batch;
-  const outPer = outs.map((o) => o.dims.slice(1).reduce((x, y) => x * y, 1));
-  const result = outs.map((o, i) => ({ data: new Float32Array(n * outPer[i]), shape: [n, ...o.dims.slice(1)] }));
-  const stateful = (pb.header.flags & FLAG.STATEFUL) !== 0;
-  for (let k = 0; k < invocations; k++) {
-    if (stateful && opts.resetEach) {
-      const rc = sim.resetState();
-      if (rc !== 0) throw new UserError(`${file}: kw_reset_state failed: ${ERR_TEXT[rc] ?? rc}`, EXIT.BAD_INPUT);
-    }
-    samples.forEach((a, i) => {
-      const per = ins[i].dims.slice(1).reduce((x, y) => x * y, 1) * batch;
-      sim.setInputFloat(i, a.data.slice(k * per, (k + 1) * per));
-    });
-    const rc = sim.invoke();
-    if (rc !== 0) {
-      throw new UserError(`${file}: invoke failed on samples ${k * batch}..${(k + 1) * batch - 1}: ${ERR_TEXT[rc] ?? rc} (op ${sim.errorOp})`, EXIT.BAD_INPUT);
-    }
-    outs.forEach((_, i) => {
-      const y: Float32Array = sim.getOutputFloat(i);
-      result[i].data.set(y.subarray(0, outPer[i] * batch), k * outPer[i] * batch);
-    });
-  }
-  return { outputs: result, invocations, stateful, clipped: countClipped(pb, samples) };
-}
-
-/** "12 of 96 values of input 'x' were outside its quantised range [-1.02, 0.99] and were clipped". */
-export function clippedText(c: RunResult['clipped']): string[] {
-  const g = (x: number) => Number(x.toPrecision(4));
-  return c
-    .filter((x) => x.count > 0)
-    .map(
-      (x) =>
-        `${x.count} of ${x.values} values of input '${x.input}' were outside its quantised range [${g(x.lo)}, ${g(x.hi)}] and were clipped (calibrate with data that covers them)`,
-    );
+/** What `run` prints: one line for the run and the files, then the notes; or the --json document. */
+function runText(r: RunResult, names: string[], o: { resetEach?: boolean; json?: boolean }): string {
+  const files = names.map((file, i) => ({ file, shape: r.outputs[i].shape }));
+  if (o.json)
+    return JSON.stringify({ samples: r.samples, invocations: r.invocations, stateful: r.stateful, outputs: files, clipped: r.clipped }, null, 2) + '\n';
+  const stateText = !r.stateful
+    ? ''
+    : o.resetEach
+      ? ' (stateful blob: state reset before each invocation)'
+      : ' (stateful blob: state kept across invocations, in sample order)';
+  const wrote = names.map((nm, i) => `${nm} [${r.outputs[i].shape}]`).join(', ');
+  return [`ran ${r.samples} samples in ${r.invocations} invocation(s)${stateText}; wrote ${wrote}`, ...r.notes.map((l) => `note: ${l}`)].join('\n') + '\n';
 }
 
 export async function main(argv: string[]) {
   await runMain(async () => {
-    const program = cliCommand('run')
-      .description('Run a converted blob on .npy inputs in the Node device simulation')
-      .argument('<blob>', 'blob written by convert')
-      .requiredOption('--input <file>', 'input samples .npy [N, ...] (repeat once per model input, in order)', collect)
-      .requiredOption('-o, --output <file>', 'output .npy (OUT.0.npy, OUT.1.npy, ... for several outputs)')
-      .option(
-        '--reset-each',
-        'stateful/streaming blobs: zero the recurrent state before every invocation (default: keep it across invocations, in sample order)',
-      )
-      .option('--weights <mode>', "flash (the runtime reads the blob through kw.read_blob) or ram (the blob copied in); default: the blob's own")
-      .option('--force', 'overwrite existing output files')
-      .option('--quiet', 'print nothing on stdout (errors still go to stderr)')
-      .option('--json', 'print what was run and written as JSON (errors as {error, code})');
+    const program = runCommand();
     program.parse(argv, { from: 'user' });
     const o = program.opts();
     const file: string = program.args[0];
@@ -159,26 +70,8 @@ export async function main(argv: string[]) {
       !!o.force,
     );
     const inputs = (o.input as string[]).map((f) => ({ ...readArray(f), file: f }));
-    if (o.weights !== undefined && !WEIGHT_MODES.includes(o.weights))
-      throw new UserError(`--weights must be one of ${WEIGHT_MODES.join(', ')}, got '${o.weights}'`, EXIT.USAGE);
     const r = await runBlob(blob, inputs, file, { resetEach: !!o.resetEach, weights: o.weights });
     writeFilesAtomic(r.outputs.map((t, i) => ({ file: names[i], data: npyBytes(t.data, t.shape) })));
-    const stateText = !r.stateful
-      ? ''
-      : o.resetEach
-        ? ' (stateful blob: state reset before each invocation)'
-        : ' (stateful blob: state kept across invocations, in sample order)';
-    const files = names.map((file, i) => ({ file, shape: r.outputs[i].shape }));
-    const json = { samples: r.outputs[0].shape[0], invocations: r.invocations, stateful: r.stateful, outputs: files, clipped: r.clipped };
-    if (o.quiet) return EXIT.OK;
-    if (o.json) {
-      process.stdout.write(JSON.stringify(json, null, 2) + '\n');
-      return EXIT.OK;
-    }
-    process.stdout.write(
-      `ran ${r.outputs[0].shape[0]} samples in ${r.invocations} invocation(s)${stateText}; wrote ${names.map((nm, i) => `${nm} [${r.outputs[i].shape}]`).join(', ')}\n`,
-    );
-    for (const line of clippedText(r.clipped)) process.stdout.write(`note: ${line}\n`);
-    return EXIT.OK;
+    if (!o.quiet) process.stdout.write(runText(r, names, o));
   }, argv);
 }

@@ -1,13 +1,12 @@
 /**
  * `npx ./tools/summary MODEL [--config CONFIG.json] [--expand-nested] [--explain] [--json]`: what Keras's model.summary()
- * prints (plus MACs), from any supported model file.
+ * prints (plus MACs), from any supported model file (graph/summary.ts, which the API calls too).
  */
 
 import { runMain, cliCommand } from './run-main.ts';
-import { buildGraph } from '../graph/build.ts';
-import { summaryText, summaryJson } from '../graph/summary-format.ts';
+import { summarizeModel } from '../graph/summary.ts';
 import type { RawModel } from '../readers/types.ts';
-import { UserError, EXIT } from '../errors.ts';
+import { UserError } from '../errors.ts';
 
 export type ReadModel = (file: string, opts: { config?: string }) => Promise<RawModel> | RawModel;
 
@@ -33,17 +32,12 @@ export async function summaryCommand(argv: string[], reader?: ReadModel): Promis
   const file = program.args[0];
   const opts = program.opts<{ config?: string; json?: boolean; expandNested?: boolean; explain?: boolean; quiet?: boolean }>();
   const read = reader ?? (await defaultReader());
-  const raw = await read(file, { config: opts.config });
-  const g = buildGraph(raw, { keepProblems: true });
-  const text = opts.quiet
-    ? ''
-    : opts.json
-      ? JSON.stringify(summaryJson(g), null, 2) + '\n'
-      : summaryText(g, { expandNested: opts.expandNested, explain: opts.explain });
-  if (!g.problems?.length) return text;
+  const s = summarizeModel(await read(file, { config: opts.config }), opts);
+  const text = opts.quiet ? '' : opts.json ? JSON.stringify(s.json, null, 2) + '\n' : s.text;
+  if (!s.problems.length) return text;
   // the table (with the problems below it) is the output; the exit code still says it cannot convert
-  const n = g.problems.length;
-  throw new UserError(`${file}: ${n} unsupported layer/option${n === 1 ? '' : 's'} (marked * in the table)`, EXIT.UNSUPPORTED, [], text);
+  const n = s.problems.length;
+  throw new UserError(`${file}: ${n} unsupported layer/option${n === 1 ? '' : 's'} (marked * in the table)`, s.exitCode, [], text);
 }
 
 export async function main(argv: string[]) {

@@ -12,7 +12,7 @@ import { decodeAcceptedBlob, type ParsedBlob } from '../../blob/parse.ts';
 import { DTYPE } from '../../blob/spec.ts';
 import { arenaTimeline } from './memory.ts';
 import { reportHtml, type LayerError, type ReportData } from './html.ts';
-import type { VerifyResult } from '../verify.ts';
+import type { VerifyResult } from '../verify-checks.ts';
 import type { Report } from '../convert.ts';
 
 const isHtmlReport = (file: string) => /\.html?$/i.test(file);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ArenaTimeline } from './memory.ts';
-import type { BoardRow, Check } from '../verify.ts';
+import type { BoardRow, Check } from '../verify-checks.ts';
 
 /** Per-layer error of the blob against the float model (the fidelity check's shape). */
 export interface LayerError {
