@@ -35,7 +35,7 @@ function dot16(x: usize, w: usize, ws: usize, n: i32): i64 {
 }
 
 /** int16 output of channel o: clamp(mbqm64(acc) + zp), then the optional int16 LUT */
-function out16(acc: i64, mult: usize, shift: usize, o: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+export function out16(acc: i64, mult: usize, shift: usize, o: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
   let y = clampI(mbqm64(acc, load<i32>(mult + (<usize>o << 2)), <i32>load<i8>(shift + <usize>o)) + zp, lo, hi);
   return lut ? lut16(y, lut) : y;
 }

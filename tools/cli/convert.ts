@@ -36,7 +36,8 @@ import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport } from './report/build.ts';
 import { verify } from './verify.ts';
 import { progressBars } from './progress.ts';
-import { autoOptions, checkPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
+import { autoOptions, checkPrecision, checkWeightPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
+import type { WeightPrecision } from '../quantize/weights16.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
 import type { Progress } from '../pipeline.ts';
@@ -238,6 +239,8 @@ export interface ConvertModelOptions {
   rounding?: Rounding;
   /** DENSE weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC */
   densePairs?: boolean;
+  /** int16: the Dense layers on int16 activations get int16 weights (16x16, DENSE layout 3; default int8) */
+  weightPrecision?: WeightPrecision;
   /** also build a runtime .wasm with only the model's ops */
   runtime?: boolean;
   /** the blob's file name, shown in the report (default 'model.blob') */
@@ -316,6 +319,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const calibrationMethod = parseCalibrationMethod(o.calibrationMethod ?? 'minmax');
   const rounding = roundingOption(o.rounding);
   const precision = checkPrecision(o.precision);
+  const weightPrecision = checkWeightPrecision(o.weightPrecision);
   const auto = autoOptions(precision, o.auto ?? {});
   if (auto && calibrationMethod === 'auto')
     throw new UserError('--precision auto and --calibration-method auto cannot be combined: give minmax, percentile or mse', EXIT.USAGE);
@@ -328,6 +332,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
     calibration: cal,
     stream: streamSteps !== null,
     densePairs: !!o.densePairs,
+    weightPrecision,
     calibrationGraph: calGraph,
     precision: precisionMap(graph, precision),
     ...mode,
@@ -349,6 +354,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
         new Set(result.lowered.ops.map((op) => op.name)),
         mode.weights === 'flash',
         result.lowered.tensors.some((t) => t.dtype === 'int16'),
+        result.lowered.ops.some((op) => op.name === 'DENSE' && op.params.layout === 3),
       )
     : null;
   // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
@@ -398,6 +404,11 @@ export async function main(argv: string[]) {
         'activation precision of every layer: int8, int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8), or auto (int16 for the layers that lose the most, until --target-sqnr is met)',
         'int8',
       )
+      .option(
+        '--weight-precision <p>',
+        'Dense weights on int16 activations: int8 (TFLite 16x8) or int16 (16x16: twice the weight flash, int64 bias; Dense layers on int8 activations keep int8)',
+        'int8',
+      )
       .option('--target-sqnr <dB>', `--precision auto: the output SQNR to reach on the calibration samples (default 30)`)
       .option('--board <name>', '--precision auto: stop promoting when the RAM/flash the model needs exceed this board (tools/boards.ts)')
       .option('--ram <bytes>', "--precision auto: RAM budget for the model's arena, state and staging/blob copy (e.g. 64K)")
@@ -418,6 +429,7 @@ export async function main(argv: string[]) {
     const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
     const precision = checkPrecision(o.precision);
+    const weightPrecision = checkWeightPrecision(o.weightPrecision);
     autoOptions(precision, { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow });
     const outputs = [
       { option: '-o', file: o.output as string },
@@ -456,6 +468,7 @@ export async function main(argv: string[]) {
       densePairs: !!o.densePairs,
       ...mode,
       precision,
+      weightPrecision,
       auto: { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow },
       rounding,
       runtime: !!o.runtime,
