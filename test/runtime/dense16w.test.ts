@@ -15,6 +15,8 @@ import { runBlobReference } from '../../tools/blob/reference.ts';
 import { refDense } from '../../tools/quantize/reference.ts';
 import { blockRows4 } from '../../tools/quantize/reference-rnn.ts';
 import { randDenseW16, rng } from '../helpers/opgen.ts';
+import { caseRng } from '../helpers/fuzz.ts';
+import { RuntimeHarness, prepareSeeds, runCampaign, streamable } from '../helpers/fuzz-runtime.ts';
 
 let sim: DeviceSim;
 beforeAll(async () => {
@@ -168,4 +170,17 @@ describe('DENSE layout 3 (int16 weights, 16x16)', () => {
     b.setPlan({ arenaSize: 32, stateSize: 0, scratchSize: 0, batch: 1 });
     expect(sim.init(b.build({ validate: false }))).toBe(ERR.BAD_PARAMS);
   });
+
+  it('1500 mutants of layout 3 blobs, copied in and streamed: only error codes or runs equal to the reference', async () => {
+    const base = Array.from({ length: 6 }, (_, k) => ({ name: `DENSE_W16#${k}`, blob: randDenseW16(rng(0x3161 + k)).blob }));
+    for (const streamed of [false, true]) {
+      const seeds = prepareSeeds(streamed ? base.map((b) => ({ ...b, blob: streamable(b.blob) })) : base);
+      const h = await RuntimeHarness.create({ memoryLimit: 8 << 20, streamed });
+      for (const sd of seeds) expect(h.runBlob(sd.blob, caseRng(7, 0)).outcome, sd.name).toMatch(/^run:OK/);
+      const s = await runCampaign(h, seeds, 0x3163 + (streamed ? 1 : 0), 0, 750);
+      expect(s.failures.map((f) => `[${f.kind}] ${f.index} (${f.base}): ${f.detail}`)).toEqual([]);
+      expect(s.outcomes['init:BAD_PARAMS'] ?? 0).toBeGreaterThan(20);
+      expect(s.outcomes['run:OK'] ?? 0).toBeGreaterThan(50);
+    }
+  }, 120_000);
 });
