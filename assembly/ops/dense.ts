@@ -30,7 +30,7 @@ export function prepare(): void {
   // layout 2 (packed pairs) is int8 only; layout 3 (int16 weights) int16 only, in a build with EN_W16
   let layout = cRange(P_DENSE_LAYOUT, 0, dt == DTYPE_INT16 ? (EN_W16 ? 3 : 1) : 2);
   if (dt == DTYPE_INT16 && layout == 2) cFail();
-  if (layout == 3) prepareW16(inDim, outDim);
+  if (layout == 3) prepareW16(P_DENSE_WEIGHTS, P_DENSE_BIAS, inDim, cmul(outDim, inDim), outDim);
   else {
     if (layout == 2) cPairs(inDim, outDim);
     else cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);

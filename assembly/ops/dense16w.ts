@@ -15,12 +15,15 @@ import { out16 } from './wide';
 
 const BIAS_MAX: i64 = <i64>1 << 46;
 
-/** layout 3's weights and bias: sizes, alignment, inDim <= 65536, weights in [-32767, 32767], |bias| <= 2^46 */
-export function prepareW16(inDim: i32, outDim: i32): void {
-  if (inDim > 65536) { cFail(); return; }
-  let n = cmul(outDim, inDim);
-  let w = cConst(P_DENSE_WEIGHTS, cmul(n, 2), 2);
-  let b = cConst(P_DENSE_BIAS, cmul(outDim, 8), 8, true);
+/**
+ * int16 weights (DENSE layout 3, CONV2D layout 2) at params wP and bP of the op being checked:
+ * K <= 65536 products per output, n int16 weights (2-aligned, none -32768), int64 bias[outC]
+ * (8-aligned, optional, each in [-2^46, 2^46]).
+ */
+export function prepareW16(wP: i32, bP: i32, K: i32, n: i64, outC: i32): void {
+  if (K > 65536) { cFail(); return; }
+  let w = cConst(wP, cmul(n, 2), 2);
+  let b = cConst(bP, cmul(outC, 8), 8, true);
   if (gErr) return;
   let p = gConsts + <usize>w;
   let e = p + (<usize>n << 1);
@@ -30,12 +33,28 @@ export function prepareW16(inDim: i32, outDim: i32): void {
   }
   if (b < 0) return;
   p = gConsts + <usize>b;
-  e = p + (<usize>outDim << 3);
+  e = p + (<usize>outC << 3);
   while (p < e) {
     let v = load<i64>(p);
     if (v > BIAS_MAX || v < -BIAS_MAX) { cFail(); return; }
     p += 8;
   }
+}
+
+/**
+ * sum_k x[k] * w[k * wsB], k < n, x int16 contiguous, w int16 every wsB bytes (CONV2D layout 2):
+ * pairs of products in int32, added in int64, as denseW16Vec.
+ */
+export function dotW16s(x: usize, w: usize, wsB: usize, n: i32): i64 {
+  let acc: i64 = 0;
+  let e2 = x + (<usize>(n & ~1) << 1);
+  let w2 = wsB << 1;
+  while (x < e2) {
+    acc += <i64>(<i32>load<i16>(x) * <i32>load<i16>(w) + <i32>load<i16>(x, 2) * <i32>load<i16>(w + wsB));
+    x += 4; w += w2;
+  }
+  if (n & 1) acc += <i64>(<i32>load<i16>(x) * <i32>load<i16>(w));
+  return acc;
 }
 
 /** sum_k x[k] * w[k], k < n, x and w int16 row-major: pairs of products in int32, added in int64 */

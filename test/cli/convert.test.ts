@@ -48,7 +48,7 @@ describe('convert / run commands', () => {
     expect(existsSync(bad)).toBe(false);
   });
 
-  it('--weight-precision int16: the int16 Dense layers get int16 weights, the note states their flash, runs', () => {
+  it('--weight-precision int16: the int16 Dense and Conv layers get int16 weights, the note states their flash, runs', () => {
     const blob = join(dir, 'example-w16.blob');
     const c = cli('convert', [
       ex('model/model.json'),
@@ -63,7 +63,7 @@ describe('convert / run commands', () => {
     ]);
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
-    expect(c.stdout).toMatch(/note: int16 weights \(16x16\) in 1 Dense op\(s\): \+\d+\.\d KiB of flash/);
+    expect(c.stdout).toMatch(/note: int16 weights \(16x16\) in \d+ Dense\/Conv op\(s\): \+\d+\.\d KiB of flash/);
     const out = join(dir, 'example-w16-out.npy');
     expect(cli('run', [blob, '--input', ex('test-inputs.npy'), '-o', out]).code).toBe(0);
     const labels = readArray(ex('test-labels.npy'));

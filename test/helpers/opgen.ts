@@ -625,3 +625,44 @@ export function denseW16(r: Rng, rows: number, inDim: number, outDim: number): O
 export function randDenseW16(r: Rng): OneOp {
   return denseW16(r, rint(r, 1, 3), pick(r, [1, 2, 3, 4, 5, 8, 17, rint(r, 1, 90)]), pick(r, [1, 3, 4, 5, 8, 9, rint(r, 1, 21)]));
 }
+
+/** Seeded CONV2D layout 2 blobs (int16 weights, groups 1): random geometry, paddings, strides and dilations. */
+export function randConvW16(r: Rng): OneOp {
+  for (;;) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const batch = rint(r, 1, 2);
+    const [inH, inW, inC, outC] = [rint(r, 1, 6), rint(r, 1, 9), rint(r, 1, 6), pick(r, [1, 3, 4, 5, 8, rint(r, 1, 11)])];
+    const [kH, kW, sH, sW, dH, dW] = [rint(r, 1, 3), rint(r, 1, 4), rint(r, 1, 2), rint(r, 1, 3), rint(r, 1, 2), pick(r, [1, 1, 2])];
+    const [padTop, padLeft] = [rint(r, 0, (kH - 1) * dH), rint(r, 0, (kW - 1) * dW)];
+    const outH = Math.floor((inH + 2 * padTop - (kH - 1) * dH - 1) / sH) + 1;
+    const outW = Math.floor((inW + 2 * padLeft - (kW - 1) * dW - 1) / sW) + 1;
+    if (outH < 1 || outW < 1) continue;
+    const K = kH * kW * inC;
+    const tin = ar.t(I16, batch * inH * inW * inC);
+    const tout = ar.t(I16, batch * outH * outW * outC);
+    const w = new Int16Array(outC * K);
+    for (let i = 0; i < w.length; i++) w[i] = r() < 0.05 ? pick(r, [-32767, 32767]) : rint(r, -32767, 32767);
+    const ms = Array.from({ length: outC }, () => realisticMS16x16(r, K));
+    const geom = { batch, inH, inW, inC, outH, outW, kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW, padTop, padLeft };
+    b.addOp('CONV2D', {
+      in: tin,
+      out: tout,
+      ...geom,
+      outC,
+      zpIn: 0,
+      zpOut: 0,
+      ...randAct16(r),
+      weights: b.addConst(blockRows4(w, outC, K), 2),
+      bias: r() < 0.85 ? b.addConst(randBias64(r, outC), 8) : -1,
+      mult: b.addConstI32(ms.map((m) => m.mult)),
+      shift: b.addConstI8(ms.map((m) => m.shift)),
+      lut: r() < 0.25 ? b.addConst(randI16(r, 513), 2) : -1,
+      groups: 1,
+      layout: 2,
+    });
+    const x = randI16(r, batch * inH * inW * inC);
+    if (r() < 0.1) x.fill(-32768);
+    return { name: 'CONV2D', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / 2, r), inputs: [x] };
+  }
+}

@@ -1,5 +1,6 @@
 /**
- * DENSE layout 3 (int16 weights on int16 activations, assembly/ops/dense16w.ts): outputs must be
+ * DENSE layout 3 and CONV2D layout 2 (int16 weights on int16 activations, assembly/ops/dense16w.ts,
+ * wide.ts): outputs must be
  * BIT-IDENTICAL to the integer reference on random shapes (4-row blocks, remainder rows, odd
  * inDim for the k pairs), at the bounds the exactness proof rests on (x = -32768 with |w| = 32767,
  * |bias| = 2^46, inDim = 65536), and equal to layout 0/1 int8-weight DENSE when the int16
@@ -14,7 +15,7 @@ import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import { refDense } from '../../tools/quantize/reference.ts';
 import { blockRows4 } from '../../tools/quantize/reference-rnn.ts';
-import { randDenseW16, rng } from '../helpers/opgen.ts';
+import { randConvW16, randDenseW16, rng } from '../helpers/opgen.ts';
 import { caseRng } from '../helpers/fuzz.ts';
 import { RuntimeHarness, prepareSeeds, runCampaign, streamable } from '../helpers/fuzz-runtime.ts';
 
@@ -99,6 +100,21 @@ describe('DENSE layout 3 (int16 weights, 16x16)', () => {
     expect(distinct.size).toBeGreaterThan(1000);
   });
 
+  it('CONV2D layout 2 (int16 weights): random geometries bit-identical to the reference', () => {
+    const r = rng(0xc16);
+    const distinct = new Set<number>();
+    for (let i = 0; i < 200; i++) {
+      const op = randConvW16(r);
+      expect(sim.init(op.blob), `case ${i}: ${sim.lastError}`).toBe(ERR.OK);
+      op.inputs.forEach((x, k) => sim.setInputRaw(k, x));
+      expect(sim.invoke()).toBe(ERR.OK);
+      const got = sim.getOutputRaw(0);
+      expect(Array.from(got), `case ${i}`).toEqual(Array.from(runBlobReference(op.blob, op.inputs)[0]));
+      for (const v of got) distinct.add(v);
+    }
+    expect(distinct.size).toBeGreaterThan(1000);
+  });
+
   it('at the bounds of the exactness proof: x = -32768, |w| = 32767, |bias| = 2^46, inDim = 65536', () => {
     for (const [inDim, outDim] of [
       [65536, 1],
@@ -171,8 +187,11 @@ describe('DENSE layout 3 (int16 weights, 16x16)', () => {
     expect(sim.init(b.build({ validate: false }))).toBe(ERR.BAD_PARAMS);
   });
 
-  it('1500 mutants of layout 3 blobs, copied in and streamed: only error codes or runs equal to the reference', async () => {
-    const base = Array.from({ length: 6 }, (_, k) => ({ name: `DENSE_W16#${k}`, blob: randDenseW16(rng(0x3161 + k)).blob }));
+  it('1500 mutants of DENSE layout 3 and CONV2D layout 2 blobs, copied in and streamed: only error codes or runs equal to the reference', async () => {
+    const base = [
+      ...Array.from({ length: 6 }, (_, k) => ({ name: `DENSE_W16#${k}`, blob: randDenseW16(rng(0x3161 + k)).blob })),
+      ...Array.from({ length: 4 }, (_, k) => ({ name: `CONV2D_W16#${k}`, blob: randConvW16(rng(0x3171 + k)).blob })),
+    ];
     for (const streamed of [false, true]) {
       const seeds = prepareSeeds(streamed ? base.map((b) => ({ ...b, blob: streamable(b.blob) })) : base);
       const h = await RuntimeHarness.create({ memoryLimit: 8 << 20, streamed });

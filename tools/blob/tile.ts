@@ -57,6 +57,8 @@ function splitShape(op: LOp): SplitShape | null {
     biasBytes: 4,
   });
   if (op.name === 'DENSE') return shape(p.outDim, p.inDim, 'outDim');
+  // CONV2D layout 2: int16 weights, int64 bias
+  if (op.name === 'CONV2D' && p.layout === 2) return { ...shape(p.outC, p.kH * p.kW * p.inC, 'outC'), at: (c) => 2 * c * p.kH * p.kW * p.inC, biasBytes: 8 };
   if (op.name === 'CONV2D' && p.groups === 1) return shape(p.outC, p.kH * p.kW * p.inC, 'outC');
   return null;
 }

@@ -37,7 +37,7 @@ import { convertReport } from './report/build.ts';
 import { verify } from './verify.ts';
 import { progressBars } from './progress.ts';
 import { autoOptions, checkPrecision, checkWeightPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
-import type { WeightPrecision } from '../quantize/weights16.ts';
+import { hasW16, type WeightPrecision } from '../quantize/weights16.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
 import type { Progress } from '../pipeline.ts';
@@ -354,7 +354,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
         new Set(result.lowered.ops.map((op) => op.name)),
         mode.weights === 'flash',
         result.lowered.tensors.some((t) => t.dtype === 'int16'),
-        result.lowered.ops.some((op) => op.name === 'DENSE' && op.params.layout === 3),
+        result.lowered.ops.some(hasW16),
       )
     : null;
   // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test

@@ -78,7 +78,7 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
   });
   const inputs = g.inputs.map((id) => irToL.get(id)!);
   const wide = ops.filter((o) => o.name !== 'REQUANT' && o.outputs.some((t) => tensors[t].dtype === 'int16')).length;
-  const scheme = opts.weightPrecision === 'int16' ? 'int16 Dense weights (16x16), int8 weights elsewhere' : "int8 weights, TFLite's 16x8";
+  const scheme = opts.weightPrecision === 'int16' ? 'int16 weights in Dense and Conv (16x16), int8 elsewhere' : "int8 weights, TFLite's 16x8";
   if (wide) notes.push(`int16 activations (${scheme}) in ${wide} of ${ops.length} ops`);
   if (keptInt8.length) notes.push(`int16 asked, int8 kept (no int16 kernel): ${keptInt8.join(', ')}`);
   if (opts.weightPrecision === 'int16') notes.push(...weightNotes(ops));

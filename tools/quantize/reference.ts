@@ -109,11 +109,14 @@ export function refConvAcc(p: P, x: Act, consts: Uint8Array, depthwise = false):
   const groups = depthwise ? inC : q.groups;
   const icg = inC / groups;
   const ocg = outC / groups;
-  const w = i8s(consts, q.weights, depthwise ? kH * kW * outC : outC * kH * kW * icg);
-  const b = q.bias === -1 ? new Int32Array(outC) : i32s(consts, q.bias, outC);
+  // CONV2D layout 2: layout 1 with int16 weights and an int64 bias (16x16)
+  const w16 = !depthwise && q.layout === 2;
+  const wN = depthwise ? kH * kW * outC : outC * kH * kW * icg;
+  const w = w16 ? i16s(consts, q.weights, wN) : i8s(consts, q.weights, wN);
+  const b = q.bias === -1 ? new Float64Array(outC) : w16 ? i64s(consts, q.bias, outC) : i32s(consts, q.bias, outC);
   // CONV2D layout 1 (groups 1): the [outC][K] matrix in DENSE layout 1 (4-row blocks interleaved)
   const K = kH * kW * icg;
-  const blocks = !depthwise && q.layout === 1 ? Math.floor(outC / 4) : 0;
+  const blocks = !depthwise && (q.layout === 1 || w16) ? Math.floor(outC / 4) : 0;
   const convW = (oc: number, i: number): number => (oc < blocks * 4 ? w[Math.floor(oc / 4) * K * 4 + i * 4 + (oc % 4)] : w[oc * K + i]);
   const acc = wide ? new Float64Array(batch * outH * outW * outC) : new Int32Array(batch * outH * outW * outC);
   let idx = 0;

@@ -55,24 +55,40 @@ export function constI64(a: BigInt64Array, what: string): ConstRef {
   return { kind: 'const', bytes: b, align: 16, what };
 }
 
-/** Flash bytes int16 weights add to a DENSE of inDim x units over int8 weights: one per weight, four per bias. */
+/** Flash bytes int16 weights add over int8 weights: one per weight, four per bias. */
 export function w16ExtraBytes(inDim: number, units: number): number {
   return inDim * units + 4 * units;
+}
+
+/** Whether op has int16 weights: DENSE layout 3, CONV2D layout 2. */
+export function hasW16(op: LOp): boolean {
+  return (op.name === 'DENSE' && op.params.layout === 3) || (op.name === 'CONV2D' && op.params.layout === 2);
+}
+
+/** [channels, weights per channel] of a DENSE or CONV2D op */
+function matrixOf(op: LOp): [number, number] {
+  const p = op.params as Record<string, number>;
+  return op.name === 'DENSE' ? [p.outDim, p.inDim] : [p.outC, p.kH * p.kW * p.inC];
 }
 
 const KiB = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
 /**
- * convert's notes for --weight-precision int16: which Dense layers got int16 weights and the flash
- * they add, and which kept int8 weights (int8 activations, or inDim above 65536).
+ * convert's notes for --weight-precision int16: which ops got int16 weights and the flash they add,
+ * and which Dense/Conv layers kept int8 weights (int8 activations, groups, depthwise, more than 65536
+ * products per output).
  */
 export function weightNotes(ops: LOp[]): string[] {
-  const dense = ops.filter((o) => o.name === 'DENSE');
-  const wide = dense.filter((o) => o.params.layout === 3);
-  const extra = wide.reduce((a, o) => a + w16ExtraBytes(o.params.inDim as number, o.params.outDim as number), 0);
+  const cand = ops.filter((o) => o.name === 'DENSE' || o.name === 'CONV2D' || o.name === 'DEPTHWISE_CONV2D');
+  const wide = cand.filter(hasW16);
+  const extra = wide.reduce((a, o) => {
+    const [ch, per] = matrixOf(o);
+    return a + w16ExtraBytes(per, ch);
+  }, 0);
   const notes: string[] = [];
-  if (wide.length) notes.push(`int16 weights (16x16) in ${wide.length} Dense op(s): +${KiB(extra)} of flash (2 bytes a weight, int64 bias)`);
-  const kept = dense.filter((o) => o.params.layout !== 3).map((o) => `'${o.layer}'`);
-  if (kept.length) notes.push(`int16 weights asked, int8 kept (int8 activations or inDim > ${W16_MAX_IN}): ${kept.join(', ')}`);
+  if (wide.length) notes.push(`int16 weights (16x16) in ${wide.length} Dense/Conv op(s): +${KiB(extra)} of flash (2 bytes a weight, int64 bias)`);
+  const kept = cand.filter((o) => !hasW16(o)).map((o) => `'${o.layer}'`);
+  if (kept.length)
+    notes.push(`int16 weights asked, int8 kept (int8 activations, grouped or depthwise conv, or over ${W16_MAX_IN} products per output): ${kept.join(', ')}`);
   return notes;
 }
