@@ -30,7 +30,7 @@ const REF_SAMPLES = 20;
 interface Row {
   model: string;
   precision: Precision;
-  /** Dense weights (--weight-precision): int16 only with int16 activations */
+  /** Dense and Conv weights (--weight-precision): int16 only with int16 activations */
   weightBits: 8 | 16;
   sqnrDb: number;
   top1: number | null;
@@ -148,7 +148,7 @@ async function main() {
     }
   }
   const md = [
-    '| model | precision | Dense weights | output SQNR vs float (dB) | int8-weights ceiling (dB) | top-1 agreement | bit-exact | arena B | blob B | REQUANT ops | wasm instructions |',
+    '| model | precision | Dense/Conv weights | output SQNR vs float (dB) | int8-weights ceiling (dB) | top-1 agreement | bit-exact | arena B | blob B | REQUANT ops | wasm instructions |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>

@@ -245,7 +245,7 @@ export const OPS: OpSpec[] = [
       'groups',
       'layout',
     ],
-    doc: 'NHWC int8 conv (Conv1D is H=1). weights int8, layout 0: [outC][kH][kW][inC/groups]; layout 1 (groups must be 1): the [outC][kH*kW*inC] matrix in DENSE layout 1. bias int32[outC] with -zpIn*sum(w) folded in over ALL taps; mult int32[outC], shift int8[outC]; taps outside the input read as zpIn (so they contribute nothing, as TFLite skips them).',
+    doc: 'NHWC int8 conv (Conv1D is H=1). weights int8, layout 0: [outC][kH][kW][inC/groups]; layout 1 (groups must be 1): the [outC][kH*kW*inC] matrix in DENSE layout 1; layout 2 (int16 activations only, groups 1, kH*kW*inC <= 65536; convert --weight-precision int16, 16x16): the layout 1 matrix with int16 weights (2-byte aligned, none -32768) and bias int64[outC] (8-byte aligned, each in [-2^46, 2^46], nothing folded), as DENSE layout 3. bias int32[outC] with -zpIn*sum(w) folded in over ALL taps; mult int32[outC], shift int8[outC]; taps outside the input read as zpIn (so they contribute nothing, as TFLite skips them).',
   },
   {
     code: 3,
@@ -513,8 +513,8 @@ export const OPS: OpSpec[] = [
  * (all int8, or all int16) picks the path. int16: zero points 0; DENSE/CONV2D/DEPTHWISE_CONV2D
  * accumulate in int64 and requantise with the reduced-multiplier MBQM (shifts in [-31, 14]); a
  * fused or LUT table is 513 int16 entries (TFLite's int16 LUT, interpolated); SOFTMAX's table is
- * i32 mult, i32 shift and a 513-entry int16 exp table, its output scale 2^-15. DENSE layout 3
- * (int16 weights, int64 bias: 16x16) runs on int16 activations only. docs/FORMAT.md §4.
+ * i32 mult, i32 shift and a 513-entry int16 exp table, its output scale 2^-15. DENSE layout 3 and
+ * CONV2D layout 2 (int16 weights, int64 bias: 16x16) run on int16 activations only. docs/FORMAT.md §4.
  */
 export const INT16_OPS: readonly string[] = [
   'DENSE',
