@@ -81,7 +81,7 @@ function run(blob: Uint8Array, x: Int16Array): number[] {
   return got;
 }
 
-describe('DENSE layout 3 (int16 weights, 16x16)', () => {
+describe('int16 weights (16x16): DENSE layout 3, CONV2D layout 2', () => {
   it('random shapes, weights, biases, multipliers and LUTs: bit-identical to the reference', () => {
     const r = rng(0x16_16);
     const distinct = new Set<number>();
@@ -98,6 +98,65 @@ describe('DENSE layout 3 (int16 weights, 16x16)', () => {
     }
     // outputs spread over the int16 range, not only saturated
     expect(distinct.size).toBeGreaterThan(1000);
+  });
+
+  it('CONV2D layout 2: refuses groups 2, int8 tensors, kH*kW*inC > 65536 and a weight of -32768', () => {
+    const conv = (o: { inC?: number; groups?: number; dtype?: number; w0?: number }) => {
+      const { inC = 2, groups = 1, dtype = DTYPE.INT16, w0 = 1 } = o;
+      const outC = 2;
+      const K = inC / groups;
+      const size = dtype === DTYPE.INT16 ? 2 : 1;
+      const b = new BlobBuilder();
+      const tin = b.addTensor({ dtype, offset: 0, bytes: size * 3 * inC });
+      const outOff = Math.ceil((size * 3 * inC) / 16) * 16;
+      const tout = b.addTensor({ dtype, offset: outOff, bytes: size * 3 * outC });
+      const w = new Int16Array(outC * K).fill(3);
+      w[0] = w0;
+      b.addOp('CONV2D', {
+        in: tin,
+        out: tout,
+        batch: 1,
+        inH: 1,
+        inW: 3,
+        inC,
+        outH: 1,
+        outW: 3,
+        outC,
+        kH: 1,
+        kW: 1,
+        strideH: 1,
+        strideW: 1,
+        dilH: 1,
+        dilW: 1,
+        padTop: 0,
+        padLeft: 0,
+        zpIn: 0,
+        weights: b.addConst(w, 2),
+        bias: b.addConst(new Uint8Array(BigInt64Array.from([5n, -5n]).buffer), 8),
+        mult: b.addConstI32([1 << 30, 1 << 30]),
+        shift: b.addConstI8([-8, -8]),
+        zpOut: 0,
+        actMin: dtype === DTYPE.INT16 ? -32768 : -128,
+        actMax: dtype === DTYPE.INT16 ? 32767 : 127,
+        lut: -1,
+        groups,
+        layout: 2,
+      });
+      b.setIO([{ tensor: tin, dims: [1, 3 * inC], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, 3 * outC], scale: 1, zeroPoint: 0 }]);
+      b.setPlan({ arenaSize: outOff + size * 3 * outC, stateSize: 0, scratchSize: 0, batch: 1 });
+      return b.build({ validate: false });
+    };
+    expect(sim.init(conv({}))).toBe(ERR.OK);
+    expect(sim.init(conv({ inC: 65536 }))).toBe(ERR.OK);
+    for (const [what, blob] of [
+      ['groups 2', conv({ groups: 2 })],
+      ['int8 tensors', conv({ dtype: DTYPE.INT8 })],
+      ['K 65537', conv({ inC: 65537 })],
+      ['weight -32768', conv({ w0: -32768 })],
+    ] as [string, Uint8Array][]) {
+      expect(sim.init(blob), what).toBe(ERR.BAD_PARAMS);
+      expect(() => parseBlob(blob), what).toThrow(expect.objectContaining({ code: ERR.BAD_PARAMS }));
+    }
   });
 
   it('CONV2D layout 2 (int16 weights): random geometries bit-identical to the reference', () => {
