@@ -2,7 +2,7 @@
 
 // versions
 export const MAGIC: i32 = 1313757003;
-export const FORMAT_VERSION: i32 = 7;
+export const FORMAT_VERSION: i32 = 8;
 export const ABI_VERSION: i32 = 2;
 export const HEADER_SIZE: i32 = 96;
 export const TENSOR_SIZE: i32 = 16;
@@ -42,8 +42,8 @@ export const H_OP_MASK0: i32 = 72;
 export const H_OP_MASK1: i32 = 76;
 export const H_BATCH: i32 = 80;
 export const H_STAGING_SIZE: i32 = 84;
-export const H_NAMES_OFF: i32 = 88;
-export const H_NAMES_SIZE: i32 = 92;
+export const H_META_OFF: i32 = 88;
+export const H_META_SIZE: i32 = 92;
 
 // header flags
 export const FLAG_HAS_SELFTEST: i32 = 1;

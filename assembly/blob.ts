@@ -5,7 +5,7 @@ import {
   MAGIC, FORMAT_VERSION, HEADER_SIZE, TENSOR_SIZE, IO_SIZE, IO_MAX_RANK,
   H_MAGIC, H_VERSION, H_HEADER_SIZE, H_TOTAL_SIZE, H_CRC32, H_FLAGS, H_N_TENSORS, H_N_OPS, H_N_INPUTS, H_N_OUTPUTS,
   H_ARENA_SIZE, H_STATE_SIZE, H_SCRATCH_SIZE, H_TENSORS_OFF, H_OPS_OFF, H_OPS_SIZE, H_IO_OFF, H_CONSTS_OFF, H_CONSTS_SIZE,
-  H_SELF_TEST_OFF, H_SELF_TEST_SIZE, H_OP_MASK0, H_OP_MASK1, H_BATCH, H_NAMES_OFF, H_NAMES_SIZE, H_STAGING_SIZE,
+  H_SELF_TEST_OFF, H_SELF_TEST_SIZE, H_OP_MASK0, H_OP_MASK1, H_BATCH, H_META_OFF, H_META_SIZE, H_STAGING_SIZE,
   OP_HEADER_SIZE, OR_CODE, OR_N_PARAMS, OR_CONSTS_OFF, OR_CONSTS_SIZE, ERR_NO_STAGING, ERR_READ_FAILED, ERR_BAD_CONST,
   FLAG_HAS_SELFTEST, FLAG_STATEFUL, FLAG_ROUNDING_MASK, FLAG_ROUNDING_FLOAT, T_DTYPE, T_STORAGE, T_RESERVED, T_OFFSET, T_BYTES, T_ELEMENTS,
   IO_TENSOR, IO_DTYPE, IO_RANK, IO_DIMS, IO_SCALE, IO_ZERO_POINT,
@@ -277,10 +277,10 @@ export function validateBlob(b: usize, cap: u32, external: bool): i32 {
   if (rounding > <u32>FLAG_ROUNDING_FLOAT) return ERR_BAD_HEADER;
   // a failed init leaves the runtime not ready, so setting the mode before the other checks is safe
   setRounding(rounding != 0, rounding == <u32>FLAG_ROUNDING_FLOAT);
-  let namesOff = u32at(b + H_NAMES_OFF);
-  let namesSize = u32at(b + H_NAMES_SIZE);
-  // names are metadata for the tools: only their bounds are checked, the runtime never reads them
-  if (namesSize == 0 ? namesOff != 0 : !sectionOk(namesOff, <u64>namesSize, 1, total)) return ERR_BAD_HEADER;
+  let metaOff = u32at(b + H_META_OFF);
+  let metaSize = u32at(b + H_META_SIZE);
+  // metadata for the tools: only its bounds are checked, the runtime never reads it
+  if (metaSize == 0 ? metaOff != 0 : !sectionOk(metaOff, <u64>metaSize, 1, total)) return ERR_BAD_HEADER;
   if (u32at(b + H_BATCH) == 0) return ERR_BAD_HEADER;
   let nT = u16at(b + H_N_TENSORS);
   let nOps = u16at(b + H_N_OPS);

@@ -23,7 +23,7 @@ import { convertGraph, type ConvertOptions, type ConvertResult } from '../tools/
 import { convertWithAutoCalibration } from '../tools/calibration-search.ts';
 import { convertWithAutoPrecision, type AutoPrecisionOptions } from '../tools/precision-auto.ts';
 import { uniformPrecision } from '../tools/pipeline.ts';
-import { layerErrors, layerMapOf } from '../tools/blob/layer-error.ts';
+import { layerErrors } from '../tools/blob/layer-error.ts';
 import { DeviceSim } from '../firmware-host/node/host.ts';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../tools/quantize/ranges.ts';
 import { modelMetrics, markdownReport, type Row } from './accuracy-metrics.ts';
@@ -131,7 +131,7 @@ async function measure(m: AccuracyModel, methods: CalibrationMethod[], precision
       const t0 = Date.now();
       const r = await convertBy(g, m, method, p);
       const got = await runBlobOn(r, m.test);
-      const layers = await layerErrors(r.blob, layerMapOf(g, r.graph, r.lowered), [m.test], { runtime: join(ROOT, 'build/runtime.wasm') });
+      const layers = await layerErrors(r.blob, g, [m.test], { runtime: join(ROOT, 'build/runtime.wasm') });
       // a regressor's or autoencoder's outputs are values, not class scores: no argmax
       const classes = m.task === 'classify' ? g.tensors[g.outputs[0]].shape.at(-1)! : 1;
       rows.push({ model: m.name, precision: p.name, method, ...modelMetrics(ref, got, classes, m.task === 'classify' ? m.labels : null, layers) });

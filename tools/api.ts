@@ -84,7 +84,7 @@ export interface ConvertOptions {
   weights?: WeightsMode;
   /** flash mode: bytes of the staging area */
   staging?: number;
-  /** how each tensor's int8 range is chosen: minmax (default), percentile, mse, auto */
+  /** how each tensor's int8 range is chosen: minmax, percentile, mse, auto (default: mse with 16 or more calibration samples, else minmax) */
   calibrationMethod?: CalibrationMethod;
   /** activation precision of every layer: int8 (default), int16 (TFLite 16x8), or auto (int16 where needed to reach `auto.targetSqnr`) */
   precision?: Precision | 'auto';
@@ -98,6 +98,8 @@ export interface ConvertOptions {
   progress?: Progress;
   /** also build a runtime .wasm with only the model's ops (needs AssemblyScript, a few seconds) */
   runtime?: boolean;
+  /** measure every layer of the blob against the float model on the first 256 calibration samples (report.layerErrors) */
+  layerErrors?: boolean;
   /** also make the C header; the string is its array name (default: from `name`) */
   cHeader?: boolean | string;
   /** the blob's name in the report and messages (default 'model.blob') */

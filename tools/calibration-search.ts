@@ -12,7 +12,7 @@
 import type { Graph } from './graph/ir.ts';
 import { UserError, EXIT } from './errors.ts';
 import { convertGraph, type ConvertOptions, type ConvertResult } from './pipeline.ts';
-import { layerErrors, layerMapOf, type LayerError } from './blob/layer-error.ts';
+import { layerErrors, type LayerError } from './blob/layer-error.ts';
 import { RANGE_METHODS, type RangeMethod } from './quantize/ranges.ts';
 
 type Method = NonNullable<ConvertOptions['calibrationMethod']>;
@@ -50,7 +50,7 @@ async function trial(graph: Graph, opts: ConvertOptions, method: Method, label: 
     const n = Math.min(t.shape[0], MEASURE_SAMPLES);
     return { shape: [n, ...t.shape.slice(1)], data: t.data.subarray(0, (n * t.data.length) / t.shape[0]) };
   });
-  const layers = await layerErrors(r.blob, layerMapOf(graph, r.graph, r.lowered), xs);
+  const layers = await layerErrors(r.blob, graph, xs);
   const finite = layers.filter((l) => Number.isFinite(l.sqnrDb));
   const mean = finite.reduce((a, l) => a + l.sqnrDb, 0) / Math.max(1, finite.length);
   return { method: label, outputSqnrDb: outputSqnr(graph, layers), meanLayerSqnrDb: mean, layers };

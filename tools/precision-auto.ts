@@ -13,7 +13,7 @@
 import type { FloatTensor, Graph } from './graph/ir.ts';
 import { UserError, EXIT } from './errors.ts';
 import { convertGraph, rawInputs, type ConvertOptions, type ConvertResult } from './pipeline.ts';
-import { layerErrors, layerMapOf, type LayerError } from './blob/layer-error.ts';
+import { layerErrors, type LayerError } from './blob/layer-error.ts';
 import { countInference } from './blob/count.ts';
 import { searchPrecision, type Budget, type PrecisionMap, type SearchResult, type Trial } from './quantize/precision-search.ts';
 import { packageFile } from './package-root.ts';
@@ -74,7 +74,7 @@ function blobCost(r: ConvertResult): { ramBytes: number; flashBytes: number } {
 
 async function measure(graph: Graph, opts: ConvertOptions, map: PrecisionMap, xs: FloatTensor[]): Promise<Trial & { layers: LayerError[] }> {
   const r = await convertGraph(graph, { ...opts, precision: new Map(Object.entries(map)), runRaw: undefined, warn: undefined, progress: undefined });
-  const layers = await layerErrors(r.blob, layerMapOf(graph, r.graph, r.lowered), xs);
+  const layers = await layerErrors(r.blob, graph, xs);
   const streamed = r.staging > 0;
   const runtime = packageFile('build', streamed ? 'runtime-flash.wasm' : 'runtime.wasm');
   const count = await countInference(runtime, r.blob, rawInputs(r.lowered, opts.calibration!, r.batch), streamed);

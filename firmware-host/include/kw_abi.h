@@ -7,7 +7,7 @@
 
 /* versions */
 #define KW_MAGIC 0x4E4E574Bu
-#define KW_FORMAT_VERSION 7
+#define KW_FORMAT_VERSION 8
 #define KW_ABI_VERSION 2
 #define KW_HEADER_SIZE 96
 #define KW_TENSOR_SIZE 16
@@ -47,8 +47,8 @@
 #define KW_H_OP_MASK1 76
 #define KW_H_BATCH 80
 #define KW_H_STAGING_SIZE 84
-#define KW_H_NAMES_OFF 88
-#define KW_H_NAMES_SIZE 92
+#define KW_H_META_OFF 88
+#define KW_H_META_SIZE 92
 
 /* header flags */
 #define KW_FLAG_HAS_SELFTEST 1

@@ -40,7 +40,7 @@ function hostileBlob(): Uint8Array {
 const defines = (h: string) => [...h.matchAll(/^#define (\w+)/gm)].map((m) => m[1]);
 
 describe('names in the blob', () => {
-  it('keeps I/O and layer names whole (the names section)', () => {
+  it('keeps I/O and layer names whole (the metadata section)', () => {
     const p = parseBlob(hostileBlob());
     expect(p.io.inputs.map((t) => t.name)).toEqual(INPUTS);
     expect(p.io.outputs[0].name).toBe(OUTPUT);

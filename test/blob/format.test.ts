@@ -10,8 +10,8 @@ import { crc32 as zcrc } from 'node:zlib';
 
 function denseBlob(selfTest = false): Uint8Array {
   const b = new BlobBuilder();
-  const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 4 });
-  const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 2 });
+  const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 4 }, { name: 'input_layer_with_a_long_name', scale: 0.5, zeroPoint: 0 });
+  const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 2 }, { name: 'dense', scale: 0.25, zeroPoint: 3, writer: 0, layerOutput: true });
   b.addOp('DENSE', {
     in: tin,
     out: tout,
@@ -115,12 +115,20 @@ describe('BlobBuilder / parseBlob', () => {
     expect(p.header.nOps).toBe(1);
     expect(p.header.opMask0).toBe(1 << 1);
     expect(p.header.constsOff % 16).toBe(0);
-    expect(p.tensors[1]).toEqual({ dtype: 1, storage: 0, offset: 16, bytes: 2, elements: 2 });
-    // the whole name from the names section; the descriptor keeps its first 16 bytes
+    expect(p.tensors[1]).toEqual({
+      dtype: 1,
+      storage: 0,
+      offset: 16,
+      bytes: 2,
+      elements: 2,
+      meta: { name: 'dense', scale: 0.25, zeroPoint: 3, writer: 0, layerOutput: true },
+    });
+    expect(p.tensors[0].meta).toEqual({ name: 'input_layer_with_a_long_name', scale: 0.5, zeroPoint: 0, writer: -1, layerOutput: false });
+    // the whole name from the metadata section; the descriptor keeps its first 16 bytes
     expect(p.io.inputs[0].name).toBe('input_layer_with_a_long_name');
     const d = blob.subarray(p.header.ioOff + IO.name, p.header.ioOff + IO.name + 16);
     expect(new TextDecoder().decode(d)).toBe('input_layer_with');
-    expect(p.header.namesOff).toBeGreaterThanOrEqual(p.header.constsOff + p.header.constsSize);
+    expect(p.header.metaOff).toBeGreaterThanOrEqual(p.header.constsOff + p.header.constsSize);
     expect(p.io.inputs[0].dims).toEqual([1, 4]);
     expect(p.io.outputs[0].scale).toBe(0.25);
     expect(p.io.outputs[0].zeroPoint).toBe(3);
@@ -129,6 +137,20 @@ describe('BlobBuilder / parseBlob', () => {
     expect(p.ops[0].params.shift).toBe(40); // int8 shifts (format 2), byte-aligned after the mult array
     expect(Array.from(p.selfTest!.outputs[0])).toEqual([20, 249]);
     expect(p.header.flags & 1).toBe(1);
+  });
+  it('reads a metadata section that ends early as far as it goes: names kept, no tensor records', () => {
+    const blob = denseBlob();
+    const p = parseBlob(blob);
+    const cut = blob.slice();
+    new DataView(cut.buffer).setUint32(HEADER.metaSize, p.header.metaSize - 1, true);
+    const q = parseBlob(fixCrc(cut));
+    expect(q.io.inputs[0].name).toBe('input_layer_with_a_long_name');
+    expect(q.ops[0].layer).toBe(p.ops[0].layer);
+    expect(q.tensors.every((t) => t.meta === undefined)).toBe(true);
+    // the tensor records start 4-aligned after the names
+    const recs = p.header.metaOff + p.header.metaSize - 2 * 12;
+    expect(recs % 4).toBe(0);
+    expect(new DataView(blob.buffer).getFloat32(recs + 12, true)).toBe(0.25);
   });
   it('accepts repeat groups as an array under the count param or as groups', () => {
     const mk = (form: 0 | 1) => {

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initTf, rng, gauss, tf } from '../helpers/tfjs-train.ts';
 import { writeTfjs } from '../helpers/keras-writers.ts';
 import { graphFromFile, convertWithSelfTest } from '../helpers/convert-harness.ts';
-import { firstBelow, layerErrors, layerMapOf, sqnr } from '../../tools/blob/layer-error.ts';
+import { firstBelow, layerErrors, sqnr } from '../../tools/blob/layer-error.ts';
 import { OpTap } from '../../tools/blob/op-tap.ts';
 import { DeviceSim, DEFAULT_WASM } from '../../firmware-host/node/host.ts';
 import { rawInputs } from '../../tools/pipeline.ts';
@@ -97,7 +97,7 @@ describe('layerErrors', () => {
     const g = await graphFromFile(files.one);
     const r = await convertWithSelfTest(g, [samples(64, 1)]);
     const test = samples(16, 4);
-    const errs = await layerErrors(r.blob, layerMapOf(g, r.graph, r.lowered), [test]);
+    const errs = await layerErrors(r.blob, g, [test]);
     expect(errs.map((e) => e.layer)).toEqual(['conv1', 'pool1', 'conv2', 'conv3', 'gap', 'classes']);
     expect(errs.map((e) => e.className)).toEqual(['Conv1D', 'MaxPooling1D', 'Conv1D', 'Conv1D', 'GlobalAveragePooling1D', 'Dense']);
     for (const e of errs) {
@@ -133,8 +133,8 @@ describe('layerErrors', () => {
     const g = await graphFromFile(files.one);
     const r = await convertWithSelfTest(g, [samples(64, 1)]);
     expect(r.weights).toBe('flash');
-    const flash = await layerErrors(r.blob, layerMapOf(g, r.graph, r.lowered), [samples(8, 5)]);
-    const ram = await layerErrors(r.blob, layerMapOf(g, r.graph, r.lowered), [samples(8, 5)], { runtime: DEFAULT_WASM });
+    const flash = await layerErrors(r.blob, g, [samples(8, 5)]);
+    const ram = await layerErrors(r.blob, g, [samples(8, 5)], { runtime: DEFAULT_WASM });
     expect(flash).toEqual(ram);
   }, 60_000);
 });

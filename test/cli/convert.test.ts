@@ -86,11 +86,18 @@ describe('convert / run commands', () => {
     expect(report.ram.arenaBytes).toBe(report.ram.arenaLowerBound);
     expect(report.ram.ioBytes).toEqual({ inputs: 32 * 3, outputs: 4 });
     expect(report.ram.pages64k).toBeGreaterThanOrEqual(1);
-    expect(report.calibration).toEqual({ source: 'file', files: [ex('calibration.npy')], samples: 128, method: 'minmax' });
+    // the default ranges with 16 or more calibration samples are mse
+    expect(report.calibration).toEqual({ source: 'file', files: [ex('calibration.npy')], samples: 128, method: 'mse' });
     expect(report.ops.map((o: any) => o.op)).toEqual(['CONV2D', 'MAX_POOL2D', 'CONV2D', 'AVG_POOL2D', 'DENSE', 'SOFTMAX']);
-    expect(report.quantization.classes).toEqual({ scale: 1 / 256, zeroPoint: -128, min: expect.any(Number), max: expect.any(Number), method: 'minmax' });
+    expect(report.quantization.classes).toEqual({ scale: 1 / 256, zeroPoint: -128, min: expect.any(Number), max: expect.any(Number), method: 'mse' });
     expect(report.selfTest).toBe(true);
     expect(report.assumptions.some((a: string) => a.includes('static batch of 1'))).toBe(true);
+    // every layer of the blob against the float model on the calibration samples, the output layer last
+    expect(report.layerErrors.samples).toBe(128);
+    expect(report.layerErrors.layers.map((l: any) => l.layer)).toEqual(['relu1', 'pool1', 'conv2', 'gap', 'classes']);
+    for (const l of report.layerErrors.layers) expect(l.sqnrDb).toBeGreaterThan(30);
+    expect(c.stdout).toMatch(/per-layer SQNR on 128 calibration samples: lowest '\w+' \(\w+, int8\) \d+\.\d dB/);
+    expect(c.stdout).toMatch(/^converted \S+ \(tfjs\) -> /);
 
     const out = join(dir, 'example-out.npy');
     const r = cli('run', [blob, '--input', ex('test-inputs.npy'), '-o', out]);

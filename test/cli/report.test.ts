@@ -144,7 +144,10 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     expect(text).toContain('conv1 (Conv1D)');
     const { charts, errors } = await render(html);
     expect(errors).toEqual([]);
-    expect(Object.keys(charts).sort()).toEqual(['arena', 'boards']);
+    // per-layer errors on the calibration samples, as convert's JSON report lists them
+    expect(Object.keys(charts).sort()).toEqual(['arena', 'boards', 'errors']);
+    expect(charts.errors.data[1].length).toBe(5);
+    for (const v of charts.errors.data[1]) expect(v).toBeGreaterThan(30);
     const t = arenaTimeline(decodeAcceptedBlob(new Uint8Array(readFileSync(blob))));
     expect(charts.arena.data[1]).toEqual(t.liveBytes);
     expect(charts.arena.data[0].length).toBe(7); // 6 ops and the step the outputs are read
@@ -163,6 +166,12 @@ describe.skipIf(!haveChromium)('HTML report in headless Chromium', () => {
     expect(charts.errors.data[1].length).toBe(1);
     expect(charts.errors.data[1][0]).toBeCloseTo(await exampleSqnr(blob), 1);
     for (const ch of Object.values(charts)) expect(ch.coloured).toBeGreaterThan(500);
+    // with --layers, every layer of the blob from the layers check
+    const l = await cli('verify', [...args.slice(0, -2), '--layers', '--report', 'l.html']);
+    expect(l.code, l.stderr).toBe(0);
+    const layered = await render(join(dir, 'l.html'));
+    expect(layered.errors).toEqual([]);
+    expect(layered.charts.errors.data[1].length).toBe(5);
     // another extension keeps the JSON result
     expect((await cli('verify', ['model.blob', '--report', 'r.json'])).code).toBe(0);
     // the report is an output like any other: never an input, never overwritten without --force

@@ -78,16 +78,23 @@ export interface ConstLayout {
 export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, layout: ConstLayout = { weights: 'ram' }): AssembleResult {
   const b = new BlobBuilder();
   const tIndex: number[] = [];
+  const writer = new Map<number, number>();
+  low.ops.forEach((o, k) => o.outputs.forEach((t) => writer.set(t, k)));
   for (const t of low.tensors) {
     const state = t.storage === 'state';
     const offset = state ? plan.stateOffsets.get(t.index) : plan.offsets.get(t.index);
     if (offset === undefined) throw new Error(`tensor '${t.name}' has no planned offset`);
-    const idx = b.addTensor({
-      dtype: DTYPE_OF[t.dtype],
-      storage: state ? STORAGE.STATE : STORAGE.ARENA,
-      offset,
-      bytes: t.bytes,
-    });
+    const int32 = t.dtype === 'int32';
+    const idx = b.addTensor(
+      { dtype: DTYPE_OF[t.dtype], storage: state ? STORAGE.STATE : STORAGE.ARENA, offset, bytes: t.bytes },
+      {
+        name: t.name,
+        scale: int32 ? 0 : t.q.scale,
+        zeroPoint: int32 ? 0 : t.q.zeroPoint,
+        writer: writer.get(t.index) ?? -1,
+        layerOutput: t.ir >= 0 && t.aliasOf === undefined && !int32,
+      },
+    );
     tIndex.push(typeof idx === 'number' ? idx : t.index);
   }
   const seen = new Map<string, number>();

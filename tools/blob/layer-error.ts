@@ -2,20 +2,16 @@
  * Per-layer error of a blob against the float model: the blob runs in the runtime .wasm with its
  * op loop tapped (op-tap.ts), each op's output tensor is read right after the op, dequantized
  * with the tensor's scale and zero point, and compared with the float forward pass's output of
- * the same Keras layer (tools/float/forward.ts) on the same inputs.
- *
- * The blob stores scales only for its inputs and outputs; which blob tensor holds which Keras
- * layer's output, and at what scale, comes from the conversion (`layerMapOf` on a ConvertResult's
- * lowering, or the `tensors` and `ops` of convert's JSON report).
+ * the same Keras layer (tools/float/forward.ts) on the same inputs. Which blob tensor holds which
+ * Keras layer's output, at what scale, and which op writes it, is in the blob's metadata section.
  */
 import { fileURLToPath } from 'node:url';
 import type { FloatTensor, Graph } from '../graph/ir.ts';
 import { runFloat } from '../float/forward.ts';
-import { decodeAcceptedBlob } from './parse.ts';
+import { decodeAcceptedBlob, type ParsedBlob } from './parse.ts';
 import { DTYPE } from './spec.ts';
 import { quantize } from '../fixedpoint.ts';
 import { OpTap } from './op-tap.ts';
-import type { Lowered } from '../quantize/lower-util.ts';
 
 type Precision = 'int8' | 'int16';
 
@@ -38,12 +34,12 @@ interface MappedTensor {
   zeroPoint: number;
 }
 
-/** What layerErrors needs besides the blob: the float model and where its layers' outputs are. */
-export interface LayerModel {
+/** The float model and where its layers' outputs are in the blob. */
+interface LayerModel {
   /** the model as read (buildGraph), before the converter's rewrites */
   graph: Graph;
   tensors: MappedTensor[];
-  /** the tensors each blob op writes, in op order */
+  /** the tensors each blob op writes last, in op order */
   ops: { outputs: number[] }[];
 }
 
@@ -52,12 +48,17 @@ export interface LayerErrorOptions {
   runtime?: string;
 }
 
-/** The map of a conversion: blob tensors holding IR tensors (not aliases), by the prepared graph's names. */
-export function layerMapOf(graph: Graph, prepared: Graph, low: Lowered): LayerModel {
-  const tensors = low.tensors
-    .filter((t) => t.ir >= 0 && t.aliasOf === undefined && t.dtype !== 'int32')
-    .map((t) => ({ index: t.index, name: prepared.tensors[t.ir].name, scale: t.q.scale, zeroPoint: t.q.zeroPoint }));
-  return { graph, tensors, ops: low.ops.map((o) => ({ outputs: o.outputs })) };
+/** The map the blob's metadata section gives: tensors holding Keras layer outputs, and the op that writes each. */
+function layerMapOf(graph: Graph, blob: ParsedBlob): LayerModel {
+  const ops: { outputs: number[] }[] = blob.ops.map(() => ({ outputs: [] }));
+  const tensors: MappedTensor[] = [];
+  blob.tensors.forEach((t, index) => {
+    const m = t.meta;
+    if (!m) return;
+    if (m.writer >= 0 && m.writer < ops.length) ops[m.writer].outputs.push(index);
+    if (m.layerOutput) tensors.push({ index, name: m.name, scale: m.scale, zeroPoint: m.zeroPoint });
+  });
+  return { graph, tensors, ops };
 }
 
 /** The Keras layer (and its class) that produced tensor `name` in the model as read. */
@@ -120,8 +121,9 @@ function defaultRuntime(hasStaging: boolean): string {
  * per model input, [N, ...]; N a multiple of the blob's batch, the rest is dropped), in the
  * order the blob computes them.
  */
-export async function layerErrors(blob: Uint8Array, model: LayerModel, inputs: FloatTensor[], opts: LayerErrorOptions = {}): Promise<LayerError[]> {
+export async function layerErrors(blob: Uint8Array, graph: Graph, inputs: FloatTensor[], opts: LayerErrorOptions = {}): Promise<LayerError[]> {
   const parsed = decodeAcceptedBlob(blob);
+  const model = layerMapOf(graph, parsed);
   const tap = await OpTap.load(opts.runtime ?? defaultRuntime(parsed.header.stagingSize > 0));
   const rc = tap.init(blob);
   if (rc !== 0) throw new Error(`layerErrors: kw_init failed with error ${rc}`);

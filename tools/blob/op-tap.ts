@@ -108,6 +108,24 @@ export class OpTap {
     return new Int8Array(bytes.buffer);
   }
 
+  /** A copy of the arena and the state region as they are at the time of the call. */
+  snapshot(): Uint8Array {
+    const h = this.model.header;
+    const out = new Uint8Array(h.arenaSize + h.stateSize);
+    out.set(new Uint8Array(this.memory.buffer, this.arena, h.arenaSize));
+    out.set(new Uint8Array(this.memory.buffer, this.state, h.stateSize), h.arenaSize);
+    return out;
+  }
+
+  /** Puts back a snapshot (of this blob or of one with the same memory plan): the next op reads its inputs from it. */
+  restore(snap: Uint8Array): void {
+    const h = this.model.header;
+    if (snap.length !== h.arenaSize + h.stateSize)
+      throw new RangeError(`restore: ${snap.length} bytes, the blob's arena and state hold ${h.arenaSize + h.stateSize}`);
+    new Uint8Array(this.memory.buffer, this.arena, h.arenaSize).set(snap.subarray(0, h.arenaSize));
+    new Uint8Array(this.memory.buffer, this.state, h.stateSize).set(snap.subarray(h.arenaSize));
+  }
+
   /**
    * One kw_invoke on raw `inputs` (state reset first); `done(op)` is called right after each op
    * finishes, while its outputs are intact. Returns the raw outputs.
@@ -132,5 +150,51 @@ export class OpTap {
     const last = this.model.header.nOps - 1;
     if (last >= 0 && !seen.has(last)) done(last);
     return this.model.io.outputs.map((o) => this.read(o.tensor));
+  }
+}
+
+/** How far one op's outputs in blob A are from blob B's, over every input. */
+export interface OpDiff {
+  op: string;
+  layer: string;
+  /** largest |A - B| in LSB of the op's outputs */
+  maxLsb: number;
+  /** values that differ, of `total` */
+  differ: number;
+  total: number;
+}
+
+/**
+ * Op-by-op comparison of two blobs with the same ops and memory plan (one model in two rounding
+ * modes), on raw `inputs`: `chained` runs each blob on its own, so a difference carries into
+ * the ops after it; `forced` restores B's arena before each op of A, so each op of A reads
+ * exactly B's inputs and its own arithmetic alone makes the difference.
+ */
+export async function compareOps(a: Uint8Array, b: Uint8Array, runtime: string, inputs: ArrayBufferView[][]): Promise<{ chained: OpDiff[]; forced: OpDiff[] }> {
+  const [ta, tb] = [await OpTap.load(runtime), await OpTap.load(runtime)];
+  for (const [t, blob] of [[ta, a] as const, [tb, b] as const]) if (t.init(blob) !== ERR.OK) throw new Error('compareOps: kw_init failed');
+  const ops = ta.model.ops;
+  const outputsOf: number[][] = ops.map(() => []);
+  ta.model.tensors.forEach((t, i) => t.meta && t.meta.writer >= 0 && outputsOf[t.meta.writer].push(i));
+  const fresh = () => ops.map((op) => ({ op: op.name, layer: op.layer, maxLsb: 0, differ: 0, total: 0 }));
+  const chained = fresh();
+  const forced = fresh();
+  const outs = (t: OpTap, op: number) => outputsOf[op].flatMap((i) => Array.from(t.read(i)));
+  for (const x of inputs) {
+    const wantOut: number[][] = [];
+    const wantSnap: Uint8Array[] = [];
+    tb.invoke(x, (op) => ((wantOut[op] = outs(tb, op)), (wantSnap[op] = tb.snapshot())));
+    ta.invoke(x, (op) => tally(chained[op], outs(ta, op), wantOut[op]));
+    ta.invoke(x, (op) => (tally(forced[op], outs(ta, op), wantOut[op]), op + 1 < ops.length && ta.restore(wantSnap[op])));
+  }
+  return { chained, forced };
+}
+
+function tally(d: OpDiff, got: number[], want: number[]): void {
+  for (let i = 0; i < got.length; i++) {
+    const e = Math.abs(got[i] - want[i]);
+    d.total++;
+    if (e) d.differ++;
+    if (e > d.maxLsb) d.maxLsb = e;
   }
 }

@@ -22,6 +22,9 @@ import {
   type OpSpec,
   TENSOR,
   TENSOR_SIZE,
+  TENSOR_META,
+  TENSOR_META_SIZE,
+  TENSOR_META_FLAG,
 } from './spec.ts';
 import { runtimeValidate } from './validate.ts';
 
@@ -64,9 +67,21 @@ interface BlobHeader {
   batch: number;
   /** staging area a streaming runtime needs (0 = copy-in only) */
   stagingSize: number;
-  /** the names section (whole I/O and layer names), 0 if none */
-  namesOff: number;
-  namesSize: number;
+  /** the metadata section (whole names, tensor quantization), 0 if none */
+  metaOff: number;
+  metaSize: number;
+}
+
+/** What the metadata section says of a tensor (TENSOR_META). */
+export interface TensorMeta {
+  /** the Keras tensor it holds, or the converter's name for an internal one */
+  name: string;
+  scale: number;
+  zeroPoint: number;
+  /** the last op that writes it, -1 if none */
+  writer: number;
+  /** it holds the output of the Keras layer `name` (not an alias, not int32) */
+  layerOutput: boolean;
 }
 
 interface TensorInfo {
@@ -75,6 +90,8 @@ interface TensorInfo {
   offset: number;
   bytes: number;
   elements: number;
+  /** absent when the blob has no (or a malformed) metadata section */
+  meta?: TensorMeta;
 }
 
 export interface IOInfo {
@@ -96,7 +113,7 @@ interface ParsedOp {
   index: number;
   code: number;
   name: string;
-  /** the Keras layer the op comes from ('' when the blob has no names section) */
+  /** the Keras layer the op comes from ('' when the blob has no metadata section) */
   layer: string;
   /** byte offset of the record inside the blob; its params start OP_HEADER_SIZE bytes later */
   offset: number;
@@ -197,26 +214,49 @@ export function decodeAcceptedBlob(bytes: Uint8Array): ParsedBlob {
     ops.push({ index: i, code, name: spec.name, layer: '', offset: pos, ...range, params: decodeParams(spec, raw), raw });
     pos += OP_HEADER_SIZE + 4 * raw.length;
   }
-  applyNames(bytes, h, ios, ops);
+  applyMeta(bytes, h, ios, ops, tensors);
   const consts = bytes.subarray(h.constsOff, h.constsOff + h.constsSize);
   const selfTest = h.flags & FLAG.HAS_SELFTEST ? readSelfTest(bytes, h, ios) : null;
   return { header: h, tensors, io: { inputs: ios.slice(0, h.nInputs), outputs: ios.slice(h.nInputs) }, ops, consts, selfTest };
 }
 
 /**
- * Whole names from the names section (the runtime checked only its bounds): I/O names replace
- * the descriptors' 16-byte ones, layer names go to the ops; a section with too few names leaves
- * the rest as they are.
+ * Whole names and tensor metadata from the metadata section (the runtime checked only its
+ * bounds): I/O names replace the descriptors' 16-byte ones, layer names go to the ops, tensor
+ * names and TENSOR_META records to the tensors. A section that ends early leaves the rest as
+ * they are.
  */
-function applyNames(bytes: Uint8Array, h: BlobHeader, ios: IOInfo[], ops: ParsedOp[]): void {
-  if (h.namesSize === 0) return;
-  const names = new TextDecoder().decode(bytes.subarray(h.namesOff, h.namesOff + h.namesSize)).split('\0');
+function applyMeta(bytes: Uint8Array, h: BlobHeader, ios: IOInfo[], ops: ParsedOp[], tensors: TensorInfo[]): void {
+  if (h.metaSize === 0) return;
+  const sec = bytes.subarray(h.metaOff, h.metaOff + h.metaSize);
+  const nNames = ios.length + ops.length + tensors.length;
+  const names: string[] = [];
+  let at = 0;
+  while (names.length < nNames) {
+    const end = sec.indexOf(0, at);
+    if (end < 0) break;
+    names.push(new TextDecoder().decode(sec.subarray(at, end)));
+    at = end + 1;
+  }
   ios.forEach((io, i) => {
-    if (i < names.length - 1) io.name = names[i];
+    if (i < names.length) io.name = names[i];
   });
   ops.forEach((op, i) => {
-    const k = ios.length + i;
-    if (k < names.length - 1) op.layer = names[k];
+    if (ios.length + i < names.length) op.layer = names[ios.length + i];
+  });
+  if (names.length < nNames) return;
+  const recs = (h.metaOff + at + 3) & ~3;
+  if (recs + tensors.length * TENSOR_META_SIZE > h.metaOff + h.metaSize) return;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  tensors.forEach((t, i) => {
+    const o = recs + i * TENSOR_META_SIZE;
+    t.meta = {
+      name: names[ios.length + ops.length + i],
+      scale: dv.getFloat32(o + TENSOR_META.scale, true),
+      zeroPoint: dv.getInt32(o + TENSOR_META.zeroPoint, true),
+      writer: dv.getUint16(o + TENSOR_META.writer, true) - 1,
+      layerOutput: (dv.getUint16(o + TENSOR_META.flags, true) & TENSOR_META_FLAG.LAYER_OUTPUT) !== 0,
+    };
   });
 }
 
@@ -286,7 +326,7 @@ function readHeader(dv: DataView): BlobHeader {
     opMask1: u32(HEADER.opMask1),
     batch: u32(HEADER.batch),
     stagingSize: u32(HEADER.stagingSize),
-    namesOff: u32(HEADER.namesOff),
-    namesSize: u32(HEADER.namesSize),
+    metaOff: u32(HEADER.metaOff),
+    metaSize: u32(HEADER.metaSize),
   };
 }

@@ -10,7 +10,7 @@
  */
 
 export const MAGIC = 0x4e4e574b; // bytes 'K','W','N','N'
-export const FORMAT_VERSION = 7; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash). 6: header flag bits 2..3 give the rounding mode (ROUNDING); names section (whole I/O and layer names; header namesOff/namesSize) 7: DENSE layout 2 (packed weight pairs).
+export const FORMAT_VERSION = 8; // 2: per-channel shift arrays int8; CONV2D layout param. 3: recurrent scratch holds per-row records and the input parts of every step. 4: recurrent scratch holds the packed recurrent weights (units < 512). 5: op records carry their constants' range; header stagingSize (weights streamed from flash). 6: header flag bits 2..3 give the rounding mode (ROUNDING); names section (whole I/O and layer names; header namesOff/namesSize) 7: DENSE layout 2 (packed weight pairs). 8: the names section becomes the metadata section (header metaOff/metaSize): it also holds every tensor's name, scale, zero point and writing op (TENSOR_META).
 export const ABI_VERSION = 2;
 
 /** Byte offsets of header fields. The header is HEADER_SIZE bytes. */
@@ -40,8 +40,8 @@ export const HEADER = {
   opMask1: 76, // u32 codes 32..63
   batch: 80, // u32 static batch the blob was built with
   stagingSize: 84, // u32 bytes of the staging area a streaming runtime reads each op's constants into (>= every op's constsSize); 0 = copy-in only
-  namesOff: 88, // u32 offset of the names section (NAMES_DOC), 0 if none
-  namesSize: 92, // u32 bytes of the names section, 0 if none
+  metaOff: 88, // u32 offset of the metadata section (META_DOC), 0 if none
+  metaSize: 92, // u32 bytes of the metadata section, 0 if none
 } as const;
 export const HEADER_SIZE = 96;
 
@@ -100,7 +100,7 @@ export const IO = {
   dims: 4, // u32[5]
   scale: 24, // f32 quantization scale (real = (q - zeroPoint) * scale); 1.0 for INT32 ids
   zeroPoint: 28, // i32
-  name: 32, // 16 bytes, NUL-padded UTF-8: the name's first 16 bytes, cut at a character boundary (whole in the names section)
+  name: 32, // 16 bytes, NUL-padded UTF-8: the name's first 16 bytes, cut at a character boundary (whole in the metadata section)
 } as const;
 export const IO_SIZE = 48;
 export const IO_MAX_RANK = 5;
@@ -123,13 +123,29 @@ export const ALIGN = { TABLE: 4, CONSTS: 16 } as const;
  * sum(input tensor bytes) + sum(output tensor bytes).
  */
 /**
- * Names section (present iff namesSize != 0; after the constants and the self-test, so a
- * streaming runtime never reads it; the runtime checks only that it lies inside the blob): the
- * whole UTF-8 names, each followed by one NUL byte: the I/O names in descriptor order (inputs,
- * then outputs), then the Keras layer name of every op in op order. A NUL inside a name is
- * written as U+FFFD.
+ * Metadata section (present iff metaSize != 0; after the constants and the self-test, so a
+ * streaming runtime never reads it; the runtime checks only that it lies inside the blob). Only
+ * the tools read it (verify's per-layer report, summaries, the C header's comments):
+ *  1. whole UTF-8 names, each followed by one NUL byte: the I/O names in descriptor order (inputs,
+ *     then outputs), the Keras layer name of every op in op order, then the name of every tensor
+ *     in tensor-table order (the Keras tensor it holds, or the converter's name for an internal
+ *     one). A NUL inside a name is written as U+FFFD.
+ *  2. zero bytes up to a 4-aligned blob offset, then one TENSOR_META record per tensor, in
+ *     tensor-table order.
  */
-export const NAMES_DOC = 'I/O names, then one layer name per op; UTF-8, each NUL-terminated';
+export const META_DOC = 'I/O names, layer name per op, tensor names (UTF-8, NUL-terminated); 4-aligned TENSOR_META records';
+
+/** Metadata record of one tensor, TENSOR_META_SIZE bytes (real = (q - zeroPoint) * scale). */
+export const TENSOR_META = {
+  scale: 0, // f32; 0 for int32 tensors (ids, accumulators)
+  zeroPoint: 4, // i32
+  writer: 8, // u16: 1 + the index of the last op that writes the tensor; 0 if no op writes it (inputs, state read first)
+  flags: 10, // u16 TENSOR_META_FLAG
+} as const;
+export const TENSOR_META_SIZE = 12;
+export const TENSOR_META_FLAG = {
+  LAYER_OUTPUT: 1, // holds the output of the Keras layer its name gives (not an alias, not int32)
+} as const;
 
 export const SELFTEST_DOC = 'inputs then expected outputs, raw tensor bytes back to back';
 

@@ -1,7 +1,8 @@
 /**
  * BlobBuilder: writes a model blob (tools/blob/spec.ts, docs/FORMAT.md).
  *
- * Layout written: header | tensor table | I/O descriptors | op list | constants (16-aligned) | self-test.
+ * Layout written: header | tensor table | I/O descriptors | op list | constants (16-aligned) | self-test
+ * | metadata.
  * build() validates the result with parseBlob (the runtime's checks) unless {validate: false}.
  */
 import { crc32 } from './crc32.ts';
@@ -26,6 +27,9 @@ import {
   STORAGE,
   TENSOR,
   TENSOR_SIZE,
+  TENSOR_META,
+  TENSOR_META_SIZE,
+  TENSOR_META_FLAG,
 } from './spec.ts';
 
 export interface TensorDesc {
@@ -33,6 +37,17 @@ export interface TensorDesc {
   storage?: number; // STORAGE.* (default ARENA)
   offset: number; // byte offset in its region
   bytes: number;
+}
+
+/** What the metadata section says of a tensor (spec TENSOR_META); a tensor without it gets zeros and no name. */
+export interface TensorMetaDesc {
+  name: string;
+  scale: number;
+  zeroPoint: number;
+  /** the last op that writes it (-1 or absent: none) */
+  writer?: number;
+  /** it holds the output of the Keras layer `name` */
+  layerOutput?: boolean;
 }
 
 export interface IODesc {
@@ -56,12 +71,23 @@ export type OpParamsIn = Record<string, number | Record<string, number>[] | unde
 
 type ConstData = Uint8Array | Int8Array | Int16Array | Int32Array | Uint32Array | Uint16Array | ArrayLike<number>;
 
-/** The names section (spec NAMES_DOC): I/O names, then one layer name per op, each NUL-terminated. */
-function namesSection(io: string[], layers: string[]): Uint8Array {
+/** The metadata section (spec META_DOC) starting at blob offset `at`: names, then 4-aligned TENSOR_META records. */
+function metaSection(at: number, io: string[], layers: string[], tensors: (TensorMetaDesc | undefined)[]): Uint8Array {
   const enc = new TextEncoder();
-  const parts = [...io, ...layers].map((n) => enc.encode(n.replace(/\0/g, '\uFFFD') + '\0'));
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0);
+  const parts = [...io, ...layers, ...tensors.map((t) => t?.name ?? '')].map((n) => enc.encode(n.replace(/\0/g, '\uFFFD') + '\0'));
+  const namesEnd = parts.reduce((a, p) => a + p.length, 0);
+  const recs = ((at + namesEnd + 3) & ~3) - at;
+  const out = new Uint8Array(recs + tensors.length * TENSOR_META_SIZE);
+  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+  const dv = new DataView(out.buffer);
+  tensors.forEach((t, i) => {
+    if (!t) return;
+    const o = recs + i * TENSOR_META_SIZE;
+    dv.setFloat32(o + TENSOR_META.scale, t.scale, true);
+    dv.setInt32(o + TENSOR_META.zeroPoint, t.zeroPoint, true);
+    dv.setUint16(o + TENSOR_META.writer, (t.writer ?? -1) + 1, true);
+    dv.setUint16(o + TENSOR_META.flags, t.layerOutput ? TENSOR_META_FLAG.LAYER_OUTPUT : 0, true);
+  });
   return out;
 }
 
@@ -73,6 +99,7 @@ function toBytes(d: ConstData): Uint8Array {
 
 export class BlobBuilder {
   readonly tensors: Required<TensorDesc>[] = [];
+  private readonly tensorMeta: (TensorMetaDesc | undefined)[] = [];
   readonly ops: { code: number; params: number[]; constsOff: number; constsSize: number; layer: string }[] = [];
   private constChunks: { offset: number; bytes: Uint8Array }[] = [];
   private stagingSize = 0;
@@ -83,13 +110,14 @@ export class BlobBuilder {
   private plan: Required<PlanDesc> | null = null;
   private rounding: Rounding = 'double';
 
-  /** Returns the tensor index. */
-  addTensor(t: TensorDesc): number {
+  /** Returns the tensor index; `meta` goes to the metadata section. */
+  addTensor(t: TensorDesc, meta?: TensorMetaDesc): number {
     const size = DTYPE_BYTES[t.dtype];
     if (!size) throw new Error(`addTensor: bad dtype ${t.dtype}`);
     if (t.bytes % size !== 0 || t.bytes <= 0) throw new Error(`addTensor: ${t.bytes} bytes is not a positive multiple of ${size}`);
     if (t.offset < 0 || t.offset % size !== 0) throw new Error(`addTensor: offset ${t.offset} must be a non-negative multiple of ${size}`);
     this.tensors.push({ dtype: t.dtype, storage: t.storage ?? STORAGE.ARENA, offset: t.offset, bytes: t.bytes });
+    this.tensorMeta.push(meta);
     return this.tensors.length - 1;
   }
 
@@ -140,7 +168,7 @@ export class BlobBuilder {
   }
 
   /**
-   * Adds an op of Keras layer `layer` (kept whole in the names section); returns its index. Throws on
+   * Adds an op of Keras layer `layer` (kept whole in the metadata section); returns its index. Throws on
    * an unknown op, unknown/missing params or a wrong group shape.
    */
   addOp(name: string, params: OpParamsIn, layer = ''): number {
@@ -233,12 +261,14 @@ export class BlobBuilder {
       selfTestSize = [...this.selfTest.inputs, ...this.selfTest.outputs].reduce((s, b) => s + b.length, 0);
       end += selfTestSize;
     }
-    const names = namesSection(
+    const metaOff = end;
+    const meta = metaSection(
+      metaOff,
       [...this.inputs, ...this.outputs].map((d) => d.name ?? ''),
       this.ops.map((o) => o.layer),
+      this.tensorMeta,
     );
-    const namesOff = end;
-    end += names.length;
+    end += meta.length;
     const total = end;
     const bytes = new Uint8Array(total);
     const dv = new DataView(bytes.buffer);
@@ -276,9 +306,9 @@ export class BlobBuilder {
     dv.setUint32(HEADER.opMask1, m1 >>> 0, true);
     dv.setUint32(HEADER.batch, this.plan.batch, true);
     dv.setUint32(HEADER.stagingSize, this.stagingSize, true);
-    dv.setUint32(HEADER.namesOff, namesOff, true);
-    dv.setUint32(HEADER.namesSize, names.length, true);
-    bytes.set(names, namesOff);
+    dv.setUint32(HEADER.metaOff, metaOff, true);
+    dv.setUint32(HEADER.metaSize, meta.length, true);
+    bytes.set(meta, metaOff);
 
     this.writeTables(bytes, dv, tensorsOff, ioOff, opsOff);
     for (const c of this.constChunks) bytes.set(c.bytes, constsOff + c.offset);

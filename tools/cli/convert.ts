@@ -24,7 +24,7 @@ import { buildGraph } from '../graph/build.ts';
 import { RECURRENT_LAYERS } from '../layers/index.ts';
 import { convertGraph, type ConvertOptions, type ConvertResult } from '../pipeline.ts';
 import { convertWithAutoCalibration } from '../calibration-search.ts';
-import { CALIBRATION_METHODS, parseCalibrationMethod, type CalibrationMethod } from '../quantize/ranges.ts';
+import { CALIBRATION_METHODS, MIN_SAMPLES, parseCalibrationMethod, type CalibrationMethod } from '../quantize/ranges.ts';
 import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
@@ -33,13 +33,14 @@ import { checkOutputs, dataFile, modelFiles, writeFilesAtomic } from './fsutil.t
 import { checkSamples, sameSampleCount } from './inputs.ts';
 import { toCHeader, cNameFromFile } from '../blob/c-header.ts';
 import { buildModelRuntime } from '../blob/runtime-build.ts';
-import { convertReport } from './report/build.ts';
+import { convertReport, modelKind } from './report/build.ts';
 import { verify } from './verify.ts';
 import { progressBars } from './progress.ts';
 import { autoOptions, checkPrecision, checkWeightPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
 import { hasW16, type WeightPrecision } from '../quantize/weights16.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
+import { layerErrors, type LayerError } from '../blob/layer-error.ts';
 import type { Progress } from '../pipeline.ts';
 
 export const RUNTIME_WASM = packageFile('build', 'runtime.wasm');
@@ -89,7 +90,7 @@ export interface Report {
   /** where the device keeps the weights: flash (streamed) or ram (blob copied in) */
   weights: WeightsMode;
   flash: { blobBytes: number; runtimeWasmBytes: number; totalBytes: number };
-  /** the blob's CRC-32 (header field): which blob this report describes (verify --layers --convert-report) */
+  /** the blob's CRC-32 (header field): which blob this report describes */
   blobCrc32: number;
   ram: {
     arenaBytes: number;
@@ -123,6 +124,14 @@ export interface Report {
   selfTest: boolean;
   /** --precision auto: the layers promoted to int16 and what they cost */
   precision?: PrecisionReport;
+  /** each layer of the blob against the float model on the first calibration samples (layerErrors option) */
+  layerErrors?: { samples: number; layers: LayerError[] };
+}
+
+/** The range method of the int8 tensors when one method set them all (the default resolves to one), else auto. */
+function uniformMethod(q: Report['quantization'], int8: Set<string>): CalibrationMethod {
+  const used = new Set(Object.entries(q).flatMap(([name, t]) => (int8.has(name) && t.method ? [t.method as CalibrationMethod] : [])));
+  return used.size === 1 ? [...used][0] : used.size === 0 ? 'minmax' : 'auto';
 }
 
 export function buildReport(
@@ -143,7 +152,8 @@ export function buildReport(
   for (const t of low.tensors) {
     if (t.aliasOf !== undefined) continue;
     const range = t.ir >= 0 ? r.calibration.ranges.get(t.ir) : undefined;
-    const method = t.ir >= 0 ? (r.calibration.methods?.get(t.ir) ?? null) : null;
+    // int16 tensors take the observed range (symmetric): the methods shape int8 ranges
+    const method = t.ir < 0 ? null : t.dtype === 'int16' ? 'minmax' : (r.calibration.methods?.get(t.ir) ?? null);
     q[t.name] = { scale: t.q.scale, zeroPoint: t.q.zeroPoint, min: range?.min ?? null, max: range?.max ?? null, method };
   }
   return {
@@ -174,7 +184,7 @@ export function buildReport(
       source: r.graph.fileQuant ? 'model file' : extra.calFiles.length ? 'file' : 'synthetic',
       files: extra.calFiles,
       samples: r.calibration.samples,
-      method: r.graph.fileQuant ? 'none' : (extra.method ?? 'minmax'),
+      method: r.graph.fileQuant ? 'none' : (extra.method ?? uniformMethod(q, new Set(low.tensors.filter((t) => t.dtype === 'int8').map((t) => t.name)))),
     },
     assumptions: r.assumptions,
     notes: r.notes,
@@ -191,7 +201,7 @@ function kb(n: number): string {
 
 export function summaryText(rep: Report): string {
   const L: string[] = [];
-  L.push(`converted ${rep.model.file} (${rep.model.format}, ${rep.model.dialect}) -> ${rep.output}`);
+  L.push(`converted ${rep.model.file} (${modelKind(rep.model)}) -> ${rep.output}`);
   L.push(
     `  batch ${rep.batch}; ${rep.ops.length} ops, ${rep.tensors.length} tensors; calibration: ${rep.calibration.source === 'model file' ? "none (the model file's quantization)" : `${rep.calibration.source} (${rep.calibration.samples} samples, ${rep.calibration.method})`}`,
   );
@@ -215,6 +225,11 @@ export function summaryText(rep: Report): string {
   for (const o of rep.ops) L.push(`    ${String(o.index).padStart(3)} ${o.op.padEnd(17)} ${o.layer}`);
   for (const a of rep.assumptions) L.push(`  ASSUMED: ${a}`);
   for (const n of rep.notes) L.push(`  note: ${n}`);
+  const low = rep.layerErrors?.layers.reduce<LayerError | null>((a, l) => (!a || l.sqnrDb < a.sqnrDb ? l : a), null);
+  if (low)
+    L.push(
+      `  per-layer SQNR on ${rep.layerErrors!.samples} calibration samples: lowest '${low.layer}' (${low.className}, ${low.precision}) ${low.sqnrDb.toFixed(1)} dB (the report lists every layer)`,
+    );
   L.push(`  self-test vector: ${rep.selfTest ? 'embedded' : 'none'}`);
   return L.join('\n') + '\n';
 }
@@ -243,6 +258,8 @@ export interface ConvertModelOptions {
   weightPrecision?: WeightPrecision;
   /** also build a runtime .wasm with only the model's ops */
   runtime?: boolean;
+  /** measure each layer of the blob against the float model on the calibration samples (report.layerErrors) */
+  layerErrors?: boolean;
   /** the blob's file name, shown in the report (default 'model.blob') */
   output?: string;
   warn?: (msg: string) => void;
@@ -316,7 +333,7 @@ async function modelGraphs(file: string, o: ConvertModelOptions, streamSteps: nu
 export async function convertModel(file: string, o: ConvertModelOptions = {}): Promise<ConvertModelResult> {
   const streamSteps = checkStreamSteps(o.streamSteps);
   const mode = weightOptions({ weights: o.weights, staging: o.staging === undefined ? undefined : String(o.staging) });
-  const calibrationMethod = parseCalibrationMethod(o.calibrationMethod ?? 'minmax');
+  const calibrationMethod = o.calibrationMethod === undefined ? undefined : parseCalibrationMethod(o.calibrationMethod);
   const rounding = roundingOption(o.rounding);
   const precision = checkPrecision(o.precision);
   const weightPrecision = checkWeightPrecision(o.weightPrecision);
@@ -366,7 +383,27 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const linearMemory = sim.memoryUsed;
   const report = buildReport(result, { file, output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method: calibrationMethod });
   if (autoRun) report.precision = autoRun.report;
+  if (o.layerErrors) {
+    const measured = await calibrationLayerErrors(result, graph, cal, streamSteps);
+    if (measured) report.layerErrors = measured;
+    else
+      report.notes.push(
+        `no per-layer errors: ${cal ? 'a streamed blob runs K steps per invoke, not whole calibration sequences' : 'no calibration data to measure on'}`,
+      );
+  }
   return { result, report, graph, runtimeWasm: modelRuntime };
+}
+
+/** The samples the per-layer errors are measured on (the first ones; as many as verify --layers takes by default). */
+const LAYER_ERROR_SAMPLES = 256;
+
+/** Each layer of the blob against the float model on the first calibration samples; null without data or when streamed. */
+async function calibrationLayerErrors(r: ConvertResult, graph: Graph, cal: FloatTensor[] | null, streamSteps: number | null) {
+  if (!cal || streamSteps !== null) return null;
+  const n = Math.floor(Math.min(cal[0].shape[0], LAYER_ERROR_SAMPLES) / r.batch) * r.batch;
+  if (n < 1) return null;
+  const xs = cal.map((t) => ({ shape: [n, ...t.shape.slice(1)], data: t.data.subarray(0, (n * t.data.length) / t.shape[0]) }));
+  return { samples: n, layers: await layerErrors(r.blob, graph, xs) };
 }
 
 function collect(v: string, prev: string[]): string[] {
@@ -393,8 +430,7 @@ export async function main(argv: string[]) {
       )
       .option(
         '--calibration-method <m>',
-        `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples)`,
-        'minmax',
+        `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples; default: mse with ${MIN_SAMPLES.mse} or more calibration samples, else minmax)`,
       )
       .option('--dense-pairs', 'Dense weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC')
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
@@ -426,7 +462,7 @@ export async function main(argv: string[]) {
     const o = program.opts();
     const file: string = program.args[0];
     const mode = weightOptions(o);
-    const calibrationMethod = parseCalibrationMethod(o.calibrationMethod);
+    const calibrationMethod = o.calibrationMethod === undefined ? undefined : parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
     const precision = checkPrecision(o.precision);
     const weightPrecision = checkWeightPrecision(o.weightPrecision);
@@ -472,6 +508,7 @@ export async function main(argv: string[]) {
       auto: { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow },
       rounding,
       runtime: !!o.runtime,
+      layerErrors: !!o.report,
       output: o.output,
       progress: bars.progress,
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
@@ -481,7 +518,16 @@ export async function main(argv: string[]) {
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
     if (o.report)
-      files.push({ file: o.report, data: await convertReport(o.report, rep, { blob: result.blob, graph, runtime: modelRuntime ?? runtimeWasm, check }) });
+      files.push({
+        file: o.report,
+        data: await convertReport(o.report, rep, {
+          blob: result.blob,
+          graph,
+          runtime: modelRuntime ?? runtimeWasm,
+          check,
+          layerErrors: rep.layerErrors?.layers ?? null,
+        }),
+      });
     if (o.cHeader)
       files.push({ file: o.cHeader, data: toCHeader(result.blob, { name: cNameFromFile(o.cHeader.replace(/\.h$/i, '')), source: basename(o.output) }) });
     if (modelRuntime) files.push({ file: o.runtime, data: modelRuntime });

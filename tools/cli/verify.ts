@@ -81,9 +81,8 @@ export interface VerifyOptions {
   maxSamples?: number;
   /** list the boards the model fits, smallest first */
   suggest?: boolean;
-  /** per-layer error report (verify-layers.ts); the scales come from convert's JSON report */
+  /** per-layer error report (verify-layers.ts), from the scales in the blob's metadata section */
   layers?: boolean;
-  convertReport?: string;
   /** every board's RAM, flash, fit and estimated latency (verify/convert --report) */
   boards?: boolean;
   /** called as the numbers check runs batches of --data */
@@ -553,7 +552,6 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   if (o.boards) suggested.boards = rows;
 
   const deviceOk = rt.status === 'PASS';
-  if (o.convertReport && !o.layers) throw new UserError('--convert-report goes with --layers (the per-layer report)', EXIT.USAGE);
   if (!o.model && !o.data?.length && (o.labels || o.metric))
     throw new UserError(`${o.labels ? '--labels' : '--metric'} goes with --model and --data (the numbers check)`, EXIT.USAGE);
   if (o.model || o.data?.length) {
@@ -588,8 +586,8 @@ async function addLayers(checks: Check[], o: VerifyOptions, p: ParsedBlob, runti
     checks.push({ name: 'layers', status: 'SKIP', summary: 'not run: the runtime cannot load this blob', details: [], figures: {} });
     return;
   }
-  const { model, config, data, convertReport, maxSamples } = o;
-  checks.push(await checkLayers(p, runtimeFile, bytes, { model, config, data, convertReport, maxSamples, minSqnr: o.thresholds?.minSqnr }));
+  const { model, config, data, maxSamples } = o;
+  checks.push(await checkLayers(p, runtimeFile, bytes, { model, config, data, maxSamples, minSqnr: o.thresholds?.minSqnr }));
 }
 
 /** Executed wasm instructions of one inference on the self-test inputs (zeros when there are none), and the code that init + self-test + that inference run. */
@@ -693,7 +691,6 @@ export async function main(argv: string[]) {
       .option('--min-top1 <p>', `fail below this top-1 agreement, 0..1 (default ${DEFAULT_THRESHOLDS.minTop1} under the top1 metric)`)
       .option('--min-cosine <c>', 'fail below this cosine similarity (checked only when given)')
       .option('--layers', 'per-layer report: each layer of the blob against the float model (SQNR, max abs error), the first below the threshold named')
-      .option('--convert-report <file>', 'the JSON report convert wrote with this blob (--report): scales of the tensors between the layers, for --layers')
       .option('--list-boards', 'print the board profiles and exit')
       .option('--suggest', 'list the boards this model fits, smallest first, with RAM, flash and estimated latency')
       .option('--json', 'print the result as JSON')
@@ -744,7 +741,6 @@ export async function main(argv: string[]) {
       maxSamples: num(o.maxSamples, '--max-samples', 1),
       suggest: !!o.suggest,
       layers: !!o.layers,
-      convertReport: o.convertReport,
       boards: !!o.report,
       thresholds: {
         maxAbsErr: num(o.maxAbsErr, '--max-abs-err', 0),

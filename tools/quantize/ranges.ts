@@ -27,6 +27,16 @@ export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'm
  */
 export const MIN_SAMPLES: Record<CalibrationMethod, number> = { minmax: 1, percentile: 32, mse: 16, auto: 32 };
 
+/**
+ * The method when none is given: mse for a real calibration set large enough for it (on the
+ * example models it gains up to 0.5 dB of output SQNR and lifts the har classifier's top-1
+ * agreement from 99.4% to 99.6%, docs/ACCURACY.md), else minmax (synthetic samples carry no
+ * distribution worth fitting).
+ */
+export function defaultCalibrationMethod(real: boolean, samples: number): RangeMethod {
+  return real && samples >= MIN_SAMPLES.mse ? 'mse' : 'minmax';
+}
+
 const PERCENTILE = 99.99;
 const HISTOGRAM_BINS = 2048;
 

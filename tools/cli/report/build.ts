@@ -98,9 +98,15 @@ export async function verifyReport(
       : []),
     ...(o.model ? ([['model', o.model]] as [string, string][]) : []),
   ];
-  // per-layer errors when the caller measured them, else the model's outputs from the numbers check
-  const layerErrors = o.layerErrors ?? (ok ? outputLayerErrors(r, decodeAcceptedBlob(o.blob), graph) : null);
+  // per-layer errors when measured (--layers, or by the caller), else the model's outputs from the numbers check
+  const measured = r.checks.find((c) => c.name === 'layers')?.figures.layers as LayerError[] | undefined;
+  const layerErrors = o.layerErrors ?? measured ?? (ok ? outputLayerErrors(r, decodeAcceptedBlob(o.blob), graph) : null);
   return reportHtml(blobReportData({ title: `verify ${r.blob}`, blob: o.blob, verified: r, graph, facts, showChecks: true, layerErrors }));
+}
+
+/** The file's format, and the Keras dialect when it says more ('h5, keras2', 'tfjs', 'tflite'). */
+export function modelKind(m: { format: string; dialect: string }): string {
+  return m.dialect && m.dialect !== m.format ? `${m.format}, ${m.dialect}` : m.format;
 }
 
 /** The figures of convert's report the page lists first. */
@@ -108,7 +114,7 @@ function convertFacts(rep: Report): [string, string][] {
   const kib = (n: number) => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KiB`);
   const r = rep.ram;
   return [
-    ['model', `${rep.model.file} (${rep.model.format}, ${rep.model.dialect})`],
+    ['model', `${rep.model.file} (${modelKind(rep.model)})`],
     ['blob', `${rep.output}: ${kib(rep.flash.blobBytes)} (weights and tables ${kib(rep.weightsBytes)}), batch ${rep.batch}`],
     ['weights', rep.weights === 'flash' ? `in flash, read through a ${kib(r.stagingBytes)} staging area` : 'copied into RAM'],
     ['flash', `${kib(rep.flash.totalBytes)} = blob + runtime ${kib(rep.flash.runtimeWasmBytes)}`],

@@ -68,7 +68,7 @@ function errorsSection(d: ReportData): string {
   if (!d.layerErrors?.length) return '';
   const rows = d.layerErrors.map((e) => [esc(e.layer), esc(e.className), e.precision, `${num(e.sqnrDb, 1)} dB`, num(e.maxAbsError, 5)]);
   return `<h2>Per-layer error</h2>
-<p>Each row: one layer's output, the blob against the float model on the given data.</p>
+<p>Each row: one layer's output inside the running blob against the float model's output of that layer, on the data given (verify: <code>--data</code>; convert: the first calibration samples).</p>
 <div id="errors-chart" class="chart"></div>
 ${table(['layer', 'class', 'precision', 'SQNR', 'max |error|'], rows)}`;
 }
