@@ -36,7 +36,7 @@ import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport, modelKind } from './report/build.ts';
 import { verify } from './verify.ts';
 import { progressBars } from './progress.ts';
-import { autoOptions, checkPrecision, checkWeightPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
+import { autoOptions, checkPrecision, checkWeightPrecision, precisionMap, WEIGHT_PRECISION_HELP, type AutoFlags, type PrecisionMode } from './precision.ts';
 import { hasW16, type WeightPrecision } from '../quantize/weights16.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
@@ -440,11 +440,7 @@ export async function main(argv: string[]) {
         'activation precision of every layer: int8, int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8), or auto (int16 for the layers that lose the most, until --target-sqnr is met)',
         'int8',
       )
-      .option(
-        '--weight-precision <p>',
-        'Dense weights on int16 activations: int8 (TFLite 16x8) or int16 (16x16: twice the weight flash, int64 bias; Dense layers on int8 activations keep int8)',
-        'int8',
-      )
+      .option('--weight-precision <p>', WEIGHT_PRECISION_HELP, 'int8')
       .option('--target-sqnr <dB>', `--precision auto: the output SQNR to reach on the calibration samples (default 30)`)
       .option('--board <name>', '--precision auto: stop promoting when the RAM/flash the model needs exceed this board (tools/boards.ts)')
       .option('--ram <bytes>', "--precision auto: RAM budget for the model's arena, state and staging/blob copy (e.g. 64K)")
@@ -465,7 +461,6 @@ export async function main(argv: string[]) {
     const calibrationMethod = o.calibrationMethod === undefined ? undefined : parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
     const precision = checkPrecision(o.precision);
-    const weightPrecision = checkWeightPrecision(o.weightPrecision);
     autoOptions(precision, { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow });
     const outputs = [
       { option: '-o', file: o.output as string },
@@ -504,7 +499,7 @@ export async function main(argv: string[]) {
       densePairs: !!o.densePairs,
       ...mode,
       precision,
-      weightPrecision,
+      weightPrecision: o.weightPrecision,
       auto: { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow },
       rounding,
       runtime: !!o.runtime,

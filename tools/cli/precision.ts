@@ -21,6 +21,9 @@ export function checkPrecision(value: string | undefined): PrecisionMode {
   return p;
 }
 
+export const WEIGHT_PRECISION_HELP =
+  'Dense and Conv weights on int16 activations: int8 (TFLite 16x8) or int16 (16x16: twice the weight flash, int64 bias; DepthwiseConv, grouped convs and int8 layers keep int8)';
+
 /** The value of --weight-precision, checked (one line listing the allowed ones on a bad value). */
 export function checkWeightPrecision(value: string | undefined): WeightPrecision {
   const p = (value ?? 'int8') as WeightPrecision;
