@@ -24,6 +24,7 @@ const STAGES = [
     'tools/quantize/reference-rnn.ts',
     'tools/quantize/softmax-tflite.ts',
     'tools/quantize/weights16.ts',
+    'tools/quantize/mean-tflite.ts',
   ],
   ['tools/layers'],
   ['tools/graph/normalize.ts', 'tools/graph/build-tflite.ts', 'tools/graph/build.ts', 'tools/graph/summary-format.ts'],

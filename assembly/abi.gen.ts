@@ -122,6 +122,7 @@ export const OP_GATHER: i32 = 14;
 export const OP_REQUANT: i32 = 15;
 export const OP_LAYER_NORM: i32 = 19;
 export const OP_SOFTMAX_TFLITE: i32 = 20;
+export const OP_MEAN: i32 = 21;
 export const OP_SIMPLE_RNN: i32 = 16;
 export const OP_GRU: i32 = 17;
 export const OP_LSTM: i32 = 18;
@@ -388,6 +389,19 @@ export const P_SOFTMAX_TFLITE_INPUT_LEFT_SHIFT: i32 = 5;
 export const P_SOFTMAX_TFLITE_DIFF_MIN: i32 = 6;
 export const NP_SOFTMAX_TFLITE: i32 = 7;
 
+// params of MEAN (word index)
+export const P_MEAN_IN: i32 = 0;
+export const P_MEAN_OUT: i32 = 1;
+export const P_MEAN_BATCH: i32 = 2;
+export const P_MEAN_IN_H: i32 = 3;
+export const P_MEAN_IN_W: i32 = 4;
+export const P_MEAN_CHANNELS: i32 = 5;
+export const P_MEAN_ZP_IN: i32 = 6;
+export const P_MEAN_ZP_OUT: i32 = 7;
+export const P_MEAN_MULT: i32 = 8;
+export const P_MEAN_SHIFT: i32 = 9;
+export const NP_MEAN: i32 = 10;
+
 // params of SIMPLE_RNN (word index)
 export const P_SIMPLE_RNN_IN: i32 = 0;
 export const P_SIMPLE_RNN_OUT: i32 = 1;
@@ -501,5 +515,5 @@ export const ERR_NO_STAGING: i32 = 19;
 export const ERR_READ_FAILED: i32 = 20;
 
 // ops known to this format version
-export const OP_MASK_FORMAT_0: i32 = 0x1FFFFE;
+export const OP_MASK_FORMAT_0: i32 = 0x3FFFFE;
 export const OP_MASK_FORMAT_1: i32 = 0x0;

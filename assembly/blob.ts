@@ -14,7 +14,7 @@ import {
   ERR_BAD_PARAMS, ERR_UNSUPPORTED_OP, ERR_BAD_IO,
   OP_MASK_FORMAT_0, OP_MASK_FORMAT_1,
   OP_DENSE, OP_CONV2D, OP_DEPTHWISE_CONV2D, OP_MAX_POOL2D, OP_AVG_POOL2D, OP_ADD_N, OP_MUL, OP_MAXMIN, OP_CONCAT,
-  OP_SOFTMAX, OP_LUT, OP_PRELU, OP_LAYOUT, OP_GATHER, OP_REQUANT, OP_LAYER_NORM, NP_LAYER_NORM, OP_SOFTMAX_TFLITE, NP_SOFTMAX_TFLITE,
+  OP_SOFTMAX, OP_LUT, OP_PRELU, OP_LAYOUT, OP_GATHER, OP_REQUANT, OP_LAYER_NORM, NP_LAYER_NORM, OP_SOFTMAX_TFLITE, NP_SOFTMAX_TFLITE, OP_MEAN, NP_MEAN,
   OP_SIMPLE_RNN, OP_GRU, OP_LSTM, NP_SIMPLE_RNN, NP_GRU, NP_LSTM,
   NP_DENSE, NP_CONV2D, NP_DEPTHWISE_CONV2D, NP_MAX_POOL2D, NP_AVG_POOL2D, NP_ADD_N, NP_MUL, NP_MAXMIN, NP_CONCAT,
   NP_SOFTMAX, NP_LUT, NP_PRELU, NP_LAYOUT, NP_GATHER, NP_REQUANT,
@@ -24,7 +24,7 @@ import { crc32 } from './crc32';
 import { setRounding } from './fixedpoint';
 import {
   EN_DENSE, EN_CONV2D, EN_DEPTHWISE_CONV2D, EN_MAX_POOL2D, EN_AVG_POOL2D, EN_ADD_N, EN_MUL, EN_MAXMIN, EN_CONCAT, EN_SOFTMAX,
-  EN_LUT, EN_PRELU, EN_LAYOUT, EN_GATHER, EN_REQUANT, EN_SIMPLE_RNN, EN_GRU, EN_LSTM, EN_LAYER_NORM, EN_SOFTMAX_TFLITE,
+  EN_LUT, EN_PRELU, EN_LAYOUT, EN_GATHER, EN_REQUANT, EN_SIMPLE_RNN, EN_GRU, EN_LSTM, EN_LAYER_NORM, EN_SOFTMAX_TFLITE, EN_MEAN,
 } from './ops-enabled';
 import { setModel, setOpConsts, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
 import { gExternal, readBlob } from './source';
@@ -47,6 +47,7 @@ import * as gru from './ops/gru';
 import * as lstm from './ops/lstm';
 import * as layernorm from './ops/layernorm';
 import * as softmaxTflite from './ops/softmax-tflite';
+import * as mean from './ops/mean';
 
 /** bit of op code `code` when `on` */
 // @ts-ignore: decorator
@@ -57,7 +58,8 @@ export const RUNTIME_MASK_0: i32 = bit(EN_DENSE, OP_DENSE) | bit(EN_CONV2D, OP_C
   bit(EN_MAX_POOL2D, OP_MAX_POOL2D) | bit(EN_AVG_POOL2D, OP_AVG_POOL2D) | bit(EN_ADD_N, OP_ADD_N) | bit(EN_MUL, OP_MUL) |
   bit(EN_MAXMIN, OP_MAXMIN) | bit(EN_CONCAT, OP_CONCAT) | bit(EN_SOFTMAX, OP_SOFTMAX) | bit(EN_LUT, OP_LUT) | bit(EN_PRELU, OP_PRELU) |
   bit(EN_LAYOUT, OP_LAYOUT) | bit(EN_GATHER, OP_GATHER) | bit(EN_REQUANT, OP_REQUANT) | bit(EN_SIMPLE_RNN, OP_SIMPLE_RNN) |
-  bit(EN_GRU, OP_GRU) | bit(EN_LSTM, OP_LSTM) | bit(EN_LAYER_NORM, OP_LAYER_NORM) | bit(EN_SOFTMAX_TFLITE, OP_SOFTMAX_TFLITE);
+  bit(EN_GRU, OP_GRU) | bit(EN_LSTM, OP_LSTM) | bit(EN_LAYER_NORM, OP_LAYER_NORM) | bit(EN_SOFTMAX_TFLITE, OP_SOFTMAX_TFLITE) |
+  bit(EN_MEAN, OP_MEAN);
 export const RUNTIME_MASK_1: i32 = 0;
 
 // validated header fields (absolute addresses)
@@ -121,6 +123,7 @@ function fixedParams(code: i32): i32 {
     case OP_LSTM: return NP_LSTM;
     case OP_LAYER_NORM: return NP_LAYER_NORM;
     case OP_SOFTMAX_TFLITE: return NP_SOFTMAX_TFLITE;
+    case OP_MEAN: return NP_MEAN;
   }
   return -1;
 }
@@ -163,6 +166,7 @@ function prepareOp(code: i32): void {
     case OP_REQUANT: if (EN_REQUANT) requant.prepare(); break;
     case OP_LAYER_NORM: if (EN_LAYER_NORM) layernorm.prepare(); break;
     case OP_SOFTMAX_TFLITE: if (EN_SOFTMAX_TFLITE) softmaxTflite.prepare(); break;
+    case OP_MEAN: if (EN_MEAN) mean.prepare(); break;
     case OP_SIMPLE_RNN: if (EN_SIMPLE_RNN) rnn.prepare(); break;
     case OP_GRU: if (EN_GRU) gru.prepare(); break;
     case OP_LSTM: if (EN_LSTM) lstm.prepare(); break;
@@ -188,6 +192,7 @@ export function evalOp(code: i32, p: usize): i32 {
     case OP_REQUANT: if (EN_REQUANT) return requant.evalOp(p); break;
     case OP_LAYER_NORM: if (EN_LAYER_NORM) return layernorm.evalOp(p); break;
     case OP_SOFTMAX_TFLITE: if (EN_SOFTMAX_TFLITE) return softmaxTflite.evalOp(p); break;
+    case OP_MEAN: if (EN_MEAN) return mean.evalOp(p); break;
     case OP_SIMPLE_RNN: if (EN_SIMPLE_RNN) return rnn.evalOp(p); break;
     case OP_GRU: if (EN_GRU) return gru.evalOp(p); break;
     case OP_LSTM: if (EN_LSTM) return lstm.evalOp(p); break;

@@ -127,6 +127,7 @@
 #define KW_OP_REQUANT 15
 #define KW_OP_LAYER_NORM 19
 #define KW_OP_SOFTMAX_TFLITE 20
+#define KW_OP_MEAN 21
 #define KW_OP_SIMPLE_RNN 16
 #define KW_OP_GRU 17
 #define KW_OP_LSTM 18
@@ -393,6 +394,19 @@
 #define KW_P_SOFTMAX_TFLITE_DIFF_MIN 6
 #define KW_NP_SOFTMAX_TFLITE 7
 
+/* params of MEAN (word index) */
+#define KW_P_MEAN_IN 0
+#define KW_P_MEAN_OUT 1
+#define KW_P_MEAN_BATCH 2
+#define KW_P_MEAN_IN_H 3
+#define KW_P_MEAN_IN_W 4
+#define KW_P_MEAN_CHANNELS 5
+#define KW_P_MEAN_ZP_IN 6
+#define KW_P_MEAN_ZP_OUT 7
+#define KW_P_MEAN_MULT 8
+#define KW_P_MEAN_SHIFT 9
+#define KW_NP_MEAN 10
+
 /* params of SIMPLE_RNN (word index) */
 #define KW_P_SIMPLE_RNN_IN 0
 #define KW_P_SIMPLE_RNN_OUT 1
@@ -505,12 +519,12 @@
 #define KW_ERR_NO_STAGING 19
 #define KW_ERR_READ_FAILED 20
 
-#define KW_OP_MASK_FORMAT_0 0x1FFFFEu
+#define KW_OP_MASK_FORMAT_0 0x3FFFFEu
 #define KW_OP_MASK_FORMAT_1 0x0u
 
 /* op names indexed by op code (NULL = unused code) */
-#define KW_OP_CODE_MAX 20
-static const char *const kw_op_names[KW_OP_CODE_MAX + 1] = { NULL, "DENSE", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVG_POOL2D", "ADD_N", "MUL", "MAXMIN", "CONCAT", "SOFTMAX", "LUT", "PRELU", "LAYOUT", "GATHER", "REQUANT", "SIMPLE_RNN", "GRU", "LSTM", "LAYER_NORM", "SOFTMAX_TFLITE" };
+#define KW_OP_CODE_MAX 21
+static const char *const kw_op_names[KW_OP_CODE_MAX + 1] = { NULL, "DENSE", "CONV2D", "DEPTHWISE_CONV2D", "MAX_POOL2D", "AVG_POOL2D", "ADD_N", "MUL", "MAXMIN", "CONCAT", "SOFTMAX", "LUT", "PRELU", "LAYOUT", "GATHER", "REQUANT", "SIMPLE_RNN", "GRU", "LSTM", "LAYER_NORM", "SOFTMAX_TFLITE", "MEAN" };
 
 /* error texts indexed by error code */
 #define KW_ERR_MAX 20

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { EXIT } from '../../tools/errors.ts';
 import { readArray, writeNpy } from '../../tools/readers/npy.ts';
 import { haveTflite, repoRoot, tfliteDir } from '../helpers/fixtures.ts';
-import { fcModel, writeTflite } from '../helpers/tflite-writer.ts';
+import { fcModel, meanModel, writeTflite } from '../helpers/tflite-writer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kw-tflite-cli-'));
 
@@ -113,5 +113,38 @@ describe('bad .tflite input through convert: one line, exit code, nothing writte
     expect(s.code).toBe(0);
     expect(s.stdout).toMatch(/ dense \(Dense\) +\(1, 3\) +15 +12/);
     expect(cli('convert', [file, '-o', join(dir, 'fc1.blob')]).code).toBe(0);
+  });
+});
+
+describe('MEAN and UNIDIRECTIONAL_SEQUENCE_LSTM through the commands', () => {
+  it('a MEAN + FULLY_CONNECTED model: summary lists GlobalAveragePooling2D, convert writes op MEAN, verify passes', () => {
+    const file = join(dir, 'mean.tflite');
+    writeFileSync(file, writeTflite(meanModel({ shape: [1, 5, 5, 16], inQ: [0.05, -3], outQ: [0.02, 4], keepDims: false, fcUnits: 4 })));
+    const s = cli('summary', [file]);
+    expect(s.code).toBe(0);
+    expect(s.stdout).toMatch(/ global_average_pooling2d \(GlobalAveragePooling2D\) +\(1, 16\) +0 +400/);
+    const blob = join(dir, 'mean.blob');
+    const c = cli('convert', [file, '-o', blob]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/0 MEAN +global_average_pooling2d/);
+    const v = cli('verify', [blob, '--board', 'esp32-s3']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/blob uses DENSE, MEAN: all in this runtime/);
+  });
+
+  it('an LSTM model: one line per problem saying why, exit 4, nothing written', () => {
+    const m = fcModel();
+    m.tensors.push({ name: 'model/lstm/lstm_cell', shape: [1, 3], type: 9, scale: [0.01], zeroPoint: [2] });
+    m.ops.push({ code: 44, version: 4, inputs: [3], outputs: [4] });
+    m.outputs = [4];
+    const file = join(dir, 'lstm.tflite');
+    writeFileSync(file, writeTflite(m));
+    const out = join(dir, 'lstm.blob');
+    const c = cli('convert', [file, '-o', out]);
+    expect(c.code).toBe(EXIT.UNSUPPORTED);
+    const lines = c.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/UNIDIRECTIONAL_SEQUENCE_LSTM v4, operator 1\) option hidden state=.*cannot be matched bit-exactly/);
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -26,6 +26,7 @@ import {
   TensorType,
 } from '../../tools/readers/tflite/generated/tflite-subset_generated.ts';
 import { haveTflite, tfliteDir } from '../helpers/fixtures.ts';
+import { lintLines } from '../../tools/errors.ts';
 
 const read = (f: string) => readTflite(f, new Uint8Array(readFileSync(resolve(tfliteDir, f))));
 
@@ -176,5 +177,22 @@ describe('QUANTIZE and DEQUANTIZE at the edges', () => {
     expect(g.nodes.map((n) => n.className)).toEqual(['Dense', 'Activation']);
     const r = await convertGraph(g);
     expect(r.lowered.tensors[r.lowered.inputs[0]].q).toEqual({ scale: Math.fround(0.05), zeroPoint: 3 });
+  });
+});
+
+describe('UNIDIRECTIONAL_SEQUENCE_LSTM', () => {
+  it("is refused in one line saying why TFLite's integer LSTM cannot be matched", () => {
+    const m = fcModel();
+    m.tensors.push({ name: 'model/lstm/lstm_cell', shape: [1, 3], type: TensorType.INT8, scale: [0.01], zeroPoint: [2] });
+    m.ops.push({ code: 44, version: 4, inputs: [3], outputs: [4] });
+    m.outputs = [4];
+    const g = buildTfliteGraph(readTflite('lstm.tflite', writeTflite(m)), { keepProblems: true });
+    expect(g.problems).toHaveLength(1);
+    const lines = lintLines(g.problems!);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^layer 'lstm' \(UNIDIRECTIONAL_SEQUENCE_LSTM v4, operator 1\) option hidden state=.*: not supported; supported: Keras LSTM layers/,
+    );
+    expect(lines[0]).toMatch(/int16 at 2\^-15 .* keeps h int8/);
   });
 });

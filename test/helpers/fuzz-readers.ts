@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { UserError } from '../../tools/errors.ts';
 import { caseRng, mutateBytes, type Rng } from './fuzz.ts';
+import { meanModel, writeTflite } from './tflite-writer.ts';
 
 /** A model on disk: relative file names -> bytes, and which file is the model/config/calibration. */
 export interface ReaderBase {
@@ -388,13 +389,15 @@ export function fixtureBases(fixturesDir: string): ReaderBase[] {
   return out;
 }
 
-/** The .tflite models of the shared fixtures (MLPerf Tiny), small ones first. */
+/** The .tflite models of the shared fixtures (MLPerf Tiny), small ones first, and a written MEAN + FULLY_CONNECTED model. */
 export function tfliteBases(tfliteDir: string): ReaderBase[] {
   const out: ReaderBase[] = [];
   for (const f of ['ad01_int8.tflite', 'kws_ref_model.tflite', 'pretrainedResnet_quant.tflite']) {
     if (existsSync(join(tfliteDir, f)))
       out.push({ name: `${f} (tflite)`, kind: 'tflite', files: { 'm.tflite': new Uint8Array(readFileSync(join(tfliteDir, f))) }, model: 'm.tflite' });
   }
+  const mean = writeTflite(meanModel({ shape: [1, 4, 4, 8], inQ: [0.05, -3], outQ: [0.02, 4], keepDims: true, fcUnits: 3 }));
+  out.push({ name: 'written MEAN + FULLY_CONNECTED (tflite)', kind: 'tflite', files: { 'm.tflite': mean }, model: 'm.tflite' });
   return out;
 }
 

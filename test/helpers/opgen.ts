@@ -6,6 +6,7 @@ import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE, STORAGE } from '../../tools/blob/spec.ts';
 import { softmaxTfliteParams } from '../../tools/quantize/softmax-tflite.ts';
 import { blockRows4 } from '../../tools/quantize/reference-rnn.ts';
+import { meanTfliteParams } from '../../tools/quantize/mean-tflite.ts';
 
 export type Rng = () => number;
 
@@ -342,6 +343,17 @@ export const GENERATORS: Record<string, (r: Rng) => OneOp> = {
     const outMin = r() < 0.5 ? lo : rint(r, lo, 0);
     b.addOp('REQUANT', { in: tin, out: tout, count, zpIn: rint(r, ilo, ihi), zpOut: rint(r, lo, hi), ...randMS(r), outMin, outMax: rint(r, outMin, hi) });
     return { name: 'REQUANT', blob: finish(b, ar, [tin], [tout], () => count, r), inputs: [dIn === DTYPE.INT8 ? randI8(r, count) : randI16(r, count)] };
+  },
+  MEAN(r) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const [batch, inH, inW, channels] = [rint(r, 1, 2), rint(r, 1, 9), rint(r, 1, 9), rint(r, 1, 20)];
+    const tin = ar.t(DTYPE.INT8, batch * inH * inW * channels);
+    const tout = ar.t(DTYPE.INT8, batch * channels);
+    // TFLite's multiplier of random scales (often below 2^30), or any multiplier the op accepts
+    const ms = r() < 0.7 ? meanTfliteParams(0.01 + r(), 0.01 + r(), inH * inW, 'double') : { mult: rint(r, 0, 2147483647), shift: rint(r, -31, 30) };
+    b.addOp('MEAN', { in: tin, out: tout, batch, inH, inW, channels, zpIn: rint(r, -128, 127), zpOut: rint(r, -128, 127), ...ms });
+    return { name: 'MEAN', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes, r), inputs: [randI8(r, batch * inH * inW * channels)] };
   },
   LAYER_NORM(r) {
     const b = new BlobBuilder();

@@ -11,6 +11,7 @@
 import type { TfliteModel, TfliteOp, TfliteTensor } from '../../tools/readers/tflite/read.ts';
 import { softmaxParamsRef, softmaxRowRef } from './tflite-softmax.ts';
 import { quantizeMultiplierRef as quantizeMultiplier, requant } from './tflite-requant.ts';
+import { meanRef } from './tflite-mean.ts';
 
 /** MultiplyByQuantizedMultiplier (TFLite reference, double rounding). */
 function mbqm(x: number, m: { mult: number; shift: number }): number {
@@ -242,6 +243,14 @@ function elementwise(m: TfliteModel, op: TfliteOp, x: Int8Array, f: (v: number) 
   return Int8Array.from(x, (v) => clamp(Math.round(f((v - qi.zp) * qi.s) / qo.s) + qo.zp, -128, 127));
 }
 
+/** MEAN over the spatial axes of NHWC (tflite-mean.ts), double rounding. */
+function mean(m: TfliteModel, op: TfliteOp, x: Int8Array): Int8Array {
+  const [, H, W, C] = m.tensors[op.inputs[0]].shape;
+  const qi = qOf(m.tensors[op.inputs[0]]);
+  const qo = qOf(m.tensors[op.outputs[0]]);
+  return meanRef(x, H * W, C, qi, qo, 'double');
+}
+
 function runOp(m: TfliteModel, op: TfliteOp, get: (i: number) => Int8Array): Int8Array {
   const x = get(op.inputs[0]);
   switch (op.opcode) {
@@ -272,6 +281,8 @@ function runOp(m: TfliteModel, op: TfliteOp, get: (i: number) => Int8Array): Int
       return elementwise(m, op, x, (v) => 1 / (1 + Math.exp(-v)));
     case 'TANH':
       return elementwise(m, op, x, Math.tanh);
+    case 'MEAN':
+      return mean(m, op, x);
     default:
       throw new Error(`reference: no ${op.opcode}`);
   }

@@ -12,6 +12,7 @@ import {
   Operator,
   OperatorCode,
   QuantizationParameters,
+  ReducerOptions,
   SubGraph,
   Tensor,
   TensorType,
@@ -149,4 +150,57 @@ export function fcModel(): TModel {
     outputs: [3],
     buffers: [null, bytesOf(w), bytesOf(bias)],
   };
+}
+
+export interface MeanSpec {
+  /** NHWC input shape (batch 1; another rank for lint tests). */
+  shape: number[];
+  inQ: [number, number];
+  outQ: [number, number];
+  keepDims: boolean;
+  /** The axis tensor's values (default [1, 2]). */
+  axis?: number[];
+  /** A FULLY_CONNECTED of this many units after the mean (the classifier head of a CNN). */
+  fcUnits?: number;
+}
+
+/** x int8 NHWC -> MEAN(axis, keep_dims) [-> FULLY_CONNECTED(units), weights seeded] -> y. */
+export function meanModel(s: MeanSpec): TModel {
+  const C = s.shape[s.shape.length - 1];
+  const axis = s.axis ?? [1, 2];
+  const meanShape = s.keepDims ? [1, 1, 1, C] : [1, C];
+  const m: TModel = {
+    tensors: [
+      { name: 'x', shape: s.shape, type: TensorType.INT8, scale: [s.inQ[0]], zeroPoint: [s.inQ[1]] },
+      { name: 'model/global_average_pooling2d/Mean/reduction_indices', shape: [axis.length], type: TensorType.INT32, buffer: 1 },
+      { name: 'model/global_average_pooling2d/Mean', shape: meanShape, type: TensorType.INT8, scale: [s.outQ[0]], zeroPoint: [s.outQ[1]] },
+    ],
+    ops: [
+      {
+        code: 40,
+        version: 2,
+        inputs: [0, 1],
+        outputs: [2],
+        options: { type: BuiltinOptions.ReducerOptions, build: (b) => ReducerOptions.createReducerOptions(b, s.keepDims) },
+      },
+    ],
+    inputs: [0],
+    outputs: [2],
+    buffers: [null, bytesOf(Int32Array.from(axis))],
+  };
+  if (!s.fcUnits) return m;
+  const units = s.fcUnits;
+  const w = Int8Array.from({ length: units * C }, (_, i) => ((i * 53 + 11) % 255) - 127);
+  const bias = Int32Array.from({ length: units }, (_, i) => ((i * 997) % 2001) - 1000);
+  const ws = 0.004;
+  // FULLY_CONNECTED flattens a keep_dims [1, 1, 1, C] input to [1, C]
+  m.tensors.push(
+    { name: 'dense/kernel', shape: [units, C], type: TensorType.INT8, buffer: 2, scale: [ws], zeroPoint: [0] },
+    { name: 'dense/bias', shape: [units], type: TensorType.INT32, buffer: 3, scale: [s.outQ[0] * ws], zeroPoint: [0] },
+    { name: 'model/dense/MatMul', shape: [1, units], type: TensorType.INT8, scale: [0.05], zeroPoint: [-5] },
+  );
+  m.ops.push({ code: 9, version: 4, inputs: [2, 3, 4], outputs: [5], fc: { activation: 0 } });
+  m.outputs = [5];
+  m.buffers.push(bytesOf(w), bytesOf(bias));
+  return m;
 }

@@ -28,6 +28,7 @@ import {
 } from '../quantize/reference.ts';
 import { runRnnRef } from '../quantize/reference-rnn.ts';
 import { softmaxTfliteRow, type SoftmaxTfliteParams } from '../quantize/softmax-tflite.ts';
+import { refMean } from '../quantize/mean-tflite.ts';
 
 type Int = Int8Array | Int16Array | Int32Array;
 
@@ -125,6 +126,9 @@ function runOp(op: ParsedBlob['ops'][number], T: (i: number) => Int, m: ParsedBl
       break;
     case 'LAYER_NORM':
       out = refLayerNorm(p, x() as Int8Array, c);
+      break;
+    case 'MEAN':
+      out = refMean(p, x() as Int8Array);
       break;
     case 'REQUANT':
       out = refRequant(p, T(p.in) as Int8Array | Int16Array, m.tensors[p.out].dtype === DTYPE.INT8 ? 'int8' : 'int16');

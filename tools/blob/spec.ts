@@ -401,6 +401,16 @@ export const OPS: OpSpec[] = [
       'inputMult in [2^30, 2^31), inputLeftShift in [0, 30] (PreprocessSoftmaxScaling with 5 integer bits), diffMin <= 0 with -diffMin * 2^inputLeftShift <= 31 * 2^26 ' +
       '(CalculateInputRadius). The MBQM follows the blob rounding mode, as TFLite does under TFLITE_SINGLE_ROUNDING.',
   },
+  {
+    code: 21,
+    name: 'MEAN',
+    params: ['in', 'out', 'batch', 'inH', 'inW', 'channels', 'zpIn', 'zpOut', 'mult', 'shift'],
+    doc:
+      "TFLite's int8 MEAN over the two spatial axes of NHWC (in [batch][inH][inW][channels] -> out [batch][channels]). Per channel, " +
+      'acc = sum of x - zpIn * inH * inW (int32); y = clamp(zpOut + MBQM(acc, mult, shift), -128, 127) in the blob rounding mode, ' +
+      'in mode float round-half-even(f32(acc) * mult * 2^(shift - 31)) + zpOut as XNNPACK (as the DENSE outputs). ' +
+      "mult in [0, 2^31): TFLite's QuantizedMeanOrSum divides the multiplier of s_in/s_out by the count, which may leave it below 2^30; shift in [-31, 30].",
+  },
   // 16..18: recurrent ops; layouts added with the recurrent issue.
   // Recurrent ops (docs/RECURRENT.md has the full integer scheme). Common conventions:
   //  x int8 [batch][steps][inDim] (zp folded into bx); h state int16 [batch][units] at 2^hExp

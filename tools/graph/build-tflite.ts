@@ -12,7 +12,7 @@ import { unsupported } from '../errors.ts';
 import type { FloatTensor, Graph, IRNode, IRTensor, Shape } from './ir.ts';
 import type { TfliteModel, TfliteOp } from '../readers/tflite/read.ts';
 import { entryFor } from '../layers/index.ts';
-import { TFLITE_OPS, type TfliteBuildCtx } from '../layers/tflite.ts';
+import { TFLITE_OPS, TFLITE_REFUSED, type TfliteBuildCtx } from '../layers/tflite.ts';
 import type { QParams } from '../quantize/qparams.ts';
 
 /** A layer name from a TFLite tensor name: the Keras layer of its first fused name ('model/conv2d_1/Conv2D' -> 'conv2d_1'). */
@@ -129,6 +129,11 @@ class TfliteBuilder {
     const cls = `${op.opcode === 'CUSTOM' ? `CUSTOM ${op.custom ?? ''}`.trim() : op.opcode} v${op.version}, operator ${op.index}`;
     const add = (option: string | undefined, value: unknown, supported: string) => this.problems.push({ layer, className: cls, option, value, supported });
     const e = TFLITE_OPS[op.opcode];
+    const refused = TFLITE_REFUSED[op.opcode];
+    if (refused) {
+      add(refused.option, refused.value, refused.supported);
+      return;
+    }
     if (!e) {
       this.problems.push({ layer, className: cls, supported: `TFLite operators ${Object.keys(TFLITE_OPS).join(', ')}`, unknownClass: true });
       return;

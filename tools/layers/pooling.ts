@@ -5,6 +5,8 @@ import { convOutLen, fmt, joinCL, needRank, prod, splitCL, type LayerRule } from
 import * as pool from '../float/layers/pooling.ts';
 import { padInfo } from '../float/layers/conv.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
+import { meanTfliteParams } from '../quantize/mean-tflite.ts';
+import { unsupportedLayer } from '../quantize/lower-util.ts';
 import { convLint } from './convolutional.ts';
 import type { LayerEntry, Lowering, Normalize, QuantRule } from './entry.ts';
 
@@ -61,8 +63,29 @@ function globalPoolRule(rank: 1 | 2, avg: boolean): LayerRule {
   };
 }
 
+/**
+ * A .tflite MEAN over the spatial axes (GlobalAveragePooling2D with config.kernel 'tflite'): op
+ * MEAN with the file's output quantization and the multiplier of TFLite's implementation for the
+ * blob's rounding mode (tools/quantize/mean-tflite.ts).
+ */
+function lowerMeanTflite(n: IRNode, L: LowerCtx): void {
+  const inIr = n.inputs[0];
+  const { inL, inT, inH, inW, C } = L.nhwcInput(inIr, 2, n.config, n.name);
+  const outL = L.lt(n.outputs[0]);
+  const outQ = L.tensors[outL].q;
+  let m;
+  try {
+    m = meanTfliteParams(inT.q.scale, outQ.scale, inH * inW, L.opts.rounding);
+  } catch {
+    throw unsupportedLayer(n, `input/output scale ratio ${inT.q.scale / outQ.scale}`, 'a ratio below 2^30');
+  }
+  const params = { in: inL, out: outL, batch: inT.shape[0], inH, inW, channels: C, zpIn: inT.q.zeroPoint, zpOut: outQ.zeroPoint, ...m };
+  L.emit('MEAN', params, [inL], [outL], n.name);
+}
+
 /** Max/average pooling, windowed or global: the input's qparams carry through. */
 function lowerPooling(n: IRNode, L: LowerCtx): void {
+  if (n.config.kernel === 'tflite') return lowerMeanTflite(n, L);
   const { qOverride, newT, lt, emit, transposeL, nhwcInput, toFirst } = L;
   const cls = n.className;
   const c = n.config;
@@ -127,6 +150,8 @@ function lowerPooling(n: IRNode, L: LowerCtx): void {
 const SAME_Q: QuantRule = { weights: 'none', output: 'input' };
 const MAX: Lowering = { ops: ['MAX_POOL2D', 'LAYOUT'], emit: lowerPooling };
 const AVG: Lowering = { ops: ['AVG_POOL2D', 'LAYOUT'], emit: lowerPooling };
+// GlobalAveragePooling2D of a .tflite MEAN (config.kernel 'tflite') lowers to op MEAN
+const GAP2D: Lowering = { ops: ['AVG_POOL2D', 'LAYOUT', 'MEAN'], emit: lowerPooling };
 
 function entry(className: string, aliases: string[], normalize: Normalize, rule: LayerRule, float: LayerEntry['float'], lower: Lowering): LayerEntry {
   return { className, aliases, normalize, rule, float, passesMask: false, quant: SAME_Q, lower };
@@ -140,5 +165,5 @@ export const POOLING: LayerEntry[] = [
   entry('GlobalMaxPooling1D', ['GlobalMaxPool1D'], normalizeGlobalPool, globalPoolRule(1, false), pool.globalMaxPool, MAX),
   entry('GlobalMaxPooling2D', ['GlobalMaxPool2D'], normalizeGlobalPool, globalPoolRule(2, false), pool.globalMaxPool, MAX),
   entry('GlobalAveragePooling1D', ['GlobalAvgPool1D'], normalizeGlobalPool, globalPoolRule(1, true), pool.globalAvgPool, AVG),
-  entry('GlobalAveragePooling2D', ['GlobalAvgPool2D'], normalizeGlobalPool, globalPoolRule(2, true), pool.globalAvgPool, AVG),
+  entry('GlobalAveragePooling2D', ['GlobalAvgPool2D'], normalizeGlobalPool, globalPoolRule(2, true), pool.globalAvgPool, GAP2D),
 ];

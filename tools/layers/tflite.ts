@@ -237,6 +237,44 @@ function pad(op: TfliteOp, c: TfliteBuildCtx): void {
   c.node('ZeroPadding2D', cfg, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
 }
 
+/**
+ * MEAN over the two spatial axes of an NHWC tensor (a constant int32 axis tensor holding 1 and 2,
+ * in either order, negative forms included): GlobalAveragePooling2D with kernel 'tflite', which
+ * lowers to op MEAN with TFLite's own requantization (the output may have its own quantization).
+ */
+function mean(op: TfliteOp, c: TfliteBuildCtx): void {
+  const x = c.raw(op.inputs[0]);
+  const a = c.raw(op.inputs[1]);
+  const allowed = 'a constant int32 axis tensor [1, 2] (the spatial axes of a 4-D NHWC input, any order)';
+  if (x.shape.length !== 4) return c.problem('input rank', x.shape.length, `4 (NHWC) with ${allowed}`);
+  if (!a.data || a.type !== 'int32') return c.problem('axis', `${a.type}${a.data ? '' : ' (not constant)'}`, allowed);
+  const axes = Array.from(int32Of(a), (v) => (v < 0 ? v + 4 : v)).sort((p, q) => p - q);
+  if (axes.length !== 2 || axes[0] !== 1 || axes[1] !== 2) return c.problem('axis', Array.from(int32Of(a)), allowed);
+  // op MEAN sums in int32: at most 2^23 int8 values per mean
+  if (x.shape[1] * x.shape[2] > 2 ** 23) return c.problem('height x width', x.shape[1] * x.shape[2], 'at most 2^23 elements per mean');
+  const keepdims = !!op.options?.keep_dims;
+  const want = keepdims ? [x.shape[0], 1, 1, x.shape[3]] : [x.shape[0], x.shape[3]];
+  const got = c.raw(op.outputs[0]).shape;
+  if (got.join() !== want.join()) return c.problem('output shape', got, `[${want.join(', ')}] (keep_dims ${keepdims} of input [${x.shape.join(', ')}])`);
+  const cfg = { data_format: 'channels_last', keepdims, kernel: 'tflite' };
+  c.node('GlobalAveragePooling2D', cfg, [c.tensor(op.inputs[0])], [c.tensor(op.outputs[0])]);
+}
+
+/**
+ * TFLite ops the converter refuses for a reason other than a missing mapping: the lint problem's
+ * option, value and what is supported instead, so the line says why.
+ */
+export const TFLITE_REFUSED: Record<string, { option: string; value: string; supported: string }> = {
+  UNIDIRECTIONAL_SEQUENCE_LSTM: {
+    option: 'hidden state',
+    value: "int8 at the output's scale and zero point",
+    supported:
+      "Keras LSTM layers (convert the Keras model): TFLite's integer LSTM cannot be matched bit-exactly, as the runtime's LSTM keeps h int16 at 2^-15 " +
+      'into the recurrent matmul and uses its own 257-entry gate tables and half-up rounding shifts, where TFLite keeps h int8 and uses its integer ' +
+      'sigmoid/tanh (gemmlowp in TFLite, the int16 LUT in TFLite Micro) and half-away-from-zero products',
+  },
+};
+
 /** The TFLite ops the converter serves, by builtin name. */
 export const TFLITE_OPS: Record<string, TfliteOpEntry> = {
   FULLY_CONNECTED: { versions: [1, 2, 3, 4, 5], classes: ['Dense', 'Activation'], build: fullyConnected },
@@ -253,4 +291,5 @@ export const TFLITE_OPS: Record<string, TfliteOpEntry> = {
   MUL: { versions: [1, 2], classes: ['Multiply', 'Activation'], build: merge('Multiply') },
   CONCATENATION: { versions: [1, 2], classes: ['Concatenate', 'Activation'], build: concatenation },
   PAD: { versions: [1, 2], classes: ['ZeroPadding2D'], build: pad },
+  MEAN: { versions: [1, 2], classes: ['GlobalAveragePooling2D'], build: mean },
 };

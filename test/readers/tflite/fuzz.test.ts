@@ -1,7 +1,8 @@
 /**
- * The TFLite reader under the readers' fuzz harness: mutated MLPerf Tiny .tflite files (bytes
- * flipped near the header and anywhere, truncations, insertions) end every case in a one-line
- * UserError or a correct read/convert, in a worker with a per-case timeout and bounded memory.
+ * The TFLite reader under the readers' fuzz harness: mutated MLPerf Tiny .tflite files and a
+ * written MEAN model (bytes flipped near the header and anywhere, truncations, insertions) end
+ * every case in a one-line UserError or a correct read/convert, in a worker with a per-case timeout
+ * and bounded memory.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { haveTflite, tfliteDir, tfliteSkipReason } from '../../helpers/fixtures.ts';
@@ -14,7 +15,7 @@ describe.skipIf(!haveTflite)('mutated .tflite files (fixed seed)', () => {
   afterAll(() => cleanupCases());
   it(`${CASES} cases end in one-line UserErrors or correct results`, async () => {
     const bases = tfliteBases(tfliteDir);
-    expect(bases.length).toBe(3);
+    expect(bases.length).toBe(4);
     const s = await runReaderPool({ bases, seed: SEED, cases: CASES, workers: 1, chunk: 40, caseTimeoutMs: 30000, convertEvery: 4 });
     expect(s.cases).toBe(CASES);
     expect(s.failures.map((f) => `[${f.kind}] #${f.index} ${f.base}: ${f.detail} | ${f.mutations.join('; ')}`)).toEqual([]);
