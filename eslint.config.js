@@ -23,6 +23,7 @@ const STAGES = [
     'tools/quantize/reference.ts',
     'tools/quantize/reference-rnn.ts',
     'tools/quantize/softmax-tflite.ts',
+    'tools/quantize/weights16.ts',
     'tools/quantize/mean-tflite.ts',
   ],
   ['tools/layers'],

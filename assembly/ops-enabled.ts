@@ -25,3 +25,5 @@ export const EN_SOFTMAX_TFLITE: bool = true;
 export const EN_MEAN: bool = true;
 // int16 activations (TFLite 16x8) in the ops of INT16_OPS; off, such a blob is refused at init (BAD_PARAMS)
 export const EN_INT16: bool = true;
+// int16 weights (DENSE layout 3, CONV2D layout 2: 16x16); off, such a blob is refused at init (BAD_PARAMS)
+export const EN_W16: bool = true;

@@ -9,7 +9,7 @@
  *
  * Writes build/accuracy/report.json and build/accuracy/report.md (docs/ACCURACY.md quotes them).
  *
- *   npm run accuracy [-- --models cnn,lstm] [-- --methods minmax,mse] [-- --precisions int8,auto]
+ *   npm run accuracy [-- --models cnn,lstm] [-- --methods minmax,mse] [-- --precisions int8,int16-w16,auto]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,13 +30,15 @@ import { modelMetrics, markdownReport, type Row } from './accuracy-metrics.ts';
 import { ensureHar } from './har-model.ts';
 
 /**
- * The precisions measured: one entry per column group. int16 is every layer int16; auto is
+ * The precisions measured: one entry per column group. int16 is every layer int16 (int8 weights,
+ * TFLite's 16x8); int16-w16 the same with int16 Dense weights (--weight-precision int16); auto is
  * convert --precision auto at its default target (30 dB, no budget, the best mix written when the
  * target is not met), measured with the calibration methods other than auto.
  */
 export const PRECISIONS: { name: string; options: Partial<ConvertOptions>; auto?: AutoPrecisionOptions; int16?: boolean }[] = [
   { name: 'int8', options: {} },
   { name: 'int16', options: {}, int16: true },
+  { name: 'int16-w16', options: { weightPrecision: 'int16' }, int16: true },
   { name: 'auto', options: {}, auto: { targetSqnrDb: 30, allowBelow: true } },
   { name: 'auto-45', options: {}, auto: { targetSqnrDb: 45, allowBelow: true } },
 ];

@@ -1,6 +1,7 @@
 /**
  * `npx tsx bench/precision.ts [model...]`: every bench model (bench/models.ts) converted with
- * int8 and with int16 activations (convert --precision int16: int8 weights, TFLite's 16x8), run on
+ * int8 and with int16 activations (convert --precision int16: int8 weights, TFLite's 16x8; and with
+ * --weight-precision int16: int16 Dense weights, 16x16), run on
  * its held-out test set in build/runtime.wasm (bit-exact vs the integer reference is checked),
  * compared with the float tfjs model (output SQNR; classifiers also top-1 agreement), with the
  * SQNR the model's int8 weights allow (float model with its kernels rounded to int8 per output
@@ -29,6 +30,8 @@ const REF_SAMPLES = 20;
 interface Row {
   model: string;
   precision: Precision;
+  /** Dense and Conv weights (--weight-precision): int16 only with int16 activations */
+  weightBits: 8 | 16;
   sqnrDb: number;
   top1: number | null;
   bitExact: boolean;
@@ -38,10 +41,11 @@ interface Row {
   executed: number;
 }
 
-async function convert(f: BenchModelFiles, p: Precision): Promise<ConvertResult> {
+async function convert(f: BenchModelFiles, p: Precision, weightBits: 8 | 16): Promise<ConvertResult> {
   const graph = await buildGraph(await readModel(f.modelJson), { batch: 1 });
   return convertGraph(graph, {
     batch: 1,
+    weightPrecision: weightBits === 16 ? 'int16' : 'int8',
     calibration: calibrationTensors(graph, [f.calibration]),
     ...(p === 'int16' ? { precision: uniformPrecision(graph, 'int16') } : {}),
     runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
@@ -55,8 +59,8 @@ const typed = (conv: ConvertResult, raw: Uint8Array[]) =>
       : new Int8Array(b.buffer, b.byteOffset, b.byteLength),
   );
 
-async function measure(f: BenchModelFiles, p: Precision, floatOut: Float32Array): Promise<Row> {
-  const conv = await convert(f, p);
+async function measure(f: BenchModelFiles, p: Precision, weightBits: 8 | 16, floatOut: Float32Array): Promise<Row> {
+  const conv = await convert(f, p, weightBits);
   const test = readNpy(f.test);
   const N = test.shape[0];
   const per = test.data.length / N;
@@ -81,6 +85,7 @@ async function measure(f: BenchModelFiles, p: Precision, floatOut: Float32Array)
   return {
     model: f.name,
     precision: p,
+    weightBits,
     sqnrDb: sqnr(floatOut, ours),
     top1: f.task === 'classify' ? agreement(argmaxRows(floatOut, outPer), argmaxRows(ours, outPer)) : null,
     bitExact,
@@ -130,20 +135,24 @@ async function main() {
     const tfm = await loadTfjs(f.modelJson);
     const floatOut = Float32Array.from((tfm.predict(tf.tensor(test.data, test.shape)) as tf.Tensor).dataSync() as Float32Array);
     const ceilingDb = await weightsCeiling(f, floatOut);
-    for (const p of ['int8', 'int16'] as Precision[]) {
-      const r = { ...(await measure(f, p, floatOut)), ceilingDb };
+    for (const [p, bits] of [
+      ['int8', 8],
+      ['int16', 8],
+      ['int16', 16],
+    ] as [Precision, 8 | 16][]) {
+      const r = { ...(await measure(f, p, bits, floatOut)), ceilingDb };
       rows.push(r);
       process.stderr.write(
-        `${name} ${p}: SQNR ${r.sqnrDb.toFixed(1)} dB (int8-weights ceiling ${ceilingDb.toFixed(1)})${r.top1 !== null ? `, top-1 ${(100 * r.top1).toFixed(1)}%` : ''}\n`,
+        `${name} ${p} w${bits}: SQNR ${r.sqnrDb.toFixed(1)} dB (int8-weights ceiling ${ceilingDb.toFixed(1)})${r.top1 !== null ? `, top-1 ${(100 * r.top1).toFixed(1)}%` : ''}\n`,
       );
     }
   }
   const md = [
-    '| model | precision | output SQNR vs float (dB) | int8-weights ceiling (dB) | top-1 agreement | bit-exact | arena B | blob B | REQUANT ops | wasm instructions |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| model | precision | Dense/Conv weights | output SQNR vs float (dB) | int8-weights ceiling (dB) | top-1 agreement | bit-exact | arena B | blob B | REQUANT ops | wasm instructions |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.model} | ${r.precision} | ${r.sqnrDb.toFixed(1)} | ${r.ceilingDb.toFixed(1)} | ${r.top1 === null ? '-' : `${(100 * r.top1).toFixed(1)}%`} | ${r.bitExact ? 'yes' : 'NO'} | ${r.arenaBytes} | ${r.blobBytes} | ${r.requantOps} | ${r.executed} |`,
+        `| ${r.model} | ${r.precision} | int${r.weightBits} | ${r.sqnrDb.toFixed(1)} | ${r.ceilingDb.toFixed(1)} | ${r.top1 === null ? '-' : `${(100 * r.top1).toFixed(1)}%`} | ${r.bitExact ? 'yes' : 'NO'} | ${r.arenaBytes} | ${r.blobBytes} | ${r.requantOps} | ${r.executed} |`,
     ),
   ].join('\n');
   mkdirSync(OUT, { recursive: true });

@@ -98,6 +98,8 @@ export interface ConvertOptions {
   calibrationMethod?: CalibrationMethod;
   /** activation precision of every layer: int8 (default), int16 (TFLite 16x8), or auto (int16 where needed to reach `auto.targetSqnr`) */
   precision?: Precision | 'auto';
+  /** Dense weights on int16 activations: int8 (default, TFLite 16x8) or int16 (16x16: twice the weight flash) */
+  weightPrecision?: 'int8' | 'int16';
   /** precision auto: target output SQNR in dB (default 30), budget (board name, ram/flash bytes), allowBelow */
   auto?: AutoFlags;
   /** requantisation rounding: double (default, TFLite reference / TFLite Micro) or single */

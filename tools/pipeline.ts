@@ -47,6 +47,8 @@ export interface ConvertOptions {
   calibrationGraph?: Graph;
   /** DENSE weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC. */
   densePairs?: boolean;
+  /** int16: Dense layers on int16 activations get int16 weights (DENSE layout 3, 16x16; LowerOptions.weightPrecision). */
+  weightPrecision?: 'int8' | 'int16';
   /** Where the device keeps the weights: streamed from flash (default) or copied into RAM. */
   weights?: 'flash' | 'ram';
   /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
@@ -270,6 +272,7 @@ async function finishConvert(
     batch,
     stream: !!opts.stream,
     densePairs: opts.densePairs,
+    weightPrecision: opts.weightPrecision,
     rounding: opts.rounding,
     ...(opts.precision ? { precision: opts.precision } : {}),
   });

@@ -4,11 +4,15 @@
 // remainder rows row-major). With layout 1, kH = 1 and dilW = 1, the in-bounds taps of an output
 // are contiguous input bytes: every output position runs as one DENSE vector (denseVec) with the
 // padding taps at zpIn; other geometries take the per-element path. mult int32[outC], shift int8[outC].
+// layout 2 (int16 tensors only, groups 1): layout 1's matrix with int16 weights and an int64 bias
+// (16x16, wide.ts evalConv16; the checks of dense16w.ts prepareW16).
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { dot8, denseVec, denseVec2, outQ } from './dense';
 import { evalConv16 } from './wide';
+import { prepareW16 } from './dense16w';
+import { EN_W16 } from '../ops-enabled';
 
 export function prepareConvLike(depthwise: bool): void {
   let eIn = cTensor(P_CONV2D_IN, M_I8 | M_I16A);
@@ -39,15 +43,21 @@ export function prepareConvLike(depthwise: bool): void {
   cActDt(P_CONV2D_ACT_MIN, P_CONV2D_ACT_MAX, dt);
   let outC: i64 = depthwise ? cmul(inC, oc) : <i64>oc;
   let icg: i64 = inC;
+  let layout = 0;
   if (!depthwise) {
     let groups = cDim(P_CONV2D_GROUPS);
     if (inC % groups != 0 || <i32>outC % groups != 0) cFail();
     icg = inC / groups;
-    if (cRange(P_CONV2D_LAYOUT, 0, 1) == 1 && groups != 1) cFail();
+    // layout 2 (int16 weights) on int16 tensors only, in a build with EN_W16
+    layout = cRange(P_CONV2D_LAYOUT, 0, dt == DTYPE_INT16 && EN_W16 ? 2 : 1);
+    if (layout >= 1 && groups != 1) cFail();
   }
   let wBytes = depthwise ? cmul(cmul(kH, kW), outC) : cmul(cmul(cmul(outC, kH), kW), icg);
-  cConst(P_CONV2D_WEIGHTS, wBytes, 1);
-  cConst(P_CONV2D_BIAS, cmul(outC, 4), 4, true);
+  if (layout == 2) prepareW16(P_CONV2D_WEIGHTS, P_CONV2D_BIAS, <i32>cmul(cmul(kH, kW), icg), wBytes, <i32>outC);
+  else {
+    cConst(P_CONV2D_WEIGHTS, wBytes, 1);
+    cConst(P_CONV2D_BIAS, cmul(outC, 4), 4, true);
+  }
   let mo = cConst(P_CONV2D_MULT, cmul(outC, 4), 4);
   let sh = cConst(P_CONV2D_SHIFT, outC, 1);
   cLutDt(P_CONV2D_LUT, dt, true);

@@ -6,12 +6,15 @@
 // [outDim/8][inDim][4], word j of (block b, k) = w[8b+2j][k] + 2^24 * w[8b+2j+1][k] (every
 // lane-0 weight in [-128, 127], checked here; inDim <= 2^17), remainder rows (outDim % 8) int8
 // row-major after the blocks (densePairs).
+// layout 3 (int16 activations only): int16 weights in the order of layout 1, int64 bias (dense16w.ts).
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
 import { prm, gP, gConsts, cFail, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { mbqmF, clampI, outQF, roundFloat } from '../fixedpoint';
 import { evalDense16 } from './wide';
+import { evalDenseW16, prepareW16 } from './dense16w';
+import { EN_W16 } from '../ops-enabled';
 
 export function prepare(): void {
   let eIn = cTensor(P_DENSE_IN, M_I8 | M_I16A);
@@ -24,11 +27,15 @@ export function prepare(): void {
   cProd(eOut, rows, outDim);
   cZpDt(P_DENSE_ZP_OUT, dt);
   cActDt(P_DENSE_ACT_MIN, P_DENSE_ACT_MAX, dt);
-  // layout 2 (packed pairs) is int8 only
-  let layout = cRange(P_DENSE_LAYOUT, 0, dt == DTYPE_INT16 ? 1 : 2);
-  if (layout == 2) cPairs(inDim, outDim);
-  else cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
-  cConst(P_DENSE_BIAS, cmul(outDim, 4), 4, true);
+  // layout 2 (packed pairs) is int8 only; layout 3 (int16 weights) int16 only, in a build with EN_W16
+  let layout = cRange(P_DENSE_LAYOUT, 0, dt == DTYPE_INT16 ? (EN_W16 ? 3 : 1) : 2);
+  if (dt == DTYPE_INT16 && layout == 2) cFail();
+  if (layout == 3) prepareW16(P_DENSE_WEIGHTS, P_DENSE_BIAS, inDim, cmul(outDim, inDim), outDim);
+  else {
+    if (layout == 2) cPairs(inDim, outDim);
+    else cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
+    cConst(P_DENSE_BIAS, cmul(outDim, 4), 4, true);
+  }
   cConst(P_DENSE_MULT, cmul(outDim, 4), 4);
   let sh = cConst(P_DENSE_SHIFT, outDim, 1);
   cLutDt(P_DENSE_LUT, dt, true);
@@ -335,7 +342,7 @@ export function densePairs(x: usize, K: i32, w: usize, N: i32, bias: usize, mult
 }
 
 export function evalOp(p: usize): i32 {
-  if (is16(p, P_DENSE_IN)) return evalDense16(p);
+  if (is16(p, P_DENSE_IN)) return EN_W16 && prm(p, P_DENSE_LAYOUT) == 3 ? evalDenseW16(p) : evalDense16(p);
   let x = tP(p, P_DENSE_IN);
   let y = tP(p, P_DENSE_OUT);
   let rows = prm(p, P_DENSE_ROWS);

@@ -3,11 +3,14 @@
 // points 0), the accumulator is int64 (bias int32 widened), requantisation is mbqm64 (the
 // reduced 16-bit multiplier, one rounding), the clamp is in int16 and the fused table is
 // TFLite's 513-entry int16 LUT. Out-of-bounds conv taps are skipped (TFLite has no input offset
-// in 16x8). Weights in either layout: weight k of output o at wb(o) + k * ws(o).
+// in 16x8). Weights in either layout: weight k of output o at wb(o) + k * ws(o). CONV2D layout 2
+// has int16 weights (16x16: dotW16s) and an int64 bias.
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_OUT, P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
 import { P_SOFTMAX_DEPTH, P_SOFTMAX_IN, P_SOFTMAX_OUT, P_SOFTMAX_ROWS, P_SOFTMAX_TABLE } from '../abi.gen';
 import { prm, tP, cP, gConsts, gErr, cConst, cFail } from '../check';
 import { mbqm, mbqm64, lut16, clampI } from '../fixedpoint';
+import { dotW16s } from './dense16w';
+import { EN_W16 } from '../ops-enabled';
 
 /**
  * sum_k x[k] * w[k * ws], k < n, x int16, w int8, exact in int64: int32 partial sums over runs
@@ -35,15 +38,21 @@ function dot16(x: usize, w: usize, ws: usize, n: i32): i64 {
 }
 
 /** int16 output of channel o: clamp(mbqm64(acc) + zp), then the optional int16 LUT */
-function out16(acc: i64, mult: usize, shift: usize, o: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+export function out16(acc: i64, mult: usize, shift: usize, o: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
   let y = clampI(mbqm64(acc, load<i32>(mult + (<usize>o << 2)), <i32>load<i8>(shift + <usize>o)) + zp, lo, hi);
   return lut ? lut16(y, lut) : y;
 }
 
-/** first weight of output o of a [N][K] matrix in `layout` (1: 4-row blocks interleaved) */
+/** first weight of output o of a [N][K] matrix in `layout` (1: 4-row blocks interleaved), weights of 2^eb bytes */
 // @ts-ignore: decorator
-@inline function wBase(w: usize, o: i32, K: i32, full: i32): usize {
-  return w + (o < full ? <usize>(o & ~3) * <usize>K + <usize>(o & 3) : <usize>o * <usize>K);
+@inline function wBase(w: usize, o: i32, K: i32, full: i32, eb: i32 = 0): usize {
+  return w + ((o < full ? <usize>(o & ~3) * <usize>K + <usize>(o & 3) : <usize>o * <usize>K) << <usize>eb);
+}
+
+/** sum of n products of x (int16) and weights every wsB bytes: int8 weights, or int16 (CONV2D layout 2) */
+// @ts-ignore: decorator
+@inline function dotW(x: usize, w: usize, wsB: usize, n: i32, w16: bool): i64 {
+  return w16 ? dotW16s(x, w, wsB, n) : dot16(x, w, wsB, n);
 }
 
 function optConst(p: usize, i: i32): usize { return prm(p, i) == -1 ? 0 : cP(p, i); }
@@ -82,7 +91,11 @@ export function evalConv16(p: usize, depthwise: bool): i32 {
   let groups = depthwise ? inC : prm(p, P_CONV2D_GROUPS);
   let icg = inC / groups, ocg = outC / groups;
   let K = kH * kW * icg;
-  let full = !depthwise && prm(p, P_CONV2D_LAYOUT) == 1 ? outC & ~3 : 0;
+  let layout = depthwise ? 0 : prm(p, P_CONV2D_LAYOUT);
+  let full = layout >= 1 ? outC & ~3 : 0;
+  // layout 2: int16 weights (2 bytes each) and an int64 bias
+  let w16 = EN_W16 && layout == 2;
+  let eb = w16 ? 1 : 0;
   let rowB = <usize>inW * <usize>inC << 1;
   let contig = !depthwise && groups == 1 && dW == 1;
   for (let b = 0; b < batch; b++) {
@@ -91,9 +104,10 @@ export function evalConv16(p: usize, depthwise: bool): i32 {
       for (let ow = 0; ow < outW; ow++) {
         for (let oc = 0; oc < outC; oc++) {
           let xg = xb + (<usize>((oc / ocg) * icg) << 1);
-          let wb = depthwise ? wts + <usize>oc : wBase(wts, oc, K, full);
-          let ws: usize = depthwise ? <usize>outC : (oc < full ? 4 : 1);
-          let acc: i64 = bias ? <i64>load<i32>(bias + (<usize>oc << 2)) : 0;
+          let wb = depthwise ? wts + <usize>oc : wBase(wts, oc, K, full, eb);
+          // bytes from one weight of the output to the next
+          let ws: usize = (depthwise ? <usize>outC : (oc < full ? 4 : 1)) << <usize>eb;
+          let acc: i64 = bias ? (w16 ? load<i64>(bias + (<usize>oc << 3)) : <i64>load<i32>(bias + (<usize>oc << 2))) : 0;
           let iw0 = ow * sW - padL;
           for (let kh = 0; kh < kH; kh++) {
             let ih = oh * sH - padT + kh * dH;
@@ -103,12 +117,12 @@ export function evalConv16(p: usize, depthwise: bool): i32 {
               // the in-bounds taps of the row are contiguous in x and in w: one dot product
               let lo = iw0 < 0 ? -iw0 : 0;
               let hi = inW - iw0 < kW ? inW - iw0 : kW;
-              if (hi > lo) acc += dot16(xr + (<usize>((iw0 + lo) * inC) << 1), wb + <usize>((kh * kW + lo) * icg) * ws, ws, (hi - lo) * icg);
+              if (hi > lo) acc += dotW(xr + (<usize>((iw0 + lo) * inC) << 1), wb + <usize>((kh * kW + lo) * icg) * ws, ws, (hi - lo) * icg, w16);
               continue;
             }
             for (let kw = 0; kw < kW; kw++) {
               let iw = iw0 + kw * dW;
-              if (iw >= 0 && iw < inW) acc += dot16(xr + (<usize>iw * <usize>inC << 1), wb + <usize>((kh * kW + kw) * icg) * ws, ws, icg);
+              if (iw >= 0 && iw < inW) acc += dotW(xr + (<usize>iw * <usize>inC << 1), wb + <usize>((kh * kW + kw) * icg) * ws, ws, icg, w16);
             }
           }
           store<i16>(y, out16(acc, mult, shift, oc, zp, lo, hi, lut));

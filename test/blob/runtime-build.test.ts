@@ -19,7 +19,7 @@ import { runBlobReference } from '../../tools/blob/reference.ts';
 import { verify } from '../../tools/cli/verify-checks.ts';
 import { repoRoot } from '../helpers/fixtures.ts';
 import { MVP_ONLY } from '../helpers/mvp.ts';
-import { GENERATORS, GENERATORS16, rng } from '../helpers/opgen.ts';
+import { GENERATORS, GENERATORS16, randDenseW16, rng } from '../helpers/opgen.ts';
 
 const runRaw = (blob: Uint8Array, inputs: Uint8Array[]) =>
   runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice());
@@ -38,6 +38,20 @@ describe('a runtime with only the ops of one model', () => {
     const simFull = await DeviceSim.load(full, { weights: 'ram' });
     expect(simFull.init(op16.blob)).toBe(ERR.OK);
   });
+
+  it('without the int16-weight DENSE (no layout 3 in the model): smaller, refuses a layout 3 blob with BAD_PARAMS; with it, runs it', async () => {
+    const [w16, noW16] = [await buildModelRuntime(['DENSE'], false, true, true), await buildModelRuntime(['DENSE'], false, true, false)];
+    console.log(`Dense-only runtime.wasm with int16 paths: ${w16.length} bytes with the int16-weight kernel, ${noW16.length} without`);
+    expect(noW16.length).toBeLessThan(w16.length);
+    const r = rng(0x1617);
+    const op = randDenseW16(r);
+    const sim = await DeviceSim.load(noW16, { weights: 'ram' });
+    expect(sim.init(GENERATORS16.DENSE(r).blob)).toBe(ERR.OK);
+    expect(sim.init(op.blob)).toBe(ERR.BAD_PARAMS);
+    const simW16 = await DeviceSim.load(w16, { weights: 'ram' });
+    expect(simW16.init(op.blob)).toBe(ERR.OK);
+    expect(Array.from(simW16.run(op.inputs)[0])).toEqual(Array.from(runBlobReference(op.blob, op.inputs)[0]));
+  }, 120_000);
 
   it('Dense only: at most 12 KiB, MVP-valid, no imports, op mask DENSE; refuses a CONV2D blob', async () => {
     const wasm = await buildModelRuntime(['DENSE'], false);

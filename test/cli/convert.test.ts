@@ -48,6 +48,29 @@ describe('convert / run commands', () => {
     expect(existsSync(bad)).toBe(false);
   });
 
+  it('--weight-precision int16: the int16 Dense and Conv layers get int16 weights, the note states their flash, runs', () => {
+    const blob = join(dir, 'example-w16.blob');
+    const c = cli('convert', [
+      ex('model/model.json'),
+      '--calibration',
+      ex('calibration.npy'),
+      '--precision',
+      'int16',
+      '--weight-precision',
+      'int16',
+      '-o',
+      blob,
+    ]);
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/note: int16 weights \(16x16\) in \d+ Dense\/Conv op\(s\): \+\d+\.\d KiB of flash/);
+    const out = join(dir, 'example-w16-out.npy');
+    expect(cli('run', [blob, '--input', ex('test-inputs.npy'), '-o', out]).code).toBe(0);
+    const labels = readArray(ex('test-labels.npy'));
+    const pred = argmaxRows(readArray(out).data, 4);
+    expect(pred.filter((p, i) => p === labels.data[i]).length / 256).toBeGreaterThanOrEqual(0.97);
+  });
+
   it('bundled example: convert with calibration, report, run 256 windows, accuracy vs labels', () => {
     const blob = join(dir, 'example.blob');
     const rep = join(dir, 'example.json');
@@ -133,6 +156,7 @@ describe('convert / run commands', () => {
       [['--staging', '10000000'], /--staging 10000000 is larger than all of the model's constants \(\d+ bytes\)/],
       [['--weights', 'ram', '--staging', '4096'], /--staging is only valid with --weights flash/],
       [['--rounding', 'half-even'], /--rounding must be one of double, single, float, got 'half-even'/],
+      [['--weight-precision', 'int12'], /--weight-precision must be one of int8, int16, got 'int12'/],
     ];
     for (const [args, msg] of cases) {
       const c = cli('convert', [ex('model/model.json'), ...cal, ...args, '-o', out]);

@@ -471,9 +471,10 @@ export async function runCampaign(
 
 /** The valid seed blobs every campaign mutates: one generated one-op blob per op kind and seed. */
 export async function generatedSeeds(perOp = 2): Promise<SeedBlob[]> {
-  const { GENERATORS, rng } = await import('./opgen.ts');
+  const { GENERATORS, randDenseW16, rng } = await import('./opgen.ts');
   const out: SeedBlob[] = [];
-  for (const [name, gen] of Object.entries(GENERATORS)) {
+  // DENSE layout 3 (int16 weights) alongside the one-op blobs of every op
+  for (const [name, gen] of [...Object.entries(GENERATORS), ['DENSE_W16', randDenseW16] as const]) {
     for (let k = 0; k < perOp; k++) {
       try {
         out.push({ name: `${name}#${k}`, blob: gen(rng(1000 + 17 * k)).blob });

@@ -5,6 +5,7 @@
 import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE, STORAGE } from '../../tools/blob/spec.ts';
 import { softmaxTfliteParams } from '../../tools/quantize/softmax-tflite.ts';
+import { blockRows4 } from '../../tools/quantize/reference-rnn.ts';
 import { meanTfliteParams } from '../../tools/quantize/mean-tflite.ts';
 
 export type Rng = () => number;
@@ -578,3 +579,102 @@ GENERATORS16.SOFTMAX = (r) => {
   b.addOp('SOFTMAX', { in: tin, out: tout, rows, depth, table: b.addConst(table, 4) });
   return { name: 'SOFTMAX', blob: finish(b, ar, [tin], [tout], () => rows * depth, r), inputs: [randI16(r, rows * depth)] };
 };
+
+// ---------- int16 weights (DENSE layout 3, 16x16) ----------
+
+/** a 16x16 multiplier mapping a typical accumulator of K taps (|x|, |w| ~ 18000) to about +-16k, sometimes extreme */
+function realisticMS16x16(r: Rng, K: number): { mult: number; shift: number } {
+  const mult = r() < 0.03 ? 0 : rint(r, 1 << 30, 2147483647);
+  if (r() < 0.1) return { mult, shift: rint(r, -31, 14) };
+  const typical = Math.sqrt(K) * 18000 * 18000;
+  return { mult, shift: Math.max(-31, Math.min(14, -Math.round(Math.log2(typical / 16384)) + rint(r, -2, 2))) };
+}
+
+/** int64 bias values: mostly of the size of an accumulator, sometimes at the limit 2^46 */
+function randBias64(r: Rng, n: number): Uint8Array {
+  const lim = 2n ** 46n;
+  const v = BigInt64Array.from({ length: n }, () => {
+    const u = r();
+    if (u < 0.04) return u < 0.02 ? lim : -lim;
+    return BigInt(rint(r, -(2 ** 31), 2 ** 31));
+  });
+  return new Uint8Array(v.buffer);
+}
+
+/**
+ * One DENSE with int16 activations and int16 weights (layout 3) of `rows` x `inDim` -> `outDim`,
+ * weights in [-32767, 32767] (the full range in some rows), int64 bias (or none), int16 LUT sometimes.
+ */
+export function denseW16(r: Rng, rows: number, inDim: number, outDim: number): OneOp {
+  const b = new BlobBuilder();
+  const ar = new Arena(b);
+  const tin = ar.t(I16, rows * inDim);
+  const tout = ar.t(I16, rows * outDim);
+  const w = new Int16Array(outDim * inDim);
+  for (let i = 0; i < w.length; i++) w[i] = r() < 0.05 ? pick(r, [-32767, 32767]) : rint(r, -32767, 32767);
+  const ms = Array.from({ length: outDim }, () => realisticMS16x16(r, inDim));
+  b.addOp('DENSE', {
+    in: tin,
+    out: tout,
+    rows,
+    inDim,
+    outDim,
+    weights: b.addConst(blockRows4(w, outDim, inDim), 2),
+    bias: r() < 0.85 ? b.addConst(randBias64(r, outDim), 8) : -1,
+    mult: b.addConstI32(ms.map((m) => m.mult)),
+    shift: b.addConstI8(ms.map((m) => m.shift)),
+    lut: r() < 0.25 ? b.addConst(randI16(r, 513), 2) : -1,
+    zpOut: 0,
+    ...randAct16(r),
+    layout: 3,
+  });
+  const x = randI16(r, rows * inDim);
+  if (r() < 0.1) x.fill(-32768);
+  return { name: 'DENSE', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / 2, r), inputs: [x] };
+}
+
+/** Seeded DENSE layout 3 blobs of random shapes (the remainders of the 4-row blocks and the k pairs included). */
+export function randDenseW16(r: Rng): OneOp {
+  return denseW16(r, rint(r, 1, 3), pick(r, [1, 2, 3, 4, 5, 8, 17, rint(r, 1, 90)]), pick(r, [1, 3, 4, 5, 8, 9, rint(r, 1, 21)]));
+}
+
+/** Seeded CONV2D layout 2 blobs (int16 weights, groups 1): random geometry, paddings, strides and dilations. */
+export function randConvW16(r: Rng): OneOp {
+  for (;;) {
+    const b = new BlobBuilder();
+    const ar = new Arena(b);
+    const batch = rint(r, 1, 2);
+    const [inH, inW, inC, outC] = [rint(r, 1, 6), rint(r, 1, 9), rint(r, 1, 6), pick(r, [1, 3, 4, 5, 8, rint(r, 1, 11)])];
+    const [kH, kW, sH, sW, dH, dW] = [rint(r, 1, 3), rint(r, 1, 4), rint(r, 1, 2), rint(r, 1, 3), rint(r, 1, 2), pick(r, [1, 1, 2])];
+    const [padTop, padLeft] = [rint(r, 0, (kH - 1) * dH), rint(r, 0, (kW - 1) * dW)];
+    const outH = Math.floor((inH + 2 * padTop - (kH - 1) * dH - 1) / sH) + 1;
+    const outW = Math.floor((inW + 2 * padLeft - (kW - 1) * dW - 1) / sW) + 1;
+    if (outH < 1 || outW < 1) continue;
+    const K = kH * kW * inC;
+    const tin = ar.t(I16, batch * inH * inW * inC);
+    const tout = ar.t(I16, batch * outH * outW * outC);
+    const w = new Int16Array(outC * K);
+    for (let i = 0; i < w.length; i++) w[i] = r() < 0.05 ? pick(r, [-32767, 32767]) : rint(r, -32767, 32767);
+    const ms = Array.from({ length: outC }, () => realisticMS16x16(r, K));
+    const geom = { batch, inH, inW, inC, outH, outW, kH, kW, strideH: sH, strideW: sW, dilH: dH, dilW: dW, padTop, padLeft };
+    b.addOp('CONV2D', {
+      in: tin,
+      out: tout,
+      ...geom,
+      outC,
+      zpIn: 0,
+      zpOut: 0,
+      ...randAct16(r),
+      weights: b.addConst(blockRows4(w, outC, K), 2),
+      bias: r() < 0.85 ? b.addConst(randBias64(r, outC), 8) : -1,
+      mult: b.addConstI32(ms.map((m) => m.mult)),
+      shift: b.addConstI8(ms.map((m) => m.shift)),
+      lut: r() < 0.25 ? b.addConst(randI16(r, 513), 2) : -1,
+      groups: 1,
+      layout: 2,
+    });
+    const x = randI16(r, batch * inH * inW * inC);
+    if (r() < 0.1) x.fill(-32768);
+    return { name: 'CONV2D', blob: finish(b, ar, [tin], [tout], (t) => b.tensors[t].bytes / 2, r), inputs: [x] };
+  }
+}

@@ -225,7 +225,7 @@ export const OPS: OpSpec[] = [
     name: 'DENSE',
     consts: ['weights', 'bias', 'mult', 'shift', 'lut'],
     params: ['in', 'out', 'rows', 'inDim', 'outDim', 'weights', 'bias', 'mult', 'shift', 'zpOut', 'actMin', 'actMax', 'lut', 'layout'],
-    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major; layout 2: blocks of 8 rows as int32 words [outDim/8][inDim][4], word j = w[8b+2j][k] + 2^24*w[8b+2j+1][k] with the low 24 bits (sign-extended) in [-128, 127], inDim <= 131072, 4-byte aligned, then the outDim % 8 remainder rows int8 row-major), bias int32[outDim] with -zpIn*sum(w) folded in, mult int32[outDim] and shift int8[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
+    doc: 'int8 x[rows][inDim] -> int8 y[rows][outDim]. bias may be -1 (all zero) here and in CONV2D/DEPTHWISE_CONV2D; lut -1 = none. weights int8 (layout 0: [outDim][inDim] row-major; layout 1: blocks of 4 rows interleaved [outDim/4][inDim][4], remainder rows row-major; layout 2: blocks of 8 rows as int32 words [outDim/8][inDim][4], word j = w[8b+2j][k] + 2^24*w[8b+2j+1][k] with the low 24 bits (sign-extended) in [-128, 127], inDim <= 131072, 4-byte aligned, then the outDim % 8 remainder rows int8 row-major; layout 3, int16 activations only (convert --weight-precision int16, 16x16): weights int16 in the order of layout 1, 2-byte aligned, every weight in [-32767, 32767], inDim <= 65536, and bias int64[outDim] (8-byte aligned, each in [-2^46, 2^46], nothing folded: zero points are 0) in place of int32), bias int32[outDim] with -zpIn*sum(w) folded in, mult int32[outDim] and shift int8[outDim] (per channel). y = clamp(MBQM(acc) + zpOut, actMin, actMax); then y = lut[y+128] when lut != -1.',
   },
   {
     code: 2,
@@ -261,7 +261,7 @@ export const OPS: OpSpec[] = [
       'groups',
       'layout',
     ],
-    doc: 'NHWC int8 conv (Conv1D is H=1). weights int8, layout 0: [outC][kH][kW][inC/groups]; layout 1 (groups must be 1): the [outC][kH*kW*inC] matrix in DENSE layout 1. bias int32[outC] with -zpIn*sum(w) folded in over ALL taps; mult int32[outC], shift int8[outC]; taps outside the input read as zpIn (so they contribute nothing, as TFLite skips them).',
+    doc: 'NHWC int8 conv (Conv1D is H=1). weights int8, layout 0: [outC][kH][kW][inC/groups]; layout 1 (groups must be 1): the [outC][kH*kW*inC] matrix in DENSE layout 1; layout 2 (int16 activations only, groups 1, kH*kW*inC <= 65536; convert --weight-precision int16, 16x16): the layout 1 matrix with int16 weights (2-byte aligned, none -32768) and bias int64[outC] (8-byte aligned, each in [-2^46, 2^46], nothing folded), as DENSE layout 3. bias int32[outC] with -zpIn*sum(w) folded in over ALL taps; mult int32[outC], shift int8[outC]; taps outside the input read as zpIn (so they contribute nothing, as TFLite skips them).',
   },
   {
     code: 3,
@@ -539,7 +539,8 @@ export const OPS: OpSpec[] = [
  * (all int8, or all int16) picks the path. int16: zero points 0; DENSE/CONV2D/DEPTHWISE_CONV2D
  * accumulate in int64 and requantise with the reduced-multiplier MBQM (shifts in [-31, 14]); a
  * fused or LUT table is 513 int16 entries (TFLite's int16 LUT, interpolated); SOFTMAX's table is
- * i32 mult, i32 shift and a 513-entry int16 exp table, its output scale 2^-15. docs/FORMAT.md §4.
+ * i32 mult, i32 shift and a 513-entry int16 exp table, its output scale 2^-15. DENSE layout 3 and
+ * CONV2D layout 2 (int16 weights, int64 bias: 16x16) run on int16 activations only. docs/FORMAT.md §4.
  */
 export const INT16_OPS: readonly string[] = [
   'DENSE',

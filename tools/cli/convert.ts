@@ -36,7 +36,8 @@ import { buildModelRuntime } from '../blob/runtime-build.ts';
 import { convertReport, modelKind } from './report/build.ts';
 import { verify } from './verify-checks.ts';
 import { progressBars } from './progress.ts';
-import { autoOptions, checkPrecision, precisionMap, type AutoFlags, type PrecisionMode } from './precision.ts';
+import { autoOptions, checkPrecision, checkWeightPrecision, precisionMap, WEIGHT_PRECISION_HELP, type AutoFlags, type PrecisionMode } from './precision.ts';
+import { hasW16, type WeightPrecision } from '../quantize/weights16.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
 import { layerErrors, type LayerError } from '../blob/layer-error.ts';
@@ -255,6 +256,8 @@ export interface ConvertModelOptions {
   rounding?: Rounding;
   /** DENSE weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC */
   densePairs?: boolean;
+  /** int16: the Dense layers on int16 activations get int16 weights (16x16, DENSE layout 3; default int8) */
+  weightPrecision?: WeightPrecision;
   /** also build a runtime .wasm with only the model's ops */
   runtime?: boolean;
   /** measure each layer of the blob against the float model on the calibration samples (report.layerErrors) */
@@ -335,6 +338,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const calibrationMethod = o.calibrationMethod === undefined ? undefined : parseCalibrationMethod(o.calibrationMethod);
   const rounding = roundingOption(o.rounding);
   const precision = checkPrecision(o.precision);
+  const weightPrecision = checkWeightPrecision(o.weightPrecision);
   const auto = autoOptions(precision, o.auto ?? {});
   if (auto && calibrationMethod === 'auto')
     throw new UserError('--precision auto and --calibration-method auto cannot be combined: give minmax, percentile or mse', EXIT.USAGE);
@@ -347,6 +351,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
     calibration: cal,
     stream: streamSteps !== null,
     densePairs: !!o.densePairs,
+    weightPrecision,
     calibrationGraph: calGraph,
     precision: precisionMap(graph, precision),
     ...mode,
@@ -368,6 +373,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
         new Set(result.lowered.ops.map((op) => op.name)),
         mode.weights === 'flash',
         result.lowered.tensors.some((t) => t.dtype === 'int16'),
+        result.lowered.ops.some(hasW16),
       )
     : null;
   // check the final blob in the simulator (on the model's runtime when one was built): it must reproduce the reference self-test
@@ -436,6 +442,7 @@ export async function main(argv: string[]) {
         'activation precision of every layer: int8, int16 (int8 weights, TFLite 16x8; layers without int16 kernels stay int8), or auto (int16 for the layers that lose the most, until --target-sqnr is met)',
         'int8',
       )
+      .option('--weight-precision <p>', WEIGHT_PRECISION_HELP, 'int8')
       .option('--target-sqnr <dB>', `--precision auto: the output SQNR to reach on the calibration samples (default 30)`)
       .option('--board <name>', '--precision auto: stop promoting when the RAM/flash the model needs exceed this board (tools/boards.ts)')
       .option('--ram <bytes>', "--precision auto: RAM budget for the model's arena, state and staging/blob copy (e.g. 64K)")
@@ -494,6 +501,7 @@ export async function main(argv: string[]) {
       densePairs: !!o.densePairs,
       ...mode,
       precision,
+      weightPrecision: o.weightPrecision,
       auto: { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow },
       rounding,
       runtime: !!o.runtime,

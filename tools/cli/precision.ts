@@ -3,6 +3,7 @@ import type { Graph } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { uniformPrecision } from '../pipeline.ts';
 import type { Precision } from '../quantize/qparams.ts';
+import { WEIGHT_PRECISIONS, type WeightPrecision } from '../quantize/weights16.ts';
 import type { AutoPrecisionOptions } from '../precision-auto.ts';
 import { findBoard } from '../boards.ts';
 import { parseBytes } from './verify-checks.ts';
@@ -17,6 +18,16 @@ export const DEFAULT_TARGET_SQNR = 30;
 export function checkPrecision(value: string | undefined): PrecisionMode {
   const p = (value ?? 'int8') as PrecisionMode;
   if (!PRECISIONS.includes(p)) throw new UserError(`--precision must be one of ${PRECISIONS.join(', ')}, got '${value}'`, EXIT.USAGE);
+  return p;
+}
+
+export const WEIGHT_PRECISION_HELP =
+  'Dense and Conv weights on int16 activations: int8 (TFLite 16x8) or int16 (16x16: twice the weight flash, int64 bias; DepthwiseConv, grouped convs and int8 layers keep int8)';
+
+/** The value of --weight-precision, checked (one line listing the allowed ones on a bad value). */
+export function checkWeightPrecision(value: string | undefined): WeightPrecision {
+  const p = (value ?? 'int8') as WeightPrecision;
+  if (!WEIGHT_PRECISIONS.includes(p)) throw new UserError(`--weight-precision must be one of ${WEIGHT_PRECISIONS.join(', ')}, got '${value}'`, EXIT.USAGE);
   return p;
 }
 

@@ -6,7 +6,8 @@ import * as conv from '../float/layers/conv.ts';
 import { padInfo } from '../float/layers/conv.ts';
 import { channelWeights, foldBias } from '../quantize/qparams.ts';
 import { blockRows4 } from '../quantize/reference-rnn.ts';
-import { constI8, unsupportedLayer, requantParams, outputScale } from '../quantize/lower-util.ts';
+import { constI8, constI16, unsupportedLayer, requantParams, outputScale } from '../quantize/lower-util.ts';
+import { bias64, constI64, quantizeWeights16, W16_MAX_IN } from '../quantize/weights16.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import type { LayerEntry, Lowering, Normalize, QuantRule, RewriteKit } from './entry.ts';
 
@@ -200,6 +201,12 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
     const per = k.data.length / F;
     const wt = new Float32Array(k.data.length);
     for (let i = 0; i < per; i++) for (let o = 0; o < F; o++) wt[o * per + i] = k.data[i * F + o];
+    const label = f.fused ? `${n.name}+${f.fused}` : n.name;
+    if (L.opts.weightPrecision === 'int16' && L.prec.cur === 'int16' && groups === 1 && per <= W16_MAX_IN) {
+      emit('CONV2D', { ...common, outC, ...convW16Params(n, L, wt, F, inT.q.scale, f), groups }, [inL], [outL], label);
+      if (cf) transposeL(outL, toFirst(rank + 2), n.name, outIrL);
+      return;
+    }
     wq = channelWeights(wt, F, k);
     bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
     const ms = Array.from(wq.scales, (s) => qm(outputScale(L.opts.rounding, inT.q.scale, s, f.accQ.scale), n, 'output'));
@@ -218,7 +225,7 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
       },
       [inL],
       [outL],
-      f.fused ? `${n.name}+${f.fused}` : n.name,
+      label,
     );
   } else {
     const k = n.weights.depthwise_kernel; // [kh?, kw, C, dm]
@@ -247,6 +254,22 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
   }
   if (cf) transposeL(outL, toFirst(rank + 2), n.name, outIrL);
   return;
+}
+
+/**
+ * CONV2D layout 2 params (int16 activations and int16 weights, 16x16, groups 1): the [F][per]
+ * matrix `wt` as per-channel int16 weights in DENSE layout 1's order, the int64 bias (zero points
+ * are 0: nothing folded), multipliers s_in * s_w / s_out.
+ */
+function convW16Params(n: IRNode, L: LowerCtx, wt: Float32Array, F: number, sIn: number, f: ReturnType<LowerCtx['fuse']>) {
+  const wq = quantizeWeights16(wt, F);
+  const ms = Array.from(wq.scales, (s) => L.qm((sIn * s) / f.accQ.scale, n, 'output'));
+  return {
+    weights: constI16(blockRows4(wq.q, F, wt.length / F), `${n.name} weights`),
+    ...requantParams(n.name, new Int32Array(0), ms, f),
+    bias: constI64(bias64(n.weights.bias?.data ?? null, wq.scales, sIn), `${n.name} bias`),
+    layout: 2,
+  };
 }
 
 /** SeparableConv -> DepthwiseConv (no bias, linear) + pointwise Conv (k = 1, bias, activation). */

@@ -7,7 +7,8 @@ import * as misc from '../float/layers/misc.ts';
 import { asymmetricQParams, channelWeights, foldBias, quantizeValue } from '../quantize/qparams.ts';
 import { perTensorScale, xnnpackScale } from '../fixedpoint.ts';
 import { blockRows4, packPairs8 } from '../quantize/reference-rnn.ts';
-import { prod, constI8, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
+import { prod, constI8, constI16, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
+import { bias64, constI64, quantizeWeights16, W16_MAX_IN } from '../quantize/weights16.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
 import { lowerActivation } from './activations.ts';
 import { keepConfig, type LayerEntry, type Normalize } from './entry.ts';
@@ -79,6 +80,10 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
   for (let i = 0; i < inDim; i++) for (let u = 0; u < units; u++) wt[u * inDim + i] = k.data[i * units + u];
   const f = fuse(n, true);
   const outL = lt(f.outIr, f.outQ);
+  if (L.opts.weightPrecision === 'int16' && L.prec.cur === 'int16' && inDim <= W16_MAX_IN) {
+    emit('DENSE', denseW16Params(n, L, wt, inL, outL, f), [inL], [outL], f.fused ? `${n.name}+${f.fused}` : n.name);
+    return;
+  }
   const wq = channelWeights(wt, units, k);
   const bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
   // a .tflite FULLY_CONNECTED's multiplier as TFLite forms it: the scale product in float32
@@ -109,6 +114,29 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
     f.fused ? `${n.name}+${f.fused}` : n.name,
   );
   return;
+}
+
+/**
+ * DENSE layout 3 params (int16 activations and int16 weights, 16x16): per-channel int16 weights
+ * in layout 1's order, the int64 bias (no zero point to fold), multipliers s_in * s_w / s_out.
+ */
+function denseW16Params(n: IRNode, L: LowerCtx, wt: Float32Array, inL: number, outL: number, f: ReturnType<LowerCtx['fuse']>) {
+  const inT = L.tensors[inL];
+  const [inDim, units] = n.weights.kernel.shape;
+  const wq = quantizeWeights16(wt, units);
+  const bias = bias64(n.weights.bias?.data ?? null, wq.scales, inT.q.scale);
+  const ms = Array.from(wq.scales, (s) => L.qm((inT.q.scale * s) / f.accQ.scale, n, 'output'));
+  return {
+    in: inL,
+    out: outL,
+    rows: prod(inT.shape) / inDim,
+    inDim,
+    outDim: units,
+    weights: constI16(blockRows4(wq.q, units, inDim), `${n.name} weights`),
+    ...requantParams(n.name, new Int32Array(0), ms, f),
+    bias: constI64(bias, `${n.name} bias`),
+    layout: 3,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -178,7 +206,12 @@ export const CORE: LayerEntry[] = [
     rule: denseRule,
     float: core.dense,
     passesMask: true,
-    quant: { weights: 'int8 per output channel (symmetric), int32 bias', output: 'calibrated', splitActivation: true, absorbsBatchNorm: true },
+    quant: {
+      weights: 'int8 per output channel (symmetric), int32 bias; --weight-precision int16 on int16 activations: int16, int64 bias',
+      output: 'calibrated',
+      splitActivation: true,
+      absorbsBatchNorm: true,
+    },
     lower: { ops: ['DENSE'], emit: lowerDense },
   },
   {

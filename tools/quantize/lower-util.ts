@@ -210,4 +210,9 @@ export interface LowerOptions {
   densePairs?: boolean;
   /** The blob's rounding mode: which TFLite implementation's tables a .tflite LOGISTIC/TANH gets. */
   rounding?: Rounding;
+  /**
+   * convert --weight-precision: int16 gives the Dense layers that run on int16 activations
+   * int16 weights (DENSE layout 3, 16x16); default int8.
+   */
+  weightPrecision?: 'int8' | 'int16';
 }

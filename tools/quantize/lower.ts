@@ -15,6 +15,7 @@ import { entryFor } from '../layers/index.ts';
 import type { Calibration, LOp, Lowered, LowerOptions, LTensor } from './lower-util.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { makeLowerCtx } from './lower-ctx.ts';
+import { weightNotes } from './weights16.ts';
 
 /**
  * The activation precision of node n: the one `opts.precision` gives its layer (a node a
@@ -77,8 +78,10 @@ export function lowerGraph(g: Graph, cal: Calibration, opts: LowerOptions): Lowe
   });
   const inputs = g.inputs.map((id) => irToL.get(id)!);
   const wide = ops.filter((o) => o.name !== 'REQUANT' && o.outputs.some((t) => tensors[t].dtype === 'int16')).length;
-  if (wide) notes.push(`int16 activations (int8 weights, TFLite's 16x8) in ${wide} of ${ops.length} ops`);
+  const scheme = opts.weightPrecision === 'int16' ? 'int16 weights in Dense and Conv (16x16), int8 elsewhere' : "int8 weights, TFLite's 16x8";
+  if (wide) notes.push(`int16 activations (${scheme}) in ${wide} of ${ops.length} ops`);
   if (keptInt8.length) notes.push(`int16 asked, int8 kept (no int16 kernel): ${keptInt8.join(', ')}`);
+  if (opts.weightPrecision === 'int16') notes.push(...weightNotes(ops));
   checkInt16Shifts(L.ops, tensors);
   const requants = ops.filter((o) => o.name === 'REQUANT').length;
   if (requants) notes.push(`${requants} REQUANT op(s) join int8 and int16 layers`);

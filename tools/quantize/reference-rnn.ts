@@ -292,9 +292,9 @@ export function unpackPairs8(c: Uint8Array, off: number, rows: number, K: number
   return w;
 }
 
-/** Weights into DENSE layout 1: blocks of 4 rows interleaved [rows/4][K][4], remainder row-major. */
-export function blockRows4(w: Int8Array, rows: number, K: number): Int8Array {
-  const out = new Int8Array(rows * K);
+/** Weights into DENSE layout 1 (int8) or 3 (int16): blocks of 4 rows interleaved [rows/4][K][4], remainder row-major. */
+export function blockRows4<T extends Int8Array | Int16Array>(w: T, rows: number, K: number): T {
+  const out = (w instanceof Int16Array ? new Int16Array(rows * K) : new Int8Array(rows * K)) as T;
   const full = rows - (rows % 4);
   let p = 0;
   for (let r = 0; r < full; r += 4) for (let k = 0; k < K; k++) for (let j = 0; j < 4; j++) out[p++] = w[(r + j) * K + k];

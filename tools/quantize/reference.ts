@@ -31,6 +31,11 @@ const u32s = (c: Uint8Array, off: number, n: number): Uint32Array => {
   for (let k = 0; k < n; k++) a[k] = dv.getUint32(off + 4 * k, true);
   return a;
 };
+/** int64 values as numbers (exact for |v| < 2^53) */
+const i64s = (c: Uint8Array, off: number, n: number): Float64Array => {
+  const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
+  return Float64Array.from({ length: n }, (_, k) => Number(dv.getBigInt64(off + 8 * k, true)));
+};
 const i8s = (c: Uint8Array, off: number, n: number): Int8Array => new Int8Array(c.buffer, c.byteOffset + off, n);
 const i16s = (c: Uint8Array, off: number, n: number): Int16Array => {
   const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
@@ -62,14 +67,17 @@ function requantOne(acc: number, m: number, s: number, q: Record<string, number>
 
 /**
  * DENSE accumulators (bias included), [rows][outDim]: int32 with wrap-around for int8 input;
- * exact (the int64 of TFLite's 16x8 kernels) for int16 input.
+ * exact (the int64 of TFLite's 16x8 kernels) for int16 input, with int8 weights or, in layout 3,
+ * int16 weights (|acc| < 2^47, spec.ts).
  */
 export function refDenseAcc(p: P, x: Act, consts: Uint8Array): Int32Array | Float64Array {
   const wide = x instanceof Int16Array;
   const { rows, inDim, outDim, weights, bias, layout } = p as Record<string, number>;
-  const w = layout === 2 ? unpackPairs8(consts, weights, outDim, inDim) : i8s(consts, weights, outDim * inDim);
-  const b = bias === -1 ? new Int32Array(outDim) : i32s(consts, bias, outDim);
-  const blocks = layout === 1 ? Math.floor(outDim / 4) : 0;
+  // layout 3: int16 weights in layout 1's order, int64 bias (|bias| <= 2^46: exact as a number)
+  const w =
+    layout === 2 ? unpackPairs8(consts, weights, outDim, inDim) : layout === 3 ? i16s(consts, weights, outDim * inDim) : i8s(consts, weights, outDim * inDim);
+  const b = bias === -1 ? new Float64Array(outDim) : layout === 3 ? i64s(consts, bias, outDim) : i32s(consts, bias, outDim);
+  const blocks = layout === 1 || layout === 3 ? Math.floor(outDim / 4) : 0;
   // weight of output o, input k under either layout
   const wAt = (o: number, k: number): number => {
     if (o < blocks * 4) return w[Math.floor(o / 4) * inDim * 4 + k * 4 + (o % 4)];
@@ -101,11 +109,14 @@ export function refConvAcc(p: P, x: Act, consts: Uint8Array, depthwise = false):
   const groups = depthwise ? inC : q.groups;
   const icg = inC / groups;
   const ocg = outC / groups;
-  const w = i8s(consts, q.weights, depthwise ? kH * kW * outC : outC * kH * kW * icg);
-  const b = q.bias === -1 ? new Int32Array(outC) : i32s(consts, q.bias, outC);
+  // CONV2D layout 2: layout 1 with int16 weights and an int64 bias (16x16)
+  const w16 = !depthwise && q.layout === 2;
+  const wN = depthwise ? kH * kW * outC : outC * kH * kW * icg;
+  const w = w16 ? i16s(consts, q.weights, wN) : i8s(consts, q.weights, wN);
+  const b = q.bias === -1 ? new Float64Array(outC) : w16 ? i64s(consts, q.bias, outC) : i32s(consts, q.bias, outC);
   // CONV2D layout 1 (groups 1): the [outC][K] matrix in DENSE layout 1 (4-row blocks interleaved)
   const K = kH * kW * icg;
-  const blocks = !depthwise && q.layout === 1 ? Math.floor(outC / 4) : 0;
+  const blocks = !depthwise && (q.layout === 1 || w16) ? Math.floor(outC / 4) : 0;
   const convW = (oc: number, i: number): number => (oc < blocks * 4 ? w[Math.floor(oc / 4) * K * 4 + i * 4 + (oc % 4)] : w[oc * K + i]);
   const acc = wide ? new Float64Array(batch * outH * outW * outC) : new Int32Array(batch * outH * outW * outC);
   let idx = 0;
