@@ -223,13 +223,7 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   }
   // stateful=True layers: calibrate as the device runs (states carried across batches of the fixed batch)
   const stateful = hasStatefulLayer(graph);
-  const method =
-    opts.calibrationMethod ??
-    defaultCalibrationMethod(
-      !!opts.calibration,
-      samples[0].shape[0],
-      calGraph.inputs.map((t) => calGraph.tensors[t].name),
-    );
+  const method = opts.calibrationMethod ?? defaultCalibrationMethod(!!opts.calibration, samples[0].shape[0]);
   if (opts.calibration) checkSampleCount(typeof method === 'string' ? method : 'auto', samples[0].shape[0]);
   if (opts.calibration && !opts.calibrationMethod && method === 'minmax')
     notes.push(`calibration: ${samples[0].shape[0]} samples, fewer than the ${MIN_SAMPLES.mse} the default mse ranges need: min/max ranges`);

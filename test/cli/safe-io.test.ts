@@ -189,12 +189,19 @@ describe('inputs', () => {
     for (let i = 0; i < 50; i++) d[i * 7] = i % 2 ? 100 : -100;
     const f = join(dir, 'big.npy');
     writeNpy(f, d, x.shape);
-    const r = cli('run', [blob, '--input', f, '-o', join(dir, 'big-out.npy')]);
+    // min/max ranges hold every calibration value: only the 50 planted ones clip
+    const mm = join(dir, 'minmax.blob');
+    expect(cli('convert', [ex('model/model.json'), '--calibration', ex('calibration.npy'), '--calibration-method', 'minmax', '-o', mm]).code).toBe(0);
+    const r = cli('run', [mm, '--input', f, '-o', join(dir, 'big-out.npy')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^note: 50 of 24576 values of input 'conv1_input' were outside its quantised range \[-[\d.]+, [\d.]+\] and were clipped/m);
-    const plain = cli('run', [blob, '--input', ex('test-inputs.npy'), '-o', join(dir, 'plain-out.npy')]);
+    const plain = cli('run', [mm, '--input', ex('test-inputs.npy'), '-o', join(dir, 'plain-out.npy')]);
     expect(plain.code).toBe(0);
     expect(plain.stdout).not.toContain('clipped');
+    // the default mse range trims the rare extremes, and the note says how to keep them
+    const trimmed = cli('run', [blob, '--input', ex('test-inputs.npy'), '-o', join(dir, 'mse-out.npy')]);
+    expect(trimmed.code).toBe(0);
+    expect(trimmed.stdout).toMatch(/^note: [1-9]\d* of 24576 values of input 'conv1_input' .* or convert with --calibration-method minmax/m);
   });
 
   it('a model file where a blob is expected: "this is a Keras .keras file; convert it first"', () => {

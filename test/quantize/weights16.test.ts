@@ -16,7 +16,7 @@ import { buildGraph } from '../../tools/graph/build.ts';
 import { convertGraph, rawInputs, uniformPrecision, type ConvertResult } from '../../tools/pipeline.ts';
 import { calibrationTensors } from '../../tools/cli/convert.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
-import { verify } from '../../tools/cli/verify.ts';
+import { verify } from '../../tools/cli/verify-checks.ts';
 import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { initTf, sqnr, tf } from '../helpers/tfjs-train.ts';
 

@@ -128,7 +128,7 @@ export interface Report {
   layerErrors?: { samples: number; layers: LayerError[] };
 }
 
-/** The range method of the int8 tensors past the model's inputs when one method set them all (the default resolves to one), else auto. */
+/** The range method of the int8 tensors when one method set them all (the default resolves to one), else auto. */
 function uniformMethod(q: Report['quantization'], int8: Set<string>): CalibrationMethod {
   const used = new Set(Object.entries(q).flatMap(([name, t]) => (int8.has(name) && t.method ? [t.method as CalibrationMethod] : [])));
   return used.size === 1 ? [...used][0] : used.size === 0 ? 'minmax' : 'auto';
@@ -184,9 +184,7 @@ export function buildReport(
       source: r.graph.fileQuant ? 'model file' : extra.calFiles.length ? 'file' : 'synthetic',
       files: extra.calFiles,
       samples: r.calibration.samples,
-      method: r.graph.fileQuant
-        ? 'none'
-        : (extra.method ?? uniformMethod(q, new Set(low.tensors.filter((t) => t.dtype === 'int8' && !low.inputs.includes(t.index)).map((t) => t.name)))),
+      method: r.graph.fileQuant ? 'none' : (extra.method ?? uniformMethod(q, new Set(low.tensors.filter((t) => t.dtype === 'int8').map((t) => t.name)))),
     },
     assumptions: r.assumptions,
     notes: r.notes,

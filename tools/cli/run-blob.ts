@@ -117,6 +117,6 @@ export function clippedText(c: RunResult['clipped']): string[] {
     .filter((x) => x.count > 0)
     .map(
       (x) =>
-        `${x.count} of ${x.values} values of input '${x.input}' were outside its quantised range [${g(x.lo)}, ${g(x.hi)}] and were clipped (calibrate with data that covers them)`,
+        `${x.count} of ${x.values} values of input '${x.input}' were outside its quantised range [${g(x.lo)}, ${g(x.hi)}] and were clipped (the range comes from calibration: calibrate with data that covers them, or convert with --calibration-method minmax to keep every calibration value inside it)`,
     );
 }

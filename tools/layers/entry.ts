@@ -26,7 +26,12 @@ export interface RewriteKit {
 /** How the layer becomes runtime ops. */
 export type Lowering =
   /** The ops it emits (runtime op names of tools/blob/spec.ts) and the function that emits them. */
-  | { ops: readonly string[]; emit(n: IRNode, L: LowerCtx): void }
+  | {
+      ops: readonly string[];
+      /** ops it emits only for int8 files (a .tflite kernel), left out when deciding whether the layer can run int16 */
+      int8Only?: readonly string[];
+      emit(n: IRNode, L: LowerCtx): void;
+    }
   /** No op: the output shares its input's bytes. */
   | { alias: true }
   /**

@@ -151,7 +151,7 @@ const SAME_Q: QuantRule = { weights: 'none', output: 'input' };
 const MAX: Lowering = { ops: ['MAX_POOL2D', 'LAYOUT'], emit: lowerPooling };
 const AVG: Lowering = { ops: ['AVG_POOL2D', 'LAYOUT'], emit: lowerPooling };
 // GlobalAveragePooling2D of a .tflite MEAN (config.kernel 'tflite') lowers to op MEAN
-const GAP2D: Lowering = { ops: ['AVG_POOL2D', 'LAYOUT', 'MEAN'], emit: lowerPooling };
+const GAP2D: Lowering = { ops: ['AVG_POOL2D', 'LAYOUT', 'MEAN'], int8Only: ['MEAN'], emit: lowerPooling };
 
 function entry(className: string, aliases: string[], normalize: Normalize, rule: LayerRule, float: LayerEntry['float'], lower: Lowering): LayerEntry {
   return { className, aliases, normalize, rule, float, passesMask: false, quant: SAME_Q, lower };

@@ -31,7 +31,7 @@ function precisionOf(n: IRNode, opts: LowerOptions): Precision {
   const lower = entryFor(n.className, `layer '${n.name}'`).lower;
   if ('alias' in lower) return 'int16';
   if (!('emit' in lower)) return 'int8';
-  return lower.ops.every((op) => INT16_OPS.includes(op)) ? 'int16' : 'int8';
+  return lower.ops.every((op) => INT16_OPS.includes(op) || lower.int8Only?.includes(op)) ? 'int16' : 'int8';
 }
 
 /**

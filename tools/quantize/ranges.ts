@@ -30,17 +30,12 @@ export const MIN_SAMPLES: Record<CalibrationMethod, number> = { minmax: 1, perce
 /**
  * The method when none is given: mse for a real calibration set large enough for it (on the
  * example models it gains up to 0.5 dB of output SQNR and lifts the har classifier's top-1
- * agreement from 99.4% to 99.6%, docs/ACCURACY.md), with the model's inputs kept at min/max: the
- * input range is what the host quantizes its data into, and clipping ordinary inputs there would
- * be reported as lost data. Synthetic samples carry no distribution worth fitting: minmax.
+ * agreement from 99.4% to 99.6%, docs/ACCURACY.md), else minmax (synthetic samples carry no
+ * distribution worth fitting). The model's inputs take mse ranges too: `run` counts the values
+ * it clips there.
  */
-export function defaultCalibrationMethod(
-  real: boolean,
-  samples: number,
-  inputNames: string[],
-): RangeMethod | { byTensor: Map<string, RangeMethod>; otherwise: RangeMethod } {
-  if (!real || samples < MIN_SAMPLES.mse) return 'minmax';
-  return { byTensor: new Map(inputNames.map((n) => [n, 'minmax'])), otherwise: 'mse' };
+export function defaultCalibrationMethod(real: boolean, samples: number): RangeMethod {
+  return real && samples >= MIN_SAMPLES.mse ? 'mse' : 'minmax';
 }
 
 const PERCENTILE = 99.99;
