@@ -82,6 +82,28 @@ async function measure(graph: Graph, opts: ConvertOptions, map: PrecisionMap, xs
 }
 
 /**
+ * The map with each int16 layer's producers that have no output of their own in the blob: a
+ * Dense whose BatchNormalization and Activation are folded or fused into its op shows only as
+ * the Activation in the per-layer errors, and the op runs in its first layer's precision, so
+ * promoting the Activation alone would change nothing. Producers are followed up to a layer the
+ * errors list (`measured`) or a model input.
+ */
+export function withFusedProducers(graph: Graph, map: PrecisionMap, measured: Set<string>): PrecisionMap {
+  const out: PrecisionMap = { ...map };
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+  const visit = (name: string) => {
+    for (const t of byName.get(name)?.inputs ?? []) {
+      const p = graph.nodes[graph.tensors[t].producer];
+      if (!p || measured.has(p.name) || out[p.name] === 'int16') continue;
+      out[p.name] = 'int16';
+      visit(p.name);
+    }
+  };
+  for (const [name, prec] of Object.entries(map)) if (prec === 'int16') visit(name);
+  return out;
+}
+
+/**
  * The layers as the search sees them: by Keras layer name (a layer's second output `<layer>:1`
  * is the same layer), and int16 once the map names them (a layer without int16 kernels stays
  * int8 in the blob; it is not tried again).
@@ -138,8 +160,11 @@ export async function convertWithAutoPrecision(graph: Graph, opts: ConvertOption
   let last: LayerError[] = [];
   const trials = new Map<string, LayerError[]>();
   let start: Trial | null = null;
+  let measured = new Set<string>();
+  const full = (map: PrecisionMap) => withFusedProducers(graph, map, measured);
   const convert = async (map: PrecisionMap) => {
-    const t = await measure(graph, opts, map, xs);
+    const t = await measure(graph, opts, full(map), xs);
+    if (!start) measured = new Set(t.layers.map((l) => l.layer.replace(/:\d+$/, '')));
     start ??= t;
     trials.set(JSON.stringify(map), t.layers);
     last = t.layers;
@@ -158,7 +183,7 @@ export async function convertWithAutoPrecision(graph: Graph, opts: ConvertOption
       [...layerTable(layers), ...costLines(start!, search, o.budget)],
     );
   }
-  const result = await convertGraph(graph, { ...opts, precision: new Map(Object.entries(search.map)) });
+  const result = await convertGraph(graph, { ...opts, precision: new Map(Object.entries(full(search.map))) });
   result.notes.push(autoNote(report, o.budgetName));
   return { result, report, layers };
 }

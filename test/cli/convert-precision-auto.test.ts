@@ -15,7 +15,7 @@ import { writeTfjs } from '../helpers/keras-writers.ts';
 import { convertWithSelfTest, graphFromFile } from '../helpers/convert-harness.ts';
 import { writeNpy } from '../../tools/readers/npy.ts';
 import { runBlob } from '../../tools/cli/run-blob.ts';
-import { convertWithAutoPrecision } from '../../tools/precision-auto.ts';
+import { convertWithAutoPrecision, withFusedProducers } from '../../tools/precision-auto.ts';
 import { convert as apiConvert } from '../../tools/api.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import type { FloatTensor } from '../../tools/graph/ir.ts';
@@ -76,6 +76,27 @@ describe('convert --precision auto', () => {
     expect(Math.abs(auto.report.finalSqnrDb - (await blobSqnr(auto.result.blob, cal)))).toBeLessThan(0.5);
     expect(Math.abs(auto.report.int8SqnrDb - (await blobSqnr(int8.blob, cal)))).toBeLessThan(0.5);
     expect(auto.result.lowered.tensors.some((t) => t.dtype === 'int16')).toBe(true);
+  }, 120_000);
+
+  it('promotes a Dense with the BatchNormalization and Activation fused into its op (the errors list only the Activation)', async () => {
+    const init = (k: number) => tf.initializers.glorotUniform({ seed: 10 + k });
+    const x = tf.input({ shape: [8], name: 'x' });
+    let h: tf.SymbolicTensor = x;
+    for (const k of [1, 2]) {
+      h = tf.layers.dense({ units: 32, kernelInitializer: init(k), name: `dense${k}` }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.batchNormalization({ name: `bn${k}` }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.activation({ activation: 'relu', name: `act${k}` }).apply(h) as tf.SymbolicTensor;
+    }
+    const y = tf.layers.dense({ units: 4, kernelInitializer: init(3), name: 'out' }).apply(h) as tf.SymbolicTensor;
+    const g = await graphFromFile(await writeTfjs(tf.model({ inputs: x, outputs: y }), join(dir, 'bn')));
+    expect(withFusedProducers(g, { act2: 'int16' }, new Set(['act1', 'act2', 'out']))).toEqual({ act2: 'int16', bn2: 'int16', dense2: 'int16' });
+    const auto = await convertWithAutoPrecision(g, { calibration: [cal] }, { targetSqnrDb: 60, allowBelow: true });
+    const promoted = auto.report.promoted.map((p) => p.layer);
+    expect(promoted).toContain('act1');
+    // every promotion changes the blob: its op (dense+bn+act) runs int16
+    for (const p of auto.report.promoted) expect(p.sqnrAfter).toBeGreaterThan(p.sqnrBefore + 3);
+    const op = auto.result.lowered.ops.find((o) => o.layer.startsWith('dense1'))!;
+    expect(auto.result.lowered.tensors[op.outputs[0]].dtype).toBe('int16');
   }, 120_000);
 
   it('a budget that stops it short: the table and best figure, exit 7, nothing written; --allow-below writes', () => {
