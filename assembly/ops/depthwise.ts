@@ -1,11 +1,136 @@
 // DEPTHWISE_CONV2D: out channel oc = c*depthMult + m; weights [kH][kW][inC*depthMult].
+// 3x3 kernels with depthMult 1, widthwise stride 1 or 2 and no dilation run one channel at a
+// time, two neighbouring outputs per i64 multiply (dw3x3); other geometries take the per-element path.
 import { P_DEPTHWISE_CONV2D_ACT_MAX, P_DEPTHWISE_CONV2D_ACT_MIN, P_DEPTHWISE_CONV2D_BATCH, P_DEPTHWISE_CONV2D_BIAS, P_DEPTHWISE_CONV2D_DEPTH_MULT, P_DEPTHWISE_CONV2D_DIL_H, P_DEPTHWISE_CONV2D_DIL_W, P_DEPTHWISE_CONV2D_IN, P_DEPTHWISE_CONV2D_IN_C, P_DEPTHWISE_CONV2D_IN_H, P_DEPTHWISE_CONV2D_IN_W, P_DEPTHWISE_CONV2D_K_H, P_DEPTHWISE_CONV2D_K_W, P_DEPTHWISE_CONV2D_LUT, P_DEPTHWISE_CONV2D_MULT, P_DEPTHWISE_CONV2D_OUT, P_DEPTHWISE_CONV2D_OUT_H, P_DEPTHWISE_CONV2D_OUT_W, P_DEPTHWISE_CONV2D_PAD_LEFT, P_DEPTHWISE_CONV2D_PAD_TOP, P_DEPTHWISE_CONV2D_SHIFT, P_DEPTHWISE_CONV2D_STRIDE_H, P_DEPTHWISE_CONV2D_STRIDE_W, P_DEPTHWISE_CONV2D_WEIGHTS, P_DEPTHWISE_CONV2D_ZP_IN, P_DEPTHWISE_CONV2D_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP, is16 } from '../check';
 import { evalConv16 } from './wide';
 import { prepareConvLike } from './conv2d';
-import { outQ } from './dense';
+import { outQ, outQv } from './dense';
+import { clampI, roundDouble, roundFloat } from '../fixedpoint';
 
 export function prepare(): void { prepareConvLike(true); }
+
+/**
+ * One kernel row of two neighbouring outputs, stride 1: input columns 0..3 at x + j*c1 times the
+ * packed weights P0 = w0, P1 = w1 + 2^32*w0, P2 = w2 + 2^32*w1, P3 = 2^32*w2, so lane 0 sums
+ * the first output's products and lane 1 the second's.
+ */
+// @ts-ignore: decorator
+@inline function row4(x: usize, c1: usize, c2: usize, c3: usize, P0: i64, P1: i64, P2: i64, P3: i64): i64 {
+  return <i64>load<i8>(x) * P0 + <i64>load<i8>(x + c1) * P1 + <i64>load<i8>(x + c2) * P2 + <i64>load<i8>(x + c3) * P3;
+}
+
+/** stride 2: columns 0..4, P0 = w0, P1 = w1, P2 = w2 + 2^32*w0, P3 = 2^32*w1, P4 = 2^32*w2 */
+// @ts-ignore: decorator
+@inline function row5(x: usize, c1: usize, c2: usize, c3: usize, P0: i64, P1: i64, P2: i64, P3: i64, P4: i64): i64 {
+  return row4(x, c1, c2, c3, P0, P1, P2, P3) + <i64>load<i8>(x + (c2 << 1)) * P4;
+}
+
+/** row4/row5 at the border (P4 = 0 for stride 1): a row outside the input, or columns outside [0, inW), read zpIn */
+function rowB(x: usize, ok: bool, iw: i32, inW: i32, c1: usize, zp: i64, P0: i64, P1: i64, P2: i64, P3: i64, P4: i64): i64 {
+  if (!ok) return zp * (P0 + P1 + P2 + P3 + P4);
+  let n = <u32>inW;
+  let a = (<u32>iw < n ? <i64>load<i8>(x) : zp) * P0 + (<u32>(iw + 1) < n ? <i64>load<i8>(x + c1) : zp) * P1;
+  x += c1 << 1;
+  a += (<u32>(iw + 2) < n ? <i64>load<i8>(x) : zp) * P2 + (<u32>(iw + 3) < n ? <i64>load<i8>(x + c1) : zp) * P3;
+  return P4 ? a + (<u32>(iw + 4) < n ? <i64>load<i8>(x + (c1 << 1)) : zp) * P4 : a;
+}
+
+/**
+ * int8 output of one channel from its accumulator: mbqmF (fixedpoint.ts) with the channel's
+ * terms hoisted (M = mult, R = its rounding constant, N = the sign-term mask, S = 31 - shift),
+ * clamp, then the optional LUT. Valid where mbqmF takes its one-expression form.
+ */
+// @ts-ignore: decorator
+@inline function outCh(acc: i32, M: i64, R: i64, N: i32, S: i64, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+  let y = clampI(<i32>((<i64>acc * M + R + <i64>(acc & N)) >> S) + zp, lo, hi);
+  if (lut) y = <i32>load<i8>(lut + <usize>(y + 128));
+  return y;
+}
+
+/** packs one kernel row's weights w0..w2 (at w, step c1) into P0..P4 (row4 / row5) at pk */
+// @ts-ignore: decorator
+@inline function packRow(w: usize, c1: usize, s2: bool, pk: usize): void {
+  let w0 = <i64>load<i8>(w), w1 = <i64>load<i8>(w + c1), w2 = <i64>load<i8>(w + (c1 << 1));
+  store<i64>(pk, w0);
+  store<i64>(pk, s2 ? w1 : w1 + (w0 << 32), 8);
+  store<i64>(pk, s2 ? w2 + (w0 << 32) : w2 + (w1 << 32), 16);
+  store<i64>(pk, s2 ? w1 << 32 : w2 << 32, 24);
+  store<i64>(pk, s2 ? w2 << 32 : 0, 32);
+}
+
+// the packed weights of one channel: 3 kernel rows x 5 i64
+const PK = memory.data(120, 8);
+
+/**
+ * 3x3 kernel, depthMult 1, strides (sH, 1 or 2), no dilation: per channel the 9 weights are
+ * packed once (packRow), then each pair of neighbouring outputs of a row costs 12 (stride 1) or
+ * 15 (stride 2) multiplies. Lanes: |x * w| <= 2^14, 9 products per lane, so each lane's sum fits
+ * in int32: lane 0 is the low word, lane 1 (a - sext(lane 0)) >> 32; the bias is added in i32.
+ */
+function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32, sW: i32,
+  padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
+  let c1 = <usize>C, c2 = c1 << 1, c3 = c1 * 3;
+  let rb = <usize>inW * c1;
+  let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
+  let zq = <i64>zpIn;
+  let s2 = sW == 2;
+  let span = 2 + sW; // last input column of a pair, from its first
+  for (let c = 0; c < C; c++) {
+    let w = wts + <usize>c;
+    packRow(w, c1, s2, PK);
+    packRow(w + c3, c1, s2, PK + 40);
+    packRow(w + c3 * 2, c1, s2, PK + 80);
+    let P00 = load<i64>(PK), P01 = load<i64>(PK, 8), P02 = load<i64>(PK, 16), P03 = load<i64>(PK, 24), P04 = load<i64>(PK, 32);
+    let P10 = load<i64>(PK, 40), P11 = load<i64>(PK, 48), P12 = load<i64>(PK, 56), P13 = load<i64>(PK, 64), P14 = load<i64>(PK, 72);
+    let P20 = load<i64>(PK, 80), P21 = load<i64>(PK, 88), P22 = load<i64>(PK, 96), P23 = load<i64>(PK, 104), P24 = load<i64>(PK, 112);
+    let b: i32 = bias ? load<i32>(bias + (<usize>c << 2)) : 0;
+    let m = load<i32>(mult + (<usize>c << 2)), s = <i32>load<i8>(shift + <usize>c);
+    // mbqmF's terms (fixedpoint.ts), or its general form (outQv) where they do not apply
+    let d = roundDouble;
+    let hoist = !roundFloat && ((m | -s) & d) >= 0;
+    let S = <i64>(31 - s);
+    let R = (<i64>1 << (S - 1)) | <i64>(0x40000000 & d);
+    let N = s & d & i32.MIN_VALUE;
+    let M = <i64>m;
+    for (let n = 0; n < batch; n++) {
+      let xb = x0 + <usize>n * imgIn + <usize>c;
+      let y = y0 + <usize>n * imgOut + <usize>c;
+      for (let oh = 0; oh < outH; oh++) {
+        let ih = oh * sH - padT;
+        let v0 = <u32>ih < <u32>inH, v1 = <u32>(ih + 1) < <u32>inH, v2 = <u32>(ih + 2) < <u32>inH;
+        let rows = v0 && v1 && v2;
+        let xr = xb + <usize>ih * rb;
+        for (let ow = 0; ow < outW; ow += 2) {
+          let iw = ow * sW - padL;
+          let xp = xr + <usize>iw * c1;
+          let a: i64;
+          if (rows && iw >= 0 && iw + span < inW) {
+            if (s2) {
+              a = row5(xp, c1, c2, c3, P00, P01, P02, P03, P04) + row5(xp + rb, c1, c2, c3, P10, P11, P12, P13, P14)
+                + row5(xp + (rb << 1), c1, c2, c3, P20, P21, P22, P23, P24);
+            } else {
+              a = row4(xp, c1, c2, c3, P00, P01, P02, P03) + row4(xp + rb, c1, c2, c3, P10, P11, P12, P13)
+                + row4(xp + (rb << 1), c1, c2, c3, P20, P21, P22, P23);
+            }
+          } else {
+            a = rowB(xp, v0, iw, inW, c1, zq, P00, P01, P02, P03, P04) + rowB(xp + rb, v1, iw, inW, c1, zq, P10, P11, P12, P13, P14)
+              + rowB(xp + (rb << 1), v2, iw, inW, c1, zq, P20, P21, P22, P23, P24);
+          }
+          let l = <i32>a;
+          let h = <i32>((a - <i64>l) >> 32) + b;
+          l += b;
+          store<i8>(y, hoist ? outCh(l, M, R, N, S, zp, lo, hi, lut) : outQv(l, m, s, zp, lo, hi, lut));
+          y += c1;
+          if (ow + 1 < outW) {
+            store<i8>(y, hoist ? outCh(h, M, R, N, S, zp, lo, hi, lut) : outQv(h, m, s, zp, lo, hi, lut));
+            y += c1;
+          }
+        }
+      }
+    }
+  }
+}
 
 export function evalOp(p: usize): i32 {
   if (is16(p, P_DEPTHWISE_CONV2D_IN)) return evalConv16(p, true);
@@ -20,6 +145,10 @@ export function evalOp(p: usize): i32 {
   let mult = cP(p, P_DEPTHWISE_CONV2D_MULT), shift = cP(p, P_DEPTHWISE_CONV2D_SHIFT);
   let zpOut = prm(p, P_DEPTHWISE_CONV2D_ZP_OUT), lo = prm(p, P_DEPTHWISE_CONV2D_ACT_MIN), hi = prm(p, P_DEPTHWISE_CONV2D_ACT_MAX);
   let lut: usize = prm(p, P_DEPTHWISE_CONV2D_LUT) == -1 ? 0 : cP(p, P_DEPTHWISE_CONV2D_LUT);
+  if (kH == 3 && kW == 3 && dm == 1 && sW <= 2 && dH == 1 && dW == 1) {
+    dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut);
+    return 0;
+  }
   let outC = inC * dm;
   let rowBytes = <usize>inW * <usize>inC;
   let imgBytes = <usize>inH * rowBytes;
