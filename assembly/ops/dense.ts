@@ -1,6 +1,6 @@
 // DENSE: int8 x[rows][inDim] -> int8 y[rows][outDim], zero point folded into the bias.
 // layout 0: w[outDim][inDim]; layout 1: blocks of 4 output rows interleaved [outDim/4][inDim][4]
-// (4 accumulators per pass over x, k unrolled x16 (then x8) with the 8 products of an output summed before
+// (4 accumulators per pass over x, k unrolled x16 (then x4) with the products of an output summed before
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
 // layout 2 (packed pairs, format 7, int8 only): blocks of 8 output rows as int32 words
 // [outDim/8][inDim][4], word j of (block b, k) = w[8b+2j][k] + 2^24 * w[8b+2j+1][k] (every
@@ -106,8 +106,8 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
   // one test skips the padding code (DENSE: no padding)
   let pad = (kLo | (K - kHi) | sLo | (segs - sHi)) != 0;
   let n16 = <usize>((kHi - kLo) & ~15);
-  let n8 = ((kHi - kLo) & 8) != 0;
-  let n1 = <usize>((kHi - kLo) & 7);
+  let n4 = <usize>((kHi - kLo) & 12);
+  let n1 = <usize>((kHi - kLo) & 3);
   let rem = ((kHi - kLo) & 15) != 0; // k left after the x16 passes
   let xEnd = x + <usize>segs * xs; // xs != 0
   let o = 0;
@@ -139,7 +139,7 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
         }
       }
       if (h >= 0) {
-        // k x16 passes, then at most one k x8 pass, then single k
+        // k x16 passes
         let xe16 = xp + n16;
         if (xp < xe16) do {
           {
@@ -169,18 +169,15 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
           xp += 16; w += 64;
         } while (xp < xe16);
         if (rem) {
-          if (n8) {
+          // k x4 passes (at most 3), then single k
+          let xe4 = xp + n4;
+          while (xp < xe4) {
             let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
-            let x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
-            a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12)
-              + x4 * <i32>load<i8>(w, 16) + x5 * <i32>load<i8>(w, 20) + x6 * <i32>load<i8>(w, 24) + x7 * <i32>load<i8>(w, 28);
-            a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13)
-              + x4 * <i32>load<i8>(w, 17) + x5 * <i32>load<i8>(w, 21) + x6 * <i32>load<i8>(w, 25) + x7 * <i32>load<i8>(w, 29);
-            a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14)
-              + x4 * <i32>load<i8>(w, 18) + x5 * <i32>load<i8>(w, 22) + x6 * <i32>load<i8>(w, 26) + x7 * <i32>load<i8>(w, 30);
-            a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15)
-              + x4 * <i32>load<i8>(w, 19) + x5 * <i32>load<i8>(w, 23) + x6 * <i32>load<i8>(w, 27) + x7 * <i32>load<i8>(w, 31);
-            xp += 8; w += 32;
+            a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12);
+            a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13);
+            a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14);
+            a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15);
+            xp += 4; w += 16;
           }
           let xe = xp + n1;
           while (xp < xe) {
