@@ -85,7 +85,8 @@ function options() {
   add('wamr-classic', values['wamr-classic'], values['wamr-classic-inc']);
   return {
     interps,
-    models: positionals.length ? positionals : MODEL_NAMES.filter((m) => m !== 'mlp'),
+    // cnn2d: bench/c-kernels has no Conv2D kernel for the side-by-side C figure
+    models: positionals.length ? positionals : MODEL_NAMES.filter((m) => m !== 'mlp' && m !== 'cnn2d'),
     samples,
     baselineWasm: values['baseline-wasm'],
     noBaseline: !!values['no-baseline'],
