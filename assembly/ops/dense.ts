@@ -125,20 +125,20 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
     let s = 0;
     do {
       let xp = xr + <usize>kLo;
-      let h = kHi;
       if (pad) {
         // a kernel row outside the input is all padding
-        if (s < sLo || s >= sHi) { xp = xr + <usize>K; h = -1; }
+        let out = s < sLo || s >= sHi;
         s++;
-        for (let k = <i32>(xp - xr); k > 0; k--) {
+        for (let k = out ? K : kLo; k > 0; k--) {
           a0 += zpIn * <i32>load<i8>(w);
           a1 += zpIn * <i32>load<i8>(w, 1);
           a2 += zpIn * <i32>load<i8>(w, 2);
           a3 += zpIn * <i32>load<i8>(w, 3);
           w += 4;
         }
+        if (out) continue;
       }
-      if (h >= 0) {
+      {
         // k x16 passes
         let xe16 = xp + n16;
         if (xp < xe16) do {
@@ -190,7 +190,7 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
           }
         }
         // padding taps after kHi
-        if (pad) for (let k = h; k < K; k++) {
+        if (pad) for (let k = kHi; k < K; k++) {
           a0 += zpIn * <i32>load<i8>(w);
           a1 += zpIn * <i32>load<i8>(w, 1);
           a2 += zpIn * <i32>load<i8>(w, 2);
@@ -198,8 +198,7 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
           w += 4;
         }
       }
-      xr += xs;
-    } while (xr != xEnd);
+    } while ((xr += xs) != xEnd);
     let yp = y + <usize>o;
     let mp = mult + ob;
     let sp = shift + <usize>o;
