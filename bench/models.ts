@@ -166,7 +166,7 @@ export function activityData(n: number, T: number, seed: number): { x: Arr; labe
  * dark field. Random stripe period (4-8 px), phase, colour and disc position/radius; Gaussian
  * pixel noise 0.1. Values roughly in [-1, 1], NHWC.
  */
-export function imageData(n: number, seed: number): { x: Arr; labels: Int32Array } {
+function imageData(n: number, seed: number): { x: Arr; labels: Int32Array } {
   const r = rng(seed);
   const S = 32;
   const x = new Float32Array(n * S * S * 3);
