@@ -1,6 +1,7 @@
 // DEPTHWISE_CONV2D: out channel oc = c*depthMult + m; weights [kH][kW][inC*depthMult].
-// 3x3 kernels with depthMult 1, widthwise stride 1 or 2 and no dilation run one channel at a
-// time, two neighbouring outputs per i64 multiply (dw3x3); other geometries take the per-element path.
+// 3x3 kernels with depthMult 1, widthwise stride 1 or 2 and no dilation run two neighbouring
+// outputs per i64 multiply: 4 channels per pass at stride_w 1 (dw4), else one channel at a time
+// (dw3x3); other geometries take the per-element path.
 import { P_DEPTHWISE_CONV2D_ACT_MAX, P_DEPTHWISE_CONV2D_ACT_MIN, P_DEPTHWISE_CONV2D_BATCH, P_DEPTHWISE_CONV2D_BIAS, P_DEPTHWISE_CONV2D_DEPTH_MULT, P_DEPTHWISE_CONV2D_DIL_H, P_DEPTHWISE_CONV2D_DIL_W, P_DEPTHWISE_CONV2D_IN, P_DEPTHWISE_CONV2D_IN_C, P_DEPTHWISE_CONV2D_IN_H, P_DEPTHWISE_CONV2D_IN_W, P_DEPTHWISE_CONV2D_K_H, P_DEPTHWISE_CONV2D_K_W, P_DEPTHWISE_CONV2D_LUT, P_DEPTHWISE_CONV2D_MULT, P_DEPTHWISE_CONV2D_OUT, P_DEPTHWISE_CONV2D_OUT_H, P_DEPTHWISE_CONV2D_OUT_W, P_DEPTHWISE_CONV2D_PAD_LEFT, P_DEPTHWISE_CONV2D_PAD_TOP, P_DEPTHWISE_CONV2D_SHIFT, P_DEPTHWISE_CONV2D_STRIDE_H, P_DEPTHWISE_CONV2D_STRIDE_W, P_DEPTHWISE_CONV2D_WEIGHTS, P_DEPTHWISE_CONV2D_ZP_IN, P_DEPTHWISE_CONV2D_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP, is16 } from '../check';
 import { evalConv16 } from './wide';
@@ -59,8 +60,9 @@ function rowB(x: usize, ok: bool, iw: i32, inW: i32, c1: usize, zp: i64, P0: i64
   store<i64>(pk, s2 ? w2 << 32 : 0, 32);
 }
 
-// the packed weights of one channel: 3 kernel rows x 5 i64
+// the packed weights of one channel (3 kernel rows x 5 i64), of 4 channels (dw4)
 const PK = memory.data(120, 8);
+const PK4 = memory.data(480, 8);
 
 /**
  * 3x3 kernel, depthMult 1, strides (sH, 1 or 2), no dilation: per channel the 9 weights are
@@ -69,14 +71,15 @@ const PK = memory.data(120, 8);
  * in int32: lane 0 is the low word, lane 1 (a - sext(lane 0)) >> 32; the bias is added in i32.
  */
 function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32, sW: i32,
-  padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
+  padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize,
+  cFrom: i32, cTo: i32): void {
   let c1 = <usize>C, c2 = c1 << 1, c3 = c1 * 3;
   let rb = <usize>inW * c1;
   let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
   let zq = <i64>zpIn;
   let s2 = sW == 2;
   let span = 2 + sW; // last input column of a pair, from its first
-  for (let c = 0; c < C; c++) {
+  for (let c = cFrom; c < cTo; c++) {
     let w = wts + <usize>c;
     packRow(w, c1, s2, PK);
     packRow(w + c3, c1, s2, PK + 40);
@@ -132,6 +135,129 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
   }
 }
 
+/**
+ * dw3x3 at stride_w 1 for 4 neighbouring channels per pass (C % 4 == 0, every channel's
+ * requantisation in outCh's form): the column addresses of a pair of outputs are computed once
+ * for the 4 channels (immediate offsets 0..3), the loop and border tests are paid once per 8
+ * outputs. The 48 packed weights live in locals. Returns false, computing nothing, where a
+ * channel of the block needs outQv.
+ */
+function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32,
+  padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, c0: i32): bool {
+  let d = roundDouble;
+  for (let q = 0; q < 4; q++) {
+    let m = load<i32>(mult + (<usize>(c0 + q) << 2)), s = <i32>load<i8>(shift + <usize>(c0 + q));
+    if (roundFloat || ((m | -s) & d) < 0) return false;
+  }
+  let c1 = <usize>C, c2 = c1 << 1, c3 = c1 * 3;
+  let rb = <usize>inW * c1;
+  let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
+  let zq = <i64>zpIn;
+  // packed rows of the 4 channels at PK4 + q*120
+  for (let q = 0; q < 4; q++) {
+    let w = wts + <usize>(c0 + q), pk = PK4 + <usize>q * 120;
+    packRow(w, c1, false, pk);
+    packRow(w + c3, c1, false, pk + 40);
+    packRow(w + c3 * 2, c1, false, pk + 80);
+  }
+  let P000 = load<i64>(PK4, 0), P010 = load<i64>(PK4, 8), P020 = load<i64>(PK4, 16), P030 = load<i64>(PK4, 24);
+  let P100 = load<i64>(PK4, 40), P110 = load<i64>(PK4, 48), P120 = load<i64>(PK4, 56), P130 = load<i64>(PK4, 64);
+  let P200 = load<i64>(PK4, 80), P210 = load<i64>(PK4, 88), P220 = load<i64>(PK4, 96), P230 = load<i64>(PK4, 104);
+  let m0 = load<i32>(mult + (<usize>c0 << 2)), s0 = <i32>load<i8>(shift + <usize>c0);
+  let b0: i32 = bias ? load<i32>(bias + (<usize>c0 << 2)) : 0;
+  let S0 = <i64>(31 - s0), R0 = (<i64>1 << (S0 - 1)) | <i64>(0x40000000 & d), N0 = s0 & d & i32.MIN_VALUE, M0 = <i64>m0;
+  let P001 = load<i64>(PK4, 120), P011 = load<i64>(PK4, 128), P021 = load<i64>(PK4, 136), P031 = load<i64>(PK4, 144);
+  let P101 = load<i64>(PK4, 160), P111 = load<i64>(PK4, 168), P121 = load<i64>(PK4, 176), P131 = load<i64>(PK4, 184);
+  let P201 = load<i64>(PK4, 200), P211 = load<i64>(PK4, 208), P221 = load<i64>(PK4, 216), P231 = load<i64>(PK4, 224);
+  let m1 = load<i32>(mult + (<usize>(c0 + 1) << 2)), s1 = <i32>load<i8>(shift + <usize>(c0 + 1));
+  let b1: i32 = bias ? load<i32>(bias + (<usize>(c0 + 1) << 2)) : 0;
+  let S1 = <i64>(31 - s1), R1 = (<i64>1 << (S1 - 1)) | <i64>(0x40000000 & d), N1 = s1 & d & i32.MIN_VALUE, M1 = <i64>m1;
+  let P002 = load<i64>(PK4, 240), P012 = load<i64>(PK4, 248), P022 = load<i64>(PK4, 256), P032 = load<i64>(PK4, 264);
+  let P102 = load<i64>(PK4, 280), P112 = load<i64>(PK4, 288), P122 = load<i64>(PK4, 296), P132 = load<i64>(PK4, 304);
+  let P202 = load<i64>(PK4, 320), P212 = load<i64>(PK4, 328), P222 = load<i64>(PK4, 336), P232 = load<i64>(PK4, 344);
+  let m2 = load<i32>(mult + (<usize>(c0 + 2) << 2)), s2 = <i32>load<i8>(shift + <usize>(c0 + 2));
+  let b2: i32 = bias ? load<i32>(bias + (<usize>(c0 + 2) << 2)) : 0;
+  let S2 = <i64>(31 - s2), R2 = (<i64>1 << (S2 - 1)) | <i64>(0x40000000 & d), N2 = s2 & d & i32.MIN_VALUE, M2 = <i64>m2;
+  let P003 = load<i64>(PK4, 360), P013 = load<i64>(PK4, 368), P023 = load<i64>(PK4, 376), P033 = load<i64>(PK4, 384);
+  let P103 = load<i64>(PK4, 400), P113 = load<i64>(PK4, 408), P123 = load<i64>(PK4, 416), P133 = load<i64>(PK4, 424);
+  let P203 = load<i64>(PK4, 440), P213 = load<i64>(PK4, 448), P223 = load<i64>(PK4, 456), P233 = load<i64>(PK4, 464);
+  let m3 = load<i32>(mult + (<usize>(c0 + 3) << 2)), s3 = <i32>load<i8>(shift + <usize>(c0 + 3));
+  let b3: i32 = bias ? load<i32>(bias + (<usize>(c0 + 3) << 2)) : 0;
+  let S3 = <i64>(31 - s3), R3 = (<i64>1 << (S3 - 1)) | <i64>(0x40000000 & d), N3 = s3 & d & i32.MIN_VALUE, M3 = <i64>m3;
+  for (let n = 0; n < batch; n++) {
+    let xb = x0 + <usize>n * imgIn + <usize>c0;
+    let y = y0 + <usize>n * imgOut + <usize>c0;
+    for (let oh = 0; oh < outH; oh++) {
+      let ih = oh * sH - padT;
+      let v0 = <u32>ih < <u32>inH, v1 = <u32>(ih + 1) < <u32>inH, v2 = <u32>(ih + 2) < <u32>inH;
+      let rows = v0 && v1 && v2;
+      let xr = xb + <usize>ih * rb;
+      for (let ow = 0; ow < outW; ow += 2) {
+        let iw = ow - padL;
+        let xp = xr + <usize>iw * c1;
+        let a0: i64, a1: i64, a2: i64, a3: i64;
+        if (rows && iw >= 0 && iw + 3 < inW) {
+          let r00 = xp, r01 = r00 + c1, r02 = r00 + c2, r03 = r00 + c3;
+          let r10 = xp + rb, r11 = r10 + c1, r12 = r10 + c2, r13 = r10 + c3;
+          let r20 = xp + (rb << 1), r21 = r20 + c1, r22 = r20 + c2, r23 = r20 + c3;
+          a0 = <i64>load<i8>(r00) * P000 + <i64>load<i8>(r01) * P010 + <i64>load<i8>(r02) * P020 + <i64>load<i8>(r03) * P030
+            + <i64>load<i8>(r10) * P100 + <i64>load<i8>(r11) * P110 + <i64>load<i8>(r12) * P120 + <i64>load<i8>(r13) * P130
+            + <i64>load<i8>(r20) * P200 + <i64>load<i8>(r21) * P210 + <i64>load<i8>(r22) * P220 + <i64>load<i8>(r23) * P230;
+          a1 = <i64>load<i8>(r00, 1) * P001 + <i64>load<i8>(r01, 1) * P011 + <i64>load<i8>(r02, 1) * P021 + <i64>load<i8>(r03, 1) * P031
+            + <i64>load<i8>(r10, 1) * P101 + <i64>load<i8>(r11, 1) * P111 + <i64>load<i8>(r12, 1) * P121 + <i64>load<i8>(r13, 1) * P131
+            + <i64>load<i8>(r20, 1) * P201 + <i64>load<i8>(r21, 1) * P211 + <i64>load<i8>(r22, 1) * P221 + <i64>load<i8>(r23, 1) * P231;
+          a2 = <i64>load<i8>(r00, 2) * P002 + <i64>load<i8>(r01, 2) * P012 + <i64>load<i8>(r02, 2) * P022 + <i64>load<i8>(r03, 2) * P032
+            + <i64>load<i8>(r10, 2) * P102 + <i64>load<i8>(r11, 2) * P112 + <i64>load<i8>(r12, 2) * P122 + <i64>load<i8>(r13, 2) * P132
+            + <i64>load<i8>(r20, 2) * P202 + <i64>load<i8>(r21, 2) * P212 + <i64>load<i8>(r22, 2) * P222 + <i64>load<i8>(r23, 2) * P232;
+          a3 = <i64>load<i8>(r00, 3) * P003 + <i64>load<i8>(r01, 3) * P013 + <i64>load<i8>(r02, 3) * P023 + <i64>load<i8>(r03, 3) * P033
+            + <i64>load<i8>(r10, 3) * P103 + <i64>load<i8>(r11, 3) * P113 + <i64>load<i8>(r12, 3) * P123 + <i64>load<i8>(r13, 3) * P133
+            + <i64>load<i8>(r20, 3) * P203 + <i64>load<i8>(r21, 3) * P213 + <i64>load<i8>(r22, 3) * P223 + <i64>load<i8>(r23, 3) * P233;
+        } else {
+          a0 = rowB(xp, v0, iw, inW, c1, zq, P000, P010, P020, P030, 0)
+            + rowB(xp + rb, v1, iw, inW, c1, zq, P100, P110, P120, P130, 0)
+            + rowB(xp + (rb << 1), v2, iw, inW, c1, zq, P200, P210, P220, P230, 0);
+          a1 = rowB(xp + 1, v0, iw, inW, c1, zq, P001, P011, P021, P031, 0)
+            + rowB(xp + rb + 1, v1, iw, inW, c1, zq, P101, P111, P121, P131, 0)
+            + rowB(xp + (rb << 1) + 1, v2, iw, inW, c1, zq, P201, P211, P221, P231, 0);
+          a2 = rowB(xp + 2, v0, iw, inW, c1, zq, P002, P012, P022, P032, 0)
+            + rowB(xp + rb + 2, v1, iw, inW, c1, zq, P102, P112, P122, P132, 0)
+            + rowB(xp + (rb << 1) + 2, v2, iw, inW, c1, zq, P202, P212, P222, P232, 0);
+          a3 = rowB(xp + 3, v0, iw, inW, c1, zq, P003, P013, P023, P033, 0)
+            + rowB(xp + rb + 3, v1, iw, inW, c1, zq, P103, P113, P123, P133, 0)
+            + rowB(xp + (rb << 1) + 3, v2, iw, inW, c1, zq, P203, P213, P223, P233, 0);
+        }
+        let two = ow + 1 < outW;
+        {
+          let l = <i32>a0;
+          let h = <i32>((a0 - <i64>l) >> 32) + b0;
+          store<i8>(y, outCh(l + b0, M0, R0, N0, S0, zp, lo, hi, lut), 0);
+          if (two) store<i8>(y + c1, outCh(h, M0, R0, N0, S0, zp, lo, hi, lut), 0);
+        }
+        {
+          let l = <i32>a1;
+          let h = <i32>((a1 - <i64>l) >> 32) + b1;
+          store<i8>(y, outCh(l + b1, M1, R1, N1, S1, zp, lo, hi, lut), 1);
+          if (two) store<i8>(y + c1, outCh(h, M1, R1, N1, S1, zp, lo, hi, lut), 1);
+        }
+        {
+          let l = <i32>a2;
+          let h = <i32>((a2 - <i64>l) >> 32) + b2;
+          store<i8>(y, outCh(l + b2, M2, R2, N2, S2, zp, lo, hi, lut), 2);
+          if (two) store<i8>(y + c1, outCh(h, M2, R2, N2, S2, zp, lo, hi, lut), 2);
+        }
+        {
+          let l = <i32>a3;
+          let h = <i32>((a3 - <i64>l) >> 32) + b3;
+          store<i8>(y, outCh(l + b3, M3, R3, N3, S3, zp, lo, hi, lut), 3);
+          if (two) store<i8>(y + c1, outCh(h, M3, R3, N3, S3, zp, lo, hi, lut), 3);
+        }
+        y += two ? c2 : c1;
+      }
+    }
+  }
+  return true;
+}
+
 export function evalOp(p: usize): i32 {
   if (is16(p, P_DEPTHWISE_CONV2D_IN)) return evalConv16(p, true);
   let x0 = tP(p, P_DEPTHWISE_CONV2D_IN);
@@ -146,7 +272,13 @@ export function evalOp(p: usize): i32 {
   let zpOut = prm(p, P_DEPTHWISE_CONV2D_ZP_OUT), lo = prm(p, P_DEPTHWISE_CONV2D_ACT_MIN), hi = prm(p, P_DEPTHWISE_CONV2D_ACT_MAX);
   let lut: usize = prm(p, P_DEPTHWISE_CONV2D_LUT) == -1 ? 0 : cP(p, P_DEPTHWISE_CONV2D_LUT);
   if (kH == 3 && kW == 3 && dm == 1 && sW <= 2 && dH == 1 && dW == 1) {
-    dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut);
+    // blocks of 4 channels where dw4 applies, the other channels one at a time
+    let c = 0;
+    if (sW == 1 && (inC & 3) == 0) for (; c < inC; c += 4) {
+      if (!dw4(x0, y, batch, inH, inW, inC, outH, outW, sH, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut, c))
+        dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut, c, c + 4);
+    }
+    dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut, c, inC);
     return 0;
   }
   let outC = inC * dm;
