@@ -63,6 +63,8 @@ function rowB(x: usize, ok: bool, iw: i32, inW: i32, c1: usize, zp: i64, P0: i64
 // the packed weights of one channel (3 kernel rows x 5 i64), of 4 channels (dw4)
 const PK = memory.data(120, 8);
 const PK4 = memory.data(480, 8);
+// zpIn in 4 bytes: the input bytes of dw4's taps outside the input
+const ZP4 = memory.data(4, 4);
 
 /**
  * 3x3 kernel, depthMult 1, strides (sH, 1 or 2), no dilation: per channel the 9 weights are
@@ -152,7 +154,7 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
   let c1 = <usize>C, c2 = c1 << 1, c3 = c1 * 3;
   let rb = <usize>inW * c1;
   let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
-  let zq = <i64>zpIn;
+  store<u32>(ZP4, <u32>(zpIn & 0xff) * 0x01010101);
   // packed rows of the 4 channels at PK4 + q*120
   for (let q = 0; q < 4; q++) {
     let w = wts + <usize>(c0 + q), pk = PK4 + <usize>q * 120;
@@ -195,37 +197,33 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
       for (let ow = 0; ow < outW; ow += 2) {
         let iw = ow - padL;
         let xp = xr + <usize>iw * c1;
-        let a0: i64, a1: i64, a2: i64, a3: i64;
+        // the 12 input columns of the pair (4 channels each); outside the input: ZP4 (zpIn x 4)
+        let r00: usize, r01: usize, r02: usize, r03: usize, r10: usize, r11: usize, r12: usize, r13: usize;
+        let r20: usize, r21: usize, r22: usize, r23: usize;
         if (rows && iw >= 0 && iw + 3 < inW) {
-          let r00 = xp, r01 = r00 + c1, r02 = r00 + c2, r03 = r00 + c3;
-          let r10 = xp + rb, r11 = r10 + c1, r12 = r10 + c2, r13 = r10 + c3;
-          let r20 = xp + (rb << 1), r21 = r20 + c1, r22 = r20 + c2, r23 = r20 + c3;
-          a0 = <i64>load<i8>(r00) * P000 + <i64>load<i8>(r01) * P010 + <i64>load<i8>(r02) * P020 + <i64>load<i8>(r03) * P030
-            + <i64>load<i8>(r10) * P100 + <i64>load<i8>(r11) * P110 + <i64>load<i8>(r12) * P120 + <i64>load<i8>(r13) * P130
-            + <i64>load<i8>(r20) * P200 + <i64>load<i8>(r21) * P210 + <i64>load<i8>(r22) * P220 + <i64>load<i8>(r23) * P230;
-          a1 = <i64>load<i8>(r00, 1) * P001 + <i64>load<i8>(r01, 1) * P011 + <i64>load<i8>(r02, 1) * P021 + <i64>load<i8>(r03, 1) * P031
-            + <i64>load<i8>(r10, 1) * P101 + <i64>load<i8>(r11, 1) * P111 + <i64>load<i8>(r12, 1) * P121 + <i64>load<i8>(r13, 1) * P131
-            + <i64>load<i8>(r20, 1) * P201 + <i64>load<i8>(r21, 1) * P211 + <i64>load<i8>(r22, 1) * P221 + <i64>load<i8>(r23, 1) * P231;
-          a2 = <i64>load<i8>(r00, 2) * P002 + <i64>load<i8>(r01, 2) * P012 + <i64>load<i8>(r02, 2) * P022 + <i64>load<i8>(r03, 2) * P032
-            + <i64>load<i8>(r10, 2) * P102 + <i64>load<i8>(r11, 2) * P112 + <i64>load<i8>(r12, 2) * P122 + <i64>load<i8>(r13, 2) * P132
-            + <i64>load<i8>(r20, 2) * P202 + <i64>load<i8>(r21, 2) * P212 + <i64>load<i8>(r22, 2) * P222 + <i64>load<i8>(r23, 2) * P232;
-          a3 = <i64>load<i8>(r00, 3) * P003 + <i64>load<i8>(r01, 3) * P013 + <i64>load<i8>(r02, 3) * P023 + <i64>load<i8>(r03, 3) * P033
-            + <i64>load<i8>(r10, 3) * P103 + <i64>load<i8>(r11, 3) * P113 + <i64>load<i8>(r12, 3) * P123 + <i64>load<i8>(r13, 3) * P133
-            + <i64>load<i8>(r20, 3) * P203 + <i64>load<i8>(r21, 3) * P213 + <i64>load<i8>(r22, 3) * P223 + <i64>load<i8>(r23, 3) * P233;
+          r00 = xp; r01 = xp + c1; r02 = xp + c2; r03 = xp + c3;
+          r10 = xp + rb; r11 = r10 + c1; r12 = r10 + c2; r13 = r10 + c3;
+          r20 = r10 + rb; r21 = r20 + c1; r22 = r20 + c2; r23 = r20 + c3;
         } else {
-          a0 = rowB(xp, v0, iw, inW, c1, zq, P000, P010, P020, P030, 0)
-            + rowB(xp + rb, v1, iw, inW, c1, zq, P100, P110, P120, P130, 0)
-            + rowB(xp + (rb << 1), v2, iw, inW, c1, zq, P200, P210, P220, P230, 0);
-          a1 = rowB(xp + 1, v0, iw, inW, c1, zq, P001, P011, P021, P031, 0)
-            + rowB(xp + rb + 1, v1, iw, inW, c1, zq, P101, P111, P121, P131, 0)
-            + rowB(xp + (rb << 1) + 1, v2, iw, inW, c1, zq, P201, P211, P221, P231, 0);
-          a2 = rowB(xp + 2, v0, iw, inW, c1, zq, P002, P012, P022, P032, 0)
-            + rowB(xp + rb + 2, v1, iw, inW, c1, zq, P102, P112, P122, P132, 0)
-            + rowB(xp + (rb << 1) + 2, v2, iw, inW, c1, zq, P202, P212, P222, P232, 0);
-          a3 = rowB(xp + 3, v0, iw, inW, c1, zq, P003, P013, P023, P033, 0)
-            + rowB(xp + rb + 3, v1, iw, inW, c1, zq, P103, P113, P123, P133, 0)
-            + rowB(xp + (rb << 1) + 3, v2, iw, inW, c1, zq, P203, P213, P223, P233, 0);
+          let n = <u32>inW;
+          let k0 = <u32>iw < n, k1 = <u32>(iw + 1) < n, k2 = <u32>(iw + 2) < n, k3 = <u32>(iw + 3) < n;
+          let x1 = xp + rb, x2 = x1 + rb;
+          r00 = v0 && k0 ? xp : ZP4; r01 = v0 && k1 ? xp + c1 : ZP4; r02 = v0 && k2 ? xp + c2 : ZP4; r03 = v0 && k3 ? xp + c3 : ZP4;
+          r10 = v1 && k0 ? x1 : ZP4; r11 = v1 && k1 ? x1 + c1 : ZP4; r12 = v1 && k2 ? x1 + c2 : ZP4; r13 = v1 && k3 ? x1 + c3 : ZP4;
+          r20 = v2 && k0 ? x2 : ZP4; r21 = v2 && k1 ? x2 + c1 : ZP4; r22 = v2 && k2 ? x2 + c2 : ZP4; r23 = v2 && k3 ? x2 + c3 : ZP4;
         }
+        let a0 = <i64>load<i8>(r00) * P000 + <i64>load<i8>(r01) * P010 + <i64>load<i8>(r02) * P020 + <i64>load<i8>(r03) * P030
+          + <i64>load<i8>(r10) * P100 + <i64>load<i8>(r11) * P110 + <i64>load<i8>(r12) * P120 + <i64>load<i8>(r13) * P130
+          + <i64>load<i8>(r20) * P200 + <i64>load<i8>(r21) * P210 + <i64>load<i8>(r22) * P220 + <i64>load<i8>(r23) * P230;
+        let a1 = <i64>load<i8>(r00, 1) * P001 + <i64>load<i8>(r01, 1) * P011 + <i64>load<i8>(r02, 1) * P021 + <i64>load<i8>(r03, 1) * P031
+          + <i64>load<i8>(r10, 1) * P101 + <i64>load<i8>(r11, 1) * P111 + <i64>load<i8>(r12, 1) * P121 + <i64>load<i8>(r13, 1) * P131
+          + <i64>load<i8>(r20, 1) * P201 + <i64>load<i8>(r21, 1) * P211 + <i64>load<i8>(r22, 1) * P221 + <i64>load<i8>(r23, 1) * P231;
+        let a2 = <i64>load<i8>(r00, 2) * P002 + <i64>load<i8>(r01, 2) * P012 + <i64>load<i8>(r02, 2) * P022 + <i64>load<i8>(r03, 2) * P032
+          + <i64>load<i8>(r10, 2) * P102 + <i64>load<i8>(r11, 2) * P112 + <i64>load<i8>(r12, 2) * P122 + <i64>load<i8>(r13, 2) * P132
+          + <i64>load<i8>(r20, 2) * P202 + <i64>load<i8>(r21, 2) * P212 + <i64>load<i8>(r22, 2) * P222 + <i64>load<i8>(r23, 2) * P232;
+        let a3 = <i64>load<i8>(r00, 3) * P003 + <i64>load<i8>(r01, 3) * P013 + <i64>load<i8>(r02, 3) * P023 + <i64>load<i8>(r03, 3) * P033
+          + <i64>load<i8>(r10, 3) * P103 + <i64>load<i8>(r11, 3) * P113 + <i64>load<i8>(r12, 3) * P123 + <i64>load<i8>(r13, 3) * P133
+          + <i64>load<i8>(r20, 3) * P203 + <i64>load<i8>(r21, 3) * P213 + <i64>load<i8>(r22, 3) * P223 + <i64>load<i8>(r23, 3) * P233;
         let two = ow + 1 < outW;
         {
           let l = <i32>a0;
