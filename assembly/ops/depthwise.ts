@@ -21,13 +21,7 @@ export function prepare(): void { prepareConvLike(true); }
   return <i64>load<i8>(x) * P0 + <i64>load<i8>(x + c1) * P1 + <i64>load<i8>(x + c2) * P2 + <i64>load<i8>(x + c3) * P3;
 }
 
-/** stride 2: columns 0..4, P0 = w0, P1 = w1, P2 = w2 + 2^32*w0, P3 = 2^32*w1, P4 = 2^32*w2 */
-// @ts-ignore: decorator
-@inline function row5(x: usize, c1: usize, c2: usize, c3: usize, P0: i64, P1: i64, P2: i64, P3: i64, P4: i64): i64 {
-  return row4(x, c1, c2, c3, P0, P1, P2, P3) + <i64>load<i8>(x + (c2 << 1)) * P4;
-}
-
-/** row4/row5 at the border (P4 = 0 for stride 1): a row outside the input, or columns outside [0, inW), read zpIn */
+/** row4 and the fifth column at the border (P4 = 0 for stride 1): a row outside the input, or columns outside [0, inW), read zpIn */
 function rowB(x: usize, ok: bool, iw: i32, inW: i32, c1: usize, zp: i64, P0: i64, P1: i64, P2: i64, P3: i64, P4: i64): i64 {
   if (!ok) return zp * (P0 + P1 + P2 + P3 + P4);
   let n = <u32>inW;
@@ -49,7 +43,12 @@ function rowB(x: usize, ok: bool, iw: i32, inW: i32, c1: usize, zp: i64, P0: i64
   return y;
 }
 
-/** packs one kernel row's weights w0..w2 (at w, step c1) into P0..P4 (row4 / row5) at pk */
+/** outQv as a call (the channels whose requantisation outCh does not cover) */
+function outAny(acc: i32, m: i32, s: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+  return outQv(acc, m, s, zp, lo, hi, lut);
+}
+
+/** packs one kernel row's weights w0..w2 (at w, step c1) into P0..P4 (row4 and the stride-2 fifth column) at pk */
 // @ts-ignore: decorator
 @inline function packRow(w: usize, c1: usize, s2: bool, pk: usize): void {
   let w0 = <i64>load<i8>(w), w1 = <i64>load<i8>(w + c1), w2 = <i64>load<i8>(w + (c1 << 1));
@@ -111,12 +110,12 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
           let xp = xr + <usize>iw * c1;
           let a: i64;
           if (rows && iw >= 0 && iw + span < inW) {
+            a = row4(xp, c1, c2, c3, P00, P01, P02, P03) + row4(xp + rb, c1, c2, c3, P10, P11, P12, P13)
+              + row4(xp + (rb << 1), c1, c2, c3, P20, P21, P22, P23);
+            // stride 2: the fifth column
             if (s2) {
-              a = row5(xp, c1, c2, c3, P00, P01, P02, P03, P04) + row5(xp + rb, c1, c2, c3, P10, P11, P12, P13, P14)
-                + row5(xp + (rb << 1), c1, c2, c3, P20, P21, P22, P23, P24);
-            } else {
-              a = row4(xp, c1, c2, c3, P00, P01, P02, P03) + row4(xp + rb, c1, c2, c3, P10, P11, P12, P13)
-                + row4(xp + (rb << 1), c1, c2, c3, P20, P21, P22, P23);
+              let x4 = xp + (c2 << 1);
+              a += <i64>load<i8>(x4) * P04 + <i64>load<i8>(x4 + rb) * P14 + <i64>load<i8>(x4 + (rb << 1)) * P24;
             }
           } else {
             a = rowB(xp, v0, iw, inW, c1, zq, P00, P01, P02, P03, P04) + rowB(xp + rb, v1, iw, inW, c1, zq, P10, P11, P12, P13, P14)
@@ -125,10 +124,10 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
           let l = <i32>a;
           let h = <i32>((a - <i64>l) >> 32) + b;
           l += b;
-          store<i8>(y, hoist ? outCh(l, M, R, N, S, zp, lo, hi, lut) : outQv(l, m, s, zp, lo, hi, lut));
+          store<i8>(y, hoist ? outCh(l, M, R, N, S, zp, lo, hi, lut) : outAny(l, m, s, zp, lo, hi, lut));
           y += c1;
           if (ow + 1 < outW) {
-            store<i8>(y, hoist ? outCh(h, M, R, N, S, zp, lo, hi, lut) : outQv(h, m, s, zp, lo, hi, lut));
+            store<i8>(y, hoist ? outCh(h, M, R, N, S, zp, lo, hi, lut) : outAny(h, m, s, zp, lo, hi, lut));
             y += c1;
           }
         }
