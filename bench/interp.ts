@@ -176,7 +176,7 @@ interface ModelFiles {
   argsIn: string[];
   expRam: string[];
   expFlash: string[];
-  cJob: string;
+  cJob: string | null;
   cExpected: Uint8Array;
   cMacs: number;
 }
@@ -209,10 +209,23 @@ async function prepareModel(name: string, samples: number, densePairs: boolean):
     files[weights] = blob;
     files[weights === 'ram' ? 'expRam' : 'expFlash'] = exp;
   }
-  const job = buildCJob(cLayers(await loadTfjs(f.modelJson)));
+  const layers = cKernelLayers(await loadTfjs(f.modelJson), name);
+  if (!layers) return { name, macs: f.macs * n, ...files, argsIn: ['--input', input], cJob: null, cExpected: new Uint8Array(0), cMacs: 0 };
+  const job = buildCJob(layers);
   const cJob = join(dir, 'c-job.bin');
   writeFileSync(cJob, job.bytes);
   return { name, macs: f.macs * n, ...files, argsIn: ['--input', input], cJob, cExpected: job.expected, cMacs: job.macs };
+}
+
+/** The model's C kernel layers, or null (its C column n/a) when bench/c-kernels has no kernel for one of its layers (Conv2D) */
+function cKernelLayers(model: Parameters<typeof cLayers>[0], name: string): ReturnType<typeof cLayers> | null {
+  try {
+    return cLayers(model);
+  } catch (e) {
+    if (!(e instanceof Error) || !/^C kernels: no C kernel/.test(e.message)) throw e;
+    process.stderr.write(`${name}: ${e.message}; its C column is n/a\n`);
+    return null;
+  }
 }
 
 /** The previous commit's figure, or null (shown n/a) when that runtime reads another blob format. */
@@ -241,6 +254,7 @@ function measureModel(
   const ram = ours(wasm.ram, m.ram, 'ram', m.expRam, 'build/runtime.wasm');
   const flash = ours(wasm.flash, m.flash, 'flash', m.expFlash, 'build/runtime-flash.wasm');
   const baseline = wasm.base ? previous(() => ours(wasm.base!, m.ram, 'ram', m.expRam, 'previous commit'), `${m.name} on ${it.id}`) : null;
+  if (!m.cJob) return { ram, flash, baseline, c: null };
   const outFile = join(OUT, m.name, `c-out.${it.id}.bin`);
   const ir = callgrind('bench_invoke', [drv.kernel, wasm.c, m.cJob, outFile], `${m.name} C kernels on ${it.id}`);
   const got = readFileSync(outFile);

@@ -161,6 +161,36 @@ export function activityData(n: number, T: number, seed: number): { x: Arr; labe
 }
 
 /**
+ * Synthetic 32x32 RGB images for the Conv2D model, 4 classes that a small CNN separates by local
+ * structure: 0 horizontal stripes, 1 vertical stripes, 2 diagonal stripes, 3 a bright disc on a
+ * dark field. Random stripe period (4-8 px), phase, colour and disc position/radius; Gaussian
+ * pixel noise 0.1. Values roughly in [-1, 1], NHWC.
+ */
+function imageData(n: number, seed: number): { x: Arr; labels: Int32Array } {
+  const r = rng(seed);
+  const S = 32;
+  const x = new Float32Array(n * S * S * 3);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const cls = i % 4;
+    labels[i] = cls;
+    const col = [0.4 + 0.6 * r(), 0.4 + 0.6 * r(), 0.4 + 0.6 * r()];
+    const period = 4 + 4 * r(),
+      phase = 2 * Math.PI * r();
+    const cy = 8 + 16 * r(),
+      cx = 8 + 16 * r(),
+      rad = 4 + 5 * r();
+    for (let h = 0; h < S; h++)
+      for (let w = 0; w < S; w++) {
+        const t = cls === 0 ? h : cls === 1 ? w : (h + w) / Math.SQRT2;
+        const v = cls === 3 ? ((h - cy) ** 2 + (w - cx) ** 2 < rad * rad ? 1 : -0.6) : Math.sin((2 * Math.PI * t) / period + phase);
+        for (let c = 0; c < 3; c++) x[((i * S + h) * S + w) * 3 + c] = v * col[c] + 0.1 * gauss(r);
+      }
+  }
+  return { x: { data: x, shape: [n, S, S, 3] }, labels };
+}
+
+/**
  * Seeded training loop: each epoch trains on a permutation of the samples drawn from
  * rng(seed) (Fisher-Yates), one model.fit epoch per permutation, and the Adam learning rate is
  * lr * decay^epoch. Deterministic on a given backend.
@@ -333,6 +363,36 @@ const SPECS: Spec[] = [
     version: 1,
   },
   {
+    name: 'cnn2d',
+    title: 'Keras Conv2D residual CNN (32x32x3 images)',
+    task: 'classify',
+    notes: ['Conv2D 16 3x3, a residual block of two Conv2D 16 3x3 (ResNet-8 style), MaxPooling2D, Conv2D 32 3x3 stride 2, global average pooling, Dense 4'],
+    build: () => {
+      const glo = (seed: number) => ({ kernelInitializer: glorot(seed), padding: 'same' as const });
+      const inp = tf.input({ shape: [32, 32, 3], name: 'image' });
+      const c1 = tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', name: 'conv1', ...glo(91) }).apply(inp) as tf.SymbolicTensor;
+      const r1 = tf.layers.conv2d({ filters: 16, kernelSize: 3, activation: 'relu', name: 'res_a', ...glo(92) }).apply(c1) as tf.SymbolicTensor;
+      const r2 = tf.layers.conv2d({ filters: 16, kernelSize: 3, name: 'res_b', ...glo(93) }).apply(r1) as tf.SymbolicTensor;
+      const sum = tf.layers.add({ name: 'res_add' }).apply([c1, r2]) as tf.SymbolicTensor;
+      const act = tf.layers.activation({ activation: 'relu', name: 'res_relu' }).apply(sum) as tf.SymbolicTensor;
+      const pool = tf.layers.maxPooling2d({ poolSize: 2, name: 'pool' }).apply(act) as tf.SymbolicTensor;
+      const c2 = tf.layers.conv2d({ filters: 32, kernelSize: 3, strides: 2, activation: 'relu', name: 'conv2', ...glo(94) }).apply(pool) as tf.SymbolicTensor;
+      const gap = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(c2) as tf.SymbolicTensor;
+      const out = tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: glorot(95), name: 'classes' }).apply(gap) as tf.SymbolicTensor;
+      return tf.model({ inputs: inp, outputs: out, name: 'res_cnn2d' });
+    },
+    data: () => {
+      const tr = imageData(256, 23);
+      const te = imageData(64, 99);
+      return { x: tr.x, y: oneHot(tr.labels, 4), cal: take(tr.x, 128), test: te.x, testLabels: te.labels };
+    },
+    loss: 'categoricalCrossentropy',
+    epochs: 4,
+    lr: 0.004,
+    shuffleSeed: 9,
+    lrDecay: 0.85,
+  },
+  {
     name: 'gru',
     title: 'GRU(32) over 50 steps x 3, Dense 4 (reset_after=false)',
     task: 'classify',
@@ -446,6 +506,7 @@ export function modelCost(model: tf.LayersModel): { macs: number; params: number
     void inShape;
     if (cls === 'Dense') macs += inDims.slice(1, -1).reduce((a, b) => a * (b ?? 1), 1) * inDims[inDims.length - 1] * cfg.units;
     else if (cls === 'Conv1D') macs += outShape[1] * outShape[2] * cfg.kernelSize[0] * inDims[2];
+    else if (cls === 'Conv2D') macs += outShape[1] * outShape[2] * outShape[3] * cfg.kernelSize[0] * cfg.kernelSize[1] * inDims[3];
     else if (cls === 'GRU') macs += inDims[1] * 3 * cfg.units * (inDims[2] + cfg.units);
     else if (cls === 'LSTM') macs += inDims[1] * 4 * cfg.units * (inDims[2] + cfg.units);
   }

@@ -1,9 +1,11 @@
 // CONV2D: NHWC int8, zero point folded into the bias over all taps; taps outside the input read
 // as zpIn. layout 0: weights [outC][kH][kW][inC/groups]; layout 1 (groups 1 only): the
 // [outC][K = kH*kW*inC] matrix in DENSE layout 1 (4-row blocks interleaved [outC/4][K][4],
-// remainder rows row-major). With layout 1, kH = 1 and dilW = 1, the in-bounds taps of an output
-// are contiguous input bytes: every output position runs as one DENSE vector (denseVec) with the
-// padding taps at zpIn; other geometries take the per-element path. mult int32[outC], shift int8[outC].
+// remainder rows row-major). With layout 1 and dilW = 1 the taps of one kernel row are kW*inC
+// contiguous input bytes, so no im2col: every output position runs as one DENSE vector over kH
+// such runs (denseVec; border taps at zpIn), two neighbouring positions whose taps are all inside
+// the input per i64 multiply (denseVec2). Other geometries take the per-element path.
+// mult int32[outC], shift int8[outC].
 // layout 2 (int16 tensors only, groups 1): layout 1's matrix with int16 weights and an int64 bias
 // (16x16, wide.ts evalConv16; the checks of dense16w.ts prepareW16).
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
@@ -88,33 +90,38 @@ export function evalOp(p: usize): i32 {
   let imgBytes = <usize>inH * rowBytes;
   let K = kH * kW * icg; // weights per output channel
   let full = blocked ? outC & ~3 : 0;
-  let fast = blocked && kH == 1 && dW == 1;
-  let pair = fast && (outC & 3) == 0 && (K & 3) == 0 && K <= 131072;
+  // layout 1, dilW 1: the taps of one kernel row are R contiguous input bytes
+  let fast = blocked && dW == 1;
+  let R = kW * inC;
+  let xs = <usize>dH * rowBytes;
+  let pair = fast && (outC & 3) == 0 && K <= 131072;
   for (let b = 0; b < batch; b++) {
     let xb = x0 + <usize>b * imgBytes;
     for (let oh = 0; oh < outH; oh++) {
       let ih0 = oh * sH - padT;
+      // kernel rows inside the input: [sLo, sHi)
+      let sLo = 0, sHi = kH;
+      while (sLo < kH && ih0 + sLo * dH < 0) sLo++;
+      while (sHi > sLo && ih0 + (sHi - 1) * dH >= inH) sHi--;
+      let xrow = xb + <usize>ih0 * rowBytes;
       for (let ow = 0; ow < outW; ow++) {
         let iw0 = ow * sW - padL;
+        let xp = xrow + <usize>iw0 * <usize>inC;
         // two positions per pass when both have every tap inside the input (dense.ts denseVec2)
-        if (pair && ow + 1 < outW && ih0 >= 0 && ih0 < inH && iw0 >= 0 && iw0 + sW + kW <= inW) {
-          denseVec2(xb + <usize>ih0 * rowBytes + <usize>iw0 * <usize>inC, <usize>(sW * inC), K, wts, outC,
-            bias, mult, shift, zpOut, lo, hi, lut, y);
+        if (pair && sLo == 0 && sHi == kH && ow + 1 < outW && iw0 >= 0 && iw0 + sW + kW <= inW) {
+          denseVec2(xp, <usize>(sW * inC), R, kH, xs, wts, outC, bias, mult, shift, zpOut, lo, hi, lut, y);
           y += <usize>(2 * outC);
           ow++;
           continue;
         }
         if (fast) {
-          // kW*inC contiguous input bytes (taps kwLo..kwHi inside the input), one DENSE vector
-          // over all output channels; the other taps are padding (zpIn)
-          let kwLo = 0, kwHi = 0;
-          if (ih0 >= 0 && ih0 < inH) {
-            kwLo = iw0 < 0 ? -iw0 : 0;
-            kwHi = inW - iw0 < kW ? inW - iw0 : kW;
-            if (kwLo > kW) kwLo = kW;
-            if (kwHi < kwLo) kwHi = kwLo;
-          }
-          denseVec(xb + <usize>ih0 * rowBytes + <usize>iw0 * <usize>inC, K, kwLo * inC, kwHi * inC, zpIn, wts, outC, 1,
+          // one DENSE vector over all output channels: per kernel row, taps kwLo..kwHi inside
+          // the input (kwLo*inC..kwHi*inC contiguous bytes), the other taps padding (zpIn)
+          let kwLo = iw0 < 0 ? -iw0 : 0;
+          let kwHi = inW - iw0 < kW ? inW - iw0 : kW;
+          if (kwLo > kW) kwLo = kW;
+          if (kwHi < kwLo) kwHi = kwLo;
+          denseVec(xp, R, kH, xs, sLo, sHi, kwLo * inC, kwHi * inC, zpIn, wts, outC, 1,
             bias, mult, shift, zpOut, lo, hi, lut, y);
           y += <usize>outC;
           continue;
@@ -139,9 +146,9 @@ export function evalOp(p: usize): i32 {
                 w += <usize>icg;
               } else {
                 // padding taps read zpIn; layout 1 reads weights with stride ws
-                let xp = xr + <usize>iw * <usize>inC;
+                let xq = xr + <usize>iw * <usize>inC;
                 for (let c = 0; c < icg; c++) {
-                  let xv = inside ? <i32>load<i8>(xp + <usize>c) : zpIn;
+                  let xv = inside ? <i32>load<i8>(xq + <usize>c) : zpIn;
                   acc += xv * <i32>load<i8>(w);
                   w += ws;
                 }

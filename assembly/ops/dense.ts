@@ -1,6 +1,6 @@
 // DENSE: int8 x[rows][inDim] -> int8 y[rows][outDim], zero point folded into the bias.
 // layout 0: w[outDim][inDim]; layout 1: blocks of 4 output rows interleaved [outDim/4][inDim][4]
-// (4 accumulators per pass over x, k unrolled x16 (then x8) with the 8 products of an output summed before
+// (4 accumulators per pass over x, k unrolled x16 (then x4) with the products of an output summed before
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
 // layout 2 (packed pairs, format 7, int8 only): blocks of 8 output rows as int32 words
 // [outDim/8][inDim][4], word j of (block b, k) = w[8b+2j][k] + 2^24 * w[8b+2j+1][k] (every
@@ -101,21 +101,22 @@ function cPairs(inDim: i32, outDim: i32): void {
 }
 
 /**
- * y[o] = outQ(bias[o] + sum_k v[k] * W[o][k]) for o < N, with W [N][K] in `layout` (0 or 1) at w
- * and v[k] = x[k] for k in [kLo, kHi), zpIn elsewhere (conv padding taps; DENSE: 0, K).
- * Only x + k for k in [kLo, kHi) is read. Shared by DENSE (one call per row) and CONV2D with
- * layout 1 (one call per output position).
+ * y[o] = outQ(bias[o] + sum_k v[k] * W[o][k]) for o < N, with W [N][segs*K] in `layout` (0 or 1)
+ * at w. The input is `segs` runs of K values, run s at x + s*xs, xs != 0 (CONV2D: one run per
+ * kernel row; DENSE: one run, xs = K). In a run s with sLo <= s < sHi, v[k] = x[k] for k in [kLo, kHi) and zpIn
+ * elsewhere; the runs outside [sLo, sHi) are all zpIn (conv padding). Only the in-bounds bytes
+ * are read. Shared by DENSE (one call per row) and CONV2D layout 1 (one call per output position).
  */
-export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usize, N: i32, layout: i32, bias: usize,
-  mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
+export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: i32, kLo: i32, kHi: i32, zpIn: i32,
+  w: usize, N: i32, layout: i32, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
   let full = layout == 1 ? N & ~3 : 0;
-  let xs = x + <usize>kLo;
-  let xe8 = xs + <usize>((kHi - kLo) & ~7);
-  let xe16 = xs + <usize>((kHi - kLo) & ~15);
-  let xe = x + <usize>kHi;
-  let tail = K - kHi;
-  let pad = (kLo | tail) != 0;
+  // one test skips the padding code (DENSE: no padding)
+  let pad = (kLo | (K - kHi) | sLo | (segs - sHi)) != 0;
+  let n16 = <usize>((kHi - kLo) & ~15);
+  let n4 = <usize>((kHi - kLo) & 12);
+  let n1 = <usize>((kHi - kLo) & 3);
   let rem = ((kHi - kLo) & 15) != 0; // k left after the x16 passes
+  let xEnd = x + <usize>segs * xs; // xs != 0
   let o = 0;
   while (o < full) {
     let a0: i32, a1: i32, a2: i32, a3: i32;
@@ -127,76 +128,84 @@ export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usi
     } else {
       a0 = 0; a1 = 0; a2 = 0; a3 = 0;
     }
-    // padding taps before kLo (DENSE: none; one test skips both padding loops)
-    if (pad) for (let k = 0; k < kLo; k++) {
-      a0 += zpIn * <i32>load<i8>(w);
-      a1 += zpIn * <i32>load<i8>(w, 1);
-      a2 += zpIn * <i32>load<i8>(w, 2);
-      a3 += zpIn * <i32>load<i8>(w, 3);
-      w += 4;
-    }
-    let xp = xs;
-    // k x16 passes, then at most one k x8 pass
-    if (xp < xe16) {
-      do {
-        {
-          let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
-          let x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
-          a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12)
-            + x4 * <i32>load<i8>(w, 16) + x5 * <i32>load<i8>(w, 20) + x6 * <i32>load<i8>(w, 24) + x7 * <i32>load<i8>(w, 28);
-          a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13)
-            + x4 * <i32>load<i8>(w, 17) + x5 * <i32>load<i8>(w, 21) + x6 * <i32>load<i8>(w, 25) + x7 * <i32>load<i8>(w, 29);
-          a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14)
-            + x4 * <i32>load<i8>(w, 18) + x5 * <i32>load<i8>(w, 22) + x6 * <i32>load<i8>(w, 26) + x7 * <i32>load<i8>(w, 30);
-          a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15)
-            + x4 * <i32>load<i8>(w, 19) + x5 * <i32>load<i8>(w, 23) + x6 * <i32>load<i8>(w, 27) + x7 * <i32>load<i8>(w, 31);
+    let xr = x;
+    let s = 0;
+    do {
+      let xp = xr + <usize>kLo;
+      if (pad) {
+        // a kernel row outside the input is all padding
+        let out = s < sLo || s >= sHi;
+        s++;
+        for (let k = out ? K : kLo; k > 0; k--) {
+          a0 += zpIn * <i32>load<i8>(w);
+          a1 += zpIn * <i32>load<i8>(w, 1);
+          a2 += zpIn * <i32>load<i8>(w, 2);
+          a3 += zpIn * <i32>load<i8>(w, 3);
+          w += 4;
         }
-        {
-          let x0 = <i32>load<i8>(xp, 8), x1 = <i32>load<i8>(xp, 9), x2 = <i32>load<i8>(xp, 10), x3 = <i32>load<i8>(xp, 11);
-          let x4 = <i32>load<i8>(xp, 12), x5 = <i32>load<i8>(xp, 13), x6 = <i32>load<i8>(xp, 14), x7 = <i32>load<i8>(xp, 15);
-          a0 += x0 * <i32>load<i8>(w, 32) + x1 * <i32>load<i8>(w, 36) + x2 * <i32>load<i8>(w, 40) + x3 * <i32>load<i8>(w, 44)
-            + x4 * <i32>load<i8>(w, 48) + x5 * <i32>load<i8>(w, 52) + x6 * <i32>load<i8>(w, 56) + x7 * <i32>load<i8>(w, 60);
-          a1 += x0 * <i32>load<i8>(w, 33) + x1 * <i32>load<i8>(w, 37) + x2 * <i32>load<i8>(w, 41) + x3 * <i32>load<i8>(w, 45)
-            + x4 * <i32>load<i8>(w, 49) + x5 * <i32>load<i8>(w, 53) + x6 * <i32>load<i8>(w, 57) + x7 * <i32>load<i8>(w, 61);
-          a2 += x0 * <i32>load<i8>(w, 34) + x1 * <i32>load<i8>(w, 38) + x2 * <i32>load<i8>(w, 42) + x3 * <i32>load<i8>(w, 46)
-            + x4 * <i32>load<i8>(w, 50) + x5 * <i32>load<i8>(w, 54) + x6 * <i32>load<i8>(w, 58) + x7 * <i32>load<i8>(w, 62);
-          a3 += x0 * <i32>load<i8>(w, 35) + x1 * <i32>load<i8>(w, 39) + x2 * <i32>load<i8>(w, 43) + x3 * <i32>load<i8>(w, 47)
-            + x4 * <i32>load<i8>(w, 51) + x5 * <i32>load<i8>(w, 55) + x6 * <i32>load<i8>(w, 59) + x7 * <i32>load<i8>(w, 63);
+        if (out) continue;
+      }
+      {
+        // k x16 passes
+        let xe16 = xp + n16;
+        if (xp < xe16) do {
+          {
+            let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
+            let x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
+            a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12)
+              + x4 * <i32>load<i8>(w, 16) + x5 * <i32>load<i8>(w, 20) + x6 * <i32>load<i8>(w, 24) + x7 * <i32>load<i8>(w, 28);
+            a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13)
+              + x4 * <i32>load<i8>(w, 17) + x5 * <i32>load<i8>(w, 21) + x6 * <i32>load<i8>(w, 25) + x7 * <i32>load<i8>(w, 29);
+            a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14)
+              + x4 * <i32>load<i8>(w, 18) + x5 * <i32>load<i8>(w, 22) + x6 * <i32>load<i8>(w, 26) + x7 * <i32>load<i8>(w, 30);
+            a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15)
+              + x4 * <i32>load<i8>(w, 19) + x5 * <i32>load<i8>(w, 23) + x6 * <i32>load<i8>(w, 27) + x7 * <i32>load<i8>(w, 31);
+          }
+          {
+            let x0 = <i32>load<i8>(xp, 8), x1 = <i32>load<i8>(xp, 9), x2 = <i32>load<i8>(xp, 10), x3 = <i32>load<i8>(xp, 11);
+            let x4 = <i32>load<i8>(xp, 12), x5 = <i32>load<i8>(xp, 13), x6 = <i32>load<i8>(xp, 14), x7 = <i32>load<i8>(xp, 15);
+            a0 += x0 * <i32>load<i8>(w, 32) + x1 * <i32>load<i8>(w, 36) + x2 * <i32>load<i8>(w, 40) + x3 * <i32>load<i8>(w, 44)
+              + x4 * <i32>load<i8>(w, 48) + x5 * <i32>load<i8>(w, 52) + x6 * <i32>load<i8>(w, 56) + x7 * <i32>load<i8>(w, 60);
+            a1 += x0 * <i32>load<i8>(w, 33) + x1 * <i32>load<i8>(w, 37) + x2 * <i32>load<i8>(w, 41) + x3 * <i32>load<i8>(w, 45)
+              + x4 * <i32>load<i8>(w, 49) + x5 * <i32>load<i8>(w, 53) + x6 * <i32>load<i8>(w, 57) + x7 * <i32>load<i8>(w, 61);
+            a2 += x0 * <i32>load<i8>(w, 34) + x1 * <i32>load<i8>(w, 38) + x2 * <i32>load<i8>(w, 42) + x3 * <i32>load<i8>(w, 46)
+              + x4 * <i32>load<i8>(w, 50) + x5 * <i32>load<i8>(w, 54) + x6 * <i32>load<i8>(w, 58) + x7 * <i32>load<i8>(w, 62);
+            a3 += x0 * <i32>load<i8>(w, 35) + x1 * <i32>load<i8>(w, 39) + x2 * <i32>load<i8>(w, 43) + x3 * <i32>load<i8>(w, 47)
+              + x4 * <i32>load<i8>(w, 51) + x5 * <i32>load<i8>(w, 55) + x6 * <i32>load<i8>(w, 59) + x7 * <i32>load<i8>(w, 63);
+          }
+          xp += 16; w += 64;
+        } while (xp < xe16);
+        if (rem) {
+          // k x4 passes (at most 3), then single k
+          let xe4 = xp + n4;
+          while (xp < xe4) {
+            let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
+            a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12);
+            a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13);
+            a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14);
+            a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15);
+            xp += 4; w += 16;
+          }
+          let xe = xp + n1;
+          while (xp < xe) {
+            let xv = <i32>load<i8>(xp);
+            a0 += xv * <i32>load<i8>(w);
+            a1 += xv * <i32>load<i8>(w, 1);
+            a2 += xv * <i32>load<i8>(w, 2);
+            a3 += xv * <i32>load<i8>(w, 3);
+            xp++; w += 4;
+          }
         }
-        xp += 16; w += 64;
-      } while (xp < xe16);
-    }
-    if (rem) {
-    if (xp < xe8) {
-        let x0 = <i32>load<i8>(xp), x1 = <i32>load<i8>(xp, 1), x2 = <i32>load<i8>(xp, 2), x3 = <i32>load<i8>(xp, 3);
-        let x4 = <i32>load<i8>(xp, 4), x5 = <i32>load<i8>(xp, 5), x6 = <i32>load<i8>(xp, 6), x7 = <i32>load<i8>(xp, 7);
-        a0 += x0 * <i32>load<i8>(w) + x1 * <i32>load<i8>(w, 4) + x2 * <i32>load<i8>(w, 8) + x3 * <i32>load<i8>(w, 12)
-          + x4 * <i32>load<i8>(w, 16) + x5 * <i32>load<i8>(w, 20) + x6 * <i32>load<i8>(w, 24) + x7 * <i32>load<i8>(w, 28);
-        a1 += x0 * <i32>load<i8>(w, 1) + x1 * <i32>load<i8>(w, 5) + x2 * <i32>load<i8>(w, 9) + x3 * <i32>load<i8>(w, 13)
-          + x4 * <i32>load<i8>(w, 17) + x5 * <i32>load<i8>(w, 21) + x6 * <i32>load<i8>(w, 25) + x7 * <i32>load<i8>(w, 29);
-        a2 += x0 * <i32>load<i8>(w, 2) + x1 * <i32>load<i8>(w, 6) + x2 * <i32>load<i8>(w, 10) + x3 * <i32>load<i8>(w, 14)
-          + x4 * <i32>load<i8>(w, 18) + x5 * <i32>load<i8>(w, 22) + x6 * <i32>load<i8>(w, 26) + x7 * <i32>load<i8>(w, 30);
-        a3 += x0 * <i32>load<i8>(w, 3) + x1 * <i32>load<i8>(w, 7) + x2 * <i32>load<i8>(w, 11) + x3 * <i32>load<i8>(w, 15)
-          + x4 * <i32>load<i8>(w, 19) + x5 * <i32>load<i8>(w, 23) + x6 * <i32>load<i8>(w, 27) + x7 * <i32>load<i8>(w, 31);
-        xp += 8; w += 32;
-    }
-    while (xp < xe) {
-      let xv = <i32>load<i8>(xp);
-      a0 += xv * <i32>load<i8>(w);
-      a1 += xv * <i32>load<i8>(w, 1);
-      a2 += xv * <i32>load<i8>(w, 2);
-      a3 += xv * <i32>load<i8>(w, 3);
-      xp++; w += 4;
-    }
-    }
-    // padding taps after kHi
-    if (pad) for (let k = 0; k < tail; k++) {
-      a0 += zpIn * <i32>load<i8>(w);
-      a1 += zpIn * <i32>load<i8>(w, 1);
-      a2 += zpIn * <i32>load<i8>(w, 2);
-      a3 += zpIn * <i32>load<i8>(w, 3);
-      w += 4;
-    }
+        // padding taps after kHi
+        if (pad) for (let k = kHi; k < K; k++) {
+          a0 += zpIn * <i32>load<i8>(w);
+          a1 += zpIn * <i32>load<i8>(w, 1);
+          a2 += zpIn * <i32>load<i8>(w, 2);
+          a3 += zpIn * <i32>load<i8>(w, 3);
+          w += 4;
+        }
+      }
+    } while ((xr += xs) != xEnd);
     let yp = y + <usize>o;
     let mp = mult + ob;
     let sp = shift + <usize>o;
@@ -219,10 +228,17 @@ export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usi
   }
   // remaining rows, row-major
   while (o < N) {
-    let acc = dot8(xs, w + <usize>kLo, kHi - kLo) + padSum(w, kLo, 1, zpIn) + padSum(w + <usize>kHi, tail, 1, zpIn);
-    if (bias) acc += load<i32>(bias + (<usize>o << 2));
+    let acc: i32 = bias ? load<i32>(bias + (<usize>o << 2)) : 0;
+    let xr = x;
+    for (let s = 0; s < segs; s++) {
+      let inside = s >= sLo && s < sHi;
+      let l = inside ? kLo : K;
+      let h = inside ? kHi : K;
+      acc += dot8(xr + <usize>l, w + <usize>l, h - l) + padSum(w, l, 1, zpIn) + padSum(w + <usize>h, K - h, 1, zpIn);
+      w += <usize>K;
+      xr += xs;
+    }
     store<i8>(y + <usize>o, outQ(acc, mult, shift, o, zp, lo, hi, lut));
-    w += <usize>K;
     o++;
   }
 }
@@ -230,28 +246,43 @@ export function denseVec(x: usize, K: i32, kLo: i32, kHi: i32, zpIn: i32, w: usi
 /**
  * Two output positions per pass (CONV2D layout 1, both positions' taps inside the input): the
  * inputs x and x + dx share every weight, so each i64 multiply serves both, with the pair
- * x[k] + 2^32 * x[dx + k] formed in the loop. Needs N % 4 == 0 and K % 4 == 0; K <= 2^17 keeps
- * each lane's sum of products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and
- * lane 1 is (a - sext(lane 0)) >> 32; the bias is added in i32 afterwards, as in denseVec.
+ * x[k] + 2^32 * x[dx + k] formed in the loop. The taps are `segs` runs of K bytes, run s at
+ * x + s*xs (one per kernel row). Needs N % 4 == 0; segs*K <= 2^17 keeps each lane's sum of
+ * products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and lane 1 is
+ * (a - sext(lane 0)) >> 32; the bias is added in i32 afterwards, as in denseVec.
  * Writes y[0..N) (position x) and y[N..2N) (position x + dx).
  */
-export function denseVec2(x: usize, dx: usize, K: i32, w: usize, N: i32, bias: usize,
+export function denseVec2(x: usize, dx: usize, K: i32, segs: i32, xs: usize, w: usize, N: i32, bias: usize,
   mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
-  let xe = x + <usize>K;
+  let K4 = <usize>(K & ~3);
   for (let o = 0; o < N; o += 4) {
     let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0;
-    let xp = x;
-    do {
-      let p0 = <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32);
-      let p1 = <i64>load<i8>(xp, 1) + (<i64>load<i8>(xp + dx, 1) << 32);
-      let p2 = <i64>load<i8>(xp, 2) + (<i64>load<i8>(xp + dx, 2) << 32);
-      let p3 = <i64>load<i8>(xp, 3) + (<i64>load<i8>(xp + dx, 3) << 32);
-      a0 += p0 * <i64>load<i8>(w) + p1 * <i64>load<i8>(w, 4) + p2 * <i64>load<i8>(w, 8) + p3 * <i64>load<i8>(w, 12);
-      a1 += p0 * <i64>load<i8>(w, 1) + p1 * <i64>load<i8>(w, 5) + p2 * <i64>load<i8>(w, 9) + p3 * <i64>load<i8>(w, 13);
-      a2 += p0 * <i64>load<i8>(w, 2) + p1 * <i64>load<i8>(w, 6) + p2 * <i64>load<i8>(w, 10) + p3 * <i64>load<i8>(w, 14);
-      a3 += p0 * <i64>load<i8>(w, 3) + p1 * <i64>load<i8>(w, 7) + p2 * <i64>load<i8>(w, 11) + p3 * <i64>load<i8>(w, 15);
-      xp += 4; w += 16;
-    } while (xp < xe);
+    let xr = x;
+    for (let s = 0; s < segs; s++) {
+      let xp = xr;
+      let xe4 = xr + K4;
+      let xe = xr + <usize>K;
+      while (xp < xe4) {
+        let p0 = <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32);
+        let p1 = <i64>load<i8>(xp, 1) + (<i64>load<i8>(xp + dx, 1) << 32);
+        let p2 = <i64>load<i8>(xp, 2) + (<i64>load<i8>(xp + dx, 2) << 32);
+        let p3 = <i64>load<i8>(xp, 3) + (<i64>load<i8>(xp + dx, 3) << 32);
+        a0 += p0 * <i64>load<i8>(w) + p1 * <i64>load<i8>(w, 4) + p2 * <i64>load<i8>(w, 8) + p3 * <i64>load<i8>(w, 12);
+        a1 += p0 * <i64>load<i8>(w, 1) + p1 * <i64>load<i8>(w, 5) + p2 * <i64>load<i8>(w, 9) + p3 * <i64>load<i8>(w, 13);
+        a2 += p0 * <i64>load<i8>(w, 2) + p1 * <i64>load<i8>(w, 6) + p2 * <i64>load<i8>(w, 10) + p3 * <i64>load<i8>(w, 14);
+        a3 += p0 * <i64>load<i8>(w, 3) + p1 * <i64>load<i8>(w, 7) + p2 * <i64>load<i8>(w, 11) + p3 * <i64>load<i8>(w, 15);
+        xp += 4; w += 16;
+      }
+      while (xp < xe) {
+        let p = <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32);
+        a0 += p * <i64>load<i8>(w);
+        a1 += p * <i64>load<i8>(w, 1);
+        a2 += p * <i64>load<i8>(w, 2);
+        a3 += p * <i64>load<i8>(w, 3);
+        xp++; w += 4;
+      }
+      xr += xs;
+    }
     let l0 = <i32>a0, l1 = <i32>a1, l2 = <i32>a2, l3 = <i32>a3;
     let h0 = <i32>((a0 - <i64>l0) >> 32), h1 = <i32>((a1 - <i64>l1) >> 32);
     let h2 = <i32>((a2 - <i64>l2) >> 32), h3 = <i32>((a3 - <i64>l3) >> 32);
@@ -338,7 +369,7 @@ export function densePairs(x: usize, K: i32, w: usize, N: i32, bias: usize, mult
   }
   // w is at the remainder rows: the row-major path with the arrays offset by full
   let f = <usize>full;
-  if (full < N) denseVec(x, K, 0, K, 0, w, N - full, 0, bias ? bias + (f << 2) : 0, mult + (f << 2), shift + f, zp, lo, hi, lut, y + f);
+  if (full < N) denseVec(x, K, 1, <usize>K, 0, 1, 0, K, 0, w, N - full, 0, bias ? bias + (f << 2) : 0, mult + (f << 2), shift + f, zp, lo, hi, lut, y + f);
 }
 
 export function evalOp(p: usize): i32 {
@@ -359,7 +390,7 @@ export function evalOp(p: usize): i32 {
   let layout = prm(p, P_DENSE_LAYOUT);
   for (let r = 0; r < rows; r++) {
     if (layout == 2) densePairs(x, inDim, w, outDim, bias, mult, shift, zp, lo, hi, lut, y);
-    else denseVec(x, inDim, 0, inDim, 0, w, outDim, layout, bias, mult, shift, zp, lo, hi, lut, y);
+    else denseVec(x, inDim, 1, <usize>inDim, 0, 1, 0, inDim, 0, w, outDim, layout, bias, mult, shift, zp, lo, hi, lut, y);
     x += <usize>inDim;
     y += <usize>outDim;
   }

@@ -124,8 +124,8 @@ function conv2dLike(r: Rng, depthwise: boolean): OneOp {
     const tin = ar.t(DTYPE.INT8, batch * inH * inW * inC);
     const tout = ar.t(DTYPE.INT8, batch * outH * outW * outC);
     const wN = depthwise ? kH * kW * outC : outC * kH * kW * icg;
-    // CONV2D layout 1 (DENSE-style 4-row blocks; groups 1): interior outputs take the contiguous
-    // DENSE path when kH = 1 and dilW = 1, so bias those geometries in
+    // CONV2D layout 1 (DENSE-style 4-row blocks; groups 1): outputs take the kernel-row DENSE
+    // path when dilW = 1, so bias those geometries in
     const layout = !depthwise && groups === 1 && r() < 0.6 ? 1 : 0;
     const c = perChannel(b, r, outC, randI8(r, wN, -127, 127));
     const common = {

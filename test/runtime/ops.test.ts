@@ -184,6 +184,153 @@ describe('runtime ops are bit-identical to the integer reference', () => {
     expect(cases).toBeGreaterThan(120);
   });
 
+  // CONV2D layout 1 with kH > 1 (issue 14): each output runs as one DENSE vector over its kH
+  // kernel-row runs (rows above/below the input and columns left/right of it at zpIn), two
+  // neighbouring interior positions per i64 multiply. Cover strides, dilH, 'same'/valid
+  // padding, inC with and without a multiple of 4 per kernel row, outC with and without blocks.
+  it('CONV2D layout 1 with several kernel rows: border, interior and two-position outputs', () => {
+    const r = rng(0x2d14);
+    let cases = 0;
+    for (let i = 0; i < 80; i++) {
+      const inC = pick(r, [1, 2, 3, 4, 8, 16]),
+        outC = pick(r, [1, 3, 4, 5, 8, 12]);
+      const kH = rint(r, 2, 4),
+        kW = rint(r, 1, 4),
+        sH = rint(r, 1, 2),
+        sW = rint(r, 1, 2),
+        dH = rint(r, 1, 2);
+      const inH = rint(r, 1, 9),
+        inW = rint(r, 2, 10);
+      const padT = rint(r, 0, (kH - 1) * dH),
+        padB = rint(r, 0, (kH - 1) * dH),
+        padL = rint(r, 0, kW - 1),
+        padR = rint(r, 0, kW - 1);
+      const outH = Math.floor((inH + padT + padB - (kH - 1) * dH - 1) / sH) + 1;
+      const outW = Math.floor((inW + padL + padR - kW) / sW) + 1;
+      if (outH < 1 || outW < 1) continue;
+      const nIn = inH * inW * inC,
+        nOut = outH * outW * outC,
+        K = kH * kW * inC;
+      const b = new BlobBuilder();
+      const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
+      const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
+      const w = Int8Array.from({ length: outC * K }, () => rint(r, -127, 127));
+      const ms = Array.from({ length: outC }, () => randMS(r));
+      b.addOp('CONV2D', {
+        in: tin,
+        out: tout,
+        batch: 1,
+        inH,
+        inW,
+        inC,
+        outH,
+        outW,
+        outC,
+        kH,
+        kW,
+        strideH: sH,
+        strideW: sW,
+        dilH: dH,
+        dilW: 1,
+        padTop: padT,
+        padLeft: padL,
+        zpIn: rint(r, -128, 127),
+        weights: b.addConst(blockRows4(w, outC, K)),
+        bias: r() < 0.8 ? b.addConstI32(Array.from({ length: outC }, () => rint(r, -50000, 50000))) : -1,
+        mult: b.addConstI32(ms.map((m) => m.mult)),
+        shift: b.addConstI8(ms.map((m) => Math.max(-14, Math.min(1, m.shift)))),
+        zpOut: rint(r, -20, 20),
+        actMin: -128,
+        actMax: 127,
+        lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
+        groups: 1,
+        layout: 1,
+      });
+      b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
+      b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
+      const blob = b.build();
+      const x = randI8(r, nIn);
+      expect(sim.init(blob), sim.lastError).toBe(ERR.OK);
+      sim.setInputRaw(0, x);
+      expect(sim.invoke()).toBe(ERR.OK);
+      const what = `CONV2D ${inH}x${inW}x${inC} k${kH}x${kW} s${sH}x${sW} d${dH} pad ${padT},${padL} -> ${outC}`;
+      expect(Array.from(sim.getOutputRaw(0)), what).toEqual(Array.from(runBlobReference(blob, [x])[0]));
+      cases++;
+    }
+    expect(cases).toBeGreaterThan(50);
+  });
+
+  // DEPTHWISE_CONV2D 3x3, depthMult 1, widthwise stride 1 or 2 (issue 14): one channel at a
+  // time, two outputs per i64 multiply, border pairs with rows/columns at zpIn, the
+  // requantisation terms hoisted per channel (4 channels per pass where C % 4 == 0). Every
+  // rounding mode, odd and even output widths.
+  it('DEPTHWISE_CONV2D 3x3 two-output path: borders, strides, rounding modes', () => {
+    const r = rng(0xd33);
+    let cases = 0;
+    for (let i = 0; i < 120; i++) {
+      // C % 4 == 0 at stride_w 1: 4 channels per pass (dw4), other blocks one channel at a time
+      const C = pick(r, [1, 2, 3, 4, 5, 8, 12]),
+        sH = rint(r, 1, 3),
+        sW = rint(r, 1, 2);
+      const inH = rint(r, 1, 9),
+        inW = rint(r, 1, 11);
+      const padT = rint(r, 0, 2),
+        padB = rint(r, 0, 2),
+        padL = rint(r, 0, 2),
+        padR = rint(r, 0, 2);
+      const outH = Math.floor((inH + padT + padB - 3) / sH) + 1;
+      const outW = Math.floor((inW + padL + padR - 3) / sW) + 1;
+      if (outH < 1 || outW < 1) continue;
+      const batch = rint(r, 1, 2);
+      const nIn = batch * inH * inW * C,
+        nOut = batch * outH * outW * C;
+      const b = new BlobBuilder();
+      b.setRounding(pick(r, ['double', 'single', 'float'] as const));
+      const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
+      const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
+      const ms = Array.from({ length: C }, () => randMS(r));
+      b.addOp('DEPTHWISE_CONV2D', {
+        in: tin,
+        out: tout,
+        batch,
+        inH,
+        inW,
+        inC: C,
+        outH,
+        outW,
+        depthMult: 1,
+        kH: 3,
+        kW: 3,
+        strideH: sH,
+        strideW: sW,
+        dilH: 1,
+        dilW: 1,
+        padTop: padT,
+        padLeft: padL,
+        zpIn: rint(r, -128, 127),
+        weights: b.addConst(randI8(r, 9 * C, -128, 127)),
+        bias: r() < 0.8 ? b.addConstI32(Array.from({ length: C }, () => rint(r, -50000, 50000))) : -1,
+        mult: b.addConstI32(ms.map((m) => m.mult)),
+        shift: b.addConstI8(ms.map((m) => Math.max(-31, Math.min(8, m.shift)))),
+        zpOut: rint(r, -20, 20),
+        actMin: rint(r, -128, -100),
+        actMax: rint(r, 100, 127),
+        lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
+      });
+      b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
+      b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
+      const blob = b.build();
+      const x = randI8(r, nIn);
+      expect(sim.init(blob), sim.lastError).toBe(ERR.OK);
+      sim.setInputRaw(0, x);
+      expect(sim.invoke()).toBe(ERR.OK);
+      const what = `DEPTHWISE_CONV2D ${batch}x${inH}x${inW}x${C} s${sH}x${sW} pad ${padT},${padL}`;
+      expect(Array.from(sim.getOutputRaw(0)), what).toEqual(Array.from(runBlobReference(blob, [x])[0]));
+      cases++;
+    }
+    expect(cases).toBeGreaterThan(60);
+  });
+
   it('DENSE layout 0 and layout 1 give the same result for the same weights', async () => {
     const { BlobBuilder } = await import('../../tools/blob/writer.ts');
     const r = rng(99);

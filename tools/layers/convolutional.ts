@@ -210,9 +210,9 @@ function lowerConv(n: IRNode, L: LowerCtx): void {
     wq = channelWeights(wt, F, k);
     bias = foldBias(n.weights.bias?.data ?? null, wq.q, wq.scales, inT.q.scale, inT.q.zeroPoint, n.weights.bias?.fileInt32);
     const ms = Array.from(wq.scales, (s) => qm(outputScale(L.opts.rounding, inT.q.scale, s, f.accQ.scale), n, 'output'));
-    // layout 1 (runtime: interior outputs as one contiguous DENSE vector) where the taps of
-    // an output are contiguous in NHWC: one kernel row, no width dilation, one group
-    const layout = groups === 1 && kH === 1 && dW === 1 ? 1 : 0;
+    // layout 1 (runtime: each output as one DENSE vector over its kernel rows) where the taps
+    // of a kernel row are contiguous in NHWC: no width dilation, one group
+    const layout = groups === 1 && dW === 1 ? 1 : 0;
     emit(
       'CONV2D',
       {
