@@ -95,11 +95,7 @@ function exampleModel(): AccuracyModel {
   };
 }
 
-/** `default`: no --calibration-method (ranges.ts defaultCalibrationMethod), else the method given. */
-type BenchMethod = CalibrationMethod | 'default';
-
-async function convertBy(g: Graph, m: AccuracyModel, given: BenchMethod, p: (typeof PRECISIONS)[number]): Promise<ConvertResult> {
-  const method = given === 'default' ? undefined : given;
+async function convertBy(g: Graph, m: AccuracyModel, method: CalibrationMethod, p: (typeof PRECISIONS)[number]): Promise<ConvertResult> {
   const opts: ConvertOptions = { calibration: [m.calibration], weights: 'ram', ...p.options, ...(p.int16 ? { precision: uniformPrecision(g, 'int16') } : {}) };
   if (p.auto) {
     const a = await convertWithAutoPrecision(g, { ...opts, calibrationMethod: method === 'auto' ? undefined : method }, p.auto);
@@ -108,7 +104,7 @@ async function convertBy(g: Graph, m: AccuracyModel, given: BenchMethod, p: (typ
   }
   return method === 'auto'
     ? (await convertWithAutoCalibration(g, opts)).result
-    : convertGraph(g, { ...opts, ...(method ? { calibrationMethod: method } : {}) });
+    : convertGraph(g, { ...opts, calibrationMethod: method });
 }
 
 /** The blob's dequantized outputs on every test sample (batch by batch, state reset before each). */
@@ -127,7 +123,7 @@ async function runBlobOn(r: ConvertResult, test: FloatTensor): Promise<Float32Ar
   return Float32Array.from(out);
 }
 
-async function measure(m: AccuracyModel, methods: BenchMethod[], precisions: string[]): Promise<Row[]> {
+async function measure(m: AccuracyModel, methods: CalibrationMethod[], precisions: string[]): Promise<Row[]> {
   const g = buildGraph(await readModel(m.modelJson));
   const ref = runFloat(g, [m.test])[0].data;
   const rows: Row[] = [];
@@ -153,7 +149,7 @@ function option(name: string, all: readonly string[]): string[] {
 
 async function main() {
   const names = option('models', ['har', 'example', 'cnn', 'gru', 'lstm', 'ad']);
-  const methods = option('methods', ['default', ...CALIBRATION_METHODS]) as BenchMethod[];
+  const methods = option('methods', CALIBRATION_METHODS) as CalibrationMethod[];
   const precisions = option(
     'precisions',
     PRECISIONS.map((p) => p.name),

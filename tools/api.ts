@@ -94,7 +94,7 @@ export interface ConvertOptions {
   weights?: WeightsMode;
   /** flash mode: bytes of the staging area */
   staging?: number;
-  /** how each tensor's int8 range is chosen: minmax, percentile, mse, auto (default: mse with 16 or more calibration samples, else minmax) */
+  /** how each tensor's int8 range is chosen: minmax, percentile, mse, auto (default: auto with 32 or more calibration samples, else minmax) */
   calibrationMethod?: CalibrationMethod;
   /** activation precision of every layer: int8 (default), int16 (TFLite 16x8), or auto (int16 where needed to reach `auto.targetSqnr`) */
   precision?: Precision | 'auto';

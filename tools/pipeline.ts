@@ -7,7 +7,7 @@ import type { FloatTensor, Graph } from './graph/ir.ts';
 import { UserError, EXIT } from './errors.ts';
 import { prepareGraph } from './quantize/prepare.ts';
 import { calibrate, rng, syntheticSamples, SYNTHETIC_NOTE, type CalibrateOptions, type Calibration } from './quantize/calibrate.ts';
-import { checkSampleCount, defaultCalibrationMethod, MIN_SAMPLES } from './quantize/ranges.ts';
+import { checkSampleCount } from './quantize/ranges.ts';
 import { lowerGraph, type Lowered } from './quantize/lower.ts';
 import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/assemble.ts';
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
@@ -53,7 +53,7 @@ export interface ConvertOptions {
   weights?: 'flash' | 'ram';
   /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
   staging?: number;
-  /** How each tensor's int8 range is chosen (default: ranges.ts defaultCalibrationMethod); `auto` is tools/calibration-search.ts. */
+  /** How each tensor's int8 range is chosen (default minmax; convert's default is ranges.ts defaultCalibrationMethod); `auto` is tools/calibration-search.ts. */
   calibrationMethod?: CalibrateOptions['method'];
   /** Called as calibration batches complete. */
   progress?: Progress;
@@ -223,10 +223,8 @@ export async function convertGraph(graph0: Graph, opts: ConvertOptions = {}): Pr
   }
   // stateful=True layers: calibrate as the device runs (states carried across batches of the fixed batch)
   const stateful = hasStatefulLayer(graph);
-  const method = opts.calibrationMethod ?? defaultCalibrationMethod(!!opts.calibration, samples[0].shape[0]);
+  const method = opts.calibrationMethod ?? 'minmax';
   if (opts.calibration) checkSampleCount(typeof method === 'string' ? method : 'auto', samples[0].shape[0]);
-  if (opts.calibration && !opts.calibrationMethod && method === 'minmax')
-    notes.push(`calibration: ${samples[0].shape[0]} samples, fewer than the ${MIN_SAMPLES.mse} the default mse ranges need: min/max ranges`);
   const onProgress = opts.progress && ((done: number, total: number) => opts.progress!('calibration', done, total));
   const cal = await calibrate(calGraph, samples, { batchSize: stateful ? batch : 32, stateful, assumptions, method, onProgress });
   if (stateful)

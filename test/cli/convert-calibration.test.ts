@@ -48,13 +48,14 @@ describe('convert --calibration-method', () => {
     expect(b.code).toBe(3);
     expect(b.err).toBe('error: calibration: --calibration-method percentile needs at least 32 calibration samples, 8 given (minmax works from 1)\n');
     expect(existsSync(join(dir, 'y.blob'))).toBe(false);
-    // the default: mse from 16 samples, min/max below that (said in a note) and for synthetic samples
+    // the default: auto from 32 samples, min/max below that (said in a note) and for synthetic samples
     const z = convert(['--calibration', few, '-o', join(dir, 'z.blob')]);
     expect(z.code).toBe(0);
     expect(z.out).toContain('(8 samples, minmax)');
-    expect(z.out).toContain('note: calibration: 8 samples, fewer than the 16 the default mse ranges need: min/max ranges');
+    expect(z.out).toContain('note: calibration: 8 samples, fewer than the 32 the default (auto) measures on: min/max ranges');
     const d = convert(['--calibration', ex('calibration.npy'), '-o', join(dir, 'd.blob')]);
-    expect(d.out).toContain('(128 samples, mse)');
+    expect(d.out).toContain('(128 samples, auto)');
+    expect(d.out).toMatch(/note: calibration method auto: output SQNR on the calibration samples minmax .*; wrote (minmax|percentile|mse|per-tensor)/);
     expect(convert(['-o', join(dir, 's.blob')]).out).toMatch(/synthetic \(64 samples, minmax\)/);
     const c = convert(['--calibration-method', 'auto', '-o', join(dir, 'w.blob')]);
     expect(c.code).toBe(2);

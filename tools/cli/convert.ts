@@ -24,7 +24,7 @@ import { buildGraph } from '../graph/build.ts';
 import { RECURRENT_LAYERS } from '../layers/index.ts';
 import { convertGraph, type ConvertOptions, type ConvertResult } from '../pipeline.ts';
 import { convertWithAutoCalibration } from '../calibration-search.ts';
-import { CALIBRATION_METHODS, MIN_SAMPLES, parseCalibrationMethod, type CalibrationMethod } from '../quantize/ranges.ts';
+import { CALIBRATION_METHODS, defaultCalibrationMethod, MIN_SAMPLES, parseCalibrationMethod, type CalibrationMethod } from '../quantize/ranges.ts';
 import { openSim } from './sim.ts';
 import { WEIGHT_MODES, type WeightsMode } from '../../firmware-host/node/host.ts';
 import { runBlobReference } from '../blob/reference.ts';
@@ -128,12 +128,6 @@ export interface Report {
   layerErrors?: { samples: number; layers: LayerError[] };
 }
 
-/** The range method of the int8 tensors when one method set them all (the default resolves to one), else auto. */
-function uniformMethod(q: Report['quantization'], int8: Set<string>): CalibrationMethod {
-  const used = new Set(Object.entries(q).flatMap(([name, t]) => (int8.has(name) && t.method ? [t.method as CalibrationMethod] : [])));
-  return used.size === 1 ? [...used][0] : used.size === 0 ? 'minmax' : 'auto';
-}
-
 export function buildReport(
   r: ConvertResult,
   extra: {
@@ -184,7 +178,7 @@ export function buildReport(
       source: r.graph.fileQuant ? 'model file' : extra.calFiles.length ? 'file' : 'synthetic',
       files: extra.calFiles,
       samples: r.calibration.samples,
-      method: r.graph.fileQuant ? 'none' : (extra.method ?? uniformMethod(q, new Set(low.tensors.filter((t) => t.dtype === 'int8').map((t) => t.name)))),
+      method: r.graph.fileQuant ? 'none' : (extra.method ?? 'minmax'),
     },
     assumptions: r.assumptions,
     notes: r.notes,
@@ -343,6 +337,9 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const output = o.output ?? 'model.blob';
   const calFiles = (o.calibration ?? []).map((c, i) => (typeof c === 'string' ? c : `calibration[${i}]`));
   const { raw, graph, calGraph, cal } = await modelGraphs(file, o, streamSteps);
+  const samples = cal?.[0].shape[0] ?? 0;
+  const method = calibrationMethod ?? defaultCalibrationMethod({ real: !!cal, samples, stream: streamSteps !== null, precisionAuto: !!auto });
+  const fewer = calibrationMethod === undefined && cal && !auto && streamSteps === null && samples < MIN_SAMPLES.auto;
   const convertOpts: ConvertOptions = {
     progress: o.progress,
     batch: o.batch,
@@ -358,14 +355,13 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
     // expected self-test outputs come from the integer reference (independent of the runtime)
     runRaw: (blob, inputs) => runBlobReference(blob, inputs).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength).slice()),
   };
-  const autoRun = auto
-    ? await convertWithAutoPrecision(graph, { ...convertOpts, calibrationMethod: calibrationMethod === 'auto' ? undefined : calibrationMethod }, auto)
-    : null;
+  const autoRun = auto ? await convertWithAutoPrecision(graph, { ...convertOpts, calibrationMethod: method === 'auto' ? undefined : method }, auto) : null;
   const result = autoRun
     ? autoRun.result
-    : calibrationMethod === 'auto'
+    : method === 'auto'
       ? (await convertWithAutoCalibration(graph, convertOpts)).result
-      : await convertGraph(graph, { ...convertOpts, calibrationMethod });
+      : await convertGraph(graph, { ...convertOpts, calibrationMethod: method });
+  if (fewer) result.notes.push(`calibration: ${samples} samples, fewer than the ${MIN_SAMPLES.auto} the default (auto) measures on: min/max ranges`);
   const modelRuntime = o.runtime
     ? await buildModelRuntime(
         new Set(result.lowered.ops.map((op) => op.name)),
@@ -381,7 +377,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
   const runtimeBytes = modelRuntime ? modelRuntime.length : existsSync(runtimeWasm) ? statSync(runtimeWasm).size : 0;
   const linearMemory = sim.memoryUsed;
-  const report = buildReport(result, { file, output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method: calibrationMethod });
+  const report = buildReport(result, { file, output, raw, calFiles, runtimeBytes, linearMemory, streamSteps, method });
   if (autoRun) report.precision = autoRun.report;
   if (o.layerErrors) {
     const measured = await calibrationLayerErrors(result, graph, cal, streamSteps);
@@ -430,7 +426,7 @@ export async function main(argv: string[]) {
       )
       .option(
         '--calibration-method <m>',
-        `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples; default: mse with ${MIN_SAMPLES.mse} or more calibration samples, else minmax)`,
+        `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples; default: auto with ${MIN_SAMPLES.auto} or more calibration samples, else minmax)`,
       )
       .option('--dense-pairs', 'Dense weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC')
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")

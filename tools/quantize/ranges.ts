@@ -28,14 +28,16 @@ export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'm
 export const MIN_SAMPLES: Record<CalibrationMethod, number> = { minmax: 1, percentile: 32, mse: 16, auto: 32 };
 
 /**
- * The method when none is given: mse for a real calibration set large enough for it (on the
- * example models it gains up to 0.5 dB of output SQNR and lifts the har classifier's top-1
- * agreement from 99.4% to 99.6%, docs/ACCURACY.md), else minmax (synthetic samples carry no
- * distribution worth fitting). The model's inputs take mse ranges too: `run` counts the values
- * it clips there.
+ * convert's method when none is given: auto (each tensor's range by the error measured on the
+ * calibration samples, tools/calibration-search.ts) when there are real samples enough for it,
+ * else minmax. No one range rule wins everywhere: on the examples mse lifts the har classifier's
+ * top-1 agreement from 99.4% to 99.6% and costs a bidirectional LSTM 0.9 dB and a point of
+ * agreement, which min/max and percentile keep (docs/ACCURACY.md); auto measures and keeps the
+ * better. Synthetic samples carry no distribution worth fitting; a streamed model is calibrated
+ * on whole sequences, which auto does not measure; precision auto measures the layers itself.
  */
-export function defaultCalibrationMethod(real: boolean, samples: number): RangeMethod {
-  return real && samples >= MIN_SAMPLES.mse ? 'mse' : 'minmax';
+export function defaultCalibrationMethod(o: { real: boolean; samples: number; stream: boolean; precisionAuto: boolean }): CalibrationMethod {
+  return o.real && o.samples >= MIN_SAMPLES.auto && !o.stream && !o.precisionAuto ? 'auto' : 'minmax';
 }
 
 const PERCENTILE = 99.99;
