@@ -102,9 +102,7 @@ async function convertBy(g: Graph, m: AccuracyModel, method: CalibrationMethod, 
     process.stderr.write(`${m.name} ${method}: ${a.result.notes.at(-1)}\n`);
     return a.result;
   }
-  return method === 'auto'
-    ? (await convertWithAutoCalibration(g, opts)).result
-    : convertGraph(g, { ...opts, calibrationMethod: method });
+  return method === 'auto' ? (await convertWithAutoCalibration(g, opts)).result : convertGraph(g, { ...opts, calibrationMethod: method });
 }
 
 /** The blob's dequantized outputs on every test sample (batch by batch, state reset before each). */

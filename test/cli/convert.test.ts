@@ -89,7 +89,13 @@ describe('convert / run commands', () => {
     // the default with 32 or more calibration samples: each tensor's range by measured error
     expect(report.calibration).toEqual({ source: 'file', files: [ex('calibration.npy')], samples: 128, method: 'auto' });
     expect(report.ops.map((o: any) => o.op)).toEqual(['CONV2D', 'MAX_POOL2D', 'CONV2D', 'AVG_POOL2D', 'DENSE', 'SOFTMAX']);
-    expect(report.quantization.classes).toEqual({ scale: 1 / 256, zeroPoint: -128, min: expect.any(Number), max: expect.any(Number), method: expect.stringMatching(/^(minmax|percentile|mse)$/) });
+    expect(report.quantization.classes).toEqual({
+      scale: 1 / 256,
+      zeroPoint: -128,
+      min: expect.any(Number),
+      max: expect.any(Number),
+      method: expect.stringMatching(/^(minmax|percentile|mse)$/),
+    });
     expect(report.selfTest).toBe(true);
     expect(report.assumptions.some((a: string) => a.includes('static batch of 1'))).toBe(true);
     // every layer of the blob against the float model on the calibration samples, the output layer last
