@@ -100,6 +100,25 @@ function cPairs(inDim: i32, outDim: i32): void {
   return s * zpIn;
 }
 
+/** Outputs o..o+3 at yp from their accumulators: requantised, then one LUT test for the block. */
+// @ts-ignore: decorator
+@inline function store4(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
+  a0 = outQv(a0, load<i32>(mp), <i32>load<i8>(sp), zp, lo, hi, 0);
+  a1 = outQv(a1, load<i32>(mp, 4), <i32>load<i8>(sp, 1), zp, lo, hi, 0);
+  a2 = outQv(a2, load<i32>(mp, 8), <i32>load<i8>(sp, 2), zp, lo, hi, 0);
+  a3 = outQv(a3, load<i32>(mp, 12), <i32>load<i8>(sp, 3), zp, lo, hi, 0);
+  if (lut) {
+    a0 = <i32>load<i8>(lut + <usize>(a0 + 128));
+    a1 = <i32>load<i8>(lut + <usize>(a1 + 128));
+    a2 = <i32>load<i8>(lut + <usize>(a2 + 128));
+    a3 = <i32>load<i8>(lut + <usize>(a3 + 128));
+  }
+  store<i8>(yp, a0);
+  store<i8>(yp, a1, 1);
+  store<i8>(yp, a2, 2);
+  store<i8>(yp, a3, 3);
+}
+
 /**
  * y[o] = outQ(bias[o] + sum_k v[k] * W[o][k]) for o < N, with W [N][segs*K] in `layout` (0 or 1)
  * at w. The input is `segs` runs of K values, run s at x + s*xs, xs != 0 (CONV2D: one run per
@@ -206,24 +225,7 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
         }
       }
     } while ((xr += xs) != xEnd);
-    let yp = y + <usize>o;
-    let mp = mult + ob;
-    let sp = shift + <usize>o;
-    // requantise the 4 outputs, then one LUT test for the block
-    a0 = outQv(a0, load<i32>(mp), <i32>load<i8>(sp), zp, lo, hi, 0);
-    a1 = outQv(a1, load<i32>(mp, 4), <i32>load<i8>(sp, 1), zp, lo, hi, 0);
-    a2 = outQv(a2, load<i32>(mp, 8), <i32>load<i8>(sp, 2), zp, lo, hi, 0);
-    a3 = outQv(a3, load<i32>(mp, 12), <i32>load<i8>(sp, 3), zp, lo, hi, 0);
-    if (lut) {
-      a0 = <i32>load<i8>(lut + <usize>(a0 + 128));
-      a1 = <i32>load<i8>(lut + <usize>(a1 + 128));
-      a2 = <i32>load<i8>(lut + <usize>(a2 + 128));
-      a3 = <i32>load<i8>(lut + <usize>(a3 + 128));
-    }
-    store<i8>(yp, a0);
-    store<i8>(yp, a1, 1);
-    store<i8>(yp, a2, 2);
-    store<i8>(yp, a3, 3);
+    store4(y + <usize>o, a0, a1, a2, a3, mult + ob, shift + <usize>o, zp, lo, hi, lut);
     o += 4;
   }
   // remaining rows, row-major

@@ -41,22 +41,6 @@ export function prepareW16(wP: i32, bP: i32, K: i32, n: i64, outC: i32): void {
   }
 }
 
-/**
- * sum_k x[k] * w[k * wsB], k < n, x int16 contiguous, w int16 every wsB bytes (CONV2D layout 2):
- * pairs of products in int32, added in int64, as denseW16Vec.
- */
-export function dotW16s(x: usize, w: usize, wsB: usize, n: i32): i64 {
-  let acc: i64 = 0;
-  let e2 = x + (<usize>(n & ~1) << 1);
-  let w2 = wsB << 1;
-  while (x < e2) {
-    acc += <i64>(<i32>load<i16>(x) * <i32>load<i16>(w) + <i32>load<i16>(x, 2) * <i32>load<i16>(w + wsB));
-    x += 4; w += w2;
-  }
-  if (n & 1) acc += <i64>(<i32>load<i16>(x) * <i32>load<i16>(w));
-  return acc;
-}
-
 /** sum_k x[k] * w[k], k < n, x and w int16 row-major: pairs of products in int32, added in int64 */
 function dotW16(x: usize, w: usize, n: i32): i64 {
   let acc: i64 = 0;

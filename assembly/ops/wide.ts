@@ -9,7 +9,6 @@ import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CO
 import { P_SOFTMAX_DEPTH, P_SOFTMAX_IN, P_SOFTMAX_OUT, P_SOFTMAX_ROWS, P_SOFTMAX_TABLE } from '../abi.gen';
 import { prm, tP, cP, gConsts, gErr, cConst, cFail } from '../check';
 import { mbqm, mbqm64, lut16, clampI } from '../fixedpoint';
-import { dotW16s } from './dense16w';
 import { EN_W16 } from '../ops-enabled';
 
 /**
@@ -34,6 +33,22 @@ function dot16(x: usize, w: usize, ws: usize, n: i32): i64 {
     }
     acc += <i64>a;
   }
+  return acc;
+}
+
+/**
+ * sum_k x[k] * w[k * wsB], k < n, x int16 contiguous, w int16 every wsB bytes (CONV2D layout 2):
+ * pairs of products in int32, added in int64, as dense16w.ts's denseW16Vec.
+ */
+export function dotW16s(x: usize, w: usize, wsB: usize, n: i32): i64 {
+  let acc: i64 = 0;
+  let e2 = x + (<usize>(n & ~1) << 1);
+  let w2 = wsB << 1;
+  while (x < e2) {
+    acc += <i64>(<i32>load<i16>(x) * <i32>load<i16>(w) + <i32>load<i16>(x, 2) * <i32>load<i16>(w + wsB));
+    x += 4; w += w2;
+  }
+  if (n & 1) acc += <i64>(<i32>load<i16>(x) * <i32>load<i16>(w));
   return acc;
 }
 
