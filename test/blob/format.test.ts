@@ -11,7 +11,10 @@ import { crc32 as zcrc } from 'node:zlib';
 function denseBlob(selfTest = false): Uint8Array {
   const b = new BlobBuilder();
   const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 4 }, { name: 'input_layer_with_a_long_name', scale: 0.5, zeroPoint: 0 });
-  const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 2 }, { name: 'dense', scale: 0.25, zeroPoint: 3, writer: 0, layerOutput: true });
+  const tout = b.addTensor(
+    { dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 2 },
+    { name: 'dense', scale: 0.25, zeroPoint: 3, writer: 0, layerOutput: true },
+  );
   b.addOp('DENSE', {
     in: tin,
     out: tout,

@@ -605,7 +605,7 @@ function randBias64(r: Rng, n: number): Uint8Array {
  * One DENSE with int16 activations and int16 weights (layout 3) of `rows` x `inDim` -> `outDim`,
  * weights in [-32767, 32767] (the full range in some rows), int64 bias (or none), int16 LUT sometimes.
  */
-export function denseW16(r: Rng, rows: number, inDim: number, outDim: number): OneOp {
+function denseW16(r: Rng, rows: number, inDim: number, outDim: number): OneOp {
   const b = new BlobBuilder();
   const ar = new Arena(b);
   const tin = ar.t(I16, rows * inDim);

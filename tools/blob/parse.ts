@@ -73,7 +73,7 @@ interface BlobHeader {
 }
 
 /** What the metadata section says of a tensor (TENSOR_META). */
-export interface TensorMeta {
+interface TensorMeta {
   /** the Keras tensor it holds, or the converter's name for an internal one */
   name: string;
   scale: number;

@@ -13,7 +13,7 @@ export type WeightPrecision = 'int8' | 'int16';
 export const WEIGHT_PRECISIONS: readonly WeightPrecision[] = ['int8', 'int16'];
 
 /** |bias| bound of DENSE layout 3 (the runtime's init check; with inDim <= 65536 no int64 wraps). */
-export const BIAS64_LIMIT = 2 ** 46;
+const BIAS64_LIMIT = 2 ** 46;
 /** inDim bound of DENSE layout 3. */
 export const W16_MAX_IN = 65536;
 
