@@ -2,13 +2,16 @@
  * Fits WASM3's RAM besides linear memory and the value stack to the functions it compiles:
  * `base + perByte x (bytes of the function bodies that init + self-test + one inference run, plus
  * the exports) + perWasmByte x (runtime .wasm bytes: the parsed module, one record per function)`,
- * as an upper bound of measured runs of firmware-host/measure (tools/boards.ts, compiledCode). Reads DIR/M.W.blob, DIR/M.W.runtime.wasm (the model's own
- * runtime) and the driver's output DIR/M.W.RT[.lim].txt (RT = full | own; `.lim` = run with
- * --limit, preferred) for M in ad cnn gru lstm and W in flash ram; prints the fit and a markdown
- * table of every run (measured = heap_end - linear_memory - value stack).
- * Run: npx tsx bench/wasm3-ram.ts DIR [VALUE_STACK_BYTES=8192]
+ * as an upper bound of measured runs of firmware-host/measure (tools/boards.ts, compiledCode). Reads, in each DIR,
+ * every driver output DIR/M.W.RT[.lim].txt (any model name M, W = flash | ram, RT = full | own;
+ * `.lim` = run with --limit, preferred) with DIR/M.W.blob and DIR/M.W.runtime.wasm (the model's own
+ * runtime); and each --table FILE: rows `| name | bodies | .wasm | measured | ...` of this script's
+ * own output table (runs measured with other runtime builds, kept so the fit stays above them).
+ * Prints the fit and a markdown table of every run (measured = heap_end - linear_memory - value stack).
+ * Run: npx tsx bench/wasm3-ram.ts [--table FILE]... [--stack VALUE_STACK_BYTES=8192] DIR...
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { countLoadAndInference } from '../tools/blob/count.ts';
 import { parseBlob } from '../tools/blob/parse.ts';
 
@@ -69,17 +72,42 @@ function fit(runs: Run[]): Fit {
   return { base, perByte, perWasmByte };
 }
 
-async function main(): Promise<void> {
-  const [dir, stackArg] = process.argv.slice(2);
-  if (!dir) throw new Error('usage: npx tsx bench/wasm3-ram.ts DIR [VALUE_STACK_BYTES]');
-  const stack = Number(stackArg ?? 8192);
+/** The runs of DIR: one per model, weights mode and runtime with a driver output, in name order. */
+async function dirRuns(dir: string, stack: number): Promise<Run[]> {
+  const keys = readdirSync(dir)
+    .map((f) => /^(.+)\.(flash|ram)\.(full|own)(?:\.lim)?\.txt$/.exec(f))
+    .filter((m) => m !== null)
+    .map((m) => [m[1], m[2], m[3]]);
+  const unique = [...new Map(keys.map((k) => [k.join(' '), k])).values()].sort((a, b) => a.join(' ').localeCompare(b.join(' ')));
   const runs: Run[] = [];
-  for (const m of ['ad', 'cnn', 'gru', 'lstm'])
-    for (const w of ['flash', 'ram'])
-      for (const rt of ['full', 'own']) {
-        const r = await run(dir, m, w, rt, stack);
-        if (r) runs.push(r);
-      }
+  for (const [m, w, rt] of unique) {
+    const r = await run(dir, m, w, rt, stack);
+    if (r) runs.push(r);
+  }
+  return runs;
+}
+
+/** Runs from a markdown table in this script's output format (name, bodies, .wasm, measured, ...). */
+function tableRuns(file: string): Run[] {
+  const num = (c: string) => Number(c.replace(/,/g, ''));
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) =>
+      line
+        .split('|')
+        .slice(1, -1)
+        .map((c) => c.trim()),
+    )
+    .filter((c) => c.length >= 4 && [1, 2, 3].every((i) => /^[\d,]+$/.test(c[i])))
+    .map((c) => ({ name: c[0], bodyBytes: num(c[1]), wasmBytes: num(c[2]), measured: num(c[3]) }));
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { table: { type: 'string', multiple: true }, stack: { type: 'string' } } });
+  if (!positionals.length && !values.table) throw new Error('usage: npx tsx bench/wasm3-ram.ts [--table FILE]... [--stack VALUE_STACK_BYTES] DIR...');
+  const stack = Number(values.stack ?? 8192);
+  const runs: Run[] = (values.table ?? []).flatMap(tableRuns);
+  for (const dir of positionals) runs.push(...(await dirRuns(dir, stack)));
   const f = fit(runs);
   const n = (x: number) => x.toLocaleString('en-US');
   console.log(`fit over ${runs.length} runs: ${f.base} B + ${f.perByte} x function bodies run + ${f.perWasmByte} x runtime .wasm`);

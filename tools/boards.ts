@@ -106,22 +106,23 @@ export const INTERPRETERS: Record<'wasm3' | 'wamr' | 'wamr-classic', Interpreter
     // MEASURED: kw_common.c + kw_wasm3.c linked with --gc-sections, -Os: 7,949 B RV32IMC, 6,951 B Cortex-M4
     glueFlash: 7_949,
     // MEASURED (i386, ESP32 macros): heap after running minus linear memory and value stack is
-    // 34.1-70.3 KB over the 16 runs; 48 KiB + 0.8 x .wasm lies above all of them (equal within
-    // 0.3 KB for the recurrent models on the full runtime, 18 KB above for the autoencoder, which
-    // compiles fewer functions)
-    baseRam: 48 * KiB,
+    // 34.1-79.4 KB over the 32 runs (bench/wasm3-ram.ts; runtime .wasm 7.4-41.9 KB); 52 KiB + 0.8 x
+    // .wasm lies above all of them (0.5 KB above cnn's own flash runtime, up to 27 KB above the
+    // autoencoder on the full runtime, which compiles fewer functions)
+    baseRam: 52 * KiB,
     moduleRamFactor: 0.8,
-    // MEASURED 2026-12-04, same i386 build, 16 runs (bench/wasm3-ram.ts fits them): wasm3 compiles
-    // a function when it first runs or when the glue looks it up, so its RAM follows the bodies of
-    // the functions init + self-test + one inference run (plus the exports): 10,240 B + 3.55 x
-    // those bodies + 0.39 x the runtime .wasm (the parsed module) lies 0.2-3.9 KB above every run.
-    // ARM Thumb-2 (-Os) heaps equal the i386 ones byte for byte.
-    compiledCode: { base: 10_240, perByte: 3.55, perWasmByte: 0.39 },
+    // MEASURED 2026-12-04, same i386 build, 32 runs (bench/wasm3-ram.ts fits them: 4 models x
+    // 2 weight modes x full/own runtime, with the full runtime at 26.7 KB and at 41.9 KB): wasm3
+    // compiles a function when it first runs or when the glue looks it up, so its RAM follows the
+    // bodies of the functions init + self-test + one inference run (plus the exports): 10,496 B +
+    // 3.71 x those bodies + 0.31 x the runtime .wasm (the parsed module) lies 0.2-5.0 KB above every
+    // run. ARM Thumb-2 (-Os) heaps equal the i386 ones byte for byte.
+    compiledCode: { base: 10_496, perByte: 3.71, perWasmByte: 0.31 },
     // the glue default (KW_CONFIG_DEFAULT); MEASURED minimum 1,680 B (streamed), 1,344 B (copy-in)
     valueStack: 8 * KiB,
     growPeakFactor: 0,
     capsLinearMemory: true,
-    note: 'code 63.0 KiB (RV32IMC) / 55.0 KiB (Cortex-M4), measured; glue 7.8 KiB. RAM: 10 KiB + 3.55 x the function bodies the blob runs (wasm3 compiles lazily) + 0.39 x the runtime .wasm, or without that count 48 KiB + 0.8 x the runtime .wasm; both above the measured heap of every example (i386 build with the ESP32 macros: code pages of 1 KiB, function stack height 128; with a stack height of 64, the default for Arduino boards, the runtime does not compile). Value stack: the glue default 8 KiB; measured minimum 1,680 B. Linear memory under a page: the glue sets the runtime memoryLimit (measured: exactly kw_memory_used bytes).',
+    note: 'code 63.0 KiB (RV32IMC) / 55.0 KiB (Cortex-M4), measured; glue 7.8 KiB. RAM: 10.25 KiB + 3.71 x the function bodies the blob runs (wasm3 compiles lazily) + 0.31 x the runtime .wasm, or without that count 52 KiB + 0.8 x the runtime .wasm; both above the measured heap of every example (i386 build with the ESP32 macros: code pages of 1 KiB, function stack height 128; with a stack height of 64, the default for Arduino boards, the runtime does not compile). Value stack: the glue default 8 KiB; measured minimum 1,680 B. Linear memory under a page: the glue sets the runtime memoryLimit (measured: exactly kw_memory_used bytes).',
     source: 'firmware-host/measure on i386 and cross-compiled code size, docs/BOARDS.md (measured 2026-12-04)',
   },
   wamr: {
