@@ -5,7 +5,7 @@
  * the same Keras layer (tools/float/forward.ts) on the same inputs. Which blob tensor holds which
  * Keras layer's output, at what scale, and which op writes it, is in the blob's metadata section.
  */
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../package-root.ts';
 import type { FloatTensor, Graph } from '../graph/ir.ts';
 import { runFloat } from '../float/forward.ts';
 import { decodeAcceptedBlob, type ParsedBlob } from './parse.ts';
@@ -113,7 +113,7 @@ function slice(t: FloatTensor, start: number, count: number): FloatTensor {
 
 /** The runtime firmware would run the blob on: the streaming build for a blob with a staging area. */
 function defaultRuntime(hasStaging: boolean): string {
-  return fileURLToPath(new URL(`../../build/${hasStaging ? 'runtime-flash.wasm' : 'runtime.wasm'}`, import.meta.url));
+  return packageFile('build', hasStaging ? 'runtime-flash.wasm' : 'runtime.wasm');
 }
 
 /**
