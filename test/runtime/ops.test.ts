@@ -22,6 +22,54 @@ beforeAll(async () => {
 
 const CASES: Record<string, number> = { DENSE: 150, CONV2D: 120, DEPTHWISE_CONV2D: 120 };
 
+/** A one-op CONV2D layout 1 blob of geometry g with random weights, bias, multipliers and zero points. */
+function conv2dLayout1(
+  r: () => number,
+  g: Record<'inH' | 'inW' | 'inC' | 'outH' | 'outW' | 'outC' | 'kH' | 'kW' | 'sH' | 'sW' | 'dH' | 'padT' | 'padL', number>,
+) {
+  const nIn = g.inH * g.inW * g.inC,
+    nOut = g.outH * g.outW * g.outC,
+    K = g.kH * g.kW * g.inC;
+  const b = new BlobBuilder();
+  const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
+  const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
+  const w = Int8Array.from({ length: g.outC * K }, () => rint(r, -127, 127));
+  const ms = Array.from({ length: g.outC }, () => randMS(r));
+  b.addOp('CONV2D', {
+    in: tin,
+    out: tout,
+    batch: 1,
+    inH: g.inH,
+    inW: g.inW,
+    inC: g.inC,
+    outH: g.outH,
+    outW: g.outW,
+    outC: g.outC,
+    kH: g.kH,
+    kW: g.kW,
+    strideH: g.sH,
+    strideW: g.sW,
+    dilH: g.dH,
+    dilW: 1,
+    padTop: g.padT,
+    padLeft: g.padL,
+    zpIn: rint(r, -128, 127),
+    weights: b.addConst(blockRows4(w, g.outC, K)),
+    bias: r() < 0.8 ? b.addConstI32(Array.from({ length: g.outC }, () => rint(r, -50000, 50000))) : -1,
+    mult: b.addConstI32(ms.map((m) => m.mult)),
+    shift: b.addConstI8(ms.map((m) => Math.max(-14, Math.min(1, m.shift)))),
+    zpOut: rint(r, -20, 20),
+    actMin: -128,
+    actMax: 127,
+    lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
+    groups: 1,
+    layout: 1,
+  });
+  b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
+  b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
+  return { blob: b.build(), nIn };
+}
+
 describe('runtime ops are bit-identical to the integer reference', () => {
   for (const [name, gen] of Object.entries(GENERATORS)) {
     it(`${name}: seeded random cases`, () => {
@@ -139,47 +187,8 @@ describe('runtime ops are bit-identical to the integer reference', () => {
         padR = rint(r, 0, kW - 1);
       const outW = Math.floor((inW + padL + padR - kW) / sW) + 1;
       if (outW < 1) continue;
-      const b = new BlobBuilder();
-      const nIn = inH * inW * inC,
-        nOut = inH * outW * outC;
-      const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
-      const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
-      const K = kW * inC;
-      const w = Int8Array.from({ length: outC * K }, () => rint(r, -127, 127));
-      const ms = Array.from({ length: outC }, () => randMS(r));
-      b.addOp('CONV2D', {
-        in: tin,
-        out: tout,
-        batch: 1,
-        inH,
-        inW,
-        inC,
-        outH: inH,
-        outW,
-        outC,
-        kH: 1,
-        kW,
-        strideH: 1,
-        strideW: sW,
-        dilH: 1,
-        dilW: 1,
-        padTop: 0,
-        padLeft: padL,
-        zpIn: rint(r, -128, 127),
-        weights: b.addConst(blockRows4(w, outC, K)),
-        bias: r() < 0.8 ? b.addConstI32(Array.from({ length: outC }, () => rint(r, -50000, 50000))) : -1,
-        mult: b.addConstI32(ms.map((m) => m.mult)),
-        shift: b.addConstI8(ms.map((m) => Math.max(-14, Math.min(1, m.shift)))),
-        zpOut: rint(r, -20, 20),
-        actMin: -128,
-        actMax: 127,
-        lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
-        groups: 1,
-        layout: 1,
-      });
-      b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
-      b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
-      check(b.build(), [randI8(r, nIn)], `CONV2D layout 1 case ${i}`);
+      const { blob, nIn } = conv2dLayout1(r, { inH, inW, inC, outH: inH, outW, outC, kH: 1, kW, sH: 1, sW, dH: 1, padT: 0, padL });
+      check(blob, [randI8(r, nIn)], `CONV2D layout 1 case ${i}`);
     }
     expect(cases).toBeGreaterThan(120);
   });
@@ -208,47 +217,7 @@ describe('runtime ops are bit-identical to the integer reference', () => {
       const outH = Math.floor((inH + padT + padB - (kH - 1) * dH - 1) / sH) + 1;
       const outW = Math.floor((inW + padL + padR - kW) / sW) + 1;
       if (outH < 1 || outW < 1) continue;
-      const nIn = inH * inW * inC,
-        nOut = outH * outW * outC,
-        K = kH * kW * inC;
-      const b = new BlobBuilder();
-      const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
-      const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
-      const w = Int8Array.from({ length: outC * K }, () => rint(r, -127, 127));
-      const ms = Array.from({ length: outC }, () => randMS(r));
-      b.addOp('CONV2D', {
-        in: tin,
-        out: tout,
-        batch: 1,
-        inH,
-        inW,
-        inC,
-        outH,
-        outW,
-        outC,
-        kH,
-        kW,
-        strideH: sH,
-        strideW: sW,
-        dilH: dH,
-        dilW: 1,
-        padTop: padT,
-        padLeft: padL,
-        zpIn: rint(r, -128, 127),
-        weights: b.addConst(blockRows4(w, outC, K)),
-        bias: r() < 0.8 ? b.addConstI32(Array.from({ length: outC }, () => rint(r, -50000, 50000))) : -1,
-        mult: b.addConstI32(ms.map((m) => m.mult)),
-        shift: b.addConstI8(ms.map((m) => Math.max(-14, Math.min(1, m.shift)))),
-        zpOut: rint(r, -20, 20),
-        actMin: -128,
-        actMax: 127,
-        lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
-        groups: 1,
-        layout: 1,
-      });
-      b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
-      b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
-      const blob = b.build();
+      const { blob, nIn } = conv2dLayout1(r, { inH, inW, inC, outH, outW, outC, kH, kW, sH, sW, dH, padT, padL });
       const x = randI8(r, nIn);
       expect(sim.init(blob), sim.lastError).toBe(ERR.OK);
       sim.setInputRaw(0, x);
