@@ -27,6 +27,7 @@ import { buildGraph } from '../../tools/graph/build.ts';
 import type { FloatTensor, Graph } from '../../tools/graph/ir.ts';
 import { runFloat } from '../../tools/float/forward.ts';
 import { convertGraph, rawInputs } from '../../tools/pipeline.ts';
+import { convertWithAutoCalibration } from '../../tools/calibration-search.ts';
 import { runBlobReference } from '../../tools/blob/reference.ts';
 import { runBlob } from '../../tools/cli/run-blob.ts';
 import { openSim } from '../../tools/cli/sim.ts';
@@ -155,6 +156,18 @@ describe('recurrent models through the converter vs tfjs', () => {
     console.log(`Bidirectional(LSTM): top-1 ${(100 * top1).toFixed(1)}%, SQNR ${s.toFixed(1)} dB`);
     expect(top1).toBeGreaterThanOrEqual(0.99);
     expect(s).toBeGreaterThanOrEqual(25);
+    // convert's default calibration (auto) picks each tensor's range by the error it measures;
+    // the single rules it chooses among, on the held-out samples (docs/ACCURACY.md quotes these)
+    const figures: string[] = [];
+    for (const method of ['minmax', 'percentile', 'mse'] as const) {
+      const o = (await runBlob((await convertGraph(g, { calibration: [cal], calibrationMethod: method })).blob, [test])).outputs[0].data;
+      figures.push(`${method} ${sqnr(ref, o).toFixed(1)} dB, top-1 ${(100 * agreement(argmaxRows(ref, C), argmaxRows(o, C))).toFixed(0)}%`);
+    }
+    const auto = (await convertWithAutoCalibration(g, { calibration: [cal] })).result;
+    const a = (await runBlob(auto.blob, [test])).outputs[0].data;
+    console.log(`Bidirectional(LSTM) by calibration method: ${figures.join('; ')}; auto ${sqnr(ref, a).toFixed(1)} dB`);
+    expect(agreement(argmaxRows(ref, C), argmaxRows(a, C))).toBeGreaterThanOrEqual(0.99);
+    expect(sqnr(ref, a)).toBeGreaterThanOrEqual(25);
   });
 
   it('Embedding(mask_zero) -> GRU on post-padded token sequences: top-1 >= 99% vs tfjs, masked steps honoured', async () => {
