@@ -10,6 +10,7 @@
  * the model's outputs is the one written (ties at 0.1 dB: the highest mean SQNR over the layers).
  */
 import type { Graph } from './graph/ir.ts';
+import { firstSamples } from './float/tensor.ts';
 import { UserError, EXIT } from './errors.ts';
 import { convertGraph, type ConvertOptions, type ConvertResult } from './pipeline.ts';
 import { layerErrors, type LayerError } from './blob/layer-error.ts';
@@ -46,10 +47,7 @@ const MEASURE_SAMPLES = 512;
 
 async function trial(graph: Graph, opts: ConvertOptions, method: Method, label: MethodTrial['method']): Promise<MethodTrial> {
   const r = await convertGraph(graph, { ...opts, calibrationMethod: method, runRaw: undefined, warn: undefined });
-  const xs = opts.calibration!.map((t) => {
-    const n = Math.min(t.shape[0], MEASURE_SAMPLES);
-    return { shape: [n, ...t.shape.slice(1)], data: t.data.subarray(0, (n * t.data.length) / t.shape[0]) };
-  });
+  const xs = firstSamples(opts.calibration!, MEASURE_SAMPLES);
   const layers = await layerErrors(r.blob, graph, xs);
   const finite = layers.filter((l) => Number.isFinite(l.sqnrDb));
   const mean = finite.reduce((a, l) => a + l.sqnrDb, 0) / Math.max(1, finite.length);

@@ -10,6 +10,7 @@
  * `--board` budget compares these with the board's usable RAM and flash (tools/boards.ts); the
  * interpreter and runtime footprint that verify adds on top is not counted here.
  */
+import { firstSamples } from './float/tensor.ts';
 import type { FloatTensor, Graph } from './graph/ir.ts';
 import { UserError, EXIT } from './errors.ts';
 import { convertGraph, rawInputs, type ConvertOptions, type ConvertResult } from './pipeline.ts';
@@ -58,13 +59,6 @@ const outputSqnr = (g: Graph, layers: LayerError[]) => {
   const outs = new Set(g.outputs.map((t) => g.tensors[t].name));
   return Math.min(...layers.filter((l) => outs.has(l.layer)).map((l) => l.sqnrDb));
 };
-
-function firstSamples(cal: FloatTensor[], n: number): FloatTensor[] {
-  return cal.map((t) => {
-    const k = Math.min(t.shape[0], n);
-    return { shape: [k, ...t.shape.slice(1)], data: t.data.subarray(0, (k * t.data.length) / t.shape[0]) };
-  });
-}
 
 /** RAM the model adds to linear memory and flash the blob takes. */
 function blobCost(r: ConvertResult): { ramBytes: number; flashBytes: number } {

@@ -41,6 +41,7 @@ import { hasW16, type WeightPrecision } from '../quantize/weights16.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
 import { layerErrors, type LayerError } from '../blob/layer-error.ts';
+import { firstSamples } from '../float/tensor.ts';
 import type { Progress } from '../pipeline.ts';
 
 export const RUNTIME_WASM = packageFile('build', 'runtime.wasm');
@@ -398,8 +399,7 @@ async function calibrationLayerErrors(r: ConvertResult, graph: Graph, cal: Float
   if (!cal || streamSteps !== null) return null;
   const n = Math.floor(Math.min(cal[0].shape[0], LAYER_ERROR_SAMPLES) / r.batch) * r.batch;
   if (n < 1) return null;
-  const xs = cal.map((t) => ({ shape: [n, ...t.shape.slice(1)], data: t.data.subarray(0, (n * t.data.length) / t.shape[0]) }));
-  return { samples: n, layers: await layerErrors(r.blob, graph, xs) };
+  return { samples: n, layers: await layerErrors(r.blob, graph, firstSamples(cal, n)) };
 }
 
 function collect(v: string, prev: string[]): string[] {

@@ -16,6 +16,14 @@ export function strides(shape: number[]): number[] {
   return s;
 }
 
+/** The first n samples (at most all) of each tensor [N, ...], as views. */
+export function firstSamples(ts: FloatTensor[], n: number): FloatTensor[] {
+  return ts.map((t) => {
+    const k = Math.min(t.shape[0], n);
+    return { shape: [k, ...t.shape.slice(1)], data: t.data.subarray(0, (k * t.data.length) / t.shape[0]) };
+  });
+}
+
 /** Normalise a possibly negative axis for a tensor of `rank` dimensions (batch included). */
 export function normAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
