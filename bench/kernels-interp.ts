@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileCandidates, pack24 } from './kernels.ts';
+import { compileCandidates, offsetBinary, pack24 } from './kernels.ts';
 import { ROOT } from './models.ts';
 import { rng } from '../test/helpers/tfjs-train.ts';
 
@@ -22,6 +22,9 @@ const CANDIDATES = [
   { id: 4, name: 'wpairFly4k4', nk: 1, rows: 1 },
   { id: 5, name: 'wpack24', nk: 0, rows: 1, pack: 4 },
   { id: 6, name: 'wpack24r8', nk: 0, rows: 1, pack: 8 },
+  { id: 7, name: 'u8r8', nk: 0, rows: 1, u8: true },
+  { id: 8, name: 'u8r8k4', nk: 0, rows: 1, u8: true },
+  { id: 9, name: 'u8r8k4m', nk: 0, rows: 1, u8: true },
 ];
 
 function interleave(w: Int8Array, K: number, N: number, nk: number): Int8Array {
@@ -49,9 +52,9 @@ function job(c: (typeof CANDIDATES)[number], K: number, N: number): { bytes: Uin
     B = X + 2 * K,
     A = B + 4 * N,
     W = A + 8 * N + 8 * K + 64;
-  const wl = 'pack' in c && c.pack !== undefined ? pack24(w, K, N, c.pack) : interleave(w, K, N, c.nk);
+  const wl = 'u8' in c ? offsetBinary(w, K, N) : 'pack' in c && c.pack !== undefined ? pack24(w, K, N, c.pack) : interleave(w, K, N, c.nk);
   const bytes = new Uint8Array(W + wl.length);
-  new Int32Array(bytes.buffer, 0, 8).set([c.id, A, 4 * c.rows * N, K, N, X, W, B]);
+  new Int32Array(bytes.buffer, 0, 9).set([c.id, A, 4 * c.rows * N, K, N, X, W, B, 255]);
   bytes.set(new Uint8Array(x.buffer), X);
   bytes.set(new Uint8Array(bias.buffer), B);
   bytes.set(new Uint8Array(wl.buffer), W);

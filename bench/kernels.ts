@@ -64,6 +64,8 @@ const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: 
     nStep: 4,
   },
   { fn: 'wpack24r8', shape: 'the same, 8 rows per pass', layout: (w, K, N) => pack24(w, K, N, 8), kStep: 4, nStep: 8 },
+  { fn: 'u8r8', shape: 'batch 1: 8 rows per i64 load, offset-binary bytes, 2 rows per multiply, k x2', layout: (w, K, N) => offsetBinary(w, K, N), kStep: 2, nStep: 8 },
+  { fn: 'u8r8k4', shape: 'the same, k x4', layout: (w, K, N) => offsetBinary(w, K, N), kStep: 4, nStep: 8 },
 ];
 
 /** w[N][K] (|w| <= 127) -> int32 words [N/r][K][r/2]: w[o][k] + 2^24 * w[o+1][k] */
@@ -73,6 +75,13 @@ export function pack24(w: Int8Array, K: number, N: number, r: number): Int8Array
   for (let b = 0; b < N / r; b++)
     for (let k = 0; k < K; k++) for (let j = 0; j < r; j += 2) out[p++] = w[(b * r + j) * K + k] + w[(b * r + j + 1) * K + k] * 2 ** 24;
   return new Int8Array(out.buffer);
+}
+
+/** w[N][K] -> bytes [N/8][K][8] holding w + 128 (offset binary) */
+export function offsetBinary(w: Int8Array, K: number, N: number): Int8Array {
+  const out = interleave(w, K, N, 8, 1);
+  for (let i = 0; i < out.length; i++) out[i] ^= -128;
+  return out;
 }
 
 /** w[N][K] -> blocks [N/no][K/nk][no][nk] */

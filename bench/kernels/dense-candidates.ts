@@ -407,6 +407,128 @@ function split24(ap: usize, a: i64): void {
   store<i32>(ap, load<i32>(ap, 4) + <i32>((a - l) >> 24), 4);
 }
 
+// K: batch 1, 8 rows per pass from one i64 load: weights stored offset-binary (u = w + 128, one
+// byte each, no flash cost) as [N/8][K][8]; (V >> 8j) & 0x000000FF000000FF is the pair
+// u[j] + 2^32 u[j+4], so one multiply by x[k] serves rows j and j+4. sum x*w = sum x*u - 128 sum x.
+// Lanes: |x*u| < 2^15, K <= 2^16 keeps each lane sum inside int32.
+export function u8r8(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  let sx: i32 = 0;
+  for (let k = 0; k < K; k++) sx += <i32>load<i8>(x + <usize>k);
+  const c = sx << 7;
+  const M: i64 = 0x000000ff000000ff;
+  for (let o = 0; o < N; o += 8) {
+    let a04: i64 = 0,
+      a15: i64 = 0,
+      a26: i64 = 0,
+      a37: i64 = 0;
+    let xp = x;
+    const xe = x + <usize>K;
+    do {
+      const x0 = <i64>load<i8>(xp),
+        x1 = <i64>load<i8>(xp, 1);
+      const v0 = load<i64>(w),
+        v1 = load<i64>(w, 8);
+      a04 += (v0 & M) * x0 + (v1 & M) * x1;
+      a15 += ((v0 >>> 8) & M) * x0 + ((v1 >>> 8) & M) * x1;
+      a26 += ((v0 >>> 16) & M) * x0 + ((v1 >>> 16) & M) * x1;
+      a37 += ((v0 >>> 24) & M) * x0 + ((v1 >>> 24) & M) * x1;
+      xp += 2;
+      w += 16;
+    } while (xp < xe);
+    const bp = bias + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
+    lanes(ap, bp, a04, c);
+    lanes(ap + 4, bp + 4, a15, c);
+    lanes(ap + 8, bp + 8, a26, c);
+    lanes(ap + 12, bp + 12, a37, c);
+  }
+}
+
+// L: u8r8 with k unrolled x4
+export function u8r8k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  let sx: i32 = 0;
+  for (let k = 0; k < K; k++) sx += <i32>load<i8>(x + <usize>k);
+  const c = sx << 7;
+  const M: i64 = 0x000000ff000000ff;
+  for (let o = 0; o < N; o += 8) {
+    let a04: i64 = 0,
+      a15: i64 = 0,
+      a26: i64 = 0,
+      a37: i64 = 0;
+    let xp = x;
+    const xe = x + <usize>K;
+    do {
+      const x0 = <i64>load<i8>(xp),
+        x1 = <i64>load<i8>(xp, 1),
+        x2 = <i64>load<i8>(xp, 2),
+        x3 = <i64>load<i8>(xp, 3);
+      const v0 = load<i64>(w),
+        v1 = load<i64>(w, 8),
+        v2 = load<i64>(w, 16),
+        v3 = load<i64>(w, 24);
+      a04 += (v0 & M) * x0 + (v1 & M) * x1 + (v2 & M) * x2 + (v3 & M) * x3;
+      a15 += ((v0 >>> 8) & M) * x0 + ((v1 >>> 8) & M) * x1 + ((v2 >>> 8) & M) * x2 + ((v3 >>> 8) & M) * x3;
+      a26 += ((v0 >>> 16) & M) * x0 + ((v1 >>> 16) & M) * x1 + ((v2 >>> 16) & M) * x2 + ((v3 >>> 16) & M) * x3;
+      a37 += ((v0 >>> 24) & M) * x0 + ((v1 >>> 24) & M) * x1 + ((v2 >>> 24) & M) * x2 + ((v3 >>> 24) & M) * x3;
+      xp += 4;
+      w += 32;
+    } while (xp < xe);
+    const bp = bias + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
+    lanes(ap, bp, a04, c);
+    lanes(ap + 4, bp + 4, a15, c);
+    lanes(ap + 8, bp + 8, a26, c);
+    lanes(ap + 12, bp + 12, a37, c);
+  }
+}
+
+// M: u8r8k4 with the mask in a local (WAMR classic decodes a 64-bit constant on every use)
+export function u8r8k4m(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
+  u8r8k4M(x, w, K, N, bias, acc, 0x000000ff000000ff);
+}
+@inline function u8r8k4M(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize, M: i64): void {
+  let sx: i32 = 0;
+  for (let k = 0; k < K; k++) sx += <i32>load<i8>(x + <usize>k);
+  const c = sx << 7;
+  for (let o = 0; o < N; o += 8) {
+    let a04: i64 = 0,
+      a15: i64 = 0,
+      a26: i64 = 0,
+      a37: i64 = 0;
+    let xp = x;
+    const xe = x + <usize>K;
+    do {
+      const x0 = <i64>load<i8>(xp),
+        x1 = <i64>load<i8>(xp, 1),
+        x2 = <i64>load<i8>(xp, 2),
+        x3 = <i64>load<i8>(xp, 3);
+      const v0 = load<i64>(w),
+        v1 = load<i64>(w, 8),
+        v2 = load<i64>(w, 16),
+        v3 = load<i64>(w, 24);
+      a04 += (v0 & M) * x0 + (v1 & M) * x1 + (v2 & M) * x2 + (v3 & M) * x3;
+      a15 += ((v0 >>> 8) & M) * x0 + ((v1 >>> 8) & M) * x1 + ((v2 >>> 8) & M) * x2 + ((v3 >>> 8) & M) * x3;
+      a26 += ((v0 >>> 16) & M) * x0 + ((v1 >>> 16) & M) * x1 + ((v2 >>> 16) & M) * x2 + ((v3 >>> 16) & M) * x3;
+      a37 += ((v0 >>> 24) & M) * x0 + ((v1 >>> 24) & M) * x1 + ((v2 >>> 24) & M) * x2 + ((v3 >>> 24) & M) * x3;
+      xp += 4;
+      w += 32;
+    } while (xp < xe);
+    const bp = bias + ((<usize>o) << 2);
+    const ap = acc + ((<usize>o) << 2);
+    lanes(ap, bp, a04, c);
+    lanes(ap + 4, bp + 4, a15, c);
+    lanes(ap + 8, bp + 8, a26, c);
+    lanes(ap + 12, bp + 12, a37, c);
+  }
+}
+
+/** acc[j] = bias[j] + lane 0 - c, acc[j + 4] = bias[j + 4] + lane 1 - c */
+function lanes(ap: usize, bp: usize, a: i64, c: i32): void {
+  const l = <i64><i32>a;
+  store<i32>(ap, load<i32>(bp) + <i32>l - c);
+  store<i32>(ap, load<i32>(bp, 16) + <i32>((a - l) >> 32) - c, 16);
+}
+
 // For bench/c-kernels/driver.c (native cost under an interpreter): a job at ARENA of int32 words
 // [0] candidate (0 blk4k4, 1 blk4k8, 2 pair4k4, 3 pairFly4k4, 4 wpairFly4k4, 5 wpack24, 6 wpack24r8), [1] acc offset, [2] acc bytes,
 // [3] K, [4] N, [5] x offset, [6] w offset, [7] bias offset (offsets from ARENA).
@@ -432,6 +554,9 @@ export function bench_run(): i32 {
   else if (f == 4) wpairFly4k4(x, w, K, N, b, acc);
   else if (f == 5) wpack24(x, w, K, N, b, acc);
   else if (f == 6) wpack24r8(x, w, K, N, b, acc);
+  else if (f == 7) u8r8(x, w, K, N, b, acc);
+  else if (f == 8) u8r8k4(x, w, K, N, b, acc);
+  else if (f == 9) u8r8k4M(x, w, K, N, b, acc, <i64>load<i32>(ARENA, 32) | (<i64>load<i32>(ARENA, 32) << 32));
   else return 1;
   return 0;
 }
