@@ -2,7 +2,7 @@
 
 // versions
 export const MAGIC: i32 = 1313757003;
-export const FORMAT_VERSION: i32 = 8;
+export const FORMAT_VERSION: i32 = 9;
 export const ABI_VERSION: i32 = 2;
 export const HEADER_SIZE: i32 = 96;
 export const TENSOR_SIZE: i32 = 16;

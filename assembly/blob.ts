@@ -26,7 +26,7 @@ import {
   EN_DENSE, EN_CONV2D, EN_DEPTHWISE_CONV2D, EN_MAX_POOL2D, EN_AVG_POOL2D, EN_ADD_N, EN_MUL, EN_MAXMIN, EN_CONCAT, EN_SOFTMAX,
   EN_LUT, EN_PRELU, EN_LAYOUT, EN_GATHER, EN_REQUANT, EN_SIMPLE_RNN, EN_GRU, EN_LSTM, EN_LAYER_NORM, EN_SOFTMAX_TFLITE, EN_MEAN,
 } from './ops-enabled';
-import { setModel, setOpConsts, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems } from './check';
+import { setModel, setOpConsts, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems, gOpSerial } from './check';
 import { gExternal, readBlob } from './source';
 import * as dense from './ops/dense';
 import * as conv2d from './ops/conv2d';
@@ -393,7 +393,10 @@ export function validateBlob(b: usize, cap: u32, external: bool): i32 {
 /** run every op once; returns an error code (vErrIndex = failing op) */
 export function runOps(): i32 {
   let pos = vOps;
+  // a gap between invokes: the first op never follows the last op of the previous invoke
+  gOpSerial++;
   for (let i = 0; i < vNOps; i++) {
+    gOpSerial++;
     let code = u16at(pos + OR_CODE);
     let np = u16at(pos + OR_N_PARAMS);
     let r = loadOpConsts(u32at(pos + OR_CONSTS_OFF), u32at(pos + OR_CONSTS_SIZE));

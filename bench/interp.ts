@@ -44,7 +44,7 @@ class BenchError extends Error {}
 function usage(): never {
   throw new BenchError(
     'usage: npm run bench:interp -- --wasm3 LIB --wamr LIB [--wamr-classic LIB] [--wasm3-inc DIR] [--wamr-inc DIR]\n' +
-      '       [--wamr-classic-inc DIR] [--baseline-wasm PATH | --no-baseline] [--samples N] [--dense-pairs] [model ...]\n' +
+      '       [--wamr-classic-inc DIR] [--baseline-wasm PATH | --no-baseline] [--samples N] [model ...]\n' +
       `  LIB: libm3.a / libiwasm.a you built; DIR defaults to LIB's ../../include; models: ${MODEL_NAMES.join(', ')}`,
   );
 }
@@ -61,7 +61,6 @@ function options() {
       'wamr-classic-inc': { type: 'string' },
       'baseline-wasm': { type: 'string' },
       'no-baseline': { type: 'boolean' },
-      'dense-pairs': { type: 'boolean' },
       samples: { type: 'string', default: '2' },
       help: { type: 'boolean' },
     },
@@ -89,7 +88,6 @@ function options() {
     samples,
     baselineWasm: values['baseline-wasm'],
     noBaseline: !!values['no-baseline'],
-    densePairs: !!values['dense-pairs'],
   };
 }
 
@@ -182,7 +180,7 @@ interface ModelFiles {
 }
 
 /** Converted blobs, the test inputs and the integer reference's outputs for one model. */
-async function prepareModel(name: string, samples: number, densePairs: boolean): Promise<ModelFiles> {
+async function prepareModel(name: string, samples: number): Promise<ModelFiles> {
   const f = await ensureModel(name, (m) => process.stderr.write(m + '\n'));
   const dir = join(OUT, name);
   mkdirSync(dir, { recursive: true });
@@ -193,7 +191,7 @@ async function prepareModel(name: string, samples: number, densePairs: boolean):
   writeNpy(input, Float32Array.from(test.data.subarray(0, n * per)), [n, ...test.shape.slice(1)]);
   const files = { ram: '', flash: '', expRam: [] as string[], expFlash: [] as string[] };
   for (const weights of ['ram', 'flash'] as const) {
-    const conv = await convert(f, weights, { densePairs });
+    const conv = await convert(f, weights);
     const blob = join(dir, `${name}.${weights}.blob`);
     writeFileSync(blob, conv.blob);
     const outs: Uint8Array[][] = [];
@@ -315,7 +313,7 @@ async function main(): Promise<void> {
     valgrind: run('valgrind', ['--version'], 'valgrind').trim(),
   };
   for (const name of o.models) {
-    const m = await prepareModel(name, o.samples, o.densePairs);
+    const m = await prepareModel(name, o.samples);
     results[name] = {};
     for (const { it, drv } of drivers) {
       process.stderr.write(`${name} on ${it.id} ...\n`);

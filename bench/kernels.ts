@@ -64,7 +64,13 @@ const SHAPES: { fn: string; shape: string; layout: (w: Int8Array, K: number, N: 
     nStep: 4,
   },
   { fn: 'wpack24r8', shape: 'the same, 8 rows per pass', layout: (w, K, N) => pack24(w, K, N, 8), kStep: 4, nStep: 8 },
-  { fn: 'u8r8', shape: 'batch 1: 8 rows per i64 load, offset-binary bytes, 2 rows per multiply, k x2', layout: (w, K, N) => offsetBinary(w, K, N), kStep: 2, nStep: 8 },
+  {
+    fn: 'u8r8',
+    shape: 'batch 1: 8 rows per i64 load, offset-binary bytes, 2 rows per multiply, k x2',
+    layout: (w, K, N) => offsetBinary(w, K, N),
+    kStep: 2,
+    nStep: 8,
+  },
   { fn: 'u8r8k4', shape: 'the same, k x4', layout: (w, K, N) => offsetBinary(w, K, N), kStep: 4, nStep: 8 },
 ];
 

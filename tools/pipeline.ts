@@ -45,8 +45,6 @@ export interface ConvertOptions {
    * Its tensors and nodes must correspond one to one with `graph`'s (same model file).
    */
   calibrationGraph?: Graph;
-  /** DENSE weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC. */
-  densePairs?: boolean;
   /** int16: Dense layers on int16 activations get int16 weights (DENSE layout 3, 16x16; LowerOptions.weightPrecision). */
   weightPrecision?: 'int8' | 'int16';
   /** Where the device keeps the weights: streamed from flash (default) or copied into RAM. */
@@ -263,7 +261,6 @@ async function finishConvert(
   const unsplit = lowerGraph(graph, cal, {
     batch,
     stream: !!opts.stream,
-    densePairs: opts.densePairs,
     weightPrecision: opts.weightPrecision,
     rounding: opts.rounding,
     ...(opts.precision ? { precision: opts.precision } : {}),

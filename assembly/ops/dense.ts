@@ -2,14 +2,12 @@
 // layout 0: w[outDim][inDim]; layout 1: blocks of 4 output rows interleaved [outDim/4][inDim][4]
 // (4 accumulators per pass over x, k unrolled x16 (then x4) with the products of an output summed before
 // the accumulator update), remainder rows (outDim % 4) row-major after the blocks.
-// layout 2 (packed pairs, format 7, int8 only): blocks of 8 output rows as int32 words
-// [outDim/8][inDim][4], word j of (block b, k) = w[8b+2j][k] + 2^24 * w[8b+2j+1][k] (every
-// lane-0 weight in [-128, 127], checked here; inDim <= 2^17), remainder rows (outDim % 8) int8
-// row-major after the blocks (densePairs).
+// layout 2 (int8 only): offset-binary bytes u = w + 128 in blocks of 8 output rows [outDim/8][inDim][8]
+// (inDim <= 65535), remainder rows (outDim % 8) int8 row-major after the blocks (denseU8).
 // layout 3 (int16 activations only): int16 weights in the order of layout 1, int64 bias (dense16w.ts).
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
-import { prm, gP, gConsts, cFail, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
+import { gOpSerial, prm, gP, gConsts, cFail, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { mbqmF, clampI, outQF, roundFloat } from '../fixedpoint';
 import { evalDense16 } from './wide';
@@ -27,13 +25,16 @@ export function prepare(): void {
   cProd(eOut, rows, outDim);
   cZpDt(P_DENSE_ZP_OUT, dt);
   cActDt(P_DENSE_ACT_MIN, P_DENSE_ACT_MAX, dt);
-  // layout 2 (packed pairs) is int8 only; layout 3 (int16 weights) int16 only, in a build with EN_W16
+  // layout 2 is int8 only; layout 3 (int16 weights) int16 only, in a build with EN_W16
   let layout = cRange(P_DENSE_LAYOUT, 0, dt == DTYPE_INT16 ? (EN_W16 ? 3 : 1) : 2);
   if (dt == DTYPE_INT16 && layout == 2) cFail();
   if (layout == 3) prepareW16(P_DENSE_WEIGHTS, P_DENSE_BIAS, inDim, cmul(outDim, inDim), outDim);
   else {
-    if (layout == 2) cPairs(inDim, outDim);
-    else cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
+    if (layout == 2) {
+      // lane bound of denseU8
+      if (inDim > 65535) cFail();
+      cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 8);
+    } else cConst(P_DENSE_WEIGHTS, cmul(outDim, inDim), 1);
     cConst(P_DENSE_BIAS, cmul(outDim, 4), 4, true);
   }
   cConst(P_DENSE_MULT, cmul(outDim, 4), 4);
@@ -42,21 +43,6 @@ export function prepare(): void {
   // int16: mbqm64 shifts right by 15 - shift >= 1
   cShiftArrayIn(sh, outDim, -31, dt == DTYPE_INT16 ? 14 : 30);
   cMultArray(prm(gP, P_DENSE_MULT), outDim);
-}
-
-/** layout 2: words and remainder rows inside the constants, inDim <= 2^17, lane 0 of every word int8 */
-function cPairs(inDim: i32, outDim: i32): void {
-  let words = cmul(outDim >> 3, inDim) << 2;
-  let off = cConst(P_DENSE_WEIGHTS, cmul(words, 2) + cmul(outDim & 7, inDim), 4);
-  if (off < 0) return;
-  if (inDim > 131072) { cFail(); return; }
-  let p = gConsts + <usize>off;
-  let e = p + (<usize>words << 2);
-  while (p < e) {
-    let l0 = (load<i32>(p) << 8) >> 8;
-    if (l0 < -128 || l0 > 127) { cFail(); return; }
-    p += 4;
-  }
 }
 
 /** sum_k x[k]*w[k], k < n; unrolled x4 with immediate offsets */
@@ -307,67 +293,96 @@ export function denseVec2(x: usize, dx: usize, K: i32, segs: i32, xs: usize, w: 
   }
 }
 
-/** lane 0 (24 bits) and lane 1 of a chunk's sum a, as t = lane0 + 2^32 * lane1 */
+// 0x000000FF000000FF, read from memory so the kernel holds it in a local: as an i64.const,
+// WAMR's classic interpreter decodes the 9-byte LEB on every use (90 against 60 native
+// instructions per MAC, bench/kernels-interp.ts u8r8k4 / u8r8k4m)
+const MASK8 = memory.data<u64>([0x000000ff000000ff, 0x8080808080808080]);
+
+/**
+ * sum x[k], k < K: eight bytes per i64 load, flipped to offset binary (x + 128), summed as two
+ * 32-bit lanes of four bytes each (a lane gains at most 1020 per load: exact for any K < 2^22).
+ */
 // @ts-ignore: decorator
-@inline function widen(a: i64): i64 {
-  let l = (a << 40) >> 40;
-  return l + ((a - l) << 8);
+@inline function sumI8(x: usize, K: i32, M: i64): i32 {
+  let F = load<i64>(MASK8, 8);
+  let xe = x + <usize>K;
+  let xe8 = x + <usize>(K & ~7);
+  let a: i64 = 0;
+  while (x < xe8) {
+    let v = load<i64>(x) ^ F;
+    a += (v & M) + ((v >>> 8) & M) + ((v >>> 16) & M) + ((v >>> 24) & M);
+    x += 8;
+  }
+  let s = <i32>a + <i32>(a >>> 32) - ((K & ~7) << 7);
+  while (x < xe) { s += <i32>load<i8>(x); x++; }
+  return s;
 }
 
-/** outputs o and o + 1 from t = s0 + 2^32 * s1 (|s0| < 2^31), bias added in i32; a call, not inlined, for size */
-function out2(t: i64, o: i32, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
-  let l = <i32>t;
-  let h = <i32>((t - <i64>l) >> 32);
-  if (bias) {
-    let bp = bias + (<usize>o << 2);
-    l += load<i32>(bp); h += load<i32>(bp, 4);
+// The input sum of the last denseU8 call: the op's serial number, the input's address and length.
+// The flash tiles of one layer are ops in a row over the same input, which the op in between
+// (a DENSE writing its own output) leaves unchanged, so they compute the sum once.
+let sumOp: u32 = 0, sumX: usize = 0, sumK: i32 = -1, sumV: i32 = 0;
+
+/** sum x[k], k < K, from the cache when the previous op or this one summed the same bytes */
+function inputSum(x: usize, K: i32, M: i64): i32 {
+  if (gOpSerial - sumOp > 1 || x != sumX || K != sumK) {
+    sumV = sumI8(x, K, M);
+    sumX = x; sumK = K;
   }
-  store<i8>(y + <usize>o, outQ(l, mult, shift, o, zp, lo, hi, lut));
-  store<i8>(y + <usize>o, outQ(h, mult, shift, o + 1, zp, lo, hi, lut), 1);
+  sumOp = gOpSerial;
+  return sumV;
 }
 
 /**
- * DENSE layout 2, one input row: 8 outputs per pass, each packed word times x[k] gives two
- * rows' products in one i64 multiply. Lanes: a word is v = w0 + 2^24 * w1 with |w0| <= 128
- * (prepare), |x * w0| <= 2^14, so a chunk of at most 511 k keeps |sum x * w0| < 2^23: the
- * chunk's lane 0 is its low 24 bits sign-extended and lane 1 is (a - lane 0) >> 24, exact.
- * Each chunk is widened into t = s0 + 2^32 * s1; with K <= 2^17, |s0| and |s1| < 2^31, so s0
- * is t's low word and s1 = (t - sext(s0)) >> 32. The bias is added in i32 afterwards (the
- * same int32 wrap-around as denseVec). Remainder rows (N % 8) run the row-major dot8 loop.
+ * DENSE layout 2, one input row. Weights are offset-binary bytes u = w + 128 in 8-row blocks
+ * [N/8][K][8]: one i64 load gives the 8 weights of a k, and (v >>> 8j) & M with
+ * M = 0x000000FF000000FF is the pair u[j] + 2^32 * u[j + 4], so one i64 multiply by x[k]
+ * serves rows j and j + 4, and sum x*w = sum x*u - 128 * sum x. Lanes: 0 <= u <= 255,
+ * |x * u| < 2^15 and K <= 65535 (prepare) keep each lane's sum inside int32, so lane 0 is the
+ * low word and lane 1 is (a - sext(lane 0)) >> 32. The bias is added in i32 afterwards (the
+ * int32 wrap-around of denseVec). Remainder rows (N % 8) run the row-major path.
  */
-export function densePairs(x: usize, K: i32, w: usize, N: i32, bias: usize, mult: usize, shift: usize,
+/** store4 as a call: one copy for the two halves of a denseU8 block */
+function store4c(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
+  store4(yp, a0, a1, a2, a3, mp, sp, zp, lo, hi, lut);
+}
+
+export function denseU8(x: usize, K: i32, w: usize, N: i32, bias: usize, mult: usize, shift: usize,
   zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
-  let full = N & ~7;
+  let M = load<i64>(MASK8);
   let xe = x + <usize>K;
   let xe4 = x + <usize>(K & ~3);
+  let c = inputSum(x, K, M) << 7;
+  let full = N & ~7;
   for (let o = 0; o < full; o += 8) {
-    let t0: i64 = 0, t1: i64 = 0, t2: i64 = 0, t3: i64 = 0;
+    let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0;
     let xp = x;
-    do {
-      // k x4 passes up to 508 k, then the k tail (< 4) in the last chunk: at most 511 k
-      let ce = xp + 508;
-      if (ce > xe4) ce = xe4;
-      let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0;
-      while (xp < ce) {
-        let x0 = <i64>load<i8>(xp), x1 = <i64>load<i8>(xp, 1), x2 = <i64>load<i8>(xp, 2), x3 = <i64>load<i8>(xp, 3);
-        a0 += x0 * <i64>load<i32>(w) + x1 * <i64>load<i32>(w, 16) + x2 * <i64>load<i32>(w, 32) + x3 * <i64>load<i32>(w, 48);
-        a1 += x0 * <i64>load<i32>(w, 4) + x1 * <i64>load<i32>(w, 20) + x2 * <i64>load<i32>(w, 36) + x3 * <i64>load<i32>(w, 52);
-        a2 += x0 * <i64>load<i32>(w, 8) + x1 * <i64>load<i32>(w, 24) + x2 * <i64>load<i32>(w, 40) + x3 * <i64>load<i32>(w, 56);
-        a3 += x0 * <i64>load<i32>(w, 12) + x1 * <i64>load<i32>(w, 28) + x2 * <i64>load<i32>(w, 44) + x3 * <i64>load<i32>(w, 60);
-        xp += 4; w += 64;
-      }
-      if (ce == xe4) while (xp < xe) {
-        let xv = <i64>load<i8>(xp);
-        a0 += xv * <i64>load<i32>(w); a1 += xv * <i64>load<i32>(w, 4);
-        a2 += xv * <i64>load<i32>(w, 8); a3 += xv * <i64>load<i32>(w, 12);
-        xp++; w += 16;
-      }
-      t0 += widen(a0); t1 += widen(a1); t2 += widen(a2); t3 += widen(a3);
-    } while (xp < xe);
-    out2(t0, o, bias, mult, shift, zp, lo, hi, lut, y);
-    out2(t1, o + 2, bias, mult, shift, zp, lo, hi, lut, y);
-    out2(t2, o + 4, bias, mult, shift, zp, lo, hi, lut, y);
-    out2(t3, o + 6, bias, mult, shift, zp, lo, hi, lut, y);
+    while (xp < xe4) {
+      let x0 = <i64>load<i8>(xp), x1 = <i64>load<i8>(xp, 1), x2 = <i64>load<i8>(xp, 2), x3 = <i64>load<i8>(xp, 3);
+      let v0 = load<i64>(w), v1 = load<i64>(w, 8), v2 = load<i64>(w, 16), v3 = load<i64>(w, 24);
+      a0 += (v0 & M) * x0 + (v1 & M) * x1 + (v2 & M) * x2 + (v3 & M) * x3;
+      a1 += ((v0 >>> 8) & M) * x0 + ((v1 >>> 8) & M) * x1 + ((v2 >>> 8) & M) * x2 + ((v3 >>> 8) & M) * x3;
+      a2 += ((v0 >>> 16) & M) * x0 + ((v1 >>> 16) & M) * x1 + ((v2 >>> 16) & M) * x2 + ((v3 >>> 16) & M) * x3;
+      a3 += ((v0 >>> 24) & M) * x0 + ((v1 >>> 24) & M) * x1 + ((v2 >>> 24) & M) * x2 + ((v3 >>> 24) & M) * x3;
+      xp += 4; w += 32;
+    }
+    while (xp < xe) {
+      let xv = <i64>load<i8>(xp), v = load<i64>(w);
+      a0 += (v & M) * xv; a1 += ((v >>> 8) & M) * xv; a2 += ((v >>> 16) & M) * xv; a3 += ((v >>> 24) & M) * xv;
+      xp++; w += 8;
+    }
+    let l0 = <i64><i32>a0, l1 = <i64><i32>a1, l2 = <i64><i32>a2, l3 = <i64><i32>a3;
+    let ob = <usize>o << 2;
+    let b0 = -c, b1 = -c, b2 = -c, b3 = -c, b4 = -c, b5 = -c, b6 = -c, b7 = -c;
+    if (bias) {
+      let bp = bias + ob;
+      b0 += load<i32>(bp); b1 += load<i32>(bp, 4); b2 += load<i32>(bp, 8); b3 += load<i32>(bp, 12);
+      b4 += load<i32>(bp, 16); b5 += load<i32>(bp, 20); b6 += load<i32>(bp, 24); b7 += load<i32>(bp, 28);
+    }
+    let yp = y + <usize>o, sp = shift + <usize>o, mp = mult + ob;
+    store4c(yp, b0 + <i32>l0, b1 + <i32>l1, b2 + <i32>l2, b3 + <i32>l3, mp, sp, zp, lo, hi, lut);
+    store4c(yp + 4, b4 + <i32>((a0 - l0) >> 32), b5 + <i32>((a1 - l1) >> 32), b6 + <i32>((a2 - l2) >> 32), b7 + <i32>((a3 - l3) >> 32),
+      mp + 16, sp + 4, zp, lo, hi, lut);
   }
   // w is at the remainder rows: the row-major path with the arrays offset by full
   let f = <usize>full;
@@ -391,7 +406,7 @@ export function evalOp(p: usize): i32 {
   let lut: usize = prm(p, P_DENSE_LUT) == -1 ? 0 : cP(p, P_DENSE_LUT);
   let layout = prm(p, P_DENSE_LAYOUT);
   for (let r = 0; r < rows; r++) {
-    if (layout == 2) densePairs(x, inDim, w, outDim, bias, mult, shift, zp, lo, hi, lut, y);
+    if (layout == 2) denseU8(x, inDim, w, outDim, bias, mult, shift, zp, lo, hi, lut, y);
     else denseVec(x, inDim, 1, <usize>inDim, 0, 1, 0, inDim, 0, w, outDim, layout, bias, mult, shift, zp, lo, hi, lut, y);
     x += <usize>inDim;
     y += <usize>outDim;

@@ -486,7 +486,7 @@ export function u8r8k4(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usi
 export function u8r8k4m(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize): void {
   u8r8k4M(x, w, K, N, bias, acc, 0x000000ff000000ff);
 }
-@inline function u8r8k4M(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize, M: i64): void {
+function u8r8k4M(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: usize, M: i64): void {
   let sx: i32 = 0;
   for (let k = 0; k < K; k++) sx += <i32>load<i8>(x + <usize>k);
   const c = sx << 7;
@@ -524,7 +524,7 @@ export function u8r8k4m(x: usize, w: usize, K: i32, N: i32, bias: usize, acc: us
 
 /** acc[j] = bias[j] + lane 0 - c, acc[j + 4] = bias[j + 4] + lane 1 - c */
 function lanes(ap: usize, bp: usize, a: i64, c: i32): void {
-  const l = <i64><i32>a;
+  const l = <i64>(<i32>a);
   store<i32>(ap, load<i32>(bp) + <i32>l - c);
   store<i32>(ap, load<i32>(bp, 16) + <i32>((a - l) >> 32) - c, 16);
 }
@@ -556,7 +556,7 @@ export function bench_run(): i32 {
   else if (f == 6) wpack24r8(x, w, K, N, b, acc);
   else if (f == 7) u8r8(x, w, K, N, b, acc);
   else if (f == 8) u8r8k4(x, w, K, N, b, acc);
-  else if (f == 9) u8r8k4M(x, w, K, N, b, acc, <i64>load<i32>(ARENA, 32) | (<i64>load<i32>(ARENA, 32) << 32));
+  else if (f == 9) u8r8k4M(x, w, K, N, b, acc, (<i64>load<i32>(ARENA, 32)) | ((<i64>load<i32>(ARENA, 32)) << 32));
   else return 1;
   return 0;
 }

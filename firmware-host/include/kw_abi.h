@@ -7,7 +7,7 @@
 
 /* versions */
 #define KW_MAGIC 0x4E4E574Bu
-#define KW_FORMAT_VERSION 8
+#define KW_FORMAT_VERSION 9
 #define KW_ABI_VERSION 2
 #define KW_HEADER_SIZE 96
 #define KW_TENSOR_SIZE 16

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BlobBuilder, fixCrc } from '../../tools/blob/writer.ts';
 import { parseBlob, BlobError } from '../../tools/blob/parse.ts';
 import { crc32 } from '../../tools/blob/crc32.ts';
-import { DTYPE, ERR, HEADER, HEADER_SIZE, IO, MAGIC, OP_HEADER_SIZE, STORAGE } from '../../tools/blob/spec.ts';
+import { DTYPE, ERR, FORMAT_VERSION, HEADER, HEADER_SIZE, IO, MAGIC, OP_HEADER_SIZE, STORAGE } from '../../tools/blob/spec.ts';
 import { frexp, mbqm, mbqmBig, quantize, quantizeMultiplier, roundHalfAwayFromZero, perTensorScale } from '../../tools/fixedpoint.ts';
 import { UserError } from '../../tools/errors.ts';
 import { rng, rint } from '../helpers/opgen.ts';
@@ -194,7 +194,7 @@ describe('BlobBuilder / parseBlob', () => {
     const blob = denseBlob();
     const cases: [(b: Uint8Array) => void, number][] = [
       [(b) => (b[0] ^= 1), ERR.BAD_MAGIC],
-      [(b) => (b[HEADER.version] = 9), ERR.BAD_VERSION],
+      [(b) => (b[HEADER.version] = FORMAT_VERSION + 1), ERR.BAD_VERSION],
       [(b) => (b[HEADER.totalSize] += 1), ERR.BAD_SIZE],
       [(b) => (b[200 % b.length] ^= 0x10), ERR.BAD_CRC],
     ];

@@ -164,7 +164,8 @@ export const GENERATORS: Record<string, (r: Rng) => OneOp> = {
     const rows = rint(r, 1, 3);
     const inDim = pick(r, [1, 2, 3, 4, 5, 7, 8, 16, 17, rint(r, 1, 90)]);
     const outDim = pick(r, [1, 3, 4, 5, 8, 9, rint(r, 1, 21)]);
-    const layout = rint(r, 0, 1);
+    // layout 2 reads the random bytes as offset binary (w = byte - 128)
+    const layout = rint(r, 0, 2);
     const w = randI8(r, outDim * inDim, -127, 127);
     const tin = ar.t(DTYPE.INT8, rows * inDim);
     const tout = ar.t(DTYPE.INT8, rows * outDim);

@@ -3,7 +3,7 @@
  * size fixed at convert time, so every op's constants must fit it. A DENSE, or a CONV2D with one
  * group, whose constants do not fit is split by output channels into ops that each do (tiles of
  * a multiple of 4 channels, so the 4-row weight blocks stay whole; of 8 for DENSE layout 2, whose
- * 8-row blocks take 2 bytes per weight; DENSE layout 3 has 2-byte weights and 8-byte biases); each tile writes a temporary
+ * blocks have 8 rows; DENSE layout 3 has 2-byte weights and 8-byte biases); each tile writes a temporary
  * and a CONCAT that only copies joins them into the original output. The arithmetic of every
  * output is unchanged, so outputs stay byte-identical to the unsplit op.
  */
@@ -40,11 +40,6 @@ interface SplitShape {
 /** Output channels and the per-channel weight bytes of an op that can be split, else null. */
 function splitShape(op: LOp): SplitShape | null {
   const p = op.params as Record<string, any>;
-  if (op.name === 'DENSE' && p.layout === 2) {
-    const full = p.outDim - (p.outDim % 8);
-    const at = (c: number) => (c <= full ? 2 * c * p.inDim : 2 * full * p.inDim + (c - full) * p.inDim);
-    return { channels: p.outDim, perChannel: p.inDim, key: 'outDim', step: 8, at, biasBytes: 4 };
-  }
   // DENSE layout 3: int16 weights (2 bytes each, in 4-row blocks as layout 1), int64 bias
   if (op.name === 'DENSE' && p.layout === 3)
     return { channels: p.outDim, perChannel: p.inDim, key: 'outDim', step: 4, at: (c) => 2 * c * p.inDim, biasBytes: 8 };
@@ -56,6 +51,8 @@ function splitShape(op: LOp): SplitShape | null {
     at: (c) => c * perChannel,
     biasBytes: 4,
   });
+  // DENSE layout 2: 8-row blocks of one byte per weight
+  if (op.name === 'DENSE' && p.layout === 2) return { ...shape(p.outDim, p.inDim, 'outDim'), step: 8 };
   if (op.name === 'DENSE') return shape(p.outDim, p.inDim, 'outDim');
   // CONV2D layout 2: int16 weights, int64 bias
   if (op.name === 'CONV2D' && p.layout === 2) return { ...shape(p.outC, p.kH * p.kW * p.inC, 'outC'), at: (c) => 2 * c * p.kH * p.kW * p.inC, biasBytes: 8 };

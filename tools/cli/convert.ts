@@ -247,8 +247,6 @@ export interface ConvertModelOptions {
   auto?: AutoFlags;
   /** requantisation rounding (default double, TFLite's reference kernels) */
   rounding?: Rounding;
-  /** DENSE weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC */
-  densePairs?: boolean;
   /** int16: the Dense layers on int16 activations get int16 weights (16x16, DENSE layout 3; default int8) */
   weightPrecision?: WeightPrecision;
   /** also build a runtime .wasm with only the model's ops */
@@ -346,7 +344,6 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
     batch: o.batch,
     calibration: cal,
     stream: streamSteps !== null,
-    densePairs: !!o.densePairs,
     weightPrecision,
     calibrationGraph: calGraph,
     precision: precisionMap(graph, precision),
@@ -428,7 +425,6 @@ export async function main(argv: string[]) {
         '--calibration-method <m>',
         `how each tensor's int8 range is chosen: ${CALIBRATION_METHODS.join(', ')} (auto: per tensor, by the error measured on the calibration samples; default: auto with ${MIN_SAMPLES.auto} or more calibration samples, else minmax)`,
       )
-      .option('--dense-pairs', 'Dense weights as packed pairs (layout 2): twice the weight bytes, about half the instructions per MAC')
       .option('--staging <bytes>', "flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB)")
       .option('--runtime <file>', 'also write a runtime .wasm with only the ops this model uses (for --weights flash: the streaming build)')
       .option(
@@ -492,7 +488,6 @@ export async function main(argv: string[]) {
       calibrationMethod,
       batch,
       streamSteps,
-      densePairs: !!o.densePairs,
       ...mode,
       precision,
       weightPrecision: o.weightPrecision,

@@ -6,7 +6,7 @@ import * as core from '../float/layers/core.ts';
 import * as misc from '../float/layers/misc.ts';
 import { asymmetricQParams, channelWeights, foldBias, quantizeValue } from '../quantize/qparams.ts';
 import { perTensorScale, xnnpackScale } from '../fixedpoint.ts';
-import { blockRows4, packPairs8 } from '../quantize/reference-rnn.ts';
+import { blockRows4, blockRows8u } from '../quantize/reference-rnn.ts';
 import { prod, constI8, constI16, unsupportedLayer, requantParams } from '../quantize/lower-util.ts';
 import { bias64, constI64, quantizeWeights16, W16_MAX_IN } from '../quantize/weights16.ts';
 import type { LowerCtx } from '../quantize/lower-ctx.ts';
@@ -94,7 +94,7 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
         ? perTensorScale(inT.q.scale, s, f.accQ.scale)
         : (inT.q.scale * s) / f.accQ.scale;
   const ms = Array.from(wq.scales, (s) => qm(scale(s), n, 'output'));
-  const pairs = L.opts.densePairs && units >= 8 ? packPairs8(wq.q, units, inDim) : null;
+  const u8 = units >= 8 ? blockRows8u(wq.q, units, inDim) : null;
   emit(
     'DENSE',
     {
@@ -103,11 +103,11 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
       rows: prod(inT.shape) / inDim,
       inDim,
       outDim: units,
-      // layout 1: 4-row blocks for the runtime's 4-outputs-per-pass loop (same bytes, reordered);
-      // layout 2 (--dense-pairs): 8-row blocks of packed weight pairs, twice the bytes
-      weights: pairs ? { kind: 'const', bytes: pairs, align: 16, what: `${n.name} weights` } : constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`),
+      // layout 2: 8-row blocks of offset-binary bytes, two rows per i64 multiply (same bytes,
+      // reordered); layout 1 (4-row blocks) below 8 units or beyond the lane bound
+      weights: u8 ? { kind: 'const', bytes: u8, align: 16, what: `${n.name} weights` } : constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`),
       ...requantParams(n.name, bias, ms, f),
-      layout: pairs ? 2 : 1,
+      layout: u8 ? 2 : 1,
     },
     [inL],
     [outL],

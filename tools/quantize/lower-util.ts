@@ -206,8 +206,6 @@ export interface LowerOptions {
    * time dimension is then the chunk length).
    */
   stream?: boolean;
-  /** convert --dense-pairs: DENSE weights in layout 2 (packed pairs, twice the weight bytes, about half the instructions) */
-  densePairs?: boolean;
   /** The blob's rounding mode: which TFLite implementation's tables a .tflite LOGISTIC/TANH gets. */
   rounding?: Rounding;
   /**

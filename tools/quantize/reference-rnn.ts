@@ -257,38 +257,27 @@ export function runRnnRef(q: RnnQuant, x: Int8Array, batch: number, steps: numbe
 }
 
 /**
- * Weights into DENSE layout 2 (packed pairs): blocks of 8 rows as int32 words [rows/8][K][4],
- * word j = w[8b+2j][k] + 2^24 * w[8b+2j+1][k] (little-endian), then the remainder rows
- * (rows % 8) int8 row-major. null when a weight is -128 (w1 * 2^24 must fit in int32; the
- * converter then keeps layout 1) or K > 2^17 (the runtime's lane bound, assembly/ops/dense.ts).
+ * Weights into DENSE layout 2: offset-binary bytes u = w + 128 in 8-row blocks [rows/8][K][8],
+ * then the remainder rows (rows % 8) int8 row-major. null when K > 65535 (the runtime's lane
+ * bound, denseU8 in assembly/ops/dense.ts): the converter then keeps layout 1.
  */
-export function packPairs8(w: Int8Array, rows: number, K: number): Uint8Array | null {
-  if (K > 131072 || w.some((v) => v === -128)) return null;
+export function blockRows8u(w: Int8Array, rows: number, K: number): Uint8Array | null {
+  if (K > 65535) return null;
+  const out = new Uint8Array(rows * K);
   const full = rows - (rows % 8);
-  const out = new Uint8Array(full * K * 2 + (rows - full) * K);
-  const dv = new DataView(out.buffer);
   let p = 0;
-  for (let r = 0; r < full; r += 8)
-    for (let k = 0; k < K; k++) for (let j = 0; j < 8; j += 2, p += 4) dv.setInt32(p, w[(r + j) * K + k] + w[(r + j + 1) * K + k] * 2 ** 24, true);
-  out.set(new Uint8Array(w.buffer, w.byteOffset + full * K, (rows - full) * K), p);
+  for (let r = 0; r < full; r += 8) for (let k = 0; k < K; k++) for (let j = 0; j < 8; j++) out[p++] = w[(r + j) * K + k] + 128;
+  for (let r = full; r < rows; r++) for (let k = 0; k < K; k++) out[p++] = w[r * K + k] & 0xff;
   return out;
 }
 
-/** Inverse of packPairs8: the row-major [rows][K] weights of a DENSE layout 2 const at off. */
-export function unpackPairs8(c: Uint8Array, off: number, rows: number, K: number): Int8Array {
-  const full = rows - (rows % 8);
+/** Inverse of blockRows8u: the row-major [rows][K] weights of a DENSE layout 2 const at off. */
+export function unblockRows8u(c: Uint8Array, off: number, rows: number, K: number): Int8Array {
   const w = new Int8Array(rows * K);
-  const dv = new DataView(c.buffer, c.byteOffset);
+  const full = rows - (rows % 8);
   let p = off;
-  for (let r = 0; r < full; r += 8)
-    for (let k = 0; k < K; k++)
-      for (let j = 0; j < 8; j += 2, p += 4) {
-        const v = dv.getInt32(p, true);
-        const l0 = (v << 8) >> 8; // lane 0: the low 24 bits, sign-extended
-        w[(r + j) * K + k] = l0;
-        w[(r + j + 1) * K + k] = (v - l0) / 2 ** 24;
-      }
-  w.set(new Int8Array(c.buffer, c.byteOffset + p, (rows - full) * K), full * K);
+  for (let r = 0; r < full; r += 8) for (let k = 0; k < K; k++) for (let j = 0; j < 8; j++) w[(r + j) * K + k] = c[p++] - 128;
+  for (let i = full * K; i < rows * K; i++) w[i] = (c[p++] << 24) >> 24;
   return w;
 }
 

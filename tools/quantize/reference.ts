@@ -6,7 +6,7 @@
 
  */
 import { clamp, lut16Lookup, mbqm, mbqm64, requantOutput } from '../fixedpoint.ts';
-import { TABLE_ENTRIES, gateCount, unpackPairs8, type CellKind, type RnnQuant } from './reference-rnn.ts';
+import { TABLE_ENTRIES, gateCount, unblockRows8u, type CellKind, type RnnQuant } from './reference-rnn.ts';
 
 /** An op's params by spec name (repeat groups in `groups`). */
 type P = Record<string, any>;
@@ -75,7 +75,7 @@ export function refDenseAcc(p: P, x: Act, consts: Uint8Array): Int32Array | Floa
   const { rows, inDim, outDim, weights, bias, layout } = p as Record<string, number>;
   // layout 3: int16 weights in layout 1's order, int64 bias (|bias| <= 2^46: exact as a number)
   const w =
-    layout === 2 ? unpackPairs8(consts, weights, outDim, inDim) : layout === 3 ? i16s(consts, weights, outDim * inDim) : i8s(consts, weights, outDim * inDim);
+    layout === 2 ? unblockRows8u(consts, weights, outDim, inDim) : layout === 3 ? i16s(consts, weights, outDim * inDim) : i8s(consts, weights, outDim * inDim);
   const b = bias === -1 ? new Float64Array(outDim) : layout === 3 ? i64s(consts, bias, outDim) : i32s(consts, bias, outDim);
   const blocks = layout === 1 || layout === 3 ? Math.floor(outDim / 4) : 0;
   // weight of output o, input k under either layout
