@@ -94,7 +94,8 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
         ? perTensorScale(inT.q.scale, s, f.accQ.scale)
         : (inT.q.scale * s) / f.accQ.scale;
   const ms = Array.from(wq.scales, (s) => qm(scale(s), n, 'output'));
-  const u8 = units >= 8 ? blockRows8u(wq.q, units, inDim) : null;
+  // layout 2 is an int8-activation layout (16x8 runs the int16 kernel on layout 1)
+  const u8 = units >= 8 && L.prec.cur !== 'int16' ? blockRows8u(wq.q, units, inDim) : null;
   emit(
     'DENSE',
     {
@@ -104,7 +105,7 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
       inDim,
       outDim: units,
       // layout 2: 8-row blocks of offset-binary bytes, two rows per i64 multiply (same bytes,
-      // reordered); layout 1 (4-row blocks) below 8 units or beyond the lane bound
+      // reordered); layout 1 (4-row blocks) below 8 units, beyond the lane bound and in int16
       weights: u8 ? { kind: 'const', bytes: u8, align: 16, what: `${n.name} weights` } : constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`),
       ...requantParams(n.name, bias, ms, f),
       layout: u8 ? 2 : 1,
