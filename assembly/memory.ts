@@ -1,7 +1,8 @@
 // Linear memory layout (no allocator, nothing is ever freed):
 //
 //   [0, __heap_base)          static data emitted by the compiler (none or a few bytes)
-//   STATIC_AREA               CRC-32 table (1 KiB) + LAYOUT odometer (128 B)
+//   STATIC_AREA               CRC-32 table (1 KiB) + op area (544 B): what one evalOp keeps while it
+//                             runs (LAYOUT's odometer, ADD_N's per-input terms), never across ops
 //   BLOB_BASE (16-aligned)    blob buffer: kw_blob_buffer(size) bytes, copied in by the host
 //   arena  (16-aligned)       activations, header.arenaSize bytes (tensor offsets, STORAGE_ARENA)
 //   state  (16-aligned)       persistent state, header.stateSize bytes (STORAGE_STATE)
@@ -12,7 +13,7 @@
 // the limit given to kw_set_memory_limit.
 
 export const CRC_TABLE_BYTES: usize = 1024;
-export const LAYOUT_AREA_BYTES: usize = 128;
+export const OP_AREA_BYTES: usize = 544; // ADD_N: 32 B for each of 16 inputs + the output
 
 @inline export function staticArea(): usize {
   return (__heap_base + 15) & ~(<usize>15);
@@ -20,11 +21,11 @@ export const LAYOUT_AREA_BYTES: usize = 128;
 @inline export function crcTable(): usize {
   return staticArea();
 }
-@inline export function layoutArea(): usize {
+@inline export function opArea(): usize {
   return staticArea() + CRC_TABLE_BYTES;
 }
 @inline export function blobBase(): usize {
-  return (staticArea() + CRC_TABLE_BYTES + LAYOUT_AREA_BYTES + 15) & ~(<usize>15);
+  return (staticArea() + CRC_TABLE_BYTES + OP_AREA_BYTES + 15) & ~(<usize>15);
 }
 
 /** memory cap in bytes, 0 = none */

@@ -9,7 +9,7 @@ import {
   ERR_OK, ERR_NO_BLOB, ERR_OUT_OF_MEMORY, ERR_NOT_READY, ERR_BAD_INDEX, ERR_SELFTEST_MISMATCH, ERR_NO_SELFTEST,
   ERR_BAD_MAGIC, ERR_BAD_VERSION, ERR_BAD_HEADER, ERR_BAD_SIZE, ERR_BAD_CRC, ERR_NO_STAGING, ERR_READ_FAILED,
 } from './abi.gen';
-import { gLimit, ensureMemory, blobBase, staticArea, align16, zeroBytes, CRC_TABLE_BYTES, LAYOUT_AREA_BYTES } from './memory';
+import { gLimit, ensureMemory, blobBase, staticArea, align16, zeroBytes, CRC_TABLE_BYTES, OP_AREA_BYTES } from './memory';
 import { validateBlob, runOps, RUNTIME_MASK_0, RUNTIME_MASK_1, vArenaSize, vStateSize, vScratchSize, vIO, vNIn, vNOut, vSelfTest, vErrIndex, setStaging, gStaging, gStagingSize } from './blob';
 import { setRegions, tAddr, gTensors, gState } from './check';
 import { crc32Update } from './crc32';
@@ -230,6 +230,6 @@ function selfTestCompare(src: usize, out: usize, n: usize): i32 {
 export function kw_last_error(): i32 { return lastError; }
 export function kw_error_op(): i32 { return errorIndex; }
 export function kw_memory_used(): i32 {
-  if (memEnd == 0) return <i32>(staticArea() + CRC_TABLE_BYTES + LAYOUT_AREA_BYTES);
+  if (memEnd == 0) return <i32>(staticArea() + CRC_TABLE_BYTES + OP_AREA_BYTES);
   return <i32>memEnd;
 }

@@ -2,7 +2,7 @@
 // i = floor((o - padBefore) / div); outside [0, inDim) -> fill, else in[sum(i * inStride)].
 import { prm, tP, gP, gErr, cTensor, cDtype, cRange, cDim, cGeom, cFail, cmul, pdiv, CAP, dtMin, dtMax, M_I8, M_I16, M_I32 } from '../check';
 import { DTYPE_INT16, DTYPE_INT8, LIMIT_MAX_REGION, NP_LAYOUT, P_LAYOUT_ELEM_SIZE, P_LAYOUT_FILL, P_LAYOUT_IN, P_LAYOUT_OUT, P_LAYOUT_RANK, RF_LAYOUT_DIV, RF_LAYOUT_IN_DIM, RF_LAYOUT_IN_STRIDE, RF_LAYOUT_PAD_BEFORE, RN_LAYOUT } from '../abi.gen';
-import { layoutArea } from '../memory';
+import { opArea } from '../memory';
 
 export function prepare(): void {
   let eIn = cTensor(P_LAYOUT_IN, M_I8 | M_I16 | M_I32);
@@ -35,7 +35,7 @@ export function evalOp(p: usize): i32 {
   let es = prm(p, P_LAYOUT_ELEM_SIZE), rank = prm(p, P_LAYOUT_RANK), fill = prm(p, P_LAYOUT_FILL);
   let g0 = p + (<usize>NP_LAYOUT << 2);
   let gs = <usize>RN_LAYOUT << 2;
-  let cnt = layoutArea();
+  let cnt = opArea();
   let outer = 1;
   for (let a = 0; a < rank - 1; a++) {
     store<i32>(cnt + (<usize>a << 2), 0);

@@ -1,6 +1,6 @@
 // MAX_POOL2D / AVG_POOL2D over in-bounds taps (NHWC int8 or int16, same dtype and qparams in and out).
 import { P_MAX_POOL2D_ACT_MAX, P_MAX_POOL2D_ACT_MIN, P_MAX_POOL2D_BATCH, P_MAX_POOL2D_CHANNELS, P_MAX_POOL2D_IN, P_MAX_POOL2D_IN_H, P_MAX_POOL2D_IN_W, P_MAX_POOL2D_K_H, P_MAX_POOL2D_K_W, P_MAX_POOL2D_OUT, P_MAX_POOL2D_OUT_H, P_MAX_POOL2D_OUT_W, P_MAX_POOL2D_PAD_LEFT, P_MAX_POOL2D_PAD_TOP, P_MAX_POOL2D_STRIDE_H, P_MAX_POOL2D_STRIDE_W } from '../abi.gen';
-import { prm, tP, cTensor, cDim, cGeom, cPad, cProd, cExtent, cFail, cSameDtype, cActDt, dtMin, is16, ldE, stE, M_I8, M_I16A } from '../check';
+import { prm, tP, cTensor, cDim, cGeom, cPad, cProd, cExtent, cFail, cSameDtype, cActDt, is16, ldE, stE, M_I8, M_I16A } from '../check';
 import { clampI } from '../fixedpoint';
 
 export function prepare(): void {
@@ -20,6 +20,56 @@ export function prepare(): void {
   cActDt(P_MAX_POOL2D_ACT_MIN, P_MAX_POOL2D_ACT_MAX, dt);
 }
 
+// An average window's result: the sum divided rounding half away from zero (TFLite's reference).
+// The max accumulators start at lo, so max windows need only the upper clamp.
+// @ts-ignore: decorator
+@inline function avgDiv(a: i32, n: i32): i32 {
+  return (a > 0 ? a + (n >> 1) : a - (n >> 1)) / n;
+}
+
+// Every channel of one output pixel y over the window at x (rows x cols taps, rowB/pixB bytes
+// apart). int8 max with 4 or more channels: blocks of 4 channels held in locals, the last block
+// overlapping the previous one (the same values written twice). Average, int16 and fewer than
+// 4 channels: one channel at a time.
+// @ts-ignore: decorator
+@inline function pixel(x: usize, y: usize, rows: i32, cols: i32, rowB: usize, pixB: usize, isAvg: bool, lo: i32, hi: i32, w16: bool): void {
+  let colB = <usize>cols * pixB;
+  let spanB = <usize>rows * rowB;
+  if (isAvg || w16 || pixB < 4) {
+    for (let c: usize = 0; c < pixB; c += <usize>1 << <usize>w16) {
+      let a = isAvg ? 0 : lo;
+      for (let r = x + c, rEnd = r + spanB; r < rEnd; r += rowB) {
+        for (let q = r, qEnd = r + colB; q < qEnd; q += pixB) {
+          let v = ldE(q, 0, w16);
+          if (isAvg) a += v; else a = max(a, v);
+        }
+      }
+      stE(y + c, 0, isAvg ? clampI(avgDiv(a, rows * cols), lo, hi) : min(a, hi), w16);
+    }
+    return;
+  }
+  let c: usize = 0;
+  while (true) {
+    let a0 = lo, a1 = lo, a2 = lo, a3 = lo;
+    for (let r = x + c, rEnd = r + spanB; r < rEnd; r += rowB) {
+      for (let q = r, qEnd = r + colB; q < qEnd; q += pixB) {
+        a0 = max(a0, <i32>load<i8>(q));
+        a1 = max(a1, <i32>load<i8>(q, 1));
+        a2 = max(a2, <i32>load<i8>(q, 2));
+        a3 = max(a3, <i32>load<i8>(q, 3));
+      }
+    }
+    let yc = y + c;
+    store<i8>(yc, min(a0, hi));
+    store<i8>(yc, min(a1, hi), 1);
+    store<i8>(yc, min(a2, hi), 2);
+    store<i8>(yc, min(a3, hi), 3);
+    c += 4;
+    if (c >= pixB) break;
+    if (c > pixB - 4) c = pixB - 4;
+  }
+}
+
 export function evalOp(p: usize, isAvg: bool): i32 {
   let x0 = tP(p, P_MAX_POOL2D_IN);
   let y = tP(p, P_MAX_POOL2D_OUT);
@@ -27,38 +77,23 @@ export function evalOp(p: usize, isAvg: bool): i32 {
   let kH = prm(p, P_MAX_POOL2D_K_H), kW = prm(p, P_MAX_POOL2D_K_W), sH = prm(p, P_MAX_POOL2D_STRIDE_H), sW = prm(p, P_MAX_POOL2D_STRIDE_W), padT = prm(p, P_MAX_POOL2D_PAD_TOP), padL = prm(p, P_MAX_POOL2D_PAD_LEFT);
   let lo = prm(p, P_MAX_POOL2D_ACT_MIN), hi = prm(p, P_MAX_POOL2D_ACT_MAX);
   let w16 = is16(p, P_MAX_POOL2D_IN);
-  let least = w16 ? dtMin(2) : -128;
-  let rowE = inW * ch;
-  let yi = 0;
+  let pixB = <usize>ch << <usize>w16;
+  let rowB = <usize>inW * pixB;
   for (let b = 0; b < batch; b++) {
-    let xb = b * inH * rowE;
     for (let oh = 0; oh < outH; oh++) {
       let h0 = oh * sH - padT;
       let h1 = h0 + kH;
       if (h0 < 0) h0 = 0;
       if (h1 > inH) h1 = inH;
+      let xr = x0 + <usize>(b * inH + h0) * rowB;
       for (let ow = 0; ow < outW; ow++) {
         let w0 = ow * sW - padL;
         let w1 = w0 + kW;
         if (w0 < 0) w0 = 0;
         if (w1 > inW) w1 = inW;
-        let n = (h1 - h0) * (w1 - w0);
-        for (let c = 0; c < ch; c++) {
-          let acc: i32 = isAvg ? 0 : least;
-          for (let h = h0; h < h1; h++) {
-            let xi = xb + h * rowE + w0 * ch + c;
-            for (let w = w0; w < w1; w++) {
-              let v = ldE(x0, xi, w16);
-              if (isAvg) acc += v; else if (v > acc) acc = v;
-              xi += ch;
-            }
-          }
-          if (isAvg) {
-            if (n > 0) acc = acc > 0 ? (acc + (n >> 1)) / n : (acc - (n >> 1)) / n;
-            else acc = 0;
-          }
-          stE(y, yi++, clampI(acc, lo, hi), w16);
-        }
+        let xw = xr + <usize>w0 * pixB;
+        pixel(xw, y, h1 - h0, w1 - w0, rowB, pixB, isAvg, lo, hi, w16);
+        y += pixB;
       }
     }
   }

@@ -5,7 +5,7 @@
  *  - every call returns a documented error code (spec ERR) or a valid run, never a trap;
  *  - linear memory outside the planned regions is untouched: a snapshot of all of memory is taken
  *    before kw_init and before kw_invoke; afterwards only the runtime's scratch statics (CRC table,
- *    LAYOUT odometer) and, after a successful init, [arena, kw_memory_used()) (arena + state +
+ *    op area) and, after a successful init, [arena, kw_memory_used()) (arena + state +
  *    scratch) may differ. The blob itself must never change. Memory never grows past the limit;
  *  - input/output pointers lie inside the planned regions;
  *  - oracles: kw_init's code equals parseBlob's (the validator run in a fresh instance), parseBlob
@@ -111,9 +111,9 @@ export class RuntimeHarness {
 
   private afterLoad(): void {
     const e = this.sim.exports;
-    // before any blob, kw_memory_used() = static area + CRC table + LAYOUT odometer
+    // before any blob, kw_memory_used() = static area + CRC table + op area (assembly/memory.ts)
     this.staticHi = e.kw_memory_used() >>> 0;
-    this.staticLo = this.staticHi - 1024 - 128;
+    this.staticLo = this.staticHi - 1024 - 544;
     this.mask = [e.kw_op_mask(0) >>> 0, e.kw_op_mask(1) >>> 0];
   }
 
