@@ -26,12 +26,12 @@ export function prepare(): void {
   }
 }
 
-// One term per input, then the output's, 32 bytes each in the op area (memory.ts): m (i64), r (i64), s, k, then the input's
-// address and zero point. MBQM in the fast form of fixedpoint.ts mbqmF with everything that
-// depends only on (mult, shift) hoisted: (x * m + r + sign-extend(x & k)) >> s. The form covers
-// every multiplier in single rounding and mult >= 0, shift <= 0 (what TFLite's ADD emits) in
-// double rounding; k = 1 marks the others, which take the general mbqm.
-
+// One term per input, then the output's, 32 bytes each in the op area (memory.ts): m (i64),
+// r (i64), s, k, then the input's address and zero point. MBQM in the fast form of fixedpoint.ts
+// mbqmF with everything that depends only on (mult, shift) hoisted:
+// (x * m + r + sign-extend(x & k)) >> s. The form covers every multiplier in single rounding and
+// mult >= 0, shift <= 0 (what TFLite's ADD emits) in double rounding; k = 1 marks the others,
+// which take the general mbqm.
 function term(t: usize, mult: i32, shift: i32): void {
   let d = roundDouble;
   let s = 31 - shift;
