@@ -16,7 +16,7 @@ export interface RuntimeInfo extends RuntimeWasmInfo {
   streams: boolean;
   /** linear memory bytes right after instantiation (static data lives below) */
   initialBytes: number;
-  /** bytes the runtime uses before any blob: static data, CRC table, LAYOUT area (kw_memory_used) */
+  /** bytes the runtime uses before any blob: static data, CRC table, op area (kw_memory_used) */
   initialStatic: number;
 }
 
