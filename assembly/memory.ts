@@ -12,8 +12,11 @@
 // Memory grows only in kw_blob_buffer and kw_init, never during kw_invoke, and never beyond
 // the limit given to kw_set_memory_limit.
 
+import { LIMIT_MAX_GROUP } from './abi.gen';
+
 export const CRC_TABLE_BYTES: usize = 1024;
-export const OP_AREA_BYTES: usize = 544; // ADD_N: 32 B for each of 16 inputs + the output
+// the largest user: ADD_N, 32 B for each input and the output (LAYOUT needs 4 B per axis)
+export const OP_AREA_BYTES: usize = <usize>(LIMIT_MAX_GROUP + 1) * 32;
 
 @inline export function staticArea(): usize {
   return (__heap_base + 15) & ~(<usize>15);
