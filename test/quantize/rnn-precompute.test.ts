@@ -10,11 +10,13 @@ import { newState, runRnnRef, RNN_FLAG, gateCount, ACT, buildActTable, type Cell
 import { oneOpBlob, RnnHarness } from '../helpers/rnn-harness.ts';
 import { rng } from '../helpers/tfjs-train.ts';
 
-function layer(cell: CellKind, units: number, inDim: number, seed: number, resetAfter: boolean): RnnQuant {
+function layer(cell: CellKind, units: number, inDim: number, seed: number, resetAfter: boolean, extremeWh = false): RnnQuant {
   const r = rng(seed);
   const G = gateCount(cell);
   const rows = G * units;
   const i8 = (n: number) => Int8Array.from({ length: n }, () => Math.floor(r() * 255) - 127);
+  // recurrent weights at the ends of the int8 range and around 0
+  const whExtreme = (n: number) => Int8Array.from({ length: n }, () => [-128, 127, -1, 0][Math.floor(r() * 4)]);
   const mult = () => (r() < 0.1 ? 0 : 0x40000000 + Math.floor(r() * 0x3fffffff));
   // shifts: mostly right shifts (incl. -31), some 0, some left shifts up to 4
   const shift = (lo: number) => {
@@ -33,7 +35,7 @@ function layer(cell: CellKind, units: number, inDim: number, seed: number, reset
     bx: arr(rows, () => Math.floor((r() - 0.5) * 4e5)),
     mx: arr(rows, mult),
     sx: arr(rows, () => shift(8)),
-    wh: i8(rows * units),
+    wh: extremeWh ? whExtreme(rows * units) : i8(rows * units),
     bh: arr(rows, () => Math.floor((r() - 0.5) * 4e5)),
     mh: arr(rows, mult),
     sh: arr(rows, () => shift(12)),
@@ -80,6 +82,36 @@ describe('recurrent input precompute and row records: bit-exact vs reference', (
           expect(Array.from(hm.invoke(x, ids))).toEqual(Array.from(runRnnRef(q, x, B, T, newState(q, B), ids)));
         }
       }
+    });
+  }
+});
+
+describe('recurrent product: packed 8-row blocks, rows left over, units >= 512', () => {
+  // matRowsI16: 8-row blocks from the packed copy, the rows % 8 and every row of units >= 512
+  // (SWAR_K) one k per iteration. SimpleRNN units 300 (4 rows left over), 520 (unpacked);
+  // GRU units 13 (26 + 13 rows: 2 and 5 left over); LSTM 4 * 66 rows. Weights -128/127/-1/0
+  // with a linear activation drive h to +-32767/-32768: the largest lane sums.
+  const cases: [CellKind, number, boolean][] = [
+    ['SimpleRNN', 300, false],
+    ['SimpleRNN', 520, false],
+    ['GRU', 13, false],
+    ['GRU', 13, true],
+    ['LSTM', 66, false],
+  ];
+  for (const [cell, units, ra] of cases) {
+    it(`${cell} units ${units}${cell === 'GRU' ? ` reset_after=${ra}` : ''}: bit-exact vs reference`, async () => {
+      const q = layer(cell, units, 3, units, ra, true);
+      if (cell === 'SimpleRNN') Object.assign(q, { actKind: ACT.LINEAR, actTable: null });
+      const B = 1;
+      const T = 4;
+      const r = rng(units + 1);
+      const x = Int8Array.from({ length: B * T * 3 }, () => Math.floor(r() * 256) - 128);
+      const h = await new RnnHarness(oneOpBlob(q, B, T)).init();
+      expect(h.prepareErr).toBe(0);
+      const state = newState(q, B);
+      const ref = runRnnRef(q, x, B, T, state);
+      expect(Array.from(h.invoke(x))).toEqual(Array.from(ref));
+      if (cell === 'SimpleRNN') expect(state.h.some((v) => v === 32767 || v === -32768)).toBe(true);
     });
   }
 });
