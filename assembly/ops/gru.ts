@@ -8,7 +8,7 @@ import {
 } from '../abi.gen';
 import {
   prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES, packW, packWords, zeroBytes,
-  applyAct, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
+  actCall, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -120,7 +120,7 @@ export function evalOp(P: usize): i32 {
 function resetGate(pr: usize, hb: usize, rh: usize, u: i32, rk: i32, rt: usize, hg: i32, gs: i32, tables: bool): void {
   const he = hb + (<usize>u << 1);
   do {
-    const r = tables ? tableLookup(rt, load<i32>(pr)) : applyAct(rk, rt, load<i32>(pr));
+    const r = tables ? tableLookup(rt, load<i32>(pr)) : actCall(rk, rt, load<i32>(pr));
     store<i16>(rh, <i16>sat16((r * <i32>load<i16>(hb) + hg) >> gs));
     pr += 4;
     hb += 2;
@@ -143,11 +143,11 @@ function update(S: usize, uw: usize, pc: usize, hb: usize, u: i32, rk: i32, rt: 
   do {
     let pre: i32;
     if (resetAfter) {
-      const r = tables ? tableLookup(rt, load<i32>(S + uw)) : applyAct(rk, rt, load<i32>(S + uw));
+      const r = tables ? tableLookup(rt, load<i32>(S + uw)) : actCall(rk, rt, load<i32>(S + uw));
       pre = sat16(<i32>load<i16>(pc) + sat16((r * load<i32>(S + uw3) + hg) >> gs));
     } else pre = load<i32>(S + uw2);
-    const z = <i64>(tables ? tableLookup(rt, load<i32>(S)) : applyAct(rk, rt, load<i32>(S)));
-    const nv = <i64>(tables ? tableLookup(at, pre) : applyAct(ak, at, pre));
+    const z = <i64>(tables ? tableLookup(rt, load<i32>(S)) : actCall(rk, rt, load<i32>(S)));
+    const nv = <i64>(tables ? tableLookup(at, pre) : actCall(ak, at, pre));
     const v = (z * <i64>load<i16>(hb) + (one - z) * nv + hg64) >> gs64;
     store<i16>(hb, <i16>(v > 32767 ? 32767 : v < -32768 ? -32768 : <i32>v));
     S += 4;

@@ -9,7 +9,7 @@ import {
 } from '../abi.gen';
 import {
   prm, tOk, tIsState, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows,
-  matRowsI16, rowConsts, REC_BYTES, packW, packWords, applyAct, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
+  matRowsI16, rowConsts, REC_BYTES, packW, packWords, actCall, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -130,15 +130,15 @@ function cells(
   let hk = hb;
   const he = hb + (<usize>u << 1);
   do {
-    const i = tables ? tableLookup(rt, load<i32>(pk)) : applyAct(rk, rt, load<i32>(pk));
-    const f = tables ? tableLookup(rt, load<i32>(pk + uw)) : applyAct(rk, rt, load<i32>(pk + uw));
-    const g = tables ? tableLookup(at, load<i32>(pk + uw2)) : applyAct(ak, at, load<i32>(pk + uw2));
-    const o = tables ? tableLookup(rt, load<i32>(pk + uw3)) : applyAct(rk, rt, load<i32>(pk + uw3));
+    const i = tables ? tableLookup(rt, load<i32>(pk)) : actCall(rk, rt, load<i32>(pk));
+    const f = tables ? tableLookup(rt, load<i32>(pk + uw)) : actCall(rk, rt, load<i32>(pk + uw));
+    const g = tables ? tableLookup(at, load<i32>(pk + uw2)) : actCall(ak, at, load<i32>(pk + uw2));
+    const o = tables ? tableLookup(rt, load<i32>(pk + uw3)) : actCall(rk, rt, load<i32>(pk + uw3));
     const cv = sat16(((f * <i32>load<i16>(ck) + fcH) >> fcS) + ((i * g + igH) >> igS));
     store<i16>(ck, <i16>cv);
     let a: i32;
     if (tables || ak == 2) a = tableLookup(at, sat16(((cv << cl) + crH) >> cr));
-    else a = ak == 1 ? (cv < 0 ? 0 : cv) : cv;
+    else a = actCall(ak, at, cv);
     store<i16>(hk, <i16>sat16((o * a + ohH) >> ohS));
     pk += 4;
     ck += 2;

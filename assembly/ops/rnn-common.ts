@@ -70,6 +70,11 @@ export function applyAct(kind: i32, table: usize, v: i32): i32 {
   return v;
 }
 
+/** applyAct as a call: the general (not all-table) gate loops, kept small */
+export function actCall(kind: i32, table: usize, v: i32): i32 {
+  return applyAct(kind, table, v);
+}
+
 /**
  * Row product with requantisation, 4 rows per pass, k unrolled x8 with the 8 products of a row
  * summed before the accumulator update (the DENSE loop shape):

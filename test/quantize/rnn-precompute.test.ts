@@ -91,17 +91,26 @@ describe('recurrent product: packed 8-row blocks, rows left over, units >= 512',
   // (SWAR_K) one k per iteration. SimpleRNN units 300 (4 rows left over), 520 (unpacked);
   // GRU units 13 (26 + 13 rows: 2 and 5 left over); LSTM 4 * 66 rows. Weights -128/127/-1/0
   // with a linear activation drive h to +-32767/-32768: the largest lane sums.
-  const cases: [CellKind, number, boolean][] = [
-    ['SimpleRNN', 300, false],
-    ['SimpleRNN', 520, false],
-    ['GRU', 13, false],
-    ['GRU', 13, true],
-    ['LSTM', 66, false],
+  // kinds [recurrent, activation]: both tables (the specialised gate loops) or the general loops
+  type Kinds = [number, number];
+  const TT: Kinds = [ACT.TABLE, ACT.TABLE];
+  const cases: [CellKind, number, boolean, Kinds][] = [
+    ['SimpleRNN', 300, false, [ACT.LINEAR, ACT.LINEAR]],
+    ['SimpleRNN', 520, false, [ACT.LINEAR, ACT.LINEAR]],
+    ['GRU', 13, false, TT],
+    ['GRU', 13, true, TT],
+    ['GRU', 16, false, [ACT.TABLE, ACT.RELU]],
+    ['GRU', 16, true, [ACT.RELU, ACT.LINEAR]],
+    ['LSTM', 66, false, TT],
+    ['LSTM', 16, false, [ACT.TABLE, ACT.RELU]],
+    ['LSTM', 16, false, [ACT.LINEAR, ACT.TABLE]],
   ];
-  for (const [cell, units, ra] of cases) {
-    it(`${cell} units ${units}${cell === 'GRU' ? ` reset_after=${ra}` : ''}: bit-exact vs reference`, async () => {
+  const tbl = (k: number, name: string) => (k === ACT.TABLE ? buildActTable(name) : null);
+  for (const [cell, units, ra, [rk, ak]] of cases) {
+    it(`${cell} units ${units}${cell === 'GRU' ? ` reset_after=${ra}` : ''} kinds ${rk}/${ak}: bit-exact vs reference`, async () => {
       const q = layer(cell, units, 3, units, ra, true);
-      if (cell === 'SimpleRNN') Object.assign(q, { actKind: ACT.LINEAR, actTable: null });
+      Object.assign(q, { actKind: ak, actTable: tbl(ak, 'tanh') });
+      if (cell !== 'SimpleRNN') Object.assign(q, { recKind: rk, recTable: tbl(rk, 'sigmoid') });
       const B = 1;
       const T = 4;
       const r = rng(units + 1);
