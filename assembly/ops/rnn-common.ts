@@ -272,11 +272,11 @@ function laneLo(c: i64): i32 {
   return <i32>c;
 }
 
-// the high lane of a packed pair sum
+// the high lane of a packed pair sum: B + floor((A + 2^31) / 2^32) = B
 // @ts-ignore: decorator
 @inline
 function laneHi(c: i64): i32 {
-  return <i32>((c - <i64><i32>c) >> 32);
+  return <i32>((c + 0x80000000) >> 32);
 }
 
 // out word = sat16(sat16(MBQM(bias + a)) + input part), record at pc
