@@ -6,7 +6,17 @@
  * negative shifts down to -31, batch 2, masks, GRU reset_after both ways.
  */
 import { describe, expect, it } from 'vitest';
-import { newState, runRnnRef, RNN_FLAG, gateCount, ACT, buildActTable, type CellKind, type RnnQuant } from '../../tools/quantize/reference-rnn.ts';
+import {
+  newState,
+  runRnnRef,
+  RNN_FLAG,
+  gateCount,
+  ACT,
+  buildActTable,
+  type CellKind,
+  type RnnQuant,
+  type TableFn,
+} from '../../tools/quantize/reference-rnn.ts';
 import { oneOpBlob, RnnHarness } from '../helpers/rnn-harness.ts';
 import { rng } from '../helpers/tfjs-train.ts';
 
@@ -105,7 +115,7 @@ describe('recurrent product: packed 8-row blocks, rows left over, units >= 512',
     ['LSTM', 16, false, [ACT.TABLE, ACT.RELU]],
     ['LSTM', 16, false, [ACT.LINEAR, ACT.TABLE]],
   ];
-  const tbl = (k: number, name: string) => (k === ACT.TABLE ? buildActTable(name) : null);
+  const tbl = (k: number, name: TableFn) => (k === ACT.TABLE ? buildActTable(name) : null);
   for (const [cell, units, ra, [rk, ak]] of cases) {
     it(`${cell} units ${units}${cell === 'GRU' ? ` reset_after=${ra}` : ''} kinds ${rk}/${ak}: bit-exact vs reference`, async () => {
       const q = layer(cell, units, 3, units, ra, true);
