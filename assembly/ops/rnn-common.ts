@@ -90,11 +90,13 @@ export function actCall(kind: i32, table: usize, v: i32): i32 {
 // @ts-ignore: decorator
 @inline
 function rowOut<O>(out: usize, r: usize, a: i32, m: usize, s: usize): void {
-  if (sizeof<O>() == 2) {
-    store<i16>(out + (r << 1), <i16>sat16(mbqmF(a, load<i32>(m + (r << 2)), load<i32>(s + (r << 2)))));
-  } else {
-    store<i32>(out + (r << 2), a);
-  }
+  if (sizeof<O>() == 2) rowOut16(out, r, a, m, s);
+  else store<i32>(out + (r << 2), a);
+}
+
+// int16 row output of the input part (a call: one copy of the requantisation for 5 call sites)
+function rowOut16(out: usize, r: usize, a: i32, m: usize, s: usize): void {
+  store<i16>(out + (r << 1), <i16>sat16(mbqmF(a, load<i32>(m + (r << 2)), load<i32>(s + (r << 2)))));
 }
 
 /** Bytes of one row's requantisation record (rowConsts). */
