@@ -207,7 +207,8 @@ function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize
 /**
  * Recurrent product: out int32 [rows] = sat16(sat16(MBQM(b + W h)) + pp[r]), pp int16 [rows] the
  * precomputed input part (zeros for a plain product). h int16 (zero point 0); rec = the rows'
- * records (rowConsts); wk = the matrix packed by packW (used when K < SWAR_K).
+ * records (rowConsts); wk = the full 8-row blocks packed by packW (read when K < SWAR_K). The
+ * bias is added to each lane in i32 (the reference's int32 wrap-around).
  */
 export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, rec: usize, out: usize, pp: usize, wk: usize): void {
   if (K >= SWAR_K) {
@@ -218,11 +219,11 @@ export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, rec:
   const full8 = rows & ~7;
   let r = 0;
   // 8 rows per pass: per k one h load serves four i64 products (pairs 0+1, 2+3, 4+5, 6+7)
-  const xe4 = x + (<usize>(K & ~7) << 1);
+  const xe8 = x + (<usize>(K & ~7) << 1);
   while (r < full8) {
     let c0: i64 = 0, c1: i64 = 0, c2: i64 = 0, c3: i64 = 0;
     let q = x;
-    while (q < xe4) {
+    while (q < xe8) {
       const h0 = <i64>load<i16>(q), h1 = <i64>load<i16>(q, 2), h2 = <i64>load<i16>(q, 4), h3 = <i64>load<i16>(q, 6);
       const h4 = <i64>load<i16>(q, 8), h5 = <i64>load<i16>(q, 10), h6 = <i64>load<i16>(q, 12), h7 = <i64>load<i16>(q, 14);
       c0 += h0 * load<i64>(wk) + h1 * load<i64>(wk, 32) + h2 * load<i64>(wk, 64) + h3 * load<i64>(wk, 96)
