@@ -337,6 +337,13 @@ function rq16(o: usize, a: i32, L: i32, M: i64, rc: i64, sm: i32, S: i64): void 
   store<i16>(o, <i16>sat16(<i32>((<i64>a2 * M + rc + <i64>(a2 & sm)) >> S)));
 }
 
+// i64 pair lo + 2^32 hi of two row weights
+// @ts-ignore: decorator
+@inline
+function pair(lo: i32, hi: i32): i64 {
+  return <i64>lo + (<i64>hi << 32);
+}
+
 // address of the 4 weights of slot k in a [D][4] block (slot k < e: the block start, masked to 0)
 // @ts-ignore: decorator
 @inline
@@ -373,6 +380,9 @@ export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: 
     const w01 = <i32>load<i8>(p1) & k1, w11 = <i32>load<i8>(p1, 1) & k1, w21 = <i32>load<i8>(p1, 2) & k1, w31 = <i32>load<i8>(p1, 3) & k1;
     const w02 = <i32>load<i8>(p2) & k2, w12 = <i32>load<i8>(p2, 1) & k2, w22 = <i32>load<i8>(p2, 2) & k2, w32 = <i32>load<i8>(p2, 3) & k2;
     const w03 = <i32>load<i8>(p3), w13 = <i32>load<i8>(p3, 1), w23 = <i32>load<i8>(p3, 2), w33 = <i32>load<i8>(p3, 3);
+    // rows 0+1 and 2+3 of each slot as i64 pairs w[r] + 2^32 w[r+1] (|sum of 4 x*w| <= 2^16)
+    const A0 = pair(w00, w10), A1 = pair(w01, w11), A2 = pair(w02, w12), A3 = pair(w03, w13);
+    const B0 = pair(w20, w30), B1 = pair(w21, w31), B2 = pair(w22, w32), B3 = pair(w23, w33);
     const b0 = load<i32>(b + ro), b1 = load<i32>(b + ro, 4), b2 = load<i32>(b + ro, 8), b3 = load<i32>(b + ro, 12);
     const m0 = load<i32>(m + ro), m1 = load<i32>(m + ro, 4), m2 = load<i32>(m + ro, 8), m3 = load<i32>(m + ro, 12);
     const s0 = load<i32>(s + ro), s1 = load<i32>(s + ro, 4), s2 = load<i32>(s + ro, 8), s3 = load<i32>(s + ro, 12);
@@ -388,11 +398,13 @@ export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: 
     let o = P + (<usize>r << 1);
     const oe = o + <usize>steps * rb;
     do {
-      const v0 = <i32>load<i8>(q), v1 = <i32>load<i8>(q, 1), v2 = <i32>load<i8>(q, 2), v3 = <i32>load<i8>(q, 3);
-      rq16(o, b0 + v0 * w00 + v1 * w01 + v2 * w02 + v3 * w03, L0, M0, rc0, sm0, S0);
-      rq16(o + 2, b1 + v0 * w10 + v1 * w11 + v2 * w12 + v3 * w13, L1, M1, rc1, sm1, S1);
-      rq16(o + 4, b2 + v0 * w20 + v1 * w21 + v2 * w22 + v3 * w23, L2, M2, rc2, sm2, S2);
-      rq16(o + 6, b3 + v0 * w30 + v1 * w31 + v2 * w32 + v3 * w33, L3, M3, rc3, sm3, S3);
+      const v0 = <i64>load<i8>(q), v1 = <i64>load<i8>(q, 1), v2 = <i64>load<i8>(q, 2), v3 = <i64>load<i8>(q, 3);
+      const ca = v0 * A0 + v1 * A1 + v2 * A2 + v3 * A3;
+      const cb = v0 * B0 + v1 * B1 + v2 * B2 + v3 * B3;
+      rq16(o, b0 + laneLo(ca), L0, M0, rc0, sm0, S0);
+      rq16(o + 2, b1 + laneHi(ca), L1, M1, rc1, sm1, S1);
+      rq16(o + 4, b2 + laneLo(cb), L2, M2, rc2, sm2, S2);
+      rq16(o + 6, b3 + laneHi(cb), L3, M3, rc3, sm3, S3);
       q += uD;
       o += rb;
     } while (o < oe);
