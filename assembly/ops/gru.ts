@@ -83,7 +83,7 @@ export function evalOp(P: usize): i32 {
   const pb = <usize>(3 * u) << 1;
   const o2 = <usize>(2 * u) << 2; // row offset of the candidate rows in bh
   const rc2 = rec + <usize>(2 * u) * REC_BYTES;
-  const tabs = rk == 2 && ak == 2;
+  const tabs = rk == 2 && ak == 2 && gs <= 15;
   for (let b = 0; b < batch; b++) {
     const hb = h + (<usize>(b * u) << 1);
     inputRows(x + <usize>(b * steps) * <usize>D, steps, D, wx, 3 * u, bx, mx, sx, Px);
@@ -111,8 +111,8 @@ export function evalOp(P: usize): i32 {
   return ERR_OK;
 }
 
-// The two loops of a step in two forms each: tables = both kinds are 2 (no kind branches), else
-// the general form. Separate functions (each has a loop, so binaryen keeps them apart instead of
+// The two loops of a step in two forms each: tables = both kinds are 2 and gateShift <= 15 (no
+// kind branches, the update in int32), else the general form. Separate functions (each has a loop, so binaryen keeps them apart instead of
 // folding them into one loop with a runtime branch per activation).
 function resetGateTables(pr: usize, hb: usize, rh: usize, u: i32, rt: usize, hg: i32, gs: i32): void {
   resetGate(pr, hb, rh, u, 2, rt, hg, gs, true);
@@ -159,10 +159,18 @@ function update(S: usize, uw: usize, pc: usize, hb: usize, u: i32, rk: i32, rt: 
       const r = tables ? tableLookup(rt, load<i32>(S + uw)) : actCall(rk, rt, load<i32>(S + uw));
       pre = sat16(<i32>load<i16>(pc) + sat16((r * load<i32>(S + uw3) + hg) >> gs));
     } else pre = load<i32>(S + uw2);
-    const z = <i64>(tables ? tableLookup(rt, load<i32>(S)) : actCall(rk, rt, load<i32>(S)));
-    const nv = <i64>(tables ? tableLookup(at, pre) : actCall(ak, at, pre));
-    const v = (z * <i64>load<i16>(hb) + (one - z) * nv + hg64) >> gs64;
-    store<i16>(hb, <i16>(v > 32767 ? 32767 : v < -32768 ? -32768 : <i32>v));
+    if (tables) {
+      // = nv + rsr(z*(h - nv), gs) (nv*2^gs is a multiple of 2^gs): |z| <= 2^15, |h - nv| < 2^16
+      // and hg <= 2^14 (gs <= 15 on this path) keep it inside int32
+      const z = tableLookup(rt, load<i32>(S));
+      const nv = tableLookup(at, pre);
+      store<i16>(hb, <i16>sat16(nv + ((z * (<i32>load<i16>(hb) - nv) + hg) >> gs)));
+    } else {
+      const z = <i64>actCall(rk, rt, load<i32>(S));
+      const nv = <i64>actCall(ak, at, pre);
+      const v = (z * <i64>load<i16>(hb) + (one - z) * nv + hg64) >> gs64;
+      store<i16>(hb, <i16>(v > 32767 ? 32767 : v < -32768 ? -32768 : <i32>v));
+    }
     S += 4;
     pc += 2;
     hb += 2;
