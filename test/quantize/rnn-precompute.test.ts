@@ -134,3 +134,23 @@ describe('recurrent product: packed 8-row blocks, rows left over, units >= 512',
     });
   }
 });
+
+describe('GRU state update in int32 (all-table path): extreme tables, gateShift 0 and 15', () => {
+  // tables of -32768 / 32767 put z, r and n at the ends of int16, so z*(h - n) reaches
+  // 32768 * 65535; gateShift 16 takes the general (64-bit) loop with the same tables
+  for (const gs of [0, 15, 16]) {
+    it(`gateShift ${gs}: bit-exact vs reference`, async () => {
+      const q = layer('GRU', 16, 3, 40 + gs, false, true);
+      const ext = (seed: number) => {
+        const r = rng(seed);
+        return Int16Array.from({ length: 257 }, () => [-32768, 32767, 0, -1][Math.floor(r() * 4)]);
+      };
+      Object.assign(q, { recTable: ext(gs + 1), actTable: ext(gs + 2), gateShift: gs });
+      const r = rng(gs + 3);
+      const x = Int8Array.from({ length: 6 * 3 }, () => Math.floor(r() * 256) - 128);
+      const h = await new RnnHarness(oneOpBlob(q, 1, 6)).init();
+      expect(h.prepareErr).toBe(0);
+      expect(Array.from(h.invoke(x))).toEqual(Array.from(runRnnRef(q, x, 1, 6, newState(q, 1))));
+    });
+  }
+});
