@@ -97,12 +97,12 @@ export function evalOp(P: usize): i32 {
         if (resetAfter) {
           matRowsI16(hb, u, whH, u, bh + o2, rc2, S3, S2, wk2); // S2: zeros (unused with reset_after)
         } else {
-          if (tabs) resetGateTables(S + uw, hb, S3, u, rt, hg, gs);
-          else resetGateAny(S + uw, hb, S3, u, rk, rt, hg, gs);
+          if (tabs) resetGate(S + uw, hb, S3, u, rk, rt, hg, gs, true);
+          else resetGate(S + uw, hb, S3, u, rk, rt, hg, gs, false);
           matRowsI16(S3, u, whH, u, bh + o2, rc2, S2, pc, wk2);
         }
-        if (tabs) updateTables(S, uw, pc, hb, u, rt, at, hg, gs, resetAfter);
-        else updateAny(S, uw, pc, hb, u, rk, rt, ak, at, hg, gs, resetAfter);
+        if (tabs) update(S, uw, pc, hb, u, rk, rt, ak, at, hg, gs, resetAfter, true);
+        else update(S, uw, pc, hb, u, rk, rt, ak, at, hg, gs, resetAfter, false);
       }
       const pos = outPos(flags, steps, s, t);
       if (pos >= 0) writeOut(hb, u, y + <usize>((b * outSteps + pos) * u), om, os, oz);
@@ -111,21 +111,9 @@ export function evalOp(P: usize): i32 {
   return ERR_OK;
 }
 
-// The two loops of a step in two forms each: tables = both kinds are 2 and gateShift <= 15 (no
-// kind branches, the update in int32), else the general form. Separate functions (each has a loop, so binaryen keeps them apart instead of
-// folding them into one loop with a runtime branch per activation).
-function resetGateTables(pr: usize, hb: usize, rh: usize, u: i32, rt: usize, hg: i32, gs: i32): void {
-  resetGate(pr, hb, rh, u, 2, rt, hg, gs, true);
-}
-function resetGateAny(pr: usize, hb: usize, rh: usize, u: i32, rk: i32, rt: usize, hg: i32, gs: i32): void {
-  resetGate(pr, hb, rh, u, rk, rt, hg, gs, false);
-}
-function updateTables(S: usize, uw: usize, pc: usize, hb: usize, u: i32, rt: usize, at: usize, hg: i32, gs: i32, resetAfter: bool): void {
-  update(S, uw, pc, hb, u, 2, rt, 2, at, hg, gs, resetAfter, true);
-}
-function updateAny(S: usize, uw: usize, pc: usize, hb: usize, u: i32, rk: i32, rt: usize, ak: i32, at: usize, hg: i32, gs: i32, resetAfter: bool): void {
-  update(S, uw, pc, hb, u, rk, rt, ak, at, hg, gs, resetAfter, false);
-}
+// The two loops of a step, each inlined twice: tables = both kinds are 2 and gateShift <= 15
+// (the update in int32), else the general form (binaryen folds the two copies into one loop with
+// a branch per activation: smaller code than two functions).
 
 /** rh[k] = sat16(rsr(r[k] * h[k], gs)) as int16 at rh; r = rec(pre) from the words at pr */
 // @ts-ignore: decorator

@@ -103,30 +103,14 @@ export function evalOp(P: usize): i32 {
       const bt = b * steps + t;
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
         matRowsI16(hb, u, wh, rows, bh, rec, S, Px + <usize>t * pb, wk);
-        if (rk == 2 && ak == 2) cellsTables(S, uw, u, cb, hb, rt, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH);
-        else cellsAny(S, uw, u, cb, hb, rk, rt, ak, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH);
+        if (rk == 2 && ak == 2) cells(S, uw, u, cb, hb, rk, rt, ak, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH, true);
+        else cells(S, uw, u, cb, hb, rk, rt, ak, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH, false);
       }
       const pos = outPos(flags, steps, s, t);
       if (pos >= 0) writeOut(hb, u, y + <usize>((b * outSteps + pos) * u), om, os, oz);
     }
   }
   return ERR_OK;
-}
-
-// The two forms of a step's cell loop as separate functions (each has a loop, so binaryen keeps
-// them apart instead of folding them into one loop with a runtime branch per activation).
-function cellsTables(
-  S: usize, uw: usize, u: i32, cb: usize, hb: usize, rt: usize, at: usize,
-  fcS: i32, fcH: i32, igS: i32, igH: i32, ohS: i32, ohH: i32, cl: i32, cr: i32, crH: i32,
-): void {
-  cells(S, uw, u, cb, hb, 2, rt, 2, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH, true);
-}
-
-function cellsAny(
-  S: usize, uw: usize, u: i32, cb: usize, hb: usize, rk: i32, rt: usize, ak: i32, at: usize,
-  fcS: i32, fcH: i32, igS: i32, igH: i32, ohS: i32, ohH: i32, cl: i32, cr: i32, crH: i32,
-): void {
-  cells(S, uw, u, cb, hb, rk, rt, ak, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH, false);
 }
 
 /**
