@@ -8,7 +8,7 @@ import {
 } from '../abi.gen';
 import {
   prm, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows, matRowsI16, rowConsts, REC_BYTES, packW, packWords, zeroBytes,
-  applyAct, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
+  actCall, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -62,10 +62,7 @@ export function evalOp(P: usize): i32 {
   const ak = prm(P, P_GRU_ACT_KIND);
   const at = tableMid(ak, consts, prm(P, P_GRU_ACT_TABLE));
   const gs = prm(P, P_GRU_GATE_SHIFT);
-  const one: i64 = <i64>1 << <i64>gs;
   const hg = half(gs);
-  const hg64 = <i64>hg;
-  const gs64 = <i64>gs;
   const om = prm(P, P_GRU_OUT_MULT);
   const os = prm(P, P_GRU_OUT_SHIFT);
   const oz = prm(P, P_GRU_OUT_ZP);
@@ -86,6 +83,7 @@ export function evalOp(P: usize): i32 {
   const pb = <usize>(3 * u) << 1;
   const o2 = <usize>(2 * u) << 2; // row offset of the candidate rows in bh
   const rc2 = rec + <usize>(2 * u) * REC_BYTES;
+  const tabs = rk == 2 && ak == 2 && gs <= 15;
   for (let b = 0; b < batch; b++) {
     const hb = h + (<usize>(b * u) << 1);
     inputRows(x + <usize>(b * steps) * <usize>D, steps, D, wx, 3 * u, bx, mx, sx, Px);
@@ -99,29 +97,70 @@ export function evalOp(P: usize): i32 {
         if (resetAfter) {
           matRowsI16(hb, u, whH, u, bh + o2, rc2, S3, S2, wk2); // S2: zeros (unused with reset_after)
         } else {
-          for (let k = 0; k < u; k++) {
-            const r = applyAct(rk, rt, load<i32>(S + uw + (<usize>k << 2)));
-            store<i16>(S3 + (<usize>k << 1), <i16>sat16((r * <i32>load<i16>(hb + (<usize>k << 1)) + hg) >> gs));
-          }
+          if (tabs) resetGate(S + uw, hb, S3, u, rk, rt, hg, gs, true);
+          else resetGate(S + uw, hb, S3, u, rk, rt, hg, gs, false);
           matRowsI16(S3, u, whH, u, bh + o2, rc2, S2, pc, wk2);
         }
-        for (let k = 0; k < u; k++) {
-          const kw = <usize>k << 2;
-          const hk = hb + (<usize>k << 1);
-          let pre: i32;
-          if (resetAfter) {
-            const r = applyAct(rk, rt, load<i32>(S + uw + kw));
-            pre = sat16(<i32>load<i16>(pc + (<usize>k << 1)) + sat16((r * load<i32>(S3 + kw) + hg) >> gs));
-          } else pre = load<i32>(S2 + kw);
-          const z = <i64>applyAct(rk, rt, load<i32>(S + kw));
-          const nv = <i64>applyAct(ak, at, pre);
-          const v = (z * <i64>load<i16>(hk) + (one - z) * nv + hg64) >> gs64;
-          store<i16>(hk, <i16>(v > 32767 ? 32767 : v < -32768 ? -32768 : <i32>v));
-        }
+        if (tabs) update(S, uw, pc, hb, u, rk, rt, ak, at, hg, gs, resetAfter, true);
+        else update(S, uw, pc, hb, u, rk, rt, ak, at, hg, gs, resetAfter, false);
       }
       const pos = outPos(flags, steps, s, t);
       if (pos >= 0) writeOut(hb, u, y + <usize>((b * outSteps + pos) * u), om, os, oz);
     }
   }
   return ERR_OK;
+}
+
+// The two loops of a step, each inlined twice: tables = both kinds are 2 and gateShift <= 15
+// (the update in int32), else the general form (binaryen folds the two copies into one loop with
+// a branch per activation: smaller code than two functions).
+
+/** rh[k] = sat16(rsr(r[k] * h[k], gs)) as int16 at rh; r = rec(pre) from the words at pr */
+// @ts-ignore: decorator
+@inline
+function resetGate(pr: usize, hb: usize, rh: usize, u: i32, rk: i32, rt: usize, hg: i32, gs: i32, tables: bool): void {
+  const he = hb + (<usize>u << 1);
+  do {
+    const r = tables ? tableLookup(rt, load<i32>(pr)) : actCall(rk, rt, load<i32>(pr));
+    store<i16>(rh, <i16>sat16((r * <i32>load<i16>(hb) + hg) >> gs));
+    pr += 4;
+    hb += 2;
+    rh += 2;
+  } while (hb < he);
+}
+
+/**
+ * h = sat16(rsr(z*h + (2^gs - z)*n, gs)) (64-bit), z = rec(S[k]), n = act(pre): pre = the word
+ * at S + 2uw (reset_after false), else sat16(pc[k] + sat16(rsr(r * S[3uw + k], gs)))
+ */
+// @ts-ignore: decorator
+@inline
+function update(S: usize, uw: usize, pc: usize, hb: usize, u: i32, rk: i32, rt: usize, ak: i32, at: usize, hg: i32, gs: i32, resetAfter: bool, tables: bool): void {
+  const one: i64 = <i64>1 << <i64>gs;
+  const hg64 = <i64>hg;
+  const gs64 = <i64>gs;
+  const uw2 = uw << 1, uw3 = uw * 3;
+  const he = hb + (<usize>u << 1);
+  do {
+    let pre: i32;
+    if (resetAfter) {
+      const r = tables ? tableLookup(rt, load<i32>(S + uw)) : actCall(rk, rt, load<i32>(S + uw));
+      pre = sat16(<i32>load<i16>(pc) + sat16((r * load<i32>(S + uw3) + hg) >> gs));
+    } else pre = load<i32>(S + uw2);
+    if (tables) {
+      // = nv + rsr(z*(h - nv), gs) (nv*2^gs is a multiple of 2^gs): |z| <= 2^15, |h - nv| < 2^16
+      // and hg <= 2^14 (gs <= 15 on this path) keep it inside int32
+      const z = tableLookup(rt, load<i32>(S));
+      const nv = tableLookup(at, pre);
+      store<i16>(hb, <i16>sat16(nv + ((z * (<i32>load<i16>(hb) - nv) + hg) >> gs)));
+    } else {
+      const z = <i64>actCall(rk, rt, load<i32>(S));
+      const nv = <i64>actCall(ak, at, pre);
+      const v = (z * <i64>load<i16>(hb) + (one - z) * nv + hg64) >> gs64;
+      store<i16>(hb, <i16>(v > 32767 ? 32767 : v < -32768 ? -32768 : <i32>v));
+    }
+    S += 4;
+    pc += 2;
+    hb += 2;
+  } while (hb < he);
 }

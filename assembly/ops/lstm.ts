@@ -9,7 +9,7 @@ import {
 } from '../abi.gen';
 import {
   prm, tOk, tIsState, cOk, actOk, checkCommon, checkRowArrays, checkOutQ, maybeZero, inputRows,
-  matRowsI16, rowConsts, REC_BYTES, packW, packWords, applyAct, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
+  matRowsI16, rowConsts, REC_BYTES, packW, packWords, actCall, tableLookup, tableMid, half, sat16, writeOut, timeIndex, outPos, RF_RESET_AFTER, RF_KEEP,
 } from './rnn-common';
 import { gConsts, gP, gErr, setErr, tAddr } from '../check';
 
@@ -103,26 +103,45 @@ export function evalOp(P: usize): i32 {
       const bt = b * steps + t;
       if (mask == 0 || load<i32>(mask + (<usize>bt << 2)) != 0) {
         matRowsI16(hb, u, wh, rows, bh, rec, S, Px + <usize>t * pb, wk);
-        for (let k = 0; k < u; k++) {
-          const pk = S + (<usize>k << 2);
-          const i = applyAct(rk, rt, load<i32>(pk));
-          const f = applyAct(rk, rt, load<i32>(pk + uw));
-          const g = applyAct(ak, at, load<i32>(pk + 2 * uw));
-          const o = applyAct(rk, rt, load<i32>(pk + 3 * uw));
-          const ck = cb + (<usize>k << 1);
-          const cv = sat16(((f * <i32>load<i16>(ck) + fcH) >> fcS) + ((i * g + igH) >> igS));
-          store<i16>(ck, <i16>cv);
-          let a: i32;
-          if (ak == 2) {
-            const cin = sat16(((cv << cl) + crH) >> cr);
-            a = tableLookup(at, cin);
-          } else a = ak == 1 ? (cv < 0 ? 0 : cv) : cv;
-          store<i16>(hb + (<usize>k << 1), <i16>sat16((o * a + ohH) >> ohS));
-        }
+        if (rk == 2 && ak == 2) cells(S, uw, u, cb, hb, rk, rt, ak, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH, true);
+        else cells(S, uw, u, cb, hb, rk, rt, ak, at, fcS, fcH, igS, igH, ohS, ohH, cl, cr, crH, false);
       }
       const pos = outPos(flags, steps, s, t);
       if (pos >= 0) writeOut(hb, u, y + <usize>((b * outSteps + pos) * u), om, os, oz);
     }
   }
   return ERR_OK;
+}
+
+/**
+ * One step's cell and state update over the u units from the gate pre-activations in S (i, f,
+ * c, o rows of uw bytes). tables: both kinds are 2, so the kind branches fold away (the two
+ * calls are the table-table loop and the general loop).
+ */
+// @ts-ignore: decorator
+@inline
+function cells(
+  S: usize, uw: usize, u: i32, cb: usize, hb: usize, rk: i32, rt: usize, ak: i32, at: usize,
+  fcS: i32, fcH: i32, igS: i32, igH: i32, ohS: i32, ohH: i32, cl: i32, cr: i32, crH: i32, tables: bool,
+): void {
+  const uw2 = uw << 1, uw3 = uw * 3;
+  let pk = S;
+  let ck = cb;
+  let hk = hb;
+  const he = hb + (<usize>u << 1);
+  do {
+    const i = tables ? tableLookup(rt, load<i32>(pk)) : actCall(rk, rt, load<i32>(pk));
+    const f = tables ? tableLookup(rt, load<i32>(pk + uw)) : actCall(rk, rt, load<i32>(pk + uw));
+    const g = tables ? tableLookup(at, load<i32>(pk + uw2)) : actCall(ak, at, load<i32>(pk + uw2));
+    const o = tables ? tableLookup(rt, load<i32>(pk + uw3)) : actCall(rk, rt, load<i32>(pk + uw3));
+    const cv = sat16(((f * <i32>load<i16>(ck) + fcH) >> fcS) + ((i * g + igH) >> igS));
+    store<i16>(ck, <i16>cv);
+    let a: i32;
+    if (tables || ak == 2) a = tableLookup(at, sat16(((cv << cl) + crH) >> cr));
+    else a = actCall(ak, at, cv);
+    store<i16>(hk, <i16>sat16((o * a + ohH) >> ohS));
+    pk += 4;
+    ck += 2;
+    hk += 2;
+  } while (hk < he);
 }

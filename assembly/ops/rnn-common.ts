@@ -70,6 +70,11 @@ export function applyAct(kind: i32, table: usize, v: i32): i32 {
   return v;
 }
 
+/** applyAct as a call: the general (not all-table) gate loops, kept small */
+export function actCall(kind: i32, table: usize, v: i32): i32 {
+  return applyAct(kind, table, v);
+}
+
 /**
  * Row product with requantisation, 4 rows per pass, k unrolled x8 with the 8 products of a row
  * summed before the accumulator update (the DENSE loop shape):
@@ -78,18 +83,20 @@ export function applyAct(kind: i32, table: usize, v: i32): i32 {
  * interleaved [rows/4][K][4], remainder rows row-major); b int32 [rows] already offset to row 0.
  * O = i16: m/s are the int32 mult/shift arrays; out int16 [rows] gets v.
  * O = i32: m is the rows' requantisation records (rowConsts), s unused; out int32 words get
- * sat16(v + pp[r]), pp int16 [rows] = the precomputed input part (all zero for a plain product).
- * For O = i32 and K < SWAR_K the 4-row blocks read wk (packW: two rows per i64, one i64 multiply
- * per 2 MACs); for K >= SWAR_K they run 1 k per iteration (the int8 path keeps k x8).
+ * sat16(v + pp[r]), pp int16 [rows] = the precomputed input part (all zero for a plain product),
+ * the sums requantised in place after the pass. O = i32 runs 1 k per iteration (the recurrent
+ * product for K >= SWAR_K and the rows % 8 below it); the int8 path keeps k x8.
  */
 // @ts-ignore: decorator
 @inline
-function rowOut<O>(out: usize, r: usize, a: i32, m: usize, s: usize, pp: usize): void {
-  if (sizeof<O>() == 2) {
-    store<i16>(out + (r << 1), <i16>sat16(mbqmF(a, load<i32>(m + (r << 2)), load<i32>(s + (r << 2)))));
-  } else {
-    store<i32>(out + (r << 2), sat16(sat16(recQ(m + r * REC_BYTES, a)) + <i32>load<i16>(pp + (r << 1))));
-  }
+function rowOut<O>(out: usize, r: usize, a: i32, m: usize, s: usize): void {
+  if (sizeof<O>() == 2) rowOut16(out, r, a, m, s);
+  else store<i32>(out + (r << 2), a);
+}
+
+// int16 row output of the input part (a call: one copy of the requantisation for 5 call sites)
+function rowOut16(out: usize, r: usize, a: i32, m: usize, s: usize): void {
+  store<i16>(out + (r << 1), <i16>sat16(mbqmF(a, load<i32>(m + (r << 2)), load<i32>(s + (r << 2)))));
 }
 
 /** Bytes of one row's requantisation record (rowConsts). */
@@ -130,7 +137,7 @@ export function recQ(c: usize, a: i32): i32 {
   return <i32>((<i64>a2 * <i64>load<u32>(c) + load<i64>(c, 16) + <i64>(a2 & load<i32>(c, 8))) >> <i64>load<u32>(c, 12));
 }
 
-function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, pp: usize, wk: usize): void {
+function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, out: usize, pp: usize): void {
   const full = rows & ~3;
   const SZ = <usize>sizeof<T>();
   let p = W;
@@ -144,33 +151,7 @@ function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize
     let a2 = load<i32>(b + ro, 8);
     let a3 = load<i32>(b + ro, 12);
     let q = x;
-    if (sizeof<O>() == 4 && K < SWAR_K) {
-      // two rows per i64 product: lanes A + 2^32 B, |A| <= K * 2^22 < 2^31 (packW)
-      let c0: i64 = 0, c1: i64 = 0;
-      while (q < xe8) {
-        const h0 = <i64>load<i16>(q), h1 = <i64>load<i16>(q, 2), h2 = <i64>load<i16>(q, 4), h3 = <i64>load<i16>(q, 6);
-        const h4 = <i64>load<i16>(q, 8), h5 = <i64>load<i16>(q, 10), h6 = <i64>load<i16>(q, 12), h7 = <i64>load<i16>(q, 14);
-        c0 += h0 * load<i64>(wk) + h1 * load<i64>(wk, 16) + h2 * load<i64>(wk, 32) + h3 * load<i64>(wk, 48)
-          + h4 * load<i64>(wk, 64) + h5 * load<i64>(wk, 80) + h6 * load<i64>(wk, 96) + h7 * load<i64>(wk, 112);
-        c1 += h0 * load<i64>(wk, 8) + h1 * load<i64>(wk, 24) + h2 * load<i64>(wk, 40) + h3 * load<i64>(wk, 56)
-          + h4 * load<i64>(wk, 72) + h5 * load<i64>(wk, 88) + h6 * load<i64>(wk, 104) + h7 * load<i64>(wk, 120);
-        wk += 128;
-        q += 16;
-      }
-      while (q < xe) {
-        const h0 = <i64>load<i16>(q);
-        c0 += h0 * load<i64>(wk);
-        c1 += h0 * load<i64>(wk, 8);
-        wk += 16;
-        q += 2;
-      }
-      const l0 = <i32>c0, l1 = <i32>c1;
-      a0 += l0;
-      a1 += <i32>((c0 - <i64>l0) >> 32);
-      a2 += l1;
-      a3 += <i32>((c1 - <i64>l1) >> 32);
-      p += <usize>K << 2;
-    } else if (sizeof<O>() == 2 && q < xe8) {
+    if (sizeof<O>() == 2 && q < xe8) {
       do {
         const v0 = <i32>load<T>(q), v1 = <i32>load<T>(q, SZ), v2 = <i32>load<T>(q, 2 * SZ), v3 = <i32>load<T>(q, 3 * SZ);
         const v4 = <i32>load<T>(q, 4 * SZ), v5 = <i32>load<T>(q, 5 * SZ), v6 = <i32>load<T>(q, 6 * SZ), v7 = <i32>load<T>(q, 7 * SZ);
@@ -195,38 +176,11 @@ function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize
       p += 4;
       q += SZ;
     }
-    if (sizeof<O>() == 2) {
-      const ur = <usize>r;
-      rowOut<O>(out, ur, a0, m, s, pp);
-      rowOut<O>(out, ur + 1, a1, m, s, pp);
-      rowOut<O>(out, ur + 2, a2, m, s, pp);
-      rowOut<O>(out, ur + 3, a3, m, s, pp);
-    } else {
-      // records, outputs and input parts of the block at constant offsets (recQ unrolled)
-      const pc = m + <usize>r * REC_BYTES;
-      const po = out + ro;
-      const pq = pp + (<usize>r << 1);
-      {
-        const v0 = a0 << load<i32>(pc, 4);
-        const q0 = sat16(<i32>((<i64>v0 * <i64>load<u32>(pc, 0) + load<i64>(pc, 16) + <i64>(v0 & load<i32>(pc, 8))) >> <i64>load<u32>(pc, 12)));
-        store<i32>(po, sat16(q0 + <i32>load<i16>(pq, 0)), 0);
-      }
-      {
-        const v1 = a1 << load<i32>(pc, 28);
-        const q1 = sat16(<i32>((<i64>v1 * <i64>load<u32>(pc, 24) + load<i64>(pc, 40) + <i64>(v1 & load<i32>(pc, 32))) >> <i64>load<u32>(pc, 36)));
-        store<i32>(po, sat16(q1 + <i32>load<i16>(pq, 2)), 4);
-      }
-      {
-        const v2 = a2 << load<i32>(pc, 52);
-        const q2 = sat16(<i32>((<i64>v2 * <i64>load<u32>(pc, 48) + load<i64>(pc, 64) + <i64>(v2 & load<i32>(pc, 56))) >> <i64>load<u32>(pc, 60)));
-        store<i32>(po, sat16(q2 + <i32>load<i16>(pq, 4)), 8);
-      }
-      {
-        const v3 = a3 << load<i32>(pc, 76);
-        const q3 = sat16(<i32>((<i64>v3 * <i64>load<u32>(pc, 72) + load<i64>(pc, 88) + <i64>(v3 & load<i32>(pc, 80))) >> <i64>load<u32>(pc, 84)));
-        store<i32>(po, sat16(q3 + <i32>load<i16>(pq, 6)), 12);
-      }
-    }
+    const ur = <usize>r;
+    rowOut<O>(out, ur, a0, m, s);
+    rowOut<O>(out, ur + 1, a1, m, s);
+    rowOut<O>(out, ur + 2, a2, m, s);
+    rowOut<O>(out, ur + 3, a3, m, s);
     r += 4;
   }
   while (r < rows) {
@@ -238,18 +192,101 @@ function matRows<T, O>(x: usize, K: i32, W: usize, rows: i32, b: usize, m: usize
       p++;
       q += SZ;
     }
-    rowOut<O>(out, <usize>r, a0, m, s, pp);
+    rowOut<O>(out, <usize>r, a0, m, s);
     r++;
+  }
+  if (sizeof<O>() == 4) {
+    // the sums in place: sat16(sat16(MBQM) + input part), record j at m
+    for (let j: usize = 0; j < <usize>rows; j++) {
+      const po = out + (j << 2);
+      store<i32>(po, sat16(sat16(recQ(m + j * REC_BYTES, load<i32>(po))) + <i32>load<i16>(pp + (j << 1))));
+    }
   }
 }
 
 /**
  * Recurrent product: out int32 [rows] = sat16(sat16(MBQM(b + W h)) + pp[r]), pp int16 [rows] the
  * precomputed input part (zeros for a plain product). h int16 (zero point 0); rec = the rows'
- * records (rowConsts); wk = the matrix packed by packW (used when K < SWAR_K).
+ * records (rowConsts); wk = the full 8-row blocks packed by packW (read when K < SWAR_K). The
+ * bias is added to each lane in i32 (the reference's int32 wrap-around).
  */
 export function matRowsI16(x: usize, K: i32, W: usize, rows: i32, b: usize, rec: usize, out: usize, pp: usize, wk: usize): void {
-  matRows<i16, i32>(x, K, W, rows, b, rec, 0, out, pp, wk);
+  if (K >= SWAR_K) {
+    matRows<i16, i32>(x, K, W, rows, b, rec, 0, out, pp);
+    return;
+  }
+  const xe = x + (<usize>K << 1);
+  const full8 = rows & ~7;
+  let r = 0;
+  // 8 rows per pass: per k one h load serves four i64 products (pairs 0+1, 2+3, 4+5, 6+7)
+  const xe8 = x + (<usize>(K & ~7) << 1);
+  while (r < full8) {
+    let c0: i64 = 0, c1: i64 = 0, c2: i64 = 0, c3: i64 = 0;
+    let q = x;
+    while (q < xe8) {
+      const h0 = <i64>load<i16>(q), h1 = <i64>load<i16>(q, 2), h2 = <i64>load<i16>(q, 4), h3 = <i64>load<i16>(q, 6);
+      const h4 = <i64>load<i16>(q, 8), h5 = <i64>load<i16>(q, 10), h6 = <i64>load<i16>(q, 12), h7 = <i64>load<i16>(q, 14);
+      c0 += h0 * load<i64>(wk) + h1 * load<i64>(wk, 32) + h2 * load<i64>(wk, 64) + h3 * load<i64>(wk, 96)
+        + h4 * load<i64>(wk, 128) + h5 * load<i64>(wk, 160) + h6 * load<i64>(wk, 192) + h7 * load<i64>(wk, 224);
+      c1 += h0 * load<i64>(wk, 8) + h1 * load<i64>(wk, 40) + h2 * load<i64>(wk, 72) + h3 * load<i64>(wk, 104)
+        + h4 * load<i64>(wk, 136) + h5 * load<i64>(wk, 168) + h6 * load<i64>(wk, 200) + h7 * load<i64>(wk, 232);
+      c2 += h0 * load<i64>(wk, 16) + h1 * load<i64>(wk, 48) + h2 * load<i64>(wk, 80) + h3 * load<i64>(wk, 112)
+        + h4 * load<i64>(wk, 144) + h5 * load<i64>(wk, 176) + h6 * load<i64>(wk, 208) + h7 * load<i64>(wk, 240);
+      c3 += h0 * load<i64>(wk, 24) + h1 * load<i64>(wk, 56) + h2 * load<i64>(wk, 88) + h3 * load<i64>(wk, 120)
+        + h4 * load<i64>(wk, 152) + h5 * load<i64>(wk, 184) + h6 * load<i64>(wk, 216) + h7 * load<i64>(wk, 248);
+      wk += 256;
+      q += 16;
+    }
+    while (q < xe) {
+      const h = <i64>load<i16>(q);
+      c0 += h * load<i64>(wk);
+      c1 += h * load<i64>(wk, 8);
+      c2 += h * load<i64>(wk, 16);
+      c3 += h * load<i64>(wk, 24);
+      wk += 32;
+      q += 2;
+    }
+    const ur = <usize>r;
+    const pc = rec + ur * REC_BYTES;
+    const po = out + (ur << 2);
+    const pb = b + (ur << 2);
+    const pq = pp + (ur << 1);
+    rq32(pc, po, pq, pb, laneLo(c0));
+    rq32(pc + 24, po + 4, pq + 2, pb + 4, laneHi(c0));
+    rq32(pc + 48, po + 8, pq + 4, pb + 8, laneLo(c1));
+    rq32(pc + 72, po + 12, pq + 6, pb + 12, laneHi(c1));
+    rq32(pc + 96, po + 16, pq + 8, pb + 16, laneLo(c2));
+    rq32(pc + 120, po + 20, pq + 10, pb + 20, laneHi(c2));
+    rq32(pc + 144, po + 24, pq + 12, pb + 24, laneLo(c3));
+    rq32(pc + 168, po + 28, pq + 14, pb + 28, laneHi(c3));
+    r += 8;
+  }
+  // the rows % 8 (layout 1 from row r on) one k per iteration
+  if (r < rows) {
+    const ur = <usize>r;
+    matRows<i16, i32>(x, K, W + <usize>(r * K), rows - r, b + (ur << 2), rec + ur * REC_BYTES, 0, out + (ur << 2), pp + (ur << 1));
+  }
+}
+
+// the low lane of a packed pair sum (A + 2^32 B, |A|, |B| < 2^31)
+// @ts-ignore: decorator
+@inline
+function laneLo(c: i64): i32 {
+  return <i32>c;
+}
+
+// the high lane of a packed pair sum: B + floor((A + 2^31) / 2^32) = B
+// @ts-ignore: decorator
+@inline
+function laneHi(c: i64): i32 {
+  return <i32>((c + 0x80000000) >> 32);
+}
+
+// out word = sat16(sat16(MBQM(bias + a)) + input part), record at pc
+// @ts-ignore: decorator
+@inline
+function rq32(pc: usize, po: usize, pq: usize, pb: usize, a: i32): void {
+  store<i32>(po, sat16(sat16(recQ(pc, a + load<i32>(pb))) + <i32>load<i16>(pq)));
 }
 
 /** K bound of the packed two-row product (matRowsI16): K * 2^15 * 2^7 < 2^31 */
@@ -264,17 +301,31 @@ export function packWords(rows: i32, units: i32): i32 {
 
 /**
  * Packs the full 4-row blocks of a layout-1 recurrent matrix (K = units < SWAR_K) for
- * matRowsI16: per block and k, i64 (w[r][k] + 2^32 w[r+1][k]), i64 (w[r+2][k] + 2^32 w[r+3][k]).
+ * matRowsI16, two rows per i64 (w[r][k] + 2^32 w[r+1][k]): per 8-row block (two layout-1
+ * blocks) and k, the pairs 0+1, 2+3, 4+5, 6+7. The rows % 8 are read unpacked.
  */
 export function packW(W: usize, rows: i32, K: i32, dst: usize): void {
   if (K >= SWAR_K) return;
-  const e = W + <usize>((rows & ~3) * K);
+  const uK = <usize>K << 2; // bytes of one 4-row block
+  const e = W + <usize>((rows & ~7) * K);
   while (W < e) {
-    store<i64>(dst, <i64>load<i8>(W) + (<i64>load<i8>(W, 1) << 32));
-    store<i64>(dst, <i64>load<i8>(W, 2) + (<i64>load<i8>(W, 3) << 32), 8);
-    W += 4;
-    dst += 16;
+    const be = W + uK;
+    do {
+      pack2(W, dst);
+      pack2(W + uK, dst + 16);
+      W += 4;
+      dst += 32;
+    } while (W < be);
+    W += uK;
   }
+}
+
+// the 4 layout-1 weights at W (rows 0..3 of a block at one k) as two i64 pairs at dst
+// @ts-ignore: decorator
+@inline
+function pack2(W: usize, dst: usize): void {
+  store<i64>(dst, <i64>load<i8>(W) + (<i64>load<i8>(W, 1) << 32));
+  store<i64>(dst, <i64>load<i8>(W, 2) + (<i64>load<i8>(W, 3) << 32), 8);
 }
 
 // requantise a with the row's constants hoisted out of the step loop (recQ's form: mbqm exactly
@@ -284,6 +335,13 @@ export function packW(W: usize, rows: i32, K: i32, dst: usize): void {
 function rq16(o: usize, a: i32, L: i32, M: i64, rc: i64, sm: i32, S: i64): void {
   const a2 = a << L;
   store<i16>(o, <i16>sat16(<i32>((<i64>a2 * M + rc + <i64>(a2 & sm)) >> S)));
+}
+
+// i64 pair lo + 2^32 hi of two row weights
+// @ts-ignore: decorator
+@inline
+function pair(lo: i32, hi: i32): i64 {
+  return <i64>lo + (<i64>hi << 32);
 }
 
 // address of the 4 weights of slot k in a [D][4] block (slot k < e: the block start, masked to 0)
@@ -306,7 +364,7 @@ function wkp(wp: usize, k: i32, e: i32): usize {
 export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: usize, m: usize, s: usize, P: usize): void {
   const rb = <usize>rows << 1; // bytes per step of P
   if (D > 4 || x < 4 || (rows & 3) != 0) {
-    for (let t = 0; t < steps; t++) matRows<i8, i16>(x + <usize>t * <usize>D, D, W, rows, b, m, s, P + <usize>t * rb, 0, 0);
+    for (let t = 0; t < steps; t++) matRows<i8, i16>(x + <usize>t * <usize>D, D, W, rows, b, m, s, P + <usize>t * rb, 0);
     return;
   }
   const e = 4 - D; // leading zero-weight slots
@@ -322,6 +380,9 @@ export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: 
     const w01 = <i32>load<i8>(p1) & k1, w11 = <i32>load<i8>(p1, 1) & k1, w21 = <i32>load<i8>(p1, 2) & k1, w31 = <i32>load<i8>(p1, 3) & k1;
     const w02 = <i32>load<i8>(p2) & k2, w12 = <i32>load<i8>(p2, 1) & k2, w22 = <i32>load<i8>(p2, 2) & k2, w32 = <i32>load<i8>(p2, 3) & k2;
     const w03 = <i32>load<i8>(p3), w13 = <i32>load<i8>(p3, 1), w23 = <i32>load<i8>(p3, 2), w33 = <i32>load<i8>(p3, 3);
+    // rows 0+1 and 2+3 of each slot as i64 pairs w[r] + 2^32 w[r+1] (|sum of 4 x*w| <= 2^16)
+    const A0 = pair(w00, w10), A1 = pair(w01, w11), A2 = pair(w02, w12), A3 = pair(w03, w13);
+    const B0 = pair(w20, w30), B1 = pair(w21, w31), B2 = pair(w22, w32), B3 = pair(w23, w33);
     const b0 = load<i32>(b + ro), b1 = load<i32>(b + ro, 4), b2 = load<i32>(b + ro, 8), b3 = load<i32>(b + ro, 12);
     const m0 = load<i32>(m + ro), m1 = load<i32>(m + ro, 4), m2 = load<i32>(m + ro, 8), m3 = load<i32>(m + ro, 12);
     const s0 = load<i32>(s + ro), s1 = load<i32>(s + ro, 4), s2 = load<i32>(s + ro, 8), s3 = load<i32>(s + ro, 12);
@@ -337,11 +398,13 @@ export function inputRows(x: usize, steps: i32, D: i32, W: usize, rows: i32, b: 
     let o = P + (<usize>r << 1);
     const oe = o + <usize>steps * rb;
     do {
-      const v0 = <i32>load<i8>(q), v1 = <i32>load<i8>(q, 1), v2 = <i32>load<i8>(q, 2), v3 = <i32>load<i8>(q, 3);
-      rq16(o, b0 + v0 * w00 + v1 * w01 + v2 * w02 + v3 * w03, L0, M0, rc0, sm0, S0);
-      rq16(o + 2, b1 + v0 * w10 + v1 * w11 + v2 * w12 + v3 * w13, L1, M1, rc1, sm1, S1);
-      rq16(o + 4, b2 + v0 * w20 + v1 * w21 + v2 * w22 + v3 * w23, L2, M2, rc2, sm2, S2);
-      rq16(o + 6, b3 + v0 * w30 + v1 * w31 + v2 * w32 + v3 * w33, L3, M3, rc3, sm3, S3);
+      const v0 = <i64>load<i8>(q), v1 = <i64>load<i8>(q, 1), v2 = <i64>load<i8>(q, 2), v3 = <i64>load<i8>(q, 3);
+      const ca = v0 * A0 + v1 * A1 + v2 * A2 + v3 * A3;
+      const cb = v0 * B0 + v1 * B1 + v2 * B2 + v3 * B3;
+      rq16(o, b0 + laneLo(ca), L0, M0, rc0, sm0, S0);
+      rq16(o + 2, b1 + laneHi(ca), L1, M1, rc1, sm1, S1);
+      rq16(o + 4, b2 + laneLo(cb), L2, M2, rc2, sm2, S2);
+      rq16(o + 6, b3 + laneHi(cb), L3, M3, rc3, sm3, S3);
       q += uD;
       o += rb;
     } while (o < oe);
