@@ -1,6 +1,6 @@
 // DEPTHWISE_CONV2D: out channel oc = c*depthMult + m; weights [kH][kW][inC*depthMult].
 // 3x3 kernels with depthMult 1, widthwise stride 1 or 2 and no dilation run two neighbouring
-// outputs per i64 multiply: 4 channels per pass at stride_w 1 (dw4), else one channel at a time
+// outputs per i64 multiply: 4 channels per pass where C % 4 == 0 (dw4), else one channel at a time
 // (dw3x3); other geometries take the per-element path.
 import { P_DEPTHWISE_CONV2D_ACT_MAX, P_DEPTHWISE_CONV2D_ACT_MIN, P_DEPTHWISE_CONV2D_BATCH, P_DEPTHWISE_CONV2D_BIAS, P_DEPTHWISE_CONV2D_DEPTH_MULT, P_DEPTHWISE_CONV2D_DIL_H, P_DEPTHWISE_CONV2D_DIL_W, P_DEPTHWISE_CONV2D_IN, P_DEPTHWISE_CONV2D_IN_C, P_DEPTHWISE_CONV2D_IN_H, P_DEPTHWISE_CONV2D_IN_W, P_DEPTHWISE_CONV2D_K_H, P_DEPTHWISE_CONV2D_K_W, P_DEPTHWISE_CONV2D_LUT, P_DEPTHWISE_CONV2D_MULT, P_DEPTHWISE_CONV2D_OUT, P_DEPTHWISE_CONV2D_OUT_H, P_DEPTHWISE_CONV2D_OUT_W, P_DEPTHWISE_CONV2D_PAD_LEFT, P_DEPTHWISE_CONV2D_PAD_TOP, P_DEPTHWISE_CONV2D_SHIFT, P_DEPTHWISE_CONV2D_STRIDE_H, P_DEPTHWISE_CONV2D_STRIDE_W, P_DEPTHWISE_CONV2D_WEIGHTS, P_DEPTHWISE_CONV2D_ZP_IN, P_DEPTHWISE_CONV2D_ZP_OUT } from '../abi.gen';
 import { prm, tP, cP, is16 } from '../check';
@@ -79,7 +79,6 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
   let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
   let zq = <i64>zpIn;
   let s2 = sW == 2;
-  let span = 2 + sW; // last input column of a pair, from its first
   for (let c = cFrom; c < cTo; c++) {
     let w = wts + <usize>c;
     packRow(w, c1, s2, PK);
@@ -109,14 +108,10 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
           let iw = ow * sW - padL;
           let xp = xr + <usize>iw * c1;
           let a: i64;
-          if (rows && iw >= 0 && iw + span < inW) {
+          // stride 2 (dw4 takes the blocks of 4 channels) always through rowB, which adds the fifth column
+          if (!s2 && rows && iw >= 0 && iw + 3 < inW) {
             a = row4(xp, c1, c2, c3, P00, P01, P02, P03) + row4(xp + rb, c1, c2, c3, P10, P11, P12, P13)
               + row4(xp + (rb << 1), c1, c2, c3, P20, P21, P22, P23);
-            // stride 2: the fifth column
-            if (s2) {
-              let x4 = xp + (c2 << 1);
-              a += <i64>load<i8>(x4) * P04 + <i64>load<i8>(x4 + rb) * P14 + <i64>load<i8>(x4 + (rb << 1)) * P24;
-            }
           } else {
             a = rowB(xp, v0, iw, inW, c1, zq, P00, P01, P02, P03, P04) + rowB(xp + rb, v1, iw, inW, c1, zq, P10, P11, P12, P13, P14)
               + rowB(xp + (rb << 1), v2, iw, inW, c1, zq, P20, P21, P22, P23, P24);
@@ -137,13 +132,14 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
 }
 
 /**
- * dw3x3 at stride_w 1 for 4 neighbouring channels per pass (C % 4 == 0, every channel's
- * requantisation in outCh's form): the column addresses of a pair of outputs are computed once
- * for the 4 channels (immediate offsets 0..3), the loop and border tests are paid once per 8
- * outputs. The 48 packed weights live in locals. Returns false, computing nothing, where a
+ * dw3x3 for 4 neighbouring channels per pass (C % 4 == 0, every channel's requantisation in
+ * outCh's form): the column addresses of a pair of outputs are computed once for the 4 channels
+ * (immediate offsets 0..3), the loop and border tests are paid once per 8 outputs. The 48 packed
+ * weights live in locals, and at stride_w 2 the 12 of the fifth column (a pair spans 5 input
+ * columns) with its 3 addresses formed in the stride-2 block only. Returns false, computing nothing, where a
  * channel of the block needs outQv.
  */
-function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32,
+function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32, sW: i32,
   padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, c0: i32): bool {
   let d = roundDouble;
   for (let q = 0; q < 4; q++) {
@@ -153,35 +149,35 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
   let c1 = <usize>C, c2 = c1 << 1, c3 = c1 * 3;
   let rb = <usize>inW * c1;
   let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
+  let st2 = sW == 2, c4 = c2 << 1, span = 2 + sW; // span: last input column of a pair, from its first
   store<u32>(ZP4, <u32>(zpIn & 0xff) * 0x01010101);
-  // packed rows of the 4 channels at PK4 + q*120
-  for (let q = 0; q < 4; q++) {
-    let w = wts + <usize>(c0 + q), pk = PK4 + <usize>q * 120;
-    packRow(w, c1, false, pk);
-    packRow(w + c3, c1, false, pk + 40);
-    packRow(w + c3 * 2, c1, false, pk + 80);
-  }
+  // packed rows of the 4 channels: kernel row r of channel q at PK4 + q*120 + r*40
+  for (let q = 0; q < 12; q++) packRow(wts + <usize>(c0 + q / 3) + c3 * <usize>(q % 3), c1, st2, PK4 + <usize>q * 40);
   let P000 = load<i64>(PK4, 0), P010 = load<i64>(PK4, 8), P020 = load<i64>(PK4, 16), P030 = load<i64>(PK4, 24);
   let P100 = load<i64>(PK4, 40), P110 = load<i64>(PK4, 48), P120 = load<i64>(PK4, 56), P130 = load<i64>(PK4, 64);
   let P200 = load<i64>(PK4, 80), P210 = load<i64>(PK4, 88), P220 = load<i64>(PK4, 96), P230 = load<i64>(PK4, 104);
+  let P040 = load<i64>(PK4, 32), P140 = load<i64>(PK4, 72), P240 = load<i64>(PK4, 112);
   let m0 = load<i32>(mult + (<usize>c0 << 2)), s0 = <i32>load<i8>(shift + <usize>c0);
   let b0: i32 = bias ? load<i32>(bias + (<usize>c0 << 2)) : 0;
   let S0 = <i64>(31 - s0), R0 = (<i64>1 << (S0 - 1)) | <i64>(0x40000000 & d), N0 = s0 & d & i32.MIN_VALUE, M0 = <i64>m0;
   let P001 = load<i64>(PK4, 120), P011 = load<i64>(PK4, 128), P021 = load<i64>(PK4, 136), P031 = load<i64>(PK4, 144);
   let P101 = load<i64>(PK4, 160), P111 = load<i64>(PK4, 168), P121 = load<i64>(PK4, 176), P131 = load<i64>(PK4, 184);
   let P201 = load<i64>(PK4, 200), P211 = load<i64>(PK4, 208), P221 = load<i64>(PK4, 216), P231 = load<i64>(PK4, 224);
+  let P041 = load<i64>(PK4, 152), P141 = load<i64>(PK4, 192), P241 = load<i64>(PK4, 232);
   let m1 = load<i32>(mult + (<usize>(c0 + 1) << 2)), s1 = <i32>load<i8>(shift + <usize>(c0 + 1));
   let b1: i32 = bias ? load<i32>(bias + (<usize>(c0 + 1) << 2)) : 0;
   let S1 = <i64>(31 - s1), R1 = (<i64>1 << (S1 - 1)) | <i64>(0x40000000 & d), N1 = s1 & d & i32.MIN_VALUE, M1 = <i64>m1;
   let P002 = load<i64>(PK4, 240), P012 = load<i64>(PK4, 248), P022 = load<i64>(PK4, 256), P032 = load<i64>(PK4, 264);
   let P102 = load<i64>(PK4, 280), P112 = load<i64>(PK4, 288), P122 = load<i64>(PK4, 296), P132 = load<i64>(PK4, 304);
   let P202 = load<i64>(PK4, 320), P212 = load<i64>(PK4, 328), P222 = load<i64>(PK4, 336), P232 = load<i64>(PK4, 344);
+  let P042 = load<i64>(PK4, 272), P142 = load<i64>(PK4, 312), P242 = load<i64>(PK4, 352);
   let m2 = load<i32>(mult + (<usize>(c0 + 2) << 2)), s2 = <i32>load<i8>(shift + <usize>(c0 + 2));
   let b2: i32 = bias ? load<i32>(bias + (<usize>(c0 + 2) << 2)) : 0;
   let S2 = <i64>(31 - s2), R2 = (<i64>1 << (S2 - 1)) | <i64>(0x40000000 & d), N2 = s2 & d & i32.MIN_VALUE, M2 = <i64>m2;
   let P003 = load<i64>(PK4, 360), P013 = load<i64>(PK4, 368), P023 = load<i64>(PK4, 376), P033 = load<i64>(PK4, 384);
   let P103 = load<i64>(PK4, 400), P113 = load<i64>(PK4, 408), P123 = load<i64>(PK4, 416), P133 = load<i64>(PK4, 424);
   let P203 = load<i64>(PK4, 440), P213 = load<i64>(PK4, 448), P223 = load<i64>(PK4, 456), P233 = load<i64>(PK4, 464);
+  let P043 = load<i64>(PK4, 392), P143 = load<i64>(PK4, 432), P243 = load<i64>(PK4, 472);
   let m3 = load<i32>(mult + (<usize>(c0 + 3) << 2)), s3 = <i32>load<i8>(shift + <usize>(c0 + 3));
   let b3: i32 = bias ? load<i32>(bias + (<usize>(c0 + 3) << 2)) : 0;
   let S3 = <i64>(31 - s3), R3 = (<i64>1 << (S3 - 1)) | <i64>(0x40000000 & d), N3 = s3 & d & i32.MIN_VALUE, M3 = <i64>m3;
@@ -194,12 +190,12 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
       let rows = v0 && v1 && v2;
       let xr = xb + <usize>ih * rb;
       for (let ow = 0; ow < outW; ow += 2) {
-        let iw = ow - padL;
+        let iw = ow * sW - padL;
         let xp = xr + <usize>iw * c1;
         // the 12 input columns of the pair (4 channels each); outside the input: ZP4 (zpIn x 4)
         let r00: usize, r01: usize, r02: usize, r03: usize, r10: usize, r11: usize, r12: usize, r13: usize;
         let r20: usize, r21: usize, r22: usize, r23: usize;
-        if (rows && iw >= 0 && iw + 3 < inW) {
+        if (rows && iw >= 0 && iw + span < inW) {
           r00 = xp; r01 = xp + c1; r02 = xp + c2; r03 = xp + c3;
           r10 = xp + rb; r11 = r10 + c1; r12 = r10 + c2; r13 = r10 + c3;
           r20 = r10 + rb; r21 = r20 + c1; r22 = r20 + c2; r23 = r20 + c3;
@@ -223,6 +219,15 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
         let a3 = <i64>load<i8>(r00, 3) * P003 + <i64>load<i8>(r01, 3) * P013 + <i64>load<i8>(r02, 3) * P023 + <i64>load<i8>(r03, 3) * P033
           + <i64>load<i8>(r10, 3) * P103 + <i64>load<i8>(r11, 3) * P113 + <i64>load<i8>(r12, 3) * P123 + <i64>load<i8>(r13, 3) * P133
           + <i64>load<i8>(r20, 3) * P203 + <i64>load<i8>(r21, 3) * P213 + <i64>load<i8>(r22, 3) * P223 + <i64>load<i8>(r23, 3) * P233;
+        // stride 2: the fifth column
+        if (st2) {
+          let k4 = <u32>(iw + 4) < <u32>inW, x4 = xp + c4;
+          let r04 = v0 && k4 ? x4 : ZP4, r14 = v1 && k4 ? x4 + rb : ZP4, r24 = v2 && k4 ? x4 + (rb << 1) : ZP4;
+          a0 += <i64>load<i8>(r04) * P040 + <i64>load<i8>(r14) * P140 + <i64>load<i8>(r24) * P240;
+          a1 += <i64>load<i8>(r04, 1) * P041 + <i64>load<i8>(r14, 1) * P141 + <i64>load<i8>(r24, 1) * P241;
+          a2 += <i64>load<i8>(r04, 2) * P042 + <i64>load<i8>(r14, 2) * P142 + <i64>load<i8>(r24, 2) * P242;
+          a3 += <i64>load<i8>(r04, 3) * P043 + <i64>load<i8>(r14, 3) * P143 + <i64>load<i8>(r24, 3) * P243;
+        }
         let two = ow + 1 < outW;
         {
           let l = <i32>a0;
@@ -271,8 +276,8 @@ export function evalOp(p: usize): i32 {
   if (kH == 3 && kW == 3 && dm == 1 && sW <= 2 && dH == 1 && dW == 1) {
     // blocks of 4 channels where dw4 applies, the other channels one at a time
     let c = 0;
-    if (sW == 1 && (inC & 3) == 0) for (; c < inC; c += 4) {
-      if (!dw4(x0, y, batch, inH, inW, inC, outH, outW, sH, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut, c))
+    if ((inC & 3) == 0) for (; c < inC; c += 4) {
+      if (!dw4(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut, c))
         dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut, c, c + 4);
     }
     dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, lut, c, inC);

@@ -237,7 +237,7 @@ describe('runtime ops are bit-identical to the integer reference', () => {
     const r = rng(0xd33);
     let cases = 0;
     for (let i = 0; i < 120; i++) {
-      // C % 4 == 0 at stride_w 1: 4 channels per pass (dw4), other blocks one channel at a time
+      // C % 4 == 0: 4 channels per pass (dw4) at stride_w 1 and 2, other blocks one channel at a time
       const C = pick(r, [1, 2, 3, 4, 5, 8, 12]),
         sH = rint(r, 1, 3),
         sW = rint(r, 1, 2);
