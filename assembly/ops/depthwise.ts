@@ -59,6 +59,16 @@ function outAny(acc: i32, m: i32, s: i32, zp: i32, lo: i32, hi: i32, lut: usize)
   store<i64>(pk, s2 ? w2 << 32 : 0, 32);
 }
 
+/** packs a channel's 3 kernel rows (weights at w, step c1 per column) at pk, pk + 40, pk + 80 */
+function packCh(w: usize, c1: usize, s2: bool, pk: usize): void {
+  let c3 = c1 * 3;
+  if (s2) {
+    packRow(w, c1, true, pk); packRow(w + c3, c1, true, pk + 40); packRow(w + c3 * 2, c1, true, pk + 80);
+  } else {
+    packRow(w, c1, false, pk); packRow(w + c3, c1, false, pk + 40); packRow(w + c3 * 2, c1, false, pk + 80);
+  }
+}
+
 // the packed weights of one channel (3 kernel rows x 5 i64), of 4 channels (dw4)
 const PK = memory.data(120, 8);
 const PK4 = memory.data(480, 8);
@@ -81,9 +91,7 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
   let s2 = sW == 2;
   for (let c = cFrom; c < cTo; c++) {
     let w = wts + <usize>c;
-    packRow(w, c1, s2, PK);
-    packRow(w + c3, c1, s2, PK + 40);
-    packRow(w + c3 * 2, c1, s2, PK + 80);
+    packCh(w, c1, s2, PK);
     let P00 = load<i64>(PK), P01 = load<i64>(PK, 8), P02 = load<i64>(PK, 16), P03 = load<i64>(PK, 24), P04 = load<i64>(PK, 32);
     let P10 = load<i64>(PK, 40), P11 = load<i64>(PK, 48), P12 = load<i64>(PK, 56), P13 = load<i64>(PK, 64), P14 = load<i64>(PK, 72);
     let P20 = load<i64>(PK, 80), P21 = load<i64>(PK, 88), P22 = load<i64>(PK, 96), P23 = load<i64>(PK, 104), P24 = load<i64>(PK, 112);
@@ -151,8 +159,7 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
   let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
   let st2 = sW == 2, c4 = c2 << 1, span = 2 + sW; // span: last input column of a pair, from its first
   store<u32>(ZP4, <u32>(zpIn & 0xff) * 0x01010101);
-  // packed rows of the 4 channels: kernel row r of channel q at PK4 + q*120 + r*40
-  for (let q = 0; q < 12; q++) packRow(wts + <usize>(c0 + q / 3) + c3 * <usize>(q % 3), c1, st2, PK4 + <usize>q * 40);
+  for (let q: usize = 0; q < 4; q++) packCh(wts + <usize>c0 + q, c1, st2, PK4 + q * 120);
   let P000 = load<i64>(PK4, 0), P010 = load<i64>(PK4, 8), P020 = load<i64>(PK4, 16), P030 = load<i64>(PK4, 24);
   let P100 = load<i64>(PK4, 40), P110 = load<i64>(PK4, 48), P120 = load<i64>(PK4, 56), P130 = load<i64>(PK4, 64);
   let P200 = load<i64>(PK4, 80), P210 = load<i64>(PK4, 88), P220 = load<i64>(PK4, 96), P230 = load<i64>(PK4, 104);
