@@ -144,8 +144,8 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
  * outCh's form): the column addresses of a pair of outputs are computed once for the 4 channels
  * (immediate offsets 0..3), the loop and border tests are paid once per 8 outputs. The 48 packed
  * weights live in locals, and at stride_w 2 the 12 of the fifth column (a pair spans 5 input
- * columns) with its 3 addresses formed in the stride-2 block only. Returns false, computing nothing, where a
- * channel of the block needs outQv.
+ * columns), its 3 addresses formed in the stride-2 block only. Returns false, computing
+ * nothing, where a channel of the block needs outQv.
  */
 function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32, sW: i32,
   padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, c0: i32): bool {
