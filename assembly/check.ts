@@ -17,9 +17,9 @@ export let gArena: usize = 0;
 export let gState: usize = 0;
 export let gScratch: usize = 0;
 
-/** The constants range of the op being checked or run (op record constsOff / constsSize). */
-// serial number of the running op, counted across invokes (runOps); two ops run in a row differ by one
+/** Serial number of the running op, counted across invokes (runOps); two ops run in a row differ by one. */
 export let gOpSerial: u32 = 0;
+/** The constants range of the op being checked or run (op record constsOff / constsSize). */
 export let gOpConstsOff: u32 = 0;
 export let gOpConstsSize: u32 = 0;
 

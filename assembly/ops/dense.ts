@@ -7,7 +7,7 @@
 // layout 3 (int16 activations only): int16 weights in the order of layout 1, int64 bias (dense16w.ts).
 // mult int32[outDim], shift int8[outDim] (format 2).
 import { P_DENSE_ACT_MAX, P_DENSE_ACT_MIN, P_DENSE_BIAS, P_DENSE_IN, P_DENSE_IN_DIM, P_DENSE_LAYOUT, P_DENSE_LUT, P_DENSE_MULT, P_DENSE_OUT, P_DENSE_OUT_DIM, P_DENSE_ROWS, P_DENSE_SHIFT, P_DENSE_WEIGHTS, P_DENSE_ZP_OUT } from '../abi.gen';
-import { gOpSerial, prm, gP, gConsts, cFail, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
+import { gOpSerial, prm, gP, cFail, tP, cP, cTensor, cDim, cProd, cRange, cConst, cShiftArrayIn, cMultArray, cmul, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { mbqmF, clampI, outQF, roundFloat } from '../fixedpoint';
 import { evalDense16 } from './wide';
@@ -333,6 +333,11 @@ function inputSum(x: usize, K: i32, M: i64): i32 {
   return sumV;
 }
 
+/** store4 as a call: one copy for the two halves of a denseU8 block */
+function store4c(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
+  store4(yp, a0, a1, a2, a3, mp, sp, zp, lo, hi, lut);
+}
+
 /**
  * DENSE layout 2, one input row. Weights are offset-binary bytes u = w + 128 in 8-row blocks
  * [N/8][K][8]: one i64 load gives the 8 weights of a k, and (v >>> 8j) & M with
@@ -342,11 +347,6 @@ function inputSum(x: usize, K: i32, M: i64): i32 {
  * low word and lane 1 is (a - sext(lane 0)) >> 32. The bias is added in i32 afterwards (the
  * int32 wrap-around of denseVec). Remainder rows (N % 8) run the row-major path.
  */
-/** store4 as a call: one copy for the two halves of a denseU8 block */
-function store4c(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
-  store4(yp, a0, a1, a2, a3, mp, sp, zp, lo, hi, lut);
-}
-
 export function denseU8(x: usize, K: i32, w: usize, N: i32, bias: usize, mult: usize, shift: usize,
   zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
   let M = load<i64>(MASK8);
