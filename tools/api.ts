@@ -104,6 +104,8 @@ export interface ConvertOptions {
   auto?: AutoFlags;
   /** requantisation rounding: double (default, TFLite reference / TFLite Micro) or single */
   rounding?: Rounding;
+  /** the interpreter the blob is tuned for: wasm3 (default), wamr or wamr-classic (int8 Dense layers at the layout WAMR's classic interpreter runs faster on 32-bit cores) */
+  interpreter?: 'wasm3' | 'wamr' | 'wamr-classic';
   /** called as long stages (calibration) advance: done of total steps of task */
   progress?: Progress;
   /** also build a runtime .wasm with only the model's ops (needs AssemblyScript, a few seconds) */

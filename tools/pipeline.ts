@@ -13,6 +13,7 @@ import { assemble, planLowered, type LoweredPlan, type SelfTest } from './blob/a
 import { minimumStaging, opConstBytes, tileForStaging } from './blob/tile.ts';
 import { quantizeValue, type Precision } from './quantize/qparams.ts';
 import { LIMITS, type Rounding } from './blob/spec.ts';
+import type { InterpreterProfile } from './boards.ts';
 
 /**
  * Progress of a long stage: `done` of `total` steps of `task` ('calibration', 'verification',
@@ -47,6 +48,8 @@ export interface ConvertOptions {
   calibrationGraph?: Graph;
   /** int16: Dense layers on int16 activations get int16 weights (DENSE layout 3, 16x16; LowerOptions.weightPrecision). */
   weightPrecision?: 'int8' | 'int16';
+  /** The interpreter the blob is tuned for (LowerOptions.interpreter; default wasm3). */
+  interpreter?: InterpreterProfile['name'];
   /** Where the device keeps the weights: streamed from flash (default) or copied into RAM. */
   weights?: 'flash' | 'ram';
   /** Flash mode: bytes of the staging area (default: the largest op's constants, at most 8 KiB). */
@@ -262,6 +265,7 @@ async function finishConvert(
     batch,
     stream: !!opts.stream,
     weightPrecision: opts.weightPrecision,
+    interpreter: opts.interpreter,
     rounding: opts.rounding,
     ...(opts.precision ? { precision: opts.precision } : {}),
   });

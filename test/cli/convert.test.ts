@@ -163,6 +163,7 @@ describe('convert / run commands', () => {
       [['--weights', 'ram', '--staging', '4096'], /--staging is only valid with --weights flash/],
       [['--rounding', 'half-even'], /--rounding must be one of double, single, float, got 'half-even'/],
       [['--weight-precision', 'int12'], /--weight-precision must be one of int8, int16, got 'int12'/],
+      [['--interpreter', 'wamr-aot'], /--interpreter wamr-aot: must be wasm3, wamr \(fast interpreter\) or wamr-classic/],
     ];
     for (const [args, msg] of cases) {
       const c = cli('convert', [ex('model/model.json'), ...cal, ...args, '-o', out]);

@@ -14,6 +14,7 @@ import { DeviceSim } from '../../firmware-host/node/host.ts';
 import { countLoadAndInference } from '../../tools/blob/count.ts';
 import { findBoard, INTERPRETERS, memoryBudget, BOARDS } from '../../tools/boards.ts';
 import { UserError } from '../../tools/errors.ts';
+import { blockRows8u } from '../../tools/quantize/reference-rnn.ts';
 import { repoRoot, haveFixtures, fixture, fixturesSkipReason } from '../helpers/fixtures.ts';
 
 const RUNTIME = resolve(repoRoot, 'build/runtime.wasm');
@@ -55,6 +56,33 @@ async function denseBlob(arenaExtra = 0): Promise<Uint8Array> {
   const i = Int8Array.from([3, -7, 20, 1]);
   const [o] = sim.run([i]);
   return make({ i, o: Int8Array.from(o) });
+}
+
+/** 1x16 -> 1x8 DENSE blob in layout 2 (offset-binary bytes in 8-row blocks, two rows per i64 multiply). */
+function denseU8Blob(): Uint8Array {
+  const b = new BlobBuilder();
+  const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: 16 });
+  const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 16, bytes: 8 });
+  const w = Int8Array.from({ length: 128 }, (_, i) => ((i * 37) % 255) - 127);
+  b.addOp('DENSE', {
+    in: tin,
+    out: tout,
+    rows: 1,
+    inDim: 16,
+    outDim: 8,
+    weights: b.addConst(blockRows8u(w, 8, 16)!, 16),
+    bias: b.addConstI32(new Array(8).fill(0)),
+    mult: b.addConstI32(new Array(8).fill(1 << 30)),
+    shift: b.addConstI8(new Array(8).fill(-6)),
+    zpOut: 0,
+    actMin: -128,
+    actMax: 127,
+    lut: -1,
+    layout: 2,
+  });
+  b.setIO([{ tensor: tin, dims: [1, 16], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, 8], scale: 1, zeroPoint: 0 }]);
+  b.setPlan({ arenaSize: 32, batch: 1 });
+  return b.build();
 }
 
 function write(name: string, bytes: Uint8Array | string): string {
@@ -165,6 +193,19 @@ describe('verify', () => {
     expect(() => findBoard('esp99')).toThrow(/unknown board; known: esp32/);
     expect(() => parseShape('1,x', '--input-shape')).toThrow(expect.objectContaining({ exitCode: 2 }));
     expect(parseShape('1, 50,3', '--input-shape')).toEqual([1, 50, 3]);
+  });
+
+  it('notes Dense layers at layout 2 under --interpreter wamr-classic, and only there', async () => {
+    const u8 = write('u8.blob', denseU8Blob());
+    const note = /^Dense layers op 0: layout 2, which WAMR's classic interpreter runs .* convert with --interpreter wamr-classic for layout 1$/;
+    const details = async (blobFile: string, interpreter: string) => {
+      const r = await verify({ blobFile, interpreter });
+      expect(r.ok, `${blobFile} ${interpreter}`).toBe(true);
+      return byName(r, 'memory').details;
+    };
+    expect((await details(u8, 'wamr-classic')).filter((d) => note.test(d))).toHaveLength(1);
+    expect((await details(u8, 'wamr')).some((d) => /layout 2/.test(d))).toBe(false);
+    expect((await details(good, 'wamr-classic')).some((d) => /layout 2/.test(d))).toBe(false);
   });
 
   it('detects an op missing from the runtime build', async () => {

@@ -40,6 +40,7 @@ import { autoOptions, checkPrecision, checkWeightPrecision, precisionMap, WEIGHT
 import { hasW16, type WeightPrecision } from '../quantize/weights16.ts';
 import { convertWithAutoPrecision, type PrecisionReport } from '../precision-auto.ts';
 import { packageFile } from '../package-root.ts';
+import { getInterpreter } from '../boards.ts';
 import { layerErrors, type LayerError } from '../blob/layer-error.ts';
 import { firstSamples } from '../float/tensor.ts';
 import type { Progress } from '../pipeline.ts';
@@ -249,6 +250,8 @@ export interface ConvertModelOptions {
   rounding?: Rounding;
   /** int16: the Dense layers on int16 activations get int16 weights (16x16, DENSE layout 3; default int8) */
   weightPrecision?: WeightPrecision;
+  /** the interpreter the blob is tuned for: wasm3 (default), wamr or wamr-classic (tools/boards.ts names) */
+  interpreter?: string;
   /** also build a runtime .wasm with only the model's ops */
   runtime?: boolean;
   /** measure each layer of the blob against the float model on the calibration samples (report.layerErrors) */
@@ -330,6 +333,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
   const rounding = roundingOption(o.rounding);
   const precision = checkPrecision(o.precision);
   const weightPrecision = checkWeightPrecision(o.weightPrecision);
+  const interpreter = o.interpreter === undefined ? undefined : getInterpreter(o.interpreter).name;
   const auto = autoOptions(precision, o.auto ?? {});
   if (auto && calibrationMethod === 'auto')
     throw new UserError('--precision auto and --calibration-method auto cannot be combined: give minmax, percentile or mse', EXIT.USAGE);
@@ -345,6 +349,7 @@ export async function convertModel(file: string, o: ConvertModelOptions = {}): P
     calibration: cal,
     stream: streamSteps !== null,
     weightPrecision,
+    interpreter,
     calibrationGraph: calGraph,
     precision: precisionMap(graph, precision),
     ...mode,
@@ -399,6 +404,11 @@ async function calibrationLayerErrors(r: ConvertResult, graph: Graph, cal: Float
   return { samples: n, layers: await layerErrors(r.blob, graph, firstSamples(cal, n)) };
 }
 
+const ROUNDING_HELP =
+  'requantisation rounding: double (TFLite reference kernels, TFLite Micro), single (TFLite built with TFLITE_SINGLE_ROUNDING) or float (the TFLite interpreter with XNNPACK: float32 requantization of Dense/Conv outputs)';
+const INTERPRETER_HELP =
+  "the interpreter the blob is tuned for: wasm3 (default), wamr (fast) or wamr-classic (int8 Dense layers keep the layout WAMR's classic interpreter runs faster on 32-bit cores)";
+
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
@@ -438,11 +448,8 @@ export async function main(argv: string[]) {
       .option('--ram <bytes>', "--precision auto: RAM budget for the model's arena, state and staging/blob copy (e.g. 64K)")
       .option('--flash <bytes>', '--precision auto: flash budget for the blob (e.g. 512K)')
       .option('--allow-below', '--precision auto: write the best mix found when the target cannot be reached')
-      .option(
-        '--rounding <mode>',
-        'requantisation rounding: double (TFLite reference kernels, TFLite Micro), single (TFLite built with TFLITE_SINGLE_ROUNDING) or float (the TFLite interpreter with XNNPACK: float32 requantization of Dense/Conv outputs)',
-        'double',
-      )
+      .option('--rounding <mode>', ROUNDING_HELP, 'double')
+      .option('--interpreter <name>', INTERPRETER_HELP)
       .option('--force', 'overwrite existing output files')
       .option('--quiet', 'print nothing on stdout and draw no progress bar (warnings and errors still go to stderr)')
       .option('--json', "print convert's report as JSON instead of the summary (errors as {error, code})");
@@ -453,6 +460,7 @@ export async function main(argv: string[]) {
     const calibrationMethod = o.calibrationMethod === undefined ? undefined : parseCalibrationMethod(o.calibrationMethod);
     const rounding = roundingOption(o.rounding);
     const precision = checkPrecision(o.precision);
+    if (o.interpreter !== undefined) getInterpreter(o.interpreter);
     autoOptions(precision, { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow });
     const outputs = [
       { option: '-o', file: o.output as string },
@@ -491,6 +499,7 @@ export async function main(argv: string[]) {
       ...mode,
       precision,
       weightPrecision: o.weightPrecision,
+      interpreter: o.interpreter,
       auto: { targetSqnr: o.targetSqnr, board: o.board, ram: o.ram, flash: o.flash, allowBelow: o.allowBelow },
       rounding,
       runtime: !!o.runtime,
@@ -500,7 +509,7 @@ export async function main(argv: string[]) {
       warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
     }).finally(bars.stop); // the bar ends before any message, an error's included
     const runtimeWasm = mode.weights === 'flash' ? RUNTIME_FLASH_WASM : RUNTIME_WASM;
-    const check = (runtimeFile: string) => verify({ blobFile: o.output, blobBytes: result.blob, runtimeFile, boards: true });
+    const check = (runtimeFile: string) => verify({ blobFile: o.output, blobBytes: result.blob, runtimeFile, boards: true, interpreter: o.interpreter });
     // every output is made before any is written, and they appear together or not at all
     const files: { file: string; data: Uint8Array | string }[] = [{ file: o.output, data: result.blob }];
     if (o.report)

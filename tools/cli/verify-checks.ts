@@ -574,6 +574,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   );
   checks.push(memory);
   if (board && counted) addLatency(memory, counted.executed, board, interp);
+  layoutNote(memory, parsed, interp);
   const rows = o.suggest || o.boards ? boardTable(parsed, bytes.length, info, mem, interp, counted) : [];
   if (o.suggest)
     suggested.fits = rows
@@ -639,6 +640,20 @@ function addLatency(memory: Check, executed: number, board: Board, interp: Inter
   memory.summary += `; ${text}`;
   memory.details.push(`${text}: ${executed.toLocaleString('en-US')} executed wasm instructions; ${LATENCY_SOURCE}`);
   memory.figures = { ...memory.figures, executedInstructions: executed, latencyMs: ms, latencyIsEstimate: true };
+}
+
+/**
+ * DENSE layout 2 (two rows per i64 multiply) under WAMR's classic interpreter: on 32-bit cores it
+ * runs slower there than layout 1 (docs/PERFORMANCE.md, "DENSE layout 2 on a 32-bit core"), which
+ * `convert --interpreter wamr-classic` writes. A note, not a failure: the blob runs correctly.
+ */
+function layoutNote(memory: Check, p: ParsedBlob, interp: InterpreterProfile): void {
+  if (interp.name !== 'wamr-classic') return;
+  const layers = p.ops.filter((op) => op.name === 'DENSE' && op.params.layout === 2).map((op) => op.layer || `op ${op.index}`);
+  if (!layers.length) return;
+  memory.details.push(
+    `Dense layers ${layers.join(', ')}: layout 2, which WAMR's classic interpreter runs about 5-7% slower than layout 1 on 32-bit cores; convert with --interpreter wamr-classic for layout 1`,
+  );
 }
 
 /** Every board under `interp`, whether the model fits it, smallest RAM first. */

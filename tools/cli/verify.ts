@@ -80,7 +80,7 @@ function verifyCommand() {
     .option('--board <name>', 'board profile (see --list-boards)')
     .option('--ram <bytes>', 'custom RAM budget (e.g. 200K)')
     .option('--flash <bytes>', 'custom flash budget (e.g. 1M)')
-    .option('--interpreter <name>', 'wasm3 or wamr (default wasm3)')
+    .option('--interpreter <name>', 'wasm3, wamr (fast) or wamr-classic (default wasm3)')
     .option('--model <file>', 'Keras/tfjs model for the numbers check')
     .option('--config <file>', 'model config JSON (for weights-only files)')
     .option('--data <file>', '.npy inputs for the numbers check (repeat per input)', collect)

@@ -95,7 +95,7 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
         : (inT.q.scale * s) / f.accQ.scale;
   const ms = Array.from(wq.scales, (s) => qm(scale(s), n, 'output'));
   // layout 2 is an int8-activation layout (16x8 runs the int16 kernel on layout 1)
-  const u8 = units >= 8 && L.prec.cur !== 'int16' ? blockRows8u(wq.q, units, inDim) : null;
+  const u8 = units >= 8 && L.prec.cur !== 'int16' && L.opts.interpreter !== 'wamr-classic' ? blockRows8u(wq.q, units, inDim) : null;
   emit(
     'DENSE',
     {
@@ -105,7 +105,8 @@ function lowerDense(n: IRNode, L: LowerCtx): void {
       inDim,
       outDim: units,
       // layout 2: 8-row blocks of offset-binary bytes, two rows per i64 multiply (same bytes,
-      // reordered); layout 1 (4-row blocks) below 8 units, beyond the lane bound and in int16
+      // reordered); layout 1 (4-row blocks) below 8 units, beyond the lane bound, in int16 and
+      // for WAMR's classic interpreter (LowerOptions.interpreter)
       weights: u8 ? { kind: 'const', bytes: u8, align: 16, what: `${n.name} weights` } : constI8(blockRows4(wq.q, units, inDim), `${n.name} weights`),
       ...requantParams(n.name, bias, ms, f),
       layout: u8 ? 2 : 1,

@@ -3,6 +3,7 @@ import type { Graph, IRNode } from '../graph/ir.ts';
 import { UserError, EXIT } from '../errors.ts';
 import { buildLut, type Precision, type QParams } from './qparams.ts';
 import type { Rounding } from '../blob/spec.ts';
+import type { InterpreterProfile } from '../boards.ts';
 import { tfliteLut } from './lut-tflite.ts';
 import { xnnpackScale } from '../fixedpoint.ts';
 import type { RecurrentInfo, Range } from '../float/types.ts';
@@ -213,4 +214,10 @@ export interface LowerOptions {
    * int16 weights (DENSE layout 3, 16x16); default int8.
    */
   weightPrecision?: 'int8' | 'int16';
+  /**
+   * convert --interpreter: the interpreter the blob is tuned for (default wasm3). wamr-classic
+   * keeps int8 DENSE at layout 1: on 32-bit cores its classic interpreter runs layout 2's i64
+   * operations slower than layout 1's i32 ones (docs/PERFORMANCE.md, "DENSE layout 2 on a 32-bit core").
+   */
+  interpreter?: InterpreterProfile['name'];
 }
