@@ -90,17 +90,26 @@ describe('run', () => {
 
 describe('convert', () => {
   const ae = join(fixturesDir, 'mltk_autoencoder_nested_sequential/autoencoder_example.h5');
-  it.skipIf(!existsSync(ae))('interpreter wamr-classic: every Dense layer at layout 1, the same outputs; an unknown name is refused as by --interpreter', async () => {
-    const layouts = (b: Uint8Array) => [...new Set(parseBlob(b).ops.filter((o) => o.name === 'DENSE').map((o) => o.params.layout))];
-    const base = await convert(ae, { weights: 'ram' });
-    const classic = await convert(ae, { weights: 'ram', interpreter: 'wamr-classic' });
-    expect(layouts(base.blob)).toContain(2);
-    expect(layouts(classic.blob)).toEqual([1]);
-    const x = { data: Float32Array.from({ length: 140 * 5 }, (_, i) => Math.sin(i * 0.37)), shape: [5, 140] };
-    expect((await run(classic.blob, [x])).outputs[0].data).toEqual((await run(base.blob, [x])).outputs[0].data);
-    const e = await refusal(convert(ae, { interpreter: 'wamr-aot' as never }));
-    expect([e.exitCode, e.message]).toEqual([EXIT.USAGE, '--interpreter wamr-aot: must be wasm3, wamr (fast interpreter) or wamr-classic']);
-  });
+  it.skipIf(!existsSync(ae))(
+    'interpreter wamr-classic: every Dense layer at layout 1, the same outputs; an unknown name is refused as by --interpreter',
+    async () => {
+      const layouts = (b: Uint8Array) => [
+        ...new Set(
+          parseBlob(b)
+            .ops.filter((o) => o.name === 'DENSE')
+            .map((o) => o.params.layout),
+        ),
+      ];
+      const base = await convert(ae, { weights: 'ram' });
+      const classic = await convert(ae, { weights: 'ram', interpreter: 'wamr-classic' });
+      expect(layouts(base.blob)).toContain(2);
+      expect(layouts(classic.blob)).toEqual([1]);
+      const x = { data: Float32Array.from({ length: 140 * 5 }, (_, i) => Math.sin(i * 0.37)), shape: [5, 140] };
+      expect((await run(classic.blob, [x])).outputs[0].data).toEqual((await run(base.blob, [x])).outputs[0].data);
+      const e = await refusal(convert(ae, { interpreter: 'wamr-aot' as never }));
+      expect([e.exitCode, e.message]).toEqual([EXIT.USAGE, '--interpreter wamr-aot: must be wasm3, wamr (fast interpreter) or wamr-classic']);
+    },
+  );
 });
 
 describe('verify', () => {
