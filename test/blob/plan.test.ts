@@ -101,4 +101,31 @@ describe('memory planner (greedy by size, first fit)', () => {
     // model outputs live until after the last op
     expect(plan.buffers.find((b) => b.root === 3)!.last).toBe(3);
   });
+  it('views: aliases with a byte offset are slices of their root, which lives from the first slice written to its last read', () => {
+    // x -> tiles t0, t1 (slices of y at 0 and 40) ; y -> z
+    const plan = planMemory({
+      tensors: [
+        { id: 0, bytes: 64 },
+        { id: 1, bytes: 80 },
+        { id: 2, bytes: 40, aliasOf: 1, aliasOffset: 0 },
+        { id: 3, bytes: 40, aliasOf: 1, aliasOffset: 40 },
+        { id: 4, bytes: 16 },
+      ],
+      ops: [
+        { inputs: [0], outputs: [2] },
+        { inputs: [0], outputs: [3] },
+        { inputs: [1], outputs: [4] },
+      ],
+      inputs: [0],
+      outputs: [4],
+    });
+    assertNoOverlap(plan);
+    const y = plan.offsets.get(1)!;
+    expect([plan.offsets.get(2), plan.offsets.get(3)]).toEqual([y, y + 40]);
+    const root = plan.buffers.find((b) => b.root === 1)!;
+    expect([root.first, root.last, root.bytes]).toEqual([0, 2, 80]);
+    // x (live at steps 0..1) and y (0..2) never share bytes
+    const x = plan.offsets.get(0)!;
+    expect(x + 64 <= y || y + 80 <= x).toBe(true);
+  });
 });

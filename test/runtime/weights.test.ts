@@ -91,7 +91,7 @@ describe('weights in flash and in RAM give byte-identical outputs', () => {
     );
   }
 
-  it('a DENSE or CONV2D larger than the staging area, split into tiles, gives the same bytes as the whole op', async () => {
+  it('a DENSE or CONV2D larger than the staging area, split into tiles, gives the same bytes as the whole op; one-row DENSE tiles write slices of its output', async () => {
     await initTf();
     const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
     const m = tf.sequential();
@@ -101,18 +101,31 @@ describe('weights in flash and in RAM give byte-identical outputs', () => {
     m.add(tf.layers.dense({ units: 96, activation: 'relu', kernelInitializer: seeded(2) }));
     m.add(tf.layers.dense({ units: 6, kernelInitializer: seeded(3) }));
     const file = await saveTfjsFiles(m, mkdtempSync(join(tmpdir(), 'kw-tiles-')));
-    const graph = await buildGraph(await readModel(file), {});
     const calibration = [randomTensor([32, 40], 5)];
-    const ram = await convertGraph(graph, { calibration, runRaw, weights: 'ram' });
-    // a quarter of the largest op's constants: that op is split into tiles
-    const largest = Math.max(...ram.lowered.ops.map(opConstBytes));
-    const split = await convertGraph(graph, { calibration, runRaw, weights: 'flash', staging: Math.ceil(largest / 4) });
-    const tiles = split.lowered.ops.filter((o) => o.layer.includes('(tile'));
-    expect(tiles.length).toBeGreaterThanOrEqual(4);
-    expect(split.lowered.ops.some((o) => o.name === 'CONCAT')).toBe(true);
-    expect(Math.max(...split.lowered.ops.map(opConstBytes))).toBeLessThanOrEqual(split.staging);
-    const sets = inputSets(split.selfTest!.inputs, idInputs(split.lowered), 6, 7);
-    expect(await outputsOf(split.blob, 'flash', sets)).toEqual(await outputsOf(ram.blob, 'ram', sets));
+    // batch 1: the 96-unit DENSE runs one row, its tiles write their slices of its output (views
+    // at byte offsets 0, 24, 48, 72 or the like), no CONCAT; batch 2: two rows, a CONCAT joins them
+    for (const batch of [1, 2]) {
+      const graph = await buildGraph(await readModel(file), { batch });
+      const ram = await convertGraph(graph, { calibration, runRaw, weights: 'ram', batch });
+      // a quarter of the largest op's constants: that op is split into tiles
+      const largest = Math.max(...ram.lowered.ops.map(opConstBytes));
+      const split = await convertGraph(graph, { calibration, runRaw, weights: 'flash', staging: Math.ceil(largest / 4), batch });
+      const tiles = split.lowered.ops.filter((o) => o.layer.includes('(tile'));
+      expect(tiles.length).toBeGreaterThanOrEqual(4);
+      expect(split.lowered.ops.some((o) => o.name === 'CONCAT')).toBe(batch === 2);
+      if (batch === 1) {
+        const dense = split.lowered.tensors[ram.lowered.ops.find((o) => o.name === 'DENSE' && o.params.outDim === 96)!.outputs[0]];
+        const views = tiles.map((o) => split.lowered.tensors[o.outputs[0]]);
+        expect(views.every((v) => v.aliasOf === dense.index)).toBe(true);
+        const starts = views.map((v) => v.aliasOffset!);
+        expect(starts[0]).toBe(0);
+        views.forEach((v, k) => expect(starts[k] + v.bytes).toBe(k + 1 < views.length ? starts[k + 1] : dense.bytes));
+        expect(views.map((v) => split.plan.offsets.get(v.index)! - split.plan.offsets.get(dense.index)!)).toEqual(starts);
+      }
+      expect(Math.max(...split.lowered.ops.map(opConstBytes))).toBeLessThanOrEqual(split.staging);
+      const sets = inputSets(split.selfTest!.inputs, idInputs(split.lowered), 6, 7);
+      expect(await outputsOf(split.blob, 'flash', sets), `batch ${batch}`).toEqual(await outputsOf(ram.blob, 'ram', sets));
+    }
   }, 60_000);
 });
 

@@ -27,7 +27,7 @@ export function planLowered(low: Lowered): LoweredPlan {
   const plan = planMemory({
     tensors: low.tensors
       .filter((t) => !isState(t.index))
-      .map((t) => ({ id: t.index, bytes: t.bytes, ...(t.aliasOf !== undefined ? { aliasOf: t.aliasOf } : {}) })),
+      .map((t) => ({ id: t.index, bytes: t.bytes, ...(t.aliasOf !== undefined ? { aliasOf: t.aliasOf, aliasOffset: t.aliasOffset } : {}) })),
     ops: low.ops.map((o) => ({ inputs: o.inputs.filter((i) => !isState(i)), outputs: o.outputs.filter((i) => !isState(i)) })),
     inputs: low.inputs,
     outputs: low.outputs,
@@ -79,7 +79,13 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
   const b = new BlobBuilder();
   const tIndex: number[] = [];
   const writer = new Map<number, number>();
-  low.ops.forEach((o, k) => o.outputs.forEach((t) => writer.set(t, k)));
+  // a tensor that tiles write as slices (aliases with an offset) is complete after the last tile
+  const writes = (t: number, k: number) => {
+    writer.set(t, k);
+    const v = low.tensors[t];
+    if (v.aliasOffset !== undefined && v.aliasOf !== undefined) writes(v.aliasOf, k);
+  };
+  low.ops.forEach((o, k) => o.outputs.forEach((t) => writes(t, k)));
   for (const t of low.tensors) {
     const state = t.storage === 'state';
     const offset = state ? plan.stateOffsets.get(t.index) : plan.offsets.get(t.index);

@@ -6,7 +6,8 @@
  * Lifetimes are in op steps: a buffer is live from the step that writes it (model inputs:
  * step 0, since the host writes them before the first op) to the last step that reads it
  * (model outputs: until after the last op, so the host can read them). Aliases (Reshape,
- * Flatten, Dropout, ...) share their root buffer, whose lifetime is extended to cover them.
+ * Flatten, Dropout, ...) share their root buffer, whose lifetime is extended to cover them; an
+ * alias with an offset is a slice of it (the flash tiles of a DENSE each write one).
  */
 
 const ARENA_ALIGN = 16;
@@ -15,8 +16,10 @@ interface PlanTensor {
   /** Any unique id (the caller's tensor index). */
   id: number;
   bytes: number;
-  /** Shares the bytes of this tensor (which must not itself be... any depth is resolved). */
+  /** Shares the bytes of this tensor (an alias of an alias resolves to the root). */
   aliasOf?: number;
+  /** With aliasOf: the view starts this many bytes into it (default 0). */
+  aliasOffset?: number;
 }
 
 interface PlanOp {
@@ -53,18 +56,22 @@ export const alignUp = (n: number, a = ARENA_ALIGN) => Math.ceil(n / a) * a;
 
 export function planMemory(p: PlanInput): MemoryPlan {
   const byId = new Map(p.tensors.map((t) => [t.id, t]));
-  const rootOf = (id: number): number => {
+  // the root buffer of a tensor and the byte offset of the tensor inside it
+  const resolve = (id: number): { root: number; at: number } => {
     let t = byId.get(id);
     if (!t) throw new Error(`plan: unknown tensor ${id}`);
     let guard = 0;
+    let at = 0;
     while (t.aliasOf !== undefined) {
+      at += t.aliasOffset ?? 0;
       const n = byId.get(t.aliasOf);
       if (!n) throw new Error(`plan: alias of unknown tensor ${t.aliasOf}`);
       t = n;
       if (++guard > 10000) throw new Error('plan: alias cycle');
     }
-    return t.id;
+    return { root: t.id, at };
   };
+  const rootOf = (id: number): number => resolve(id).root;
   const nSteps = p.ops.length;
   const life = new Map<number, { first: number; last: number }>();
   const touch = (id: number, step: number) => {
@@ -93,8 +100,9 @@ export function planMemory(p: PlanInput): MemoryPlan {
   }
   for (const t of p.tensors) {
     if (t.aliasOf === undefined) continue;
-    const b = buffers.find((x) => x.root === rootOf(t.id))!;
-    b.bytes = Math.max(b.bytes, alignUp(t.bytes));
+    const { root, at } = resolve(t.id);
+    const b = buffers.find((x) => x.root === root)!;
+    b.bytes = Math.max(b.bytes, alignUp(at + t.bytes));
   }
 
   // Greedy by size (ties: earlier first use, then id, for determinism).
@@ -123,6 +131,9 @@ export function planMemory(p: PlanInput): MemoryPlan {
 
   const offsets = new Map<number, number>();
   const offByRoot = new Map(buffers.map((b) => [b.root, b.offset]));
-  for (const t of p.tensors) offsets.set(t.id, offByRoot.get(rootOf(t.id))!);
+  for (const t of p.tensors) {
+    const { root, at } = resolve(t.id);
+    offsets.set(t.id, offByRoot.get(root)! + at);
+  }
   return { offsets, arenaSize, lowerBound, buffers };
 }

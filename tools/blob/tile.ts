@@ -3,9 +3,10 @@
  * size fixed at convert time, so every op's constants must fit it. A DENSE, or a CONV2D with one
  * group, whose constants do not fit is split by output channels into ops that each do (tiles of
  * a multiple of 4 channels, so the 4-row weight blocks stay whole; of 8 for DENSE layout 2, whose
- * blocks have 8 rows; DENSE layout 3 has 2-byte weights and 8-byte biases); each tile writes a temporary
- * and a CONCAT that only copies joins them into the original output. The arithmetic of every
- * output is unchanged, so outputs stay byte-identical to the unsplit op.
+ * blocks have 8 rows; DENSE layout 3 has 2-byte weights and 8-byte biases). The tiles of a DENSE
+ * over one row write their slices of the original output directly; other tiles write
+ * temporaries that a CONCAT (copy only) joins. The arithmetic of every output is unchanged, so
+ * outputs stay byte-identical to the unsplit op.
  */
 import type { ConstRef, LOp, LTensor, Lowered, ParamValue } from '../quantize/lower-util.ts';
 import { LIMITS } from './spec.ts';
@@ -130,19 +131,25 @@ function concatInto(b: Builder, parts: number[], out: number, layer: string): vo
   b.ops.push({ name: 'CONCAT', params: { out, outer, zpOut: o.q.zeroPoint, n: rep.length, rep }, inputs: parts, outputs: [out], layer });
 }
 
-/** Split `op` into tiles that each fit `budget`, then join them. */
+/**
+ * Split `op` into tiles that each fit `budget`. A DENSE over one row writes each tile straight
+ * into its slice of the output (a view: an alias with a byte offset); otherwise the tiles write
+ * temporaries that a CONCAT joins.
+ */
 function splitOp(b: Builder, op: LOp, budget: number): void {
   const s = splitShape(op)!;
   const out = b.tensors[op.params.out as number];
   const g = tileChannels(op, budget);
+  const views = op.name === 'DENSE' && op.params.rows === 1 && out.storage === 'arena';
   const parts: number[] = [];
   for (let c0 = 0, k = 0; c0 < s.channels; c0 += g, k++) {
     const c1 = Math.min(s.channels, c0 + g);
     const t = newTensor(b, out, `${out.name}/tile${k}`, [...out.shape.slice(0, -1), c1 - c0]);
+    if (views) Object.assign(b.tensors[t], { aliasOf: out.index, aliasOffset: (c0 * out.bytes) / s.channels });
     b.ops.push(tileOp(op, c0, c1, t, k));
     parts.push(t);
   }
-  concatInto(b, parts, out.index, op.layer);
+  if (!views) concatInto(b, parts, out.index, op.layer);
 }
 
 export interface StagingProblem {

@@ -31,6 +31,8 @@ export interface LTensor {
   q: QParams;
   /** Shares the bytes of this tensor index (Reshape/Flatten/identity layers). */
   aliasOf?: number;
+  /** With aliasOf: starts this many bytes into it (the flash tiles of a DENSE write slices of its output). */
+  aliasOffset?: number;
   /** IR tensor id when this tensor is one, -1 for internal tensors (transposes, pre-activations). */
   ir: number;
 }
