@@ -27,7 +27,7 @@ import {
   EN_LUT, EN_PRELU, EN_LAYOUT, EN_GATHER, EN_REQUANT, EN_SIMPLE_RNN, EN_GRU, EN_LSTM, EN_LAYER_NORM, EN_SOFTMAX_TFLITE, EN_MEAN,
 } from './ops-enabled';
 import { setModel, setOpConsts, resetCheck, gErr, pdiv, dtMin, dtMax, tDtype, tElems, gOpSerial } from './check';
-import { gExternal, readBlob } from './source';
+import { gExternal, readBlobInline } from './source';
 import * as dense from './ops/dense';
 import * as conv2d from './ops/conv2d';
 import * as depthwise from './ops/depthwise';
@@ -90,13 +90,14 @@ export function setStaging(at: usize, size: u32): void {
  * Make the op's constants [off, off + size) of the constants section addressable by its const
  * params: copy-in, in place; streamed, read into the staging area. Returns an error code.
  */
-function loadOpConsts(off: u32, size: u32): i32 {
+// @ts-ignore: decorator
+@inline function loadOpConsts(off: u32, size: u32): i32 {
   if (!gExternal) {
     setOpConsts(vConsts + <usize>off, off, size);
     return ERR_OK;
   }
   if (size > gStagingSize) return ERR_NO_STAGING;
-  if (!readBlob(<u32>vConsts + off, gStaging, size)) return ERR_READ_FAILED;
+  if (!readBlobInline(<u32>vConsts + off, gStaging, size)) return ERR_READ_FAILED;
   setOpConsts(gStaging, off, size);
   return ERR_OK;
 }

@@ -17,9 +17,19 @@ export function setSource(external: bool, r: Reader): void {
   reader = r;
 }
 
-/** Read blob bytes [off, off + len) to dst; false when the host fails or returns fewer bytes. */
-export function readBlob(off: u32, dst: usize, len: u32): bool {
+/**
+ * Read blob bytes [off, off + len) to dst; false when the host fails or returns fewer bytes.
+ * Inline in the per-op path (each op's constants, loadOpConsts): a call there costs WAMR's
+ * interpreters more than the read's own instructions.
+ */
+// @ts-ignore: decorator
+@inline export function readBlobInline(off: u32, dst: usize, len: u32): bool {
   if (len == 0) return true;
   if (<u64>off + <u64>len > 0x7FFFFFFF) return false;
   return reader(<i32>off, <i32>dst, <i32>len) == <i32>len;
+}
+
+/** readBlobInline as a call (init and the other reads outside the per-op path) */
+export function readBlob(off: u32, dst: usize, len: u32): bool {
+  return readBlobInline(off, dst, len);
 }

@@ -324,7 +324,8 @@ const MASK8 = memory.data<u64>([0x000000ff000000ff, 0x8080808080808080]);
 let sumOp: u32 = 0, sumX: usize = 0, sumK: i32 = -1, sumV: i32 = 0;
 
 /** sum x[k], k < K, from the cache when the previous op or this one summed the same bytes */
-function inputSum(x: usize, K: i32, M: i64): i32 {
+// @ts-ignore: decorator
+@inline function inputSum(x: usize, K: i32, M: i64): i32 {
   if (gOpSerial - sumOp > 1 || x != sumX || K != sumK) {
     sumV = sumI8(x, K, M);
     sumX = x; sumK = K;
