@@ -4,12 +4,13 @@
 // remainder rows row-major). With layout 1 and dilW = 1 the taps of one kernel row are kW*inC
 // contiguous input bytes, so no im2col: every output position runs as one DENSE vector over kH
 // such runs (denseVec; border taps at zpIn), two neighbouring positions whose taps are all inside
-// the input per i64 multiply (denseVec2). Other geometries take the per-element path.
+// the input per i64 multiply (denseVec2, their input pairs packed into the header scratch when it
+// holds 8*K bytes). Other geometries take the per-element path.
 // mult int32[outC], shift int8[outC].
 // layout 2 (int16 tensors only, groups 1): layout 1's matrix with int16 weights and an int64 bias
 // (16x16, wide.ts evalConv16; the checks of dense16w.ts prepareW16).
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
-import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
+import { gScratch, gScratchSize, prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
 import { dot8, denseVec, denseVec2, outQ } from './dense';
 import { evalConv16 } from './wide';
@@ -94,7 +95,8 @@ export function evalOp(p: usize): i32 {
   let fast = blocked && dW == 1;
   let R = kW * inC;
   let xs = <usize>dH * rowBytes;
-  let pair = fast && (outC & 3) == 0 && K <= 131072;
+  // the pairs of a position pair are packed into the op's scratch (8 bytes per tap)
+  let pair = fast && (outC & 3) == 0 && K <= 131072 && <u32>K << 3 <= gScratchSize;
   for (let b = 0; b < batch; b++) {
     let xb = x0 + <usize>b * imgBytes;
     for (let oh = 0; oh < outH; oh++) {
@@ -109,7 +111,7 @@ export function evalOp(p: usize): i32 {
         let xp = xrow + <usize>iw0 * <usize>inC;
         // two positions per pass when both have every tap inside the input (dense.ts denseVec2)
         if (pair && sLo == 0 && sHi == kH && ow + 1 < outW && iw0 >= 0 && iw0 + sW + kW <= inW) {
-          denseVec2(xp, <usize>(sW * inC), R, kH, xs, wts, outC, bias, mult, shift, zpOut, lo, hi, lut, y);
+          denseVec2(xp, <usize>(sW * inC), R, kH, xs, gScratch, wts, outC, bias, mult, shift, zpOut, lo, hi, lut, y);
           y += <usize>(2 * outC);
           ow++;
           continue;
