@@ -231,6 +231,11 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
   }
 }
 
+/** store4 as a call: one copy for the halves of a denseU8 block and the lanes of pairOut4 */
+function store4c(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
+  store4(yp, a0, a1, a2, a3, mp, sp, zp, lo, hi, lut);
+}
+
 /**
  * Lanes of four i64 sums a = S0 + 2^32 * S1 (positions 0 and 1 of outputs o..o+3), bias added
  * in i32 afterwards (the wrap-around of denseVec); position 0 to y + o, position 1 to y + N + o.
@@ -248,32 +253,27 @@ function pairOut4(a0: i64, a1: i64, a2: i64, a3: i64, o: i32, N: i32, bias: usiz
     h0 += b0; h1 += b1; h2 += b2; h3 += b3;
   }
   let yp = y + <usize>o, mp = mult + ob, sp = shift + <usize>o;
-  store4(yp, l0, l1, l2, l3, mp, sp, zp, lo, hi, lut);
-  store4(yp + <usize>N, h0, h1, h2, h3, mp, sp, zp, lo, hi, lut);
+  // one copy of store4 for both positions
+  let ye = yp + (<usize>N << 1);
+  do {
+    store4(yp, l0, l1, l2, l3, mp, sp, zp, lo, hi, lut);
+    l0 = h0; l1 = h1; l2 = h2; l3 = h3;
+    yp += <usize>N;
+  } while (yp != ye);
 }
 
 /**
- * Two output positions per pass (CONV2D layout 1, both positions' taps inside the input): the
- * inputs x and x + dx share every weight, so each i64 multiply serves both. The taps are `segs`
- * runs of K bytes, run s at x + s*xs (one per kernel row); their pairs x[k] + 2^32 * x[dx + k]
- * are packed once into P (segs*K i64, the op's scratch) and serve every output channel. Eight
- * channels per pass: the 4-row blocks at w + o*KK and w + (o+4)*KK (KK = segs*K); when N % 8 == 4
- * the last pass reads the one block twice and stores it once. Needs N % 4 == 0; KK <= 2^17 keeps
- * each lane's sum of products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and
- * lane 1 is (a - sext(lane 0)) >> 32. Writes y[0..N) (position x) and y[N..2N) (position x + dx).
+ * Two output positions per pass (CONV2D layout 1): the positions share every weight, so each
+ * i64 multiply serves both. P holds KK input pairs x[k] + 2^32 * x'[k] (conv2d.ts packs them
+ * into the op's scratch once per position pair; they serve every output channel). Eight
+ * channels per pass: the 4-row blocks at w + o*KK and w + (o+4)*KK; when N % 8 == 4 the last
+ * pass reads the one block twice and stores it once. Needs N % 4 == 0; KK <= 2^17 keeps each
+ * lane's sum of products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and lane 1 is
+ * (a - sext(lane 0)) >> 32. Writes y[0..N) (position x) and y[N..2N) (position x').
  */
-export function denseVec2(x: usize, dx: usize, K: i32, segs: i32, xs: usize, P: usize, w: usize, N: i32, bias: usize,
+export function densePairs(P: usize, KK: i32, w: usize, N: i32, bias: usize,
   mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
-  let pe = P;
-  for (let s = 0; s < segs; s++) {
-    let xp = x + <usize>s * xs;
-    let xe = xp + <usize>K;
-    while (xp < xe) {
-      store<i64>(pe, <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32));
-      xp++; pe += 8;
-    }
-  }
-  let KK = segs * K;
+  let pe = P + (<usize>KK << 3);
   let pe4 = P + (<usize>(KK & ~3) << 3);
   let blk = <usize>KK << 2; // bytes of one 4-row block
   for (let o = 0; o < N; o += 8) {
@@ -345,10 +345,6 @@ function inputSum(x: usize, K: i32, M: i64): i32 {
   return sumV;
 }
 
-/** store4 as a call: one copy for the two halves of a denseU8 block */
-function store4c(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
-  store4(yp, a0, a1, a2, a3, mp, sp, zp, lo, hi, lut);
-}
 
 /**
  * DENSE layout 2, one input row. Weights are offset-binary bytes u = w + 128 in 8-row blocks
