@@ -84,7 +84,8 @@ export function prepare(): void { prepareConvLike(false); }
 /**
  * The input pairs of two output positions, x[k] + 2^32 * x[dx + k], into P (8 bytes per tap):
  * per kernel row s (K bytes at x + s*xs), taps [lo0, hi0) of the first position and [lo1, hi1)
- * of the second inside the input, zpIn elsewhere and in the rows outside [sLo, sHi).
+ * of the second inside the input, zpIn elsewhere and in the rows outside [sLo, sHi); then zero
+ * pairs up to a multiple of 4 taps (densePairs).
  */
 function packPairs(P: usize, x: usize, dx: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: i32,
   lo0: i32, hi0: i32, lo1: i32, hi1: i32, zpIn: i32): void {
@@ -119,6 +120,11 @@ function packPairs(P: usize, x: usize, dx: usize, K: i32, segs: i32, xs: usize, 
       P += 8;
     }
   }
+  // zero pairs up to a multiple of 4 taps
+  for (let k = segs * K; k & 3; k++) {
+    store<i64>(P, 0);
+    P += 8;
+  }
 }
 
 export function evalOp(p: usize): i32 {
@@ -146,8 +152,10 @@ export function evalOp(p: usize): i32 {
   let fast = blocked && dW == 1;
   let R = kW * inC;
   let xs = <usize>dH * rowBytes;
-  // the pairs of a position pair are packed into the op's scratch (8 bytes per tap)
-  let pair = fast && (outC & 3) == 0 && K <= 131072 && <u32>K << 3 <= gScratchSize;
+  // the pairs of a position pair are packed into the op's scratch (8 bytes per tap, K rounded
+  // up to a multiple of 4); densePairs reads up to 12 bytes past the weights
+  let pair = fast && (outC & 3) == 0 && K <= 131072 && <u32>((K + 3) & ~3) << 3 <= gScratchSize
+    && <u64>wts + <u64>outC * <u64>K + 12 <= <u64>memory.size() << 16;
   for (let b = 0; b < batch; b++) {
     let xb = x0 + <usize>b * imgBytes;
     for (let oh = 0; oh < outH; oh++) {

@@ -265,7 +265,10 @@ function pairOut4(a0: i64, a1: i64, a2: i64, a3: i64, o: i32, N: i32, bias: usiz
 /**
  * Two output positions per pass (CONV2D layout 1): the positions share every weight, so each
  * i64 multiply serves both. P holds KK input pairs x[k] + 2^32 * x'[k] (conv2d.ts packs them
- * into the op's scratch once per position pair; they serve every output channel). Eight
+ * into the op's scratch once per position pair; they serve every output channel), then zero
+ * pairs up to a multiple of 4: the x4 steps need no tail, and the weights they read past a
+ * block's K (the next block's, or up to 12 bytes past the last block, which the caller keeps
+ * inside memory) are multiplied by zero. Eight
  * channels per pass: the 4-row blocks at w + o*KK and w + (o+4)*KK; when N % 8 == 4 the last
  * pass reads the one block twice and stores it once. Needs N % 4 == 0; KK <= 2^17 keeps each
  * lane's sum of products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and lane 1 is
@@ -273,8 +276,7 @@ function pairOut4(a0: i64, a1: i64, a2: i64, a3: i64, o: i32, N: i32, bias: usiz
  */
 export function densePairs(P: usize, KK: i32, w: usize, N: i32, bias: usize,
   mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
-  let pe = P + (<usize>KK << 3);
-  let pe4 = P + (<usize>(KK & ~3) << 3);
+  let pe = P + (<usize>((KK + 3) & ~3) << 3);
   let blk = <usize>KK << 2; // bytes of one 4-row block
   for (let o = 0; o < N; o += 8) {
     let wA = w + <usize>o * <usize>KK;
@@ -282,7 +284,7 @@ export function densePairs(P: usize, KK: i32, w: usize, N: i32, bias: usize,
     let wB = two ? wA + blk : wA;
     let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0, a4: i64 = 0, a5: i64 = 0, a6: i64 = 0, a7: i64 = 0;
     let pp = P;
-    while (pp < pe4) {
+    do {
       let p0 = load<i64>(pp), p1 = load<i64>(pp, 8), p2 = load<i64>(pp, 16), p3 = load<i64>(pp, 24);
       a0 += p0 * <i64>load<i8>(wA) + p1 * <i64>load<i8>(wA, 4) + p2 * <i64>load<i8>(wA, 8) + p3 * <i64>load<i8>(wA, 12);
       a1 += p0 * <i64>load<i8>(wA, 1) + p1 * <i64>load<i8>(wA, 5) + p2 * <i64>load<i8>(wA, 9) + p3 * <i64>load<i8>(wA, 13);
@@ -293,13 +295,7 @@ export function densePairs(P: usize, KK: i32, w: usize, N: i32, bias: usize,
       a6 += p0 * <i64>load<i8>(wB, 2) + p1 * <i64>load<i8>(wB, 6) + p2 * <i64>load<i8>(wB, 10) + p3 * <i64>load<i8>(wB, 14);
       a7 += p0 * <i64>load<i8>(wB, 3) + p1 * <i64>load<i8>(wB, 7) + p2 * <i64>load<i8>(wB, 11) + p3 * <i64>load<i8>(wB, 15);
       pp += 32; wA += 16; wB += 16;
-    }
-    while (pp < pe) {
-      let p = load<i64>(pp);
-      a0 += p * <i64>load<i8>(wA); a1 += p * <i64>load<i8>(wA, 1); a2 += p * <i64>load<i8>(wA, 2); a3 += p * <i64>load<i8>(wA, 3);
-      a4 += p * <i64>load<i8>(wB); a5 += p * <i64>load<i8>(wB, 1); a6 += p * <i64>load<i8>(wB, 2); a7 += p * <i64>load<i8>(wB, 3);
-      pp += 8; wA += 4; wB += 4;
-    }
+    } while (pp < pe);
     pairOut4(a0, a1, a2, a3, o, N, bias, mult, shift, zp, lo, hi, lut, y);
     if (two) pairOut4(a4, a5, a6, a7, o + 4, N, bias, mult, shift, zp, lo, hi, lut, y);
   }

@@ -21,9 +21,10 @@ import { convertWithSelfTest, graphFromFile } from '../helpers/convert-harness.t
 const conv = { layout: 1, dilW: 1, outC: 16, outW: 128, kH: 1, kW: 5, inC: 3 };
 
 describe('convPairScratch', () => {
-  it('gives 8 bytes per tap to the ops the pass can run, 0 to the others', () => {
-    expect(convPairScratch(conv, true)).toBe(8 * 15);
-    expect(convPairScratch({ ...conv, kH: 3 }, true)).toBe(8 * 45);
+  it('gives 8 bytes per tap (K rounded up to a multiple of 4) to the ops the pass can run, 0 to the others', () => {
+    expect(convPairScratch(conv, true)).toBe(8 * 16);
+    expect(convPairScratch({ ...conv, kH: 3 }, true)).toBe(8 * 48);
+    expect(convPairScratch({ ...conv, inC: 4 }, true)).toBe(8 * 20);
     expect(convPairScratch(conv, false)).toBe(0); // int16 tensors
     expect(convPairScratch({ ...conv, layout: 0 }, true)).toBe(0);
     expect(convPairScratch({ ...conv, dilW: 2 }, true)).toBe(0);
@@ -60,7 +61,7 @@ describe('a converted Conv1D model', () => {
     const r = rng(7);
     const data = (n: number) => ({ shape: [n, 33, 3], data: new Float32Array(n * 99).map(() => r() * 2 - 1) });
     const res = await convertWithSelfTest(await graphFromFile(file), [data(32)]);
-    // the pass runs on the first two layers (outC 12 and 8); K = 15 and 36, 8 bytes per tap
+    // the pass runs on the first two layers (outC 12 and 8); K = 15 (16 with the zero pair) and 36
     expect(parseBlob(res.blob).header.scratchSize).toBe(8 * 36);
     const none = res.blob.slice();
     new DataView(none.buffer).setUint32(HEADER.scratchSize, 0, true);

@@ -239,7 +239,7 @@ describe('runtime ops are bit-identical to the integer reference', () => {
 
   // CONV2D layout 1, two positions per i64 multiply from the packed pairs in the header scratch
   // (dense.ts denseVec2, conv-scratch.ts): 8 channels per pass and the outC % 8 == 4 pass, K
-  // tails 1..3 after the x4 steps, odd and even position counts, border positions, strides; and
+  // not a multiple of 4 (zero pairs up to the x4 steps), odd and even position counts, border positions, strides; and
   // the same geometry with a scratch one pair short or dilW 2, which run every position alone.
   it('CONV2D layout 1 two-position pass from the scratch: channel blocks, K tails, fallbacks', () => {
     const r = rng(0x5c7a);
@@ -265,9 +265,9 @@ describe('runtime ops are bit-identical to the integer reference', () => {
       if (outW < 2) continue;
       const g = { inH, inW, inC, outH: 1, outW, outC, kH, kW, sH: 1, sW, dH: 1, padT: 0, padL };
       const what = `CONV2D ${inH}x${inW}x${inC} k${kH}x${kW} s${sW} padL ${padL} -> ${outC}`;
-      const K = kH * kW * inC;
+      const need = convPairScratch({ layout: 1, dilW: 1, outC, outW, kH, kW, inC }, true);
       run(conv2dLayout1(r, g).blob, inH * inW * inC, what);
-      run(conv2dLayout1(r, g, { scratch: 8 * K - 8 }).blob, inH * inW * inC, `${what}, scratch short`);
+      run(conv2dLayout1(r, g, { scratch: need - 8 }).blob, inH * inW * inC, `${what}, scratch short`);
       if (kW > 1 && inW >= 2 * kW) {
         const d = { ...g, outW: Math.floor((inW + padL + padR - 2 * (kW - 1) - 1) / sW) + 1 };
         run(conv2dLayout1(r, d, { dW: 2 }).blob, inH * inW * inC, `${what}, dilW 2`);

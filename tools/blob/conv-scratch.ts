@@ -2,7 +2,8 @@
  * Per-op scratch of CONV2D's two-position pass (assembly/ops/conv2d.ts, dense.ts denseVec2):
  * an int8 CONV2D in layout 1 with dilW 1, outC % 4 == 0 and K = kH*kW*inC <= 2^17 packs the
  * input pairs x[k] + 2^32 * x'[k] of two neighbouring output positions into the header's
- * scratch region, 8 bytes per tap, and runs that pass only when the region is large enough
+ * scratch region, 8 bytes per tap with K rounded up to a multiple of 4 (zero pairs), and runs
+ * that pass only when the region is large enough
  * (a smaller one, as in blobs without it, runs every position on its own).
  */
 
@@ -24,7 +25,7 @@ export const PAIR_MAX_TAPS = 131072;
 export function convPairScratch(p: ConvPairParams, int8: boolean): number {
   const K = p.kH * p.kW * p.inC;
   if (!int8 || p.layout !== 1 || p.dilW !== 1 || p.outC % 4 !== 0 || p.outW < 2 || K > PAIR_MAX_TAPS) return 0;
-  return 8 * K;
+  return 8 * (Math.ceil(K / 4) * 4);
 }
 
 /** Header scratchSize of a program: the largest need of its CONV2D ops. */
