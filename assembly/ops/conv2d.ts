@@ -4,8 +4,8 @@
 // remainder rows row-major). With layout 1 and dilW = 1 the taps of one kernel row are kW*inC
 // contiguous input bytes, so no im2col: every output position runs as one DENSE vector over kH
 // such runs (denseVec; border taps at zpIn), or two neighbouring positions per i64 multiply
-// (densePairs) when the header scratch holds their K input pairs (8*K bytes; border taps at zpIn
-// there too). Other geometries take the per-element path.
+// (densePairs) when the header scratch holds their K input pairs (8 bytes each, K rounded up to a
+// multiple of 4; border taps at zpIn there too). Other geometries take the per-element path.
 // mult int32[outC], shift int8[outC].
 // layout 2 (int16 tensors only, groups 1): layout 1's matrix with int16 weights and an int64 bias
 // (16x16, wide.ts evalConv16; the checks of dense16w.ts prepareW16).
