@@ -16,6 +16,8 @@ export let gConstsSize: u32 = 0;
 export let gArena: usize = 0;
 export let gState: usize = 0;
 export let gScratch: usize = 0;
+/** bytes of the per-op scratch region at gScratch (header scratchSize) */
+export let gScratchSize: u32 = 0;
 
 /** Serial number of the running op, counted across invokes (runOps); two ops run in a row differ by one. */
 export let gOpSerial: u32 = 0;
@@ -36,8 +38,8 @@ export function setOpConsts(base: usize, off: u32, size: u32): void {
   gOpConstsOff = off;
   gOpConstsSize = size;
 }
-export function setRegions(arena: usize, state: usize, scratch: usize): void {
-  gArena = arena; gState = state; gScratch = scratch;
+export function setRegions(arena: usize, state: usize, scratch: usize, scratchSize: u32): void {
+  gArena = arena; gState = state; gScratch = scratch; gScratchSize = scratchSize;
 }
 
 // ---- tensor accessors ----

@@ -80,7 +80,7 @@ function initCopied(): i32 {
   let scratch = align16(state + <u64>vStateSize);
   let end = scratch + <u64>vScratchSize;
   if (!ensureMemory(end)) return ret(ERR_OUT_OF_MEMORY);
-  setRegions(<usize>arena, <usize>state, <usize>scratch);
+  setRegions(<usize>arena, <usize>state, <usize>scratch, vScratchSize);
   zeroBytes(<usize>arena, <usize>(end - arena));
   memEnd = <usize>end;
   ready = true;
@@ -127,7 +127,7 @@ function initExternal(): i32 {
   setStaging(<usize>stage, staging);
   let r = validateBlob(b, blobSize, true);
   if (r != ERR_OK) return ret(r, vErrIndex);
-  setRegions(<usize>arena, <usize>state, <usize>scratch);
+  setRegions(<usize>arena, <usize>state, <usize>scratch, vScratchSize);
   zeroBytes(<usize>arena, <usize>(stage - arena));
   memEnd = <usize>end;
   ready = true;

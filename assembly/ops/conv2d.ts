@@ -3,15 +3,16 @@
 // [outC][K = kH*kW*inC] matrix in DENSE layout 1 (4-row blocks interleaved [outC/4][K][4],
 // remainder rows row-major). With layout 1 and dilW = 1 the taps of one kernel row are kW*inC
 // contiguous input bytes, so no im2col: every output position runs as one DENSE vector over kH
-// such runs (denseVec; border taps at zpIn), two neighbouring positions whose taps are all inside
-// the input per i64 multiply (denseVec2). Other geometries take the per-element path.
+// such runs (denseVec; border taps at zpIn), or two neighbouring positions per i64 multiply
+// (densePairs) when the header scratch holds their K input pairs (8 bytes each, K rounded up to a
+// multiple of 4; border taps at zpIn there too). Other geometries take the per-element path.
 // mult int32[outC], shift int8[outC].
 // layout 2 (int16 tensors only, groups 1): layout 1's matrix with int16 weights and an int64 bias
 // (16x16, wide.ts evalConv16; the checks of dense16w.ts prepareW16).
 import { P_CONV2D_ACT_MAX, P_CONV2D_ACT_MIN, P_CONV2D_BATCH, P_CONV2D_BIAS, P_CONV2D_DIL_H, P_CONV2D_DIL_W, P_CONV2D_GROUPS, P_CONV2D_IN, P_CONV2D_IN_C, P_CONV2D_IN_H, P_CONV2D_IN_W, P_CONV2D_K_H, P_CONV2D_K_W, P_CONV2D_LAYOUT, P_CONV2D_LUT, P_CONV2D_MULT, P_CONV2D_OUT, P_CONV2D_OUT_C, P_CONV2D_OUT_H, P_CONV2D_OUT_W, P_CONV2D_PAD_LEFT, P_CONV2D_PAD_TOP, P_CONV2D_SHIFT, P_CONV2D_STRIDE_H, P_CONV2D_STRIDE_W, P_CONV2D_WEIGHTS, P_CONV2D_ZP_IN, P_CONV2D_ZP_OUT } from '../abi.gen';
-import { prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
+import { gScratch, gScratchSize, prm, tP, cP, cTensor, cDim, cGeom, cPad, cProd, cConst, cShiftArrayIn, cMultArray, cExtent, cmul, cFail, cRange, cSameDtype, cZpDt, cActDt, cLutDt, is16, M_I8, M_I16A } from '../check';
 import { DTYPE_INT16 } from '../abi.gen';
-import { dot8, denseVec, denseVec2, outQ } from './dense';
+import { dot8, denseVec, densePairs, outQ } from './dense';
 import { evalConv16 } from './wide';
 import { prepareW16 } from './dense16w';
 import { EN_W16 } from '../ops-enabled';
@@ -69,6 +70,63 @@ export function prepareConvLike(depthwise: bool): void {
 
 export function prepare(): void { prepareConvLike(false); }
 
+/** first kernel column inside the input of a window starting at input column iw0 */
+// @ts-ignore: decorator
+@inline function colLo(iw0: i32, kW: i32, inW: i32): i32 {
+  return iw0 < 0 ? min(-iw0, kW) : 0;
+}
+/** end of the kernel columns inside the input (>= colLo) */
+// @ts-ignore: decorator
+@inline function colHi(iw0: i32, kW: i32, inW: i32): i32 {
+  return max(min(inW - iw0, kW), colLo(iw0, kW, inW));
+}
+
+/**
+ * The input pairs of two output positions, x[k] + 2^32 * x[dx + k], into P (8 bytes per tap):
+ * per kernel row s (K bytes at x + s*xs), taps [lo0, hi0) of the first position and [lo1, hi1)
+ * of the second inside the input, zpIn elsewhere and in the rows outside [sLo, sHi); then zero
+ * pairs up to a multiple of 4 taps (densePairs).
+ */
+function packPairs(P: usize, x: usize, dx: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: i32,
+  lo0: i32, hi0: i32, lo1: i32, hi1: i32, zpIn: i32): void {
+  let edge = (lo0 | lo1 | (K - hi0) | (K - hi1) | sLo | (segs - sHi)) != 0;
+  for (let s = 0; s < segs; s++) {
+    let xp = x + <usize>s * xs;
+    if (!edge) {
+      // x4, then single taps
+      let xe = xp + <usize>K, xe4 = xp + <usize>(K & ~3);
+      while (xp < xe4) {
+        let xq = xp + dx;
+        store<i64>(P, <i64>load<i8>(xp) + (<i64>load<i8>(xq) << 32));
+        store<i64>(P, <i64>load<i8>(xp, 1) + (<i64>load<i8>(xq, 1) << 32), 8);
+        store<i64>(P, <i64>load<i8>(xp, 2) + (<i64>load<i8>(xq, 2) << 32), 16);
+        store<i64>(P, <i64>load<i8>(xp, 3) + (<i64>load<i8>(xq, 3) << 32), 24);
+        xp += 4; P += 32;
+      }
+      while (xp < xe) {
+        store<i64>(P, <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32));
+        xp++; P += 8;
+      }
+      continue;
+    }
+    // rows outside the input: no tap inside
+    let rIn = s >= sLo && s < sHi;
+    let n0 = rIn ? hi0 - lo0 : 0, n1 = rIn ? hi1 - lo1 : 0;
+    for (let k = 0; k < K; k++) {
+      let v0 = zpIn, v1 = zpIn;
+      if (<u32>(k - lo0) < <u32>n0) v0 = <i32>load<i8>(xp + <usize>k);
+      if (<u32>(k - lo1) < <u32>n1) v1 = <i32>load<i8>(xp + dx + <usize>k);
+      store<i64>(P, <i64>v0 + (<i64>v1 << 32));
+      P += 8;
+    }
+  }
+  // zero pairs up to a multiple of 4 taps
+  for (let k = segs * K; k & 3; k++) {
+    store<i64>(P, 0);
+    P += 8;
+  }
+}
+
 export function evalOp(p: usize): i32 {
   if (is16(p, P_CONV2D_IN)) return evalConv16(p, false);
   let x0 = tP(p, P_CONV2D_IN);
@@ -94,7 +152,10 @@ export function evalOp(p: usize): i32 {
   let fast = blocked && dW == 1;
   let R = kW * inC;
   let xs = <usize>dH * rowBytes;
-  let pair = fast && (outC & 3) == 0 && K <= 131072;
+  // the pairs of a position pair are packed into the op's scratch (8 bytes per tap, K rounded
+  // up to a multiple of 4); densePairs reads up to 12 bytes past the weights
+  let pair = fast && (outC & 3) == 0 && K <= 131072 && <u32>((K + 3) & ~3) << 3 <= gScratchSize
+    && <u64>wts + <u64>outC * <u64>K + 12 <= <u64>memory.size() << 16;
   for (let b = 0; b < batch; b++) {
     let xb = x0 + <usize>b * imgBytes;
     for (let oh = 0; oh < outH; oh++) {
@@ -107,21 +168,19 @@ export function evalOp(p: usize): i32 {
       for (let ow = 0; ow < outW; ow++) {
         let iw0 = ow * sW - padL;
         let xp = xrow + <usize>iw0 * <usize>inC;
-        // two positions per pass when both have every tap inside the input (dense.ts denseVec2)
-        if (pair && sLo == 0 && sHi == kH && ow + 1 < outW && iw0 >= 0 && iw0 + sW + kW <= inW) {
-          denseVec2(xp, <usize>(sW * inC), R, kH, xs, wts, outC, bias, mult, shift, zpOut, lo, hi, lut, y);
+        // two positions per pass (dense.ts densePairs) from their input pairs in the scratch
+        if (pair && ow + 1 < outW) {
+          packPairs(gScratch, xp, <usize>(sW * inC), R, kH, xs, sLo, sHi, colLo(iw0, kW, inW) * inC, colHi(iw0, kW, inW) * inC,
+            colLo(iw0 + sW, kW, inW) * inC, colHi(iw0 + sW, kW, inW) * inC, zpIn);
+          densePairs(gScratch, K, wts, outC, bias, mult, shift, zpOut, lo, hi, lut, y);
           y += <usize>(2 * outC);
           ow++;
           continue;
         }
         if (fast) {
-          // one DENSE vector over all output channels: per kernel row, taps kwLo..kwHi inside
-          // the input (kwLo*inC..kwHi*inC contiguous bytes), the other taps padding (zpIn)
-          let kwLo = iw0 < 0 ? -iw0 : 0;
-          let kwHi = inW - iw0 < kW ? inW - iw0 : kW;
-          if (kwLo > kW) kwLo = kW;
-          if (kwHi < kwLo) kwHi = kwLo;
-          denseVec(xp, R, kH, xs, sLo, sHi, kwLo * inC, kwHi * inC, zpIn, wts, outC, 1,
+          // one DENSE vector over all output channels: per kernel row, taps colLo..colHi inside
+          // the input (colLo*inC..colHi*inC contiguous bytes), the other taps padding (zpIn)
+          denseVec(xp, R, kH, xs, sLo, sHi, colLo(iw0, kW, inW) * inC, colHi(iw0, kW, inW) * inC, zpIn, wts, outC, 1,
             bias, mult, shift, zpOut, lo, hi, lut, y);
           y += <usize>outC;
           continue;

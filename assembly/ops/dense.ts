@@ -231,65 +231,73 @@ export function denseVec(x: usize, K: i32, segs: i32, xs: usize, sLo: i32, sHi: 
   }
 }
 
+/** store4 as a call: one copy for the halves of a denseU8 block and the lanes of pairOut4 */
+function store4c(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
+  store4(yp, a0, a1, a2, a3, mp, sp, zp, lo, hi, lut);
+}
+
 /**
- * Two output positions per pass (CONV2D layout 1, both positions' taps inside the input): the
- * inputs x and x + dx share every weight, so each i64 multiply serves both, with the pair
- * x[k] + 2^32 * x[dx + k] formed in the loop. The taps are `segs` runs of K bytes, run s at
- * x + s*xs (one per kernel row). Needs N % 4 == 0; segs*K <= 2^17 keeps each lane's sum of
- * products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and lane 1 is
- * (a - sext(lane 0)) >> 32; the bias is added in i32 afterwards, as in denseVec.
- * Writes y[0..N) (position x) and y[N..2N) (position x + dx).
+ * Lanes of four i64 sums a = S0 + 2^32 * S1 (positions 0 and 1 of outputs o..o+3), bias added
+ * in i32 afterwards (the wrap-around of denseVec); position 0 to y + o, position 1 to y + N + o.
  */
-export function denseVec2(x: usize, dx: usize, K: i32, segs: i32, xs: usize, w: usize, N: i32, bias: usize,
+function pairOut4(a0: i64, a1: i64, a2: i64, a3: i64, o: i32, N: i32, bias: usize, mult: usize, shift: usize,
+  zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
+  let l0 = <i32>a0, l1 = <i32>a1, l2 = <i32>a2, l3 = <i32>a3;
+  let h0 = <i32>((a0 - <i64>l0) >> 32), h1 = <i32>((a1 - <i64>l1) >> 32);
+  let h2 = <i32>((a2 - <i64>l2) >> 32), h3 = <i32>((a3 - <i64>l3) >> 32);
+  let ob = <usize>o << 2;
+  if (bias) {
+    let bp = bias + ob;
+    let b0 = load<i32>(bp), b1 = load<i32>(bp, 4), b2 = load<i32>(bp, 8), b3 = load<i32>(bp, 12);
+    l0 += b0; l1 += b1; l2 += b2; l3 += b3;
+    h0 += b0; h1 += b1; h2 += b2; h3 += b3;
+  }
+  let yp = y + <usize>o, mp = mult + ob, sp = shift + <usize>o;
+  // one copy of store4 for both positions
+  let ye = yp + (<usize>N << 1);
+  do {
+    store4(yp, l0, l1, l2, l3, mp, sp, zp, lo, hi, lut);
+    l0 = h0; l1 = h1; l2 = h2; l3 = h3;
+    yp += <usize>N;
+  } while (yp != ye);
+}
+
+/**
+ * Two output positions per pass (CONV2D layout 1): the positions share every weight, so each
+ * i64 multiply serves both. P holds KK input pairs x[k] + 2^32 * x'[k] (conv2d.ts packs them
+ * into the op's scratch once per position pair; they serve every output channel), then zero
+ * pairs up to a multiple of 4: the x4 steps need no tail, and the weights they read past a
+ * block's K (the next block's, or up to 12 bytes past the last block, which the caller keeps
+ * inside memory) are multiplied by zero. Eight
+ * channels per pass: the 4-row blocks at w + o*KK and w + (o+4)*KK; when N % 8 == 4 the last
+ * pass reads the one block twice and stores it once. Needs N % 4 == 0; KK <= 2^17 keeps each
+ * lane's sum of products inside int32 (|x * w| <= 2^14), so lane 0 is the low word and lane 1 is
+ * (a - sext(lane 0)) >> 32. Writes y[0..N) (position x) and y[N..2N) (position x').
+ */
+export function densePairs(P: usize, KK: i32, w: usize, N: i32, bias: usize,
   mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize, y: usize): void {
-  let K4 = <usize>(K & ~3);
-  for (let o = 0; o < N; o += 4) {
-    let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0;
-    let xr = x;
-    for (let s = 0; s < segs; s++) {
-      let xp = xr;
-      let xe4 = xr + K4;
-      let xe = xr + <usize>K;
-      while (xp < xe4) {
-        let p0 = <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32);
-        let p1 = <i64>load<i8>(xp, 1) + (<i64>load<i8>(xp + dx, 1) << 32);
-        let p2 = <i64>load<i8>(xp, 2) + (<i64>load<i8>(xp + dx, 2) << 32);
-        let p3 = <i64>load<i8>(xp, 3) + (<i64>load<i8>(xp + dx, 3) << 32);
-        a0 += p0 * <i64>load<i8>(w) + p1 * <i64>load<i8>(w, 4) + p2 * <i64>load<i8>(w, 8) + p3 * <i64>load<i8>(w, 12);
-        a1 += p0 * <i64>load<i8>(w, 1) + p1 * <i64>load<i8>(w, 5) + p2 * <i64>load<i8>(w, 9) + p3 * <i64>load<i8>(w, 13);
-        a2 += p0 * <i64>load<i8>(w, 2) + p1 * <i64>load<i8>(w, 6) + p2 * <i64>load<i8>(w, 10) + p3 * <i64>load<i8>(w, 14);
-        a3 += p0 * <i64>load<i8>(w, 3) + p1 * <i64>load<i8>(w, 7) + p2 * <i64>load<i8>(w, 11) + p3 * <i64>load<i8>(w, 15);
-        xp += 4; w += 16;
-      }
-      while (xp < xe) {
-        let p = <i64>load<i8>(xp) + (<i64>load<i8>(xp + dx) << 32);
-        a0 += p * <i64>load<i8>(w);
-        a1 += p * <i64>load<i8>(w, 1);
-        a2 += p * <i64>load<i8>(w, 2);
-        a3 += p * <i64>load<i8>(w, 3);
-        xp++; w += 4;
-      }
-      xr += xs;
-    }
-    let l0 = <i32>a0, l1 = <i32>a1, l2 = <i32>a2, l3 = <i32>a3;
-    let h0 = <i32>((a0 - <i64>l0) >> 32), h1 = <i32>((a1 - <i64>l1) >> 32);
-    let h2 = <i32>((a2 - <i64>l2) >> 32), h3 = <i32>((a3 - <i64>l3) >> 32);
-    if (bias) {
-      let bp = bias + (<usize>o << 2);
-      let b0 = load<i32>(bp), b1 = load<i32>(bp, 4), b2 = load<i32>(bp, 8), b3 = load<i32>(bp, 12);
-      l0 += b0; l1 += b1; l2 += b2; l3 += b3;
-      h0 += b0; h1 += b1; h2 += b2; h3 += b3;
-    }
-    let yp = y + <usize>o;
-    let yq = yp + <usize>N;
-    store<i8>(yp, outQ(l0, mult, shift, o, zp, lo, hi, lut));
-    store<i8>(yp, outQ(l1, mult, shift, o + 1, zp, lo, hi, lut), 1);
-    store<i8>(yp, outQ(l2, mult, shift, o + 2, zp, lo, hi, lut), 2);
-    store<i8>(yp, outQ(l3, mult, shift, o + 3, zp, lo, hi, lut), 3);
-    store<i8>(yq, outQ(h0, mult, shift, o, zp, lo, hi, lut));
-    store<i8>(yq, outQ(h1, mult, shift, o + 1, zp, lo, hi, lut), 1);
-    store<i8>(yq, outQ(h2, mult, shift, o + 2, zp, lo, hi, lut), 2);
-    store<i8>(yq, outQ(h3, mult, shift, o + 3, zp, lo, hi, lut), 3);
+  let pe = P + (<usize>((KK + 3) & ~3) << 3);
+  let blk = <usize>KK << 2; // bytes of one 4-row block
+  for (let o = 0; o < N; o += 8) {
+    let wA = w + <usize>o * <usize>KK;
+    let two = o + 4 < N;
+    let wB = two ? wA + blk : wA;
+    let a0: i64 = 0, a1: i64 = 0, a2: i64 = 0, a3: i64 = 0, a4: i64 = 0, a5: i64 = 0, a6: i64 = 0, a7: i64 = 0;
+    let pp = P;
+    do {
+      let p0 = load<i64>(pp), p1 = load<i64>(pp, 8), p2 = load<i64>(pp, 16), p3 = load<i64>(pp, 24);
+      a0 += p0 * <i64>load<i8>(wA) + p1 * <i64>load<i8>(wA, 4) + p2 * <i64>load<i8>(wA, 8) + p3 * <i64>load<i8>(wA, 12);
+      a1 += p0 * <i64>load<i8>(wA, 1) + p1 * <i64>load<i8>(wA, 5) + p2 * <i64>load<i8>(wA, 9) + p3 * <i64>load<i8>(wA, 13);
+      a2 += p0 * <i64>load<i8>(wA, 2) + p1 * <i64>load<i8>(wA, 6) + p2 * <i64>load<i8>(wA, 10) + p3 * <i64>load<i8>(wA, 14);
+      a3 += p0 * <i64>load<i8>(wA, 3) + p1 * <i64>load<i8>(wA, 7) + p2 * <i64>load<i8>(wA, 11) + p3 * <i64>load<i8>(wA, 15);
+      a4 += p0 * <i64>load<i8>(wB) + p1 * <i64>load<i8>(wB, 4) + p2 * <i64>load<i8>(wB, 8) + p3 * <i64>load<i8>(wB, 12);
+      a5 += p0 * <i64>load<i8>(wB, 1) + p1 * <i64>load<i8>(wB, 5) + p2 * <i64>load<i8>(wB, 9) + p3 * <i64>load<i8>(wB, 13);
+      a6 += p0 * <i64>load<i8>(wB, 2) + p1 * <i64>load<i8>(wB, 6) + p2 * <i64>load<i8>(wB, 10) + p3 * <i64>load<i8>(wB, 14);
+      a7 += p0 * <i64>load<i8>(wB, 3) + p1 * <i64>load<i8>(wB, 7) + p2 * <i64>load<i8>(wB, 11) + p3 * <i64>load<i8>(wB, 15);
+      pp += 32; wA += 16; wB += 16;
+    } while (pp < pe);
+    pairOut4(a0, a1, a2, a3, o, N, bias, mult, shift, zp, lo, hi, lut, y);
+    if (two) pairOut4(a4, a5, a6, a7, o + 4, N, bias, mult, shift, zp, lo, hi, lut, y);
   }
 }
 
@@ -334,10 +342,6 @@ let sumOp: u32 = 0, sumX: usize = 0, sumK: i32 = -1, sumV: i32 = 0;
   return sumV;
 }
 
-/** store4 as a call: one copy for the two halves of a denseU8 block */
-function store4c(yp: usize, a0: i32, a1: i32, a2: i32, a3: i32, mp: usize, sp: usize, zp: i32, lo: i32, hi: i32, lut: usize): void {
-  store4(yp, a0, a1, a2, a3, mp, sp, zp, lo, hi, lut);
-}
 
 /**
  * DENSE layout 2, one input row. Weights are offset-binary bytes u = w + 128 in 8-row blocks

@@ -14,6 +14,7 @@ import { GENERATORS, GENERATORS16, rng, rint, pick, randI8, randMS } from '../he
 import { BlobBuilder } from '../../tools/blob/writer.ts';
 import { DTYPE } from '../../tools/blob/spec.ts';
 import { blockRows4 } from '../../tools/quantize/reference-rnn.ts';
+import { convPairScratch } from '../../tools/blob/conv-scratch.ts';
 
 let sim: DeviceSim;
 beforeAll(async () => {
@@ -22,10 +23,15 @@ beforeAll(async () => {
 
 const CASES: Record<string, number> = { DENSE: 150, CONV2D: 120, DEPTHWISE_CONV2D: 120 };
 
-/** A one-op CONV2D layout 1 blob of geometry g with random weights, bias, multipliers and zero points. */
+/**
+ * A one-op CONV2D layout 1 blob of geometry g with random weights, bias, multipliers and zero
+ * points. The header scratch is what the converter gives (conv-scratch.ts) unless `scratch` says
+ * otherwise; dilW is `dW` (default 1).
+ */
 function conv2dLayout1(
   r: () => number,
   g: Record<'inH' | 'inW' | 'inC' | 'outH' | 'outW' | 'outC' | 'kH' | 'kW' | 'sH' | 'sW' | 'dH' | 'padT' | 'padL', number>,
+  opts: { scratch?: number; dW?: number } = {},
 ) {
   const nIn = g.inH * g.inW * g.inC,
     nOut = g.outH * g.outW * g.outC,
@@ -50,7 +56,7 @@ function conv2dLayout1(
     strideH: g.sH,
     strideW: g.sW,
     dilH: g.dH,
-    dilW: 1,
+    dilW: opts.dW ?? 1,
     padTop: g.padT,
     padLeft: g.padL,
     zpIn: rint(r, -128, 127),
@@ -66,7 +72,9 @@ function conv2dLayout1(
     layout: 1,
   });
   b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
-  b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize: 0, batch: 1 });
+  const dilW = opts.dW ?? 1;
+  const scratchSize = opts.scratch ?? convPairScratch({ layout: 1, dilW, outC: g.outC, outW: g.outW, kH: g.kH, kW: g.kW, inC: g.inC }, true);
+  b.setPlan({ arenaSize: Math.ceil(nIn / 16) * 16 + nOut, stateSize: 0, scratchSize, batch: 1 });
   return { blob: b.build(), nIn };
 }
 
@@ -227,6 +235,49 @@ describe('runtime ops are bit-identical to the integer reference', () => {
       cases++;
     }
     expect(cases).toBeGreaterThan(50);
+  });
+
+  // CONV2D layout 1, two positions per i64 multiply from the packed pairs in the header scratch
+  // (dense.ts denseVec2, conv-scratch.ts): 8 channels per pass and the outC % 8 == 4 pass, K
+  // not a multiple of 4 (zero pairs up to the x4 steps), odd and even position counts, border positions, strides; and
+  // the same geometry with a scratch one pair short or dilW 2, which run every position alone.
+  it('CONV2D layout 1 two-position pass from the scratch: channel blocks, K tails, fallbacks', () => {
+    const r = rng(0x5c7a);
+    const run = (blob: Uint8Array, nIn: number, what: string) => {
+      const x = randI8(r, nIn);
+      expect(sim.init(blob), `${what}: ${sim.lastError}`).toBe(ERR.OK);
+      sim.setInputRaw(0, x);
+      expect(sim.invoke()).toBe(ERR.OK);
+      expect(Array.from(sim.getOutputRaw(0)), what).toEqual(Array.from(runBlobReference(blob, [x])[0]));
+    };
+    let cases = 0;
+    for (let i = 0; i < 90; i++) {
+      const inC = pick(r, [1, 2, 3, 5, 7, 16]),
+        outC = pick(r, [4, 8, 12, 16, 20, 28]);
+      const kH = pick(r, [1, 1, 1, 2]),
+        kW = rint(r, 1, 5),
+        sW = rint(r, 1, 2);
+      const inH = kH,
+        inW = rint(r, kW + 1, 21);
+      const padL = rint(r, 0, kW - 1),
+        padR = rint(r, 0, kW - 1);
+      const outW = Math.floor((inW + padL + padR - kW) / sW) + 1;
+      if (outW < 2) continue;
+      const g = { inH, inW, inC, outH: 1, outW, outC, kH, kW, sH: 1, sW, dH: 1, padT: 0, padL };
+      const what = `CONV2D ${inH}x${inW}x${inC} k${kH}x${kW} s${sW} padL ${padL} -> ${outC}`;
+      const need = convPairScratch({ layout: 1, dilW: 1, outC, outW, kH, kW, inC }, true);
+      run(conv2dLayout1(r, g).blob, inH * inW * inC, what);
+      run(conv2dLayout1(r, g, { scratch: need - 8 }).blob, inH * inW * inC, `${what}, scratch short`);
+      if (kW > 1 && inW >= 2 * kW) {
+        const d = { ...g, outW: Math.floor((inW + padL + padR - 2 * (kW - 1) - 1) / sW) + 1 };
+        run(conv2dLayout1(r, d, { dW: 2 }).blob, inH * inW * inC, `${what}, dilW 2`);
+      }
+      cases++;
+    }
+    expect(cases).toBeGreaterThan(60);
+    // a long K (2048 taps, 512 x4 steps per pass) through both lanes
+    const big = { inH: 1, inW: 4, inC: 1024, outH: 1, outW: 3, outC: 8, kH: 1, kW: 2, sH: 1, sW: 1, dH: 1, padT: 0, padL: 0 };
+    run(conv2dLayout1(r, big).blob, 4 * 1024, 'CONV2D K 2048');
   });
 
   // DEPTHWISE_CONV2D 3x3, depthMult 1, widthwise stride 1 or 2 (issue 14): one channel at a

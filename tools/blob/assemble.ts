@@ -6,6 +6,7 @@ import { BlobBuilder } from './writer.ts';
 import { DTYPE, STORAGE, type Rounding } from './spec.ts';
 import type { Lowered, ConstRef, ParamValue } from '../quantize/lower.ts';
 import { alignUp, planMemory, type MemoryPlan } from './plan.ts';
+import { opsScratch } from './conv-scratch.ts';
 
 export interface SelfTest {
   /** Raw bytes of every input tensor, in input order. */
@@ -139,8 +140,10 @@ export function assemble(low: Lowered, plan: LoweredPlan, selfTest?: SelfTest, l
   };
   b.setIO(low.inputs.map(io), low.outputs.map(io));
   if (selfTest) b.setSelfTest(selfTest.inputs, selfTest.outputs);
-  // recurrent scratch is an ordinary arena tensor of the op (planned above): no header scratch
-  b.setPlan({ arenaSize: plan.arenaSize, stateSize: plan.stateSize, scratchSize: 0, batch: low.batch });
+  // recurrent scratch is an ordinary arena tensor of the op (planned above); the header scratch
+  // holds CONV2D's packed input pairs (conv-scratch.ts)
+  const scratchSize = opsScratch(low.ops, (t) => low.tensors[t].dtype === 'int8');
+  b.setPlan({ arenaSize: plan.arenaSize, stateSize: plan.stateSize, scratchSize, batch: low.batch });
   b.setRounding(layout.rounding ?? 'double');
   if (flash) b.setStagingSize(layout.staging ?? Math.max(16, ...b.ops.map((o) => o.constsSize)));
   return { blob: b.build(), plan, constBytes };
