@@ -193,6 +193,9 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
   let rb = <usize>inW * c1;
   let imgIn = <usize>inH * rb, imgOut = <usize>(outH * outW) * c1;
   let st2 = sW == 2, c4 = c2 << 1, span = 2 + sW; // span: last input column of a pair, from its first
+  // the pairs ow in [owA, owA + owN) have all their columns inside the input (iw >= 0, iw + span < inW)
+  let owA = padL > 0 ? (padL + sW - 1) / sW : 0, t = inW + padL - span;
+  let owN = max((t > 0 ? (t + sW - 1) / sW : 0) - owA, 0);
   store<u32>(ZP4, <u32>(zpIn & 0xff) * 0x01010101);
   for (let q: usize = 0; q < 4; q++) packCh(wts + <usize>c0 + q, c1, st2, PK4 + q * 120);
   let P000 = load<i64>(PK4, 0), P010 = load<i64>(PK4, 8), P020 = load<i64>(PK4, 16), P030 = load<i64>(PK4, 24);
@@ -221,25 +224,24 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
     for (let oh = 0; oh < outH; oh++) {
       let ih = oh * sH - padT;
       let v0 = <u32>ih < <u32>inH, v1 = <u32>(ih + 1) < <u32>inH, v2 = <u32>(ih + 2) < <u32>inH;
-      let rows = v0 && v1 && v2;
+      let inner = v0 && v1 && v2 ? <u32>owN : 0; // interior pairs of this row
       let xr = xb + <usize>ih * rb;
       for (let ow = 0; ow < outW; ow += 2) {
         let iw = ow * sW - padL;
         let xp = xr + <usize>iw * c1;
         // the 12 input columns of the pair (4 channels each); outside the input: ZP4 (zpIn x 4)
-        let r00: usize, r01: usize, r02: usize, r03: usize, r10: usize, r11: usize, r12: usize, r13: usize;
-        let r20: usize, r21: usize, r22: usize, r23: usize;
-        if (rows && iw >= 0 && iw + span < inW) {
-          r00 = xp; r01 = xp + c1; r02 = xp + c2; r03 = xp + c3;
-          r10 = xp + rb; r11 = r10 + c1; r12 = r10 + c2; r13 = r10 + c3;
-          r20 = r10 + rb; r21 = r20 + c1; r22 = r20 + c2; r23 = r20 + c3;
-        } else {
+        let r00 = xp, r01 = xp + c1, r02 = xp + c2, r03 = xp + c3;
+        let r10 = xp + rb, r11 = r10 + c1, r12 = r10 + c2, r13 = r10 + c3;
+        let r20 = r10 + rb, r21 = r20 + c1, r22 = r20 + c2, r23 = r20 + c3;
+        if (<u32>(ow - owA) >= inner) {
           let n = <u32>inW;
-          let k0 = <u32>iw < n, k1 = <u32>(iw + 1) < n, k2 = <u32>(iw + 2) < n, k3 = <u32>(iw + 3) < n;
-          let x1 = xp + rb, x2 = x1 + rb;
-          r00 = v0 && k0 ? xp : ZP4; r01 = v0 && k1 ? xp + c1 : ZP4; r02 = v0 && k2 ? xp + c2 : ZP4; r03 = v0 && k3 ? xp + c3 : ZP4;
-          r10 = v1 && k0 ? x1 : ZP4; r11 = v1 && k1 ? x1 + c1 : ZP4; r12 = v1 && k2 ? x1 + c2 : ZP4; r13 = v1 && k3 ? x1 + c3 : ZP4;
-          r20 = v2 && k0 ? x2 : ZP4; r21 = v2 && k1 ? x2 + c1 : ZP4; r22 = v2 && k2 ? x2 + c2 : ZP4; r23 = v2 && k3 ? x2 + c3 : ZP4;
+          if (<u32>iw >= n) { r00 = ZP4; r10 = ZP4; r20 = ZP4; }
+          if (<u32>(iw + 1) >= n) { r01 = ZP4; r11 = ZP4; r21 = ZP4; }
+          if (<u32>(iw + 2) >= n) { r02 = ZP4; r12 = ZP4; r22 = ZP4; }
+          if (<u32>(iw + 3) >= n) { r03 = ZP4; r13 = ZP4; r23 = ZP4; }
+          if (!v0) { r00 = ZP4; r01 = ZP4; r02 = ZP4; r03 = ZP4; }
+          if (!v1) { r10 = ZP4; r11 = ZP4; r12 = ZP4; r13 = ZP4; }
+          if (!v2) { r20 = ZP4; r21 = ZP4; r22 = ZP4; r23 = ZP4; }
         }
         let a0 = B0 + <i64>load<i8>(r00) * P000 + <i64>load<i8>(r01) * P010 + <i64>load<i8>(r02) * P020 + <i64>load<i8>(r03) * P030
           + <i64>load<i8>(r10) * P100 + <i64>load<i8>(r11) * P110 + <i64>load<i8>(r12) * P120 + <i64>load<i8>(r13) * P130
