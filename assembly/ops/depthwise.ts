@@ -147,10 +147,14 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
  * -22 <= shift <= 0 and |bias| <= 2^30: then |X| < 2^30 + 2^18, |X*M| < 2^61.1, |zp*2^S| <= 2^60,
  * the i64 sum does not overflow, and v equals the int32 path's clamp input (no int32 wrap).
  * Writes M, R, N, S, B (bias in both lanes) at T + 40*q.
+ * With a lower bound lo >= zp (ReLU) N is 0: for X <= -1 and shift < 0 (S >= 32),
+ * X*M + R <= -M + 2^(S-1) + 2^30 + zp*2^S < (zp + 1)*2^S, so v <= zp with or without the
+ * sign term (which only subtracts), and the clamp gives lo; at shift 0 N is 0 anyway.
  */
-function dwTerms(mult: usize, shift: usize, bias: usize, c0: i32, zp: i32): bool {
+function dwTerms(mult: usize, shift: usize, bias: usize, c0: i32, zp: i32, lo: i32): bool {
   if (roundFloat) return false;
-  let d = roundDouble;
+  // the sign term only lowers v for X < 0, where v <= zp without it (below): clamped to lo >= zp either way
+  let d = roundDouble, dN = lo >= zp ? 0 : d;
   for (let q = 0; q < 4; q++) {
     let c = <usize>(c0 + q);
     let m = load<i32>(mult + (c << 2)), s = <i32>load<i8>(shift + c);
@@ -160,7 +164,7 @@ function dwTerms(mult: usize, shift: usize, bias: usize, c0: i32, zp: i32): bool
     let t = TERMS + (c - <usize>c0) * 40;
     store<i64>(t, <i64>m);
     store<i64>(t, ((<i64>1 << (S - 1)) | <i64>(0x40000000 & d)) + (<i64>zp << S), 8);
-    store<i64>(t, <i64>(s & d & i32.MIN_VALUE), 16);
+    store<i64>(t, <i64>(s & dN & i32.MIN_VALUE), 16);
     store<i64>(t, S, 24);
     store<i64>(t, <i64>b + (<i64>b << 32), 32);
   }
@@ -169,6 +173,13 @@ function dwTerms(mult: usize, shift: usize, bias: usize, c0: i32, zp: i32): bool
 
 // dw4's requantisation terms of 4 channels (dwTerms)
 const TERMS = memory.data(160, 8);
+
+/** req without the sign term (every N of the block 0) */
+// @ts-ignore: decorator
+@inline function req0(X: i64, M: i64, R: i64, S: i64, lo: i64, hi: i64): i64 {
+  let v = (X * M + R) >> S;
+  return v < lo ? lo : (v > hi ? hi : v);
+}
 
 /** clamp(v, lo, hi) of dwTerms' v: the int8 output of one lane */
 // @ts-ignore: decorator
@@ -187,7 +198,7 @@ const TERMS = memory.data(160, 8);
  */
 function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32, sW: i32,
   padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo32: i32, hi32: i32, c0: i32): bool {
-  if (!dwTerms(mult, shift, bias, c0, zp)) return false;
+  if (!dwTerms(mult, shift, bias, c0, zp, lo32)) return false;
   let lo = <i64>lo32, hi = <i64>hi32;
   let c1 = <usize>C, c2 = c1 << 1, c3 = c1 * 3;
   let rb = <usize>inW * c1;
@@ -218,6 +229,7 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
   let P203 = load<i64>(PK4, 440), P213 = load<i64>(PK4, 448), P223 = load<i64>(PK4, 456), P233 = load<i64>(PK4, 464);
   let P043 = load<i64>(PK4, 392), P143 = load<i64>(PK4, 432), P243 = load<i64>(PK4, 472);
   let M3 = load<i64>(TERMS, 120), R3 = load<i64>(TERMS, 128), N3 = load<i64>(TERMS, 136), S3 = load<i64>(TERMS, 144), B3 = load<i64>(TERMS, 152);
+  let sg = (N0 | N1 | N2 | N3) != 0; // a channel needs the sign term
   for (let n = 0; n < batch; n++) {
     let xb = x0 + <usize>n * imgIn + <usize>c0;
     let y = y0 + <usize>n * imgOut + <usize>c0;
@@ -266,18 +278,31 @@ function dw4(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH:
         }
         // lane 0 (the first output of the pair) is the low word with its sign, lane 1 the rest
         let X0 = <i64><i32>a0, X1 = <i64><i32>a1, X2 = <i64><i32>a2, X3 = <i64><i32>a3;
-        store<i8>(y, req(X0, M0, R0, N0, S0, lo, hi), 0);
-        store<i8>(y, req(X1, M1, R1, N1, S1, lo, hi), 1);
-        store<i8>(y, req(X2, M2, R2, N2, S2, lo, hi), 2);
-        store<i8>(y, req(X3, M3, R3, N3, S3, lo, hi), 3);
-        y += c1;
-        if (ow + 1 < outW) {
-          store<i8>(y, req((a0 - X0) >> 32, M0, R0, N0, S0, lo, hi), 0);
-          store<i8>(y, req((a1 - X1) >> 32, M1, R1, N1, S1, lo, hi), 1);
-          store<i8>(y, req((a2 - X2) >> 32, M2, R2, N2, S2, lo, hi), 2);
-          store<i8>(y, req((a3 - X3) >> 32, M3, R3, N3, S3, lo, hi), 3);
-          y += c1;
+        let two = ow + 1 < outW;
+        if (sg) {
+          store<i8>(y, req(X0, M0, R0, N0, S0, lo, hi), 0);
+          store<i8>(y, req(X1, M1, R1, N1, S1, lo, hi), 1);
+          store<i8>(y, req(X2, M2, R2, N2, S2, lo, hi), 2);
+          store<i8>(y, req(X3, M3, R3, N3, S3, lo, hi), 3);
+          if (two) {
+            store<i8>(y + c1, req((a0 - X0) >> 32, M0, R0, N0, S0, lo, hi), 0);
+            store<i8>(y + c1, req((a1 - X1) >> 32, M1, R1, N1, S1, lo, hi), 1);
+            store<i8>(y + c1, req((a2 - X2) >> 32, M2, R2, N2, S2, lo, hi), 2);
+            store<i8>(y + c1, req((a3 - X3) >> 32, M3, R3, N3, S3, lo, hi), 3);
+          }
+        } else {
+          store<i8>(y, req0(X0, M0, R0, S0, lo, hi), 0);
+          store<i8>(y, req0(X1, M1, R1, S1, lo, hi), 1);
+          store<i8>(y, req0(X2, M2, R2, S2, lo, hi), 2);
+          store<i8>(y, req0(X3, M3, R3, S3, lo, hi), 3);
+          if (two) {
+            store<i8>(y + c1, req0((a0 - X0) >> 32, M0, R0, S0, lo, hi), 0);
+            store<i8>(y + c1, req0((a1 - X1) >> 32, M1, R1, S1, lo, hi), 1);
+            store<i8>(y + c1, req0((a2 - X2) >> 32, M2, R2, S2, lo, hi), 2);
+            store<i8>(y + c1, req0((a3 - X3) >> 32, M3, R3, S3, lo, hi), 3);
+          }
         }
+        y += two ? c2 : c1;
       }
     }
   }
