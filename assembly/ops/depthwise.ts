@@ -34,16 +34,18 @@ function rowB(x: usize, ok: bool, iw: i32, inW: i32, c1: usize, zp: i64, P0: i64
 /**
  * int8 output of one channel from its accumulator: mbqmF (fixedpoint.ts) with the channel's
  * terms hoisted (M = mult, R = its rounding constant, N = the sign-term mask, S = 31 - shift),
- * then the clamp (the LUT is the caller's). Valid where mbqmF takes its one-expression form.
+ * clamp, then the optional LUT. Valid where mbqmF takes its one-expression form.
  */
 // @ts-ignore: decorator
-@inline function outCh(acc: i32, M: i64, R: i64, N: i32, S: i64, zp: i32, lo: i32, hi: i32): i32 {
-  return clampI(<i32>((<i64>acc * M + R + <i64>(acc & N)) >> S) + zp, lo, hi);
+@inline function outCh(acc: i32, M: i64, R: i64, N: i32, S: i64, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+  let y = clampI(<i32>((<i64>acc * M + R + <i64>(acc & N)) >> S) + zp, lo, hi);
+  if (lut) y = <i32>load<i8>(lut + <usize>(y + 128));
+  return y;
 }
 
 /** outQv as a call (the channels whose requantisation outCh does not cover) */
-function outAny(acc: i32, m: i32, s: i32, zp: i32, lo: i32, hi: i32): i32 {
-  return outQv(acc, m, s, zp, lo, hi, 0);
+function outAny(acc: i32, m: i32, s: i32, zp: i32, lo: i32, hi: i32, lut: usize): i32 {
+  return outQv(acc, m, s, zp, lo, hi, lut);
 }
 
 /** packs one kernel row's weights w0..w2 (at w, step c1) into P0..P4 (row4 and the stride-2 fifth column) at pk */
@@ -80,7 +82,7 @@ const ZP4 = memory.data(4, 4);
  * in int32: lane 0 is the low word, lane 1 (a - sext(lane 0)) >> 32; the bias is added in i32.
  */
 function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, outH: i32, outW: i32, sH: i32, sW: i32,
-  padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32,
+  padT: i32, padL: i32, zpIn: i32, wts: usize, bias: usize, mult: usize, shift: usize, zp: i32, lo: i32, hi: i32, lut: usize,
   cFrom: i32, cTo: i32): void {
   let c1 = <usize>C, c2 = c1 << 1, c3 = c1 * 3;
   let rb = <usize>inW * c1;
@@ -125,10 +127,10 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
           let l = <i32>a;
           let h = <i32>((a - <i64>l) >> 32) + b;
           l += b;
-          store<i8>(y, hoist ? outCh(l, M, R, N, S, zp, lo, hi) : outAny(l, m, s, zp, lo, hi));
+          store<i8>(y, hoist ? outCh(l, M, R, N, S, zp, lo, hi, lut) : outAny(l, m, s, zp, lo, hi, lut));
           y += c1;
           if (ow + 1 < outW) {
-            store<i8>(y, hoist ? outCh(h, M, R, N, S, zp, lo, hi) : outAny(h, m, s, zp, lo, hi));
+            store<i8>(y, hoist ? outCh(h, M, R, N, S, zp, lo, hi, lut) : outAny(h, m, s, zp, lo, hi, lut));
             y += c1;
           }
         }
@@ -331,9 +333,9 @@ export function evalOp(p: usize): i32 {
     let c = 0;
     if ((inC & 3) == 0) for (; c < inC; c += 4) {
       if (!dw4(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, c))
-        dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, c, c + 4);
+        dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, 0, c, c + 4);
     }
-    dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, c, inC);
+    dw3x3(x0, y, batch, inH, inW, inC, outH, outW, sH, sW, padT, padL, zpIn, wts, bias, mult, shift, zpOut, lo, hi, 0, c, inC);
     if (lut) applyLut(y, <usize>(batch * outH * outW) * <usize>inC, lut);
     return 0;
   }
