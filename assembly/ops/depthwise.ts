@@ -146,7 +146,7 @@ function dw3x3(x0: usize, y0: usize, batch: i32, inH: i32, inW: i32, C: i32, out
  * accumulator with the bias (added to both lanes of the i64 sum). Valid for m >= 0,
  * -22 <= shift <= 0 and |bias| <= 2^30: then |X| < 2^30 + 2^18, |X*M| < 2^61.1, |zp*2^S| <= 2^60,
  * the i64 sum does not overflow, and v equals the int32 path's clamp input (no int32 wrap).
- * Writes M, R, N, S, B (bias in both lanes) at T + 40*q.
+ * Writes M, R, N, S, B (bias in both lanes) at TERMS + 40*q for channel c0 + q.
  * With a lower bound lo >= zp (ReLU) N is 0: for X <= -1 and shift < 0 (S >= 32),
  * X*M + R <= -M + 2^(S-1) + 2^30 + zp*2^S < (zp + 1)*2^S, so v <= zp with or without the
  * sign term (which only subtracts), and the clamp gives lo; at shift 0 N is 0 anyway.

@@ -241,7 +241,8 @@ describe('runtime ops are bit-identical to the integer reference', () => {
     let cases = 0;
     for (let i = 0; i < 160; i++) {
       // C % 4 == 0: 4 channels per pass (dw4) at stride_w 1 and 2, other blocks one channel at a time
-      // the first cases: 4-channel blocks whose biases are so near the int32 ends that bias + lane wraps
+      // the first cases: 4-channel blocks whose biases are so near the int32 ends that bias + lane
+      // wraps (dw4 refuses them: the general path)
       const wrap = i < 8;
       const C = wrap ? 8 : pick(r, [1, 2, 3, 4, 5, 8, 12]),
         sH = rint(r, 1, 3),
