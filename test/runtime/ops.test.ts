@@ -283,13 +283,19 @@ describe('runtime ops are bit-identical to the integer reference', () => {
   // DEPTHWISE_CONV2D 3x3, depthMult 1, widthwise stride 1 or 2 (issue 14): one channel at a
   // time, two outputs per i64 multiply, border pairs with rows/columns at zpIn, the
   // requantisation terms hoisted per channel (4 channels per pass where C % 4 == 0). Every
-  // rounding mode, odd and even output widths.
+  // rounding mode, odd and even output widths. dw4's requantisation (bias in both lanes, zp in
+  // the rounding constant, no sign term under a lower bound >= zpOut) covers shifts in
+  // [-22, 0] and |bias| <= 2^30: the cases also draw shifts outside it, biases near the int32
+  // ends (the general path), ReLU-like bounds (actMin >= zpOut) and the LUT pass.
   it('DEPTHWISE_CONV2D 3x3 two-output path: borders, strides, rounding modes', () => {
     const r = rng(0xd33);
     let cases = 0;
-    for (let i = 0; i < 120; i++) {
+    for (let i = 0; i < 160; i++) {
       // C % 4 == 0: 4 channels per pass (dw4) at stride_w 1 and 2, other blocks one channel at a time
-      const C = pick(r, [1, 2, 3, 4, 5, 8, 12]),
+      // the first cases: 4-channel blocks whose biases are so near the int32 ends that bias + lane
+      // wraps (dw4 refuses them: the general path)
+      const wrap = i < 8;
+      const C = wrap ? 8 : pick(r, [1, 2, 3, 4, 5, 8, 12]),
         sH = rint(r, 1, 3),
         sW = rint(r, 1, 2);
       const inH = rint(r, 1, 9),
@@ -305,10 +311,18 @@ describe('runtime ops are bit-identical to the integer reference', () => {
       const nIn = batch * inH * inW * C,
         nOut = batch * outH * outW * C;
       const b = new BlobBuilder();
-      b.setRounding(pick(r, ['double', 'single', 'float'] as const));
+      b.setRounding(wrap ? pick(r, ['double', 'single'] as const) : pick(r, ['double', 'single', 'float'] as const));
       const tin = b.addTensor({ dtype: DTYPE.INT8, offset: 0, bytes: nIn });
       const tout = b.addTensor({ dtype: DTYPE.INT8, offset: Math.ceil(nIn / 16) * 16, bytes: nOut });
-      const ms = Array.from({ length: C }, () => randMS(r));
+      // small weights and biases, mult 2^30 and a small shift: outputs inside the int8 range and
+      // frequent rounding ties
+      const ties = r() < 0.3;
+      const ms = Array.from({ length: C }, () => (ties ? { mult: 2 ** 30, shift: rint(r, -6, -3) } : wrap ? { mult: 2 ** 30, shift: -8 } : randMS(r)));
+      const bigBias = r() < 0.2;
+      const zpOut = rint(r, -20, 20);
+      // ReLU-like: the lower bound at or above zpOut
+      const relu = r() < 0.4;
+      const actMin = relu ? rint(r, zpOut, zpOut + 10) : rint(r, -128, -100);
       b.addOp('DEPTHWISE_CONV2D', {
         in: tin,
         out: tout,
@@ -328,13 +342,24 @@ describe('runtime ops are bit-identical to the integer reference', () => {
         padTop: padT,
         padLeft: padL,
         zpIn: rint(r, -128, 127),
-        weights: b.addConst(randI8(r, 9 * C, -128, 127)),
-        bias: r() < 0.8 ? b.addConstI32(Array.from({ length: C }, () => rint(r, -50000, 50000))) : -1,
+        weights: b.addConst(randI8(r, 9 * C, ties ? -4 : -128, ties ? 4 : 127)),
+        bias: wrap
+          ? b.addConstI32(Array.from({ length: C }, () => pick(r, [-1, 1]) * (2 ** 31 - rint(r, 1, 2e4))))
+          : r() < 0.8
+            ? b.addConstI32(
+                Array.from({ length: C }, () =>
+                  bigBias && r() < 0.5
+                    ? pick(r, [-1, 1]) * (r() < 0.5 ? rint(r, 2 ** 30 - 4, 2 ** 30 + 4) : 2 ** 31 - rint(r, 1, 3e5))
+                    : rint(r, ties ? -500 : -50000, ties ? 500 : 50000),
+                ),
+              )
+            : -1,
         mult: b.addConstI32(ms.map((m) => m.mult)),
-        shift: b.addConstI8(ms.map((m) => Math.max(-31, Math.min(8, m.shift)))),
-        zpOut: rint(r, -20, 20),
-        actMin: rint(r, -128, -100),
-        actMax: rint(r, 100, 127),
+        // a bias near the int32 ends with a left shift overflows int32 before the multiply (out of contract)
+        shift: b.addConstI8(ms.map((m) => Math.max(-31, Math.min(bigBias || wrap ? 0 : 8, m.shift)))),
+        zpOut,
+        actMin,
+        actMax: rint(r, Math.max(actMin, 100), 127),
         lut: r() < 0.2 ? b.addConst(randI8(r, 256)) : -1,
       });
       b.setIO([{ tensor: tin, dims: [1, nIn], scale: 1, zeroPoint: 0 }], [{ tensor: tout, dims: [1, nOut], scale: 1, zeroPoint: 0 }]);
@@ -344,11 +369,11 @@ describe('runtime ops are bit-identical to the integer reference', () => {
       expect(sim.init(blob), sim.lastError).toBe(ERR.OK);
       sim.setInputRaw(0, x);
       expect(sim.invoke()).toBe(ERR.OK);
-      const what = `DEPTHWISE_CONV2D ${batch}x${inH}x${inW}x${C} s${sH}x${sW} pad ${padT},${padL}`;
+      const what = `DEPTHWISE_CONV2D ${batch}x${inH}x${inW}x${C} s${sH}x${sW} pad ${padT},${padL} act ${actMin}`;
       expect(Array.from(sim.getOutputRaw(0)), what).toEqual(Array.from(runBlobReference(blob, [x])[0]));
       cases++;
     }
-    expect(cases).toBeGreaterThan(60);
+    expect(cases).toBeGreaterThan(80);
   });
 
   it('DENSE layout 0 and layout 1 give the same result for the same weights', async () => {

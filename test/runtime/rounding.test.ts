@@ -122,6 +122,69 @@ describe('runtime requantization = independent TFLite transcription', () => {
     });
   }
 
+  /**
+   * One DEPTHWISE_CONV2D 3x3 op on a 1x2 image with zero weights: both outputs of channel c are
+   * clamp(MBQM(bias[c], mult[c], shift[c]) + zpOut, actMin, actMax). With C % 4 == 0 the
+   * 4-channel blocks run dw4's requantisation (bias in the i64 lanes, zpOut in the rounding
+   * constant, no sign term when actMin >= zpOut) where all 4 triples allow it, else the general path.
+   */
+  function depthwiseBlob(ts: Triple[], rounding: Rounding, zpOut: number, actMin: number, actMax: number): Uint8Array {
+    const b = new BlobBuilder();
+    const C = ts.length;
+    const tin = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: 0, bytes: 2 * C });
+    const tout = b.addTensor({ dtype: DTYPE.INT8, storage: STORAGE.ARENA, offset: Math.ceil((2 * C) / 16) * 16, bytes: 2 * C });
+    const g = { batch: 1, inH: 1, inW: 2, inC: C, outH: 1, outW: 2, depthMult: 1, kH: 3, kW: 3, strideH: 1, strideW: 1, dilH: 1, dilW: 1 };
+    b.addOp('DEPTHWISE_CONV2D', {
+      in: tin,
+      out: tout,
+      ...g,
+      padTop: 1,
+      padLeft: 1,
+      zpIn: 5,
+      weights: b.addConst(new Int8Array(9 * C)),
+      bias: b.addConstI32(ts.map((t) => t[0])),
+      mult: b.addConstI32(ts.map((t) => t[1])),
+      shift: b.addConstI8(ts.map((t) => t[2])),
+      zpOut,
+      actMin,
+      actMax,
+      lut: -1,
+    });
+    b.setIO([{ tensor: tin, dims: [1, 2 * C], scale: 1, zeroPoint: 0, name: 'x' }], [{ tensor: tout, dims: [1, 2 * C], scale: 1, zeroPoint: 0, name: 'y' }]);
+    b.setRounding(rounding);
+    return b.build();
+  }
+
+  for (const mode of ['double', 'single'] as Rounding[]) {
+    it(`${mode}: DEPTHWISE_CONV2D requantization in 4-channel blocks (dw4 and the general path), ReLU and full bounds`, () => {
+      const r = rng(mode === 'single' ? 0xd51 : 0xdd0);
+      // dw4's domain first, so most 4-channel blocks take it
+      const inDw4 = (t: Triple) => t[1] >= 0 && t[2] <= 0 && t[2] >= -22 && Math.abs(t[0]) <= 2 ** 30;
+      let fast = 0;
+      for (let chunk = 0; chunk < 12; chunk++) {
+        const ts = triples(r, 400).sort((a, b) => Number(inDw4(b)) - Number(inDw4(a)));
+        fast += ts.filter(inDw4).length;
+        const zpOut = rint(r, -20, 20);
+        const relu = chunk % 2 === 0;
+        const actMin = relu ? zpOut + rint(r, 0, 3) : -128;
+        const actMax = rint(r, 100, 127);
+        expect(sim.init(depthwiseBlob(ts, mode, zpOut, actMin, actMax)), sim.lastError).toBe(ERR.OK);
+        sim.setInputRaw(
+          0,
+          Int8Array.from({ length: 2 * ts.length }, () => rint(r, -128, 127)),
+        );
+        expect(sim.invoke()).toBe(ERR.OK);
+        const got = sim.getOutputRaw(0);
+        ts.forEach(([x, m, s], c) => {
+          const want = Math.max(actMin, Math.min(actMax, requant(mode, x, m, s) + zpOut));
+          for (const k of [c, ts.length + c])
+            if (got[k] !== want) expect(`MBQM(${x}, ${m}, ${s}) + ${zpOut} in [${actMin}, ${actMax}] = ${got[k]}`).toBe(`= ${want}`);
+        });
+      }
+      expect(fast).toBeGreaterThan(2000);
+    });
+  }
+
   it('the two modes differ where TFLite says they do (exact halves of negative values, double rounding)', () => {
     // 2^30 * x / 2^32 for x = -6: -1.5 -> double: RDPOT(-3, 1) = -2 (away from zero); single: floor(-1.5 + 0.5) = -1
     expect(requant('double', -6, 1 << 30, -1)).toBe(-2);
