@@ -19,7 +19,7 @@ export interface ConvPairParams {
 }
 
 /** Largest K of the pass (each lane's sum of |x * w| <= 2^14 stays inside int32). */
-export const PAIR_MAX_TAPS = 131072;
+const PAIR_MAX_TAPS = 131072;
 
 /** Scratch bytes the CONV2D op needs for the two-position pass, 0 when it cannot take it. */
 export function convPairScratch(p: ConvPairParams, int8: boolean): number {
