@@ -1,10 +1,11 @@
 /**
  * Weights streamed from flash: the runtime reads each op's constants into a staging area of a
  * size fixed at convert time, so every op's constants must fit it. A DENSE, or a CONV2D with one
- * group, whose constants do not fit is split by output channels into ops that each do (tiles of
+ * group, whose constants do not fit is split by output channels into ops that each do: tiles of
  * a multiple of 4 channels, so the 4-row weight blocks stay whole; of 8 for DENSE layout 2, whose
- * blocks have 8 rows, and for a CONV2D where more than 8 fit, since its two-position pass runs 8
- * channels at a time and a 4-channel remainder costs a whole pass; DENSE layout 3 has 2-byte weights and 8-byte biases). The tiles of a DENSE
+ * blocks have 8 rows, and for a CONV2D in layout 1 where more than 8 fit (its two-position pass
+ * runs 8 channels at a time, and a 4-channel remainder costs a whole pass); DENSE layout 3 has
+ * 2-byte weights and 8-byte biases. The tiles of a DENSE
  * over one row write their slices of the original output directly; other tiles write
  * temporaries that a CONCAT (copy only) joins. The arithmetic of every output is unchanged, so
  * outputs stay byte-identical to the unsplit op.
@@ -97,7 +98,7 @@ function tileChannels(op: LOp, budget: number): number {
   const s = splitShape(op)!;
   let g = s.step;
   while (g + s.step <= s.channels && opConstBytes(tileOp(op, 0, g + s.step, -1, 0)) <= budget) g += s.step;
-  if (op.name === 'CONV2D' && g > 8 && g % 8 === 4) g -= 4;
+  if (op.name === 'CONV2D' && op.params.layout === 1 && g > 8 && g % 8 === 4) g -= 4;
   return g;
 }
 
