@@ -238,7 +238,7 @@ describe('runtime ops are bit-identical to the integer reference', () => {
   });
 
   // CONV2D layout 1, two positions per i64 multiply from the packed pairs in the header scratch
-  // (dense.ts denseVec2, conv-scratch.ts): 8 channels per pass and the outC % 8 == 4 pass, K
+  // (dense.ts densePairs, conv-scratch.ts): 8 channels per pass and the outC % 8 == 4 pass, K
   // not a multiple of 4 (zero pairs up to the x4 steps), odd and even position counts, border positions, strides; and
   // the same geometry with a scratch one pair short or dilW 2, which run every position alone.
   it('CONV2D layout 1 two-position pass from the scratch: channel blocks, K tails, fallbacks', () => {

@@ -1,10 +1,10 @@
 /**
- * Per-op scratch of CONV2D's two-position pass (assembly/ops/conv2d.ts, dense.ts denseVec2):
+ * Per-op scratch of CONV2D's two-position pass (assembly/ops/conv2d.ts, dense.ts densePairs):
  * an int8 CONV2D in layout 1 with dilW 1, outC % 4 == 0 and K = kH*kW*inC <= 2^17 packs the
  * input pairs x[k] + 2^32 * x'[k] of two neighbouring output positions into the header's
  * scratch region, 8 bytes per tap with K rounded up to a multiple of 4 (zero pairs), and runs
- * that pass only when the region is large enough
- * (a smaller one, as in blobs without it, runs every position on its own).
+ * that pass only when the region is large enough (with a smaller one, as in blobs without it,
+ * every position runs on its own).
  */
 
 /** The params of a CONV2D op record that decide the pass (numbers as in the blob). */

@@ -5,9 +5,8 @@
  * a multiple of 4 channels, so the 4-row weight blocks stay whole; of 8 for DENSE layout 2, whose
  * blocks have 8 rows, and for a CONV2D in layout 1 where more than 8 fit (its two-position pass
  * runs 8 channels at a time, and a 4-channel remainder costs a whole pass); DENSE layout 3 has
- * 2-byte weights and 8-byte biases. The tiles of a DENSE
- * over one row write their slices of the original output directly; other tiles write
- * temporaries that a CONCAT (copy only) joins. The arithmetic of every output is unchanged, so
+ * 2-byte weights and 8-byte biases. The tiles of a DENSE over one row write their slices of the
+ * original output directly; other tiles write temporaries that a CONCAT (copy only) joins. The arithmetic of every output is unchanged, so
  * outputs stay byte-identical to the unsplit op.
  */
 import type { ConstRef, LOp, LTensor, Lowered, ParamValue } from '../quantize/lower-util.ts';
